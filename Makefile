@@ -1,0 +1,68 @@
+# nearby — build, test and demo entry points. Every target installs what it needs, so a fresh
+# machine only needs `make test` or `make demo`.
+
+SHELL := /bin/bash
+ARCH := $(shell uname -m)
+BPF_ARCH := $(subst x86_64,x86,$(subst aarch64,arm64,$(ARCH)))
+BUILD := build
+BPF_OBJ := $(BUILD)/bpf/nearby.bpf.o
+BPF_SRC := $(wildcard bpf/*.c) $(wildcard bpf/*.h)
+APT_PKGS := clang llvm libbpf-dev bpftool iproute2 iptables
+CLANG ?= clang
+
+.PHONY: all deps apt npm bpffs bpf build test test-unit test-kernel demo clean
+
+all: build
+
+deps: apt npm
+
+# Install the Debian packages only when one of their tools is missing, so repeat runs are fast.
+apt:
+	@missing=""; \
+	command -v $(CLANG) >/dev/null || missing="$$missing clang"; \
+	command -v llvm-strip >/dev/null || missing="$$missing llvm"; \
+	[ -f /usr/include/bpf/libbpf.h ] || missing="$$missing libbpf-dev"; \
+	command -v bpftool >/dev/null || missing="$$missing bpftool"; \
+	command -v ip >/dev/null || missing="$$missing iproute2"; \
+	command -v iptables >/dev/null || missing="$$missing iptables"; \
+	if [ -n "$$missing" ]; then \
+	  echo ">> installing:$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "error: need root to apt-get install:$$missing" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PKGS) >/dev/null; \
+	fi
+
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+npm: node_modules/.package-lock.json
+
+# bpffs must be mounted for pinning; mount it only when nothing is there yet.
+bpffs:
+	@if ! mount | grep -q ' /sys/fs/bpf type bpf '; then \
+	  echo ">> mounting bpffs on /sys/fs/bpf"; mount -t bpf bpf /sys/fs/bpf; fi
+
+$(BPF_OBJ): $(BPF_SRC) | apt
+	@mkdir -p $(dir $@)
+	$(CLANG) -target bpf -O2 -g -Wall -Werror -D__TARGET_ARCH_$(BPF_ARCH) \
+	  -I/usr/include/$(ARCH)-linux-gnu -c bpf/nearby.bpf.c -o $@
+
+bpf: $(BPF_OBJ)
+
+build: deps bpf
+	npx tsc -p tsconfig.json
+
+test: build bpffs
+	npx vitest run
+
+test-unit: build
+	npx vitest run test/unit
+
+test-kernel: build bpffs
+	npx vitest run test/kernel
+
+demo: build bpffs
+	@echo "make demo: not yet — the lab (issue 4) has not landed. The datapath and its kernel tests run with 'make test'."
+
+clean:
+	rm -rf $(BUILD) dist

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * nearby datapath contract.
+ *
+ * This header is the only definition of the maps shared between the BPF programs and the
+ * agent (pkg/datapath/codecs.ts). A test reads the compiled object's BTF and checks every
+ * size and offset below against the TypeScript codecs, so change both together.
+ *
+ * Byte order: addresses and ports are kept in network byte order, exactly as the sock_addr
+ * context holds them, so the hot path copies them without conversion. IPv4 addresses use
+ * addr[0]; addr[1..3] are zero.
+ *
+ * Who writes what:
+ *   services, slots, backends  the agent (pkg/datapath writer), in the order
+ *                              backends -> slots -> service entry, so that the kernel only
+ *                              ever sees slots and backends that exist.
+ *   sock_meta, rev_nat         the connect/sendmsg programs; the agent never writes them.
+ *   counters                   the BPF programs; the agent reads them for metrics and deletes
+ *                              a service's rows when it removes the service.
+ */
+#ifndef NEARBY_H
+#define NEARBY_H
+
+#define NEARBY_MAX_TIERS 8
+
+/* How a service picks its tier. The agent's planner decides; the kernel only executes. */
+enum nearby_mode {
+	NEARBY_MODE_RANDOM = 0,   /* uniform over every slot of every tier */
+	NEARBY_MODE_FAILOVER = 1, /* the first tier with a non-zero count */
+	NEARBY_MODE_STRICT = 2,   /* tier 0 only; empty tier 0 refuses the connect */
+	NEARBY_MODE_WEIGHTED = 3, /* a non-empty tier drawn by weight[], then a slot in it */
+};
+
+/* Returned (negated) by connect()/sendmsg() when a known service has no usable endpoint.
+ * ECONNREFUSED is what kube-proxy's REJECT rule gives for a Service without endpoints. */
+#define NEARBY_ERRNO_NO_ENDPOINT 111 /* ECONNREFUSED */
+
+/* backend.flags */
+#define NEARBY_BACKEND_TERMINATING 0x1 /* serving but terminating (KEP-1669 fallback) */
+
+/*
+ * services: BPF_MAP_TYPE_HASH, written by the agent.
+ *   key   (VIP, port, protocol, family) as dialled by the application.
+ *   value the service id that names its slots, its mode and the live size of each tier.
+ * Replacing the value is atomic, so the counts are the switch that makes new slots visible.
+ */
+struct nearby_svc_key {
+	__u32 addr[4]; /* VIP, network byte order */
+	__u16 port;    /* network byte order */
+	__u8 proto;    /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family;   /* AF_INET or AF_INET6 */
+};
+
+struct nearby_svc_value {
+	__u32 id;                       /* 1.. ; 0 is never used */
+	__u8 mode;                      /* enum nearby_mode */
+	__u8 flags;                     /* reserved, 0 */
+	__u16 reserved;
+	__u16 count[NEARBY_MAX_TIERS];  /* slots 0..count-1 of each tier are live */
+	__u16 weight[NEARBY_MAX_TIERS]; /* WEIGHTED only: relative share of each tier */
+};
+
+/*
+ * slots: BPF_MAP_TYPE_HASH, written by the agent.
+ *   key   (service id, tier, index) with index < count[tier] when live.
+ *   value backend id (__u32).
+ */
+struct nearby_slot_key {
+	__u32 svc_id;
+	__u16 tier;
+	__u16 index;
+};
+
+/*
+ * backends: BPF_MAP_TYPE_HASH, written by the agent.
+ *   key   backend id (__u32), shared by every slot that points at the same address:port.
+ *   value where to send the connect.
+ */
+struct nearby_backend {
+	__u32 addr[4]; /* network byte order */
+	__u16 port;    /* target port, network byte order */
+	__u8 family;   /* AF_INET or AF_INET6; must match the service key */
+	__u8 flags;    /* NEARBY_BACKEND_* */
+	__u32 node_id; /* agent-assigned id of the backend's node, for explain and metrics */
+};
+
+/*
+ * sock_meta: BPF_MAP_TYPE_SK_STORAGE, written by connect4/6 on the connecting socket.
+ * getpeername and recvmsg read it to show the VIP; sock_ops reads it to attribute counters.
+ */
+struct nearby_sock_meta {
+	__u32 vip[4];
+	__u16 vip_port;
+	__u8 family;
+	__u8 tier;
+	__u32 svc_id;
+	__u32 backend_id;
+	__u32 backend_addr[4];
+	__u16 backend_port;
+	__u16 reserved;
+};
+
+/*
+ * rev_nat: BPF_MAP_TYPE_LRU_HASH, written by sendmsg4/6 (unconnected UDP), read by recvmsg4/6
+ * so that a reply from a backend appears to come from the VIP the application addressed.
+ *   key   (socket cookie, backend address, backend port, family)
+ *   value (VIP, VIP port)
+ */
+struct nearby_rev_key {
+	__u64 cookie;
+	__u32 addr[4];
+	__u16 port;
+	__u8 family;
+	__u8 reserved[5];
+};
+
+struct nearby_rev_value {
+	__u32 addr[4];
+	__u16 port;
+	__u16 reserved;
+};
+
+/*
+ * counters: BPF_MAP_TYPE_PERCPU_HASH, written by the BPF programs, read by the agent.
+ *   key   (service id, tier); tier is the one the connect was sent to (0 when refused).
+ *   value per-CPU event counts.
+ */
+struct nearby_counter_key {
+	__u32 svc_id;
+	__u32 tier;
+};
+
+struct nearby_counter_value {
+	__u64 attempts;    /* connects and unconnected sends rewritten to this tier */
+	__u64 established; /* TCP handshakes completed (sock_ops) */
+	__u64 failed;      /* TCP handshakes that never completed (sock_ops) */
+	__u64 refused;     /* connects refused: no endpoint in the tiers the mode allows */
+};
+
+#endif /* NEARBY_H */
