@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * nearby: connect-time locality load balancing.
+ *
+ * The agent writes each Service's endpoints as priority tiers (nearby.h). At connect() the
+ * program looks the destination up, picks a tier by the service's mode and an endpoint in it,
+ * and rewrites the destination, so the socket talks to the pod directly for its whole life.
+ */
+#include <linux/bpf.h>
+#include <linux/in.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "nearby.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+
+/* Default sizes; the agent overrides max_entries at load time from its flags. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 80000);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct nearby_svc_key);
+	__type(value, struct nearby_svc_value);
+} services SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 300000);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct nearby_slot_key);
+	__type(value, __u32);
+} slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 150000);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct nearby_backend);
+} backends SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct nearby_sock_meta);
+} sock_meta SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct nearby_rev_key);
+	__type(value, struct nearby_rev_value);
+} rev_nat SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 640000);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct nearby_counter_key);
+	__type(value, struct nearby_counter_value);
+} counters SEC(".maps");
+
+enum counter_field { CNT_ATTEMPT, CNT_ESTABLISHED, CNT_FAILED, CNT_REFUSED };
+
+static __always_inline void count(__u32 svc_id, __u32 tier, enum counter_field field)
+{
+	struct nearby_counter_key key = { .svc_id = svc_id, .tier = tier };
+	struct nearby_counter_value *val = bpf_map_lookup_elem(&counters, &key);
+
+	if (!val) {
+		struct nearby_counter_value zero = {};
+
+		/* NOEXIST: another CPU may have created the row meanwhile; then use theirs. */
+		bpf_map_update_elem(&counters, &key, &zero, BPF_NOEXIST);
+		val = bpf_map_lookup_elem(&counters, &key);
+		if (!val)
+			return;
+	}
+	/* Per-CPU rows: plain increments are race-free. */
+	switch (field) {
+	case CNT_ATTEMPT: val->attempts++; break;
+	case CNT_ESTABLISHED: val->established++; break;
+	case CNT_FAILED: val->failed++; break;
+	case CNT_REFUSED: val->refused++; break;
+	}
+}
+
+/* Returns the tier to use, or -1 when the mode allows no non-empty tier. For RANDOM the slot
+ * index is drawn across all tiers at once and returned through *index. */
+static __always_inline int choose(const struct nearby_svc_value *svc, __u32 *index)
+{
+	__u32 total = 0, r;
+	int t;
+
+	switch (svc->mode) {
+	case NEARBY_MODE_STRICT:
+		if (!svc->count[0])
+			return -1;
+		*index = bpf_get_prandom_u32() % svc->count[0];
+		return 0;
+	case NEARBY_MODE_FAILOVER:
+		for (t = 0; t < NEARBY_MAX_TIERS; t++) {
+			if (svc->count[t]) {
+				*index = bpf_get_prandom_u32() % svc->count[t];
+				return t;
+			}
+		}
+		return -1;
+	case NEARBY_MODE_WEIGHTED:
+		for (t = 0; t < NEARBY_MAX_TIERS; t++)
+			if (svc->count[t])
+				total += svc->weight[t];
+		if (!total)
+			return -1;
+		r = bpf_get_prandom_u32() % total;
+		for (t = 0; t < NEARBY_MAX_TIERS; t++) {
+			if (!svc->count[t])
+				continue;
+			if (r < svc->weight[t]) {
+				*index = bpf_get_prandom_u32() % svc->count[t];
+				return t;
+			}
+			r -= svc->weight[t];
+		}
+		return -1;
+	default: /* RANDOM */
+		for (t = 0; t < NEARBY_MAX_TIERS; t++)
+			total += svc->count[t];
+		if (!total)
+			return -1;
+		r = bpf_get_prandom_u32() % total;
+		for (t = 0; t < NEARBY_MAX_TIERS; t++) {
+			if (r < svc->count[t]) {
+				*index = r;
+				return t;
+			}
+			r -= svc->count[t];
+		}
+		return -1;
+	}
+}
+
+struct pick {
+	const struct nearby_svc_value *svc;
+	const struct nearby_backend *be;
+	__u32 backend_id;
+	__u32 tier;
+};
+
+/* Resolves (VIP, port, proto) to a backend. Returns 1 with *p filled, 0 when the destination is
+ * not a service (leave the connect alone), -1 when it is a service with nothing to offer. */
+static __always_inline int resolve(struct nearby_svc_key *key, struct pick *p)
+{
+	struct nearby_slot_key skey = {};
+	__u32 index = 0, *backend_id;
+	int tier;
+
+	p->svc = bpf_map_lookup_elem(&services, key);
+	if (!p->svc)
+		return 0;
+	tier = choose(p->svc, &index);
+	if (tier < 0) {
+		count(p->svc->id, 0, CNT_REFUSED);
+		return -1;
+	}
+	skey.svc_id = p->svc->id;
+	skey.tier = tier;
+	skey.index = index;
+	backend_id = bpf_map_lookup_elem(&slots, &skey);
+	if (!backend_id)
+		goto refused;
+	p->be = bpf_map_lookup_elem(&backends, backend_id);
+	if (!p->be || p->be->family != key->family)
+		goto refused;
+	p->backend_id = *backend_id;
+	p->tier = tier;
+	count(p->svc->id, tier, CNT_ATTEMPT);
+	return 1;
+refused:
+	/* Unreachable while the agent keeps the write order; counted so it would show. */
+	count(p->svc->id, tier, CNT_REFUSED);
+	return -1;
+}
+
+static __always_inline int refuse(struct bpf_sock_addr *ctx)
+{
+	/* Fail at once with a meaningful errno instead of letting the VIP go out unrewritten. */
+	bpf_set_retval(-NEARBY_ERRNO_NO_ENDPOINT);
+	return 0;
+}
+
+static __always_inline void key_from_ctx4(struct bpf_sock_addr *ctx, struct nearby_svc_key *key)
+{
+	key->addr[0] = ctx->user_ip4;
+	key->port = (__u16)ctx->user_port;
+	key->proto = ctx->protocol;
+	key->family = AF_INET;
+}
+
+static __always_inline void key_from_ctx6(struct bpf_sock_addr *ctx, struct nearby_svc_key *key)
+{
+	key->addr[0] = ctx->user_ip6[0];
+	key->addr[1] = ctx->user_ip6[1];
+	key->addr[2] = ctx->user_ip6[2];
+	key->addr[3] = ctx->user_ip6[3];
+	key->port = (__u16)ctx->user_port;
+	key->proto = ctx->protocol;
+	key->family = AF_INET6;
+}
+
+/* family is a compile-time constant at every call site: the verifier rejects even dead
+ * user_ip6 writes in a connect4 program, so the branch must fold away. */
+static __always_inline void write_ctx(struct bpf_sock_addr *ctx, const struct nearby_backend *be,
+				      const __u8 family)
+{
+	if (family == AF_INET) {
+		ctx->user_ip4 = be->addr[0];
+	} else {
+		ctx->user_ip6[0] = be->addr[0];
+		ctx->user_ip6[1] = be->addr[1];
+		ctx->user_ip6[2] = be->addr[2];
+		ctx->user_ip6[3] = be->addr[3];
+	}
+	ctx->user_port = be->port;
+}
+
+static __always_inline int do_connect(struct bpf_sock_addr *ctx, struct nearby_svc_key *key,
+				      const __u8 family)
+{
+	struct nearby_sock_meta *meta;
+	struct pick p = {};
+	int rc;
+
+	rc = resolve(key, &p);
+	if (rc == 0) {
+		/* A reconnect (UDP) to a non-service address must not keep showing an old VIP. */
+		bpf_sk_storage_delete(&sock_meta, ctx->sk);
+		return 1;
+	}
+	if (rc < 0)
+		return refuse(ctx);
+
+	meta = bpf_sk_storage_get(&sock_meta, ctx->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (meta) {
+		__builtin_memcpy(meta->vip, key->addr, sizeof(meta->vip));
+		meta->vip_port = key->port;
+		meta->family = key->family;
+		meta->tier = p.tier;
+		meta->svc_id = p.svc->id;
+		meta->backend_id = p.backend_id;
+		__builtin_memcpy(meta->backend_addr, p.be->addr, sizeof(meta->backend_addr));
+		meta->backend_port = p.be->port;
+	}
+	write_ctx(ctx, p.be, family);
+	return 1;
+}
+
+SEC("cgroup/connect4")
+int nearby_connect4(struct bpf_sock_addr *ctx)
+{
+	struct nearby_svc_key key = {};
+
+	key_from_ctx4(ctx, &key);
+	return do_connect(ctx, &key, AF_INET);
+}
+
+SEC("cgroup/connect6")
+int nearby_connect6(struct bpf_sock_addr *ctx)
+{
+	struct nearby_svc_key key = {};
+
+	key_from_ctx6(ctx, &key);
+	return do_connect(ctx, &key, AF_INET6);
+}
+
+/* Unconnected UDP: every datagram is balanced on its own, and the reply path is remembered per
+ * socket and backend so recvmsg can show the VIP. */
+static __always_inline int do_sendmsg(struct bpf_sock_addr *ctx, struct nearby_svc_key *key,
+				      const __u8 family)
+{
+	struct nearby_rev_key rkey = {};
+	struct nearby_rev_value rval = {};
+	struct pick p = {};
+	int rc;
+
+	rc = resolve(key, &p);
+	if (rc == 0)
+		return 1;
+	if (rc < 0)
+		return refuse(ctx);
+
+	rkey.cookie = bpf_get_socket_cookie(ctx);
+	__builtin_memcpy(rkey.addr, p.be->addr, sizeof(rkey.addr));
+	rkey.port = p.be->port;
+	rkey.family = key->family;
+	__builtin_memcpy(rval.addr, key->addr, sizeof(rval.addr));
+	rval.port = key->port;
+	bpf_map_update_elem(&rev_nat, &rkey, &rval, BPF_ANY);
+	write_ctx(ctx, p.be, family);
+	return 1;
+}
+
+SEC("cgroup/sendmsg4")
+int nearby_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	struct nearby_svc_key key = {};
+
+	key_from_ctx4(ctx, &key);
+	return do_sendmsg(ctx, &key, AF_INET);
+}
+
+SEC("cgroup/sendmsg6")
+int nearby_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	struct nearby_svc_key key = {};
+
+	key_from_ctx6(ctx, &key);
+	return do_sendmsg(ctx, &key, AF_INET6);
+}
+
+static __always_inline int addr_eq(const __u32 *a, const __u32 *b, __u8 family)
+{
+	if (family == AF_INET)
+		return a[0] == b[0];
+	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3];
+}
+
+/* Shows the VIP instead of the backend: for a connected socket from its sock_meta, for an
+ * unconnected UDP socket from rev_nat. */
+static __always_inline void restore_vip(struct bpf_sock_addr *ctx, __u8 family)
+{
+	struct nearby_rev_key rkey = {};
+	struct nearby_rev_value *rval;
+	struct nearby_sock_meta *meta;
+	__u32 peer[4] = {};
+
+	if (family == AF_INET) {
+		peer[0] = ctx->user_ip4;
+	} else {
+		peer[0] = ctx->user_ip6[0];
+		peer[1] = ctx->user_ip6[1];
+		peer[2] = ctx->user_ip6[2];
+		peer[3] = ctx->user_ip6[3];
+	}
+
+	meta = bpf_sk_storage_get(&sock_meta, ctx->sk, 0, 0);
+	if (meta && meta->family == family && meta->backend_port == (__u16)ctx->user_port &&
+	    addr_eq(meta->backend_addr, peer, family)) {
+		if (family == AF_INET) {
+			ctx->user_ip4 = meta->vip[0];
+		} else {
+			ctx->user_ip6[0] = meta->vip[0];
+			ctx->user_ip6[1] = meta->vip[1];
+			ctx->user_ip6[2] = meta->vip[2];
+			ctx->user_ip6[3] = meta->vip[3];
+		}
+		ctx->user_port = meta->vip_port;
+		return;
+	}
+
+	rkey.cookie = bpf_get_socket_cookie(ctx);
+	__builtin_memcpy(rkey.addr, peer, sizeof(rkey.addr));
+	rkey.port = (__u16)ctx->user_port;
+	rkey.family = family;
+	rval = bpf_map_lookup_elem(&rev_nat, &rkey);
+	if (!rval)
+		return;
+	if (family == AF_INET) {
+		ctx->user_ip4 = rval->addr[0];
+	} else {
+		ctx->user_ip6[0] = rval->addr[0];
+		ctx->user_ip6[1] = rval->addr[1];
+		ctx->user_ip6[2] = rval->addr[2];
+		ctx->user_ip6[3] = rval->addr[3];
+	}
+	ctx->user_port = rval->port;
+}
+
+SEC("cgroup/recvmsg4")
+int nearby_recvmsg4(struct bpf_sock_addr *ctx)
+{
+	restore_vip(ctx, AF_INET);
+	return 1;
+}
+
+SEC("cgroup/recvmsg6")
+int nearby_recvmsg6(struct bpf_sock_addr *ctx)
+{
+	restore_vip(ctx, AF_INET6);
+	return 1;
+}
+
+SEC("cgroup/getpeername4")
+int nearby_getpeername4(struct bpf_sock_addr *ctx)
+{
+	restore_vip(ctx, AF_INET);
+	return 1;
+}
+
+SEC("cgroup/getpeername6")
+int nearby_getpeername6(struct bpf_sock_addr *ctx)
+{
+	restore_vip(ctx, AF_INET6);
+	return 1;
+}
+
+/* TCP outcome per (service, tier). Only sockets that connect4/6 rewrote carry sock_meta. */
+SEC("sockops")
+int nearby_sockops(struct bpf_sock_ops *skops)
+{
+	struct nearby_sock_meta *meta;
+	struct bpf_sock *sk = skops->sk;
+
+	if (!sk)
+		return 1;
+	switch (skops->op) {
+	case BPF_SOCK_OPS_TCP_CONNECT_CB:
+		meta = bpf_sk_storage_get(&sock_meta, sk, 0, 0);
+		if (meta)
+			/* Ask for state changes only for our sockets, to see a failed handshake. */
+			bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_STATE_CB_FLAG);
+		break;
+	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
+		meta = bpf_sk_storage_get(&sock_meta, sk, 0, 0);
+		if (meta) {
+			count(meta->svc_id, meta->tier, CNT_ESTABLISHED);
+			/* The handshake outcome is known; stop paying for state callbacks. */
+			bpf_sock_ops_cb_flags_set(skops, 0);
+		}
+		break;
+	case BPF_SOCK_OPS_STATE_CB:
+		/* args[0] old state, args[1] new state: SYN_SENT -> CLOSE is a failed connect. */
+		if (skops->args[0] == 2 /* TCP_SYN_SENT */ && skops->args[1] == 7 /* TCP_CLOSE */) {
+			meta = bpf_sk_storage_get(&sock_meta, sk, 0, 0);
+			if (meta)
+				count(meta->svc_id, meta->tier, CNT_FAILED);
+		}
+		break;
+	}
+	return 1;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

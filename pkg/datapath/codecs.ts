@@ -1,0 +1,223 @@
+/*
+ * Byte layouts of every map key and value in bpf/nearby.h, and their encoders/decoders.
+ * STRUCTS is checked field by field against the compiled object's BTF by a test, so the C
+ * header and this file cannot drift apart silently.
+ */
+import { endianness } from 'node:os';
+import { readAddress, writeAddress } from './addr.js';
+import type { Family, ModeName, Protocol } from './types.js';
+import { MAX_TIERS, Mode } from './types.js';
+
+export interface StructLayout {
+  readonly size: number;
+  /** field -> [byte offset, byte size] */
+  readonly fields: Readonly<Record<string, readonly [number, number]>>;
+}
+
+export const STRUCTS = {
+  nearby_svc_key: { size: 20, fields: { addr: [0, 16], port: [16, 2], proto: [18, 1], family: [19, 1] } },
+  nearby_svc_value: {
+    size: 40,
+    fields: { id: [0, 4], mode: [4, 1], flags: [5, 1], reserved: [6, 2], count: [8, 16], weight: [24, 16] },
+  },
+  nearby_slot_key: { size: 8, fields: { svc_id: [0, 4], tier: [4, 2], index: [6, 2] } },
+  nearby_backend: { size: 24, fields: { addr: [0, 16], port: [16, 2], family: [18, 1], flags: [19, 1], node_id: [20, 4] } },
+  nearby_sock_meta: {
+    size: 48,
+    fields: {
+      vip: [0, 16], vip_port: [16, 2], family: [18, 1], tier: [19, 1], svc_id: [20, 4],
+      backend_id: [24, 4], backend_addr: [28, 16], backend_port: [44, 2], reserved: [46, 2],
+    },
+  },
+  nearby_rev_key: { size: 32, fields: { cookie: [0, 8], addr: [8, 16], port: [24, 2], family: [26, 1], reserved: [27, 5] } },
+  nearby_rev_value: { size: 20, fields: { addr: [0, 16], port: [16, 2], reserved: [18, 2] } },
+  nearby_counter_key: { size: 8, fields: { svc_id: [0, 4], tier: [4, 4] } },
+  nearby_counter_value: { size: 32, fields: { attempts: [0, 8], established: [8, 8], failed: [16, 8], refused: [24, 8] } },
+} as const satisfies Record<string, StructLayout>;
+
+const LE = endianness() === 'LE';
+const AF_INET = 2;
+const AF_INET6 = 10;
+const IPPROTO: Record<Protocol, number> = { TCP: 6, UDP: 17 };
+const BACKEND_TERMINATING = 0x1;
+
+const off = <S extends keyof typeof STRUCTS>(s: S, f: keyof (typeof STRUCTS)[S]['fields']): number =>
+  (STRUCTS[s].fields as Record<string, readonly [number, number]>)[f as string]![0];
+
+// Host-order integers: the kernel compares these as native words.
+const u16 = (b: Buffer, o: number, v: number): void => void (LE ? b.writeUInt16LE(v, o) : b.writeUInt16BE(v, o));
+const u32 = (b: Buffer, o: number, v: number): void => void (LE ? b.writeUInt32LE(v, o) : b.writeUInt32BE(v, o));
+const r16 = (b: Buffer, o: number): number => (LE ? b.readUInt16LE(o) : b.readUInt16BE(o));
+const r32 = (b: Buffer, o: number): number => (LE ? b.readUInt32LE(o) : b.readUInt32BE(o));
+const r64 = (b: Buffer, o: number): bigint => (LE ? b.readBigUInt64LE(o) : b.readBigUInt64BE(o));
+
+const toAf = (f: Family): number => (f === 4 ? AF_INET : AF_INET6);
+const fromAf = (af: number): Family => (af === AF_INET ? 4 : 6);
+const modeName = (m: number): ModeName =>
+  (Object.keys(Mode) as ModeName[]).find((k) => Mode[k] === m) ?? 'RANDOM';
+
+export interface SvcKey {
+  address: string;
+  port: number;
+  protocol: Protocol;
+}
+
+export const svcKey = {
+  size: STRUCTS.nearby_svc_key.size,
+  encode(k: SvcKey, buf = Buffer.alloc(STRUCTS.nearby_svc_key.size), at = 0): Buffer {
+    buf.fill(0, at, at + STRUCTS.nearby_svc_key.size);
+    const family = writeAddress(buf, at + off('nearby_svc_key', 'addr'), k.address);
+    buf.writeUInt16BE(k.port, at + off('nearby_svc_key', 'port')); // network order
+    buf.writeUInt8(IPPROTO[k.protocol], at + off('nearby_svc_key', 'proto'));
+    buf.writeUInt8(toAf(family), at + off('nearby_svc_key', 'family'));
+    return buf;
+  },
+  decode(buf: Buffer, at = 0): SvcKey {
+    const family = fromAf(buf.readUInt8(at + off('nearby_svc_key', 'family')));
+    return {
+      address: readAddress(buf, at + off('nearby_svc_key', 'addr'), family),
+      port: buf.readUInt16BE(at + off('nearby_svc_key', 'port')),
+      protocol: buf.readUInt8(at + off('nearby_svc_key', 'proto')) === IPPROTO.UDP ? 'UDP' : 'TCP',
+    };
+  },
+};
+
+export interface SvcValue {
+  id: number;
+  mode: ModeName;
+  counts: number[];
+  weights: number[];
+}
+
+export const svcValue = {
+  size: STRUCTS.nearby_svc_value.size,
+  encode(v: SvcValue, buf = Buffer.alloc(STRUCTS.nearby_svc_value.size), at = 0): Buffer {
+    buf.fill(0, at, at + STRUCTS.nearby_svc_value.size);
+    u32(buf, at + off('nearby_svc_value', 'id'), v.id);
+    buf.writeUInt8(Mode[v.mode], at + off('nearby_svc_value', 'mode'));
+    for (let t = 0; t < MAX_TIERS; t++) {
+      u16(buf, at + off('nearby_svc_value', 'count') + 2 * t, v.counts[t] ?? 0);
+      u16(buf, at + off('nearby_svc_value', 'weight') + 2 * t, v.weights[t] ?? 0);
+    }
+    return buf;
+  },
+  decode(buf: Buffer, at = 0): SvcValue {
+    const counts: number[] = [];
+    const weights: number[] = [];
+    for (let t = 0; t < MAX_TIERS; t++) {
+      counts.push(r16(buf, at + off('nearby_svc_value', 'count') + 2 * t));
+      weights.push(r16(buf, at + off('nearby_svc_value', 'weight') + 2 * t));
+    }
+    return {
+      id: r32(buf, at + off('nearby_svc_value', 'id')),
+      mode: modeName(buf.readUInt8(at + off('nearby_svc_value', 'mode'))),
+      counts,
+      weights,
+    };
+  },
+};
+
+export interface SlotKey {
+  svcId: number;
+  tier: number;
+  index: number;
+}
+
+export const slotKey = {
+  size: STRUCTS.nearby_slot_key.size,
+  encode(k: SlotKey, buf = Buffer.alloc(STRUCTS.nearby_slot_key.size), at = 0): Buffer {
+    u32(buf, at + off('nearby_slot_key', 'svc_id'), k.svcId);
+    u16(buf, at + off('nearby_slot_key', 'tier'), k.tier);
+    u16(buf, at + off('nearby_slot_key', 'index'), k.index);
+    return buf;
+  },
+  decode(buf: Buffer, at = 0): SlotKey {
+    return {
+      svcId: r32(buf, at + off('nearby_slot_key', 'svc_id')),
+      tier: r16(buf, at + off('nearby_slot_key', 'tier')),
+      index: r16(buf, at + off('nearby_slot_key', 'index')),
+    };
+  },
+};
+
+/** slot values and backend keys are a bare __u32 backend id. */
+export const backendId = {
+  size: 4,
+  encode(id: number, buf = Buffer.alloc(4), at = 0): Buffer {
+    u32(buf, at, id);
+    return buf;
+  },
+  decode: (buf: Buffer, at = 0): number => r32(buf, at),
+};
+
+export interface BackendValue {
+  address: string;
+  port: number;
+  nodeId: number;
+  terminating: boolean;
+}
+
+export const backendValue = {
+  size: STRUCTS.nearby_backend.size,
+  encode(v: BackendValue, buf = Buffer.alloc(STRUCTS.nearby_backend.size), at = 0): Buffer {
+    buf.fill(0, at, at + STRUCTS.nearby_backend.size);
+    const family = writeAddress(buf, at + off('nearby_backend', 'addr'), v.address);
+    buf.writeUInt16BE(v.port, at + off('nearby_backend', 'port'));
+    buf.writeUInt8(toAf(family), at + off('nearby_backend', 'family'));
+    buf.writeUInt8(v.terminating ? BACKEND_TERMINATING : 0, at + off('nearby_backend', 'flags'));
+    u32(buf, at + off('nearby_backend', 'node_id'), v.nodeId);
+    return buf;
+  },
+  decode(buf: Buffer, at = 0): BackendValue {
+    const family = fromAf(buf.readUInt8(at + off('nearby_backend', 'family')));
+    return {
+      address: readAddress(buf, at + off('nearby_backend', 'addr'), family),
+      port: buf.readUInt16BE(at + off('nearby_backend', 'port')),
+      nodeId: r32(buf, at + off('nearby_backend', 'node_id')),
+      terminating: (buf.readUInt8(at + off('nearby_backend', 'flags')) & BACKEND_TERMINATING) !== 0,
+    };
+  },
+};
+
+export interface CounterKey {
+  svcId: number;
+  tier: number;
+}
+
+export const counterKey = {
+  size: STRUCTS.nearby_counter_key.size,
+  encode(k: CounterKey, buf = Buffer.alloc(STRUCTS.nearby_counter_key.size), at = 0): Buffer {
+    u32(buf, at + off('nearby_counter_key', 'svc_id'), k.svcId);
+    u32(buf, at + off('nearby_counter_key', 'tier'), k.tier);
+    return buf;
+  },
+  decode(buf: Buffer, at = 0): CounterKey {
+    return {
+      svcId: r32(buf, at + off('nearby_counter_key', 'svc_id')),
+      tier: r32(buf, at + off('nearby_counter_key', 'tier')),
+    };
+  },
+};
+
+export interface CounterValue {
+  attempts: bigint;
+  established: bigint;
+  failed: bigint;
+  refused: bigint;
+}
+
+export const counterValue = {
+  size: STRUCTS.nearby_counter_value.size,
+  /** Sums the per-CPU copies; each CPU's value is padded to 8 bytes (it already is). */
+  decodePerCpu(buf: Buffer, cpus: number): CounterValue {
+    const sum: CounterValue = { attempts: 0n, established: 0n, failed: 0n, refused: 0n };
+    for (let c = 0; c < cpus; c++) {
+      const at = c * STRUCTS.nearby_counter_value.size;
+      sum.attempts += r64(buf, at + off('nearby_counter_value', 'attempts'));
+      sum.established += r64(buf, at + off('nearby_counter_value', 'established'));
+      sum.failed += r64(buf, at + off('nearby_counter_value', 'failed'));
+      sum.refused += r64(buf, at + off('nearby_counter_value', 'refused'));
+    }
+    return sum;
+  },
+};

@@ -1,0 +1,43 @@
+/*
+ * pkg/datapath: the kernel side, reached through libbpf. It knows services, tiers and backends,
+ * and nothing of Kubernetes.
+ */
+import { readCounters, type TierCounters } from './counters.js';
+import { type LoadOptions, LoadedDatapath } from './loader.js';
+import { ServiceWriter } from './writer.js';
+
+export { canonicalAddress, familyOf } from './addr.js';
+export { STRUCTS, type StructLayout } from './codecs.js';
+export { BpfCallError, DatapathError, InvalidServiceError, MapFullError, PinConflictError } from './errors.js';
+export { defaultObjectPath, type LoadOptions, type LoadReport, PROGRAMS, unpinDatapath } from './loader.js';
+export { layoutTier, type TierLayout } from './tier-layout.js';
+export type { TierCounters } from './counters.js';
+export type { BulkResult, ReadBackReport } from './writer.js';
+export * from './types.js';
+
+/** A node's loaded datapath: programs attached, maps pinned, state read back. */
+export class Datapath {
+  private constructor(
+    readonly loaded: LoadedDatapath,
+    readonly writer: ServiceWriter,
+  ) {}
+
+  static open(opts: LoadOptions): Datapath {
+    const loaded = LoadedDatapath.load(opts);
+    try {
+      return new Datapath(loaded, new ServiceWriter(loaded.maps));
+    } catch (err) {
+      loaded.close();
+      throw err;
+    }
+  }
+
+  counters(): TierCounters[] {
+    return readCounters(this.loaded.maps);
+  }
+
+  /** Releases this process's handles; the pinned datapath keeps serving. */
+  close(): void {
+    this.loaded.close();
+  }
+}

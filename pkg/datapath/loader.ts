@@ -1,0 +1,233 @@
+/*
+ * Loads the BPF object, pins its maps and links under the node's own pin root, and attaches
+ * every program to the node's cgroup. A second start reuses the pinned maps (state survives)
+ * and swaps programs inside the pinned links, so connects never see a moment without a hook.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BpfMap } from './bpf-map.js';
+import { STRUCTS } from './codecs.js';
+import { BpfCallError, DatapathError, errnoName, PinConflictError } from './errors.js';
+import { type Handle, isNull, lastErrno, libbpf } from './libbpf.js';
+import { DEFAULT_MAP_SIZES, type MapSizes } from './types.js';
+
+export const PROGRAMS = [
+  'nearby_connect4',
+  'nearby_connect6',
+  'nearby_sendmsg4',
+  'nearby_sendmsg6',
+  'nearby_recvmsg4',
+  'nearby_recvmsg6',
+  'nearby_getpeername4',
+  'nearby_getpeername6',
+  'nearby_sockops',
+] as const;
+
+/** Maps the agent sizes from flags; sock_meta (socket-local storage) has no size. */
+const SIZED_MAPS: Record<string, keyof MapSizes> = {
+  services: 'services',
+  slots: 'slots',
+  backends: 'backends',
+  rev_nat: 'revNat',
+  counters: 'counters',
+};
+const ALL_MAPS = [...Object.keys(SIZED_MAPS), 'sock_meta'];
+
+export interface LoadOptions {
+  /** Per-node pin root, e.g. /sys/fs/bpf/nearby/<node>. Never shared between nodes. */
+  readonly pinRoot: string;
+  /** The node's cgroup v2 directory; programs attach here and nowhere else. */
+  readonly cgroupPath: string;
+  readonly sizes?: Partial<MapSizes>;
+  /** Defaults to build/bpf/nearby.bpf.o of this checkout. */
+  readonly objectPath?: string;
+}
+
+export interface DatapathMaps {
+  readonly services: BpfMap;
+  readonly slots: BpfMap;
+  readonly backends: BpfMap;
+  readonly revNat: BpfMap;
+  readonly counters: BpfMap;
+}
+
+export interface LoadReport {
+  /** Maps found pinned and reused (their contents survived). */
+  readonly reusedMaps: string[];
+  /** Links found pinned whose program was swapped in place. */
+  readonly updatedLinks: string[];
+  /** Pinned maps whose size differs from the options: the pinned size wins, state is kept. */
+  readonly sizeMismatches: Array<{ map: string; pinned: number; requested: number }>;
+}
+
+export function defaultObjectPath(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  // Works from the sources (pkg/datapath) and from the compiled tree (dist/pkg/datapath).
+  for (const up of ['../..', '../../..']) {
+    const candidate = resolve(here, up, 'build/bpf/nearby.bpf.o');
+    if (existsSync(candidate)) return candidate;
+  }
+  return resolve(here, '../../build/bpf/nearby.bpf.o');
+}
+
+export class LoadedDatapath {
+  private closed = false;
+
+  private constructor(
+    private readonly obj: Handle,
+    private readonly links: Handle[],
+    readonly maps: DatapathMaps,
+    readonly sizes: MapSizes,
+    readonly pinRoot: string,
+    readonly report: LoadReport,
+  ) {}
+
+  static load(opts: LoadOptions): LoadedDatapath {
+    const objectPath = opts.objectPath ?? defaultObjectPath();
+    if (!existsSync(objectPath)) throw new DatapathError(`BPF object not found at ${objectPath}: run make bpf`);
+    const cgroupId = cgroupIdOf(opts.cgroupPath);
+    mkdirSync(join(opts.pinRoot, 'maps'), { recursive: true });
+    mkdirSync(join(opts.pinRoot, 'links'), { recursive: true });
+
+    const obj = libbpf.objectOpenFile(objectPath, null) as Handle;
+    if (isNull(obj)) throw new BpfCallError('bpf_object__open_file', lastErrno(), objectPath);
+    const links: Handle[] = [];
+    try {
+      const requested: MapSizes = { ...DEFAULT_MAP_SIZES, ...opts.sizes };
+      const sizes = { ...requested };
+      const reusedMaps: string[] = [];
+      const sizeMismatches: LoadReport['sizeMismatches'] = [];
+      for (const name of ALL_MAPS) {
+        const map = libbpf.objectFindMap(obj, name) as Handle;
+        if (isNull(map)) throw new DatapathError(`BPF object ${objectPath} has no map "${name}"`);
+        const pinPath = join(opts.pinRoot, 'maps', name);
+        const sizeKey = SIZED_MAPS[name];
+        const pinnedSize = existsSync(pinPath) ? pinnedMaxEntries(pinPath) : undefined;
+        if (pinnedSize !== undefined) reusedMaps.push(name);
+        if (sizeKey) {
+          if (pinnedSize !== undefined && pinnedSize !== requested[sizeKey]) {
+            sizeMismatches.push({ map: name, pinned: pinnedSize, requested: requested[sizeKey] });
+          }
+          const size = pinnedSize ?? requested[sizeKey];
+          sizes[sizeKey] = size;
+          check('bpf_map__set_max_entries', libbpf.mapSetMaxEntries(map, size) as number, name);
+        }
+        check('bpf_map__set_pin_path', libbpf.mapSetPinPath(map, pinPath) as number, pinPath);
+      }
+      const rc = libbpf.objectLoad(obj) as number;
+      if (rc < 0) throw loadError(-rc, objectPath, opts.pinRoot);
+
+      const updatedLinks: string[] = [];
+      const cgroupFd = openSync(opts.cgroupPath, 'r');
+      try {
+        for (const name of PROGRAMS) {
+          const prog = libbpf.objectFindProgram(obj, name) as Handle;
+          if (isNull(prog)) throw new DatapathError(`BPF object ${objectPath} has no program "${name}"`);
+          const linkPath = join(opts.pinRoot, 'links', name);
+          if (existsSync(linkPath)) {
+            const link = libbpf.linkOpen(linkPath) as Handle;
+            if (isNull(link)) throw new BpfCallError('bpf_link__open', lastErrno(), linkPath);
+            links.push(link);
+            assertLinkOnCgroup(link, linkPath, cgroupId, opts.cgroupPath);
+            check('bpf_link__update_program', libbpf.linkUpdateProgram(link, prog) as number, linkPath);
+            updatedLinks.push(name);
+          } else {
+            const link = libbpf.programAttachCgroup(prog, cgroupFd) as Handle;
+            if (isNull(link)) throw new BpfCallError('bpf_program__attach_cgroup', lastErrno(), `${name} -> ${opts.cgroupPath}`);
+            links.push(link);
+            check('bpf_link__pin', libbpf.linkPin(link, linkPath) as number, linkPath);
+          }
+        }
+      } finally {
+        closeSync(cgroupFd);
+      }
+
+      const cpus = libbpf.numPossibleCpus() as number;
+      const fd = (name: string): number => libbpf.mapFd(libbpf.objectFindMap(obj, name)) as number;
+      const maps: DatapathMaps = {
+        services: new BpfMap('services', fd('services'), STRUCTS.nearby_svc_key.size, STRUCTS.nearby_svc_value.size, sizes.services),
+        slots: new BpfMap('slots', fd('slots'), STRUCTS.nearby_slot_key.size, 4, sizes.slots),
+        backends: new BpfMap('backends', fd('backends'), 4, STRUCTS.nearby_backend.size, sizes.backends),
+        revNat: new BpfMap('rev_nat', fd('rev_nat'), STRUCTS.nearby_rev_key.size, STRUCTS.nearby_rev_value.size, sizes.revNat),
+        counters: new BpfMap('counters', fd('counters'), STRUCTS.nearby_counter_key.size, STRUCTS.nearby_counter_value.size * cpus, sizes.counters),
+      };
+      return new LoadedDatapath(obj, links, maps, sizes, opts.pinRoot, { reusedMaps, updatedLinks, sizeMismatches });
+    } catch (err) {
+      // Pinned links stay attached (that is their point); only our fds go.
+      for (const link of links) libbpf.linkDestroy(link);
+      libbpf.objectClose(obj);
+      throw err;
+    }
+  }
+
+  /** Drops this process's handles. Pinned maps and links keep the datapath serving. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const link of this.links) libbpf.linkDestroy(link);
+    libbpf.objectClose(this.obj);
+  }
+}
+
+/**
+ * Detaches and forgets a node's datapath: removing the pins drops the last references to the
+ * links (which detaches the programs) and to the maps. Only for teardown, never on upgrade.
+ */
+export function unpinDatapath(pinRoot: string): void {
+  rmSync(pinRoot, { recursive: true, force: true });
+}
+
+function check(call: string, rc: number, target: string): void {
+  if (rc < 0) throw new BpfCallError(call, -rc, target);
+}
+
+function loadError(errno: number, objectPath: string, pinRoot: string): DatapathError {
+  if (errno === 1 || errno === 13) {
+    return new DatapathError(
+      `loading ${objectPath} was refused (${errnoName(errno)}): the agent needs CAP_BPF and CAP_NET_ADMIN (or root)`,
+      errno,
+    );
+  }
+  if (errno === 22) {
+    return new PinConflictError(
+      `loading ${objectPath} failed (EINVAL): a map pinned under ${pinRoot}/maps may have another shape ` +
+        `(an older build?); remove ${pinRoot} to start clean`,
+      errno,
+    );
+  }
+  return new BpfCallError('bpf_object__load', errno, objectPath);
+}
+
+function cgroupIdOf(cgroupPath: string): bigint {
+  if (!existsSync(join(cgroupPath, 'cgroup.procs'))) {
+    throw new DatapathError(`cgroup ${cgroupPath} does not exist or is not a cgroup v2 directory`);
+  }
+  return statSync(cgroupPath, { bigint: true }).ino; // a cgroup v2 id is its directory's inode
+}
+
+function pinnedMaxEntries(pinPath: string): number {
+  const fd = libbpf.objGet(pinPath) as number;
+  if (fd < 0) throw new BpfCallError('bpf_obj_get', -fd, pinPath);
+  try {
+    const info = Buffer.alloc(96); // struct bpf_map_info: max_entries at offset 16
+    const len = new Uint32Array([info.length]);
+    check('bpf_obj_get_info_by_fd', libbpf.objGetInfoByFd(fd, info, len) as number, pinPath);
+    return info.readUInt32LE(16);
+  } finally {
+    libbpf.close(fd);
+  }
+}
+
+function assertLinkOnCgroup(link: Handle, linkPath: string, cgroupId: bigint, cgroupPath: string): void {
+  const info = Buffer.alloc(256); // struct bpf_link_info: cgroup.cgroup_id at offset 16
+  const len = new Uint32Array([info.length]);
+  check('bpf_obj_get_info_by_fd', libbpf.objGetInfoByFd(libbpf.linkFd(link), info, len) as number, linkPath);
+  const attached = info.readBigUInt64LE(16);
+  if (attached !== cgroupId) {
+    throw new PinConflictError(
+      `pinned link ${linkPath} is attached to cgroup id ${attached}, not to ${cgroupPath} (id ${cgroupId}); ` +
+        `a pin root belongs to one node and one cgroup`,
+    );
+  }
+}

@@ -1,0 +1,77 @@
+/*
+ * The datapath's vocabulary. It speaks of services, tiers and backends, never of Kubernetes:
+ * the reconciler translates a plan into these.
+ */
+
+export type Family = 4 | 6;
+export type Protocol = 'TCP' | 'UDP';
+
+/** Mirrors enum nearby_mode in bpf/nearby.h. */
+export const Mode = { RANDOM: 0, FAILOVER: 1, STRICT: 2, WEIGHTED: 3 } as const;
+export type ModeName = keyof typeof Mode;
+
+export const MAX_TIERS = 8;
+/** Tier sizes are __u16 in the service value. */
+export const MAX_TIER_SIZE = 0xffff;
+
+/** What an application dials. */
+export interface ServiceKey {
+  readonly address: string;
+  readonly port: number;
+  readonly protocol: Protocol;
+}
+
+/** Where a connect may be sent. Backends are shared by address:port across services. */
+export interface BackendSpec {
+  readonly address: string;
+  readonly port: number;
+  /** The caller's id for the backend's node (0 = unknown). */
+  readonly nodeId: number;
+  readonly terminating: boolean;
+}
+
+export interface ServiceSpec {
+  readonly key: ServiceKey;
+  /** Names the service in errors and logs, e.g. "sample/helloworld". */
+  readonly label: string;
+  readonly mode: ModeName;
+  /** Closest tier first; at most MAX_TIERS, empty tiers allowed. */
+  readonly tiers: readonly (readonly BackendSpec[])[];
+  /** WEIGHTED only: one weight per tier. */
+  readonly weights?: readonly number[];
+}
+
+/** A service as it is in the kernel maps, read back or just written. */
+export interface ProgrammedService {
+  readonly key: ServiceKey;
+  readonly id: number;
+  readonly mode: ModeName;
+  readonly tiers: readonly (readonly ProgrammedBackend[])[];
+  readonly weights: readonly number[];
+}
+
+export interface ProgrammedBackend extends BackendSpec {
+  readonly id: number;
+}
+
+/** Map capacities, fixed at load time. */
+export interface MapSizes {
+  readonly services: number;
+  readonly backends: number;
+  readonly slots: number;
+  readonly revNat: number;
+  readonly counters: number;
+}
+
+/** 10,000 services x 8 ports, 150,000 endpoints, and slots for each endpoint in two services. */
+export const DEFAULT_MAP_SIZES: MapSizes = {
+  services: 80_000,
+  backends: 150_000,
+  slots: 300_000,
+  revNat: 65_536,
+  counters: 640_000,
+};
+
+export function serviceKeyString(k: ServiceKey): string {
+  return k.address.includes(':') ? `[${k.address}]:${k.port}/${k.protocol}` : `${k.address}:${k.port}/${k.protocol}`;
+}
