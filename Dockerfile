@@ -1,0 +1,21 @@
+# Build stage: the same Makefile targets CI runs compile the BPF object and the TypeScript.
+FROM node:20-bookworm AS build
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      clang llvm libbpf-dev bpftool make && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN make bpf && npx tsc -p tsconfig.json && npm prune --omit=dev
+
+# Runtime: Node, the system libbpf that koffi binds to, the compiled JS and BPF object only.
+FROM node:20-bookworm-slim
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libbpf1 && rm -rf /var/lib/apt/lists/*
+WORKDIR /opt/nearby
+COPY --from=build /src/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+COPY --from=build /src/build/bpf ./build/bpf
+COPY package.json ./
+USER 0
+ENTRYPOINT ["node", "dist/cmd/agent.js"]
