@@ -10,7 +10,7 @@ BPF_SRC := $(wildcard bpf/*.c) $(wildcard bpf/*.h)
 APT_PKGS := clang llvm libbpf-dev bpftool iproute2 iptables
 CLANG ?= clang
 
-.PHONY: all deps apt npm bpffs bpf build test test-unit test-kernel demo clean
+.PHONY: all deps apt npm bpffs bpf build test test-unit test-kernel bench demo clean
 
 all: build
 
@@ -60,6 +60,10 @@ test-unit: build
 
 test-kernel: build bpffs
 	npx vitest run test/kernel
+
+# Numbers, not pass/fail: the writer at the Kubernetes scale limits.
+bench: build bpffs
+	npx tsx test/bench/writer-throughput.ts
 
 demo: build bpffs
 	@echo "make demo: not yet — the lab (issue 4) has not landed. The datapath and its kernel tests run with 'make test'."
