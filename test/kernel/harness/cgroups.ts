@@ -1,0 +1,106 @@
+/**
+ * The harness's cgroup v2 subtree, <cgroup2>/nearby-test/. Everything here refuses to act on a
+ * path outside that subtree, so a bug cannot touch the machine's own cgroups.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { CGROUP_BASE_DIR } from './names.js';
+import { kernelEnv } from './prereqs.js';
+import { killAndWait, sleep } from './processes.js';
+
+export function cgroupBase(): string {
+  return join(kernelEnv().cgroup2, CGROUP_BASE_DIR);
+}
+
+function assertInsideBase(path: string): void {
+  const rel = relative(cgroupBase(), path);
+  if (rel === '' || rel.startsWith('..') || rel.startsWith('/')) {
+    throw new Error(`refusing to touch cgroup ${path}: outside ${cgroupBase()}`);
+  }
+}
+
+/** The path /proc/<pid>/cgroup shows ("0::<path>") for a process in this cgroup. */
+export function cgroupProcPath(path: string): string {
+  return `/${relative(kernelEnv().cgroup2, path)}`;
+}
+
+/** The `0::` (cgroup v2) line of /proc/<pid>/cgroup, or undefined if the process is gone. */
+export function cgroupOfPid(pid: number): string | undefined {
+  try {
+    const line = readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('0::'));
+    return line?.slice(3);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Creates the base on first use (the one write next to the root cgroup's files), then `path`,
+ * whose parent must exist. Fails if `path` exists: two owners of one cgroup is a naming bug.
+ */
+export function createCgroup(path: string): void {
+  assertInsideBase(path);
+  try {
+    mkdirSync(cgroupBase());
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  mkdirSync(path);
+}
+
+/** Directories of the subtree, deepest first. */
+function subtreeDeepestFirst(path: string): string[] {
+  const children = readdirSync(path, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .flatMap((entry) => subtreeDeepestFirst(join(path, entry.name)));
+  return [...children, path];
+}
+
+function procsOf(path: string): number[] {
+  try {
+    return readFileSync(join(path, 'cgroup.procs'), 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Every process in the subtree. */
+export function cgroupTreePids(path: string): number[] {
+  assertInsideBase(path);
+  if (!existsSync(path)) return [];
+  return subtreeDeepestFirst(path).flatMap(procsOf);
+}
+
+/**
+ * Kills the subtree's processes by PID, then removes its directories deepest first. rmdir is
+ * retried briefly: a killed process leaves its cgroup a moment after it is reaped.
+ */
+export async function removeCgroupTree(path: string): Promise<void> {
+  assertInsideBase(path);
+  if (!existsSync(path)) return;
+  await killAndWait(cgroupTreePids(path));
+  for (const dir of subtreeDeepestFirst(path)) {
+    await rmdirWithRetry(dir);
+  }
+}
+
+async function rmdirWithRetry(dir: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      rmdirSync(dir);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      if (code !== 'EBUSY' || attempt >= 100) {
+        throw new Error(`cannot remove cgroup ${dir}: ${code}; procs ${procsOf(dir).join(',') || 'none'}`);
+      }
+      await sleep(50);
+    }
+  }
+}
