@@ -1,0 +1,302 @@
+import { parseIp } from './ip.js';
+import {
+  BadField,
+  isRecord,
+  readList,
+  readOptionalBoolean,
+  readOptionalPort,
+  readOptionalString,
+  readRecord,
+  readRequiredString,
+  readStringMap,
+  type RawRecord,
+} from './read.js';
+import {
+  SERVICE_NAME_LABEL,
+  type AddressType,
+  type Endpoint,
+  type EndpointPort,
+  type EndpointSlice,
+  type IpAddress,
+  type Namespace,
+  type Node,
+  type ObjectReference,
+  type Protocol,
+  type Rejection,
+  type Service,
+  type ServicePort,
+} from './types.js';
+
+/** One converted object, tagged by kind so a snapshot can be assembled from a stream of them. */
+export type ModelObject =
+  | { readonly kind: 'Node'; readonly node: Node }
+  | { readonly kind: 'Namespace'; readonly namespace: Namespace }
+  | { readonly kind: 'Service'; readonly service: Service }
+  | { readonly kind: 'EndpointSlice'; readonly endpointSlice: EndpointSlice };
+
+export type Conversion =
+  | { readonly status: 'accepted'; readonly object: ModelObject }
+  /** A kind nearby does not read (a Deployment in a manifest directory, say). */
+  | { readonly status: 'ignored' }
+  | { readonly status: 'rejected'; readonly rejection: Rejection };
+
+type Kind = ModelObject['kind'];
+
+const API_VERSIONS: Readonly<Record<Kind, string>> = {
+  Node: 'v1',
+  Namespace: 'v1',
+  Service: 'v1',
+  EndpointSlice: 'discovery.k8s.io/v1',
+};
+
+const NAMESPACED: ReadonlySet<Kind> = new Set<Kind>(['Service', 'EndpointSlice']);
+
+function isKind(kind: string): kind is Kind {
+  return Object.hasOwn(API_VERSIONS, kind);
+}
+
+function apiGroup(apiVersion: string): string {
+  const slash = apiVersion.indexOf('/');
+  return slash < 0 ? '' : apiVersion.slice(0, slash);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Names an object for a rejection without trusting its shape. */
+function nameForReport(raw: RawRecord, kind: string): string {
+  const metadata = isRecord(raw['metadata']) ? raw['metadata'] : {};
+  const name = typeof metadata['name'] === 'string' ? metadata['name'] : '';
+  if (!isKind(kind) || !NAMESPACED.has(kind)) return name;
+  const namespace = typeof metadata['namespace'] === 'string' && metadata['namespace'] ? metadata['namespace'] : 'default';
+  return name ? `${namespace}/${name}` : '';
+}
+
+function readProtocol(parent: RawRecord, path: string): Protocol {
+  const protocol = readOptionalString(parent, 'protocol', path) ?? 'TCP';
+  if (protocol !== 'TCP' && protocol !== 'UDP' && protocol !== 'SCTP') {
+    throw new BadField(`${path}.protocol`, `unknown protocol ${JSON.stringify(protocol)}`);
+  }
+  return protocol;
+}
+
+function readObjectName(metadata: RawRecord): string {
+  return readRequiredString(metadata, 'name', 'metadata');
+}
+
+/** Manifests without a namespace land in "default", as kubectl apply would put them. */
+function readObjectNamespace(metadata: RawRecord): string {
+  return readOptionalString(metadata, 'namespace', 'metadata') || 'default';
+}
+
+function toNode(raw: RawRecord): Node {
+  const metadata = readRecord(raw, 'metadata', '');
+  return { name: readObjectName(metadata), labels: readStringMap(metadata, 'labels', 'metadata') };
+}
+
+function toNamespace(raw: RawRecord): Namespace {
+  const metadata = readRecord(raw, 'metadata', '');
+  return {
+    name: readObjectName(metadata),
+    labels: readStringMap(metadata, 'labels', 'metadata'),
+    annotations: readStringMap(metadata, 'annotations', 'metadata'),
+  };
+}
+
+function toServicePorts(spec: RawRecord): ServicePort[] {
+  const seenNames = new Set<string>();
+  return readList(spec, 'ports', 'spec').map((item, i) => {
+    const path = `spec.ports[${i}]`;
+    if (!isRecord(item)) throw new BadField(path, 'expected an object');
+    const name = readOptionalString(item, 'name', path) ?? '';
+    // Endpoint ports are matched to Service ports by name, so a repeated name is ambiguous.
+    if (seenNames.has(name)) throw new BadField(`${path}.name`, `duplicate port name ${JSON.stringify(name)}`);
+    seenNames.add(name);
+    const port = readOptionalPort(item, 'port', path);
+    if (port === undefined) throw new BadField(`${path}.port`, 'missing');
+    return { name, port, protocol: readProtocol(item, path) };
+  });
+}
+
+interface Vips {
+  readonly headless: boolean;
+  readonly clusterIPs: readonly IpAddress[];
+}
+
+function toVips(spec: RawRecord, type: string): Vips {
+  if (type === 'ExternalName') return { headless: false, clusterIPs: [] };
+  const clusterIP = readOptionalString(spec, 'clusterIP', 'spec');
+  const listed = readList(spec, 'clusterIPs', 'spec').map((item, i) => {
+    if (typeof item !== 'string') throw new BadField(`spec.clusterIPs[${i}]`, 'expected a string');
+    return item;
+  });
+  if (clusterIP && listed.length > 0 && listed[0] !== clusterIP) {
+    throw new BadField('spec.clusterIP', `${JSON.stringify(clusterIP)} differs from spec.clusterIPs[0] ${JSON.stringify(listed[0])}`);
+  }
+  const texts = listed.length > 0 ? listed : clusterIP ? [clusterIP] : [];
+  if (texts[0] === 'None') return { headless: true, clusterIPs: [] };
+
+  const seenFamilies = new Set<number>();
+  const clusterIPs = texts.map((text, i) => {
+    const path = listed.length > 0 ? `spec.clusterIPs[${i}]` : 'spec.clusterIP';
+    const ip = parseIp(text);
+    if (!ip) throw new BadField(path, `unparseable IP ${JSON.stringify(text)}`);
+    if (seenFamilies.has(ip.family)) throw new BadField(path, `a second IPv${ip.family} address`);
+    seenFamilies.add(ip.family);
+    return ip;
+  });
+  return { headless: false, clusterIPs };
+}
+
+function toService(raw: RawRecord): Service {
+  const metadata = readRecord(raw, 'metadata', '');
+  const name = readObjectName(metadata);
+  const namespace = readObjectNamespace(metadata);
+  const spec = readRecord(raw, 'spec', '');
+  const type = readOptionalString(spec, 'type', 'spec') || 'ClusterIP';
+  const internalTrafficPolicy = readOptionalString(spec, 'internalTrafficPolicy', 'spec');
+  const trafficDistribution = readOptionalString(spec, 'trafficDistribution', 'spec');
+  return {
+    key: `${namespace}/${name}`,
+    namespace,
+    name,
+    type,
+    annotations: readStringMap(metadata, 'annotations', 'metadata'),
+    ...toVips(spec, type),
+    ...(internalTrafficPolicy ? { internalTrafficPolicy } : {}),
+    ...(trafficDistribution ? { trafficDistribution } : {}),
+    ports: toServicePorts(spec),
+  };
+}
+
+function toEndpointPorts(raw: RawRecord): EndpointPort[] {
+  return readList(raw, 'ports', '').map((item, i) => {
+    const path = `ports[${i}]`;
+    if (!isRecord(item)) throw new BadField(path, 'expected an object');
+    return {
+      name: readOptionalString(item, 'name', path) ?? '',
+      port: readOptionalPort(item, 'port', path) ?? null,
+      protocol: readProtocol(item, path),
+    };
+  });
+}
+
+function toTargetRef(item: RawRecord, path: string): ObjectReference | undefined {
+  const ref = readRecord(item, 'targetRef', path);
+  const kind = readOptionalString(ref, 'kind', `${path}.targetRef`);
+  const name = readOptionalString(ref, 'name', `${path}.targetRef`);
+  if (!kind || !name) return undefined;
+  const namespace = readOptionalString(ref, 'namespace', `${path}.targetRef`);
+  return { kind, name, ...(namespace ? { namespace } : {}) };
+}
+
+function toAddresses(item: RawRecord, path: string, addressType: AddressType): string[] {
+  return readList(item, 'addresses', path).map((address, i) => {
+    const where = `${path}.addresses[${i}]`;
+    if (typeof address !== 'string') throw new BadField(where, 'expected a string');
+    if (addressType === 'FQDN') return address;
+    const ip = parseIp(address);
+    if (!ip) throw new BadField(where, `unparseable IP ${JSON.stringify(address)}`);
+    if (`IPv${ip.family}` !== addressType) throw new BadField(where, `${address} is not an ${addressType} address`);
+    return ip.address;
+  });
+}
+
+function toEndpoints(raw: RawRecord, addressType: AddressType): Endpoint[] {
+  return readList(raw, 'endpoints', '').map((item, i) => {
+    const path = `endpoints[${i}]`;
+    if (!isRecord(item)) throw new BadField(path, 'expected an object');
+    const conditionsRaw = readRecord(item, 'conditions', path);
+    const conditionsPath = `${path}.conditions`;
+    const ready = readOptionalBoolean(conditionsRaw, 'ready', conditionsPath);
+    const serving = readOptionalBoolean(conditionsRaw, 'serving', conditionsPath);
+    const terminating = readOptionalBoolean(conditionsRaw, 'terminating', conditionsPath);
+    const nodeName = readOptionalString(item, 'nodeName', path);
+    const zone = readOptionalString(item, 'zone', path);
+    const targetRef = toTargetRef(item, path);
+    return {
+      addresses: toAddresses(item, path, addressType),
+      conditions: {
+        ...(ready !== undefined ? { ready } : {}),
+        ...(serving !== undefined ? { serving } : {}),
+        ...(terminating !== undefined ? { terminating } : {}),
+      },
+      ...(nodeName ? { nodeName } : {}),
+      ...(zone ? { zone } : {}),
+      ...(targetRef ? { targetRef } : {}),
+    };
+  });
+}
+
+function toEndpointSlice(raw: RawRecord): EndpointSlice {
+  const metadata = readRecord(raw, 'metadata', '');
+  const name = readObjectName(metadata);
+  const namespace = readObjectNamespace(metadata);
+  const labels = readStringMap(metadata, 'labels', 'metadata');
+  const serviceName = labels[SERVICE_NAME_LABEL];
+  if (!serviceName) throw new BadField(`metadata.labels[${SERVICE_NAME_LABEL}]`, 'missing, so the slice belongs to no Service');
+  const addressType = readRequiredString(raw, 'addressType', '');
+  if (addressType !== 'IPv4' && addressType !== 'IPv6' && addressType !== 'FQDN') {
+    throw new BadField('addressType', `unknown address type ${JSON.stringify(addressType)}`);
+  }
+  return {
+    namespace,
+    name,
+    serviceKey: `${namespace}/${serviceName}`,
+    addressType,
+    ports: toEndpointPorts(raw),
+    endpoints: toEndpoints(raw, addressType),
+  };
+}
+
+function toModel(kind: Kind, raw: RawRecord): ModelObject {
+  switch (kind) {
+    case 'Node':
+      return { kind, node: toNode(raw) };
+    case 'Namespace':
+      return { kind, namespace: toNamespace(raw) };
+    case 'Service':
+      return { kind, service: toService(raw) };
+    case 'EndpointSlice':
+      return { kind, endpointSlice: toEndpointSlice(raw) };
+  }
+}
+
+/**
+ * Converts one parsed Kubernetes object (from YAML, JSON or an informer) into the model.
+ * Never throws: a malformed object comes back as a rejection that says what is wrong.
+ */
+export function convertObject(raw: unknown, index = 0): Conversion {
+  if (!isRecord(raw)) {
+    return { status: 'rejected', rejection: { kind: '', name: '', index, reason: 'not an object' } };
+  }
+  const kind = typeof raw['kind'] === 'string' ? raw['kind'] : '';
+  const reject = (reason: string): Conversion => ({
+    status: 'rejected',
+    rejection: { kind, name: nameForReport(raw, kind), index, reason },
+  });
+  if (!kind) return reject('missing kind');
+  if (!isKind(kind)) return { status: 'ignored' };
+
+  const apiVersion = raw['apiVersion'];
+  const expected = API_VERSIONS[kind];
+  // Tests and hand-written fixtures often leave apiVersion out; the kind alone is then trusted.
+  if (apiVersion !== undefined && apiVersion !== expected) {
+    const sameGroup = typeof apiVersion === 'string' && apiGroup(apiVersion) === apiGroup(expected);
+    // Another API group that reuses the kind name (a Knative Service, say) is not ours to read.
+    if (!sameGroup) return { status: 'ignored' };
+    return reject(`unsupported apiVersion ${JSON.stringify(apiVersion)}; nearby reads ${expected}`);
+  }
+
+  try {
+    return { status: 'accepted', object: deepFreeze(toModel(kind, raw)) };
+  } catch (error) {
+    if (error instanceof BadField) return reject(error.message);
+    throw error;
+  }
+}

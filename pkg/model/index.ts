@@ -1,0 +1,26 @@
+/**
+ * pkg/model: the immutable, typed view of the cluster objects nearby reads, and the conversion
+ * from parsed Kubernetes objects into it.
+ */
+export type {
+  AddressType,
+  Endpoint,
+  EndpointConditions,
+  EndpointPort,
+  EndpointSlice,
+  IpAddress,
+  IpFamily,
+  Labels,
+  Namespace,
+  Node,
+  ObjectReference,
+  Protocol,
+  Rejection,
+  Service,
+  ServicePort,
+  Snapshot,
+} from './types.js';
+export { SERVICE_NAME_LABEL } from './types.js';
+export { convertObject, type Conversion, type ModelObject } from './from-k8s.js';
+export { assembleSnapshot, buildSnapshot, EMPTY_SNAPSHOT, type SnapshotBuild } from './snapshot.js';
+export { addressSortKey, parseIp } from './ip.js';

@@ -1,0 +1,112 @@
+import type { IpAddress } from './types.js';
+
+/**
+ * IP parsing without node:net, so the model stays pure and runs anywhere. Addresses come back
+ * in one canonical form (IPv6 per RFC 5952) because the planner compares and deduplicates them
+ * as strings.
+ */
+
+const IPV4_OCTET = /^(0|[1-9][0-9]{0,2})$/;
+const IPV6_GROUP = /^[0-9a-f]{1,4}$/;
+
+function parseIpv4Octets(text: string): number[] | null {
+  const parts = text.split('.');
+  if (parts.length !== 4) return null;
+  const octets: number[] = [];
+  for (const part of parts) {
+    // Leading zeros are refused: some parsers read them as octal, so their meaning is unclear.
+    if (!IPV4_OCTET.test(part)) return null;
+    const value = Number(part);
+    if (value > 255) return null;
+    octets.push(value);
+  }
+  return octets;
+}
+
+function parseIpv6Groups(text: string): number[] | null {
+  const lower = text.toLowerCase();
+  const halves = lower.split('::');
+  if (halves.length > 2) return null;
+
+  const readSide = (side: string, allowTrailingIpv4: boolean): number[] | null => {
+    if (side === '') return [];
+    const groups: number[] = [];
+    const parts = side.split(':');
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i] ?? '';
+      if (allowTrailingIpv4 && i === parts.length - 1 && part.includes('.')) {
+        const octets = parseIpv4Octets(part);
+        if (!octets) return null;
+        groups.push(((octets[0] ?? 0) << 8) | (octets[1] ?? 0), ((octets[2] ?? 0) << 8) | (octets[3] ?? 0));
+        continue;
+      }
+      if (!IPV6_GROUP.test(part)) return null;
+      groups.push(parseInt(part, 16));
+    }
+    return groups;
+  };
+
+  if (halves.length === 1) {
+    const groups = readSide(lower, true);
+    return groups && groups.length === 8 ? groups : null;
+  }
+  const head = readSide(halves[0] ?? '', false);
+  const tail = readSide(halves[1] ?? '', true);
+  if (!head || !tail) return null;
+  const missing = 8 - head.length - tail.length;
+  if (missing < 1) return null;
+  return [...head, ...new Array<number>(missing).fill(0), ...tail];
+}
+
+function formatIpv6(groups: readonly number[]): string {
+  const isV4Mapped = groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff;
+  if (isV4Mapped) {
+    const hi = groups[6] ?? 0;
+    const lo = groups[7] ?? 0;
+    return `::ffff:${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
+  }
+  // RFC 5952: compress the longest run of two or more zero groups, the first one on a tie.
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < groups.length; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < groups.length && groups[j] === 0) j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+}
+
+/** The canonical form of an IPv4 or IPv6 address, or null when the text is neither. */
+export function parseIp(text: string): IpAddress | null {
+  if (text.includes(':')) {
+    const groups = parseIpv6Groups(text);
+    return groups ? { address: formatIpv6(groups), family: 6 } : null;
+  }
+  const octets = parseIpv4Octets(text);
+  return octets ? { address: octets.join('.'), family: 4 } : null;
+}
+
+/**
+ * A string that sorts addresses numerically (10.0.0.9 before 10.0.0.10) and IPv4 before IPv6.
+ * Text that is not an IP sorts after every address, by its own text.
+ */
+export function addressSortKey(text: string): string {
+  if (text.includes(':')) {
+    const groups = parseIpv6Groups(text);
+    if (groups) return `6:${groups.map((g) => g.toString(16).padStart(4, '0')).join('')}`;
+  } else {
+    const octets = parseIpv4Octets(text);
+    if (octets) return `4:${octets.map((o) => o.toString(16).padStart(2, '0')).join('')}`;
+  }
+  return `x:${text}`;
+}

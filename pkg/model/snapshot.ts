@@ -1,0 +1,116 @@
+import { convertObject, type ModelObject } from './from-k8s.js';
+import { isRecord } from './read.js';
+import type { EndpointSlice, Namespace, Node, Rejection, Service, Snapshot } from './types.js';
+
+export interface SnapshotBuild {
+  readonly snapshot: Snapshot;
+  readonly rejected: readonly Rejection[];
+}
+
+export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({
+  nodes: new Map<string, Node>(),
+  services: new Map<string, Service>(),
+  endpointSlices: new Map<string, readonly EndpointSlice[]>(),
+  namespaces: new Map<string, Namespace>(),
+});
+
+function identity(object: ModelObject): { kind: string; name: string } {
+  switch (object.kind) {
+    case 'Node':
+      return { kind: object.kind, name: object.node.name };
+    case 'Namespace':
+      return { kind: object.kind, name: object.namespace.name };
+    case 'Service':
+      return { kind: object.kind, name: object.service.key };
+    case 'EndpointSlice':
+      return { kind: object.kind, name: `${object.endpointSlice.namespace}/${object.endpointSlice.name}` };
+  }
+}
+
+/**
+ * Indexes already converted objects. An object that repeats the kind and name of an earlier one
+ * is rejected rather than silently replacing it: in a manifest directory that is a mistake.
+ * `indexes[i]` is the input position reported for `objects[i]`, when known.
+ */
+export function assembleSnapshot(objects: readonly ModelObject[], indexes?: readonly number[]): SnapshotBuild {
+  const nodes = new Map<string, Node>();
+  const services = new Map<string, Service>();
+  const namespaces = new Map<string, Namespace>();
+  const slicesByName = new Map<string, EndpointSlice>();
+  const rejected: Rejection[] = [];
+
+  objects.forEach((object, position) => {
+    const { kind, name } = identity(object);
+    const index = indexes?.[position] ?? position;
+    const claim = <T>(map: Map<string, T>, key: string, value: T): void => {
+      if (map.has(key)) {
+        rejected.push({ kind, name, index, reason: `duplicate ${kind} ${name}; the first one is kept` });
+        return;
+      }
+      map.set(key, value);
+    };
+    switch (object.kind) {
+      case 'Node':
+        return claim(nodes, name, object.node);
+      case 'Namespace':
+        return claim(namespaces, name, object.namespace);
+      case 'Service':
+        return claim(services, name, object.service);
+      case 'EndpointSlice':
+        return claim(slicesByName, name, object.endpointSlice);
+    }
+  });
+
+  const endpointSlices = new Map<string, EndpointSlice[]>();
+  const bySliceName = [...slicesByName.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [, slice] of bySliceName) {
+    const group = endpointSlices.get(slice.serviceKey) ?? [];
+    group.push(slice);
+    endpointSlices.set(slice.serviceKey, group);
+  }
+  for (const group of endpointSlices.values()) Object.freeze(group);
+
+  const snapshot: Snapshot = Object.freeze({ nodes, services, endpointSlices, namespaces });
+  return { snapshot, rejected };
+}
+
+/** `kind: List` (and `NodeList`, `ServiceList`, ...) as `kubectl get -o yaml` writes them. */
+function isListObject(raw: unknown): raw is { items: unknown[] } {
+  return (
+    isRecord(raw) &&
+    typeof raw['kind'] === 'string' &&
+    raw['kind'].endsWith('List') &&
+    Array.isArray(raw['items'])
+  );
+}
+
+/**
+ * Builds a snapshot from parsed Kubernetes-shaped objects. Lists are flattened, kinds nearby
+ * does not read are skipped, and each object that cannot be read is reported on its own without
+ * keeping the others out. Rejection indexes count objects after flattening lists.
+ */
+export function buildSnapshot(objects: Iterable<unknown>): SnapshotBuild {
+  const flat: unknown[] = [];
+  const flatten = (raw: unknown): void => {
+    if (isListObject(raw)) raw.items.forEach(flatten);
+    else flat.push(raw);
+  };
+  for (const raw of objects) flatten(raw);
+
+  const accepted: ModelObject[] = [];
+  const indexes: number[] = [];
+  const rejected: Rejection[] = [];
+  flat.forEach((raw, index) => {
+    const conversion = convertObject(raw, index);
+    if (conversion.status === 'accepted') {
+      accepted.push(conversion.object);
+      indexes.push(index);
+    } else if (conversion.status === 'rejected') {
+      rejected.push(conversion.rejection);
+    }
+  });
+
+  const assembled = assembleSnapshot(accepted, indexes);
+  const allRejected = [...rejected, ...assembled.rejected].sort((a, b) => a.index - b.index);
+  return { snapshot: assembled.snapshot, rejected: allRejected };
+}

@@ -1,0 +1,117 @@
+/**
+ * The typed, read-only view of the Kubernetes objects nearby cares about. Only the fields the
+ * planner reads are kept, so the rest of the agent cannot come to depend on anything else.
+ *
+ * Values are kept as the API states them (an unset condition stays `undefined`): deciding what
+ * an unset field means is semantics, and semantics belong to the planner.
+ */
+
+export type IpFamily = 4 | 6;
+
+/** SCTP is kept so the planner can say it is ignoring it, rather than the object vanishing. */
+export type Protocol = 'TCP' | 'UDP' | 'SCTP';
+
+export type Labels = Readonly<Record<string, string>>;
+
+/** An IP address in canonical text form (IPv6 per RFC 5952), so equal addresses compare equal. */
+export interface IpAddress {
+  readonly address: string;
+  readonly family: IpFamily;
+}
+
+export interface Node {
+  readonly name: string;
+  readonly labels: Labels;
+}
+
+export interface Namespace {
+  readonly name: string;
+  readonly labels: Labels;
+  readonly annotations: Labels;
+}
+
+export interface ServicePort {
+  /** "" for the single unnamed port a Service may have. */
+  readonly name: string;
+  readonly port: number;
+  readonly protocol: Protocol;
+}
+
+export interface Service {
+  /** "namespace/name", the key every other layer uses. */
+  readonly key: string;
+  readonly namespace: string;
+  readonly name: string;
+  /** spec.type, "ClusterIP" when unset. */
+  readonly type: string;
+  readonly annotations: Labels;
+  /** clusterIP "None": there is no VIP to intercept. */
+  readonly headless: boolean;
+  /** Every VIP, primary family first; empty when headless, ExternalName or not yet allocated. */
+  readonly clusterIPs: readonly IpAddress[];
+  readonly internalTrafficPolicy?: string;
+  readonly trafficDistribution?: string;
+  readonly ports: readonly ServicePort[];
+}
+
+export type AddressType = 'IPv4' | 'IPv6' | 'FQDN';
+
+export interface EndpointPort {
+  readonly name: string;
+  /** null: the slice leaves the port unrestricted, which gives nothing to rewrite to. */
+  readonly port: number | null;
+  readonly protocol: Protocol;
+}
+
+export interface EndpointConditions {
+  readonly ready?: boolean;
+  readonly serving?: boolean;
+  readonly terminating?: boolean;
+}
+
+export interface ObjectReference {
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name: string;
+}
+
+export interface Endpoint {
+  /** Canonical IPs for IPv4/IPv6 slices, as written for FQDN slices. May be empty. */
+  readonly addresses: readonly string[];
+  readonly conditions: EndpointConditions;
+  readonly nodeName?: string;
+  readonly zone?: string;
+  readonly targetRef?: ObjectReference;
+}
+
+export interface EndpointSlice {
+  readonly namespace: string;
+  readonly name: string;
+  /** "namespace/name" of the Service, from the kubernetes.io/service-name label. */
+  readonly serviceKey: string;
+  readonly addressType: AddressType;
+  readonly ports: readonly EndpointPort[];
+  readonly endpoints: readonly Endpoint[];
+}
+
+export interface Snapshot {
+  readonly nodes: ReadonlyMap<string, Node>;
+  /** Keyed by "namespace/name". */
+  readonly services: ReadonlyMap<string, Service>;
+  /** Keyed by the Service's "namespace/name"; each list is ordered by slice name. */
+  readonly endpointSlices: ReadonlyMap<string, readonly EndpointSlice[]>;
+  readonly namespaces: ReadonlyMap<string, Namespace>;
+}
+
+/** An input object that could not be turned into the model, and why. */
+export interface Rejection {
+  /** The object's kind as written, or "" when it has none. */
+  readonly kind: string;
+  /** "namespace/name", "name" for cluster-scoped kinds, or "" when it has none. */
+  readonly name: string;
+  /** Position in the input list, so objects without a name can still be found. */
+  readonly index: number;
+  readonly reason: string;
+}
+
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';

@@ -1,0 +1,44 @@
+/**
+ * pkg/planner: all of nearby's locality semantics, as pure functions from a model snapshot and
+ * a node name to the datapath state that node should hold. No I/O happens here.
+ */
+export { plan } from './plan.js';
+export { explainEndpoint, type EndpointExplanation, type Placement } from './explain.js';
+export {
+  DEFAULT_PLAN_OPTIONS,
+  MAX_TIERS,
+  type Mode,
+  type Plan,
+  type PlannedEndpoint,
+  type PlannedEntry,
+  type PlannedService,
+  type PlannedTier,
+  type PlanOptions,
+  type Scope,
+  type SkippedService,
+  type Warning,
+} from './types.js';
+export {
+  choosePolicy,
+  PREFER_CLOSE_SCOPES,
+  PREFER_SAME_NODE_SCOPES,
+  PREFER_SAME_ZONE_SCOPES,
+  STRICT_SCOPES,
+  TRAFFIC_DISTRIBUTION_ANNOTATION,
+  type Policy,
+} from './policy.js';
+export { failoverTierCount, rankEndpoint, type Ranking, type ScopeStep } from './rank.js';
+export {
+  clientLocality,
+  endpointLocality,
+  nodeLocality,
+  ISTIO_SUBZONE_LABEL,
+  KUBERNETES_SUBZONE_LABEL,
+  NETWORK_LABEL,
+  REGION_LABEL,
+  ZONE_LABEL,
+  type Locality,
+  type LocalitySource,
+  type ResolvedLocality,
+} from './locality.js';
+export { isReady, isServing, isServingTerminating, isTerminating, selectEligible } from './eligibility.js';

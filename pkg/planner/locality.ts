@@ -1,0 +1,53 @@
+import type { Endpoint, Node, Snapshot } from '../model/index.js';
+import type { Scope } from './types.js';
+
+export const REGION_LABEL = 'topology.kubernetes.io/region';
+export const ZONE_LABEL = 'topology.kubernetes.io/zone';
+export const ISTIO_SUBZONE_LABEL = 'topology.istio.io/subzone';
+/** Not a Kubernetes standard, but the seeds (000/002) label nodes with it. */
+export const KUBERNETES_SUBZONE_LABEL = 'topology.kubernetes.io/subzone';
+export const NETWORK_LABEL = 'topology.istio.io/network';
+
+/**
+ * Where something runs, one value per scope. A missing label is '' (known to be empty); an
+ * `undefined` scope is unknown and matches nothing.
+ */
+export type Locality = { readonly [S in Scope]?: string };
+
+/** Where a locality came from, for warnings and explanations. */
+export type LocalitySource = 'node' | 'zone-field' | 'none';
+
+export interface ResolvedLocality {
+  readonly locality: Locality;
+  readonly source: LocalitySource;
+}
+
+export function nodeLocality(node: Node): Locality {
+  const label = (name: string): string => node.labels[name] ?? '';
+  return {
+    network: label(NETWORK_LABEL),
+    region: label(REGION_LABEL),
+    zone: label(ZONE_LABEL),
+    // Both subzone labels are read; Istio's wins when both carry a value.
+    subzone: label(ISTIO_SUBZONE_LABEL) || label(KUBERNETES_SUBZONE_LABEL),
+    node: node.name,
+  };
+}
+
+/** This node's locality. A node missing from the snapshot is known only by its name. */
+export function clientLocality(snapshot: Snapshot, nodeName: string): ResolvedLocality {
+  const node = snapshot.nodes.get(nodeName);
+  return node ? { locality: nodeLocality(node), source: 'node' } : { locality: { node: nodeName }, source: 'none' };
+}
+
+/**
+ * An endpoint's locality: its Node's labels, else the slice's zone field (the Node may not have
+ * been seen yet), else nothing but the node name it claims.
+ */
+export function endpointLocality(snapshot: Snapshot, endpoint: Endpoint): ResolvedLocality {
+  const node = endpoint.nodeName === undefined ? undefined : snapshot.nodes.get(endpoint.nodeName);
+  if (node) return { locality: nodeLocality(node), source: 'node' };
+  const byName = endpoint.nodeName === undefined ? {} : { node: endpoint.nodeName };
+  if (endpoint.zone) return { locality: { ...byName, zone: endpoint.zone }, source: 'zone-field' };
+  return { locality: byName, source: 'none' };
+}

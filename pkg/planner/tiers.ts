@@ -1,0 +1,66 @@
+import { addressSortKey, type Snapshot } from '../model/index.js';
+import type { Candidate } from './candidates.js';
+import { isTerminating } from './eligibility.js';
+import { endpointLocality, type ResolvedLocality } from './locality.js';
+import type { Policy } from './policy.js';
+import { failoverTierCount, rankEndpoint } from './rank.js';
+import type { PlannedEndpoint, PlannedTier, Warning } from './types.js';
+
+export interface TierContext {
+  readonly snapshot: Snapshot;
+  readonly client: ResolvedLocality;
+  readonly warn: (warning: Warning) => void;
+}
+
+function podOf(candidate: Candidate): string | null {
+  const ref = candidate.endpoint.targetRef;
+  if (!ref || ref.kind !== 'Pod') return null;
+  const sliceNamespace = candidate.slice.slice(0, candidate.slice.indexOf('/'));
+  return `${ref.namespace ?? sliceNamespace}/${ref.name}`;
+}
+
+function toPlannedEndpoint(candidate: Candidate): PlannedEndpoint {
+  return {
+    address: candidate.address,
+    port: candidate.port,
+    node: candidate.endpoint.nodeName ?? null,
+    pod: podOf(candidate),
+    terminating: isTerminating(candidate.conditions),
+  };
+}
+
+function byAddressThenPort(a: PlannedEndpoint, b: PlannedEndpoint): number {
+  const ka = addressSortKey(a.address);
+  const kb = addressSortKey(b.address);
+  if (ka !== kb) return ka < kb ? -1 : 1;
+  return a.port - b.port;
+}
+
+function toTier(candidates: readonly Candidate[]): PlannedTier {
+  return { endpoints: candidates.map(toPlannedEndpoint).sort(byAddressThenPort) };
+}
+
+function warnAboutLocality(candidate: Candidate, resolved: ResolvedLocality, warn: TierContext['warn']): void {
+  if (resolved.source === 'node') return;
+  const node = candidate.endpoint.nodeName;
+  const unknownNode = node === undefined ? 'names no node' : `names node ${node}, which is unknown`;
+  const consequence =
+    resolved.source === 'zone-field' ? `ranked by its zone field ${JSON.stringify(candidate.endpoint.zone)}` : 'ranked as matching nothing';
+  warn({ kind: 'EndpointSlice', name: candidate.slice, message: `endpoint ${candidate.address} ${unknownNode}; ${consequence}` });
+}
+
+/**
+ * Places eligible endpoints into tiers. RANDOM and STRICT have a single tier (for STRICT the
+ * caller has already kept only this node's endpoints); FAILOVER ranks each endpoint by locality.
+ */
+export function placeInTiers(policy: Policy, eligible: readonly Candidate[], context: TierContext): PlannedTier[] {
+  if (policy.mode !== 'FAILOVER') return [toTier(eligible)];
+  const buckets: Candidate[][] = Array.from({ length: failoverTierCount(policy.scopes) }, () => []);
+  for (const candidate of eligible) {
+    const resolved = endpointLocality(context.snapshot, candidate.endpoint);
+    warnAboutLocality(candidate, resolved, context.warn);
+    const { tier } = rankEndpoint(context.client.locality, resolved.locality, policy.scopes);
+    buckets[tier]?.push(candidate);
+  }
+  return buckets.map(toTier);
+}

@@ -1,0 +1,98 @@
+/**
+ * The planner's output: what the datapath should hold for one node. Every value is plain JSON
+ * (no Maps, no undefined), ordered deterministically, so a plan can be printed, stored and
+ * diffed as text.
+ */
+
+export type Mode = 'RANDOM' | 'FAILOVER' | 'STRICT';
+
+/** Locality scopes, widest first. */
+export type Scope = 'network' | 'region' | 'zone' | 'subzone' | 'node';
+
+/** Matches NEARBY_MAX_TIERS in bpf/nearby.h. */
+export const MAX_TIERS = 8;
+
+export interface PlanOptions {
+  /**
+   * What PreferClose means. 'subzone' (the default) is the seed's and Kmesh's meaning: FAILOVER
+   * over network, region, zone, subzone. 'zone' is the newer Istio (>=1.27) and Kubernetes
+   * meaning: the same as PreferSameZone.
+   */
+  readonly preferCloseMeaning: 'subzone' | 'zone';
+}
+
+export const DEFAULT_PLAN_OPTIONS: PlanOptions = Object.freeze({ preferCloseMeaning: 'subzone' });
+
+export interface PlannedEndpoint {
+  readonly address: string;
+  /** The target port: the EndpointSlice port with the Service port's name. */
+  readonly port: number;
+  readonly node: string | null;
+  /** "namespace/name" of the Pod behind the endpoint, when the slice says. */
+  readonly pod: string | null;
+  /** Serving but terminating: only ever planned when no ready endpoint exists (KEP-1669). */
+  readonly terminating: boolean;
+}
+
+export interface PlannedTier {
+  /** Ordered by address (numerically), then port. */
+  readonly endpoints: readonly PlannedEndpoint[];
+}
+
+/**
+ * One (VIP, Service port). `tiers` always has the same length for a given mode and scopes, and
+ * a tier's index is its distance from this node, so a tier may be empty:
+ *
+ * - RANDOM: 1 tier holding every eligible endpoint.
+ * - STRICT: 1 tier holding this node's endpoints; empty means the connect fails at once.
+ * - FAILOVER over N scopes, network first (every built-in policy): 2N tiers. Tiers 0..N-1
+ *   hold same-network endpoints (tier = N - rank); tiers N..2N-1 hold endpoints of another
+ *   network, ordered the same way by the scopes after network; the last tier also holds
+ *   endpoints of unknown locality. PreferClose: 8 tiers, PreferSameZone: 6.
+ * - FAILOVER whose scopes do not start with network: N+1 tiers (tier = N - rank).
+ * - More than MAX_TIERS tiers (PreferSameNode: 10) are cut to MAX_TIERS by merging the farthest
+ *   ones into the last tier; only other-network endpoints that share at most a region with
+ *   this node are affected.
+ */
+export interface PlannedEntry {
+  readonly vip: string;
+  readonly family: 4 | 6;
+  readonly port: number;
+  readonly protocol: 'TCP' | 'UDP';
+  readonly portName: string;
+  readonly tiers: readonly PlannedTier[];
+}
+
+export interface PlannedService {
+  /** "namespace/name". */
+  readonly service: string;
+  readonly mode: Mode;
+  /** Which rule chose the mode, from which field, and over which scopes. */
+  readonly reason: string;
+  /** The scopes compared, widest first: [] for RANDOM, ['node'] for STRICT. */
+  readonly scopes: readonly Scope[];
+  /** Ordered by the Service's clusterIPs (primary family first), then port, then protocol. */
+  readonly entries: readonly PlannedEntry[];
+}
+
+/** A Service with nothing to intercept, and why. */
+export interface SkippedService {
+  readonly service: string;
+  readonly reason: string;
+}
+
+export interface Warning {
+  readonly kind: 'Node' | 'Namespace' | 'Service' | 'EndpointSlice';
+  /** "namespace/name" for namespaced kinds, "name" otherwise. */
+  readonly name: string;
+  readonly message: string;
+}
+
+export interface Plan {
+  readonly node: string;
+  /** Ordered by "namespace/name". */
+  readonly services: readonly PlannedService[];
+  readonly skipped: readonly SkippedService[];
+  /** Ordered by kind, name, then message; each distinct warning appears once. */
+  readonly warnings: readonly Warning[];
+}
