@@ -1,4 +1,4 @@
-import { parseIp } from './ip.js';
+import { parseIp } from '../ip/index.js';
 import {
   BadField,
   isRecord,

@@ -6,18 +6,15 @@
  * an unset field means is semantics, and semantics belong to the planner.
  */
 
-export type IpFamily = 4 | 6;
+import type { IpAddress, IpFamily } from '../ip/index.js';
+
+/** IpAddress is in canonical text form (IPv6 per RFC 5952), so equal addresses compare equal. */
+export type { IpAddress, IpFamily };
 
 /** SCTP is kept so the planner can say it is ignoring it, rather than the object vanishing. */
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 
 export type Labels = Readonly<Record<string, string>>;
-
-/** An IP address in canonical text form (IPv6 per RFC 5952), so equal addresses compare equal. */
-export interface IpAddress {
-  readonly address: string;
-  readonly family: IpFamily;
-}
 
 export interface Node {
   readonly name: string;

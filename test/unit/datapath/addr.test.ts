@@ -10,7 +10,8 @@ describe('addresses', () => {
     ['::1', '::1'],
     ['1::', '1::'],
     ['1:0:0:2:0:0:0:3', '1:0:0:2::3'],
-    ['::ffff:10.0.0.1', '::ffff:a00:1'],
+    ['::ffff:10.0.0.1', '::ffff:10.0.0.1'],
+    ['::ffff:a00:1', '::ffff:10.0.0.1'],
   ])('%s is written canonically as %s', (input, canonical) => {
     expect(canonicalAddress(input)).toBe(canonical);
   });

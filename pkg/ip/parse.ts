@@ -1,10 +1,15 @@
-import type { IpAddress } from './types.js';
-
 /**
- * IP parsing without node:net, so the model stays pure and runs anywhere. Addresses come back
- * in one canonical form (IPv6 per RFC 5952) because the planner compares and deduplicates them
- * as strings.
+ * IP parsing without node:net, so pure layers can use it anywhere. Addresses come back in one
+ * canonical form (IPv6 per RFC 5952) because the planner compares and deduplicates them as
+ * strings, and the datapath keys backends by them. This is the only IP parser in the project.
  */
+
+export type IpFamily = 4 | 6;
+
+export interface IpAddress {
+  readonly address: string;
+  readonly family: IpFamily;
+}
 
 const IPV4_OCTET = /^(0|[1-9][0-9]{0,2})$/;
 const IPV6_GROUP = /^[0-9a-f]{1,4}$/;
@@ -109,4 +114,30 @@ export function addressSortKey(text: string): string {
     if (octets) return `4:${octets.map((o) => o.toString(16).padStart(2, '0')).join('')}`;
   }
   return `x:${text}`;
+}
+
+/** The 16 network-order bytes the BPF maps use (IPv4 in the first 4), or null if not an IP. */
+export function ipToBytes(text: string): { family: IpFamily; bytes: Uint8Array } | null {
+  const bytes = new Uint8Array(16);
+  if (text.includes(':')) {
+    const groups = parseIpv6Groups(text);
+    if (!groups) return null;
+    groups.forEach((g, i) => {
+      bytes[2 * i] = g >> 8;
+      bytes[2 * i + 1] = g & 0xff;
+    });
+    return { family: 6, bytes };
+  }
+  const octets = parseIpv4Octets(text);
+  if (!octets) return null;
+  bytes.set(octets);
+  return { family: 4, bytes };
+}
+
+/** The canonical text of an address held as ipToBytes() gives it. */
+export function ipFromBytes(bytes: Uint8Array, family: IpFamily): string {
+  if (family === 4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
+  const groups: number[] = [];
+  for (let i = 0; i < 8; i++) groups.push(((bytes[2 * i] ?? 0) << 8) | (bytes[2 * i + 1] ?? 0));
+  return formatIpv6(groups);
 }

@@ -1,0 +1,2 @@
+/** pkg/ip: the project's one IP address parser and formatter; pure, no dependencies. */
+export { addressSortKey, type IpAddress, type IpFamily, ipFromBytes, ipToBytes, parseIp } from './parse.js';
