@@ -49,7 +49,6 @@ export function isNull(h: Handle): boolean {
   return h === null || h === undefined;
 }
 
-// BPF_ANY / BPF_NOEXIST / BPF_EXIST from linux/bpf.h
+// BPF_ANY / BPF_NOEXIST from linux/bpf.h
 export const UPDATE_ANY = 0;
 export const UPDATE_NOEXIST = 1;
-export const UPDATE_EXIST = 2;
