@@ -1,0 +1,17 @@
+/**
+ * pkg/source: where the cluster's raw objects come from, behind one Source interface.
+ * FileSource reads a directory of manifests; KubernetesSource lists and watches the API server.
+ */
+export type { Source, SourceStatus, WatchedKind } from './types.js';
+export { FileSource, type FileProblem, type FileSourceOptions } from './file-source.js';
+export {
+  KubernetesSource,
+  type KindStatus,
+  type KubernetesSourceOptions,
+  type KubernetesSourceStats,
+} from './kubernetes-source.js';
+export { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+export { KindSyncError, ListTimeoutError, ManifestError, SourceError } from './errors.js';
+export { API_VERSION_OF, WATCHED_KINDS, isWatchedKind } from './kinds.js';
+export { loadKubeConfig } from './kube-config.js';
+export { parseManifest } from './manifest-parse.js';

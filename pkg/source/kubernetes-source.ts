@@ -1,0 +1,128 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import { ChangeListeners } from './change-listeners.js';
+import { describeCause } from './errors.js';
+import { KindInformer } from './kind-informer.js';
+import { kindSpecs } from './kind-specs.js';
+import { loadKubeConfig } from './kube-config.js';
+import type { Source, SourceStatus, WatchedKind } from './types.js';
+
+export interface KubernetesSourceOptions {
+  /** Used as is when given (tests, callers that already built one). */
+  readonly kubeConfig?: KubeConfig;
+  /** A kubeconfig file; without it and without kubeConfig, the in-cluster service account. */
+  readonly kubeconfigPath?: string;
+  readonly backoff?: BackoffOptions;
+  /** Server-side watch timeout; by default random in 5-10 min, as client-go does, to spread reconnects. */
+  readonly watchTimeoutSeconds?: () => number;
+  readonly listTimeoutMs?: number;
+  readonly minWatchLifetimeMs?: number;
+  /** Where a throwing onChange listener is reported. */
+  readonly onListenerError?: (err: unknown) => void;
+}
+
+/** Totals over all kinds, for the metrics layer. */
+export interface KubernetesSourceStats {
+  readonly lists: number;
+  readonly relists: number;
+  readonly watches: number;
+  readonly watchRestarts: number;
+  readonly errors: number;
+  readonly events: number;
+  readonly bookmarks: number;
+}
+
+export interface KindStatus {
+  readonly kind: WatchedKind;
+  readonly synced: boolean;
+  readonly resourceVersion: string;
+  readonly lastSuccessMs: number;
+  readonly error?: string;
+}
+
+const randomWatchTimeoutSeconds = (): number => 300 + Math.floor(Math.random() * 300);
+
+/**
+ * Lists and watches Nodes, Services, EndpointSlices and Namespaces cluster-wide. Each kind has its
+ * own informer, so one kind failing (say, RBAC on EndpointSlices) leaves the others current.
+ * Once a kind has listed it stays synced through later errors: its cache is the last known
+ * state, and status().message says what is failing.
+ */
+export class KubernetesSource implements Source {
+  private readonly informers: readonly KindInformer[];
+  private readonly listeners: ChangeListeners;
+  private cached: readonly unknown[] | undefined;
+
+  constructor(options: KubernetesSourceOptions = {}) {
+    const kc = options.kubeConfig ?? loadKubeConfig(options.kubeconfigPath);
+    this.listeners = new ChangeListeners(options.onListenerError);
+    const informerOptions = {
+      backoff: options.backoff ?? DEFAULT_BACKOFF,
+      watchTimeoutSeconds: options.watchTimeoutSeconds ?? randomWatchTimeoutSeconds,
+      listTimeoutMs: options.listTimeoutMs ?? 60_000,
+      minWatchLifetimeMs: options.minWatchLifetimeMs ?? 1_000,
+      onChange: () => {
+        this.cached = undefined;
+        this.listeners.notify();
+      },
+    };
+    this.informers = kindSpecs(kc).map((spec) => new KindInformer(spec, kc, informerOptions));
+  }
+
+  async start(): Promise<void> {
+    for (const informer of this.informers) informer.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.informers.map((informer) => informer.stop()));
+  }
+
+  objects(): readonly unknown[] {
+    this.cached ??= this.informers.flatMap((informer) => informer.objects());
+    return this.cached;
+  }
+
+  onChange(listener: () => void): void {
+    this.listeners.add(listener);
+  }
+
+  status(): SourceStatus {
+    const synced = this.informers.every((informer) => informer.synced);
+    const lastSyncMs = synced ? Math.max(...this.informers.map((informer) => informer.lastSuccessMs)) : 0;
+    const message = this.statusMessage();
+    return message === undefined ? { synced, lastSyncMs } : { synced, lastSyncMs, message };
+  }
+
+  kindStatus(): readonly KindStatus[] {
+    return this.informers.map((informer) => {
+      const base = {
+        kind: informer.kind,
+        synced: informer.synced,
+        resourceVersion: informer.resourceVersion(),
+        lastSuccessMs: informer.lastSuccessMs,
+      };
+      return informer.lastError ? { ...base, error: informer.lastError.message } : base;
+    });
+  }
+
+  stats(): KubernetesSourceStats {
+    const total = { lists: 0, relists: 0, watches: 0, watchRestarts: 0, errors: 0, events: 0, bookmarks: 0 };
+    for (const { counters } of this.informers) {
+      for (const key of Object.keys(total) as Array<keyof typeof total>) total[key] += counters[key];
+    }
+    return total;
+  }
+
+  private statusMessage(): string | undefined {
+    const errors = this.informers.flatMap((informer) => (informer.lastError ? [informer.lastError] : []));
+    const [first] = errors;
+    if (first && errors.every((error) => error.unreachable)) {
+      return `API server unreachable: ${describeCause(first.cause)}`;
+    }
+    if (errors.length > 0) {
+      return errors.map((error) => (error.unreachable ? `API server unreachable (${error.message})` : error.message)).join('; ');
+    }
+    const waiting = this.informers.filter((informer) => !informer.synced).map((informer) => informer.kind);
+    return waiting.length > 0 ? `waiting for the initial list of ${waiting.join(', ')}` : undefined;
+  }
+}
