@@ -1,0 +1,139 @@
+/*
+ * The agent's options: each one a flag and an environment variable (the DaemonSet sets env from
+ * the downward API and a ConfigMap; a person at a shell uses flags). A flag wins over its env.
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { MapSizes } from '../../pkg/datapath/types.js';
+import { StartupError } from '../startup-error.js';
+
+export interface AgentOptions {
+  readonly nodeName: string;
+  readonly kubeconfig?: string;
+  /** Read manifests from here instead of the API server. */
+  readonly stateDir?: string;
+  readonly cgroupPath: string;
+  readonly bpffs: string;
+  /** <bpffs>/nearby/<node>: never shared between nodes. */
+  readonly pinRoot: string;
+  readonly sizes: Partial<MapSizes>;
+  readonly listen: string;
+  readonly logLevel: string;
+  readonly preferClose: 'subzone' | 'zone';
+  readonly resyncMs: number;
+  readonly bpfObject?: string;
+}
+
+interface OptionSpec {
+  readonly env: string;
+  readonly help: string;
+  readonly default?: string;
+}
+
+const OPTIONS = {
+  'node-name': { env: 'NODE_NAME', help: 'this node (required; from the downward API)' },
+  kubeconfig: { env: 'KUBECONFIG', help: 'kubeconfig file; in-cluster config when unset' },
+  'state-dir': { env: 'NEARBY_STATE_DIR', help: 'read manifests from this directory instead of the API server' },
+  'cgroup-path': { env: 'NEARBY_CGROUP_PATH', help: "the node's cgroup v2 directory to attach to (required)" },
+  bpffs: { env: 'NEARBY_BPFFS', help: 'bpffs mount; pins go under <bpffs>/nearby/<node>', default: '/sys/fs/bpf' },
+  'max-services': { env: 'NEARBY_MAX_SERVICES', help: 'services map size (VIP, port, protocol entries)' },
+  'max-backends': { env: 'NEARBY_MAX_BACKENDS', help: 'backends map size' },
+  'max-slots': { env: 'NEARBY_MAX_SLOTS', help: 'slots map size' },
+  'max-rev-nat': { env: 'NEARBY_MAX_REV_NAT', help: 'reverse-translation map size' },
+  'max-counters': { env: 'NEARBY_MAX_COUNTERS', help: 'counters map size' },
+  listen: { env: 'NEARBY_LISTEN', help: 'metrics and health address', default: ':9790' },
+  'log-level': { env: 'LOG_LEVEL', help: 'trace, debug, info, warn, error, fatal', default: 'info' },
+  'prefer-close': { env: 'NEARBY_PREFER_CLOSE', help: 'PreferClose means subzone (seed, Kmesh) or zone (Istio >=1.27)', default: 'subzone' },
+  'resync-seconds': { env: 'NEARBY_RESYNC_SECONDS', help: 'full reconcile this often even without changes; 0 disables', default: '60' },
+  'bpf-object': { env: 'NEARBY_BPF_OBJECT', help: 'compiled BPF object; defaults to build/bpf/nearby.bpf.o' },
+} as const satisfies Record<string, OptionSpec>;
+
+type OptionName = keyof typeof OPTIONS;
+
+const SIZE_FLAGS: ReadonlyArray<readonly [OptionName, keyof MapSizes]> = [
+  ['max-services', 'services'],
+  ['max-backends', 'backends'],
+  ['max-slots', 'slots'],
+  ['max-rev-nat', 'revNat'],
+  ['max-counters', 'counters'],
+];
+
+const LOG_LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
+/** A Kubernetes node name (DNS subdomain); it becomes a path component of the pin root. */
+const NODE_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+export function agentUsage(): string {
+  const lines = Object.entries(OPTIONS).map(([flag, spec]) => {
+    const def = 'default' in spec ? ` (default ${spec.default})` : '';
+    return `  --${flag.padEnd(16)} ${spec.env.padEnd(22)} ${spec.help}${def}`;
+  });
+  return ['usage: nearby-agent [flags]   (each flag can also be set by its environment variable)', ...lines].join('\n');
+}
+
+/** Returns undefined for --help. Throws StartupError for anything wrong. */
+export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEnv): AgentOptions | undefined {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    const options = Object.fromEntries(Object.keys(OPTIONS).map((name) => [name, { type: 'string' as const }]));
+    ({ values } = parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+  } catch (error) {
+    throw new StartupError('usage', `${(error as Error).message}; see --help`);
+  }
+  if (values['help']) return undefined;
+
+  const get = (name: OptionName): string | undefined => {
+    const flag = values[name];
+    if (typeof flag === 'string' && flag !== '') return flag;
+    const fromEnv = env[OPTIONS[name].env];
+    if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+    const spec: OptionSpec = OPTIONS[name];
+    return spec.default;
+  };
+  const bad = (name: OptionName, why: string): StartupError =>
+    new StartupError('bad-option', `--${name}/${OPTIONS[name].env}: ${why}`);
+  const positive = (name: OptionName): number | undefined => {
+    const text = get(name);
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1) throw bad(name, `expected a positive integer, got ${JSON.stringify(text)}`);
+    return n;
+  };
+
+  const nodeName = get('node-name');
+  if (!nodeName) throw new StartupError('missing-node-name', '--node-name or NODE_NAME is required (set it from spec.nodeName with the downward API)');
+  if (!NODE_NAME.test(nodeName)) throw bad('node-name', `${JSON.stringify(nodeName)} is not a valid node name`);
+  const cgroupPath = get('cgroup-path');
+  if (!cgroupPath) throw new StartupError('missing-cgroup', "--cgroup-path or NEARBY_CGROUP_PATH is required: the node's cgroup v2 directory to attach to");
+
+  const preferClose = get('prefer-close');
+  if (preferClose !== 'subzone' && preferClose !== 'zone') throw bad('prefer-close', `expected subzone or zone, got ${JSON.stringify(preferClose)}`);
+  const logLevel = get('log-level') ?? 'info';
+  if (!LOG_LEVELS.has(logLevel)) throw bad('log-level', `expected one of ${[...LOG_LEVELS].join(', ')}`);
+  const resyncText = get('resync-seconds') ?? '60';
+  const resyncSeconds = Number(resyncText);
+  if (!Number.isFinite(resyncSeconds) || resyncSeconds < 0) throw bad('resync-seconds', `expected seconds >= 0, got ${JSON.stringify(resyncText)}`);
+
+  const sizes: Partial<Record<keyof MapSizes, number>> = {};
+  for (const [flag, field] of SIZE_FLAGS) {
+    const n = positive(flag);
+    if (n !== undefined) sizes[field] = n;
+  }
+  const bpffs = get('bpffs') ?? '/sys/fs/bpf';
+  const kubeconfig = get('kubeconfig');
+  const stateDir = get('state-dir');
+  const bpfObject = get('bpf-object');
+  return {
+    nodeName,
+    cgroupPath,
+    bpffs,
+    pinRoot: join(bpffs, 'nearby', nodeName),
+    sizes,
+    listen: get('listen') ?? ':9790',
+    logLevel,
+    preferClose,
+    resyncMs: Math.round(resyncSeconds * 1000),
+    ...(kubeconfig ? { kubeconfig } : {}),
+    ...(stateDir ? { stateDir } : {}),
+    ...(bpfObject ? { bpfObject } : {}),
+  };
+}

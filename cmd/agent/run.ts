@@ -1,0 +1,115 @@
+/*
+ * Wires the agent: source -> reconciler -> datapath, with metrics and health beside them.
+ * The health server starts first so that a slow or failing start shows as not-ready with a
+ * reason, rather than as a pod that does not answer at all.
+ */
+import pino, { type Logger } from 'pino';
+import type { Datapath } from '../../pkg/datapath/index.js';
+import { AgentMetrics, startHealthServer, type HealthServer } from '../../pkg/metrics/index.js';
+import { Reconciler } from '../../pkg/reconciler/index.js';
+import type { AgentOptions } from './options.js';
+import { openDatapath } from './open-datapath.js';
+import { readiness } from './readiness.js';
+import { createSource, type AgentSource } from './sources.js';
+
+const START_BACKOFF_MS = { first: 1_000, max: 30_000 };
+
+export interface RunningAgent {
+  readonly logger: Logger;
+  stop(): Promise<void>;
+}
+
+async function startSourceWithRetry(source: AgentSource, logger: Logger, report: (problem: string | undefined) => void, stopped: () => boolean): Promise<void> {
+  let delay = START_BACKOFF_MS.first;
+  for (let attempt = 1; !stopped(); attempt++) {
+    try {
+      await source.start();
+      report(undefined);
+      return;
+    } catch (error) {
+      const message = `source did not start (attempt ${attempt}, retrying in ${delay / 1000}s): ${(error as Error).message}`;
+      report(message);
+      logger.warn({ err: error, attempt, retryInMs: delay }, 'source did not start; retrying');
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, START_BACKOFF_MS.max);
+    }
+  }
+}
+
+export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
+  const logger = pino({ level: options.logLevel, base: { node: options.nodeName } });
+  const metrics = new AgentMetrics();
+  let source: AgentSource | undefined;
+  let reconciler: Reconciler | undefined;
+  let startProblem: string | undefined;
+  let stopping = false;
+
+  const server: HealthServer = await startHealthServer({
+    listen: options.listen,
+    registry: metrics.registry,
+    logger,
+    readiness: () => readiness(source?.status(), startProblem, reconciler?.lastCompletedResult()),
+  });
+
+  let datapath: Datapath;
+  try {
+    datapath = openDatapath(options);
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  const { report } = datapath.loaded;
+  logger.info(
+    { pinRoot: options.pinRoot, cgroup: options.cgroupPath, readBack: datapath.writer.readBack, reusedMaps: report.reusedMaps, updatedLinks: report.updatedLinks },
+    'datapath open',
+  );
+  for (const m of report.sizeMismatches) logger.warn(m, 'pinned map size differs from the flag; the pinned size is kept');
+
+  try {
+    source = createSource(options, (err) => logger.error({ err }, 'source change listener failed'));
+  } catch (error) {
+    datapath.close();
+    await server.close();
+    throw error;
+  }
+  const agentSource = source;
+  logger.info({ source: options.stateDir ? `dir ${options.stateDir}` : options.kubeconfig ? `kubeconfig ${options.kubeconfig}` : 'in-cluster' }, 'source');
+
+  const rec = new Reconciler(
+    {
+      source: agentSource,
+      writer: datapath.writer,
+      nodeName: options.nodeName,
+      planOptions: { preferCloseMeaning: options.preferClose },
+      resyncMs: options.resyncMs,
+    },
+    logger.child({ component: 'reconciler' }),
+  );
+  reconciler = rec;
+  let labelsById = new Map<number, string>();
+  rec.onResult((result) => {
+    metrics.recordReconcile(result);
+    metrics.recordSourceStats(agentSource.stats?.() ?? {});
+    if (result.completed) {
+      labelsById = new Map(datapath.writer.programmed().map((p) => [p.id, rec.serviceLabel(p.key) ?? '']));
+    }
+  });
+  metrics.setConnectCounters(() =>
+    datapath.counters().map((c) => ({ service: labelsById.get(c.svcId) ?? '', tier: c.tier, attempts: c.attempts, failed: c.failed, refused: c.refused })),
+  );
+  rec.start();
+  void startSourceWithRetry(agentSource, logger, (problem) => (startProblem = problem), () => stopping);
+
+  return {
+    logger,
+    async stop() {
+      stopping = true;
+      rec.stop();
+      await agentSource.stop().catch((err: unknown) => logger.warn({ err }, 'stopping the source failed'));
+      await server.close();
+      // Only our handles go: the pinned links and maps keep serving connects while we are away.
+      datapath.close();
+      logger.info('stopped; the pinned datapath keeps serving');
+    },
+  };
+}

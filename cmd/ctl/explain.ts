@@ -1,0 +1,47 @@
+/* `nearbyctl explain`: which tier a connect from this node uses for a Service, and why. */
+import type { Snapshot } from '../../pkg/model/index.js';
+import { explainEndpoint, plan, type PlanOptions } from '../../pkg/planner/index.js';
+
+export function explainService(snapshot: Snapshot, nodeName: string, serviceKey: string, options: Partial<PlanOptions>): { text: string; found: boolean } {
+  const nodePlan = plan(snapshot, nodeName, options);
+  const skipped = nodePlan.skipped.find((s) => s.service === serviceKey);
+  if (skipped) return { text: `${serviceKey} is not intercepted by nearby: ${skipped.reason}`, found: true };
+  const planned = nodePlan.services.find((s) => s.service === serviceKey);
+  if (!planned) return { text: `${serviceKey}: no such Service in the manifests (write it as namespace/name)`, found: false };
+
+  const lines = [`${serviceKey}: ${planned.mode}, ${planned.reason}`];
+  const explained = new Set<string>();
+  for (const entry of planned.entries) {
+    const vip = entry.vip.includes(':') ? `[${entry.vip}]` : entry.vip;
+    const used = entry.tiers.findIndex((t) => t.endpoints.length > 0);
+    if (used < 0) {
+      lines.push('', `${vip}:${entry.port}/${entry.protocol}: no endpoint in any tier, so a connect from ${nodeName} fails at once`);
+      continue;
+    }
+    const chosen = entry.tiers[used]!.endpoints;
+    lines.push(
+      '',
+      `${vip}:${entry.port}/${entry.protocol}: a connect from ${nodeName} uses tier ${used}, shared evenly by ${chosen.length} endpoint(s): ` +
+        chosen.map((e) => `${e.address}:${e.port}`).join(', '),
+    );
+    if (used > 0) lines.push(`  tiers 0..${used - 1} are empty for this node, so it fails over to tier ${used}`);
+  }
+  // Every endpoint of the Service once, with the ranking behind its tier.
+  for (const entry of planned.entries) {
+    for (const tier of entry.tiers) {
+      for (const e of tier.endpoints) {
+        if (explained.has(e.address)) continue;
+        explained.add(e.address);
+        const why = explainEndpoint(snapshot, nodeName, serviceKey, e.address, options);
+        // Line 1 of every explanation is this node's locality: show it once, before the first.
+        if (explained.size === 1 && why.lines[1]) lines.push('', why.lines[1]);
+        lines.push('', `endpoint ${e.address}:`, ...why.lines.slice(2).map((l) => `  ${l}`));
+      }
+    }
+  }
+  if (nodePlan.warnings.length > 0) {
+    const relevant = nodePlan.warnings.filter((w) => w.name === serviceKey || w.kind === 'Node' || w.kind === 'EndpointSlice');
+    if (relevant.length > 0) lines.push('', 'warnings:', ...relevant.map((w) => `  ${w.kind} ${w.name}: ${w.message}`));
+  }
+  return { text: lines.join('\n'), found: true };
+}

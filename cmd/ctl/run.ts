@@ -1,0 +1,103 @@
+/*
+ * nearbyctl's commands, as a function of argv so tests run them in-process. Exit codes: 0 ok,
+ * 1 the thing asked about does not exist, 2 usage or environment problems.
+ */
+import { parseArgs } from 'node:util';
+import { buildSnapshot } from '../../pkg/model/index.js';
+import { plan, type PlanOptions } from '../../pkg/planner/index.js';
+import { STARTUP_EXIT_CODE, StartupError } from '../startup-error.js';
+import { explainService } from './explain.js';
+import { readManifests } from './manifests.js';
+import { mapsJson, mapsText, pinRootOf } from './maps.js';
+import { planJson, planText } from './plan-view.js';
+
+export interface CtlIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const USAGE = `usage:
+  nearbyctl plan --state DIR --node NAME [--json] [--prefer-close subzone|zone]
+  nearbyctl explain NAMESPACE/SERVICE --state DIR --node NAME [--prefer-close subzone|zone]
+  nearbyctl maps --node NAME [--bpffs /sys/fs/bpf] [--json]`;
+
+const OPTIONS = {
+  state: { type: 'string' },
+  node: { type: 'string' },
+  json: { type: 'boolean' },
+  'prefer-close': { type: 'string' },
+  bpffs: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function required(value: string | undefined, flag: string): string {
+  if (!value) throw new StartupError('usage', `${flag} is required\n${USAGE}`);
+  return value;
+}
+
+function planOptions(value: string | undefined): Partial<PlanOptions> {
+  if (value === undefined) return {};
+  if (value !== 'subzone' && value !== 'zone') throw new StartupError('usage', `--prefer-close: expected subzone or zone, got ${JSON.stringify(value)}`);
+  return { preferCloseMeaning: value };
+}
+
+async function snapshotFrom(dir: string, io: CtlIo) {
+  const manifests = await readManifests(dir);
+  for (const p of manifests.problems) io.err(`warning: ${p}`);
+  const build = buildSnapshot(manifests.objects);
+  for (const r of build.rejected) io.err(`warning: ${r.kind || 'object'} ${r.name || `#${r.index}`} skipped: ${r.reason}`);
+  return { snapshot: build.snapshot, problems: manifests.problems };
+}
+
+export async function runNearbyctl(argv: readonly string[], io: CtlIo): Promise<number> {
+  try {
+    const { values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+    const [command, ...rest] = positionals;
+    if (values.help || !command) {
+      io.out(USAGE);
+      return command || values.help ? 0 : STARTUP_EXIT_CODE;
+    }
+    switch (command) {
+      case 'plan': {
+        const node = required(values.node, '--node');
+        const { snapshot, problems } = await snapshotFrom(required(values.state, '--state'), io);
+        const result = plan(snapshot, node, planOptions(values['prefer-close']));
+        io.out(values.json ? JSON.stringify(planJson(result), null, 2) : planText(result, problems));
+        return 0;
+      }
+      case 'explain': {
+        const service = required(rest[0], 'SERVICE (namespace/name)');
+        const node = required(values.node, '--node');
+        const { snapshot } = await snapshotFrom(required(values.state, '--state'), io);
+        const key = service.includes('/') ? service : `default/${service}`;
+        const { text, found } = explainService(snapshot, node, key, planOptions(values['prefer-close']));
+        io.out(text);
+        return found ? 0 : 1;
+      }
+      case 'maps': {
+        const node = required(values.node, '--node');
+        // Loaded only here: reading maps needs libbpf, planning does not.
+        const { readPinnedState } = await import('../../pkg/datapath/index.js');
+        const state = readPinnedState(pinRootOf(values.bpffs ?? '/sys/fs/bpf', node));
+        io.out(values.json ? JSON.stringify(mapsJson(state), null, 2) : mapsText(state));
+        return 0;
+      }
+      default:
+        throw new StartupError('usage', `unknown command ${JSON.stringify(command)}\n${USAGE}`);
+    }
+  } catch (error) {
+    if (error instanceof StartupError) {
+      io.err(`nearbyctl: ${error.message}`);
+      return STARTUP_EXIT_CODE;
+    }
+    if (error instanceof Error && /^(Unknown option|Option '|Unexpected argument)/.test(error.message)) {
+      io.err(`nearbyctl: ${error.message}\n${USAGE}`);
+      return STARTUP_EXIT_CODE;
+    }
+    if (error instanceof Error && error.name.endsWith('Error') && 'errno' in error) {
+      io.err(`nearbyctl: ${error.message}`);
+      return STARTUP_EXIT_CODE;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,207 @@
+/*
+ * The agent's Prometheus metrics, on a registry of its own so that tests and a library user
+ * never share prom-client's global one. Values arrive as plain data (a reconcile result, source
+ * stats, datapath counters), so this file knows nothing about how they are produced.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ReconcileResult } from '../reconciler/index.js';
+
+/** Watch health as a source may report it; every member is optional. */
+export interface SourceStats {
+  readonly watchRestarts?: number;
+  readonly relists?: number;
+}
+
+/** Connect counters of one datapath service and tier, already named. */
+export interface ConnectCounters {
+  /** "ns/name", or "" when the service id is unknown to the agent. */
+  readonly service: string;
+  readonly tier: number;
+  readonly attempts: bigint | number;
+  readonly failed: bigint | number;
+  readonly refused: bigint | number;
+}
+
+const MODES = ['RANDOM', 'FAILOVER', 'STRICT', 'WEIGHTED'] as const;
+
+export class AgentMetrics {
+  readonly registry = new Registry();
+  private readonly servicesProgrammed: Gauge<'mode'>;
+  private readonly endpointsProgrammed: Gauge<'mode' | 'tier'>;
+  private readonly reconcileDuration: Histogram<'outcome'>;
+  private readonly mapWrites: Counter<'map'>;
+  private readonly mapErrors: Counter<'map'>;
+  private readonly serviceFailures: Gauge<'reason'>;
+  private readonly rejected: Gauge<'reason'>;
+  private readonly warnings: Gauge<'reason'>;
+  private readonly lastSync: Gauge;
+  private readonly watchRestarts: Counter;
+  private readonly relists: Counter;
+  private readonly seenSourceStats = { watchRestarts: 0, relists: 0 };
+  private connects: () => readonly ConnectCounters[] = () => [];
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'nearby_' });
+    this.servicesProgrammed = new Gauge({
+      name: 'nearby_services_programmed',
+      help: 'Datapath services (VIP, port, protocol) programmed, by mode',
+      labelNames: ['mode'],
+      registers,
+    });
+    this.endpointsProgrammed = new Gauge({
+      name: 'nearby_endpoints_programmed',
+      help: 'Endpoint slots programmed, by mode and tier (0 = closest)',
+      labelNames: ['mode', 'tier'],
+      registers,
+    });
+    this.reconcileDuration = new Histogram({
+      name: 'nearby_reconcile_duration_seconds',
+      help: 'Time of one reconcile pass, from objects to the last map write',
+      labelNames: ['outcome'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.mapWrites = new Counter({
+      name: 'nearby_map_writes_total',
+      help: 'Map entries written or deleted by the reconciler, by map',
+      labelNames: ['map'],
+      registers,
+    });
+    this.mapErrors = new Counter({
+      name: 'nearby_map_write_errors_total',
+      help: 'Service writes refused, by the map that refused ("none" when no map was involved)',
+      labelNames: ['map'],
+      registers,
+    });
+    this.serviceFailures = new Gauge({
+      name: 'nearby_services_failed',
+      help: 'Datapath services not programmed as planned in the last pass, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.rejected = new Gauge({
+      name: 'nearby_objects_rejected',
+      help: 'Cluster objects skipped because they could not be read, by reason (last pass)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.warnings = new Gauge({
+      name: 'nearby_planner_warnings',
+      help: 'Planner warnings (unknown policies, unmatched ports, unknown nodes), by reason (last pass)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.lastSync = new Gauge({
+      name: 'nearby_last_sync_timestamp_seconds',
+      help: 'Unix time of the last reconcile pass that ran to the end',
+      registers,
+    });
+    this.watchRestarts = new Counter({
+      name: 'nearby_watch_restarts_total',
+      help: 'Watches the source had to restart (dropped connections, timeouts)',
+      registers,
+    });
+    this.relists = new Counter({
+      name: 'nearby_watch_relists_total',
+      help: 'Full relists the source did (410 Gone, first sync)',
+      registers,
+    });
+    const read = (): readonly ConnectCounters[] => this.readConnects();
+    new Counter({
+      name: 'nearby_connects_total',
+      help: 'Connects the datapath balanced, by service and tier (0 = closest)',
+      labelNames: ['service', 'tier'],
+      registers,
+      collect() {
+        // Cumulative values come from the kernel; the counter mirrors them at scrape time.
+        this.reset();
+        for (const c of read()) this.inc({ service: c.service, tier: String(c.tier) }, Number(c.attempts));
+      },
+    });
+    new Counter({
+      name: 'nearby_connect_failures_total',
+      help: 'Connects that failed or were refused (no endpoint), by service and tier',
+      labelNames: ['service', 'tier'],
+      registers,
+      collect() {
+        this.reset();
+        for (const c of read()) this.inc({ service: c.service, tier: String(c.tier) }, Number(c.failed) + Number(c.refused));
+      },
+    });
+    new Gauge({
+      name: 'nearby_connects_tier0_ratio',
+      help: 'Share of a service\'s connects that stayed in tier 0 (the closest endpoints)',
+      labelNames: ['service'],
+      registers,
+      collect() {
+        this.reset();
+        const totals = new Map<string, { all: number; tier0: number }>();
+        for (const c of read()) {
+          const t = totals.get(c.service) ?? { all: 0, tier0: 0 };
+          t.all += Number(c.attempts);
+          if (c.tier === 0) t.tier0 += Number(c.attempts);
+          totals.set(c.service, t);
+        }
+        for (const [service, t] of totals) if (t.all > 0) this.set({ service }, t.tier0 / t.all);
+      },
+    });
+  }
+
+  /** Where connect counters come from; read on every scrape. */
+  setConnectCounters(reader: () => readonly ConnectCounters[]): void {
+    this.connects = reader;
+  }
+
+  recordReconcile(result: ReconcileResult): void {
+    if (!result.completed) {
+      this.reconcileDuration.observe({ outcome: 'incomplete' }, result.durationMs / 1000);
+      return;
+    }
+    this.reconcileDuration.observe({ outcome: result.failures.length > 0 ? 'partial' : 'ok' }, result.durationMs / 1000);
+    this.lastSync.set(result.finishedAtMs / 1000);
+    this.servicesProgrammed.reset();
+    this.endpointsProgrammed.reset();
+    for (const mode of MODES) {
+      this.servicesProgrammed.set({ mode }, result.servicesByMode[mode] ?? 0);
+      (result.endpointsByModeTier[mode] ?? []).forEach((n, tier) => this.endpointsProgrammed.set({ mode, tier: String(tier) }, n));
+    }
+    for (const [map, n] of Object.entries(result.mapWrites)) this.mapWrites.inc({ map }, n);
+    for (const [map, n] of Object.entries(result.mapErrors)) this.mapErrors.inc({ map }, n);
+    setAll(this.serviceFailures, countReasons(result.failures.map((f) => f.reason)));
+    setAll(this.rejected, result.rejected);
+    setAll(this.warnings, result.warnings);
+  }
+
+  recordSourceStats(stats: SourceStats): void {
+    this.advance(this.watchRestarts, 'watchRestarts', stats.watchRestarts);
+    this.advance(this.relists, 'relists', stats.relists);
+  }
+
+  private advance(counter: Counter, field: keyof AgentMetrics['seenSourceStats'], value: number | undefined): void {
+    if (value === undefined) return;
+    const seen = this.seenSourceStats[field];
+    // A source that was replaced starts again from 0; count its new events from there.
+    counter.inc(value >= seen ? value - seen : value);
+    this.seenSourceStats[field] = value;
+  }
+
+  private readConnects(): readonly ConnectCounters[] {
+    try {
+      return this.connects();
+    } catch {
+      return []; // a scrape must not fail because the maps could not be read this once
+    }
+  }
+}
+
+function countReasons(reasons: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of reasons) counts[r] = (counts[r] ?? 0) + 1;
+  return counts;
+}
+
+function setAll(gauge: Gauge<'reason'>, values: Readonly<Record<string, number>>): void {
+  gauge.reset();
+  for (const [reason, n] of Object.entries(values)) gauge.set({ reason }, n);
+}

@@ -1,0 +1,15 @@
+/*
+ * Turns a writer error into a ServiceFailure. Per-service errors are expected (a full map, a
+ * spec the datapath refuses) and must not stop the pass; anything else is still recorded per
+ * service, since the writer leaves a failed service as it was.
+ */
+import { BpfCallError, InvalidServiceError, MapFullError } from '../datapath/errors.js';
+import type { ServiceFailure } from './types.js';
+
+export function toFailure(service: string, key: string, error: unknown): ServiceFailure {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof MapFullError) return { service, key, reason: 'map-full', map: error.map, message };
+  if (error instanceof InvalidServiceError) return { service, key, reason: 'invalid-service', message };
+  if (error instanceof BpfCallError) return { service, key, reason: 'bpf-call', map: error.target, message };
+  return { service, key, reason: 'error', message };
+}

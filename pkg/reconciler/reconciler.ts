@@ -1,0 +1,158 @@
+/*
+ * The level-triggered loop: change signals and a periodic resync both lead to one pass over the
+ * whole desired state. It never writes before the source has synced, because an empty object
+ * list would read as "remove everything" and wipe a datapath that is still serving.
+ */
+import type { Logger } from 'pino';
+import type { ServiceKey } from '../datapath/types.js';
+import { NodeIds } from './node-ids.js';
+import { runPass } from './pass.js';
+import { CoalescingScheduler } from './scheduler.js';
+import { serviceKeyText } from './translate-keys.js';
+import { DEFAULT_DEBOUNCE_MS, DEFAULT_RESYNC_MS, type ReconcileResult, type ReconcilerOptions } from './types.js';
+
+export class Reconciler {
+  readonly nodeIds = new NodeIds();
+  private readonly scheduler: CoalescingScheduler;
+  private readonly labels = new Map<string, string>();
+  private readonly reported = new Set<string>();
+  private readonly listeners: Array<(result: ReconcileResult) => void> = [];
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private last: ReconcileResult | undefined;
+  private lastCompleted: ReconcileResult | undefined;
+  private started = false;
+  private stopped = false;
+  private passCount = 0;
+
+  constructor(
+    private readonly options: ReconcilerOptions,
+    private readonly logger: Logger,
+  ) {
+    this.scheduler = new CoalescingScheduler(options.debounceMs ?? DEFAULT_DEBOUNCE_MS, (reasons) => this.pass(reasons), (error) =>
+      this.logger.error({ err: error }, 'reconcile failed unexpectedly'),
+    );
+  }
+
+  /** Subscribes to the source, starts the resync timer and schedules the first pass. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.options.source.onChange(() => this.trigger('change'));
+    const resyncMs = this.options.resyncMs ?? DEFAULT_RESYNC_MS;
+    if (resyncMs > 0) {
+      this.resyncTimer = setInterval(() => this.trigger('resync'), resyncMs);
+      this.resyncTimer.unref();
+    }
+    this.trigger('start');
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.scheduler.stop();
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+  }
+
+  trigger(reason: string): void {
+    if (!this.stopped) this.scheduler.signal(reason);
+  }
+
+  /** Runs a pass now (or joins the one in flight) and returns the latest result. */
+  async reconcileNow(reason = 'manual'): Promise<ReconcileResult | undefined> {
+    await this.scheduler.flush(reason);
+    return this.last;
+  }
+
+  /** Resolves when no pass is pending or running. */
+  idle(): Promise<void> {
+    return this.scheduler.idle();
+  }
+
+  onResult(listener: (result: ReconcileResult) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** The latest pass, whether or not it completed. */
+  lastResult(): ReconcileResult | undefined {
+    return this.last;
+  }
+
+  /** The latest pass that ran to the end; readiness and "last sync" metrics use this. */
+  lastCompletedResult(): ReconcileResult | undefined {
+    return this.lastCompleted;
+  }
+
+  /** Passes that reached the planner (not counting ones that waited for the source). */
+  get passes(): number {
+    return this.passCount;
+  }
+
+  /** "ns/name" of the Service a datapath service belongs to, for metrics. */
+  serviceLabel(key: ServiceKey): string | undefined {
+    return this.labels.get(serviceKeyText(key));
+  }
+
+  private pass(trigger: string): void {
+    const status = this.options.source.status?.();
+    if (status && !status.synced) {
+      this.publish(this.incomplete(trigger, `waiting for the source to sync${status.message ? `: ${status.message}` : ''}`));
+      return;
+    }
+    this.passCount++;
+    try {
+      const result = runPass(
+        {
+          source: this.options.source,
+          writer: this.options.writer,
+          nodeName: this.options.nodeName,
+          planOptions: this.options.planOptions ?? {},
+          nodeIds: this.nodeIds,
+          logger: this.logger,
+          first: this.lastCompleted === undefined,
+          labels: this.labels,
+          reported: this.reported,
+        },
+        trigger,
+      );
+      this.lastCompleted = result;
+      this.publish(result);
+    } catch (error) {
+      // Something outside a single service broke (reading the maps, say): keep serving what is
+      // programmed, report, and let the next signal or resync try again.
+      this.logger.error({ err: error, trigger }, 'reconcile pass failed');
+      this.publish(this.incomplete(trigger, error instanceof Error ? error.message : String(error)));
+    }
+  }
+
+  private incomplete(trigger: string, message: string): ReconcileResult {
+    const previous = this.lastCompleted;
+    return {
+      completed: false,
+      message,
+      trigger,
+      finishedAtMs: Date.now(),
+      durationMs: 0,
+      desired: previous?.desired ?? 0,
+      applied: 0,
+      removed: 0,
+      unchanged: 0,
+      failures: previous?.failures ?? [],
+      servicesByMode: previous?.servicesByMode ?? {},
+      endpointsByModeTier: previous?.endpointsByModeTier ?? {},
+      rejected: previous?.rejected ?? {},
+      warnings: previous?.warnings ?? {},
+      mapWrites: {},
+      mapErrors: {},
+    };
+  }
+
+  private publish(result: ReconcileResult): void {
+    this.last = result;
+    for (const listener of this.listeners) {
+      try {
+        listener(result);
+      } catch (error) {
+        this.logger.error({ err: error }, 'reconcile result listener failed');
+      }
+    }
+  }
+}

@@ -1,0 +1,77 @@
+/*
+ * The reconciler's vocabulary and the narrow views it takes of its neighbours. It depends on
+ * these shapes, not on the concrete Source or ServiceWriter, so it can be driven by fakes.
+ */
+// Type-only imports: pkg/datapath/index.ts loads libbpf on import, which pure tests must not need.
+import type { ModeName, ProgrammedService, ServiceKey, ServiceSpec } from '../datapath/types.js';
+import type { BulkResult } from '../datapath/writer.js';
+import type { PlanOptions } from '../planner/index.js';
+import type { Source } from '../source/types.js';
+
+/** The part of pkg/datapath's ServiceWriter the reconciler uses. */
+export interface ServiceWriterLike {
+  apply(spec: ServiceSpec): ProgrammedService;
+  remove(key: ServiceKey): boolean;
+  applyMany(specs: readonly ServiceSpec[]): BulkResult;
+  /** What the maps hold now, as far as the writer knows (read back from the pins on start). */
+  programmed(): ProgrammedService[];
+}
+
+/** Where raw objects come from: a Source, or anything shaped like the parts used here. */
+export type ObjectProvider = Pick<Source, 'objects' | 'onChange'> & Partial<Pick<Source, 'status'>>;
+
+export interface ReconcilerOptions {
+  readonly source: ObjectProvider;
+  readonly nodeName: string;
+  readonly writer: ServiceWriterLike;
+  readonly planOptions?: Partial<PlanOptions>;
+  /** Signals within this window after the first one are folded into one reconcile. */
+  readonly debounceMs?: number;
+  /** Reconcile this often even without signals, to retry failures and repair drift. 0 disables. */
+  readonly resyncMs?: number;
+}
+
+export const DEFAULT_DEBOUNCE_MS = 50;
+export const DEFAULT_RESYNC_MS = 60_000;
+
+/** One datapath service (a VIP, port and protocol of a Kubernetes Service) that was not written. */
+export interface ServiceFailure {
+  /** "ns/name" */
+  readonly service: string;
+  /** "vip:port/proto" */
+  readonly key: string;
+  /** Short class for metrics: map-full, invalid-service, vip-conflict, bpf-call, error. */
+  readonly reason: string;
+  /** The map that refused, when one did. */
+  readonly map?: string;
+  readonly message: string;
+}
+
+/** Map writes implied by the changes, by map name (services, slots, backends). */
+export type MapCounts = Readonly<Record<string, number>>;
+
+export interface ReconcileResult {
+  /** True when the pass ran to the end; single services may still have failed. */
+  readonly completed: boolean;
+  /** Why the pass did not run or stopped, when completed is false. */
+  readonly message?: string;
+  readonly trigger: string;
+  readonly finishedAtMs: number;
+  readonly durationMs: number;
+  /** Datapath services wanted by the plan. */
+  readonly desired: number;
+  readonly applied: number;
+  readonly removed: number;
+  readonly unchanged: number;
+  readonly failures: readonly ServiceFailure[];
+  /** Programmed datapath services per mode, after the pass. */
+  readonly servicesByMode: Readonly<Partial<Record<ModeName, number>>>;
+  /** Programmed endpoints per mode and tier ("FAILOVER" -> [tier0, tier1, ...]). */
+  readonly endpointsByModeTier: Readonly<Partial<Record<ModeName, readonly number[]>>>;
+  /** Objects the model refused, by reason class. */
+  readonly rejected: Readonly<Record<string, number>>;
+  /** Planner warnings, by reason class. */
+  readonly warnings: Readonly<Record<string, number>>;
+  readonly mapWrites: MapCounts;
+  readonly mapErrors: MapCounts;
+}

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { parseAgentOptions } from '../../../cmd/agent/options.js';
+import { readiness } from '../../../cmd/agent/readiness.js';
+import { StartupError, startupLine } from '../../../cmd/startup-error.js';
+import type { ReconcileResult } from '../../../pkg/reconciler/index.js';
+
+function problem(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof StartupError) return error.problem;
+    throw error;
+  }
+  return 'none';
+}
+
+describe('nearby-agent options', () => {
+  it('takes each option from a flag or its env var, the flag winning, with defaults', () => {
+    const options = parseAgentOptions(['--node-name', 'w1', '--max-slots', '4096'], {
+      NODE_NAME: 'ignored',
+      NEARBY_CGROUP_PATH: '/sys/fs/cgroup/nearby-test/w1',
+      NEARBY_PREFER_CLOSE: 'zone',
+      NEARBY_STATE_DIR: '/tmp/state',
+    });
+    expect(options).toMatchObject({
+      nodeName: 'w1',
+      cgroupPath: '/sys/fs/cgroup/nearby-test/w1',
+      bpffs: '/sys/fs/bpf',
+      pinRoot: '/sys/fs/bpf/nearby/w1',
+      sizes: { slots: 4096 },
+      listen: ':9790',
+      logLevel: 'info',
+      preferClose: 'zone',
+      stateDir: '/tmp/state',
+      resyncMs: 60_000,
+    });
+  });
+
+  it('gives a typed one-line error for a missing node name, a missing cgroup and bad values', () => {
+    expect(problem(() => parseAgentOptions([], { NEARBY_CGROUP_PATH: '/x' }))).toBe('missing-node-name');
+    expect(problem(() => parseAgentOptions(['--node-name', 'w1'], {}))).toBe('missing-cgroup');
+    expect(problem(() => parseAgentOptions(['--node-name', '../etc', '--cgroup-path', '/x'], {}))).toBe('bad-option');
+    expect(problem(() => parseAgentOptions(['--node-name', 'w1', '--cgroup-path', '/x', '--prefer-close', 'region'], {}))).toBe('bad-option');
+    expect(problem(() => parseAgentOptions(['--node-name', 'w1', '--cgroup-path', '/x', '--max-services', '0'], {}))).toBe('bad-option');
+    expect(problem(() => parseAgentOptions(['--bogus'], {}))).toBe('usage');
+    const line = startupLine('nearby-agent', new StartupError('missing-node-name', 'first\nsecond'));
+    expect(line).toBe('nearby-agent: missing-node-name: first second');
+  });
+
+  it('returns undefined for --help', () => {
+    expect(parseAgentOptions(['--help'], {})).toBeUndefined();
+  });
+});
+
+describe('agent readiness', () => {
+  const done = { completed: true, desired: 3, failures: [] } as unknown as ReconcileResult;
+
+  it('is not ready before the source syncs or before the first program, and says why', () => {
+    expect(readiness(undefined, undefined, undefined)).toEqual({ ready: false, reason: 'starting' });
+    const unreachable = readiness({ synced: false, lastSyncMs: 0, message: 'API server unreachable: ECONNREFUSED' }, undefined, undefined);
+    expect(unreachable.ready).toBe(false);
+    expect(unreachable.reason).toContain('API server unreachable');
+    expect(readiness({ synced: true, lastSyncMs: 1 }, undefined, undefined).ready).toBe(false);
+    expect(readiness({ synced: true, lastSyncMs: 1 }, 'source did not start', done).ready).toBe(false);
+  });
+
+  it('is ready after the first full sync and program', () => {
+    expect(readiness({ synced: true, lastSyncMs: 1 }, undefined, done)).toEqual({ ready: true, reason: '3 services planned' });
+  });
+});
