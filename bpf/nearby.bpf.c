@@ -211,19 +211,19 @@ static __always_inline void key_from_ctx6(struct bpf_sock_addr *ctx, struct near
 }
 
 /* family is a compile-time constant at every call site: the verifier rejects even dead
- * user_ip6 writes in a connect4 program, so the branch must fold away. */
-static __always_inline void write_ctx(struct bpf_sock_addr *ctx, const struct nearby_backend *be,
-				      const __u8 family)
+ * user_ip6 writes in a v4 program, so the branch must fold away. */
+static __always_inline void set_dest(struct bpf_sock_addr *ctx, const __u32 *addr, __u16 port,
+				     const __u8 family)
 {
 	if (family == AF_INET) {
-		ctx->user_ip4 = be->addr[0];
+		ctx->user_ip4 = addr[0];
 	} else {
-		ctx->user_ip6[0] = be->addr[0];
-		ctx->user_ip6[1] = be->addr[1];
-		ctx->user_ip6[2] = be->addr[2];
-		ctx->user_ip6[3] = be->addr[3];
+		ctx->user_ip6[0] = addr[0];
+		ctx->user_ip6[1] = addr[1];
+		ctx->user_ip6[2] = addr[2];
+		ctx->user_ip6[3] = addr[3];
 	}
-	ctx->user_port = be->port;
+	ctx->user_port = port;
 }
 
 static __always_inline int do_connect(struct bpf_sock_addr *ctx, struct nearby_svc_key *key,
@@ -253,7 +253,7 @@ static __always_inline int do_connect(struct bpf_sock_addr *ctx, struct nearby_s
 		__builtin_memcpy(meta->backend_addr, p.be->addr, sizeof(meta->backend_addr));
 		meta->backend_port = p.be->port;
 	}
-	write_ctx(ctx, p.be, family);
+	set_dest(ctx, p.be->addr, p.be->port, family);
 	return 1;
 }
 
@@ -298,7 +298,7 @@ static __always_inline int do_sendmsg(struct bpf_sock_addr *ctx, struct nearby_s
 	__builtin_memcpy(rval.addr, key->addr, sizeof(rval.addr));
 	rval.port = key->port;
 	bpf_map_update_elem(&rev_nat, &rkey, &rval, BPF_ANY);
-	write_ctx(ctx, p.be, family);
+	set_dest(ctx, p.be->addr, p.be->port, family);
 	return 1;
 }
 
@@ -348,15 +348,7 @@ static __always_inline void restore_vip(struct bpf_sock_addr *ctx, __u8 family)
 	meta = bpf_sk_storage_get(&sock_meta, ctx->sk, 0, 0);
 	if (meta && meta->family == family && meta->backend_port == (__u16)ctx->user_port &&
 	    addr_eq(meta->backend_addr, peer, family)) {
-		if (family == AF_INET) {
-			ctx->user_ip4 = meta->vip[0];
-		} else {
-			ctx->user_ip6[0] = meta->vip[0];
-			ctx->user_ip6[1] = meta->vip[1];
-			ctx->user_ip6[2] = meta->vip[2];
-			ctx->user_ip6[3] = meta->vip[3];
-		}
-		ctx->user_port = meta->vip_port;
+		set_dest(ctx, meta->vip, meta->vip_port, family);
 		return;
 	}
 
@@ -367,15 +359,7 @@ static __always_inline void restore_vip(struct bpf_sock_addr *ctx, __u8 family)
 	rval = bpf_map_lookup_elem(&rev_nat, &rkey);
 	if (!rval)
 		return;
-	if (family == AF_INET) {
-		ctx->user_ip4 = rval->addr[0];
-	} else {
-		ctx->user_ip6[0] = rval->addr[0];
-		ctx->user_ip6[1] = rval->addr[1];
-		ctx->user_ip6[2] = rval->addr[2];
-		ctx->user_ip6[3] = rval->addr[3];
-	}
-	ctx->user_port = rval->port;
+	set_dest(ctx, rval->addr, rval->port, family);
 }
 
 SEC("cgroup/recvmsg4")

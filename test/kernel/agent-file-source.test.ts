@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unpinDatapath } from '../../pkg/datapath/index.js';
 import { assertKernelPrereqs, type Client, Lab, type SimNode } from './harness/index.js';
+import { endpointSliceYaml, nodeYaml } from '../fixtures/manifests.js';
 import { tally } from './datapath-fixture.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -24,37 +25,10 @@ let stateDir: string;
 let port: number;
 let agentLog = '';
 
-function nodeYaml(name: string, zone: string, subzone: string): string {
-  return `apiVersion: v1
-kind: Node
-metadata:
-  name: ${name}
-  labels:
-    topology.kubernetes.io/region: region
-    topology.kubernetes.io/zone: ${zone}
-    topology.kubernetes.io/subzone: ${subzone}
-`;
-}
-
-function endpointsYaml(pods: Array<[string, string, string]>): string {
-  const eps = pods
-    .map(([address, nodeName, pod]) => `  - addresses: ["${address}"]
-    conditions: {ready: true}
-    nodeName: ${nodeName}
-    targetRef: {kind: Pod, namespace: sample, name: ${pod}}`)
-    .join('\n');
-  return `apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: helloworld-abc
-  namespace: sample
-  labels: {kubernetes.io/service-name: helloworld}
-addressType: IPv4
-ports: [{name: http, port: 5000, protocol: TCP}]
-endpoints:
-${eps}
-`;
-}
+const nodes = (w3Zone: string, w3Subzone: string): string =>
+  [nodeYaml(node.nodeName, 'region', 'zone1', 'subzone1'), nodeYaml('w2', 'region', 'zone1', 'subzone2'), nodeYaml('w3', 'region', w3Zone, w3Subzone)].join('---\n');
+const endpoints = (pods: Array<[string, string, string]>): string =>
+  endpointSliceYaml('helloworld', 5000, pods.map(([address, nodeName, pod]) => ({ address, node: nodeName, pod })));
 
 const SERVICE = `apiVersion: v1
 kind: Service
@@ -99,9 +73,9 @@ beforeAll(async () => {
   }
   client = await node.client();
   stateDir = mkdtempSync(join(tmpdir(), 'nearby-agent-'));
-  writeFileSync(join(stateDir, 'nodes.yaml'), [nodeYaml(node.nodeName, 'zone1', 'subzone1'), nodeYaml('w2', 'zone1', 'subzone2'), nodeYaml('w3', 'zone2', 'subzone3')].join('---\n'));
+  writeFileSync(join(stateDir, 'nodes.yaml'), nodes('zone2', 'subzone3'));
   writeFileSync(join(stateDir, 'service.yaml'), SERVICE);
-  writeFileSync(join(stateDir, 'endpoints.yaml'), endpointsYaml([[PODS.me, node.nodeName, 'hello-w1'], [PODS.w2, 'w2', 'hello-w2'], [PODS.w3, 'w3', 'hello-w3']]));
+  writeFileSync(join(stateDir, 'endpoints.yaml'), endpoints([[PODS.me, node.nodeName, 'hello-w1'], [PODS.w2, 'w2', 'hello-w2'], [PODS.w3, 'w3', 'hello-w3']]));
   port = await freePort();
   agent = spawn(
     process.execPath,
@@ -132,13 +106,13 @@ describe('nearby-agent with a file source on a real datapath', () => {
   });
 
   it('fails over to the same-zone pod when the local endpoint leaves the EndpointSlice', async () => {
-    writeFileSync(join(stateDir, 'endpoints.yaml'), endpointsYaml([[PODS.w2, 'w2', 'hello-w2'], [PODS.w3, 'w3', 'hello-w3']]));
+    writeFileSync(join(stateDir, 'endpoints.yaml'), endpoints([[PODS.w2, 'w2', 'hello-w2'], [PODS.w3, 'w3', 'hello-w3']]));
     await until('failover to w2', async () => (same(await answers(10), { 'hello-w2': 10 }) ? true : undefined));
     expect(await answers()).toEqual({ 'hello-w2': 30 });
   });
 
   it('re-ranks live when a node is relabelled into the same subzone', async () => {
-    writeFileSync(join(stateDir, 'nodes.yaml'), [nodeYaml(node.nodeName, 'zone1', 'subzone1'), nodeYaml('w2', 'zone1', 'subzone2'), nodeYaml('w3', 'zone1', 'subzone2')].join('---\n'));
+    writeFileSync(join(stateDir, 'nodes.yaml'), nodes('zone1', 'subzone2'));
     const t = await until('w3 to join w2 in the best tier', async () => {
       const r = await answers(200);
       return r['hello-w3'] ? r : undefined;

@@ -5,27 +5,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runNearbyctl } from '../../../cmd/ctl/run.js';
+import { endpointSliceYaml, nodeYaml } from '../../fixtures/manifests.js';
 
 /** Seed 000 as kubectl-style manifests: three workers, one helloworld pod each, PreferClose. */
-const NODES = `
-apiVersion: v1
-kind: Node
-metadata:
-  name: w1
-  labels: {topology.kubernetes.io/region: r, topology.kubernetes.io/zone: z1, topology.kubernetes.io/subzone: s1}
----
-apiVersion: v1
-kind: Node
-metadata:
-  name: w2
-  labels: {topology.kubernetes.io/region: r, topology.kubernetes.io/zone: z1, topology.kubernetes.io/subzone: s2}
----
-apiVersion: v1
-kind: Node
-metadata:
-  name: w3
-  labels: {topology.kubernetes.io/region: r, topology.kubernetes.io/zone: z2, topology.kubernetes.io/subzone: s3}
-`;
+const NODES = [nodeYaml('w1', 'r', 'z1', 's1'), nodeYaml('w2', 'r', 'z1', 's2'), nodeYaml('w3', 'r', 'z2', 's3')].join('---\n');
 
 const SERVICES = `
 apiVersion: v1
@@ -49,27 +32,11 @@ metadata: {name: helloworld-w1, namespace: sample}
 spec: {replicas: 1}
 `;
 
-function endpoint(node: string, ip: string): string {
-  return `  - addresses: ["${ip}"]
-    conditions: {ready: true}
-    nodeName: ${node}
-    targetRef: {kind: Pod, namespace: sample, name: helloworld-${node}}`;
-}
-
-const SLICES = `
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: helloworld-abc
-  namespace: sample
-  labels: {kubernetes.io/service-name: helloworld}
-addressType: IPv4
-ports: [{name: http, port: 5000, protocol: TCP}]
-endpoints:
-${endpoint('w1', '10.244.1.10')}
-${endpoint('w2', '10.244.2.10')}
-${endpoint('w3', '10.244.3.10')}
-`;
+const SLICES = endpointSliceYaml('helloworld', 5000, [
+  { address: '10.244.1.10', node: 'w1', pod: 'helloworld-w1' },
+  { address: '10.244.2.10', node: 'w2', pod: 'helloworld-w2' },
+  { address: '10.244.3.10', node: 'w3', pod: 'helloworld-w3' },
+]);
 
 let dir: string;
 
