@@ -4,7 +4,7 @@
  */
 import { existsSync, statfsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Datapath, DatapathError, PinConflictError, type MapSizes } from '../../pkg/datapath/index.js';
+import { Datapath, DatapathError, PinConflictError, unpinDatapath, type MapSizes } from '../../pkg/datapath/index.js';
 import { StartupError } from '../startup-error.js';
 
 const BPF_FS_MAGIC = 0xcafe4a11;
@@ -39,6 +39,7 @@ function checkBpffs(path: string): void {
 export function openDatapath(placement: DatapathPlacement): Datapath {
   checkCgroup(placement.cgroupPath);
   checkBpffs(placement.bpffs);
+  const firstStart = !existsSync(placement.pinRoot);
   try {
     return Datapath.open({
       pinRoot: placement.pinRoot,
@@ -47,6 +48,10 @@ export function openDatapath(placement: DatapathPlacement): Datapath {
       ...(placement.bpfObject ? { objectPath: placement.bpfObject } : {}),
     });
   } catch (error) {
+    // The loader creates the pin root before it loads, and may pin maps or links before a later
+    // step fails. A pin root this start created serves nobody yet: remove it, so a failed first
+    // start leaves nothing pinned and nothing attached. An existing one is a running node's.
+    if (firstStart) unpinDatapath(placement.pinRoot);
     const code = (error as NodeJS.ErrnoException).code;
     if (error instanceof PinConflictError) throw new StartupError('pin-conflict', error.message, { cause: error });
     if ((error instanceof DatapathError && (error.errno === 1 || error.errno === 13)) || code === 'EPERM' || code === 'EACCES') {

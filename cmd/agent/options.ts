@@ -21,6 +21,8 @@ export interface AgentOptions {
   readonly logLevel: string;
   readonly preferClose: 'subzone' | 'zone';
   readonly resyncMs: number;
+  /** Waits between attempts to reach the API server at start: doubling from firstMs up to maxMs. */
+  readonly apiRetry: { readonly firstMs: number; readonly maxMs: number };
   readonly bpfObject?: string;
 }
 
@@ -45,6 +47,8 @@ const OPTIONS = {
   'log-level': { env: 'LOG_LEVEL', help: 'trace, debug, info, warn, error, fatal', default: 'info' },
   'prefer-close': { env: 'NEARBY_PREFER_CLOSE', help: 'PreferClose means subzone (seed, Kmesh) or zone (Istio >=1.27)', default: 'subzone' },
   'resync-seconds': { env: 'NEARBY_RESYNC_SECONDS', help: 'full reconcile this often even without changes; 0 disables', default: '60' },
+  'api-retry-ms': { env: 'NEARBY_API_RETRY_MS', help: 'first wait before retrying the API server (at start, and watch reconnects); doubles per attempt', default: '1000' },
+  'api-retry-max-ms': { env: 'NEARBY_API_RETRY_MAX_MS', help: 'longest wait between attempts to reach the API server', default: '30000' },
   'bpf-object': { env: 'NEARBY_BPF_OBJECT', help: 'compiled BPF object; defaults to build/bpf/nearby.bpf.o' },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -65,7 +69,7 @@ const NODE_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 export function agentUsage(): string {
   const lines = Object.entries(OPTIONS).map(([flag, spec]) => {
     const def = 'default' in spec ? ` (default ${spec.default})` : '';
-    return `  --${flag.padEnd(16)} ${spec.env.padEnd(22)} ${spec.help}${def}`;
+    return `  --${flag.padEnd(16)} ${spec.env.padEnd(24)} ${spec.help}${def}`;
   });
   return ['usage: nearby-agent [flags]   (each flag can also be set by its environment variable)', ...lines].join('\n');
 }
@@ -113,6 +117,9 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
   const resyncSeconds = Number(resyncText);
   if (!Number.isFinite(resyncSeconds) || resyncSeconds < 0) throw bad('resync-seconds', `expected seconds >= 0, got ${JSON.stringify(resyncText)}`);
 
+  const apiRetry = { firstMs: positive('api-retry-ms') ?? 1000, maxMs: positive('api-retry-max-ms') ?? 30_000 };
+  if (apiRetry.maxMs < apiRetry.firstMs) throw bad('api-retry-max-ms', `${apiRetry.maxMs} is below --api-retry-ms ${apiRetry.firstMs}`);
+
   const sizes: Partial<Record<keyof MapSizes, number>> = {};
   for (const [flag, field] of SIZE_FLAGS) {
     const n = positive(flag);
@@ -132,6 +139,7 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
     logLevel,
     preferClose,
     resyncMs: Math.round(resyncSeconds * 1000),
+    apiRetry,
     ...(kubeconfig ? { kubeconfig } : {}),
     ...(stateDir ? { stateDir } : {}),
     ...(bpfObject ? { bpfObject } : {}),

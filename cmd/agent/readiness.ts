@@ -2,17 +2,39 @@
  * Ready means: the source has synced, and a reconcile pass has since run to the end and
  * programmed the datapath. A single Service that failed does not make the node unready (that
  * would take the whole DaemonSet down for one object); it shows in metrics and logs instead.
+ *
+ * This node missing from the cluster's Nodes does make it unready, while the datapath is still
+ * programmed: without its labels no endpoint can be ranked close except those naming this node,
+ * so everything else shares the farthest tier (plain spreading, as with no preference at all).
+ * That keeps Services working, but it is nearly always a wrong --node-name/NODE_NAME, and a
+ * DaemonSet that never becomes ready is how an operator notices (Cilium waits for its Node too).
  */
 import type { Readiness } from '../../pkg/metrics/index.js';
 import type { ReconcileResult } from '../../pkg/reconciler/index.js';
 import type { SourceStatus } from '../../pkg/source/types.js';
 
-export function readiness(source: SourceStatus | undefined, startError: string | undefined, completed: ReconcileResult | undefined): Readiness {
+/** The reconciler's warning class for "this node is not in the snapshot" (pkg/reconciler/reasons.ts). */
+const UNKNOWN_CLIENT_NODE = 'unknown-client-node';
+
+export function readiness(
+  nodeName: string,
+  source: SourceStatus | undefined,
+  startError: string | undefined,
+  completed: ReconcileResult | undefined,
+): Readiness {
   if (startError) return { ready: false, reason: startError };
   if (!source) return { ready: false, reason: 'starting' };
   if (!completed) {
     if (!source.synced) return { ready: false, reason: `waiting for the first sync${source.message ? `: ${source.message}` : ''}` };
     return { ready: false, reason: 'synced; waiting for the first program of the datapath' };
+  }
+  if ((completed.warnings[UNKNOWN_CLIENT_NODE] ?? 0) > 0) {
+    return {
+      ready: false,
+      reason:
+        `node ${nodeName} is not among the cluster's Nodes (check --node-name/NODE_NAME); ${completed.desired} services ` +
+        'programmed without locality: only endpoints that name this node rank close, all others share the farthest tier',
+    };
   }
   const failed = completed.failures.length;
   const note = failed > 0 ? `, ${failed} not programmed (see nearby_services_failed)` : '';

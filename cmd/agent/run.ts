@@ -12,26 +12,39 @@ import { openDatapath } from './open-datapath.js';
 import { readiness } from './readiness.js';
 import { createSource, type AgentSource } from './sources.js';
 
-const START_BACKOFF_MS = { first: 1_000, max: 30_000 };
+/** Spread so that a DaemonSet's agents, all refused by one API server outage, do not retry in step. */
+const RETRY_JITTER = 0.2;
 
 export interface RunningAgent {
   readonly logger: Logger;
   stop(): Promise<void>;
 }
 
-async function startSourceWithRetry(source: AgentSource, logger: Logger, report: (problem: string | undefined) => void, stopped: () => boolean): Promise<void> {
-  let delay = START_BACKOFF_MS.first;
+/**
+ * Starting the source is retried until it works: an API server that cannot be reached yet
+ * (control plane restarting, node network not up) is the normal first minute of a node, not a
+ * reason to crash-loop. Meanwhile /readyz says what failed and when the next attempt is.
+ */
+async function startSourceWithRetry(
+  source: AgentSource,
+  retry: AgentOptions['apiRetry'],
+  logger: Logger,
+  report: (problem: string | undefined) => void,
+  stopped: () => boolean,
+): Promise<void> {
+  let base = retry.firstMs;
   for (let attempt = 1; !stopped(); attempt++) {
     try {
       await source.start();
+      if (attempt > 1) logger.info({ attempt }, 'source started');
       report(undefined);
       return;
     } catch (error) {
-      const message = `source did not start (attempt ${attempt}, retrying in ${delay / 1000}s): ${(error as Error).message}`;
-      report(message);
+      const delay = Math.min(retry.maxMs, Math.round(base * (1 + RETRY_JITTER * Math.random())));
+      base = Math.min(base * 2, retry.maxMs);
+      report(`${(error as Error).message}; retrying in ${(delay / 1000).toFixed(1)}s (attempt ${attempt})`);
       logger.warn({ err: error, attempt, retryInMs: delay }, 'source did not start; retrying');
       await new Promise((resolve) => setTimeout(resolve, delay));
-      delay = Math.min(delay * 2, START_BACKOFF_MS.max);
     }
   }
 }
@@ -48,7 +61,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     listen: options.listen,
     registry: metrics.registry,
     logger,
-    readiness: () => readiness(source?.status(), startProblem, reconciler?.lastCompletedResult()),
+    readiness: () => readiness(options.nodeName, source?.status(), startProblem, reconciler?.lastCompletedResult()),
   });
 
   let datapath: Datapath;
@@ -98,7 +111,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     datapath.counters().map((c) => ({ service: labelsById.get(c.svcId) ?? '', tier: c.tier, attempts: c.attempts, failed: c.failed, refused: c.refused })),
   );
   rec.start();
-  void startSourceWithRetry(agentSource, logger, (problem) => (startProblem = problem), () => stopping);
+  void startSourceWithRetry(agentSource, options.apiRetry, logger, (problem) => (startProblem = problem), () => stopping);
 
   return {
     logger,

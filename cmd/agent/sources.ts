@@ -2,20 +2,35 @@
  * The one place the agent names a concrete Source: a manifest directory when --state-dir is
  * set, else the API server (kubeconfig file or in-cluster).
  */
-import { FileSource, KubernetesSource, type Source } from '../../pkg/source/index.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { FileSource, KubernetesSource, loadKubeConfig, type Source } from '../../pkg/source/index.js';
 import type { SourceStats } from '../../pkg/metrics/index.js';
 import { StartupError } from '../startup-error.js';
+import { ProbedKubernetesSource } from './api-server-source.js';
 
 /** A Source that may also count its watch restarts and relists (KubernetesSource does). */
 export type AgentSource = Source & { stats?(): SourceStats };
 
-export function createSource(options: { stateDir?: string; kubeconfig?: string }, onListenerError: (err: unknown) => void): AgentSource {
+export interface SourceChoice {
+  readonly stateDir?: string;
+  readonly kubeconfig?: string;
+  /** The informers' reconnect backoff follows the agent's API retry settings. */
+  readonly apiRetry: { readonly firstMs: number; readonly maxMs: number };
+}
+
+/** Spread so that a DaemonSet's agents do not all reconnect in the same instant. */
+const RECONNECT_JITTER = 0.2;
+
+export function createSource(options: SourceChoice, onListenerError: (err: unknown) => void): AgentSource {
   if (options.stateDir) return new FileSource(options.stateDir, { onListenerError });
+  let kc: KubeConfig;
   try {
-    return new KubernetesSource({ ...(options.kubeconfig ? { kubeconfigPath: options.kubeconfig } : {}), onListenerError });
+    kc = loadKubeConfig(options.kubeconfig);
   } catch (error) {
     // Reading the kubeconfig (or the service account) failed: no amount of retrying fixes that.
     const where = options.kubeconfig ? `kubeconfig ${options.kubeconfig}` : 'in-cluster config (no KUBECONFIG set)';
     throw new StartupError('source', `cannot load ${where}: ${(error as Error).message}`, { cause: error });
   }
+  const backoff = { initialMs: options.apiRetry.firstMs, maxMs: options.apiRetry.maxMs, jitter: RECONNECT_JITTER };
+  return new ProbedKubernetesSource(kc, new KubernetesSource({ kubeConfig: kc, backoff, onListenerError }));
 }

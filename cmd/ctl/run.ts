@@ -1,6 +1,6 @@
 /*
- * nearbyctl's commands, as a function of argv so tests run them in-process. Exit codes: 0 ok,
- * 1 the thing asked about does not exist, 2 usage or environment problems.
+ * nearbyctl's commands, as a function of argv (and env) so tests run them in-process. Exit
+ * codes: 0 ok, 1 the thing asked about does not exist, 2 usage or environment problems.
  */
 import { parseArgs } from 'node:util';
 import { buildSnapshot } from '../../pkg/model/index.js';
@@ -9,6 +9,7 @@ import { STARTUP_EXIT_CODE, StartupError } from '../startup-error.js';
 import { explainService } from './explain.js';
 import { readManifests } from './manifests.js';
 import { mapsJson, mapsText, pinRootOf } from './maps.js';
+import { nodeForExplain, nodeForMaps } from './node-choice.js';
 import { planJson, planText } from './plan-view.js';
 
 export interface CtlIo {
@@ -18,8 +19,10 @@ export interface CtlIo {
 
 const USAGE = `usage:
   nearbyctl plan --state DIR --node NAME [--json] [--prefer-close subzone|zone]
-  nearbyctl explain NAMESPACE/SERVICE --state DIR --node NAME [--prefer-close subzone|zone]
-  nearbyctl maps --node NAME [--bpffs /sys/fs/bpf] [--json]`;
+  nearbyctl explain NAMESPACE/SERVICE --state DIR [--node NAME] [--prefer-close subzone|zone]
+  nearbyctl maps [--node NAME] [--bpffs /sys/fs/bpf] [--json]
+--node defaults to $NODE_NAME; for maps, else to the only node pinned under <bpffs>/nearby/.
+--bpffs defaults to $NEARBY_BPFFS, else /sys/fs/bpf.`;
 
 const OPTIONS = {
   state: { type: 'string' },
@@ -49,7 +52,7 @@ async function snapshotFrom(dir: string, io: CtlIo) {
   return { snapshot: build.snapshot, problems: manifests.problems };
 }
 
-export async function runNearbyctl(argv: readonly string[], io: CtlIo): Promise<number> {
+export async function runNearbyctl(argv: readonly string[], io: CtlIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   try {
     const { values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
     const [command, ...rest] = positionals;
@@ -67,7 +70,7 @@ export async function runNearbyctl(argv: readonly string[], io: CtlIo): Promise<
       }
       case 'explain': {
         const service = required(rest[0], 'SERVICE (namespace/name)');
-        const node = required(values.node, '--node');
+        const node = nodeForExplain(values.node, env);
         const { snapshot } = await snapshotFrom(required(values.state, '--state'), io);
         const key = service.includes('/') ? service : `default/${service}`;
         const { text, found } = explainService(snapshot, node, key, planOptions(values['prefer-close']));
@@ -75,10 +78,11 @@ export async function runNearbyctl(argv: readonly string[], io: CtlIo): Promise<
         return found ? 0 : 1;
       }
       case 'maps': {
-        const node = required(values.node, '--node');
+        const bpffs = values.bpffs || env['NEARBY_BPFFS'] || '/sys/fs/bpf';
+        const node = nodeForMaps(values.node, env, bpffs);
         // Loaded only here: reading maps needs libbpf, planning does not.
         const { readPinnedState } = await import('../../pkg/datapath/index.js');
-        const state = readPinnedState(pinRootOf(values.bpffs ?? '/sys/fs/bpf', node));
+        const state = readPinnedState(pinRootOf(bpffs, node));
         io.out(values.json ? JSON.stringify(mapsJson(state), null, 2) : mapsText(state));
         return 0;
       }

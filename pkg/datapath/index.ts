@@ -7,13 +7,24 @@ import { type LoadOptions, LoadedDatapath } from './loader.js';
 import { ServiceWriter } from './writer.js';
 
 export { canonicalAddress, familyOf } from './addr.js';
-export { STRUCTS, type StructLayout } from './codecs.js';
+export { STRUCTS, svcKey, type StructLayout } from './codecs.js';
 export { BpfCallError, DatapathError, InvalidServiceError, MapFullError, PinConflictError } from './errors.js';
 export { defaultObjectPath, type LoadOptions, type LoadReport, PROGRAMS, unpinDatapath } from './loader.js';
 export { layoutTier, type TierLayout } from './tier-layout.js';
 export { readPinnedState, type PinnedState } from './pinned.js';
 export type { TierCounters } from './counters.js';
 export type { BulkResult, ReadBackReport } from './writer.js';
+export {
+  type BackendRewrite,
+  type DriftDeletions,
+  type DriftReport,
+  type KernelSnapshot,
+  type MirroredService,
+  type MirrorView,
+  planRepairs,
+  type RepairPlan,
+  type ServiceRepair,
+} from './drift.js';
 export * from './types.js';
 
 /** A node's loaded datapath: programs attached, maps pinned, state read back. */

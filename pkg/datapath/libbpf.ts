@@ -27,6 +27,7 @@ export const libbpf = {
   linkFd: lib.func('int bpf_link__fd(void *link)'),
   linkDestroy: lib.func('int bpf_link__destroy(void *link)'),
   objGet: lib.func('int bpf_obj_get(const char *path)'),
+  objGetOpts: lib.func('int bpf_obj_get_opts(const char *path, void *opts)'),
   objGetInfoByFd: lib.func('int bpf_obj_get_info_by_fd(int fd, void *info, uint32_t *len)'),
   mapUpdate: lib.func('int bpf_map_update_elem(int fd, void *key, void *value, uint64_t flags)'),
   mapLookup: lib.func('int bpf_map_lookup_elem(int fd, void *key, void *value)'),
@@ -39,6 +40,22 @@ export const libbpf = {
   numPossibleCpus: lib.func('int libbpf_num_possible_cpus()'),
   close: koffi.load('libc.so.6').func('int close(int fd)'),
 } as const;
+
+// struct bpf_obj_get_opts (libbpf >= 1.0): size_t sz; __u32 file_flags; then padding (or, from
+// libbpf 1.3, __u32 path_fd, which 0 leaves unused). BPF_F_RDONLY is 1 << 3 in linux/bpf.h.
+const OBJ_GET_OPTS_SIZE = 16;
+const BPF_F_RDONLY = 1 << 3;
+
+/**
+ * A read-only fd on a pinned object: the kernel refuses every write through it (EPERM), so a
+ * reader can never change the datapath it inspects. Returns -errno like bpf_obj_get.
+ */
+export function objGetReadOnly(path: string): number {
+  const opts = Buffer.alloc(OBJ_GET_OPTS_SIZE);
+  opts.writeBigUInt64LE(BigInt(OBJ_GET_OPTS_SIZE), 0);
+  opts.writeUInt32LE(BPF_F_RDONLY, 8);
+  return libbpf.objGetOpts(path, opts) as number;
+}
 
 /** errno after a failed call; libbpf 1.x also returns -errno, but pointer calls only set errno. */
 export function lastErrno(): number {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { BpfMap } from './bpf-map.js';
 import { backendId, backendValue, counterKey, counterValue, slotKey, STRUCTS, svcKey, svcValue } from './codecs.js';
 import { BpfCallError, DatapathError } from './errors.js';
-import { libbpf } from './libbpf.js';
+import { libbpf, objGetReadOnly } from './libbpf.js';
 import type { TierCounters } from './counters.js';
 import type { ProgrammedBackend, ProgrammedService } from './types.js';
 
@@ -23,10 +23,11 @@ export interface PinnedState {
 
 const MAP_INFO_SIZE = 96; // struct bpf_map_info, of which only key/value sizes and max_entries are read
 
-function openPinned(path: string, name: string, valueSize: number): BpfMap {
+/** Opened with BPF_F_RDONLY, so even a bug here cannot write to a live node's maps. */
+export function openPinnedReadOnly(path: string, name: string, valueSize: number): BpfMap {
   if (!existsSync(path)) throw new DatapathError(`no pinned map at ${path}: is the agent running on this node?`);
-  const fd = libbpf.objGet(path) as number;
-  if (fd < 0) throw new BpfCallError('bpf_obj_get', -fd, path);
+  const fd = objGetReadOnly(path);
+  if (fd < 0) throw new BpfCallError('bpf_obj_get_opts', -fd, path);
   const info = Buffer.alloc(MAP_INFO_SIZE);
   const len = new Uint32Array([info.length]);
   const rc = libbpf.objGetInfoByFd(fd, info, len) as number;
@@ -43,7 +44,7 @@ export function readPinnedState(pinRoot: string): PinnedState {
   const cpus = libbpf.numPossibleCpus() as number;
   const opened: BpfMap[] = [];
   const open = (name: string, valueSize: number): BpfMap => {
-    const map = openPinned(join(dir, name), name, valueSize);
+    const map = openPinnedReadOnly(join(dir, name), name, valueSize);
     opened.push(map);
     return map;
   };

@@ -11,6 +11,7 @@
 import type { BpfMap } from './bpf-map.js';
 import { backendId, backendValue, type BackendValue, counterKey, slotKey, svcKey, svcValue } from './codecs.js';
 import { canonicalAddress, familyOf } from './addr.js';
+import { type DriftReport, planRepairs } from './drift.js';
 import { BpfCallError, InvalidServiceError, MapFullError } from './errors.js';
 import type { DatapathMaps } from './loader.js';
 import { UPDATE_NOEXIST } from './libbpf.js';
@@ -38,6 +39,7 @@ interface MirrorService {
 }
 
 interface MirrorBackend {
+  /** Replaced on change, never mutated: drift.ts keeps the encoded bytes per value object. */
   value: BackendValue;
   refs: number;
 }
@@ -148,6 +150,70 @@ export class ServiceWriter {
     this.release(old.tiers);
     for (let t = 0; t < MAX_TIERS; t++) this.maps.counters.delete(counterKey.encode({ svcId: old.id, tier: t }));
     return true;
+  }
+
+  /**
+   * Re-reads the services, slots and backends maps and repairs whatever differs from what this
+   * writer programmed (drift.ts decides what). Writes go backends, slots, then the service entry,
+   * so a connect never sees a half-repaired service; deletions go service entries, slots,
+   * counters, then backends. A service that matches is not written at all. The mirror is not
+   * changed: it is the truth the kernel is brought back to.
+   */
+  repairDrift(): DriftReport {
+    const plan = planRepairs(
+      { services: [...this.services.values()], backends: this.backends },
+      { services: this.maps.services.entries(), slots: this.maps.slots.entries(), backends: this.maps.backends.entries() },
+    );
+    const report: DriftReport = {
+      rewritten: { services: 0, slots: 0, backends: 0 },
+      deleted: { services: 0, slots: 0, backends: 0, counters: 0 },
+      drifted: plan.services.map((s) => s.service),
+      strays: [],
+      failed: [],
+      holes: plan.holes,
+    };
+    const backendErrors = new Map<number, Error>();
+    for (const b of plan.backends) {
+      try {
+        this.write(this.maps.backends, b.key, b.value, b.label);
+        report.rewritten.backends++;
+      } catch (error) {
+        backendErrors.set(b.id, error as Error);
+      }
+    }
+    const unrepaired = new Set<string>();
+    for (const s of plan.services) {
+      try {
+        const lost = s.backends.find((id) => backendErrors.has(id));
+        // Its slots would name a backend that is missing or wrong: leave the service as it is.
+        if (lost !== undefined) throw backendErrors.get(lost)!;
+        for (const slot of s.slots) {
+          this.write(this.maps.slots, slot.key, backendId.encode(slot.backend), s.service);
+          report.rewritten.slots++;
+        }
+        if (s.entry) {
+          this.write(this.maps.services, s.entry.key, s.entry.value, s.service);
+          report.rewritten.services++;
+        }
+      } catch (error) {
+        unrepaired.add(s.service);
+        report.failed.push({ service: s.service, error: error as Error });
+      }
+    }
+
+    const dead = plan.deletions(unrepaired);
+    for (const stray of dead.services) {
+      if (this.maps.services.delete(stray.key)) report.deleted.services++;
+      report.strays.push(stray.service);
+    }
+    for (const key of dead.slots) if (this.maps.slots.delete(key)) report.deleted.slots++;
+    for (const svcId of dead.counters) {
+      for (let tier = 0; tier < MAX_TIERS; tier++) {
+        if (this.maps.counters.delete(counterKey.encode({ svcId, tier }))) report.deleted.counters++;
+      }
+    }
+    for (const id of dead.backends) if (this.maps.backends.delete(backendId.encode(id))) report.deleted.backends++;
+    return report;
   }
 
   /**

@@ -28,9 +28,10 @@ export class AgentMetrics {
   readonly registry = new Registry();
   private readonly servicesProgrammed: Gauge<'mode'>;
   private readonly endpointsProgrammed: Gauge<'mode' | 'tier'>;
-  private readonly reconcileDuration: Histogram<'outcome'>;
+  private readonly reconcileDuration: Histogram<'outcome' | 'kind'>;
   private readonly mapWrites: Counter<'map'>;
   private readonly mapErrors: Counter<'map'>;
+  private readonly driftRepaired: Counter<'map'>;
   private readonly serviceFailures: Gauge<'reason'>;
   private readonly rejected: Gauge<'reason'>;
   private readonly warnings: Gauge<'reason'>;
@@ -57,9 +58,9 @@ export class AgentMetrics {
     });
     this.reconcileDuration = new Histogram({
       name: 'nearby_reconcile_duration_seconds',
-      help: 'Time of one reconcile pass, from objects to the last map write',
-      labelNames: ['outcome'],
-      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      help: 'Time of one reconcile pass, from objects to the last map write; kind: full (every object) or incremental (what changed)',
+      labelNames: ['outcome', 'kind'],
+      buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
     this.mapWrites = new Counter({
@@ -71,6 +72,12 @@ export class AgentMetrics {
     this.mapErrors = new Counter({
       name: 'nearby_map_write_errors_total',
       help: 'Service writes refused, by the map that refused ("none" when no map was involved)',
+      labelNames: ['map'],
+      registers,
+    });
+    this.driftRepaired = new Counter({
+      name: 'nearby_drift_repaired_total',
+      help: 'Map entries a resync found changed behind the agent (deleted or edited by hand) and put right, by map',
       labelNames: ['map'],
       registers,
     });
@@ -155,10 +162,13 @@ export class AgentMetrics {
 
   recordReconcile(result: ReconcileResult): void {
     if (!result.completed) {
-      this.reconcileDuration.observe({ outcome: 'incomplete' }, result.durationMs / 1000);
+      this.reconcileDuration.observe({ outcome: 'incomplete', kind: 'none' }, result.durationMs / 1000);
       return;
     }
-    this.reconcileDuration.observe({ outcome: result.failures.length > 0 ? 'partial' : 'ok' }, result.durationMs / 1000);
+    this.reconcileDuration.observe(
+      { outcome: result.failures.length > 0 ? 'partial' : 'ok', kind: result.full ? 'full' : 'incremental' },
+      result.durationMs / 1000,
+    );
     this.lastSync.set(result.finishedAtMs / 1000);
     this.servicesProgrammed.reset();
     this.endpointsProgrammed.reset();
@@ -168,6 +178,7 @@ export class AgentMetrics {
     }
     for (const [map, n] of Object.entries(result.mapWrites)) this.mapWrites.inc({ map }, n);
     for (const [map, n] of Object.entries(result.mapErrors)) this.mapErrors.inc({ map }, n);
+    for (const [map, n] of Object.entries(result.driftRepaired ?? {})) this.driftRepaired.inc({ map }, n);
     setAll(this.serviceFailures, countReasons(result.failures.map((f) => f.reason)));
     setAll(this.rejected, result.rejected);
     setAll(this.warnings, result.warnings);

@@ -1,4 +1,4 @@
-import { convertObject, type ModelObject } from './from-k8s.js';
+import { convertObject, type Conversion, type ModelObject } from './from-k8s.js';
 import { isRecord } from './read.js';
 import type { EndpointSlice, Namespace, Node, Rejection, Service, Snapshot } from './types.js';
 
@@ -89,7 +89,10 @@ function isListObject(raw: unknown): raw is { items: unknown[] } {
  * does not read are skipped, and each object that cannot be read is reported on its own without
  * keeping the others out. Rejection indexes count objects after flattening lists.
  */
-export function buildSnapshot(objects: Iterable<unknown>): SnapshotBuild {
+export function buildSnapshot(
+  objects: Iterable<unknown>,
+  convert: (raw: unknown, index: number) => Conversion = convertObject,
+): SnapshotBuild {
   const flat: unknown[] = [];
   const flatten = (raw: unknown): void => {
     if (isListObject(raw)) raw.items.forEach(flatten);
@@ -101,7 +104,7 @@ export function buildSnapshot(objects: Iterable<unknown>): SnapshotBuild {
   const indexes: number[] = [];
   const rejected: Rejection[] = [];
   flat.forEach((raw, index) => {
-    const conversion = convertObject(raw, index);
+    const conversion = convert(raw, index);
     if (conversion.status === 'accepted') {
       accepted.push(conversion.object);
       indexes.push(index);

@@ -2,7 +2,8 @@
  * pkg/planner: all of nearby's locality semantics, as pure functions from a model snapshot and
  * a node name to the datapath state that node should hold. No I/O happens here.
  */
-export { plan } from './plan.js';
+export { nodeWarnings, plan, planOne, type ServicePlan } from './plan.js';
+export type { ServiceOutcome } from './plan-service.js';
 export { explainEndpoint, type EndpointExplanation, type Placement } from './explain.js';
 export {
   DEFAULT_PLAN_OPTIONS,
@@ -27,7 +28,7 @@ export {
   TRAFFIC_DISTRIBUTION_ANNOTATION,
   type Policy,
 } from './policy.js';
-export { failoverTierCount, rankEndpoint, type Ranking, type ScopeStep } from './rank.js';
+export { failoverTierCount, rankEndpoint, tierOf, type Ranking, type ScopeStep } from './rank.js';
 export {
   clientLocality,
   endpointLocality,

@@ -22,7 +22,16 @@ export interface ResolvedLocality {
   readonly source: LocalitySource;
 }
 
+// Nodes are immutable model objects, so a Node's locality can be worked out once.
+const localityOfNode = new WeakMap<Node, Locality>();
+
 export function nodeLocality(node: Node): Locality {
+  let locality = localityOfNode.get(node);
+  if (!locality) localityOfNode.set(node, (locality = readNodeLocality(node)));
+  return locality;
+}
+
+function readNodeLocality(node: Node): Locality {
   const label = (name: string): string => node.labels[name] ?? '';
   return {
     network: label(NETWORK_LABEL),

@@ -3,7 +3,7 @@ import type { Candidate } from './candidates.js';
 import { isTerminating } from './eligibility.js';
 import { endpointLocality, type ResolvedLocality } from './locality.js';
 import type { Policy } from './policy.js';
-import { failoverTierCount, rankEndpoint } from './rank.js';
+import { failoverTierCount, tierOf } from './rank.js';
 import type { PlannedEndpoint, PlannedTier, Warning } from './types.js';
 
 export interface TierContext {
@@ -29,15 +29,11 @@ function toPlannedEndpoint(candidate: Candidate): PlannedEndpoint {
   };
 }
 
-function byAddressThenPort(a: PlannedEndpoint, b: PlannedEndpoint): number {
-  const ka = addressSortKey(a.address);
-  const kb = addressSortKey(b.address);
-  if (ka !== kb) return ka < kb ? -1 : 1;
-  return a.port - b.port;
-}
-
 function toTier(candidates: readonly Candidate[]): PlannedTier {
-  return { endpoints: candidates.map(toPlannedEndpoint).sort(byAddressThenPort) };
+  // Ordered by address (numerically), then port; each sort key is worked out once.
+  const keyed = candidates.map((c) => ({ key: addressSortKey(c.address), endpoint: toPlannedEndpoint(c) }));
+  keyed.sort((a, b) => (a.key !== b.key ? (a.key < b.key ? -1 : 1) : a.endpoint.port - b.endpoint.port));
+  return { endpoints: keyed.map((k) => k.endpoint) };
 }
 
 function warnAboutLocality(candidate: Candidate, resolved: ResolvedLocality, warn: TierContext['warn']): void {
@@ -59,8 +55,7 @@ export function placeInTiers(policy: Policy, eligible: readonly Candidate[], con
   for (const candidate of eligible) {
     const resolved = endpointLocality(context.snapshot, candidate.endpoint);
     warnAboutLocality(candidate, resolved, context.warn);
-    const { tier } = rankEndpoint(context.client.locality, resolved.locality, policy.scopes);
-    buckets[tier]?.push(candidate);
+    buckets[tierOf(context.client.locality, resolved.locality, policy.scopes)]?.push(candidate);
   }
   return buckets.map(toTier);
 }

@@ -62,10 +62,10 @@ export class NodeIds {
     return adopted;
   }
 
-  /** Forgets nodes no longer referenced, so the table does not grow with node churn. */
-  retainOnly(live: ReadonlySet<string>): void {
+  /** Forgets nodes whose ids nothing carries any more, so the table does not grow with node churn. */
+  retainIds(live: ReadonlySet<number>): void {
     for (const [name, id] of this.byName) {
-      if (live.has(name)) continue;
+      if (live.has(id)) continue;
       this.byName.delete(name);
       this.names.delete(id);
     }

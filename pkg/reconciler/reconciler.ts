@@ -1,21 +1,36 @@
 /*
- * The level-triggered loop: change signals and a periodic resync both lead to one pass over the
- * whole desired state. It never writes before the source has synced, because an empty object
- * list would read as "remove everything" and wipe a datapath that is still serving.
+ * The level-triggered loop. Change signals queue the changes the source named and lead to a pass
+ * that redoes what depends on them; the first pass, a source that cannot say what changed, and
+ * the periodic resync lead to a full pass over everything. It never writes before the source has
+ * synced, because an empty object list would read as "remove everything" and wipe a datapath
+ * that is still serving.
  */
 import type { Logger } from 'pino';
 import type { ServiceKey } from '../datapath/types.js';
+import { SnapshotStore, type RawChange } from '../model/index.js';
+import { DesiredState } from './desired-state.js';
 import { NodeIds } from './node-ids.js';
-import { runPass } from './pass.js';
+import { runPass, type PassState, type PassWork } from './pass.js';
+import { ProgrammedView } from './programmed-view.js';
 import { CoalescingScheduler } from './scheduler.js';
 import { serviceKeyText } from './translate-keys.js';
 import { DEFAULT_DEBOUNCE_MS, DEFAULT_RESYNC_MS, type ReconcileResult, type ReconcilerOptions } from './types.js';
 
 export class Reconciler {
-  readonly nodeIds = new NodeIds();
+  private readonly state: PassState = {
+    store: new SnapshotStore(),
+    desired: new DesiredState(),
+    programmed: new ProgrammedView(),
+    nodeIds: new NodeIds(),
+    failures: new Map(),
+    labels: new Map(),
+    reported: new Set(),
+  };
   private readonly scheduler: CoalescingScheduler;
-  private readonly labels = new Map<string, string>();
-  private readonly reported = new Set<string>();
+  private pendingChanges: RawChange[] = [];
+  /** The source could not say what changed (or a pass failed): the next pass reads everything. */
+  private pendingFull = true;
+  private resyncDue = false;
   private readonly listeners: Array<(result: ReconcileResult) => void> = [];
   private resyncTimer: NodeJS.Timeout | undefined;
   private last: ReconcileResult | undefined;
@@ -31,16 +46,29 @@ export class Reconciler {
     this.scheduler = new CoalescingScheduler(options.debounceMs ?? DEFAULT_DEBOUNCE_MS, (reasons) => this.pass(reasons), (error) =>
       this.logger.error({ err: error }, 'reconcile failed unexpectedly'),
     );
+    // Changes are tracked from the start, so a pass run by hand (reconcileNow) sees them too.
+    this.options.source.onChange((changes) => {
+      if (changes === undefined || this.lastCompleted === undefined) {
+        // Before the first full pass, single changes add nothing to it.
+        this.pendingFull = true;
+        this.pendingChanges = [];
+      } else if (!this.pendingFull) {
+        for (const change of changes) this.pendingChanges.push(change);
+      }
+      if (this.started) this.trigger('change');
+    });
   }
 
-  /** Subscribes to the source, starts the resync timer and schedules the first pass. */
+  /** Starts reacting to change signals and the resync timer, and schedules the first pass. */
   start(): void {
     if (this.started) return;
     this.started = true;
-    this.options.source.onChange(() => this.trigger('change'));
     const resyncMs = this.options.resyncMs ?? DEFAULT_RESYNC_MS;
     if (resyncMs > 0) {
-      this.resyncTimer = setInterval(() => this.trigger('resync'), resyncMs);
+      this.resyncTimer = setInterval(() => {
+        this.resyncDue = true;
+        this.trigger('resync');
+      }, resyncMs);
       this.resyncTimer.unref();
     }
     this.trigger('start');
@@ -86,9 +114,25 @@ export class Reconciler {
     return this.passCount;
   }
 
+  get nodeIds(): NodeIds {
+    return this.state.nodeIds;
+  }
+
   /** "ns/name" of the Service a datapath service belongs to, for metrics. */
   serviceLabel(key: ServiceKey): string | undefined {
-    return this.labels.get(serviceKeyText(key));
+    return this.state.labels.get(serviceKeyText(key));
+  }
+
+  /** What the next pass does, taking the queued changes. */
+  private takeWork(): PassWork {
+    const first = this.lastCompleted === undefined;
+    const everything = first || this.resyncDue;
+    const full = everything || this.pendingFull;
+    const changes = this.pendingChanges;
+    this.pendingChanges = [];
+    this.pendingFull = false;
+    this.resyncDue = false;
+    return full ? { kind: 'full', everything, first } : { kind: 'changes', changes };
   }
 
   private pass(trigger: string): void {
@@ -98,6 +142,7 @@ export class Reconciler {
       return;
     }
     this.passCount++;
+    const work = this.takeWork();
     try {
       const result = runPass(
         {
@@ -105,13 +150,11 @@ export class Reconciler {
           writer: this.options.writer,
           nodeName: this.options.nodeName,
           planOptions: this.options.planOptions ?? {},
-          nodeIds: this.nodeIds,
           logger: this.logger,
-          first: this.lastCompleted === undefined,
-          labels: this.labels,
-          reported: this.reported,
+          state: this.state,
         },
         trigger,
+        work,
       );
       this.lastCompleted = result;
       this.publish(result);
@@ -119,6 +162,9 @@ export class Reconciler {
       // Something outside a single service broke (reading the maps, say): keep serving what is
       // programmed, report, and let the next signal or resync try again.
       this.logger.error({ err: error, trigger }, 'reconcile pass failed');
+      // What a half-done pass left in memory is not trusted: the next pass starts from scratch.
+      this.pendingFull = true;
+      this.resyncDue = true;
       this.publish(this.incomplete(trigger, error instanceof Error ? error.message : String(error)));
     }
   }
@@ -129,6 +175,8 @@ export class Reconciler {
       completed: false,
       message,
       trigger,
+      full: false,
+      replanned: 0,
       finishedAtMs: Date.now(),
       durationMs: 0,
       desired: previous?.desired ?? 0,

@@ -3,7 +3,7 @@
  * place where planner vocabulary meets datapath vocabulary.
  */
 import type { BackendSpec, ModeName, ServiceSpec } from '../datapath/types.js';
-import type { Mode, Plan, PlannedEntry } from '../planner/index.js';
+import type { Mode, Plan, PlannedEntry, PlannedService } from '../planner/index.js';
 import type { NodeIds } from './node-ids.js';
 import { serviceKeyText } from './translate-keys.js';
 
@@ -39,25 +39,36 @@ function toSpec(label: string, mode: ModeName, entry: PlannedEntry, nodeIds: Nod
   return { key: { address: entry.vip, port: entry.port, protocol: entry.protocol }, label, mode, tiers };
 }
 
+/** One planned Service as datapath specs, one per (VIP, port, protocol), in entry order. */
+export function serviceSpecs(service: PlannedService, nodeIds: NodeIds): DesiredService[] {
+  return service.entries.map((entry) => {
+    const spec = toSpec(service.service, MODES[service.mode], entry, nodeIds);
+    return { id: serviceKeyText(spec.key), spec };
+  });
+}
+
+/** Node names a spec's backends were numbered from, so their ids can be kept alive. */
+export function plannedNodes(service: PlannedService, into: Set<string>): void {
+  for (const entry of service.entries) for (const tier of entry.tiers) for (const e of tier.endpoints) if (e.node) into.add(e.node);
+}
+
 export function translatePlan(plan: Plan, nodeIds: NodeIds): Translation {
   const desired: DesiredService[] = [];
   const conflicts: VipConflict[] = [];
   const owners = new Map<string, string>();
   const nodes = new Set<string>();
   for (const service of plan.services) {
-    for (const entry of service.entries) {
-      for (const tier of entry.tiers) for (const e of tier.endpoints) if (e.node) nodes.add(e.node);
-      const spec = toSpec(service.service, MODES[service.mode], entry, nodeIds);
-      const id = serviceKeyText(spec.key);
+    plannedNodes(service, nodes);
+    for (const d of serviceSpecs(service, nodeIds)) {
       // The API server never allocates one ClusterIP twice, but a manifest directory can; the
       // first Service by name keeps the VIP so the outcome does not depend on event order.
-      const owner = owners.get(id);
+      const owner = owners.get(d.id);
       if (owner !== undefined) {
-        conflicts.push({ service: service.service, key: id, owner });
+        conflicts.push({ service: service.service, key: d.id, owner });
         continue;
       }
-      owners.set(id, service.service);
-      desired.push({ id, spec });
+      owners.set(d.id, service.service);
+      desired.push(d);
     }
   }
   return { desired, conflicts, nodes };

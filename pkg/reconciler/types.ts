@@ -4,6 +4,7 @@
  */
 // Type-only imports: pkg/datapath/index.ts loads libbpf on import, which pure tests must not need.
 import type { ModeName, ProgrammedService, ServiceKey, ServiceSpec } from '../datapath/types.js';
+import type { DriftReport } from '../datapath/drift.js';
 import type { BulkResult } from '../datapath/writer.js';
 import type { PlanOptions } from '../planner/index.js';
 import type { Source } from '../source/types.js';
@@ -15,6 +16,10 @@ export interface ServiceWriterLike {
   applyMany(specs: readonly ServiceSpec[]): BulkResult;
   /** What the maps hold now, as far as the writer knows (read back from the pins on start). */
   programmed(): ProgrammedService[];
+  /** One service of programmed(). */
+  get(key: ServiceKey): ProgrammedService | undefined;
+  /** Brings the maps back to what the writer programmed, when something else changed them. */
+  repairDrift?(): DriftReport;
 }
 
 /** Where raw objects come from: a Source, or anything shaped like the parts used here. */
@@ -31,7 +36,11 @@ export interface ReconcilerOptions {
   readonly resyncMs?: number;
 }
 
-export const DEFAULT_DEBOUNCE_MS = 50;
+/**
+ * Passes cost what changed, so none is held back: signals that arrive while one runs are folded
+ * into the next.
+ */
+export const DEFAULT_DEBOUNCE_MS = 0;
 export const DEFAULT_RESYNC_MS = 60_000;
 
 /** One datapath service (a VIP, port and protocol of a Kubernetes Service) that was not written. */
@@ -56,8 +65,14 @@ export interface ReconcileResult {
   /** Why the pass did not run or stopped, when completed is false. */
   readonly message?: string;
   readonly trigger: string;
+  /** Every object was re-read (first pass, resync, or a source that cannot name its changes). */
+  readonly full: boolean;
+  /** Services planned again in this pass; the others kept their plan. */
+  readonly replanned: number;
   readonly finishedAtMs: number;
   readonly durationMs: number;
+  /** Where the time went: reading objects, planning, translating and diffing, writing maps. */
+  readonly phasesMs?: Readonly<Record<'snapshot' | 'plan' | 'diff' | 'write', number>>;
   /** Datapath services wanted by the plan. */
   readonly desired: number;
   readonly applied: number;
@@ -74,4 +89,6 @@ export interface ReconcileResult {
   readonly warnings: Readonly<Record<string, number>>;
   readonly mapWrites: MapCounts;
   readonly mapErrors: MapCounts;
+  /** Map entries a resync found changed behind the agent's back and put right, by map. */
+  readonly driftRepaired?: MapCounts;
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ChangeListeners } from './change-listeners.js';
 import { ManifestError } from './errors.js';
 import { parseManifest } from './manifest-parse.js';
-import type { Source, SourceStatus } from './types.js';
+import type { ChangeListener, Source, SourceStatus } from './types.js';
 
 export interface FileSourceOptions {
   /** Quiet time after a change before re-reading: editors and `cp` write files in pieces. */
@@ -101,7 +101,8 @@ export class FileSource implements Source {
     return this.cached;
   }
 
-  onChange(listener: () => void): void {
+  /** A directory of files re-read whole names no single objects: every signal is "anything". */
+  onChange(listener: ChangeListener): void {
     this.listeners.add(listener);
   }
 

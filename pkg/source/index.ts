@@ -2,7 +2,7 @@
  * pkg/source: where the cluster's raw objects come from, behind one Source interface.
  * FileSource reads a directory of manifests; KubernetesSource lists and watches the API server.
  */
-export type { Source, SourceStatus, WatchedKind } from './types.js';
+export type { ChangeListener, ObjectChange, Source, SourceStatus, WatchedKind } from './types.js';
 export { FileSource, type FileProblem, type FileSourceOptions } from './file-source.js';
 export {
   KubernetesSource,

@@ -4,7 +4,7 @@ import { KindSyncError, ListTimeoutError } from './errors.js';
 import { InstrumentedWatch, type WatchHooks } from './instrumented-watch.js';
 import type { KindSpec } from './kind-specs.js';
 import { toPlainJson, withTypeMeta } from './plain-object.js';
-import type { WatchedKind } from './types.js';
+import type { ObjectChange, WatchedKind } from './types.js';
 
 export interface KindInformerOptions {
   readonly backoff: BackoffOptions;
@@ -13,8 +13,8 @@ export interface KindInformerOptions {
   readonly listTimeoutMs: number;
   /** A watch the server closes cleanly sooner than this is retried with backoff, not at once. */
   readonly minWatchLifetimeMs: number;
-  /** The cached objects of this kind changed (or became synced). */
-  readonly onChange: () => void;
+  /** One cached object changed, or (without a change) the cache as a whole did: it synced. */
+  readonly onChange: (change?: ObjectChange) => void;
 }
 
 export interface KindCounters {
@@ -57,10 +57,11 @@ export class KindInformer implements WatchHooks {
     this.kind = spec.kind;
     this.backoff = new ExponentialBackoff(options.backoff);
     this.informer = new ListWatch(spec.watchPath, new InstrumentedWatch(kc, this), () => this.list(), false);
-    const changed = (): void => this.options.onChange();
-    this.informer.on('add', changed);
-    this.informer.on('update', changed);
-    this.informer.on('delete', changed);
+    const changed = (object: KubernetesObject, deleted: boolean): void =>
+      this.options.onChange({ kind: this.kind, name: objectName(object), object: deleted ? undefined : object });
+    this.informer.on('add', (object) => changed(object, false));
+    this.informer.on('update', (object) => changed(object, false));
+    this.informer.on('delete', (object) => changed(object, true));
     this.informer.on('error', (err: unknown) => this.failed(err));
   }
 
@@ -189,6 +190,13 @@ export class KindInformer implements WatchHooks {
     if (livedMs >= this.options.minWatchLifetimeMs) this.backoff.reset();
     if (err === null || err === undefined) this.lastWatchEndedCleanlyAfterMs = livedMs;
   }
+}
+
+/** The key an ObjectChange uses: "namespace/name", or "name" for cluster-scoped objects. */
+function objectName(object: KubernetesObject): string {
+  const name = object.metadata?.name ?? '';
+  const namespace = object.metadata?.namespace;
+  return namespace ? `${namespace}/${name}` : name;
 }
 
 function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {

@@ -5,7 +5,7 @@ import { describeCause } from './errors.js';
 import { KindInformer } from './kind-informer.js';
 import { kindSpecs } from './kind-specs.js';
 import { loadKubeConfig } from './kube-config.js';
-import type { Source, SourceStatus, WatchedKind } from './types.js';
+import type { ChangeListener, ObjectChange, Source, SourceStatus, WatchedKind } from './types.js';
 
 export interface KubernetesSourceOptions {
   /** Used as is when given (tests, callers that already built one). */
@@ -61,9 +61,9 @@ export class KubernetesSource implements Source {
       watchTimeoutSeconds: options.watchTimeoutSeconds ?? randomWatchTimeoutSeconds,
       listTimeoutMs: options.listTimeoutMs ?? 60_000,
       minWatchLifetimeMs: options.minWatchLifetimeMs ?? 1_000,
-      onChange: () => {
+      onChange: (change?: ObjectChange) => {
         this.cached = undefined;
-        this.listeners.notify();
+        this.listeners.notify(change);
       },
     };
     this.informers = kindSpecs(kc).map((spec) => new KindInformer(spec, kc, informerOptions));
@@ -82,7 +82,7 @@ export class KubernetesSource implements Source {
     return this.cached;
   }
 
-  onChange(listener: () => void): void {
+  onChange(listener: ChangeListener): void {
     this.listeners.add(listener);
   }
 

@@ -16,6 +16,20 @@ export interface SourceStatus {
   readonly message?: string;
 }
 
+/**
+ * One object that changed, when a source knows which: the object as it is now, or undefined once
+ * it is deleted. Lets the reconciler redo only what depends on it.
+ */
+export interface ObjectChange {
+  readonly kind: WatchedKind;
+  /** "namespace/name", or "name" for cluster-scoped kinds. */
+  readonly name: string;
+  readonly object: unknown;
+}
+
+/** `changes` lists what changed when the source knows; without it, anything may have. */
+export type ChangeListener = (changes?: readonly ObjectChange[]) => void;
+
 export interface Source {
   /** Begins listing and watching; resolves once started (not necessarily synced). */
   start(): Promise<void>;
@@ -23,6 +37,6 @@ export interface Source {
   /** The current raw Kubernetes-shaped objects ({apiVersion, kind, metadata, ...}). */
   objects(): readonly unknown[];
   /** Called (coalescing is the caller's job) whenever objects() may have changed. */
-  onChange(listener: () => void): void;
+  onChange(listener: ChangeListener): void;
   status(): SourceStatus;
 }

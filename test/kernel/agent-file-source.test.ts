@@ -1,29 +1,31 @@
 // The whole agent as a process: a FileSource over a manifest directory, the reconciler, and the
 // real datapath on a lab node's cgroup. Editing the YAML must move real connects: failover when
-// the near endpoint goes, a live node relabel, and a bad object that harms nothing else.
-import { type ChildProcess, spawn } from 'node:child_process';
+// the near endpoint goes, a live node relabel (in the maps within a second of the write), and a
+// bad object that harms nothing else. `nearbyctl maps` reads those pins, and only reads them.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { unpinDatapath } from '../../pkg/datapath/index.js';
+import { runNearbyctl } from '../../cmd/ctl/run.js';
+import { BpfCallError, readPinnedState, STRUCTS, svcKey, unpinDatapath } from '../../pkg/datapath/index.js';
+import { libbpf } from '../../pkg/datapath/libbpf.js';
+import { openPinnedReadOnly } from '../../pkg/datapath/pinned.js';
+import { type AgentRun, freePort, startAgent, until as untilAgent } from './agent-process.js';
 import { assertKernelPrereqs, type Client, Lab, type SimNode } from './harness/index.js';
 import { endpointSliceYaml, nodeYaml } from '../fixtures/manifests.js';
 import { tally } from './datapath-fixture.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const VIP = '10.96.0.20';
 const PODS = { me: '10.244.1.20', w2: '10.244.2.20', w3: '10.244.3.20' };
 
 let lab: Lab;
 let node: SimNode;
 let client: Client;
-let agent: ChildProcess | undefined;
+let agent: AgentRun | undefined;
 let stateDir: string;
 let port: number;
-let agentLog = '';
+const agentLog = (): string => agent?.log() ?? '';
 
 const nodes = (w3Zone: string, w3Subzone: string): string =>
   [nodeYaml(node.nodeName, 'region', 'zone1', 'subzone1'), nodeYaml('w2', 'region', 'zone1', 'subzone2'), nodeYaml('w3', 'region', w3Zone, w3Subzone)].join('---\n');
@@ -40,24 +42,24 @@ spec:
   ports: [{name: http, port: 5000, targetPort: 5000, protocol: TCP}]
 `;
 
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-    s.on('error', rej);
-  });
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> => untilAgent(what, probe, agentLog, timeoutMs);
+
+/** The helloworld VIP's closest non-empty tier in the pinned maps now: the one connects use. */
+function pinnedUsedTier(): string[] {
+  const svc = readPinnedState(node.pinRoot).services.find((s) => s.key.address === VIP && s.key.port === 5000);
+  return (svc?.tiers.find((t) => t.length > 0) ?? []).map((b) => b.address).sort();
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
-  const end = Date.now() + timeoutMs;
+/** Writes nodes.yaml and returns how long the pinned maps took to show `used` as the used tier (ms). */
+async function relabelLatency(w3Zone: string, w3Subzone: string, used: string[]): Promise<number> {
+  const want = JSON.stringify([...used].sort());
+  const t0 = performance.now();
+  writeFileSync(join(stateDir, 'nodes.yaml'), nodes(w3Zone, w3Subzone));
   for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; agent log:\n${agentLog.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
+    const elapsed = performance.now() - t0;
+    if (JSON.stringify(pinnedUsedTier()) === want) return elapsed;
+    if (elapsed > 5000) throw new Error(`maps never used the tier ${want} (now ${JSON.stringify(pinnedUsedTier())}); agent log:\n${agentLog().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 5));
   }
 }
 
@@ -77,23 +79,17 @@ beforeAll(async () => {
   writeFileSync(join(stateDir, 'service.yaml'), SERVICE);
   writeFileSync(join(stateDir, 'endpoints.yaml'), endpoints([[PODS.me, node.nodeName, 'hello-w1'], [PODS.w2, 'w2', 'hello-w2'], [PODS.w3, 'w3', 'hello-w3']]));
   port = await freePort();
-  agent = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(ROOT, 'cmd/agent.ts'), '--node-name', node.nodeName, '--state-dir', stateDir,
-      '--cgroup-path', node.cgroupPath, '--listen', `127.0.0.1:${port}`, '--max-services', '64', '--max-backends', '64',
-      '--max-slots', '256', '--max-rev-nat', '256', '--max-counters', '512'],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  agent.stdout!.on('data', (d: Buffer) => (agentLog += d.toString()));
-  agent.stderr!.on('data', (d: Buffer) => (agentLog += d.toString()));
+  agent = startAgent({
+    args: ['--node-name', node.nodeName, '--state-dir', stateDir, '--cgroup-path', node.cgroupPath, '--listen', `127.0.0.1:${port}`,
+      '--max-services', '64', '--max-backends', '64', '--max-slots', '256', '--max-rev-nat', '256', '--max-counters', '512',
+      // A short resync, so the drift test sees a repair soon after it tampers with the maps.
+      '--resync-seconds', '1'],
+  });
   await until('the agent to be ready', async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined), 20000);
 });
 
 afterAll(async () => {
-  if (agent && agent.exitCode === null) {
-    agent.kill('SIGKILL');
-    await new Promise((r) => agent!.once('exit', r));
-  }
+  await agent?.kill();
   await client?.close();
   if (node) unpinDatapath(node.pinRoot);
   await lab?.destroy();
@@ -111,8 +107,18 @@ describe('nearby-agent with a file source on a real datapath', () => {
     expect(await answers()).toEqual({ 'hello-w2': 30 });
   });
 
-  it('re-ranks live when a node is relabelled into the same subzone', async () => {
-    writeFileSync(join(stateDir, 'nodes.yaml'), nodes('zone1', 'subzone2'));
+  it('re-ranks live when a node is relabelled into the same subzone, in the maps within a second', async () => {
+    // Back and forth a few times, so the bound holds for every relabel and not one lucky one.
+    const latencies: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      latencies.push(await relabelLatency('zone1', 'subzone2', [PODS.w2, PODS.w3]));
+      latencies.push(await relabelLatency('zone2', 'subzone3', [PODS.w2]));
+    }
+    latencies.push(await relabelLatency('zone1', 'subzone2', [PODS.w2, PODS.w3]));
+    const sorted = [...latencies].sort((a, b) => a - b);
+    console.log(`relabel -> pinned maps (ms): median ${sorted[sorted.length >> 1]!.toFixed(0)}, max ${sorted.at(-1)!.toFixed(0)}, all ${latencies.map((l) => l.toFixed(0)).join(' ')}`);
+    for (const l of latencies) expect(l).toBeLessThan(1000);
+
     const t = await until('w3 to join w2 in the best tier', async () => {
       const r = await answers(200);
       return r['hello-w3'] ? r : undefined;
@@ -135,15 +141,69 @@ spec:
       return /nearby_objects_rejected\{[^}]*\} [1-9]/.test(text) ? text : undefined;
     });
     expect(metrics).toMatch(/nearby_objects_rejected\{/);
-    expect(agentLog).toContain('sample/broken');
+    expect(agentLog()).toContain('sample/broken');
     const r = await answers(60);
     expect(Object.keys(r).sort()).toEqual(['hello-w2', 'hello-w3']);
   });
 
-  it('keeps the datapath serving after the agent stops', async () => {
-    agent!.kill('SIGTERM');
-    const code = await new Promise((r) => agent!.once('exit', (c) => r(c)));
+  it('nearbyctl maps finds the node by $NODE_NAME and shows what is programmed', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runNearbyctl(['maps', '--json'], { out: (t) => out.push(t), err: (t) => err.push(t) }, { NODE_NAME: node.nodeName });
+    expect(err).toEqual([]);
     expect(code).toBe(0);
+    const maps = JSON.parse(out.join('\n')) as { pinRoot: string; services: Array<{ vip: string; mode: string; tiers: Array<{ endpoints: Array<{ address: string }> }> }> };
+    expect(maps.pinRoot).toBe(node.pinRoot);
+    const svc = maps.services.find((s) => s.vip === VIP);
+    expect(svc?.mode).toBe('FAILOVER');
+    // The local endpoint left earlier: tier 0 (same subzone) is empty, tier 1 (same zone) is used.
+    expect(svc?.tiers[0]?.endpoints).toEqual([]);
+    expect(svc?.tiers[1]?.endpoints.map((e) => e.address).sort()).toEqual([PODS.w2, PODS.w3]);
+  });
+
+  it('reads the pins through read-only fds: the kernel refuses a write (EPERM)', () => {
+    const services = openPinnedReadOnly(join(node.pinRoot, 'maps', 'services'), 'services', STRUCTS.nearby_svc_value.size);
+    try {
+      const [key] = services.keys();
+      expect(key).toBeDefined();
+      const before = services.lookup(key!);
+      const scribble = Buffer.alloc(services.valueSize, 0xff);
+      const refused = (write: () => unknown): number | undefined => {
+        try {
+          write();
+        } catch (error) {
+          if (error instanceof BpfCallError) return error.errno;
+          throw error;
+        }
+        return undefined;
+      };
+      expect(refused(() => services.update(key!, scribble))).toBe(1);
+      expect(refused(() => services.delete(key!))).toBe(1);
+      expect(services.lookup(key!)).toEqual(before);
+    } finally {
+      libbpf.close(services.fd);
+    }
+  });
+
+  it('puts back a service entry deleted behind its back, on the next resync', async () => {
+    const pods = Object.keys(await answers(20)).sort();
+    const key = [...svcKey.encode({ address: VIP, port: 5000, protocol: 'TCP' })].map((b) => b.toString(16).padStart(2, '0'));
+    execFileSync('bpftool', ['map', 'delete', 'pinned', join(node.pinRoot, 'maps', 'services'), 'key', 'hex', ...key]);
+    const [lost] = await client.connect({ address: VIP, port: 5000, proto: 'tcp', count: 1 });
+    expect(lost?.errno).toBe('ENETUNREACH');
+    const t0 = performance.now();
+    await until('the resync to repair the entry', async () => ((await answers(1))['!ENETUNREACH'] === undefined ? true : undefined), 5000);
+    // The resync runs every second, so the repair lands within about that.
+    expect(performance.now() - t0).toBeLessThan(2500);
+    expect(Object.keys(await answers(20)).sort()).toEqual(pods);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/nearby_drift_repaired_total\{map="services"\} [1-9]/);
+    expect(agentLog()).toContain('maps had drifted');
+  });
+
+  it('keeps the datapath serving after the agent stops', async () => {
+    agent!.child.kill('SIGTERM');
+    expect(await agent!.exited).toBe(0);
     const r = await answers(40);
     expect(Object.keys(r).sort()).toEqual(['hello-w2', 'hello-w3']);
   });

@@ -47,24 +47,39 @@ describe('nearby-agent options', () => {
     expect(line).toBe('nearby-agent: missing-node-name: first second');
   });
 
+  it('takes the API retry backoff from flags or env, 1 s doubling to 30 s by default', () => {
+    const base = ['--node-name', 'w1', '--cgroup-path', '/x'];
+    expect(parseAgentOptions(base, {})?.apiRetry).toEqual({ firstMs: 1000, maxMs: 30_000 });
+    expect(parseAgentOptions(base, { NEARBY_API_RETRY_MS: '50', NEARBY_API_RETRY_MAX_MS: '400' })?.apiRetry).toEqual({ firstMs: 50, maxMs: 400 });
+    expect(parseAgentOptions([...base, '--api-retry-ms', '20'], { NEARBY_API_RETRY_MS: '50' })?.apiRetry.firstMs).toBe(20);
+    expect(problem(() => parseAgentOptions([...base, '--api-retry-ms', '500', '--api-retry-max-ms', '100'], {}))).toBe('bad-option');
+  });
+
   it('returns undefined for --help', () => {
     expect(parseAgentOptions(['--help'], {})).toBeUndefined();
   });
 });
 
 describe('agent readiness', () => {
-  const done = { completed: true, desired: 3, failures: [] } as unknown as ReconcileResult;
+  const done = { completed: true, desired: 3, failures: [], warnings: {} } as unknown as ReconcileResult;
 
   it('is not ready before the source syncs or before the first program, and says why', () => {
-    expect(readiness(undefined, undefined, undefined)).toEqual({ ready: false, reason: 'starting' });
-    const unreachable = readiness({ synced: false, lastSyncMs: 0, message: 'API server unreachable: ECONNREFUSED' }, undefined, undefined);
+    expect(readiness('w1', undefined, undefined, undefined)).toEqual({ ready: false, reason: 'starting' });
+    const unreachable = readiness('w1', { synced: false, lastSyncMs: 0, message: 'API server unreachable: ECONNREFUSED' }, undefined, undefined);
     expect(unreachable.ready).toBe(false);
     expect(unreachable.reason).toContain('API server unreachable');
-    expect(readiness({ synced: true, lastSyncMs: 1 }, undefined, undefined).ready).toBe(false);
-    expect(readiness({ synced: true, lastSyncMs: 1 }, 'source did not start', done).ready).toBe(false);
+    expect(readiness('w1', { synced: true, lastSyncMs: 1 }, undefined, undefined).ready).toBe(false);
+    expect(readiness('w1', { synced: true, lastSyncMs: 1 }, 'source did not start', done).ready).toBe(false);
   });
 
   it('is ready after the first full sync and program', () => {
-    expect(readiness({ synced: true, lastSyncMs: 1 }, undefined, done)).toEqual({ ready: true, reason: '3 services planned' });
+    expect(readiness('w1', { synced: true, lastSyncMs: 1 }, undefined, done)).toEqual({ ready: true, reason: '3 services planned' });
+  });
+
+  it('stays not ready while this node is not among the Nodes, naming the node and the flag', () => {
+    const stray = { ...done, warnings: { 'unknown-client-node': 1 } } as ReconcileResult;
+    const r = readiness('w9', { synced: true, lastSyncMs: 1 }, undefined, stray);
+    expect(r.ready).toBe(false);
+    expect(r.reason).toMatch(/node w9 is not among the cluster's Nodes \(check --node-name\/NODE_NAME\)/);
   });
 });

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nodeForExplain, nodeForMaps, pinnedNodes } from '../../../cmd/ctl/node-choice.js';
 import { runNearbyctl } from '../../../cmd/ctl/run.js';
 import { endpointSliceYaml, nodeYaml } from '../../fixtures/manifests.js';
 
@@ -49,12 +50,15 @@ beforeAll(() => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function ctl(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+/** Runs nearbyctl in-process with an env of the test's choosing (never the runner's NODE_NAME). */
+async function ctlWith(env: NodeJS.ProcessEnv, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runNearbyctl(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
+  const code = await runNearbyctl(argv, { out: (t) => out.push(t), err: (t) => err.push(t) }, env);
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
+
+const ctl = (...argv: string[]) => ctlWith({}, ...argv);
 
 const ep = (node: string, address: string) => ({ address, port: 5000, node, pod: `sample/helloworld-${node}` });
 
@@ -114,6 +118,69 @@ describe('nearbyctl explain', () => {
 
   it('exits 1 for a Service that does not exist', async () => {
     expect((await ctl('explain', 'sample/nope', '--state', dir, '--node', 'w1')).code).toBe(1);
+  });
+});
+
+describe('explain without --node', () => {
+  it('explains for $NODE_NAME, as inside the agent pod', async () => {
+    const { code, out } = await ctlWith({ NODE_NAME: 'w2' }, 'explain', 'sample/helloworld', '--state', dir);
+    expect(code).toBe(0);
+    expect(out).toContain('a connect from w2 uses tier 0');
+  });
+
+  it('lets --node win over $NODE_NAME', async () => {
+    const { out } = await ctlWith({ NODE_NAME: 'w2' }, 'explain', 'sample/helloworld', '--state', dir, '--node', 'w3');
+    expect(out).toContain('a connect from w3 uses tier 0');
+  });
+
+  it('fails with exit 2 naming --node and NODE_NAME when neither is there', async () => {
+    const { code, err } = await ctl('explain', 'sample/helloworld', '--state', dir);
+    expect(code).toBe(2);
+    expect(err).toContain('--node NAME or NODE_NAME is required');
+    expect(nodeForExplain(undefined, { NODE_NAME: 'w1' })).toBe('w1');
+  });
+});
+
+describe('maps without --node', () => {
+  let bpffs: string;
+  const pin = (...nodes: string[]) => {
+    rmSync(join(bpffs, 'nearby'), { recursive: true, force: true });
+    for (const n of nodes) mkdirSync(join(bpffs, 'nearby', n, 'maps'), { recursive: true });
+  };
+
+  beforeAll(() => {
+    bpffs = mkdtempSync(join(tmpdir(), 'nearbyctl-bpffs-'));
+  });
+  afterAll(() => rmSync(bpffs, { recursive: true, force: true }));
+
+  it('takes --node first, then $NODE_NAME, then the only pinned node', () => {
+    pin('only-node');
+    expect(nodeForMaps('flagged', { NODE_NAME: 'from-env' }, bpffs)).toBe('flagged');
+    expect(nodeForMaps(undefined, { NODE_NAME: 'from-env' }, bpffs)).toBe('from-env');
+    expect(nodeForMaps(undefined, {}, bpffs)).toBe('only-node');
+  });
+
+  it('lists only directories, and none when nothing was ever pinned', () => {
+    rmSync(join(bpffs, 'nearby'), { recursive: true, force: true });
+    expect(pinnedNodes(bpffs)).toEqual([]);
+    pin('b-node', 'a-node');
+    writeFileSync(join(bpffs, 'nearby', 'stray-file'), '');
+    expect(pinnedNodes(bpffs)).toEqual(['a-node', 'b-node']);
+  });
+
+  it('refuses to guess among several pinned nodes and names them (exit 2)', async () => {
+    pin('b-node', 'a-node');
+    const { code, err } = await ctl('maps', '--bpffs', bpffs);
+    expect(code).toBe(2);
+    expect(err).toContain(`2 nodes are pinned under ${join(bpffs, 'nearby')}: a-node, b-node`);
+    expect(err).toContain('--node NAME or NODE_NAME');
+  });
+
+  it('says no node is pinned when there is none (exit 2), and reads $NEARBY_BPFFS', async () => {
+    pin();
+    const { code, err } = await ctlWith({ NEARBY_BPFFS: bpffs }, 'maps');
+    expect(code).toBe(2);
+    expect(err).toContain(`no node is pinned under ${join(bpffs, 'nearby')}`);
   });
 });
 

@@ -11,6 +11,8 @@ function result(overrides: Partial<ReconcileResult> = {}): ReconcileResult {
   return {
     completed: true,
     trigger: 'start',
+    full: true,
+    replanned: 2,
     finishedAtMs: 1_700_000_000_000,
     durationMs: 12,
     desired: 2,
@@ -24,6 +26,7 @@ function result(overrides: Partial<ReconcileResult> = {}): ReconcileResult {
     warnings: { 'unknown-policy': 1 },
     mapWrites: { services: 2, slots: 6, backends: 3 },
     mapErrors: { slots: 1 },
+    driftRepaired: { slots: 2 },
     ...overrides,
   };
 }
@@ -66,6 +69,7 @@ describe('metrics server', () => {
     expect(body).toContain('nearby_endpoints_programmed{mode="RANDOM",tier="0"} 3');
     expect(body).toContain('nearby_map_writes_total{map="slots"} 6');
     expect(body).toContain('nearby_map_write_errors_total{map="slots"} 1');
+    expect(body).toContain('nearby_drift_repaired_total{map="slots"} 2');
     expect(body).toContain('nearby_objects_rejected{reason="bad-ip"} 2');
     expect(body).toContain('nearby_watch_restarts_total 3');
     expect(body).toContain('nearby_watch_relists_total 1');

@@ -7,7 +7,12 @@ import { MapFullError } from '../../../pkg/datapath/errors.js';
 import type { BulkResult } from '../../../pkg/datapath/writer.js';
 import type { ProgrammedService, ServiceKey, ServiceSpec } from '../../../pkg/datapath/types.js';
 import { serviceKeyText, type ObjectProvider, type ServiceWriterLike } from '../../../pkg/reconciler/index.js';
-import type { SourceStatus } from '../../../pkg/source/types.js';
+import type { ChangeListener, ObjectChange, SourceStatus, WatchedKind } from '../../../pkg/source/types.js';
+
+function sameObject(raw: unknown, id: { kind: string; name: string }): boolean {
+  const other = objectName(raw);
+  return other.kind === id.kind && other.name === id.name;
+}
 
 export const silent = pino({ level: 'silent' });
 
@@ -47,6 +52,10 @@ export class FakeWriter implements ServiceWriterLike {
     return [...this.state.values()];
   }
 
+  get(key: ServiceKey): ProgrammedService | undefined {
+    return this.state.get(serviceKeyText(key));
+  }
+
   /** Keys touched by apply/remove/applyMany since the last reset. */
   touched(op?: 'apply' | 'remove' | 'applyMany'): string[] {
     return this.calls.filter((c) => op === undefined || c.op === op).flatMap((c) => c.keys);
@@ -79,8 +88,14 @@ export class FakeWriter implements ServiceWriterLike {
   }
 }
 
+/** "namespace/name" or "name", as a source keys an object. */
+export function objectName(raw: unknown): { kind: string; name: string } {
+  const o = raw as { kind: string; metadata: { name: string; namespace?: string } };
+  return { kind: o.kind, name: o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name };
+}
+
 export class FakeSource implements ObjectProvider {
-  private listeners: Array<() => void> = [];
+  private listeners: ChangeListener[] = [];
   synced = true;
 
   constructor(private current: unknown[]) {}
@@ -89,7 +104,7 @@ export class FakeSource implements ObjectProvider {
     return this.current;
   }
 
-  onChange(listener: () => void): void {
+  onChange(listener: ChangeListener): void {
     this.listeners.push(listener);
   }
 
@@ -103,7 +118,19 @@ export class FakeSource implements ObjectProvider {
     this.emit();
   }
 
-  emit(): void {
-    for (const listener of this.listeners) listener();
+  emit(changes?: ObjectChange[]): void {
+    for (const listener of this.listeners) listener(changes);
+  }
+
+  /** Adds or replaces an object by kind and name and names the change, as an informer would. */
+  upsert(raw: unknown): void {
+    const id = objectName(raw);
+    this.current = [...this.current.filter((o) => !sameObject(o, id)), raw];
+    this.emit([{ kind: id.kind as WatchedKind, name: id.name, object: raw }]);
+  }
+
+  remove(kind: WatchedKind, name: string): void {
+    this.current = this.current.filter((o) => !sameObject(o, { kind, name }));
+    this.emit([{ kind, name, object: undefined }]);
   }
 }

@@ -1,0 +1,251 @@
+/*
+ * Drift: where the kernel maps no longer hold what the writer programmed, because something
+ * changed them behind its back (`bpftool map delete`, a lost entry, a stray service). Pure: the
+ * writer's mirror and a raw snapshot of the three maps in, the repairs out, so every case can
+ * be tested without a kernel. ServiceWriter.repairDrift() applies them in the safe write order.
+ *
+ * The mirror is the truth. Values are compared as the bytes the writer would write, so a flag
+ * or reserved byte set by someone else counts as drift too. A service whose state matches gets
+ * no repair at all: a periodic scan must not disturb healthy traffic.
+ *
+ * Deletions are planned only after the writes ran, because they depend on which writes landed:
+ * a service whose rewrite failed (say, a full map) keeps serving from what the kernel holds, so
+ * the slots and backends its current entry points at must stay until a later scan succeeds.
+ */
+import { canonicalAddress } from './addr.js';
+import { backendId, backendValue, type BackendValue, slotKey, svcKey, svcValue } from './codecs.js';
+import { MAX_TIERS, type ModeName, type ServiceKey, serviceKeyString } from './types.js';
+
+export type RawEntries = ReadonlyArray<readonly [key: Buffer, value: Buffer]>;
+
+/** The services, slots and backends maps as read at one moment, raw. */
+export interface KernelSnapshot {
+  readonly services: RawEntries;
+  readonly slots: RawEntries;
+  readonly backends: RawEntries;
+}
+
+export interface MirroredService {
+  readonly key: ServiceKey;
+  readonly id: number;
+  readonly mode: ModeName;
+  readonly weights: readonly number[];
+  /** Backend ids per tier, index = slot index; 0 is a slot the writer itself lost at read-back. */
+  readonly tiers: readonly (readonly number[])[];
+}
+
+export interface MirrorView {
+  readonly services: readonly MirroredService[];
+  readonly backends: ReadonlyMap<number, { readonly value: BackendValue }>;
+}
+
+export interface BackendRewrite {
+  readonly id: number;
+  readonly key: Buffer;
+  readonly value: Buffer;
+  /** Names the backend in errors, e.g. "backend 7 10.244.1.10:8080". */
+  readonly label: string;
+}
+
+/** What one drifted mirrored service needs, to be written in this order after the backends. */
+export interface ServiceRepair {
+  /** Key string, e.g. "10.96.0.10:80/TCP". */
+  readonly service: string;
+  /** Rewritten backends this service names: its slots may only be trusted once they landed. */
+  readonly backends: readonly number[];
+  readonly slots: ReadonlyArray<{ readonly key: Buffer; readonly backend: number }>;
+  /** The service entry, last: it publishes the counts. */
+  readonly entry?: { readonly key: Buffer; readonly value: Buffer };
+}
+
+export interface DriftDeletions {
+  /** Service entries the mirror does not know: unpublished first. */
+  readonly services: ReadonlyArray<{ readonly key: Buffer; readonly service: string; readonly id: number }>;
+  /** Slots no published entry can reach any more. */
+  readonly slots: readonly Buffer[];
+  /** Service ids whose per-tier counters go with their stray entry. */
+  readonly counters: readonly number[];
+  /** Backends no remaining slot names. */
+  readonly backends: readonly number[];
+}
+
+export interface RepairPlan {
+  readonly backends: readonly BackendRewrite[];
+  readonly services: readonly ServiceRepair[];
+  /** Mirror slots with no known backend; the next apply of their service fills them. */
+  readonly holes: number;
+  /**
+   * What to delete once the writes ran. `unrepaired` names services (key strings) whose
+   * writes did not all land: their current kernel state stays reachable and is kept.
+   */
+  deletions(unrepaired?: ReadonlySet<string>): DriftDeletions;
+}
+
+/** What one drift scan found and repaired. All zero and empty when the kernel matched. */
+export interface DriftReport {
+  /** Entries written back to what the mirror says, per map. */
+  rewritten: { services: number; slots: number; backends: number };
+  /** Entries the mirror does not account for, deleted, per map. */
+  deleted: { services: number; slots: number; backends: number; counters: number };
+  /** Programmed services whose entry, slots or backends were repaired, by key string. */
+  drifted: string[];
+  /** Service entries this writer never programmed, deleted with their slots, by key string. */
+  strays: string[];
+  /** Drifted services left as the kernel had them because a write failed; the next scan retries. */
+  failed: Array<{ service: string; error: Error }>;
+  /** Slots lost before this writer started (see ReadBackReport.holes); the next apply fills them. */
+  holes: number;
+}
+
+interface KernelEntry {
+  readonly key: Buffer;
+  readonly value: Buffer;
+  readonly id: number;
+  readonly counts: readonly number[];
+}
+
+export function planRepairs(mirror: MirrorView, snapshot: KernelSnapshot): RepairPlan {
+  const entries = new Map<string, KernelEntry>();
+  for (const [key, value] of snapshot.services) {
+    const v = svcValue.decode(value);
+    entries.set(key.toString('hex'), { key, value, id: v.id, counts: v.counts });
+  }
+  // slot number -> backend id: a compact index, since a node may hold a few hundred thousand.
+  const slots = new Map<number, number>();
+  // Slot keys whose tier no service value can count up to: always unreachable.
+  const unreachableSlots: Buffer[] = [];
+  for (const [key, value] of snapshot.slots) {
+    const s = slotKey.decode(key);
+    if (s.tier >= MAX_TIERS) unreachableSlots.push(key);
+    else slots.set(slotNumber(s.svcId, s.tier, s.index), backendId.decode(value));
+  }
+  const kernelBackends = new Map<number, Buffer>();
+  for (const [key, value] of snapshot.backends) kernelBackends.set(backendId.decode(key), value);
+
+  const backendRewrites: BackendRewrite[] = [];
+  const backendHealthy = new Map<number, boolean>();
+  const checkBackend = (id: number, value: BackendValue): boolean => {
+    let healthy = backendHealthy.get(id);
+    if (healthy === undefined) {
+      const want = encodedBackend(value);
+      healthy = kernelBackends.get(id)?.equals(want) ?? false;
+      backendHealthy.set(id, healthy);
+      if (!healthy) backendRewrites.push({ id, key: backendId.encode(id), value: want, label: `backend ${id} ${value.address}:${value.port}` });
+    }
+    return healthy;
+  };
+
+  const repairs: ServiceRepair[] = [];
+  const mirroredKeys = new Set<string>();
+  let holes = 0;
+  for (const s of mirror.services) {
+    const entryKey = svcKey.encode(s.key);
+    mirroredKeys.add(entryKey.toString('hex'));
+    const broken: number[] = [];
+    const slotWrites: Array<{ key: Buffer; backend: number }> = [];
+    s.tiers.forEach((tier, t) =>
+      tier.forEach((id, index) => {
+        const known = id === 0 ? undefined : mirror.backends.get(id);
+        if (!known) {
+          holes++;
+          return;
+        }
+        if (!checkBackend(id, known.value) && !broken.includes(id)) broken.push(id);
+        if (slots.get(slotNumber(s.id, t, index)) !== id) {
+          slotWrites.push({ key: slotKey.encode({ svcId: s.id, tier: t, index }), backend: id });
+        }
+      }),
+    );
+    const want = svcValue.encode({ id: s.id, mode: s.mode, counts: s.tiers.map((t) => t.length), weights: [...s.weights] });
+    const entryHealthy = entries.get(entryKey.toString('hex'))?.value.equals(want) ?? false;
+    if (broken.length === 0 && slotWrites.length === 0 && entryHealthy) continue;
+    repairs.push({
+      service: labelOf(s.key),
+      backends: broken,
+      slots: slotWrites,
+      ...(entryHealthy ? {} : { entry: { key: entryKey, value: want } }),
+    });
+  }
+
+  const deletions = (unrepaired: ReadonlySet<string> = new Set()): DriftDeletions => {
+    // Which (service id, tier) ranges a published entry can reach once the writes are done.
+    const reach = new Map<number, number[]>();
+    const addReach = (id: number, counts: readonly number[]): void => {
+      const r = reach.get(id) ?? Array<number>(MAX_TIERS).fill(0);
+      counts.forEach((c, t) => (r[t] = Math.max(r[t]!, c)));
+      reach.set(id, r);
+    };
+    // Ids whose slots, within reach, end up holding exactly what the mirror says.
+    const settled = new Map<number, MirroredService>();
+    for (const s of mirror.services) {
+      addReach(s.id, s.tiers.map((t) => t.length));
+      if (unrepaired.size === 0 || !unrepaired.has(labelOf(s.key))) {
+        settled.set(s.id, s);
+        continue;
+      }
+      // Its rewrite did not land: the entry the kernel still holds keeps serving.
+      const current = entries.get(svcKey.encode(s.key).toString('hex'));
+      if (current) addReach(current.id, current.counts);
+    }
+
+    const strays = [...entries].filter(([hex]) => !mirroredKeys.has(hex)).map(([, e]) => e);
+    const keepBackends = new Set<number>();
+    for (const s of mirror.services) for (const tier of s.tiers) for (const id of tier) if (id !== 0) keepBackends.add(id);
+    const deadSlots: Buffer[] = [...unreachableSlots];
+    for (const [n, backend] of slots) {
+      const { svcId, tier, index } = slotOfNumber(n);
+      if (index >= (reach.get(svcId)?.[tier] ?? 0)) {
+        deadSlots.push(slotKey.encode({ svcId, tier, index }));
+        continue;
+      }
+      // A reachable slot the writes did not set to the mirror's backend keeps whatever it names.
+      const owner = settled.get(svcId);
+      if (!owner || !owner.tiers[tier]?.[index]) keepBackends.add(backend);
+    }
+    return {
+      services: strays.map((e) => ({ key: e.key, service: strayLabel(e.key), id: e.id })),
+      slots: deadSlots,
+      counters: [...new Set(strays.map((e) => e.id))].filter((id) => !reach.has(id)),
+      backends: [...kernelBackends.keys()].filter((id) => !keepBackends.has(id)),
+    };
+  };
+
+  return { backends: backendRewrites, services: repairs, holes, deletions };
+}
+
+// Encoding a backend parses its address text, which was most of a clean scan's pure work at
+// 100,000 backends. The writer replaces a mirror value object on change and never mutates it,
+// so its bytes can be kept for as long as the object lives.
+const backendBytes = new WeakMap<BackendValue, Buffer>();
+
+function encodedBackend(value: BackendValue): Buffer {
+  let bytes = backendBytes.get(value);
+  if (!bytes) {
+    bytes = backendValue.encode(value);
+    backendBytes.set(value, bytes);
+  }
+  return bytes;
+}
+
+/** One number per (service id, tier, index): 32 + 3 + 16 bits fit a double exactly. */
+function slotNumber(svcId: number, tier: number, index: number): number {
+  return svcId * 0x80000 + tier * 0x10000 + index;
+}
+
+function slotOfNumber(n: number): { svcId: number; tier: number; index: number } {
+  const low = n % 0x80000;
+  return { svcId: (n - low) / 0x80000, tier: low >>> 16, index: low & 0xffff };
+}
+
+function labelOf(k: ServiceKey): string {
+  return serviceKeyString({ ...k, address: canonicalAddress(k.address) });
+}
+
+/** A stray key was written by someone else and may not decode; name it by its bytes then. */
+function strayLabel(key: Buffer): string {
+  try {
+    return labelOf(svcKey.decode(key));
+  } catch {
+    return `key ${key.toString('hex')}`;
+  }
+}

@@ -1,0 +1,203 @@
+/*
+ * The agent's live snapshot. A full rebuild reads every object; a change list updates just the
+ * objects it names. Either way the store reports which Services, Nodes and Namespaces changed,
+ * so the reconciler can re-plan only what depends on them, and keeps the index it needs to turn
+ * a Node change into the Services with endpoints on that Node.
+ *
+ * Conversions are cached per raw object: sources hand back the same object while it is
+ * unchanged, so a rebuild only re-reads what is new.
+ */
+import { convertObject, type Conversion } from './from-k8s.js';
+import { buildSnapshot } from './snapshot.js';
+import type { EndpointSlice, Namespace, Node, Rejection, Service, Snapshot } from './types.js';
+
+/** What a source says changed: the object now, or undefined once deleted. */
+export interface RawChange {
+  readonly kind: string;
+  /** "namespace/name", or "name" for cluster-scoped kinds. */
+  readonly name: string;
+  readonly object: unknown;
+}
+
+export interface SnapshotDelta {
+  /** Services ("namespace/name") whose Service object or EndpointSlices changed. */
+  readonly services: ReadonlySet<string>;
+  readonly nodes: ReadonlySet<string>;
+  readonly namespaces: ReadonlySet<string>;
+}
+
+interface MutableDelta {
+  services: Set<string>;
+  nodes: Set<string>;
+  namespaces: Set<string>;
+}
+
+const byName = (a: EndpointSlice, b: EndpointSlice): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+export class SnapshotStore {
+  private readonly nodes = new Map<string, Node>();
+  private readonly services = new Map<string, Service>();
+  private readonly namespaces = new Map<string, Namespace>();
+  private readonly slicesByName = new Map<string, EndpointSlice>();
+  private readonly slicesByService = new Map<string, readonly EndpointSlice[]>();
+  private readonly nodesOfService = new Map<string, Set<string>>();
+  private readonly servicesOfNode = new Map<string, Set<string>>();
+  private readonly rejections = new Map<string, Rejection>();
+  private readonly conversions = new WeakMap<object, Conversion>();
+
+  /** A view over the live maps: valid until the next rebuild or apply. */
+  readonly snapshot: Snapshot = {
+    nodes: this.nodes,
+    services: this.services,
+    endpointSlices: this.slicesByService,
+    namespaces: this.namespaces,
+  };
+
+  /** Objects that could not be read, by kind and name. */
+  rejected(): Rejection[] {
+    return [...this.rejections.values()].sort((a, b) => a.index - b.index);
+  }
+
+  /** Services with an endpoint that names this node. */
+  servicesOnNode(node: string): ReadonlySet<string> {
+    return this.servicesOfNode.get(node) ?? new Set();
+  }
+
+  servicesInNamespace(namespace: string): string[] {
+    return [...this.services.values()].filter((s) => s.namespace === namespace).map((s) => s.key);
+  }
+
+  /**
+   * Replaces everything with `objects`. The delta names what differs from before, compared by
+   * model object: unchanged raw objects convert to the very same model objects.
+   */
+  rebuild(objects: Iterable<unknown>): SnapshotDelta {
+    const delta: MutableDelta = { services: new Set(), nodes: new Set(), namespaces: new Set() };
+    const { snapshot, rejected } = buildSnapshot(objects, (raw, index) => this.convert(raw, index));
+
+    replaceMap(this.nodes, snapshot.nodes, delta.nodes);
+    replaceMap(this.namespaces, snapshot.namespaces, delta.namespaces);
+    replaceMap(this.services, snapshot.services, delta.services);
+    const slices = new Map<string, EndpointSlice>();
+    for (const group of snapshot.endpointSlices.values()) for (const s of group) slices.set(`${s.namespace}/${s.name}`, s);
+    for (const [key, old] of this.slicesByName) {
+      const next = slices.get(key);
+      if (next === old) continue;
+      delta.services.add(old.serviceKey);
+      if (next) delta.services.add(next.serviceKey);
+    }
+    for (const [key, next] of slices) if (!this.slicesByName.has(key)) delta.services.add(next.serviceKey);
+    this.slicesByName.clear();
+    for (const [key, slice] of slices) this.slicesByName.set(key, slice);
+    this.slicesByService.clear();
+    for (const [key, group] of snapshot.endpointSlices) this.slicesByService.set(key, group);
+
+    this.nodesOfService.clear();
+    this.servicesOfNode.clear();
+    for (const key of this.slicesByService.keys()) this.reindex(key);
+    this.rejections.clear();
+    for (const r of rejected) this.rejections.set(`${r.kind}|${r.name}|${r.name ? '' : r.index}`, r);
+    return delta;
+  }
+
+  /** Applies changes one object at a time; a rejected object counts as absent. */
+  apply(changes: readonly RawChange[]): SnapshotDelta {
+    const delta: MutableDelta = { services: new Set(), nodes: new Set(), namespaces: new Set() };
+    for (const change of changes) {
+      const conversion = change.object === undefined ? undefined : this.convert(change.object, 0);
+      const rejectionKey = `${change.kind}|${change.name}|`;
+      if (conversion?.status === 'rejected') this.rejections.set(rejectionKey, conversion.rejection);
+      else this.rejections.delete(rejectionKey);
+      const model = conversion?.status === 'accepted' ? conversion.object : undefined;
+      switch (change.kind) {
+        case 'Node':
+          if (setOrDelete(this.nodes, change.name, model?.kind === 'Node' ? model.node : undefined)) delta.nodes.add(change.name);
+          break;
+        case 'Namespace':
+          if (setOrDelete(this.namespaces, change.name, model?.kind === 'Namespace' ? model.namespace : undefined)) {
+            delta.namespaces.add(change.name);
+          }
+          break;
+        case 'Service':
+          if (setOrDelete(this.services, change.name, model?.kind === 'Service' ? model.service : undefined)) {
+            delta.services.add(change.name);
+          }
+          break;
+        case 'EndpointSlice':
+          this.setSlice(change.name, model?.kind === 'EndpointSlice' ? model.endpointSlice : undefined, delta);
+          break;
+      }
+    }
+    return delta;
+  }
+
+  private convert(raw: unknown, index: number): Conversion {
+    if (typeof raw !== 'object' || raw === null) return convertObject(raw, index);
+    const cached = this.conversions.get(raw);
+    // A rejection carries its input position, which differs between calls; only reuse successes.
+    if (cached && cached.status !== 'rejected') return cached;
+    const conversion = convertObject(raw, index);
+    this.conversions.set(raw, conversion);
+    return conversion;
+  }
+
+  private setSlice(name: string, slice: EndpointSlice | undefined, delta: MutableDelta): void {
+    const old = this.slicesByName.get(name);
+    if (old === slice) return;
+    if (old) {
+      this.slicesByName.delete(name);
+      const rest = (this.slicesByService.get(old.serviceKey) ?? []).filter((s) => s !== old);
+      if (rest.length > 0) this.slicesByService.set(old.serviceKey, rest);
+      else this.slicesByService.delete(old.serviceKey);
+      delta.services.add(old.serviceKey);
+    }
+    if (slice) {
+      this.slicesByName.set(name, slice);
+      const group = [...(this.slicesByService.get(slice.serviceKey) ?? []), slice].sort(byName);
+      this.slicesByService.set(slice.serviceKey, group);
+      delta.services.add(slice.serviceKey);
+    }
+    if (old) this.reindex(old.serviceKey);
+    if (slice && slice.serviceKey !== old?.serviceKey) this.reindex(slice.serviceKey);
+  }
+
+  /** Recomputes which nodes a Service's endpoints name. */
+  private reindex(serviceKey: string): void {
+    const next = new Set<string>();
+    for (const slice of this.slicesByService.get(serviceKey) ?? []) {
+      for (const endpoint of slice.endpoints) if (endpoint.nodeName) next.add(endpoint.nodeName);
+    }
+    const before = this.nodesOfService.get(serviceKey);
+    for (const node of before ?? []) {
+      if (next.has(node)) continue;
+      const services = this.servicesOfNode.get(node);
+      services?.delete(serviceKey);
+      if (services?.size === 0) this.servicesOfNode.delete(node);
+    }
+    for (const node of next) {
+      if (before?.has(node)) continue;
+      let services = this.servicesOfNode.get(node);
+      if (!services) this.servicesOfNode.set(node, (services = new Set()));
+      services.add(serviceKey);
+    }
+    if (next.size > 0) this.nodesOfService.set(serviceKey, next);
+    else this.nodesOfService.delete(serviceKey);
+  }
+}
+
+/** Sets or deletes; true when the stored value changed. */
+function setOrDelete<T>(map: Map<string, T>, key: string, value: T | undefined): boolean {
+  const before = map.get(key);
+  if (before === value) return false;
+  if (value === undefined) map.delete(key);
+  else map.set(key, value);
+  return true;
+}
+
+/** Makes `target` equal to `next`, adding to `changed` every key whose value is not identical. */
+function replaceMap<T>(target: Map<string, T>, next: ReadonlyMap<string, T>, changed: Set<string>): void {
+  for (const key of target.keys()) if (!next.has(key)) changed.add(key);
+  for (const [key, value] of next) if (target.get(key) !== value) changed.add(key);
+  target.clear();
+  for (const [key, value] of next) target.set(key, value);
+}

@@ -1,0 +1,118 @@
+/*
+ * The desired datapath, kept per Kubernetes Service so that one Service can be re-planned alone.
+ * Each Service claims the (VIP, port, protocol) keys of its specs; the API server never gives
+ * one ClusterIP to two Services, but a manifest directory can, so a key claimed twice goes to
+ * the first Service by name, whatever order the claims arrived in (as translatePlan does).
+ */
+import type { ServiceSpec } from '../datapath/types.js';
+import type { ServicePlan, Warning } from '../planner/index.js';
+import type { NodeIds } from './node-ids.js';
+import { serviceSpecs, type DesiredService, type VipConflict } from './translate.js';
+
+/** Only what later passes need: the specs (few per Service), and warnings to report. */
+interface ServiceEntry {
+  readonly warnings: readonly Warning[];
+  readonly specs: readonly DesiredService[];
+}
+
+export interface DesiredSpec {
+  /** "namespace/name" of the owning Service. */
+  readonly service: string;
+  readonly spec: ServiceSpec;
+}
+
+export class DesiredState {
+  private readonly services = new Map<string, ServiceEntry>();
+  private readonly claims = new Map<string, Set<string>>();
+  private readonly contested = new Set<string>();
+  private readonly warned = new Set<string>();
+
+  /**
+   * Replaces one Service's plan (undefined: the Service is gone) and adds to `touched` every
+   * datapath key whose desired spec may have changed.
+   */
+  set(serviceKey: string, plan: ServicePlan | undefined, nodeIds: NodeIds, touched: Set<string>): void {
+    const before = this.services.get(serviceKey);
+    for (const d of before?.specs ?? []) this.release(d.id, serviceKey, touched);
+    this.services.delete(serviceKey);
+    this.warned.delete(serviceKey);
+    if (!plan?.outcome) return;
+
+    const specs = plan.outcome.planned ? serviceSpecs(plan.outcome.planned, nodeIds) : [];
+    this.services.set(serviceKey, { warnings: plan.warnings, specs });
+    if (plan.warnings.length > 0) this.warned.add(serviceKey);
+    for (const d of specs) this.claim(d.id, serviceKey, touched);
+  }
+
+  /** The spec a key should hold, from the first Service by name that claims it. */
+  get(key: string): DesiredSpec | undefined {
+    const owner = this.owner(key);
+    const spec = owner === undefined ? undefined : this.services.get(owner)?.specs.find((d) => d.id === key)?.spec;
+    return owner === undefined || spec === undefined ? undefined : { service: owner, spec };
+  }
+
+  has(serviceKey: string): boolean {
+    return this.services.has(serviceKey);
+  }
+
+  serviceKeys(): IterableIterator<string> {
+    return this.services.keys();
+  }
+
+  /** Every datapath key some Service claims. */
+  keys(): IterableIterator<string> {
+    return this.claims.keys();
+  }
+
+  get size(): number {
+    return this.claims.size;
+  }
+
+  conflicts(): VipConflict[] {
+    const out: VipConflict[] = [];
+    for (const key of this.contested) {
+      const owner = this.owner(key);
+      for (const service of this.claims.get(key) ?? []) {
+        if (owner !== undefined && service !== owner) out.push({ service, key, owner });
+      }
+    }
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.service < b.service ? -1 : 1));
+  }
+
+  warnings(): Warning[] {
+    return [...this.warned].flatMap((key) => this.services.get(key)?.warnings ?? []);
+  }
+
+  /** Node ids any desired backend carries: they must be kept. */
+  nodeIds(): Set<number> {
+    const ids = new Set<number>();
+    for (const entry of this.services.values()) {
+      for (const d of entry.specs) for (const tier of d.spec.tiers) for (const b of tier) if (b.nodeId !== 0) ids.add(b.nodeId);
+    }
+    return ids;
+  }
+
+  private owner(key: string): string | undefined {
+    const claimants = this.claims.get(key);
+    if (!claimants) return undefined;
+    let first: string | undefined;
+    for (const s of claimants) if (first === undefined || s < first) first = s;
+    return first;
+  }
+
+  private claim(key: string, serviceKey: string, touched: Set<string>): void {
+    let claimants = this.claims.get(key);
+    if (!claimants) this.claims.set(key, (claimants = new Set()));
+    claimants.add(serviceKey);
+    if (claimants.size > 1) this.contested.add(key);
+    touched.add(key);
+  }
+
+  private release(key: string, serviceKey: string, touched: Set<string>): void {
+    const claimants = this.claims.get(key);
+    claimants?.delete(serviceKey);
+    if (claimants?.size === 0) this.claims.delete(key);
+    if ((claimants?.size ?? 0) <= 1) this.contested.delete(key);
+    touched.add(key);
+  }
+}

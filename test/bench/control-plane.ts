@@ -1,0 +1,158 @@
+/*
+ * The control plane at scale: a synthetic cluster of 5,000 nodes (3 regions x 3 zones x 2
+ * subzones), 10,000 Services and 100,000 endpoints, planned for one node and programmed into
+ * real pinned maps by the real reconciler and writer. It measures:
+ *   - full_sync_ms:  first pass, from the whole snapshot to the last map write;
+ *   - update_p50/p99_ms: one EndpointSlice change (an endpoint flips readiness) to the map write
+ *     of its service, over 1,000 changes in a row;
+ *   - relabel_ms: this node moved to another zone, to the end of the re-rank of every Service;
+ *   - rss_mib: the process's peak RSS (VmHWM), objects of the source included, as an agent
+ *     holding its informer caches would.
+ * Numbers only, no assertions on time. Run: npm run bench:control [-- --json] (root, bpffs).
+ * The last line is JSON.
+ */
+import { readFileSync } from 'node:fs';
+import pino from 'pino';
+import { Datapath, type ServiceSpec, unpinDatapath } from '../../pkg/datapath/index.js';
+import { Reconciler, serviceKeyText, type ReconcileResult, type ServiceWriterLike } from '../../pkg/reconciler/index.js';
+import { assertKernelPrereqs, cleanupLeftovers, Lab } from '../kernel/harness/index.js';
+import { MemorySource } from './memory-source.js';
+import { BENCH_SHAPE, nodeName, nodeObject, seededRandom, sliceObject, syntheticCluster } from './synthetic-cluster.js';
+
+const UPDATES = Number(process.env.BENCH_UPDATES ?? 1_000);
+const SELF = 0;
+const json = process.argv.includes('--json');
+
+function peakRssMiB(): number {
+  const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+  return Math.round(Number(line?.split(/\s+/)[1] ?? 0) / 1024);
+}
+
+/** Peak RSS so far, at each stage, to tell which stage sets the peak. */
+const stages: Record<string, number> = {};
+const mark = (stage: string): void => {
+  stages[stage] = peakRssMiB();
+};
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+const round = (ms: number): number => Math.round(ms * 100) / 100;
+
+async function main(): Promise<void> {
+  assertKernelPrereqs();
+  await cleanupLeftovers();
+  const cluster = syntheticCluster(BENCH_SHAPE);
+  const source = new MemorySource([...cluster.nodes, ...cluster.services, ...cluster.slices]);
+  const lab = await Lab.create('control-bench');
+  const node = await lab.addNode('self');
+  const dp = Datapath.open({ pinRoot: node.pinRoot, cgroupPath: node.cgroupPath });
+  try {
+    // Resolves a waiter when the writer writes the key it waits for.
+    const waiters = new Map<string, (atMs: number) => void>();
+    const wrote = (spec: ServiceSpec): void => {
+      const key = serviceKeyText(spec.key);
+      const waiter = waiters.get(key);
+      if (waiter) {
+        waiters.delete(key);
+        waiter(performance.now());
+      }
+    };
+    const writer: ServiceWriterLike = {
+      apply: (spec) => {
+        const p = dp.writer.apply(spec);
+        wrote(spec);
+        return p;
+      },
+      remove: (key) => dp.writer.remove(key),
+      applyMany: (specs) => dp.writer.applyMany(specs),
+      programmed: () => dp.writer.programmed(),
+      get: (key) => dp.writer.get(key),
+    };
+    const reconciler = new Reconciler(
+      { source, writer, nodeName: nodeName(SELF), resyncMs: 0 },
+      pino({ level: 'silent' }),
+    );
+    const nextResult = (): Promise<ReconcileResult> =>
+      new Promise((resolve) => {
+        const listener = (r: ReconcileResult): void => {
+          if (!r.completed) return;
+          reconcilerListeners.delete(listener);
+          resolve(r);
+        };
+        reconcilerListeners.add(listener);
+      });
+    const reconcilerListeners = new Set<(r: ReconcileResult) => void>();
+    reconciler.onResult((r) => [...reconcilerListeners].forEach((l) => l(r)));
+
+    mark('cluster built');
+    // 1. Full sync.
+    let t0 = performance.now();
+    const synced = nextResult();
+    reconciler.start();
+    const first = await synced;
+    const fullSyncMs = performance.now() - t0;
+    if (first.failures.length > 0) throw new Error(`first sync failed for ${first.failures.length} services: ${first.failures[0]?.message}`);
+
+    mark('full sync');
+    // 2. EndpointSlice changes, one at a time. Local Services rarely have an endpoint on this
+    // node, so a change there writes nothing; the others always re-tier.
+    const random = seededRandom(11);
+    const candidates = cluster.endpoints.map((_, s) => s).filter((s) => s % 10 !== 0);
+    const latencies: number[] = [];
+    for (let i = 0; i < UPDATES; i++) {
+      const s = candidates[Math.floor(random() * candidates.length)]!;
+      const endpoints = cluster.endpoints[s]!;
+      const e = endpoints[Math.floor(random() * endpoints.length)]!;
+      e.ready = !e.ready;
+      const key = `10.96.${s >> 8}.${s & 255}:80/TCP`;
+      const written = new Promise<number>((resolve) => waiters.set(key, resolve));
+      t0 = performance.now();
+      source.upsert(sliceObject(s, endpoints, i + 1));
+      latencies.push((await written) - t0);
+    }
+    latencies.sort((a, b) => a - b);
+
+    mark('updates');
+    // 3. This node moves to another region: every Service re-ranks.
+    const relabelled = nextResult();
+    t0 = performance.now();
+    source.upsert(nodeObject(SELF, BENCH_SHAPE, { region: 'region-2', zone: 'region-2-z2', subzone: 'region-2-z2-s1' }));
+    const relabel = await relabelled;
+    const relabelMs = performance.now() - t0;
+    reconciler.stop();
+    mark('relabel');
+
+    const out = {
+      nodes: BENCH_SHAPE.nodes,
+      services: BENCH_SHAPE.services,
+      endpoints: BENCH_SHAPE.endpoints,
+      programmed: first.desired,
+      full_sync_ms: Math.round(fullSyncMs),
+      update_p50_ms: round(percentile(latencies, 50)),
+      update_p99_ms: round(percentile(latencies, 99)),
+      update_max_ms: round(latencies[latencies.length - 1] ?? NaN),
+      relabel_ms: Math.round(relabelMs),
+      relabel_rewritten: relabel.applied,
+      rss_mib: peakRssMiB(),
+    };
+    if (!json) {
+      const phases = Object.entries(first.phasesMs ?? {}).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ');
+      console.log(`full sync of ${out.programmed} services: ${out.full_sync_ms} ms (first pass ${Math.round(first.durationMs)} ms: ${phases})`);
+      console.log(`EndpointSlice change -> map write over ${UPDATES}: p50 ${out.update_p50_ms} ms, p99 ${out.update_p99_ms} ms, max ${out.update_max_ms} ms`);
+      console.log(`relabel of this node -> ${out.relabel_rewritten} services re-ranked in ${out.relabel_ms} ms`);
+      console.log(`peak RSS ${out.rss_mib} MiB; peak after each stage: ${Object.entries(stages).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    }
+    console.log(JSON.stringify(out));
+  } finally {
+    dp.close();
+    unpinDatapath(node.pinRoot);
+    await lab.destroy();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,130 @@
+/*
+ * A synthetic cluster at the benchmark's scale, as raw Kubernetes objects: nodes spread over
+ * regions x zones x subzones, Services with a mix of traffic policies, one EndpointSlice per
+ * Service with endpoints spread over random nodes. Deterministic (seeded), so runs compare.
+ */
+
+export interface ClusterShape {
+  readonly nodes: number;
+  readonly regions: number;
+  readonly zonesPerRegion: number;
+  readonly subzonesPerZone: number;
+  readonly services: number;
+  readonly endpoints: number;
+}
+
+export const BENCH_SHAPE: ClusterShape = {
+  nodes: 5_000,
+  regions: 3,
+  zonesPerRegion: 3,
+  subzonesPerZone: 2,
+  services: 10_000,
+  endpoints: 100_000,
+};
+
+export const SUBZONE_LABEL = 'topology.istio.io/subzone';
+
+/** mulberry32: a tiny seeded PRNG, so the cluster is the same on every run. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const nodeName = (n: number): string => `node-${n}`;
+const vip = (s: number): string => `10.96.${s >> 8}.${s & 255}`;
+const podIp = (i: number): string => `10.${128 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
+
+export function nodeObject(n: number, shape: ClusterShape, zoneOverride?: { region: string; zone: string; subzone: string }): unknown {
+  const perRegion = shape.zonesPerRegion * shape.subzonesPerZone;
+  const cell = n % (shape.regions * perRegion);
+  const region = `region-${Math.floor(cell / perRegion)}`;
+  const zone = `${region}-z${Math.floor((cell % perRegion) / shape.subzonesPerZone)}`;
+  const subzone = `${zone}-s${cell % shape.subzonesPerZone}`;
+  const where = zoneOverride ?? { region, zone, subzone };
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name: nodeName(n),
+      labels: {
+        'kubernetes.io/hostname': nodeName(n),
+        'topology.kubernetes.io/region': where.region,
+        'topology.kubernetes.io/zone': where.zone,
+        [SUBZONE_LABEL]: where.subzone,
+      },
+    },
+  };
+}
+
+/** One in three PreferClose (spec field), one in ten Local, the rest with no policy. */
+function policyOf(s: number): Record<string, string> {
+  if (s % 10 === 0) return { internalTrafficPolicy: 'Local' };
+  if (s % 3 === 0) return { trafficDistribution: 'PreferClose' };
+  return {};
+}
+
+export function serviceObject(s: number): unknown {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: `svc-${s}`, namespace: `ns-${s % 50}` },
+    spec: { clusterIP: vip(s), clusterIPs: [vip(s)], ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }], ...policyOf(s) },
+  };
+}
+
+export interface SliceEndpoint {
+  readonly ip: string;
+  readonly node: number;
+  ready: boolean;
+}
+
+export function sliceObject(s: number, endpoints: readonly SliceEndpoint[], generation = 0): unknown {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: {
+      name: `svc-${s}-abcde`,
+      namespace: `ns-${s % 50}`,
+      labels: { 'kubernetes.io/service-name': `svc-${s}` },
+      resourceVersion: String(generation),
+    },
+    addressType: 'IPv4',
+    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    endpoints: endpoints.map((e) => ({
+      addresses: [e.ip],
+      conditions: { ready: e.ready, serving: e.ready, terminating: false },
+      nodeName: nodeName(e.node),
+    })),
+  };
+}
+
+export interface SyntheticCluster {
+  readonly shape: ClusterShape;
+  readonly nodes: unknown[];
+  readonly services: unknown[];
+  /** Per Service, its endpoints (mutable: the benchmark flips readiness). */
+  readonly endpoints: SliceEndpoint[][];
+  readonly slices: unknown[];
+}
+
+export function syntheticCluster(shape: ClusterShape = BENCH_SHAPE, seed = 1): SyntheticCluster {
+  const random = seededRandom(seed);
+  const perService = Math.floor(shape.endpoints / shape.services);
+  let ip = 0;
+  const endpoints = Array.from({ length: shape.services }, () =>
+    Array.from({ length: perService }, (): SliceEndpoint => ({ ip: podIp(ip++), node: Math.floor(random() * shape.nodes), ready: true })),
+  );
+  return {
+    shape,
+    nodes: Array.from({ length: shape.nodes }, (_, n) => nodeObject(n, shape)),
+    services: Array.from({ length: shape.services }, (_, s) => serviceObject(s)),
+    endpoints,
+    slices: endpoints.map((e, s) => sliceObject(s, e)),
+  };
+}
