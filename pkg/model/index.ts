@@ -25,3 +25,4 @@ export { convertObject, type Conversion, type ModelObject } from './from-k8s.js'
 export { assembleSnapshot, buildSnapshot, EMPTY_SNAPSHOT, type SnapshotBuild } from './snapshot.js';
 export { addressSortKey, parseIp } from '../ip/index.js';
 export { SnapshotStore, type RawChange, type SnapshotDelta } from './store.js';
+export { keepReadFields } from './read-fields.js';

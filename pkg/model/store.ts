@@ -40,7 +40,8 @@ export class SnapshotStore {
   private readonly namespaces = new Map<string, Namespace>();
   private readonly slicesByName = new Map<string, EndpointSlice>();
   private readonly slicesByService = new Map<string, readonly EndpointSlice[]>();
-  private readonly nodesOfService = new Map<string, Set<string>>();
+  /** Small and rebuilt whole on change, so a plain array (a Set per Service costs far more). */
+  private readonly nodesOfService = new Map<string, readonly string[]>();
   private readonly servicesOfNode = new Map<string, Set<string>>();
   private readonly rejections = new Map<string, Rejection>();
   private readonly conversions = new WeakMap<object, Conversion>();
@@ -167,20 +168,20 @@ export class SnapshotStore {
     for (const slice of this.slicesByService.get(serviceKey) ?? []) {
       for (const endpoint of slice.endpoints) if (endpoint.nodeName) next.add(endpoint.nodeName);
     }
-    const before = this.nodesOfService.get(serviceKey);
-    for (const node of before ?? []) {
+    const before = new Set(this.nodesOfService.get(serviceKey));
+    for (const node of before) {
       if (next.has(node)) continue;
       const services = this.servicesOfNode.get(node);
       services?.delete(serviceKey);
       if (services?.size === 0) this.servicesOfNode.delete(node);
     }
     for (const node of next) {
-      if (before?.has(node)) continue;
+      if (before.has(node)) continue;
       let services = this.servicesOfNode.get(node);
       if (!services) this.servicesOfNode.set(node, (services = new Set()));
       services.add(serviceKey);
     }
-    if (next.size > 0) this.nodesOfService.set(serviceKey, next);
+    if (next.size > 0) this.nodesOfService.set(serviceKey, [...next]);
     else this.nodesOfService.delete(serviceKey);
   }
 }

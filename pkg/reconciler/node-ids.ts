@@ -4,7 +4,7 @@
  * an agent restart does not rewrite every backend just to renumber its node.
  */
 import type { ProgrammedService } from '../datapath/types.js';
-import type { Plan } from '../planner/index.js';
+import type { Plan, PlannedService } from '../planner/index.js';
 import { backendKey } from './translate-keys.js';
 
 const MAX_ID = 0xffffffff;
@@ -39,23 +39,30 @@ export class NodeIds {
    * programmed with id K makes N -> K, unless either side is already taken.
    */
   adopt(plan: Plan, programmed: readonly ProgrammedService[]): number {
-    const programmedIds = new Map<string, number>();
+    const programmedIds = NodeIds.programmedIds(programmed);
+    return plan.services.reduce((n, service) => n + this.adoptFrom(service, programmedIds), 0);
+  }
+
+  /** Node id by backendKey, as a previous agent programmed them; input to adoptFrom(). */
+  static programmedIds(programmed: readonly ProgrammedService[]): Map<string, number> {
+    const ids = new Map<string, number>();
     for (const service of programmed) {
-      for (const tier of service.tiers) {
-        for (const b of tier) if (b.nodeId !== 0) programmedIds.set(backendKey(b.address, b.port), b.nodeId);
-      }
+      for (const tier of service.tiers) for (const b of tier) if (b.nodeId !== 0) ids.set(backendKey(b.address, b.port), b.nodeId);
     }
+    return ids;
+  }
+
+  /** adopt() for one planned Service, so a caller need not hold every plan at once. */
+  adoptFrom(service: PlannedService, programmedIds: ReadonlyMap<string, number>): number {
     let adopted = 0;
-    for (const service of plan.services) {
-      for (const entry of service.entries) {
-        for (const tier of entry.tiers) {
-          for (const e of tier.endpoints) {
-            if (!e.node || this.byName.has(e.node)) continue;
-            const id = programmedIds.get(backendKey(e.address, e.port));
-            if (id === undefined || this.names.has(id)) continue;
-            this.set(e.node, id);
-            adopted++;
-          }
+    for (const entry of service.entries) {
+      for (const tier of entry.tiers) {
+        for (const e of tier.endpoints) {
+          if (!e.node || this.byName.has(e.node)) continue;
+          const id = programmedIds.get(backendKey(e.address, e.port));
+          if (id === undefined || this.names.has(id)) continue;
+          this.set(e.node, id);
+          adopted++;
         }
       }
     }

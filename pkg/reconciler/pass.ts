@@ -12,15 +12,18 @@ import type { Logger } from 'pino';
 import type { DriftReport } from '../datapath/drift.js';
 import type { ModeName, ServiceKey, ServiceSpec } from '../datapath/types.js';
 import type { RawChange, Rejection, SnapshotDelta, SnapshotStore } from '../model/index.js';
-import { nodeWarnings, planOne, type PlanOptions, type ServicePlan, type Warning } from '../planner/index.js';
+import { nodeWarnings, planOne, type PlanOptions, type Warning } from '../planner/index.js';
 import type { DesiredState } from './desired-state.js';
 import { sameService } from './diff.js';
 import { toFailure } from './failures.js';
-import type { NodeIds } from './node-ids.js';
+import { NodeIds } from './node-ids.js';
 import type { ProgrammedView } from './programmed-view.js';
 import { countBy, rejectionReason, warningReason } from './reasons.js';
 import { serviceKeyText } from './translate-keys.js';
 import type { ObjectProvider, ReconcileResult, ServiceFailure, ServiceWriterLike } from './types.js';
+
+/** Services per bulk write on the first pass. */
+const BULK_SLICE = 2_000;
 
 /** What the reconciler keeps between passes. */
 export interface PassState {
@@ -126,21 +129,20 @@ export function runPass(context: PassContext, trigger: string, work: PassWork): 
   if (dirty === 'all') dirty = new Set([...store.snapshot.services.keys(), ...desired.serviceKeys()]);
   const snapshotDone = performance.now();
 
-  // 2. Plan them.
-  const plans = new Map<string, ServicePlan>();
-  for (const key of dirty) plans.set(key, planOne(store.snapshot, context.nodeName, key, context.planOptions));
-  if (work.kind === 'full' && work.first) {
-    // Node ids a previous agent wrote are kept, so a restart does not renumber every backend.
-    const planned = [...plans.values()].flatMap((p) => (p.outcome?.planned ? [p.outcome.planned] : []));
-    state.nodeIds.adopt({ node: context.nodeName, services: planned, skipped: [], warnings: [] }, current ?? []);
-  }
-
+  // 2. Plan them, and turn each plan into desired specs at once: holding ten thousand plans
+  // until the end would only raise the agent's peak memory.
+  // Node ids a previous agent wrote are kept, so a restart does not renumber every backend.
+  const adoptable = work.kind === 'full' && work.first ? NodeIds.programmedIds(current ?? []) : undefined;
   current = undefined;
+  const touched = new Set<string>();
+  for (const key of dirty) {
+    const plan = planOne(store.snapshot, context.nodeName, key, context.planOptions);
+    if (adoptable && plan.outcome?.planned) state.nodeIds.adoptFrom(plan.outcome.planned, adoptable);
+    desired.set(key, plan, state.nodeIds, touched);
+  }
   const planDone = performance.now();
 
-  // 3. New desired specs, and the keys they touch.
-  const touched = new Set<string>();
-  for (const [key, plan] of plans) desired.set(key, plan, state.nodeIds, touched);
+  // 3. The keys to compare with what is programmed.
   if (work.kind === 'full') {
     for (const key of desired.keys()) touched.add(key);
     for (const key of programmed.keys()) touched.add(key);
@@ -195,14 +197,17 @@ export function runPass(context: PassContext, trigger: string, work: PassWork): 
     }
   };
   if (work.kind === 'full' && work.first && added.length > 0) {
-    const bulk = writer.applyMany(added.map((d) => d.spec));
-    for (const p of bulk.applied) {
-      const key = serviceKeyText(p.key);
-      programmed.record(key, p);
-      state.failures.delete(key);
-      applied++;
+    // In slices: a few more batch calls, but far less held in memory at once.
+    for (let i = 0; i < added.length; i += BULK_SLICE) {
+      const bulk = writer.applyMany(added.slice(i, i + BULK_SLICE).map((d) => d.spec));
+      for (const p of bulk.applied) {
+        const key = serviceKeyText(p.key);
+        programmed.record(key, p);
+        state.failures.delete(key);
+        applied++;
+      }
+      for (const f of bulk.failed) fail(f.spec.label, serviceKeyText(f.spec.key), f.error);
     }
-    for (const f of bulk.failed) fail(f.spec.label, serviceKeyText(f.spec.key), f.error);
   } else {
     added.forEach(applyOne);
   }
@@ -225,7 +230,7 @@ export function runPass(context: PassContext, trigger: string, work: PassWork): 
     completed: true,
     trigger,
     full: work.kind === 'full',
-    replanned: plans.size,
+    replanned: dirty.size,
     finishedAtMs: Date.now(),
     durationMs: performance.now() - started,
     phasesMs: {
@@ -252,7 +257,7 @@ export function runPass(context: PassContext, trigger: string, work: PassWork): 
     {
       trigger,
       kind: work.kind,
-      planned: plans.size,
+      planned: dirty.size,
       desired: result.desired,
       applied,
       removed: removedCount,

@@ -14,12 +14,41 @@ import { serviceKeyText } from './translate-keys.js';
 interface Compact {
   readonly key: ServiceKey;
   readonly mode: ModeName;
-  /** Backend ids per tier, in slot order. */
-  readonly tiers: ReadonlyArray<Uint32Array>;
+  /** Backend ids per tier, in slot order, as [count of tier 0, ..., count of tier T-1, ids...]: one small array per service. */
+  readonly slots: Uint32Array;
+  readonly tierCount: number;
 }
 
 function compact(p: ProgrammedService): Compact {
-  return { key: p.key, mode: p.mode, tiers: p.tiers.map((tier) => Uint32Array.from(tier, (b) => b.id)) };
+  const total = p.tiers.reduce((n, t) => n + t.length, 0);
+  const slots = new Uint32Array(p.tiers.length + total);
+  let at = p.tiers.length;
+  p.tiers.forEach((tier, t) => {
+    slots[t] = tier.length;
+    for (const b of tier) slots[at++] = b.id;
+  });
+  return { key: p.key, mode: p.mode, slots, tierCount: p.tiers.length };
+}
+
+/** Calls fn(tier, index, id) for every slot of a compact service. */
+function forEachSlot(c: Compact, fn: (tier: number, index: number, id: number) => void): void {
+  let at = c.tierCount;
+  for (let t = 0; t < c.tierCount; t++) {
+    const n = c.slots[t]!;
+    for (let i = 0; i < n; i++) fn(t, i, c.slots[at++]!);
+  }
+}
+
+function tierLength(c: Compact | undefined, tier: number): number {
+  return c && tier < c.tierCount ? c.slots[tier]! : 0;
+}
+
+/** The backend id in a slot, or undefined past the tier's end. */
+function slotAt(c: Compact | undefined, tier: number, index: number): number | undefined {
+  if (!c || index >= tierLength(c, tier)) return undefined;
+  let at = c.tierCount;
+  for (let t = 0; t < tier; t++) at += c.slots[t]!;
+  return c.slots[at + index];
 }
 
 export class ProgrammedView {
@@ -61,11 +90,13 @@ export class ProgrammedView {
       const next = compact(after);
       this.count('services', 1);
       this.count('slots', changedSlots(before, next));
-      for (const tier of next.tiers) for (const id of tier) if (!this.backendRefs.has(id)) this.count('backends', 1);
+      forEachSlot(next, (_t, _i, id) => {
+        if (!this.backendRefs.has(id)) this.count('backends', 1);
+      });
       this.add(key, next);
     } else if (before) {
       this.count('services', 1);
-      this.count('slots', before.tiers.reduce((n, t) => n + t.length, 0));
+      this.count('slots', before.slots.length - before.tierCount);
     }
     if (before) this.subtract(before);
     if (!after) this.services.delete(key);
@@ -91,22 +122,18 @@ export class ProgrammedView {
     this.modes.set(p.mode, (this.modes.get(p.mode) ?? 0) + 1);
     let tiers = this.tierEndpoints.get(p.mode);
     if (!tiers) this.tierEndpoints.set(p.mode, (tiers = []));
-    p.tiers.forEach((tier, t) => {
-      tiers[t] = (tiers[t] ?? 0) + tier.length;
-      for (const id of tier) this.backendRefs.set(id, (this.backendRefs.get(id) ?? 0) + 1);
-    });
+    for (let t = 0; t < p.tierCount; t++) tiers[t] = (tiers[t] ?? 0) + p.slots[t]!;
+    forEachSlot(p, (_t, _i, id) => this.backendRefs.set(id, (this.backendRefs.get(id) ?? 0) + 1));
   }
 
   private subtract(p: Compact): void {
     this.modes.set(p.mode, (this.modes.get(p.mode) ?? 0) - 1);
     const tiers = this.tierEndpoints.get(p.mode) ?? [];
-    p.tiers.forEach((tier, t) => {
-      tiers[t] = (tiers[t] ?? 0) - tier.length;
-      for (const id of tier) {
-        const refs = (this.backendRefs.get(id) ?? 0) - 1;
-        if (refs > 0) this.backendRefs.set(id, refs);
-        else this.backendRefs.delete(id);
-      }
+    for (let t = 0; t < p.tierCount; t++) tiers[t] = (tiers[t] ?? 0) - p.slots[t]!;
+    forEachSlot(p, (_t, _i, id) => {
+      const refs = (this.backendRefs.get(id) ?? 0) - 1;
+      if (refs > 0) this.backendRefs.set(id, refs);
+      else this.backendRefs.delete(id);
     });
   }
 
@@ -117,13 +144,10 @@ export class ProgrammedView {
 
 function changedSlots(before: Compact | undefined, after: Compact): number {
   let slots = 0;
-  const tiers = Math.max(before?.tiers.length ?? 0, after.tiers.length);
-  for (let t = 0; t < tiers; t++) {
-    const old = before?.tiers[t];
-    const next = after.tiers[t];
-    const n = next?.length ?? 0;
-    for (let i = 0; i < n; i++) if (old?.[i] !== next![i]) slots++;
-    slots += Math.max(0, (old?.length ?? 0) - n);
-  }
+  forEachSlot(after, (tier, index, id) => {
+    if (slotAt(before, tier, index) !== id) slots++;
+  });
+  const tiers = Math.max(before?.tierCount ?? 0, after.tierCount);
+  for (let t = 0; t < tiers; t++) slots += Math.max(0, tierLength(before, t) - tierLength(after, t));
   return slots;
 }

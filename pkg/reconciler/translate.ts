@@ -30,11 +30,16 @@ export interface Translation {
   readonly nodes: ReadonlySet<string>;
 }
 
+/** Most tiers are empty; they all share this one, since specs are kept for every Service. */
+const EMPTY_TIER: readonly BackendSpec[] = Object.freeze([]);
+
 function toSpec(label: string, mode: ModeName, entry: PlannedEntry, nodeIds: NodeIds): ServiceSpec {
   const tiers = entry.tiers.map((tier) =>
-    tier.endpoints.map(
-      (e): BackendSpec => ({ address: e.address, port: e.port, nodeId: nodeIds.idOf(e.node), terminating: e.terminating }),
-    ),
+    tier.endpoints.length === 0
+      ? EMPTY_TIER
+      : tier.endpoints.map(
+          (e): BackendSpec => ({ address: e.address, port: e.port, nodeId: nodeIds.idOf(e.node), terminating: e.terminating }),
+        ),
   );
   return { key: { address: entry.vip, port: entry.port, protocol: entry.protocol }, label, mode, tiers };
 }

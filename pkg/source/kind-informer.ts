@@ -3,6 +3,7 @@ import { ExponentialBackoff, type BackoffOptions } from './backoff.js';
 import { KindSyncError, ListTimeoutError } from './errors.js';
 import { InstrumentedWatch, type WatchHooks } from './instrumented-watch.js';
 import type { KindSpec } from './kind-specs.js';
+import { keepReadFields } from '../model/index.js';
 import { toPlainJson, withTypeMeta } from './plain-object.js';
 import type { ObjectChange, WatchedKind } from './types.js';
 
@@ -133,7 +134,8 @@ export class KindInformer implements WatchHooks {
     this.counters.lists += 1;
     if (this.listed) this.counters.relists += 1;
     const result = await withTimeout(this.spec.list(), this.options.listTimeoutMs);
-    const items = result.items.map((item) => withTypeMeta(toPlainJson(item) as Record<string, unknown>, this.kind));
+    // Only what the model reads is cached: managedFields and the like would multiply the memory.
+    const items = result.items.map((item) => keepReadFields(withTypeMeta(toPlainJson(item) as Record<string, unknown>, this.kind)));
     this.succeeded();
     // ListWatch applies the items after this returns and then opens the watch; beforeWatch marks sync.
     this.listAwaitingApply = true;
@@ -170,7 +172,7 @@ export class KindInformer implements WatchHooks {
 
   normalize(phase: string, object: unknown): unknown {
     if (!OBJECT_PHASES.has(phase) || typeof object !== 'object' || object === null) return object;
-    return withTypeMeta(object as Record<string, unknown>, this.kind);
+    return keepReadFields(withTypeMeta(object as Record<string, unknown>, this.kind));
   }
 
   afterEvent(phase: string): void {
