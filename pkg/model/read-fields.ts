@@ -7,15 +7,17 @@
  */
 import { isRecord, type RawRecord } from './read.js';
 
+type Fields = Record<string, unknown>;
+
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
-function pick(source: RawRecord, fields: readonly string[]): RawRecord {
-  const out: RawRecord = {};
+function pick(source: RawRecord, fields: readonly string[]): Fields {
+  const out: Fields = {};
   for (const field of fields) if (source[field] !== undefined) out[field] = source[field];
   return out;
 }
 
-function metadata(raw: RawRecord): RawRecord {
+function metadata(raw: RawRecord): Fields {
   const meta = raw['metadata'];
   if (!isRecord(meta)) return {};
   // resourceVersion stays: watch caches compare it to skip repeats.
@@ -28,10 +30,10 @@ function metadata(raw: RawRecord): RawRecord {
   return out;
 }
 
-const mapList = (value: unknown, fn: (item: RawRecord) => RawRecord): unknown =>
+const mapList = (value: unknown, fn: (item: RawRecord) => Fields): unknown =>
   Array.isArray(value) ? value.map((item) => (isRecord(item) ? fn(item) : item)) : value;
 
-function endpoint(item: RawRecord): RawRecord {
+function endpoint(item: RawRecord): Fields {
   const out = pick(item, ['addresses', 'conditions', 'nodeName', 'zone']);
   const ref = item['targetRef'];
   if (isRecord(ref)) out['targetRef'] = pick(ref, ['kind', 'name', 'namespace']);
