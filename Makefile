@@ -7,7 +7,7 @@ BPF_ARCH := $(subst x86_64,x86,$(subst aarch64,arm64,$(ARCH)))
 BUILD := build
 BPF_OBJ := $(BUILD)/bpf/nearby.bpf.o
 BPF_SRC := $(wildcard bpf/*.c) $(wildcard bpf/*.h)
-APT_PKGS := clang llvm libbpf-dev bpftool iproute2 iptables
+APT_PKGS := clang llvm libbpf-dev bpftool iproute2 iptables curl
 CLANG ?= clang
 
 .PHONY: all deps apt npm bpffs bpf build test test-unit test-kernel bench demo clean
@@ -25,6 +25,7 @@ apt:
 	command -v bpftool >/dev/null || missing="$$missing bpftool"; \
 	command -v ip >/dev/null || missing="$$missing iproute2"; \
 	command -v iptables >/dev/null || missing="$$missing iptables"; \
+	command -v curl >/dev/null || missing="$$missing curl"; \
 	if [ -n "$$missing" ]; then \
 	  echo ">> installing:$$missing"; \
 	  if [ "$$(id -u)" != 0 ]; then echo "error: need root to apt-get install:$$missing" >&2; exit 1; fi; \
@@ -66,7 +67,7 @@ bench: build bpffs
 	npx tsx test/bench/writer-throughput.ts
 
 demo: build bpffs
-	@echo "make demo: not yet — the lab (issue 4) has not landed. The datapath and its kernel tests run with 'make test'."
+	node dist/cmd/nearbyctl.js demo
 
 clean:
 	rm -rf $(BUILD) dist

@@ -1,0 +1,76 @@
+/*
+ * How CLI commands talk to a lab's supervisor: one JSON request and one JSON answer per
+ * connection on a unix socket in the lab's state dir (root-only, like the rest of /run).
+ */
+import { createConnection, createServer, type Server } from 'node:net';
+import { LabError, type LabErrorCode } from './errors.js';
+
+export interface ControlRequest {
+  readonly op: string;
+  readonly [key: string]: unknown;
+}
+
+type ControlAnswer = { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly code: LabErrorCode; readonly message: string };
+
+const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+
+export function serveControl(path: string, handle: (request: ControlRequest) => Promise<unknown>): Promise<Server> {
+  const server = createServer((socket) => {
+    let buffer = '';
+    socket.setEncoding('utf8');
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk: string) => {
+      buffer += chunk;
+      if (buffer.length > MAX_REQUEST_BYTES) socket.destroy();
+      const newline = buffer.indexOf('\n');
+      if (newline < 0) return;
+      const line = buffer.slice(0, newline);
+      buffer = '';
+      socket.pause();
+      void (async () => {
+        let answer: ControlAnswer;
+        try {
+          answer = { ok: true, result: await handle(JSON.parse(line) as ControlRequest) };
+        } catch (error) {
+          answer = error instanceof LabError ? { ok: false, code: error.code, message: error.message } : { ok: false, code: 'system', message: (error as Error).stack ?? String(error) };
+        }
+        socket.end(`${JSON.stringify(answer)}\n`);
+      })();
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => resolve(server));
+  });
+}
+
+/** Sends one request; rejects with the supervisor's LabError, or 'system' if it cannot be reached. */
+export function callControl<T>(path: string, request: ControlRequest, timeoutMs: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(path);
+    let buffer = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new LabError('timeout', `the lab supervisor did not answer ${request.op} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.setEncoding('utf8');
+    socket.on('connect', () => socket.write(`${JSON.stringify(request)}\n`));
+    socket.on('data', (chunk: string) => (buffer += chunk));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new LabError('system', `cannot reach the lab supervisor at ${path}: ${err.code ?? err.message}`, { cause: err }));
+    });
+    socket.on('end', () => {
+      clearTimeout(timer);
+      let answer: ControlAnswer;
+      try {
+        answer = JSON.parse(buffer) as ControlAnswer;
+      } catch {
+        reject(new LabError('system', `the lab supervisor closed the connection without an answer to ${request.op}`));
+        return;
+      }
+      if (answer.ok) resolve(answer.result as T);
+      else reject(new LabError(answer.code, answer.message));
+    });
+  });
+}

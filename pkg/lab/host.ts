@@ -1,0 +1,86 @@
+/*
+ * What the lab needs from the machine, found once and checked up front, so a missing piece is
+ * one clear message ("prereq") instead of a confusing failure halfway through `lab up`.
+ */
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { LabError } from './errors.js';
+
+export interface HostEnv {
+  /** Where cgroup v2 is mounted: /sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid hosts. */
+  readonly cgroup2: string;
+  readonly bpffs: string;
+  readonly ip: string;
+  readonly sh: string;
+  readonly sleep: string;
+}
+
+export const DEFAULT_BPFFS = '/sys/fs/bpf';
+
+interface Mount {
+  readonly fstype: string;
+  readonly target: string;
+}
+
+/** /proc/mounts escapes space, tab, newline and backslash as octal. */
+function unescapeMountField(field: string): string {
+  return field.replace(/\\([0-7]{3})/g, (_m, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+}
+
+function readMounts(): Mount[] {
+  return readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const [, target = '', fstype = ''] = line.split(' ');
+      return { target: unescapeMountField(target), fstype };
+    });
+}
+
+/** The cgroup2 mount, preferring the usual places when there is more than one. */
+export function findCgroup2(): string | undefined {
+  const targets = readMounts()
+    .filter((m) => m.fstype === 'cgroup2')
+    .map((m) => m.target);
+  return targets.find((t) => t === '/sys/fs/cgroup') ?? targets.find((t) => t === '/sys/fs/cgroup/unified') ?? targets[0];
+}
+
+/** Test runners and sudo often drop sbin from PATH, where `ip` lives, so look there too. */
+export function findExecutable(name: string): string | undefined {
+  const dirs = [...(process.env['PATH'] ?? '').split(delimiter), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+  for (const dir of dirs.filter((d) => d !== '')) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+let cached: HostEnv | undefined;
+
+/** The checked host; throws a 'prereq' LabError naming everything that is missing. */
+export function hostEnv(bpffs = DEFAULT_BPFFS): HostEnv {
+  if (cached && cached.bpffs === bpffs) return cached;
+  const missing: string[] = [];
+  const uid = process.getuid?.();
+  if (uid !== 0) missing.push(`root (running as uid ${uid ?? 'unknown'})`);
+  const mounts = readMounts();
+  const cgroup2 = findCgroup2();
+  if (!cgroup2) missing.push('a cgroup2 mount (no fstype cgroup2 in /proc/mounts)');
+  if (!mounts.some((m) => m.target === bpffs && m.fstype === 'bpf')) missing.push(`bpffs mounted at ${bpffs} (make bpffs, or mount -t bpf bpf ${bpffs})`);
+  const ip = findExecutable('ip');
+  if (!ip) missing.push('`ip` from iproute2');
+  const sh = findExecutable('sh');
+  if (!sh) missing.push('`sh`');
+  const sleep = findExecutable('sleep');
+  if (!sleep) missing.push('`sleep` from coreutils');
+  if (missing.length > 0 || !cgroup2 || !ip || !sh || !sleep) {
+    throw new LabError('prereq', `the lab needs: ${missing.join('; ')}`);
+  }
+  cached = { cgroup2, bpffs, ip, sh, sleep };
+  return cached;
+}

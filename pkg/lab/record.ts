@@ -1,0 +1,60 @@
+/*
+ * lab.json: everything a lab has created, written before each thing is created (intent first),
+ * so that `lab down` and the leftover cleanup of the next `lab up` can remove all of it even
+ * after the supervisor was killed with SIGKILL halfway through.
+ */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { LabError } from './errors.js';
+import type { ProcessRef } from './processes.js';
+
+export interface NodeRecord {
+  readonly name: string;
+  readonly role: 'control-plane' | 'worker';
+  readonly cgroup: string;
+  readonly pinRoot: string;
+  readonly podCidr: string;
+  agent?: (ProcessRef & { readonly port: number }) | undefined;
+}
+
+export interface PodRecord {
+  readonly namespace: string;
+  readonly name: string;
+  readonly node: string;
+  readonly ip: string;
+  readonly netns: string;
+  readonly cgroup: string;
+  processes: ProcessRef[];
+}
+
+export interface LabRecord {
+  readonly version: 1;
+  readonly name: string;
+  readonly createdAt: string;
+  readonly stateDir: string;
+  readonly cgroup2: string;
+  readonly cgroupRoot: string;
+  readonly bpffs: string;
+  readonly bridgeNetns: string;
+  supervisor?: ProcessRef | undefined;
+  prober?: ProcessRef | undefined;
+  nodes: NodeRecord[];
+  pods: PodRecord[];
+}
+
+export function readRecord(path: string): LabRecord | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    const record = JSON.parse(readFileSync(path, 'utf8')) as LabRecord;
+    if (record.version !== 1 || typeof record.name !== 'string') throw new Error('unknown format');
+    return record;
+  } catch (error) {
+    throw new LabError('leftovers', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** Write-then-rename, so a reader (or a crash) never sees half a record. */
+export function writeRecord(path: string, record: LabRecord): void {
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`);
+  renameSync(tmp, path);
+}

@@ -1,0 +1,71 @@
+/* What `lab status` and `lab get pods` report, as plain JSON shared by the supervisor and its clients. */
+
+export interface AgentStatus {
+  readonly pid?: number;
+  readonly port?: number;
+  readonly ready: boolean;
+  readonly reason: string;
+  readonly restarts: number;
+}
+
+export interface NodeStatus {
+  readonly name: string;
+  readonly role: 'control-plane' | 'worker';
+  readonly labels: Readonly<Record<string, string>>;
+  readonly podCidr: string;
+  readonly cgroup: string;
+  readonly pinRoot: string;
+  readonly agent: AgentStatus;
+}
+
+export interface PodStatus {
+  readonly namespace: string;
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly node?: string;
+  readonly ip?: string;
+  readonly phase: string;
+  readonly ready: boolean;
+  readonly terminating: boolean;
+  readonly restarts: number;
+  readonly reason?: string;
+  readonly containers: readonly string[];
+  readonly createdAt: string;
+}
+
+export interface ServiceStatus {
+  readonly namespace: string;
+  readonly name: string;
+  readonly clusterIP: string;
+  readonly ports: readonly string[];
+  readonly trafficDistribution?: string;
+  readonly internalTrafficPolicy?: string;
+  readonly endpoints: { readonly ready: number; readonly total: number };
+}
+
+export interface LabStatus {
+  readonly name: string;
+  readonly stateDir: string;
+  readonly createdAt: string;
+  readonly supervisorPid: number;
+  readonly nodes: readonly NodeStatus[];
+  readonly pods: readonly PodStatus[];
+  readonly services: readonly ServiceStatus[];
+}
+
+/** Where `lab exec` runs a command: the pod's netns and cgroup, with the pod's environment. */
+export interface ExecTarget {
+  readonly namespace: string;
+  readonly name: string;
+  readonly netns: string;
+  readonly cgroup: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly containers: readonly string[];
+}
+
+/** How far a wait got: `done`, or what is still pending and what cannot resolve by itself. */
+export interface Settlement {
+  readonly done: boolean;
+  readonly waiting: readonly string[];
+  readonly problems: readonly string[];
+}
