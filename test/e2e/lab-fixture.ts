@@ -129,3 +129,70 @@ export function processesInLabCgroups(name: string): number[] {
     })
     .map(Number);
 }
+
+/** One curl from a pod, as the seed's reader would judge it. */
+export interface CurlAttempt {
+  /** curl's exit code: 0 answered, 7 could not connect, 28 timed out. */
+  readonly code: number;
+  /** Wall time of the whole curl process, from the pod's shell. */
+  readonly ms: number;
+  /** The connect error `curl -v` named (Connection refused, Network is unreachable, ...), or ''. */
+  readonly connectError: string;
+  readonly body: string;
+  /** The helloworld answer "Hello version: V, instance: I", if that is what came back. */
+  readonly answer?: { readonly version: string; readonly instance: string };
+}
+
+export interface CurlLoopOptions {
+  readonly maxTimeS?: number;
+  /** The loop stops early once this file exists (for loops that must outlast an event). */
+  readonly stopFile?: string;
+  /** Rewritten with the number of curls done after each one, to follow a running loop. */
+  readonly progressFile?: string;
+}
+
+/**
+ * A shell loop of up to `count` curls, one tab-separated line each: exit code, milliseconds,
+ * connect error, body. One exec for the whole loop: a process spawn per curl through the lab
+ * would cost more than the curls on a loaded machine. The grep only runs for failures, which
+ * keeps successful curls back to back.
+ */
+export function curlLoopScript(url: string, count: number, options: CurlLoopOptions = {}): string {
+  const stop = options.stopFile ? ` && [ ! -e '${options.stopFile}' ]` : '';
+  const progress = options.progressFile ? ` echo "$i" > '${options.progressFile}';` : '';
+  return [
+    `err=$(mktemp); i=0;`,
+    `while [ "$i" -lt ${count} ]${stop}; do i=$((i + 1));`,
+    `s=$(date +%s%N); body=$(curl -sS -v --max-time ${options.maxTimeS ?? 3} '${url}' 2>"$err"); rc=$?; e=$(date +%s%N);`,
+    `why=''; if [ "$rc" -ne 0 ]; then why=$(grep -oE 'Connection refused|Network is unreachable|No route to host|Connection timed out|Operation timed out|Connection reset by peer' "$err" | head -n 1); fi;`,
+    `printf '%s\\t%s\\t%s\\t%s\\n' "$rc" "$(( (e - s) / 1000000 ))" "$why" "$body";${progress}`,
+    `done; rm -f "$err"`,
+  ].join(' ');
+}
+
+const HELLO_ANSWER = /^Hello version: (.*), instance: (.*)$/;
+
+export function parseCurlLines(stdout: string): CurlAttempt[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => {
+      const [code = '', ms = '', connectError = '', ...rest] = line.split('\t');
+      const body = rest.join('\t');
+      const m = code === '0' ? HELLO_ANSWER.exec(body) : null;
+      return { code: Number(code), ms: Number(ms), connectError, body, ...(m ? { answer: { version: m[1]!, instance: m[2]! } } : {}) };
+    });
+}
+
+/** `count` curls from a pod of namespace sample, each with its outcome; throws if any line is missing. */
+export async function curlAttempts(lab: LabClient, pod: string, url: string, count: number, options: CurlLoopOptions = {}): Promise<CurlAttempt[]> {
+  const r = await lab.exec(pod, ['sh', '-c', curlLoopScript(url, count, options)], { namespace: 'sample', timeoutMs: count * ((options.maxTimeS ?? 3) * 1000 + 500) + 10_000 });
+  const attempts = parseCurlLines(r.stdout);
+  if (attempts.length !== count) throw new Error(`expected ${count} curl lines from ${pod}, got ${attempts.length} (exit ${r.code}): ${r.stderr}${r.stdout.slice(-500)}`);
+  return attempts;
+}
+
+/** How many attempts each outcome had: the version that answered, or curl's exit code and connect error. */
+export function outcomes(attempts: readonly CurlAttempt[]): Record<string, number> {
+  return tally(attempts.map((a) => a.answer?.version ?? `exit ${a.code}${a.connectError ? ` (${a.connectError})` : ''}`));
+}
