@@ -4,10 +4,22 @@
  */
 import { BpfCallError } from './errors.js';
 import { libbpf, UPDATE_ANY } from './libbpf.js';
+import { keyAt, type MapDump, packEntries, valueAt } from './map-dump.js';
 
 const ENOENT = 2;
+const EINVAL = 22;
+const ENOSPC = 28;
+const EOPNOTSUPP = 95;
+/** The kernel's internal "not supported" for a map type without batch ops. */
+const ENOTSUPP = 524;
+
+/** Bytes one bpf_map_lookup_batch call may fill, keys and values together. */
+const READ_CHUNK_BYTES = 1 << 20;
 
 export class BpfMap {
+  /** Cleared the first time the kernel refuses a batched read: this map is walked key by key. */
+  private batchReads = true;
+
   constructor(
     readonly name: string,
     readonly fd: number,
@@ -38,27 +50,35 @@ export class BpfMap {
     return true;
   }
 
-  /** Every key present. Keys deleted while iterating may restart the walk; callers tolerate. */
-  keys(): Buffer[] {
-    const out: Buffer[] = [];
-    let prev: Buffer | null = null;
-    for (;;) {
-      const next = Buffer.alloc(this.keySize);
-      const rc = libbpf.mapNextKey(this.fd, prev, next) as number;
-      if (rc === -ENOENT) return out;
-      if (rc < 0) throw new BpfCallError('bpf_map_get_next_key', -rc, this.name);
-      out.push(next);
-      prev = next;
+  /**
+   * Every entry, packed. Read in batches of thousands per syscall where the kernel supports it
+   * (hash maps do), else key by key. Entries changed while reading may be missed or seen
+   * twice, as with any walk of a live map; callers tolerate. `entriesPerCall` overrides how
+   * many entries one syscall may return (by default about 1 MiB of them).
+   */
+  dump(entriesPerCall?: number): MapDump {
+    if (this.batchReads) {
+      const dump = this.dumpBatched(entriesPerCall);
+      if (dump) return dump;
+      this.batchReads = false;
     }
+    return this.dumpByKey();
+  }
+
+  /** The per-key walk: one syscall for each key and one for each value. */
+  dumpByKey(): MapDump {
+    return packEntries(this.walkEntries(), this.keySize, this.valueSize);
+  }
+
+  /** Every key present, as views into one dump. */
+  keys(): Buffer[] {
+    const dump = this.dump();
+    return Array.from({ length: dump.count }, (_, i) => keyAt(dump, i));
   }
 
   entries(): Array<[Buffer, Buffer]> {
-    const out: Array<[Buffer, Buffer]> = [];
-    for (const k of this.keys()) {
-      const v = this.lookup(k);
-      if (v) out.push([k, v]);
-    }
-    return out;
+    const dump = this.dump();
+    return Array.from({ length: dump.count }, (_, i) => [keyAt(dump, i), valueAt(dump, i)]);
   }
 
   /**
@@ -80,6 +100,71 @@ export class BpfMap {
     // ENOENT stops the batch early; finish the rest one by one, skipping missing keys.
     if (rc === -ENOENT) {
       for (let i = count[0] ?? 0; i < n; i++) this.delete(keys.subarray(i * this.keySize, (i + 1) * this.keySize));
+    }
+  }
+
+  /**
+   * bpf_map_lookup_batch from the start of the map to its end. The kernel hands back an opaque
+   * cursor in out_batch that the next call passes as in_batch; it says ENOENT once the walk
+   * is done, possibly with a last partial batch in the same call. Returns undefined when this
+   * map type (or kernel) has no batched lookup.
+   */
+  private dumpBatched(entriesPerCall?: number): MapDump | undefined {
+    const entrySize = this.keySize + this.valueSize;
+    let perCall = entriesPerCall ?? Math.max(16, Math.min(this.capacity, Math.floor(READ_CHUNK_BYTES / entrySize)));
+    // Hash maps use a 4-byte bucket index as the cursor, array maps a key: room for either.
+    const cursorSize = Math.max(this.keySize, 8);
+    let inBatch: Buffer | null = null;
+    let outBatch: Buffer = Buffer.alloc(cursorSize);
+    const keyChunks: Buffer[] = [];
+    const valueChunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const keys = Buffer.allocUnsafe(perCall * this.keySize);
+      const values = Buffer.allocUnsafe(perCall * this.valueSize);
+      const count = new Uint32Array([perCall]);
+      const rc = libbpf.mapLookupBatch(this.fd, inBatch, outBatch, keys, values, count, null) as number;
+      const got = rc === 0 || rc === -ENOENT ? (count[0] ?? 0) : 0;
+      if (got > 0) {
+        keyChunks.push(keys.subarray(0, got * this.keySize));
+        valueChunks.push(values.subarray(0, got * this.valueSize));
+        total += got;
+      }
+      if (rc === -ENOENT) break;
+      if (rc === -ENOSPC && got === 0) {
+        // One hash bucket holds more entries than fit: retry the same bucket with more room.
+        perCall *= 2;
+        continue;
+      }
+      if (rc < 0) {
+        const errno = -rc;
+        if (inBatch === null && (errno === EINVAL || errno === ENOTSUPP || errno === EOPNOTSUPP)) return undefined;
+        throw new BpfCallError('bpf_map_lookup_batch', errno, this.name);
+      }
+      if (inBatch === null) inBatch = Buffer.alloc(cursorSize);
+      [inBatch, outBatch] = [outBatch, inBatch];
+    }
+    // One copy into buffers of the exact size, so no half-empty chunk outlives the read.
+    return {
+      count: total,
+      keySize: this.keySize,
+      valueSize: this.valueSize,
+      keys: Buffer.concat(keyChunks, total * this.keySize),
+      values: Buffer.concat(valueChunks, total * this.valueSize),
+    };
+  }
+
+  private walkEntries(): Array<[Buffer, Buffer]> {
+    const out: Array<[Buffer, Buffer]> = [];
+    let prev: Buffer | null = null;
+    for (;;) {
+      const next = Buffer.alloc(this.keySize);
+      const rc = libbpf.mapNextKey(this.fd, prev, next) as number;
+      if (rc === -ENOENT) return out;
+      if (rc < 0) throw new BpfCallError('bpf_map_get_next_key', -rc, this.name);
+      const value = this.lookup(next);
+      if (value) out.push([next, value]);
+      prev = next;
     }
   }
 }

@@ -4,7 +4,7 @@
  * header and this file cannot drift apart silently.
  */
 import { endianness } from 'node:os';
-import { readAddress, writeAddress } from './addr.js';
+import { type ParsedAddress, parseAddress, readAddress, writeAddress } from './addr.js';
 import type { Family, ModeName, Protocol } from './types.js';
 import { MAX_TIERS, Mode } from './types.js';
 
@@ -53,8 +53,8 @@ const r64 = (b: Buffer, o: number): bigint => (LE ? b.readBigUInt64LE(o) : b.rea
 
 const toAf = (f: Family): number => (f === 4 ? AF_INET : AF_INET6);
 const fromAf = (af: number): Family => (af === AF_INET ? 4 : 6);
-const modeName = (m: number): ModeName =>
-  (Object.keys(Mode) as ModeName[]).find((k) => Mode[k] === m) ?? 'RANDOM';
+const MODE_NAMES = new Map((Object.keys(Mode) as ModeName[]).map((k) => [Mode[k] as number, k]));
+const modeName = (m: number): ModeName => MODE_NAMES.get(m) ?? 'RANDOM';
 
 export interface SvcKey {
   address: string;
@@ -89,15 +89,24 @@ export interface SvcValue {
   weights: number[];
 }
 
+const SVC_ID = off('nearby_svc_value', 'id');
+const SVC_MODE = off('nearby_svc_value', 'mode');
+const SVC_COUNT = off('nearby_svc_value', 'count');
+const SVC_WEIGHT = off('nearby_svc_value', 'weight');
+
 export const svcValue = {
   size: STRUCTS.nearby_svc_value.size,
-  encode(v: SvcValue, buf = Buffer.alloc(STRUCTS.nearby_svc_value.size), at = 0): Buffer {
+  encode(
+    v: { readonly id: number; readonly mode: ModeName; readonly counts: ArrayLike<number>; readonly weights: ArrayLike<number> },
+    buf = Buffer.alloc(STRUCTS.nearby_svc_value.size),
+    at = 0,
+  ): Buffer {
     buf.fill(0, at, at + STRUCTS.nearby_svc_value.size);
-    u32(buf, at + off('nearby_svc_value', 'id'), v.id);
-    buf.writeUInt8(Mode[v.mode], at + off('nearby_svc_value', 'mode'));
+    u32(buf, at + SVC_ID, v.id);
+    buf.writeUInt8(Mode[v.mode], at + SVC_MODE);
     for (let t = 0; t < MAX_TIERS; t++) {
-      u16(buf, at + off('nearby_svc_value', 'count') + 2 * t, v.counts[t] ?? 0);
-      u16(buf, at + off('nearby_svc_value', 'weight') + 2 * t, v.weights[t] ?? 0);
+      u16(buf, at + SVC_COUNT + 2 * t, v.counts[t] ?? 0);
+      u16(buf, at + SVC_WEIGHT + 2 * t, v.weights[t] ?? 0);
     }
     return buf;
   },
@@ -105,15 +114,10 @@ export const svcValue = {
     const counts: number[] = [];
     const weights: number[] = [];
     for (let t = 0; t < MAX_TIERS; t++) {
-      counts.push(r16(buf, at + off('nearby_svc_value', 'count') + 2 * t));
-      weights.push(r16(buf, at + off('nearby_svc_value', 'weight') + 2 * t));
+      counts.push(r16(buf, at + SVC_COUNT + 2 * t));
+      weights.push(r16(buf, at + SVC_WEIGHT + 2 * t));
     }
-    return {
-      id: r32(buf, at + off('nearby_svc_value', 'id')),
-      mode: modeName(buf.readUInt8(at + off('nearby_svc_value', 'mode'))),
-      counts,
-      weights,
-    };
+    return { id: r32(buf, at + SVC_ID), mode: modeName(buf.readUInt8(at + SVC_MODE)), counts, weights };
   },
 };
 
@@ -123,20 +127,33 @@ export interface SlotKey {
   index: number;
 }
 
+const SLOT_SVC_ID = off('nearby_slot_key', 'svc_id');
+const SLOT_TIER = off('nearby_slot_key', 'tier');
+const SLOT_INDEX = off('nearby_slot_key', 'index');
+
 export const slotKey = {
   size: STRUCTS.nearby_slot_key.size,
   encode(k: SlotKey, buf = Buffer.alloc(STRUCTS.nearby_slot_key.size), at = 0): Buffer {
-    u32(buf, at + off('nearby_slot_key', 'svc_id'), k.svcId);
-    u16(buf, at + off('nearby_slot_key', 'tier'), k.tier);
-    u16(buf, at + off('nearby_slot_key', 'index'), k.index);
+    slotKey.write(buf, at, k.svcId, k.tier, k.index);
     return buf;
   },
+  /** encode() without a key object, for bulk writes of a hundred thousand slots. */
+  write(buf: Buffer, at: number, svcId: number, tier: number, index: number): void {
+    u32(buf, at + SLOT_SVC_ID, svcId);
+    u16(buf, at + SLOT_TIER, tier);
+    u16(buf, at + SLOT_INDEX, index);
+  },
   decode(buf: Buffer, at = 0): SlotKey {
-    return {
-      svcId: r32(buf, at + off('nearby_slot_key', 'svc_id')),
-      tier: r16(buf, at + off('nearby_slot_key', 'tier')),
-      index: r16(buf, at + off('nearby_slot_key', 'index')),
-    };
+    return { svcId: r32(buf, at + SLOT_SVC_ID), tier: r16(buf, at + SLOT_TIER), index: r16(buf, at + SLOT_INDEX) };
+  },
+  /**
+   * One number per slot of a tier below MAX_TIERS, for indexing a few hundred thousand slots
+   * without a string each: 32 + 3 + 16 bits fit a double exactly.
+   */
+  number: (svcId: number, tier: number, index: number): number => svcId * 0x80000 + tier * 0x10000 + index,
+  fromNumber(n: number): SlotKey {
+    const low = n % 0x80000;
+    return { svcId: (n - low) / 0x80000, tier: low >>> 16, index: low & 0xffff };
   },
 };
 
@@ -157,26 +174,64 @@ export interface BackendValue {
   terminating: boolean;
 }
 
+const BACKEND_ADDR = off('nearby_backend', 'addr');
+const BACKEND_PORT = off('nearby_backend', 'port');
+const BACKEND_FAMILY = off('nearby_backend', 'family');
+const BACKEND_FLAGS = off('nearby_backend', 'flags');
+const BACKEND_NODE_ID = off('nearby_backend', 'node_id');
+
 export const backendValue = {
   size: STRUCTS.nearby_backend.size,
   encode(v: BackendValue, buf = Buffer.alloc(STRUCTS.nearby_backend.size), at = 0): Buffer {
-    buf.fill(0, at, at + STRUCTS.nearby_backend.size);
-    const family = writeAddress(buf, at + off('nearby_backend', 'addr'), v.address);
-    buf.writeUInt16BE(v.port, at + off('nearby_backend', 'port'));
-    buf.writeUInt8(toAf(family), at + off('nearby_backend', 'family'));
-    buf.writeUInt8(v.terminating ? BACKEND_TERMINATING : 0, at + off('nearby_backend', 'flags'));
-    u32(buf, at + off('nearby_backend', 'node_id'), v.nodeId);
+    backendValue.write(buf, at, parseAddress(v.address), v.port, v.nodeId, v.terminating);
     return buf;
   },
+  /** encode() from an address already parsed, so a bulk load parses each address once. */
+  write(
+    buf: Buffer,
+    at: number,
+    address: Pick<ParsedAddress, 'family' | 'bytes'>,
+    port: number,
+    nodeId: number,
+    terminating: boolean,
+  ): void {
+    // Every byte is written below when the address has its 16: no zeroing pass first.
+    if (address.bytes.length !== 16) buf.fill(0, at, at + STRUCTS.nearby_backend.size);
+    buf.set(address.bytes, at + BACKEND_ADDR);
+    buf.writeUInt16BE(port, at + BACKEND_PORT);
+    buf.writeUInt8(toAf(address.family), at + BACKEND_FAMILY);
+    buf.writeUInt8(terminating ? BACKEND_TERMINATING : 0, at + BACKEND_FLAGS);
+    u32(buf, at + BACKEND_NODE_ID, nodeId);
+  },
+  /**
+   * Copies a value as this writer would have written it: the address bytes its family uses,
+   * the known flag, and zeros elsewhere. Whatever else a kernel copy held is left behind.
+   */
+  normalise(src: Buffer, srcAt: number, dst: Buffer, dstAt: number): void {
+    const family = backendValue.family(src, srcAt);
+    dst.fill(0, dstAt, dstAt + STRUCTS.nearby_backend.size);
+    src.copy(dst, dstAt + BACKEND_ADDR, srcAt + BACKEND_ADDR, srcAt + BACKEND_ADDR + (family === 4 ? 4 : 16));
+    dst.writeUInt16BE(backendValue.port(src, srcAt), dstAt + BACKEND_PORT);
+    dst.writeUInt8(toAf(family), dstAt + BACKEND_FAMILY);
+    dst.writeUInt8(backendValue.terminating(src, srcAt) ? BACKEND_TERMINATING : 0, dstAt + BACKEND_FLAGS);
+    u32(dst, dstAt + BACKEND_NODE_ID, backendValue.nodeId(src, srcAt));
+  },
   decode(buf: Buffer, at = 0): BackendValue {
-    const family = fromAf(buf.readUInt8(at + off('nearby_backend', 'family')));
+    const family = backendValue.family(buf, at);
     return {
-      address: readAddress(buf, at + off('nearby_backend', 'addr'), family),
-      port: buf.readUInt16BE(at + off('nearby_backend', 'port')),
-      nodeId: r32(buf, at + off('nearby_backend', 'node_id')),
-      terminating: (buf.readUInt8(at + off('nearby_backend', 'flags')) & BACKEND_TERMINATING) !== 0,
+      address: readAddress(buf, at + BACKEND_ADDR, family),
+      port: backendValue.port(buf, at),
+      nodeId: backendValue.nodeId(buf, at),
+      terminating: backendValue.terminating(buf, at),
     };
   },
+  // Single fields, read without decoding the address.
+  family: (buf: Buffer, at = 0): Family => fromAf(buf.readUInt8(at + BACKEND_FAMILY)),
+  port: (buf: Buffer, at = 0): number => buf.readUInt16BE(at + BACKEND_PORT),
+  nodeId: (buf: Buffer, at = 0): number => r32(buf, at + BACKEND_NODE_ID),
+  terminating: (buf: Buffer, at = 0): boolean => (buf.readUInt8(at + BACKEND_FLAGS) & BACKEND_TERMINATING) !== 0,
+  /** The IPv4 address as one unsigned number (network order read big-endian). */
+  ipv4: (buf: Buffer, at = 0): number => buf.readUInt32BE(at + BACKEND_ADDR),
 };
 
 export interface CounterKey {

@@ -13,16 +13,16 @@
  * the slots and backends its current entry points at must stay until a later scan succeeds.
  */
 import { canonicalAddress } from './addr.js';
-import { backendId, backendValue, type BackendValue, slotKey, svcKey, svcValue } from './codecs.js';
+import { backendId, backendValue, slotKey, svcKey, svcValue } from './codecs.js';
+import { keyAt, type MapDump, valueAt } from './map-dump.js';
+import { NumberIndex } from './number-index.js';
 import { MAX_TIERS, type ModeName, type ServiceKey, serviceKeyString } from './types.js';
-
-export type RawEntries = ReadonlyArray<readonly [key: Buffer, value: Buffer]>;
 
 /** The services, slots and backends maps as read at one moment, raw. */
 export interface KernelSnapshot {
-  readonly services: RawEntries;
-  readonly slots: RawEntries;
-  readonly backends: RawEntries;
+  readonly services: MapDump;
+  readonly slots: MapDump;
+  readonly backends: MapDump;
 }
 
 export interface MirroredService {
@@ -36,7 +36,8 @@ export interface MirroredService {
 
 export interface MirrorView {
   readonly services: readonly MirroredService[];
-  readonly backends: ReadonlyMap<number, { readonly value: BackendValue }>;
+  /** The value bytes the writer programmed for a backend id; undefined for an id it does not know. */
+  backendValue(id: number): Buffer | undefined;
 }
 
 export interface BackendRewrite {
@@ -105,32 +106,45 @@ interface KernelEntry {
 }
 
 export function planRepairs(mirror: MirrorView, snapshot: KernelSnapshot): RepairPlan {
+  const svcDump = snapshot.services;
+  // Keyed by the key bytes as latin1 text: one char per byte, cheaper to build than hex.
   const entries = new Map<string, KernelEntry>();
-  for (const [key, value] of snapshot.services) {
-    const v = svcValue.decode(value);
-    entries.set(key.toString('hex'), { key, value, id: v.id, counts: v.counts });
+  for (let i = 0; i < svcDump.count; i++) {
+    const key = keyAt(svcDump, i);
+    const value = valueAt(svcDump, i);
+    const { id, counts } = svcValue.decode(value);
+    entries.set(key.toString('latin1'), { key, value, id, counts });
   }
-  // slot number -> backend id: a compact index, since a node may hold a few hundred thousand.
-  const slots = new Map<number, number>();
+  // A node may hold a few hundred thousand slots and backends: both are indexed by number in
+  // typed arrays. NumberIndex cannot hold key 0, which a tampered map can, so keys are shifted
+  // by 1. Here: slot number + 1 -> backend id.
+  const slots = new NumberIndex(snapshot.slots.count * 2);
   // Slot keys whose tier no service value can count up to: always unreachable.
   const unreachableSlots: Buffer[] = [];
-  for (const [key, value] of snapshot.slots) {
-    const s = slotKey.decode(key);
-    if (s.tier >= MAX_TIERS) unreachableSlots.push(key);
-    else slots.set(slotNumber(s.svcId, s.tier, s.index), backendId.decode(value));
+  const slotDump = snapshot.slots;
+  for (let i = 0; i < slotDump.count; i++) {
+    const s = slotKey.decode(slotDump.keys, i * slotDump.keySize);
+    if (s.tier >= MAX_TIERS) unreachableSlots.push(keyAt(slotDump, i));
+    else slots.set(slotKey.number(s.svcId, s.tier, s.index) + 1, backendId.decode(slotDump.values, i * slotDump.valueSize));
   }
-  const kernelBackends = new Map<number, Buffer>();
-  for (const [key, value] of snapshot.backends) kernelBackends.set(backendId.decode(key), value);
+  // backend id + 1 -> its entry in the dump, whose value is compared in place.
+  const backendDump = snapshot.backends;
+  const kernelBackends = new NumberIndex(backendDump.count * 2);
+  for (let i = 0; i < backendDump.count; i++) kernelBackends.set(backendId.decode(backendDump.keys, i * backendDump.keySize) + 1, i);
 
   const backendRewrites: BackendRewrite[] = [];
   const backendHealthy = new Map<number, boolean>();
-  const checkBackend = (id: number, value: BackendValue): boolean => {
+  const checkBackend = (id: number, want: Buffer): boolean => {
     let healthy = backendHealthy.get(id);
     if (healthy === undefined) {
-      const want = encodedBackend(value);
-      healthy = kernelBackends.get(id)?.equals(want) ?? false;
+      const entry = kernelBackends.get(id + 1);
+      healthy = entry !== undefined && sameBytes(want, backendDump.values, entry * backendDump.valueSize, backendDump.valueSize);
       backendHealthy.set(id, healthy);
-      if (!healthy) backendRewrites.push({ id, key: backendId.encode(id), value: want, label: `backend ${id} ${value.address}:${value.port}` });
+      if (!healthy) {
+        const value = Buffer.from(want);
+        const { address, port } = backendValue.decode(value);
+        backendRewrites.push({ id, key: backendId.encode(id), value, label: `backend ${id} ${address}:${port}` });
+      }
     }
     return healthy;
   };
@@ -140,24 +154,25 @@ export function planRepairs(mirror: MirrorView, snapshot: KernelSnapshot): Repai
   let holes = 0;
   for (const s of mirror.services) {
     const entryKey = svcKey.encode(s.key);
-    mirroredKeys.add(entryKey.toString('hex'));
+    const entryText = entryKey.toString('latin1');
+    mirroredKeys.add(entryText);
     const broken: number[] = [];
     const slotWrites: Array<{ key: Buffer; backend: number }> = [];
     s.tiers.forEach((tier, t) =>
       tier.forEach((id, index) => {
-        const known = id === 0 ? undefined : mirror.backends.get(id);
+        const known = id === 0 ? undefined : mirror.backendValue(id);
         if (!known) {
           holes++;
           return;
         }
-        if (!checkBackend(id, known.value) && !broken.includes(id)) broken.push(id);
-        if (slots.get(slotNumber(s.id, t, index)) !== id) {
+        if (!checkBackend(id, known) && !broken.includes(id)) broken.push(id);
+        if (slots.get(slotKey.number(s.id, t, index) + 1) !== id) {
           slotWrites.push({ key: slotKey.encode({ svcId: s.id, tier: t, index }), backend: id });
         }
       }),
     );
-    const want = svcValue.encode({ id: s.id, mode: s.mode, counts: s.tiers.map((t) => t.length), weights: [...s.weights] });
-    const entryHealthy = entries.get(entryKey.toString('hex'))?.value.equals(want) ?? false;
+    const want = svcValue.encode({ id: s.id, mode: s.mode, counts: s.tiers.map((t) => t.length), weights: s.weights });
+    const entryHealthy = entries.get(entryText)?.value.equals(want) ?? false;
     if (broken.length === 0 && slotWrites.length === 0 && entryHealthy) continue;
     repairs.push({
       service: labelOf(s.key),
@@ -184,57 +199,44 @@ export function planRepairs(mirror: MirrorView, snapshot: KernelSnapshot): Repai
         continue;
       }
       // Its rewrite did not land: the entry the kernel still holds keeps serving.
-      const current = entries.get(svcKey.encode(s.key).toString('hex'));
+      const current = entries.get(svcKey.encode(s.key).toString('latin1'));
       if (current) addReach(current.id, current.counts);
     }
 
-    const strays = [...entries].filter(([hex]) => !mirroredKeys.has(hex)).map(([, e]) => e);
+    const strays = [...entries].filter(([text]) => !mirroredKeys.has(text)).map(([, e]) => e);
     const keepBackends = new Set<number>();
     for (const s of mirror.services) for (const tier of s.tiers) for (const id of tier) if (id !== 0) keepBackends.add(id);
     const deadSlots: Buffer[] = [...unreachableSlots];
-    for (const [n, backend] of slots) {
-      const { svcId, tier, index } = slotOfNumber(n);
+    slots.forEach((backend, n) => {
+      const { svcId, tier, index } = slotKey.fromNumber(n - 1);
       if (index >= (reach.get(svcId)?.[tier] ?? 0)) {
         deadSlots.push(slotKey.encode({ svcId, tier, index }));
-        continue;
+        return;
       }
       // A reachable slot the writes did not set to the mirror's backend keeps whatever it names.
       const owner = settled.get(svcId);
       if (!owner || !owner.tiers[tier]?.[index]) keepBackends.add(backend);
-    }
+    });
+    const deadBackends: number[] = [];
+    kernelBackends.forEach((_, key) => {
+      if (!keepBackends.has(key - 1)) deadBackends.push(key - 1);
+    });
     return {
       services: strays.map((e) => ({ key: e.key, service: strayLabel(e.key), id: e.id })),
       slots: deadSlots,
       counters: [...new Set(strays.map((e) => e.id))].filter((id) => !reach.has(id)),
-      backends: [...kernelBackends.keys()].filter((id) => !keepBackends.has(id)),
+      backends: deadBackends,
     };
   };
 
   return { backends: backendRewrites, services: repairs, holes, deletions };
 }
 
-// Encoding a backend parses its address text, which was most of a clean scan's pure work at
-// 100,000 backends. The writer replaces a mirror value object on change and never mutates it,
-// so its bytes can be kept for as long as the object lives.
-const backendBytes = new WeakMap<BackendValue, Buffer>();
-
-function encodedBackend(value: BackendValue): Buffer {
-  let bytes = backendBytes.get(value);
-  if (!bytes) {
-    bytes = backendValue.encode(value);
-    backendBytes.set(value, bytes);
-  }
-  return bytes;
-}
-
-/** One number per (service id, tier, index): 32 + 3 + 16 bits fit a double exactly. */
-function slotNumber(svcId: number, tier: number, index: number): number {
-  return svcId * 0x80000 + tier * 0x10000 + index;
-}
-
-function slotOfNumber(n: number): { svcId: number; tier: number; index: number } {
-  const low = n % 0x80000;
-  return { svcId: (n - low) / 0x80000, tier: low >>> 16, index: low & 0xffff };
+/** a[0..n) against b[at..at+n), without a Buffer view or a native call per compare. */
+function sameBytes(a: Buffer, b: Buffer, at: number, n: number): boolean {
+  if (a.length !== n) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[at + i]) return false;
+  return true;
 }
 
 function labelOf(k: ServiceKey): string {

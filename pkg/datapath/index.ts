@@ -11,6 +11,7 @@ export { STRUCTS, svcKey, type StructLayout } from './codecs.js';
 export { BpfCallError, DatapathError, InvalidServiceError, MapFullError, PinConflictError } from './errors.js';
 export { defaultObjectPath, type LoadOptions, type LoadReport, PROGRAMS, unpinDatapath } from './loader.js';
 export { layoutTier, type TierLayout } from './tier-layout.js';
+export { keyAt, type MapDump, packEntries, valueAt } from './map-dump.js';
 export { readPinnedState, type PinnedState } from './pinned.js';
 export type { TierCounters } from './counters.js';
 export type { BulkResult, ReadBackReport } from './writer.js';

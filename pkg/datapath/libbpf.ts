@@ -37,6 +37,9 @@ export const libbpf = {
     'int bpf_map_update_batch(int fd, void *keys, void *values, uint32_t *count, void *opts)',
   ),
   mapDeleteBatch: lib.func('int bpf_map_delete_batch(int fd, void *keys, uint32_t *count, void *opts)'),
+  mapLookupBatch: lib.func(
+    'int bpf_map_lookup_batch(int fd, void *in_batch, void *out_batch, void *keys, void *values, uint32_t *count, void *opts)',
+  ),
   numPossibleCpus: lib.func('int libbpf_num_possible_cpus()'),
   close: koffi.load('libc.so.6').func('int close(int fd)'),
 } as const;

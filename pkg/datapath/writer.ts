@@ -8,50 +8,30 @@
  * Anything failing before step 3 is undone, so the service stays exactly as it was. The
  * in-memory mirror changes only after the kernel accepted the writes.
  */
+import { parseAddress, type ParsedAddress } from './addr.js';
+import { backendKey } from './backend-key.js';
+import { BackendTable } from './backend-table.js';
 import type { BpfMap } from './bpf-map.js';
-import { backendId, backendValue, type BackendValue, counterKey, slotKey, svcKey, svcValue } from './codecs.js';
-import { canonicalAddress, familyOf } from './addr.js';
+import { planBulk } from './bulk-plan.js';
+import { backendId, backendValue, counterKey, slotKey, svcKey, svcValue } from './codecs.js';
 import { type DriftReport, planRepairs } from './drift.js';
-import { BpfCallError, InvalidServiceError, MapFullError } from './errors.js';
+import { BpfCallError, MapFullError } from './errors.js';
 import type { DatapathMaps } from './loader.js';
 import { UPDATE_NOEXIST } from './libbpf.js';
+import { keyAt, type MapDump } from './map-dump.js';
+import { type MirrorService, mirrorKeyOf, toProgrammed, weightsOf } from './mirror-service.js';
+import { forEachId, packTiers, type PackedTiers, tierCounts, tierEnd, tierIds, tierStart, unpackTiers } from './packed-tiers.js';
+import { readBack, type ReadBackReport } from './read-back.js';
 import { layoutTier } from './tier-layout.js';
-import {
-  type BackendSpec,
-  MAX_TIER_SIZE,
-  MAX_TIERS,
-  type ModeName,
-  type ProgrammedService,
-  type ServiceKey,
-  type ServiceSpec,
-  serviceKeyString,
-} from './types.js';
+import { type BackendSpec, MAX_TIERS, type ProgrammedService, type ServiceKey, type ServiceSpec, serviceKeyString } from './types.js';
+import { validateSpec } from './validate.js';
+
+/** matches() encodes each backend here to compare it with the programmed bytes. */
+const MATCH_SCRATCH = Buffer.alloc(backendValue.size);
+
+export type { ReadBackReport } from './read-back.js';
 
 const E2BIG = 7;
-
-interface MirrorService {
-  key: ServiceKey;
-  id: number;
-  mode: ModeName;
-  weights: number[];
-  /** Backend ids per tier, index = slot index; 0 marks a slot found missing on read-back. */
-  tiers: number[][];
-}
-
-interface MirrorBackend {
-  /** Replaced on change, never mutated: drift.ts keeps the encoded bytes per value object. */
-  value: BackendValue;
-  refs: number;
-}
-
-export interface ReadBackReport {
-  services: number;
-  backends: number;
-  /** Slots or backends a live count pointed at but that were missing (repaired on next apply). */
-  holes: number;
-  /** Stray entries from an interrupted writer, deleted. */
-  collected: number;
-}
 
 export interface BulkResult {
   applied: ProgrammedService[];
@@ -59,48 +39,92 @@ export interface BulkResult {
 }
 
 export class ServiceWriter {
-  private readonly services = new Map<string, MirrorService>();
-  private readonly backends = new Map<number, MirrorBackend>();
-  private readonly backendIds = new Map<string, number>();
+  private readonly services: Map<string, MirrorService>;
+  private readonly backends = new BackendTable();
   // Ids only grow (wrapping at 2^32) so a connect that read an old id just before a delete can
   // never find that id reused for another address.
-  private nextServiceId = 1;
-  private nextBackendId = 1;
+  private nextServiceId: number;
+  private nextBackendId: number;
   readonly readBack: ReadBackReport;
 
   constructor(private readonly maps: DatapathMaps) {
-    this.readBack = this.readProgrammed();
+    const read = readBack(maps, this.backends);
+    this.services = read.services;
+    this.readBack = read.report;
+    this.nextServiceId = nextId(read.maxServiceId);
+    this.nextBackendId = nextId(read.maxBackendId);
   }
 
   /** What the maps hold now, as this writer knows it. */
   programmed(): ProgrammedService[] {
-    return [...this.services.values()].map((s) => this.toProgrammed(s));
+    return [...this.services.values()].map((s) => toProgrammed(s, this.backends));
   }
 
   get(key: ServiceKey): ProgrammedService | undefined {
-    const s = this.services.get(keyOf(key));
-    return s && this.toProgrammed(s);
+    const s = this.services.get(mirrorKeyOf(key));
+    return s && toProgrammed(s, this.backends);
+  }
+
+  /**
+   * Whether the service is programmed exactly as `spec` says: mode, weights, and per tier the
+   * same backends with the same node and flags, in any slot order. Unlike get(), it builds no
+   * objects; the reconciler asks it for every Service it re-plans.
+   */
+  matches(spec: ServiceSpec): boolean {
+    let vip: ParsedAddress;
+    try {
+      vip = parseAddress(spec.key.address);
+    } catch {
+      return false;
+    }
+    const s = this.services.get(mirrorKeyOf(spec.key, vip.canonical));
+    if (!s || s.mode !== spec.mode) return false;
+    const weights = weightsOf(spec.weights);
+    for (let t = 0; t < MAX_TIERS; t++) if (weights[t] !== s.weights[t]) return false;
+    for (let t = 0; t < MAX_TIERS; t++) {
+      const want = spec.tiers[t] ?? [];
+      const start = tierStart(s.tiers, t);
+      const end = tierEnd(s.tiers, t);
+      if (end - start !== want.length) return false;
+      for (const b of want) {
+        let address: ParsedAddress;
+        try {
+          address = parseAddress(b.address);
+        } catch {
+          return false;
+        }
+        const id = this.backends.idOf(backendKey(address, b.port));
+        if (id === undefined) return false;
+        let inTier = false;
+        for (let i = start; i < end && !inTier; i++) inTier = s.tiers[i] === id;
+        if (!inTier) return false;
+        backendValue.write(MATCH_SCRATCH, 0, address, b.port, b.nodeId, b.terminating);
+        if (!this.backends.sameValue(id, MATCH_SCRATCH)) return false;
+      }
+    }
+    return true;
   }
 
   serviceId(key: ServiceKey): number | undefined {
-    return this.services.get(keyOf(key))?.id;
+    return this.services.get(mirrorKeyOf(key))?.id;
   }
 
   apply(spec: ServiceSpec): ProgrammedService {
     const label = `${spec.label} ${serviceKeyString(spec.key)}`;
-    validate(spec, label);
-    const ks = keyOf(spec.key);
+    const valid = validateSpec(spec, label);
+    const ks = mirrorKeyOf(spec.key, valid.vip.canonical);
     const old = this.services.get(ks);
     const undo: Array<() => void> = [];
     const id = old?.id ?? this.nextServiceId;
-    const weights = Array.from({ length: MAX_TIERS }, (_, t) => spec.weights?.[t] ?? 0);
+    const weights = weightsOf(spec.weights);
     let tiers: number[][];
     const trailing: Array<[tier: number, index: number]> = [];
     try {
-      const ids = spec.tiers.map((tier) => tier.map((b) => this.ensureBackend(b, undo, label)));
+      let a = 0;
+      const ids = spec.tiers.map((tier) => tier.map((b) => this.ensureBackend(b, valid.backends[a++]!, undo, label)));
       tiers = [];
       for (let t = 0; t < MAX_TIERS; t++) {
-        const before = old?.tiers[t] ?? [];
+        const before = old ? tierIds(old.tiers, t) : [];
         const layout = layoutTier(before, ids[t] ?? []);
         for (const [index, backend] of layout.writes) {
           const key = slotKey.encode({ svcId: id, tier: t, index });
@@ -130,23 +154,23 @@ export class ServiceWriter {
     // Committed: connects now use the new counts. Clean up behind them.
     if (!old) this.nextServiceId = nextId(id);
     for (const [tier, index] of trailing) this.maps.slots.delete(slotKey.encode({ svcId: id, tier, index }));
-    const entry: MirrorService = { key: spec.key, id, mode: spec.mode, weights, tiers };
+    const entry: MirrorService = { key: spec.key, id, mode: spec.mode, weights, tiers: packTiers(tiers) };
     this.services.set(ks, entry);
     this.retain(entry.tiers);
     if (old) this.release(old.tiers);
-    return this.toProgrammed(entry);
+    return toProgrammed(entry, this.backends);
   }
 
   /** Removes a service: unpublish first, then its slots, then backends nobody names. */
   remove(key: ServiceKey): boolean {
-    const ks = keyOf(key);
+    const ks = mirrorKeyOf(key);
     const old = this.services.get(ks);
     if (!old) return false;
     this.maps.services.delete(svcKey.encode(key));
     this.services.delete(ks);
-    old.tiers.forEach((tier, t) =>
-      tier.forEach((_, index) => this.maps.slots.delete(slotKey.encode({ svcId: old.id, tier: t, index }))),
-    );
+    tierCounts(old.tiers).forEach((count, t) => {
+      for (let index = 0; index < count; index++) this.maps.slots.delete(slotKey.encode({ svcId: old.id, tier: t, index }));
+    });
     this.release(old.tiers);
     for (let t = 0; t < MAX_TIERS; t++) this.maps.counters.delete(counterKey.encode({ svcId: old.id, tier: t }));
     return true;
@@ -161,8 +185,11 @@ export class ServiceWriter {
    */
   repairDrift(): DriftReport {
     const plan = planRepairs(
-      { services: [...this.services.values()], backends: this.backends },
-      { services: this.maps.services.entries(), slots: this.maps.slots.entries(), backends: this.maps.backends.entries() },
+      {
+        services: [...this.services.values()].map((s) => ({ ...s, tiers: unpackTiers(s.tiers) })),
+        backendValue: (id) => this.backends.value(id),
+      },
+      { services: this.maps.services.dump(), slots: this.maps.slots.dump(), backends: this.maps.backends.dump() },
     );
     const report: DriftReport = {
       rewritten: { services: 0, slots: 0, backends: 0 },
@@ -225,13 +252,19 @@ export class ServiceWriter {
   applyMany(specs: readonly ServiceSpec[]): BulkResult {
     const result: BulkResult = { applied: [], failed: [] };
     const fresh: ServiceSpec[] = [];
+    const freshKeys: string[] = [];
     for (const spec of specs) {
-      if (this.services.has(keyOf(spec.key))) this.applyOne(spec, result);
-      else fresh.push(spec);
+      const ks = mirrorKeyOf(spec.key);
+      if (this.services.has(ks)) this.applyOne(spec, result);
+      else {
+        fresh.push(spec);
+        freshKeys.push(ks);
+      }
     }
     if (fresh.length === 0) return result;
     try {
-      result.applied.push(...this.batchInsert(fresh));
+      // A loop, not push(...): spreading 80,000 services as arguments can overflow the stack.
+      for (const programmed of this.batchInsert(fresh, freshKeys)) result.applied.push(programmed);
     } catch {
       for (const spec of fresh) this.applyOne(spec, result);
     }
@@ -246,113 +279,70 @@ export class ServiceWriter {
     }
   }
 
-  private batchInsert(specs: readonly ServiceSpec[]): ProgrammedService[] {
-    const newBackends = new Map<string, { id: number; value: BackendValue }>();
-    let nextBackend = this.nextBackendId;
-    let nextService = this.nextServiceId;
-    const planned: MirrorService[] = [];
-    const seenKeys = new Set<string>();
-    for (const spec of specs) {
-      const label = `${spec.label} ${serviceKeyString(spec.key)}`;
-      validate(spec, label);
-      if (seenKeys.has(keyOf(spec.key))) throw new InvalidServiceError(label, 'listed twice in one bulk load');
-      seenKeys.add(keyOf(spec.key));
-      const tiers = Array.from({ length: MAX_TIERS }, (_, t) => {
-        const ids = (spec.tiers[t] ?? []).map((b) => {
-          const bk = backendKeyOf(b);
-          const existing = this.backendIds.get(bk) ?? newBackends.get(bk)?.id;
-          if (existing !== undefined) return existing;
-          const id = nextBackend;
-          nextBackend = nextId(nextBackend);
-          newBackends.set(bk, { id, value: toBackendValue(b) });
-          return id;
-        });
-        return [...new Set(ids)];
-      });
-      const weights = Array.from({ length: MAX_TIERS }, (_, t) => spec.weights?.[t] ?? 0);
-      planned.push({ key: spec.key, id: nextService, mode: spec.mode, weights, tiers });
-      nextService = nextId(nextService);
-    }
-
-    const backendRows = [...newBackends.values()];
-    const slotRows = planned.flatMap((s) =>
-      s.tiers.flatMap((tier, t) => tier.map((b, index) => ({ key: { svcId: s.id, tier: t, index }, b }))),
-    );
+  private batchInsert(specs: readonly ServiceSpec[], keys: readonly string[]): ProgrammedService[] {
+    const plan = planBulk(specs, keys, this.backends, { service: this.nextServiceId, backend: this.nextBackendId, next: nextId });
+    const { batches } = plan;
     const written = { backends: 0, slots: 0, services: 0 };
-    const batch = (map: BpfMap, field: keyof typeof written, keys: Buffer[], values: Buffer[]): void => {
-      const r = map.updateBatch(Buffer.concat(keys), Buffer.concat(values), keys.length);
+    const batch = (map: BpfMap, field: keyof typeof written, rows: MapDump): void => {
+      const r = map.updateBatch(rows.keys, rows.values, rows.count);
       written[field] = r.written;
       if (r.errno) throw new BpfCallError('bpf_map_update_batch', r.errno, map.name);
     };
     try {
-      batch(
-        this.maps.backends,
-        'backends',
-        backendRows.map((r) => backendId.encode(r.id)),
-        backendRows.map((r) => backendValue.encode(r.value)),
-      );
-      batch(
-        this.maps.slots,
-        'slots',
-        slotRows.map((r) => slotKey.encode(r.key)),
-        slotRows.map((r) => backendId.encode(r.b)),
-      );
-      batch(
-        this.maps.services,
-        'services',
-        planned.map((s) => svcKey.encode(s.key)),
-        planned.map((s) =>
-          svcValue.encode({ id: s.id, mode: s.mode, counts: s.tiers.map((t) => t.length), weights: s.weights }),
-        ),
-      );
+      batch(this.maps.backends, 'backends', batches.backends);
+      batch(this.maps.slots, 'slots', batches.slots);
+      batch(this.maps.services, 'services', batches.services);
     } catch (err) {
+      // The ids were in the kernel, however briefly: a connect may have read one. Never hand
+      // them out again, so the services applied one by one next get fresh ids.
+      this.nextBackendId = plan.nextBackendId;
+      this.nextServiceId = plan.nextServiceId;
       // Undo in reverse order of visibility: services first, then the slots and backends.
-      const del = (map: BpfMap, keys: Buffer[]): void => keys.forEach((k) => map.delete(k));
-      del(this.maps.services, planned.slice(0, written.services).map((s) => svcKey.encode(s.key)));
-      del(this.maps.slots, slotRows.slice(0, written.slots).map((r) => slotKey.encode(r.key)));
-      del(this.maps.backends, backendRows.slice(0, written.backends).map((r) => backendId.encode(r.id)));
+      const del = (map: BpfMap, rows: MapDump, n: number): void => {
+        for (let i = 0; i < n; i++) map.delete(keyAt(rows, i));
+      };
+      del(this.maps.services, batches.services, written.services);
+      del(this.maps.slots, batches.slots, written.slots);
+      del(this.maps.backends, batches.backends, written.backends);
       throw err;
     }
 
-    for (const row of backendRows) {
-      this.backends.set(row.id, { value: row.value, refs: 0 });
-      this.backendIds.set(backendKeyOf(row.value), row.id);
-    }
-    for (const s of planned) {
-      this.services.set(keyOf(s.key), s);
+    const { ids, keys: backendKeys, addresses } = plan.newBackends;
+    this.backends.reserve(ids.length);
+    ids.forEach((id, i) => this.backends.add(id, backendKeys[i]!, addresses[i]!, batches.backends.values, i * backendValue.size));
+    plan.services.forEach((s, i) => {
+      this.services.set(keys[i]!, s);
       this.retain(s.tiers);
-    }
-    this.nextBackendId = nextBackend;
-    this.nextServiceId = nextService;
-    return planned.map((s) => this.toProgrammed(s));
+    });
+    this.nextBackendId = plan.nextBackendId;
+    this.nextServiceId = plan.nextServiceId;
+    return plan.services.map((s) => toProgrammed(s, this.backends));
   }
 
-  private ensureBackend(b: BackendSpec, undo: Array<() => void>, label: string): number {
-    const bk = backendKeyOf(b);
-    const value = toBackendValue(b);
-    const existing = this.backendIds.get(bk);
+  private ensureBackend(b: BackendSpec, address: ParsedAddress, undo: Array<() => void>, label: string): number {
+    const key = backendKey(address, b.port);
+    const value = Buffer.allocUnsafe(backendValue.size);
+    backendValue.write(value, 0, address, b.port, b.nodeId, b.terminating);
+    const existing = this.backends.idOf(key);
     if (existing !== undefined) {
-      const mirror = this.backends.get(existing)!;
-      if (mirror.value.nodeId !== value.nodeId || mirror.value.terminating !== value.terminating) {
-        const before = mirror.value;
-        this.write(this.maps.backends, backendId.encode(existing), backendValue.encode(value), label);
-        mirror.value = value;
+      if (!this.backends.sameValue(existing, value)) {
+        const before = Buffer.from(this.backends.value(existing)!);
+        this.write(this.maps.backends, backendId.encode(existing), value, label);
+        this.backends.setValue(existing, value);
         undo.push(() => {
-          this.maps.backends.update(backendId.encode(existing), backendValue.encode(before));
-          mirror.value = before;
+          this.maps.backends.update(backendId.encode(existing), before);
+          this.backends.setValue(existing, before);
         });
       }
       return existing;
     }
     const id = this.nextBackendId;
-    this.write(this.maps.backends, backendId.encode(id), backendValue.encode(value), label, UPDATE_NOEXIST);
+    this.write(this.maps.backends, backendId.encode(id), value, label, UPDATE_NOEXIST);
     this.nextBackendId = nextId(id);
-    this.backends.set(id, { value, refs: 0 });
-    this.backendIds.set(bk, id);
+    this.backends.add(id, key, address.canonical, value);
     undo.push(() => {
       this.maps.backends.delete(backendId.encode(id));
-      this.backends.delete(id);
-      this.backendIds.delete(bk);
+      this.backends.remove(id);
     });
     return id;
   }
@@ -366,125 +356,17 @@ export class ServiceWriter {
     }
   }
 
-  private retain(tiers: number[][]): void {
-    for (const tier of tiers) for (const id of tier) {
-      const b = this.backends.get(id);
-      if (b) b.refs++;
-    }
+  private retain(tiers: PackedTiers): void {
+    forEachId(tiers, (id) => this.backends.retain(id));
   }
 
-  private release(tiers: number[][]): void {
-    for (const tier of tiers) for (const id of tier) {
-      const b = this.backends.get(id);
-      if (!b) continue;
-      b.refs--;
-      if (b.refs <= 0) {
-        this.maps.backends.delete(backendId.encode(id));
-        this.backends.delete(id);
-        this.backendIds.delete(backendKeyOf(b.value));
-      }
-    }
-  }
-
-  private toProgrammed(s: MirrorService): ProgrammedService {
-    return {
-      key: s.key,
-      id: s.id,
-      mode: s.mode,
-      weights: s.weights,
-      tiers: s.tiers.map((tier) =>
-        tier.flatMap((id) => {
-          const b = this.backends.get(id);
-          return b ? [{ id, ...b.value }] : [];
-        }),
-      ),
-    };
-  }
-
-  /** Rebuilds the mirror from the pinned maps and collects what an interrupted run left. */
-  private readProgrammed(): ReadBackReport {
-    const report: ReadBackReport = { services: 0, backends: 0, holes: 0, collected: 0 };
-    let maxService = 0;
-    let maxBackend = 0;
-    for (const [k, v] of this.maps.backends.entries()) {
-      const id = backendId.decode(k);
-      const value = backendValue.decode(v);
-      this.backends.set(id, { value, refs: 0 });
-      this.backendIds.set(backendKeyOf(value), id);
-      maxBackend = Math.max(maxBackend, id);
-    }
-    const liveSlots = new Set<string>();
-    for (const [k, v] of this.maps.services.entries()) {
-      const key = svcKey.decode(k);
-      const value = svcValue.decode(v);
-      const tiers = value.counts.map((count, t) =>
-        Array.from({ length: count }, (_, index) => {
-          liveSlots.add(`${value.id}/${t}/${index}`);
-          const slot = this.maps.slots.lookup(slotKey.encode({ svcId: value.id, tier: t, index }));
-          const id = slot ? backendId.decode(slot) : 0;
-          if (!this.backends.has(id)) {
-            report.holes++;
-            return 0;
-          }
-          return id;
-        }),
-      );
-      const entry: MirrorService = { key, id: value.id, mode: value.mode, weights: value.weights, tiers };
-      this.services.set(keyOf(key), entry);
-      this.retain(tiers);
-      maxService = Math.max(maxService, value.id);
-    }
-    for (const k of this.maps.slots.keys()) {
-      const s = slotKey.decode(k);
-      if (!liveSlots.has(`${s.svcId}/${s.tier}/${s.index}`) && this.maps.slots.delete(k)) report.collected++;
-    }
-    for (const [id, b] of [...this.backends]) {
-      if (b.refs > 0) continue;
+  private release(tiers: PackedTiers): void {
+    forEachId(tiers, (id) => {
+      if (!this.backends.release(id)) return;
       this.maps.backends.delete(backendId.encode(id));
-      this.backends.delete(id);
-      this.backendIds.delete(backendKeyOf(b.value));
-      report.collected++;
-    }
-    const liveIds = new Set([...this.services.values()].map((s) => s.id));
-    for (const k of this.maps.counters.keys()) {
-      if (!liveIds.has(counterKey.decode(k).svcId)) this.maps.counters.delete(k);
-    }
-    report.services = this.services.size;
-    report.backends = this.backends.size;
-    this.nextServiceId = nextId(maxService);
-    this.nextBackendId = nextId(maxBackend);
-    return report;
+      this.backends.remove(id);
+    });
   }
-}
-
-function validate(spec: ServiceSpec, label: string): void {
-  const family = familyOf(spec.key.address);
-  if (spec.tiers.length > MAX_TIERS) throw new InvalidServiceError(label, `${spec.tiers.length} tiers, at most ${MAX_TIERS}`);
-  if (!(spec.key.port > 0 && spec.key.port < 65536)) throw new InvalidServiceError(label, `bad port ${spec.key.port}`);
-  spec.tiers.forEach((tier, t) => {
-    if (tier.length > MAX_TIER_SIZE) throw new InvalidServiceError(label, `tier ${t} has ${tier.length} endpoints`);
-    for (const b of tier) {
-      if (familyOf(b.address) !== family) {
-        throw new InvalidServiceError(label, `backend ${b.address} is not IPv${family} like the VIP`);
-      }
-      if (!(b.port > 0 && b.port < 65536)) throw new InvalidServiceError(label, `backend ${b.address} has bad port ${b.port}`);
-    }
-  });
-  if (spec.mode === 'WEIGHTED' && !(spec.weights ?? []).some((w) => w > 0)) {
-    throw new InvalidServiceError(label, 'WEIGHTED mode needs at least one positive tier weight');
-  }
-}
-
-function keyOf(k: ServiceKey): string {
-  return serviceKeyString({ ...k, address: canonicalAddress(k.address) });
-}
-
-function backendKeyOf(b: { address: string; port: number }): string {
-  return `${canonicalAddress(b.address)}#${b.port}`;
-}
-
-function toBackendValue(b: BackendSpec): BackendValue {
-  return { address: canonicalAddress(b.address), port: b.port, nodeId: b.nodeId, terminating: b.terminating };
 }
 
 function nextId(id: number): number {

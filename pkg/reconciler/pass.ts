@@ -75,6 +75,7 @@ function logProblems(context: PassContext, rejected: readonly Rejection[], warni
 }
 
 function sameAsProgrammed(writer: ServiceWriterLike, spec: ServiceSpec, key: ServiceKey): boolean {
+  if (writer.matches) return writer.matches(spec);
   const have = writer.get(key);
   return have !== undefined && sameService(spec, have);
 }

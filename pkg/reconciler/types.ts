@@ -18,6 +18,8 @@ export interface ServiceWriterLike {
   programmed(): ProgrammedService[];
   /** One service of programmed(). */
   get(key: ServiceKey): ProgrammedService | undefined;
+  /** get() compared with sameService(), without building the programmed service. */
+  matches?(spec: ServiceSpec): boolean;
   /** Brings the maps back to what the writer programmed, when something else changed them. */
   repairDrift?(): DriftReport;
 }

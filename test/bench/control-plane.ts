@@ -69,6 +69,7 @@ async function main(): Promise<void> {
       applyMany: (specs) => dp.writer.applyMany(specs),
       programmed: () => dp.writer.programmed(),
       get: (key) => dp.writer.get(key),
+      matches: (spec) => dp.writer.matches(spec),
     };
     const reconciler = new Reconciler(
       { source, writer, nodeName: nodeName(SELF), resyncMs: 0 },

@@ -140,8 +140,14 @@ describe('a full map', () => {
     const specs = [2001, 2002, 2003, 2004, 2005, 2006, 2007].map((port) =>
       svc(VIP, port, 'FAILOVER', [PODS.slice(0, 4).map((p) => be(p.address))]),
     );
+    // The next service id, learnt from a probe service: the batch hands out the 7 after it.
+    const probe = k.dp.writer.apply(svc(VIP, 2000, 'FAILOVER', [[be(PODS[0]!.address)]]));
+    k.dp.writer.remove(probe.key);
     const result = k.dp.writer.applyMany(specs); // 28 slots wanted, 24 fit
     expect(result.applied).toHaveLength(6);
+    // The refused batch wrote ids into the kernel: the services applied one by one after it
+    // never reuse them.
+    expect(Math.min(...result.applied.map((s) => s.id))).toBeGreaterThan(probe.id + specs.length);
     expect(result.failed).toHaveLength(1);
     expect(result.failed[0]!.error).toBeInstanceOf(MapFullError);
     expect(result.failed[0]!.error.message).toContain(':2007/TCP');

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { type MirroredService, type MirrorView, planRepairs, type RepairPlan, type ServiceKey } from '../../../pkg/datapath/index.js';
 import { backendId, backendValue, type BackendValue, slotKey, svcKey, svcValue } from '../../../pkg/datapath/codecs.js';
+import { packEntries } from '../../../pkg/datapath/map-dump.js';
 
 const KEY_A: ServiceKey = { address: '10.96.0.1', port: 80, protocol: 'TCP' };
 const KEY_B: ServiceKey = { address: '10.96.0.2', port: 80, protocol: 'TCP' };
@@ -22,19 +23,21 @@ const sk = (svcId: number, tier: number, index: number): string => hex(slotKey.e
 const bk = (id: number): string => hex(backendId.encode(id));
 const ek = (k: ServiceKey): string => hex(svcKey.encode(k));
 
+const BACKEND_IDS = [1, 2, 3];
+
 function mirror(): MirrorView {
   const services: MirroredService[] = [
     { key: KEY_A, id: 1, mode: 'FAILOVER', weights: [0, 0, 0, 0, 0, 0, 0, 0], tiers: [[1, 2], [3], [], [], [], [], [], []] },
     { key: KEY_B, id: 2, mode: 'RANDOM', weights: [0, 0, 0, 0, 0, 0, 0, 0], tiers: [[3], [], [], [], [], [], [], []] },
   ];
-  const backends = new Map([1, 2, 3].map((id) => [id, { value: pod(10 + id) }]));
-  return { services, backends };
+  const backends = new Map(BACKEND_IDS.map((id) => [id, backendValue.encode(pod(10 + id))]));
+  return { services, backendValue: (id) => backends.get(id) };
 }
 
 /** The maps exactly as the writer programmed the mirror. */
 function programmed(m: MirrorView): Maps {
   const maps: Maps = { services: new Map(), slots: new Map(), backends: new Map() };
-  for (const [id, b] of m.backends) maps.backends.set(bk(id), backendValue.encode(b.value));
+  for (const id of BACKEND_IDS) maps.backends.set(bk(id), m.backendValue(id)!);
   for (const s of m.services) {
     s.tiers.forEach((tier, t) => tier.forEach((b, i) => maps.slots.set(sk(s.id, t, i), backendId.encode(b))));
     const counts = s.tiers.map((t) => t.length);
@@ -44,7 +47,11 @@ function programmed(m: MirrorView): Maps {
 }
 
 const raw = (m: Map<string, Buffer>): Array<[Buffer, Buffer]> => [...m].map(([k, v]) => [Buffer.from(k, 'hex'), v]);
-const snapshot = (maps: Maps) => ({ services: raw(maps.services), slots: raw(maps.slots), backends: raw(maps.backends) });
+const snapshot = (maps: Maps) => ({
+  services: packEntries(raw(maps.services), svcKey.size, svcValue.size),
+  slots: packEntries(raw(maps.slots), slotKey.size, backendId.size),
+  backends: packEntries(raw(maps.backends), backendId.size, backendValue.size),
+});
 
 /** What a connect to the service could reach: backend ids, or 'refused' if some slot is dead. */
 function reachable(maps: Maps, key: ServiceKey): Set<number> | 'absent' | 'refused' {
@@ -259,7 +266,7 @@ describe('planRepairs', () => {
   it('counts slots the mirror lost as holes and leaves them to the next apply', () => {
     const m = mirror();
     const lost: MirrorView = {
-      backends: m.backends,
+      backendValue: m.backendValue,
       services: m.services.map((s) => (s.id === 1 ? { ...s, tiers: [[1, 0], ...s.tiers.slice(1)] } : s)),
     };
     const maps = programmed(m);

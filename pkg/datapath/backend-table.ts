@@ -1,0 +1,159 @@
+/*
+ * The writer's memory of the backends it programmed, compact enough for 150,000 of them: one
+ * object per backend cost ~400 bytes (value object, address strings, a string key, cached
+ * encoded bytes). Here a backend is a row: its value bytes exactly as written to the kernel
+ * (one shared buffer, so drift compares them in place) and a reference count. The address
+ * text is read back from those bytes when asked for; only IPv6 rows keep theirs, as part of
+ * the key they are indexed by. Rows are reused, ids never are.
+ */
+import { readAddress } from './addr.js';
+import { type BackendKey, BackendKeyIndex } from './backend-key.js';
+import { backendValue } from './codecs.js';
+import { NumberIndex } from './number-index.js';
+import type { ProgrammedBackend } from './types.js';
+
+const SIZE = backendValue.size;
+const INITIAL_ROWS = 1024;
+
+export class BackendTable {
+  private values = Buffer.alloc(INITIAL_ROWS * SIZE);
+  private refCounts = new Uint32Array(INITIAL_ROWS);
+  /** Canonical text of IPv6 rows, by row. */
+  private readonly ipv6Text = new Map<number, string>();
+  private readonly rowOf = new NumberIndex();
+  private readonly idByKey = new BackendKeyIndex();
+  private readonly freeRows: number[] = [];
+  private rowsUsed = 0;
+
+  get size(): number {
+    return this.rowOf.size;
+  }
+
+  has(id: number): boolean {
+    return this.rowOf.has(id);
+  }
+
+  ids(): number[] {
+    const ids: number[] = [];
+    this.rowOf.forEach((_, id) => ids.push(id));
+    return ids;
+  }
+
+  idOf(key: BackendKey): number | undefined {
+    return this.idByKey.get(key);
+  }
+
+  /** Makes room for `extra` more backends at once, as before a bulk load. */
+  reserve(extra: number): void {
+    this.rowOf.reserve(extra);
+    this.idByKey.reserve(extra);
+    while (this.rowsUsed + extra > this.refCounts.length) this.growRows();
+  }
+
+  /** Records a backend whose value bytes, value[at..at+24), the kernel accepted. */
+  add(id: number, key: BackendKey, address: string, value: Buffer, at = 0): void {
+    const row = this.freeRows.pop() ?? this.newRow();
+    value.copy(this.values, row * SIZE, at, at + SIZE);
+    this.index(id, row, key, address);
+  }
+
+  /**
+   * Records a backend read back from the kernel, normalised to the bytes this writer would
+   * write for it, so that whatever else is in the kernel's copy shows up as drift.
+   */
+  addFromKernel(id: number, value: Buffer, at: number): void {
+    const row = this.freeRows.pop() ?? this.newRow();
+    backendValue.normalise(value, at, this.values, row * SIZE);
+    const address = backendValue.family(value, at) === 6 ? readAddress(value, at, 6) : '';
+    if (address) this.ipv6Text.set(row, address); // keyOfRow reads it
+    this.index(id, row, this.keyOfRow(row), address);
+  }
+
+  remove(id: number): void {
+    const row = this.rowOf.get(id);
+    if (row === undefined) return;
+    // Two ids may share an address:port in maps read back after a crash; the index keeps the
+    // other one.
+    const key = this.keyOfRow(row);
+    if (this.idByKey.get(key) === id) this.idByKey.delete(key);
+    this.ipv6Text.delete(row);
+    this.rowOf.delete(id);
+    this.freeRows.push(row);
+  }
+
+  refs(id: number): number {
+    const row = this.rowOf.get(id);
+    return row === undefined ? 0 : this.refCounts[row]!;
+  }
+
+  retain(id: number): void {
+    const row = this.rowOf.get(id);
+    if (row !== undefined) this.refCounts[row]!++;
+  }
+
+  /** Drops one reference; true when it was the last, and the caller must delete the backend. */
+  release(id: number): boolean {
+    const row = this.rowOf.get(id);
+    if (row === undefined) return false;
+    const refs = Math.max(0, this.refCounts[row]! - 1);
+    this.refCounts[row] = refs;
+    return refs === 0;
+  }
+
+  /** The programmed value bytes, as a view: valid until the table changes. */
+  value(id: number): Buffer | undefined {
+    const row = this.rowOf.get(id);
+    return row === undefined ? undefined : this.values.subarray(row * SIZE, (row + 1) * SIZE);
+  }
+
+  sameValue(id: number, value: Buffer, at = 0): boolean {
+    const row = this.rowOf.get(id);
+    return row !== undefined && this.values.compare(value, at, at + SIZE, row * SIZE, (row + 1) * SIZE) === 0;
+  }
+
+  setValue(id: number, value: Buffer, at = 0): void {
+    const row = this.rowOf.get(id);
+    if (row !== undefined) value.copy(this.values, row * SIZE, at, at + SIZE);
+  }
+
+  programmed(id: number): ProgrammedBackend | undefined {
+    const row = this.rowOf.get(id);
+    if (row === undefined) return undefined;
+    const at = row * SIZE;
+    return {
+      id,
+      address: backendValue.family(this.values, at) === 6 ? this.ipv6Text.get(row)! : readAddress(this.values, at, 4),
+      port: backendValue.port(this.values, at),
+      nodeId: backendValue.nodeId(this.values, at),
+      terminating: backendValue.terminating(this.values, at),
+    };
+  }
+
+  private index(id: number, row: number, key: BackendKey, address: string): void {
+    this.refCounts[row] = 0;
+    this.rowOf.set(id, row);
+    this.idByKey.set(key, id);
+    if (typeof key === 'string') this.ipv6Text.set(row, address);
+  }
+
+  private keyOfRow(row: number): BackendKey {
+    const at = row * SIZE;
+    const port = backendValue.port(this.values, at);
+    if (backendValue.family(this.values, at) === 6) return `${this.ipv6Text.get(row)}#${port}`;
+    return backendValue.ipv4(this.values, at) * 65536 + port;
+  }
+
+  private newRow(): number {
+    if (this.rowsUsed === this.refCounts.length) this.growRows();
+    return this.rowsUsed++;
+  }
+
+  private growRows(): void {
+    const values = Buffer.alloc(this.values.length * 2);
+    this.values.copy(values);
+    this.values = values;
+    const refs = new Uint32Array(this.refCounts.length * 2);
+    refs.set(this.refCounts);
+    this.refCounts = refs;
+  }
+}

@@ -1,0 +1,49 @@
+/*
+ * What the writer remembers of one programmed service entry, and how it is shown to callers.
+ * Backends live in the BackendTable; a service only names their ids.
+ */
+import { canonicalAddress } from './addr.js';
+import type { BackendTable } from './backend-table.js';
+import { type PackedTiers, tierEnd, tierStart } from './packed-tiers.js';
+import { MAX_TIERS, type ModeName, type ProgrammedBackend, type ProgrammedService, type ServiceKey, serviceKeyString } from './types.js';
+
+export interface MirrorService {
+  readonly key: ServiceKey;
+  readonly id: number;
+  readonly mode: ModeName;
+  readonly weights: readonly number[];
+  /** Backend ids per tier, index = slot index; 0 marks a slot found missing on read-back. */
+  readonly tiers: PackedTiers;
+}
+
+/** Most services have no weights: they all share this one array. */
+export const NO_WEIGHTS: readonly number[] = Object.freeze(new Array<number>(MAX_TIERS).fill(0));
+
+export function weightsOf(weights: ArrayLike<number> | undefined): readonly number[] {
+  let any = false;
+  const out: number[] = [];
+  for (let t = 0; t < MAX_TIERS; t++) {
+    const w = weights?.[t] ?? 0;
+    if (w !== 0) any = true;
+    out.push(w);
+  }
+  return any ? out : NO_WEIGHTS;
+}
+
+/** The mirror's key for a service: two spellings of one VIP are one service. */
+export function mirrorKeyOf(k: ServiceKey, canonical = canonicalAddress(k.address)): string {
+  return serviceKeyString({ ...k, address: canonical });
+}
+
+export function toProgrammed(s: MirrorService, backends: BackendTable): ProgrammedService {
+  const tiers: ProgrammedBackend[][] = [];
+  for (let t = 0; t < MAX_TIERS; t++) {
+    const tier: ProgrammedBackend[] = [];
+    for (let i = tierStart(s.tiers, t); i < tierEnd(s.tiers, t); i++) {
+      const b = backends.programmed(s.tiers[i]!);
+      if (b) tier.push(b);
+    }
+    tiers.push(tier);
+  }
+  return { key: s.key, id: s.id, mode: s.mode, weights: s.weights, tiers };
+}

@@ -1,0 +1,37 @@
+/*
+ * Checks a ServiceSpec before anything is written, and hands back every address it parsed on
+ * the way (VIP and backends, in tier order), so the writer does not parse them again.
+ */
+import { type ParsedAddress, parseAddress } from './addr.js';
+import { InvalidServiceError } from './errors.js';
+import { MAX_TIER_SIZE, MAX_TIERS, type ServiceSpec } from './types.js';
+
+export interface ValidSpec {
+  readonly vip: ParsedAddress;
+  /** Each backend's address, tier after tier, in the spec's order. */
+  readonly backends: readonly ParsedAddress[];
+}
+
+/** Throws InvalidServiceError naming `label`, or TypeError for text that is not an address. */
+export function validateSpec(spec: ServiceSpec, label: string): ValidSpec {
+  const vip = parseAddress(spec.key.address);
+  const family = vip.family;
+  if (spec.tiers.length > MAX_TIERS) throw new InvalidServiceError(label, `${spec.tiers.length} tiers, at most ${MAX_TIERS}`);
+  if (!(spec.key.port > 0 && spec.key.port < 65536)) throw new InvalidServiceError(label, `bad port ${spec.key.port}`);
+  const backends: ParsedAddress[] = [];
+  spec.tiers.forEach((tier, t) => {
+    if (tier.length > MAX_TIER_SIZE) throw new InvalidServiceError(label, `tier ${t} has ${tier.length} endpoints`);
+    for (const b of tier) {
+      const address = parseAddress(b.address);
+      if (address.family !== family) {
+        throw new InvalidServiceError(label, `backend ${b.address} is not IPv${family} like the VIP`);
+      }
+      if (!(b.port > 0 && b.port < 65536)) throw new InvalidServiceError(label, `backend ${b.address} has bad port ${b.port}`);
+      backends.push(address);
+    }
+  });
+  if (spec.mode === 'WEIGHTED' && !(spec.weights ?? []).some((w) => w > 0)) {
+    throw new InvalidServiceError(label, 'WEIGHTED mode needs at least one positive tier weight');
+  }
+  return { vip, backends };
+}
