@@ -45,6 +45,11 @@ export function findCgroup2(): string | undefined {
   return targets.find((t) => t === '/sys/fs/cgroup') ?? targets.find((t) => t === '/sys/fs/cgroup/unified') ?? targets[0];
 }
 
+/** Whether a filesystem of type `fstype` is mounted exactly at `target` (bpffs, say). */
+export function isMounted(target: string, fstype: string): boolean {
+  return readMounts().some((m) => m.target === target && m.fstype === fstype);
+}
+
 /** Test runners and sudo often drop sbin from PATH, where `ip` lives, so look there too. */
 export function findExecutable(name: string): string | undefined {
   const dirs = [...(process.env['PATH'] ?? '').split(delimiter), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
@@ -68,10 +73,9 @@ export function hostEnv(bpffs = DEFAULT_BPFFS): HostEnv {
   const missing: string[] = [];
   const uid = process.getuid?.();
   if (uid !== 0) missing.push(`root (running as uid ${uid ?? 'unknown'})`);
-  const mounts = readMounts();
   const cgroup2 = findCgroup2();
   if (!cgroup2) missing.push('a cgroup2 mount (no fstype cgroup2 in /proc/mounts)');
-  if (!mounts.some((m) => m.target === bpffs && m.fstype === 'bpf')) missing.push(`bpffs mounted at ${bpffs} (make bpffs, or mount -t bpf bpf ${bpffs})`);
+  if (!isMounted(bpffs, 'bpf')) missing.push(`bpffs mounted at ${bpffs} (make bpffs, or mount -t bpf bpf ${bpffs})`);
   const ip = findExecutable('ip');
   if (!ip) missing.push('`ip` from iproute2');
   const sh = findExecutable('sh');

@@ -36,10 +36,21 @@ export function refOf(pid: number): ProcessRef | undefined {
   return stat ? { pid, startTime: stat.startTime } : undefined;
 }
 
+/** A zombie has exited and only waits to be reaped, so it does not count as running. */
+function isLiveState(state: string): boolean {
+  return state !== 'Z' && state !== 'X';
+}
+
 /** Alive, not a zombie, and the same process that was recorded (not a reused PID). */
 export function isRunning(ref: ProcessRef): boolean {
   const stat = readStat(ref.pid);
-  return stat !== undefined && stat.startTime === ref.startTime && stat.state !== 'Z' && stat.state !== 'X';
+  return stat !== undefined && stat.startTime === ref.startTime && isLiveState(stat.state);
+}
+
+/** Alive and not a zombie, whichever process holds the PID now: for PIDs known by number only. */
+export function isLivePid(pid: number): boolean {
+  const stat = readStat(pid);
+  return stat !== undefined && isLiveState(stat.state);
 }
 
 export function sleep(ms: number): Promise<void> {

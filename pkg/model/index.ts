@@ -21,7 +21,7 @@ export type {
   Snapshot,
 } from './types.js';
 export { SERVICE_NAME_LABEL } from './types.js';
-export { convertObject, type Conversion, type ModelObject } from './from-k8s.js';
+export { convertObject, freezeModelObjects, type Conversion, type ModelObject } from './from-k8s.js';
 export { assembleSnapshot, buildSnapshot, EMPTY_SNAPSHOT, type SnapshotBuild } from './snapshot.js';
 export { addressSortKey, parseIp } from '../ip/index.js';
 export { SnapshotStore, type RawChange, type SnapshotDelta } from './store.js';

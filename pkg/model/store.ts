@@ -95,7 +95,16 @@ export class SnapshotStore {
 
     this.nodesOfService.clear();
     this.servicesOfNode.clear();
-    for (const key of this.slicesByService.keys()) this.reindex(key);
+    for (const [key, group] of this.slicesByService) {
+      const nodes = nodesNamedBy(group);
+      if (nodes.size === 0) continue;
+      this.nodesOfService.set(key, [...nodes]);
+      for (const node of nodes) {
+        let services = this.servicesOfNode.get(node);
+        if (!services) this.servicesOfNode.set(node, (services = new Set()));
+        services.add(key);
+      }
+    }
     this.rejections.clear();
     for (const r of rejected) this.rejections.set(`${r.kind}|${r.name}|${r.name ? '' : r.index}`, r);
     return delta;
@@ -164,10 +173,7 @@ export class SnapshotStore {
 
   /** Recomputes which nodes a Service's endpoints name. */
   private reindex(serviceKey: string): void {
-    const next = new Set<string>();
-    for (const slice of this.slicesByService.get(serviceKey) ?? []) {
-      for (const endpoint of slice.endpoints) if (endpoint.nodeName) next.add(endpoint.nodeName);
-    }
+    const next = nodesNamedBy(this.slicesByService.get(serviceKey) ?? []);
     const before = new Set(this.nodesOfService.get(serviceKey));
     for (const node of before) {
       if (next.has(node)) continue;
@@ -184,6 +190,12 @@ export class SnapshotStore {
     if (next.size > 0) this.nodesOfService.set(serviceKey, [...next]);
     else this.nodesOfService.delete(serviceKey);
   }
+}
+
+function nodesNamedBy(slices: readonly EndpointSlice[]): Set<string> {
+  const nodes = new Set<string>();
+  for (const slice of slices) for (const endpoint of slice.endpoints) if (endpoint.nodeName) nodes.add(endpoint.nodeName);
+  return nodes;
 }
 
 /** Sets or deletes; true when the stored value changed. */

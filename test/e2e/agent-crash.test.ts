@@ -8,23 +8,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labDown, labUp, readRecord, type LabClient, type LabRecord } from '../../pkg/lab/index.js';
-import { isRunning, type ProcessRef } from '../../pkg/lab/processes.js';
+import { readRecord, type LabClient, type LabRecord } from '../../pkg/lab/index.js';
+import { findExecutable, isRunning, type ProcessRef } from '../../pkg/lab/primitives.js';
 import { PROGRAMS } from '../../pkg/lab/programs.js';
-import { findExecutable } from '../../pkg/lab/host.js';
-import {
-  assertLabPrereqs,
-  curlAttempts,
-  curlLoopScript,
-  isLiveProcess,
-  leftoversOf,
-  nodeLabels,
-  outcomes,
-  parseCurlLines,
-  processesInLabCgroups,
-  ROOT,
-  sample,
-} from './lab-fixture.js';
+import { nodeYaml } from '../fixtures/manifests.js';
+import { curlAttempts, curlLoopScript, downExpectingNothingLeft, isLiveProcess, outcomes, parseCurlLines, ROOT, sample, upLabWithSleep } from './lab-fixture.js';
 
 const NAME = `e2e-crash-${process.pid}`;
 const NODE = `${NAME}-worker`;
@@ -122,20 +110,16 @@ async function until<T>(what: string, probe: () => T | undefined | Promise<T | u
 }
 
 beforeAll(async () => {
-  await assertLabPrereqs();
   const text = [
     'kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n- role: worker\n- role: worker\n',
-    nodeLabels(NODE, 'region', 'zone1', 'subzone1'),
-    nodeLabels(`${NAME}-worker2`, 'region', 'zone1', 'subzone2'),
+    nodeYaml(NODE, 'region', 'zone1', 'subzone1'),
+    nodeYaml(`${NAME}-worker2`, 'region', 'zone1', 'subzone2'),
     sample('helloworld-service.yaml', NAME),
     sample('helloworld-region.zone1.subzone1.yaml', NAME),
     sample('helloworld-region.zone1.subzone2.yaml', NAME),
     sample('sleep.yaml', NAME),
   ].join('---\n');
-  const up = await labUp({ text, name: NAME, namespace: 'sample', timeoutMs: 45_000 });
-  lab = up.lab;
-  record = readRecord(lab.paths.record);
-  sleepPod = await lab.podName('app=sleep', 'sample');
+  ({ lab, record, sleepPod } = await upLabWithSleep({ text, name: NAME, timeoutMs: 45_000 }));
   vip = (await lab.status()).services.find((s) => s.namespace === 'sample' && s.name === 'helloworld')!.clusterIP;
   scratch = mkdtempSync(join(tmpdir(), `${NAME}-`));
 }, 60_000);
@@ -143,12 +127,11 @@ beforeAll(async () => {
 afterAll(async () => {
   if (scratch) writeFileSync(join(scratch, 'stop'), '');
   await loop?.catch(() => undefined);
-  const last = (lab ? readRecord(lab.paths.record) : undefined) ?? record;
-  const down = await labDown({ name: NAME });
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
-  expect(down.remaining).toEqual([]);
-  if (last) expect(leftoversOf(NAME, last)).toEqual([]);
-  expect(processesInLabCgroups(NAME)).toEqual([]);
+  try {
+    await downExpectingNothingLeft(NAME, lab, record);
+  } finally {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  }
   for (const pid of [killedPid, restartedPid]) if (pid !== undefined) expect(isLiveProcess(pid), `agent ${pid}`).toBe(false);
 });
 

@@ -1,15 +1,18 @@
 /*
  * Shared pieces of the lab e2e tests: the seed's sample manifests bound to a test lab's node
- * names, locality labels as Node manifests, curl from a pod, and a check that a lab left
- * nothing behind, looking at the machine itself rather than at what the lab says.
+ * names, locality labels as Node manifests, bringing a lab up and down, curl from a pod, and a
+ * check that a lab left nothing behind, looking at the machine itself rather than at what the
+ * lab says.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
-import { hostEnv, isLabNetns, labDown, labPaths, listLabs, readRecord, type LabClient, type LabRecord } from '../../pkg/lab/index.js';
+import { expect } from 'vitest';
+import { hostEnv, isLabNetns, labDown, labPaths, labUp, listLabs, readRecord, type DownResult, type LabClient, type LabRecord } from '../../pkg/lab/index.js';
 import { assertBuilt } from '../../pkg/lab/programs.js';
-import { isRunning } from '../../pkg/lab/processes.js';
+import { isRunning } from '../../pkg/lab/primitives.js';
+import { nodeYaml } from '../fixtures/manifests.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const SAMPLES = join(ROOT, 'deploy/samples');
@@ -35,32 +38,60 @@ export function sample(file: string, lab: string): string {
   return readFileSync(join(SAMPLES, file), 'utf8').replaceAll('ambient-', `${lab}-`).replace(/^name: ambient$/m, `name: ${lab}`);
 }
 
-export function nodeLabels(node: string, region: string, zone: string, subzone: string): string {
-  return `apiVersion: v1
-kind: Node
-metadata:
-  name: ${node}
-  labels:
-    topology.kubernetes.io/region: ${region}
-    topology.kubernetes.io/zone: ${zone}
-    topology.kubernetes.io/subzone: ${subzone}
-`;
-}
-
 /** The seed's three workers: region/zone1/subzone1, region/zone1/subzone2, region/zone2/subzone3. */
 export function seedLocalities(lab: string): string {
   return [
-    nodeLabels(`${lab}-worker`, 'region', 'zone1', 'subzone1'),
-    nodeLabels(`${lab}-worker2`, 'region', 'zone1', 'subzone2'),
-    nodeLabels(`${lab}-worker3`, 'region', 'zone2', 'subzone3'),
+    nodeYaml(`${lab}-worker`, 'region', 'zone1', 'subzone1'),
+    nodeYaml(`${lab}-worker2`, 'region', 'zone1', 'subzone2'),
+    nodeYaml(`${lab}-worker3`, 'region', 'zone2', 'subzone3'),
   ].join('---\n');
 }
 
-/** Runs `curl ARGS` in the sleep pod `count` times in one exec; returns one line per attempt. */
-export async function curlLoop(lab: LabClient, pod: string, url: string, count: number): Promise<string[]> {
-  const script = `for i in $(seq ${count}); do curl -sS --max-time 2 ${url} 2>&1 || echo "curl-exit-$?"; done`;
-  const r = await lab.exec(pod, ['sh', '-c', script], { namespace: 'sample', timeoutMs: 30_000 });
-  return r.stdout.split('\n').filter((l) => l !== '');
+/** The seed's cluster: three labelled workers, a helloworld per worker, sleep on worker 1, a PreferClose Service. */
+export function seedLab(lab: string): string {
+  return [
+    sample('kind-cluster.yaml', lab),
+    seedLocalities(lab),
+    sample('helloworld-service.yaml', lab),
+    sample('helloworld-region.zone1.subzone1.yaml', lab),
+    sample('helloworld-region.zone1.subzone2.yaml', lab),
+    sample('helloworld-region.zone2.subzone3.yaml', lab),
+    sample('sleep.yaml', lab),
+  ].join('---\n');
+}
+
+export interface LabWithSleep {
+  readonly lab: LabClient;
+  /** The lab record right after lab up, for a teardown check should the lab's own be gone. */
+  readonly record: LabRecord | undefined;
+  /** The pod of the sample's sleep Deployment, where the tests curl from. */
+  readonly sleepPod: string;
+  readonly elapsedMs: number;
+}
+
+/**
+ * Checks the prerequisites (assertLabPrereqs), brings the lab up from `text` with namespace
+ * sample as the default, and finds its sleep pod. Without `name`, the kind Cluster's name is used.
+ */
+export async function upLabWithSleep(options: { text: string; name?: string; timeoutMs: number }): Promise<LabWithSleep> {
+  await assertLabPrereqs();
+  const { lab, elapsedMs } = await labUp({ ...options, namespace: 'sample' });
+  const record = readRecord(lab.paths.record);
+  const sleepPod = await lab.podName('app=sleep', 'sample');
+  return { lab, record, sleepPod, elapsedMs };
+}
+
+/**
+ * lab down, then the machine itself must hold nothing of the lab. Judged by the latest record:
+ * agents or pods replaced during the run are in it, the first ones are not.
+ */
+export async function downExpectingNothingLeft(name: string, lab: LabClient | undefined, record: LabRecord | undefined): Promise<DownResult> {
+  const last = (lab ? readRecord(lab.paths.record) : undefined) ?? record;
+  const down = await labDown({ name });
+  expect(down.remaining).toEqual([]);
+  if (last) expect(leftoversOf(name, last)).toEqual([]);
+  expect(processesInLabCgroups(name)).toEqual([]);
+  return down;
 }
 
 export function tally(lines: readonly string[]): Record<string, number> {
@@ -192,7 +223,17 @@ export async function curlAttempts(lab: LabClient, pod: string, url: string, cou
   return attempts;
 }
 
+/** A failed curl as the seed's reader would name it: curl's exit code and connect error. */
+function failureOf(attempt: CurlAttempt): string {
+  return `exit ${attempt.code}${attempt.connectError ? ` (${attempt.connectError})` : ''}`;
+}
+
 /** How many attempts each outcome had: the version that answered, or curl's exit code and connect error. */
 export function outcomes(attempts: readonly CurlAttempt[]): Record<string, number> {
-  return tally(attempts.map((a) => a.answer?.version ?? `exit ${a.code}${a.connectError ? ` (${a.connectError})` : ''}`));
+  return tally(attempts.map((a) => a.answer?.version ?? failureOf(a)));
+}
+
+/** How many attempts got each exact response body; a failed curl counts under its exit code and connect error. */
+export function bodies(attempts: readonly CurlAttempt[]): Record<string, number> {
+  return tally(attempts.map((a) => (a.code === 0 ? a.body : failureOf(a))));
 }

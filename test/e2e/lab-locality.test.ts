@@ -6,9 +6,9 @@ import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostEnv, isLabNetns, labDown, labUp, readRecord, type LabClient, type LabRecord } from '../../pkg/lab/index.js';
-import { findExecutable } from '../../pkg/lab/host.js';
-import { assertLabPrereqs, curlLoop, isLiveProcess, leftoversOf, ROOT, sample, seedLocalities, tally } from './lab-fixture.js';
+import { hostEnv, isLabNetns, readRecord, type LabClient, type LabRecord } from '../../pkg/lab/index.js';
+import { findExecutable } from '../../pkg/lab/primitives.js';
+import { bodies, curlAttempts, downExpectingNothingLeft, isLiveProcess, ROOT, seedLab, upLabWithSleep } from './lab-fixture.js';
 
 const NAME = `e2e-loc-${process.pid}`;
 let lab: LabClient;
@@ -17,6 +17,9 @@ let sleepPod: string;
 let upMs = 0;
 
 const HELLO = 'http://helloworld:5000/hello';
+/** Curls here must answer at once; a slow one is a failure, not something to wait out. */
+const CURL_MAX_S = 2;
+const curlBodies = async (count: number) => bodies(await curlAttempts(lab, sleepPod, HELLO, count, { maxTimeS: CURL_MAX_S }));
 
 /** The real CLI, as a person runs it. */
 function nearbyctl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -29,28 +32,16 @@ function nearbyctl(...args: string[]): Promise<{ code: number; stdout: string; s
 const POD_NAME = (deployment: string) => new RegExp(`^${deployment.replaceAll('.', '\\.')}-[4-9bcdf]{6,10}-[bcdfghjklmnpqrstvwxz2456789]{5}$`);
 
 beforeAll(async () => {
-  await assertLabPrereqs();
-  const text = [
-    sample('kind-cluster.yaml', NAME),
-    seedLocalities(NAME),
-    sample('helloworld-service.yaml', NAME),
-    sample('helloworld-region.zone1.subzone1.yaml', NAME),
-    sample('helloworld-region.zone1.subzone2.yaml', NAME),
-    sample('helloworld-region.zone2.subzone3.yaml', NAME),
-    sample('sleep.yaml', NAME),
-  ].join('---\n');
-  const result = await labUp({ text, namespace: 'sample', timeoutMs: 60_000 });
-  lab = result.lab;
-  upMs = result.elapsedMs;
-  record = readRecord(lab.paths.record)!;
-  sleepPod = await lab.podName('app=sleep', 'sample');
+  // No name: the lab takes the kind Cluster's, which sample() set to NAME.
+  const up = await upLabWithSleep({ text: seedLab(NAME), timeoutMs: 60_000 });
+  ({ lab, sleepPod } = up);
+  upMs = up.elapsedMs;
+  record = up.record!;
 }, 90_000);
 
 afterAll(async () => {
-  const recordNow = lab ? readRecord(lab.paths.record) ?? record : undefined;
-  const down = await labDown({ name: NAME });
+  const down = await downExpectingNothingLeft(NAME, lab, record);
   console.info(`lab ${NAME}: up in ${upMs} ms, down in ${down.elapsedMs} ms`);
-  if (recordNow) expect(leftoversOf(NAME, recordNow)).toEqual([]);
 });
 
 describe('the seed experiment on a three-worker lab', () => {
@@ -88,8 +79,7 @@ describe('the seed experiment on a three-worker lab', () => {
 
   it('answers every curl from the local instance, in the real helloworld format', async () => {
     const [local] = await lab.pods({ namespace: 'sample', selector: 'version=region.zone1.subzone1' });
-    const lines = await curlLoop(lab, sleepPod, HELLO, 20);
-    expect(tally(lines)).toEqual({ [`Hello version: region.zone1.subzone1, instance: ${local?.name}`]: 20 });
+    expect(await curlBodies(20)).toEqual({ [`Hello version: region.zone1.subzone1, instance: ${local?.name}`]: 20 });
     const once = await lab.exec(sleepPod, ['curl', '-sS', HELLO], { namespace: 'sample' });
     expect(once).toMatchObject({ code: 0, stdout: `Hello version: region.zone1.subzone1, instance: ${local?.name}\n` });
   });
@@ -195,14 +185,14 @@ describe('the seed experiment on a three-worker lab', () => {
     expect(isLiveProcess(before.agent.pid!)).toBe(false);
     await lab.wait(10_000);
     const [local] = await lab.pods({ namespace: 'sample', selector: 'version=region.zone1.subzone1' });
-    expect(tally(await curlLoop(lab, sleepPod, HELLO, 5))).toEqual({ [`Hello version: region.zone1.subzone1, instance: ${local?.name}`]: 5 });
+    expect(await curlBodies(5)).toEqual({ [`Hello version: region.zone1.subzone1, instance: ${local?.name}`]: 5 });
   });
 
   it('returns from delete only when every node has failed over: the very next curl goes to subzone2', async () => {
     const lines = await lab.delete('deployment', 'helloworld-region.zone1.subzone1', { namespace: 'sample' });
     expect(lines).toEqual(['deployment.apps "helloworld-region.zone1.subzone1" deleted']);
     const [next] = await lab.pods({ namespace: 'sample', selector: 'version=region.zone1.subzone2' });
-    expect(tally(await curlLoop(lab, sleepPod, HELLO, 10))).toEqual({ [`Hello version: region.zone1.subzone2, instance: ${next?.name}`]: 10 });
+    expect(await curlBodies(10)).toEqual({ [`Hello version: region.zone1.subzone2, instance: ${next?.name}`]: 10 });
     expect((await lab.pods({ namespace: 'sample' })).map((p) => p.labels['version'] ?? p.labels['app'])).toEqual(['region.zone1.subzone2', 'region.zone2.subzone3', 'sleep']);
     expect(readFileSync(`${lab.paths.clusterDir}/endpointslices.yaml`, 'utf8')).not.toContain('subzone1');
   });

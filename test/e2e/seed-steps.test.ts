@@ -2,8 +2,8 @@
 // tests with statistical bounds instead of the exact sequences a reader sees: each step runs 60
 // curls from the sleep pod and checks who answered, how often, and how a failure failed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labDown, labUp, readRecord, type LabClient, type LabRecord } from '../../pkg/lab/index.js';
-import { assertLabPrereqs, curlAttempts, leftoversOf, outcomes, processesInLabCgroups, sample, seedLocalities, type CurlAttempt } from './lab-fixture.js';
+import type { LabClient, LabRecord } from '../../pkg/lab/index.js';
+import { curlAttempts, downExpectingNothingLeft, outcomes, sample, seedLab, upLabWithSleep, type CurlAttempt } from './lab-fixture.js';
 
 const NAME = `e2e-seed-${process.pid}`;
 const WORKER = `${NAME}-worker`;
@@ -39,29 +39,11 @@ function expectInstancesMatch(attempts: readonly CurlAttempt[], pods: Record<str
 const curls = (count = CURLS): Promise<CurlAttempt[]> => curlAttempts(lab, sleepPod, HELLO, count);
 
 beforeAll(async () => {
-  await assertLabPrereqs();
-  const text = [
-    sample('kind-cluster.yaml', NAME),
-    seedLocalities(NAME),
-    sample('helloworld-service.yaml', NAME),
-    sample('helloworld-region.zone1.subzone1.yaml', NAME),
-    sample('helloworld-region.zone1.subzone2.yaml', NAME),
-    sample('helloworld-region.zone2.subzone3.yaml', NAME),
-    sample('sleep.yaml', NAME),
-  ].join('---\n');
-  const up = await labUp({ text, name: NAME, namespace: 'sample', timeoutMs: 45_000 });
-  lab = up.lab;
-  record = readRecord(lab.paths.record);
-  sleepPod = await lab.podName('app=sleep', 'sample');
+  ({ lab, record, sleepPod } = await upLabWithSleep({ text: seedLab(NAME), name: NAME, timeoutMs: 45_000 }));
 }, 60_000);
 
 afterAll(async () => {
-  // The latest record: agents or pods replaced during the run are in it, the first ones are not.
-  const last = (lab ? readRecord(lab.paths.record) : undefined) ?? record;
-  const down = await labDown({ name: NAME });
-  expect(down.remaining).toEqual([]);
-  if (last) expect(leftoversOf(NAME, last)).toEqual([]);
-  expect(processesInLabCgroups(NAME)).toEqual([]);
+  await downExpectingNothingLeft(NAME, lab, record);
 });
 
 describe("the seed's five steps on a lab", () => {

@@ -2,11 +2,15 @@
  * The harness's cgroup v2 subtree, <cgroup2>/nearby-test/. Everything here refuses to act on a
  * path outside that subtree, so a bug cannot touch the machine's own cgroups.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { removeCgroupTree as removeEmptiedCgroupTree, treePids } from '../../../pkg/lab/primitives.js';
 import { CGROUP_BASE_DIR } from './names.js';
 import { kernelEnv } from './prereqs.js';
-import { killAndWait, sleep } from './processes.js';
+import { killAndWait } from './processes.js';
+
+/** How long removal waits for a cgroup whose processes were just killed to become removable. */
+const RMDIR_RETRY_MS = 5000;
 
 export function cgroupBase(): string {
   return join(kernelEnv().cgroup2, CGROUP_BASE_DIR);
@@ -50,57 +54,19 @@ export function createCgroup(path: string): void {
   mkdirSync(path);
 }
 
-/** Directories of the subtree, deepest first. */
-function subtreeDeepestFirst(path: string): string[] {
-  const children = readdirSync(path, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory())
-    .flatMap((entry) => subtreeDeepestFirst(join(path, entry.name)));
-  return [...children, path];
-}
-
-function procsOf(path: string): number[] {
-  try {
-    return readFileSync(join(path, 'cgroup.procs'), 'utf8')
-      .split('\n')
-      .filter((line) => line !== '')
-      .map(Number);
-  } catch {
-    return [];
-  }
-}
-
 /** Every process in the subtree. */
 export function cgroupTreePids(path: string): number[] {
   assertInsideBase(path);
-  if (!existsSync(path)) return [];
-  return subtreeDeepestFirst(path).flatMap(procsOf);
+  return treePids(cgroupBase(), path);
 }
 
 /**
- * Kills the subtree's processes by PID, then removes its directories deepest first. rmdir is
- * retried briefly: a killed process leaves its cgroup a moment after it is reaped.
+ * Kills the subtree's processes by PID, then removes its directories deepest first, retrying
+ * for up to RMDIR_RETRY_MS: a killed process leaves its cgroup a moment after it is reaped.
  */
 export async function removeCgroupTree(path: string): Promise<void> {
   assertInsideBase(path);
   if (!existsSync(path)) return;
   await killAndWait(cgroupTreePids(path));
-  for (const dir of subtreeDeepestFirst(path)) {
-    await rmdirWithRetry(dir);
-  }
-}
-
-async function rmdirWithRetry(dir: string): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      rmdirSync(dir);
-      return;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return;
-      if (code !== 'EBUSY' || attempt >= 100) {
-        throw new Error(`cannot remove cgroup ${dir}: ${code}; procs ${procsOf(dir).join(',') || 'none'}`);
-      }
-      await sleep(50);
-    }
-  }
+  await removeEmptiedCgroupTree(cgroupBase(), path, RMDIR_RETRY_MS);
 }

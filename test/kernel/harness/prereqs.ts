@@ -2,10 +2,10 @@
  * What the kernel tests need from the machine, checked up front so that a missing piece fails
  * the suite with one clear message instead of a confusing error deep inside a test.
  */
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
-import { delimiter, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { findCgroup2, findExecutable, isMounted } from '../../../pkg/lab/primitives.js';
 
 export const BPFFS = '/sys/fs/bpf';
 
@@ -17,47 +17,6 @@ export interface KernelEnv {
   sh: string;
   /** file: URL of tsx's loader, for `node --import` in helper processes. */
   tsxLoader: string;
-}
-
-interface Mount {
-  fstype: string;
-  target: string;
-}
-
-/** /proc/mounts escapes space, tab, newline and backslash as octal. */
-function unescapeMountField(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_m, octal: string) => String.fromCharCode(parseInt(octal, 8)));
-}
-
-function readMounts(): Mount[] {
-  return readFileSync('/proc/mounts', 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => {
-      const [, target = '', fstype = ''] = line.split(' ');
-      return { target: unescapeMountField(target), fstype };
-    });
-}
-
-/** The cgroup2 mount, preferring the usual places when there is more than one. */
-function findCgroup2(mounts: Mount[]): string | undefined {
-  const targets = mounts.filter((m) => m.fstype === 'cgroup2').map((m) => m.target);
-  return targets.find((t) => t === '/sys/fs/cgroup') ?? targets.find((t) => t === '/sys/fs/cgroup/unified') ?? targets[0];
-}
-
-/** Test runners often drop sbin from PATH, where `ip` lives, so look there too. */
-function findExecutable(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
-  for (const dir of dirs.filter((d) => d !== '')) {
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
 }
 
 function findTsxLoader(): string | undefined {
@@ -73,8 +32,7 @@ function probeEnv(): { env: Partial<KernelEnv>; missing: string[] } {
   const uid = process.getuid?.();
   if (uid !== 0) missing.push(`root (running as uid ${uid ?? 'unknown'})`);
 
-  const mounts = readMounts();
-  const cgroup2 = findCgroup2(mounts);
+  const cgroup2 = findCgroup2();
   if (!cgroup2) missing.push('a cgroup2 mount (no fstype cgroup2 in /proc/mounts)');
   else {
     try {
@@ -83,7 +41,7 @@ function probeEnv(): { env: Partial<KernelEnv>; missing: string[] } {
       missing.push(`write access to the cgroup2 mount ${cgroup2}`);
     }
   }
-  if (!mounts.some((m) => m.target === BPFFS && m.fstype === 'bpf')) {
+  if (!isMounted(BPFFS, 'bpf')) {
     missing.push(`bpffs mounted at ${BPFFS} (mount -t bpf bpf ${BPFFS})`);
   }
 
