@@ -18,4 +18,8 @@ COPY --from=build /src/dist ./dist
 COPY --from=build /src/build/bpf ./build/bpf
 COPY package.json ./
 USER 0
+# A V8 heap cap sized for 10,000 Services / 100,000 endpoints (live heap ~112 MiB there): it makes
+# V8 collect before the heap balloons, so peak RSS stays under 256 MiB (npm run bench:control runs
+# with the same flag). Raise it with the container's memory limit for larger clusters.
+ENV NODE_OPTIONS=--max-old-space-size=192
 ENTRYPOINT ["node", "dist/cmd/agent.js"]

@@ -65,7 +65,7 @@ test-kernel: build bpffs
 # Numbers, not pass/fail: the control plane (5,000 nodes, 10,000 Services, 100,000 endpoints)
 # and the writer at the Kubernetes scale limits.
 bench: build bpffs
-	node dist/test/bench/control-plane.js
+	node --max-old-space-size=192 dist/test/bench/control-plane.js
 	npx tsx test/bench/writer-throughput.ts
 
 demo: build bpffs

@@ -4,7 +4,7 @@
  * one ClusterIP to two Services, but a manifest directory can, so a key claimed twice goes to
  * the first Service by name, whatever order the claims arrived in (as translatePlan does).
  */
-import type { ServiceSpec } from '../datapath/types.js';
+import type { BackendSpec, ServiceSpec } from '../datapath/types.js';
 import type { ServicePlan, Warning } from '../planner/index.js';
 import type { NodeIds } from './node-ids.js';
 import { serviceSpecs, type DesiredService, type VipConflict } from './translate.js';
@@ -38,9 +38,13 @@ export class DesiredState {
     this.warned.delete(serviceKey);
     if (!plan?.outcome) return;
 
-    const specs = plan.outcome.planned ? serviceSpecs(plan.outcome.planned, nodeIds) : [];
-    this.services.set(serviceKey, { warnings: plan.warnings, specs });
-    if (plan.warnings.length > 0) this.warned.add(serviceKey);
+    const fresh = plan.outcome.planned ? serviceSpecs(plan.outcome.planned, nodeIds) : [];
+    // A re-plan that changed nothing keeps the old objects: the new ones then die young, and a
+    // relabel that re-plans every Service does not turn them all into old-generation garbage.
+    const specs = before && sameSpecs(before.specs, fresh) ? before.specs : fresh;
+    const warnings = before && sameWarnings(before.warnings, plan.warnings) ? before.warnings : plan.warnings;
+    this.services.set(serviceKey, { warnings, specs });
+    if (warnings.length > 0) this.warned.add(serviceKey);
     for (const d of specs) this.claim(d.id, serviceKey, touched);
   }
 
@@ -115,4 +119,31 @@ export class DesiredState {
     if ((claimants?.size ?? 0) <= 1) this.contested.delete(key);
     touched.add(key);
   }
+}
+
+function sameBackends(a: readonly BackendSpec[], b: readonly BackendSpec[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.address !== y.address || x.port !== y.port || x.nodeId !== y.nodeId || x.terminating !== y.terminating) return false;
+  }
+  return true;
+}
+
+function sameSpec(a: ServiceSpec, b: ServiceSpec): boolean {
+  if (a.mode !== b.mode || a.label !== b.label || a.tiers.length !== b.tiers.length) return false;
+  if (a.key.address !== b.key.address || a.key.port !== b.key.port || a.key.protocol !== b.key.protocol) return false;
+  const wa = a.weights ?? [];
+  const wb = b.weights ?? [];
+  if (wa.length !== wb.length || wa.some((w, i) => w !== wb[i])) return false;
+  return a.tiers.every((tier, t) => sameBackends(tier, b.tiers[t]!));
+}
+
+function sameSpecs(a: readonly DesiredService[], b: readonly DesiredService[]): boolean {
+  return a.length === b.length && a.every((d, i) => d.id === b[i]!.id && sameSpec(d.spec, b[i]!.spec));
+}
+
+function sameWarnings(a: readonly Warning[], b: readonly Warning[]): boolean {
+  return a.length === b.length && a.every((w, i) => w.kind === b[i]!.kind && w.name === b[i]!.name && w.message === b[i]!.message);
 }

@@ -37,6 +37,11 @@ export class MemorySource implements Source {
     return { synced: true, lastSyncMs: Date.now() };
   }
 
+  /** The object as it is now; name is "namespace/name" or "name". */
+  get(kind: WatchedKind, name: string): unknown {
+    return this.byKey.get(`${kind}|${name}`);
+  }
+
   upsert(raw: unknown): void {
     const { kind, name } = keyOf(raw);
     this.byKey.set(`${kind}|${name}`, raw);

@@ -104,6 +104,31 @@ export function sliceObject(s: number, endpoints: readonly SliceEndpoint[], gene
   };
 }
 
+/** The shape sliceObject() gives, as far as the benchmark changes it. */
+export interface RawSlice {
+  readonly metadata: { readonly name: string; readonly namespace: string; readonly resourceVersion: string };
+  readonly endpoints: ReadonlyArray<{ readonly conditions: { readonly ready: boolean } }>;
+}
+
+export const sliceName = (s: number): string => `ns-${s % 50}/svc-${s}-abcde`;
+
+/** A new version of a slice with one endpoint's readiness (and serving) flipped, as a watch event brings. */
+export function withReadinessFlipped(slice: RawSlice, index: number, generation: number): unknown {
+  return {
+    ...slice,
+    metadata: { ...slice.metadata, resourceVersion: String(generation) },
+    endpoints: slice.endpoints.map((e, i) =>
+      i === index ? { ...e, conditions: { ...e.conditions, ready: !e.conditions.ready, serving: !e.conditions.ready } } : e,
+    ),
+  };
+}
+
+/** Every object of the cluster, without keeping anything else of the generator alive. */
+export function syntheticObjects(shape: ClusterShape = BENCH_SHAPE, seed = 1): unknown[] {
+  const { nodes, services, slices } = syntheticCluster(shape, seed);
+  return [...nodes, ...services, ...slices];
+}
+
 export interface SyntheticCluster {
   readonly shape: ClusterShape;
   readonly nodes: unknown[];
