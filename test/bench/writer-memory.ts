@@ -7,25 +7,13 @@
  * Reports numbers only; it asserts nothing about size.
  * Run (root, after make build bpffs): npx tsx --expose-gc test/bench/writer-memory.ts
  */
-import { Datapath, type ServiceSpec, unpinDatapath } from '../../pkg/datapath/index.js';
-import { assertKernelPrereqs, cleanupLeftovers, Lab } from '../kernel/harness/index.js';
+import { benchSpec, runOnBenchNode } from './writer-fixture.js';
+import { Datapath, type ServiceSpec } from '../../pkg/datapath/index.js';
 
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 10_000);
 const ENDPOINTS = Number(process.env.BENCH_ENDPOINTS ?? 10); // 100,000 backends in all
 
-const podAddress = (i: number): string => `10.${128 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
-const vip = (s: number): string => `10.96.${s >> 8}.${s & 255}`;
 
-function spec(s: number): ServiceSpec {
-  const pods = Array.from({ length: ENDPOINTS }, (_, e) => ({
-    address: podAddress(s * ENDPOINTS + e),
-    port: 8080,
-    nodeId: e % 3,
-    terminating: false,
-  }));
-  return { key: { address: vip(s), port: 80, protocol: 'TCP' }, label: `bench/svc-${s}`, mode: 'FAILOVER',
-    tiers: [pods.slice(0, 2), pods.slice(2, 5), pods.slice(5)] };
-}
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
@@ -55,12 +43,8 @@ function driftScan(): void {
   if (drift.drifted.length || drift.strays.length) throw new Error('clean state drifted');
 }
 
-async function main(): Promise<void> {
+runOnBenchNode('bench-memory', async (node) => {
   if (!gc) throw new Error('run with --expose-gc (npx tsx --expose-gc test/bench/writer-memory.ts)');
-  assertKernelPrereqs();
-  await cleanupLeftovers();
-  const lab = await Lab.create('bench-memory');
-  const node = await lab.addNode('w1');
   const open = (): void => {
     holder.dp = Datapath.open({ pinRoot: node.pinRoot, cgroupPath: node.cgroupPath });
   };
@@ -71,7 +55,7 @@ async function main(): Promise<void> {
   try {
     open();
     const base = retainedMiB();
-    holder.specs = Array.from({ length: SERVICES }, (_, s) => spec(s));
+    holder.specs = Array.from({ length: SERVICES }, (_, s) => benchSpec(s, ENDPOINTS));
     const specsMiB = retainedMiB() - base;
     bulkLoad();
     const loadedWithSpecs = retainedMiB() - base - specsMiB;
@@ -99,12 +83,5 @@ async function main(): Promise<void> {
     }, null, 2));
   } finally {
     close();
-    unpinDatapath(node.pinRoot);
-    await lab.destroy();
   }
-}
-
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
 });
