@@ -2,7 +2,7 @@
  * The desired datapath, kept per Kubernetes Service so that one Service can be re-planned alone.
  * Each Service claims the (VIP, port, protocol) keys of its specs; the API server never gives
  * one ClusterIP to two Services, but a manifest directory can, so a key claimed twice goes to
- * the first Service by name, whatever order the claims arrived in (as translatePlan does).
+ * the first Service by name, whatever order the claims arrived in.
  */
 import type { BackendSpec, ServiceSpec } from '../datapath/types.js';
 import type { ServicePlan, Warning } from '../planner/index.js';

@@ -131,8 +131,8 @@ export function runPass(context: PassContext, trigger: string, work: PassWork): 
   const snapshotDone = performance.now();
 
   // 2. Plan them, and turn each plan into desired specs at once: holding ten thousand plans
-  // until the end would only raise the agent's peak memory.
-  // Node ids a previous agent wrote are kept, so a restart does not renumber every backend.
+  // until the end would only raise the agent's peak memory. On the first pass, node ids a
+  // previous agent wrote are kept, so a restart does not renumber every backend.
   const adoptable = work.kind === 'full' && work.first ? NodeIds.programmedIds(current ?? []) : undefined;
   current = undefined;
   const touched = new Set<string>();
