@@ -40,12 +40,8 @@ function serviceStatus(service: ServiceView, pods: readonly PodStatus[]): Servic
   };
 }
 
-export interface StatusInput {
-  readonly name: string;
-  readonly stateDir: string;
-  readonly createdAt: string;
-  readonly supervisorPid: number;
-  readonly nodes: readonly NodeStatus[];
+/** A LabStatus before pods and services are summarised. */
+export interface StatusInput extends Omit<LabStatus, 'pods' | 'services'> {
   readonly pods: readonly PodView[];
   readonly services: readonly ServiceView[];
 }
