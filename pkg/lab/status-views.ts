@@ -1,6 +1,6 @@
 /* The lab's state as `lab status` and `lab get pods` report it: pure functions of the views. */
 import { matchesExpression, matchesLabels, parseSelector } from './selectors.js';
-import type { LabStatus, NodeStatus, PodStatus, ServiceStatus } from './status.js';
+import type { LabStatus, PodStatus, ServiceStatus } from './status.js';
 import { isReady, type PodView, type ServiceView } from './views.js';
 
 export function podStatuses(pods: readonly PodView[], namespace?: string, selector?: string): PodStatus[] {
