@@ -5,6 +5,7 @@
  * Sources pass objects through keepReadFields() before caching them. It lives here, beside
  * from-k8s.ts, because a field the model starts reading must be added in both places.
  */
+import { shareRawConditions } from './conditions.js';
 import { isRecord, type RawRecord } from './read.js';
 
 type Fields = Record<string, unknown>;
@@ -35,6 +36,10 @@ const mapList = (value: unknown, fn: (item: RawRecord) => Fields): unknown =>
 
 function endpoint(item: RawRecord): Fields {
   const out = pick(item, ['addresses', 'conditions', 'nodeName', 'zone']);
+  // Shared condition objects: the cache then holds one pointer per endpoint instead of an object,
+  // and the model can take the endpoint as it is (see isModelShaped in from-k8s.ts).
+  const conditions = out['conditions'];
+  if (isRecord(conditions)) out['conditions'] = shareRawConditions(conditions) ?? conditions;
   const ref = item['targetRef'];
   if (isRecord(ref)) out['targetRef'] = pick(ref, ['kind', 'name', 'namespace']);
   return out;

@@ -23,7 +23,8 @@ export interface DesiredSpec {
 
 export class DesiredState {
   private readonly services = new Map<string, ServiceEntry>();
-  private readonly claims = new Map<string, Set<string>>();
+  /** Claimants per key: a lone claimant as its key, a Set only when contested (rare, and 10,000 Sets cost megabytes). */
+  private readonly claims = new Map<string, string | Set<string>>();
   private readonly contested = new Set<string>();
   private readonly warned = new Set<string>();
 
@@ -76,7 +77,7 @@ export class DesiredState {
     const out: VipConflict[] = [];
     for (const key of this.contested) {
       const owner = this.owner(key);
-      for (const service of this.claims.get(key) ?? []) {
+      for (const service of claimantsOf(this.claims.get(key))) {
         if (owner !== undefined && service !== owner) out.push({ service, key, owner });
       }
     }
@@ -98,27 +99,44 @@ export class DesiredState {
 
   private owner(key: string): string | undefined {
     const claimants = this.claims.get(key);
-    if (!claimants) return undefined;
+    if (claimants === undefined || typeof claimants === 'string') return claimants;
     let first: string | undefined;
     for (const s of claimants) if (first === undefined || s < first) first = s;
     return first;
   }
 
   private claim(key: string, serviceKey: string, touched: Set<string>): void {
-    let claimants = this.claims.get(key);
-    if (!claimants) this.claims.set(key, (claimants = new Set()));
-    claimants.add(serviceKey);
-    if (claimants.size > 1) this.contested.add(key);
+    const claimants = this.claims.get(key);
+    if (claimants === undefined || claimants === serviceKey) {
+      this.claims.set(key, serviceKey);
+    } else {
+      const set = typeof claimants === 'string' ? new Set([claimants]) : claimants;
+      set.add(serviceKey);
+      this.claims.set(key, set);
+      this.contested.add(key);
+    }
     touched.add(key);
   }
 
   private release(key: string, serviceKey: string, touched: Set<string>): void {
     const claimants = this.claims.get(key);
-    claimants?.delete(serviceKey);
-    if (claimants?.size === 0) this.claims.delete(key);
-    if ((claimants?.size ?? 0) <= 1) this.contested.delete(key);
+    if (claimants === serviceKey) {
+      this.claims.delete(key);
+    } else if (claimants instanceof Set) {
+      claimants.delete(serviceKey);
+      if (claimants.size <= 1) {
+        const [last] = claimants;
+        if (last === undefined) this.claims.delete(key);
+        else this.claims.set(key, last);
+        this.contested.delete(key);
+      }
+    }
     touched.add(key);
   }
+}
+
+function claimantsOf(claimants: string | Set<string> | undefined): Iterable<string> {
+  return claimants === undefined ? [] : typeof claimants === 'string' ? [claimants] : claimants;
 }
 
 function sameBackends(a: readonly BackendSpec[], b: readonly BackendSpec[]): boolean {

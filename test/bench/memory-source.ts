@@ -1,7 +1,10 @@
 /*
  * A Source over objects held in memory, naming each change the way an informer does. The
  * control-plane benchmark drives the real reconciler with it, without an API server in the way.
+ * Objects go through keepReadFields() on the way in, as the KubernetesSource's caches do, so the
+ * memory it holds is what an agent's informers would hold.
  */
+import { keepReadFields } from '../../pkg/model/index.js';
 import type { ChangeListener, ObjectChange, Source, SourceStatus, WatchedKind } from '../../pkg/source/index.js';
 
 function keyOf(raw: unknown): { kind: WatchedKind; name: string } {
@@ -15,7 +18,8 @@ export class MemorySource implements Source {
   private cached: unknown[] | undefined;
 
   constructor(objects: Iterable<unknown>) {
-    for (const raw of objects) {
+    for (const object of objects) {
+      const raw = keepReadFields(object);
       const { kind, name } = keyOf(raw);
       this.byKey.set(`${kind}|${name}`, raw);
     }
@@ -42,7 +46,8 @@ export class MemorySource implements Source {
     return this.byKey.get(`${kind}|${name}`);
   }
 
-  upsert(raw: unknown): void {
+  upsert(object: unknown): void {
+    const raw = keepReadFields(object);
     const { kind, name } = keyOf(raw);
     this.byKey.set(`${kind}|${name}`, raw);
     this.cached = undefined;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { convertObject, keepReadFields } from '../../../pkg/model/index.js';
-import { ep, namespace, node, service, slice } from './fixtures.js';
+import { ep, namespace, node, service, slice, type EndpointSpec } from './fixtures.js';
 
 /** What an API server adds that nearby never reads. */
 function asServed(raw: Record<string, unknown>): Record<string, unknown> {
@@ -45,5 +45,49 @@ describe('keepReadFields', () => {
     const pod = { kind: 'Pod', metadata: { name: 'p', managedFields: [] } };
     expect(keepReadFields(pod)).toBe(pod);
     expect(keepReadFields('text')).toBe('text');
+  });
+});
+
+describe('endpoints kept as the cache holds them', () => {
+  type RawSlice = { endpoints: Array<Record<string, unknown>> };
+  const endpointsOf = (raw: unknown): readonly unknown[] => {
+    const conversion = convertObject(raw);
+    if (conversion.status !== 'accepted' || conversion.object.kind !== 'EndpointSlice') throw new Error(`not accepted: ${JSON.stringify(conversion)}`);
+    return conversion.object.endpointSlice.endpoints;
+  };
+  const served = (endpoints: EndpointSpec[], addressType = 'IPv4'): RawSlice =>
+    keepReadFields(slice('web-abc', { service: 'web', addressType, endpoints })) as RawSlice;
+
+  it('shares one conditions object between endpoints with the same conditions', () => {
+    const kept = served([ep('10.244.1.10', 'w1'), ep('10.244.1.11', 'w2'), ep('10.244.1.12', 'w1', { ready: false })]);
+    const [a, b, c] = kept.endpoints.map((e) => e['conditions']);
+    expect(a).toBe(b);
+    expect(a).not.toBe(c);
+    expect(Object.isFrozen(a)).toBe(true);
+  });
+
+  it('takes a model-shaped endpoint list as it is, instead of copying it', () => {
+    const kept = served([ep('10.244.1.10', 'w1'), ep('10.244.1.11', 'w2', { zone: 'z2' })]);
+    expect(endpointsOf(kept)).toBe(kept.endpoints);
+  });
+
+  it('copies only the endpoints that are not in canonical form, and still names bad ones', () => {
+    const kept = served([ep('fd00::10', 'w1'), ep('fd00:0:0::1', 'w2')], 'IPv6');
+    const endpoints = endpointsOf(kept);
+    expect(endpoints[0]).toBe(kept.endpoints[0]);
+    expect(endpoints[1]).not.toBe(kept.endpoints[1]);
+    expect((endpoints[1] as { addresses: string[] }).addresses).toEqual(['fd00::1']);
+
+    const bad = served([ep('10.244.1.10', 'w1'), ep('10.244.1.300', 'w2')]);
+    const conversion = convertObject(bad);
+    expect(conversion.status).toBe('rejected');
+    expect(conversion.status === 'rejected' && conversion.rejection.reason).toMatch(/endpoints\[1\]\.addresses\[0\].*10\.244\.1\.300/);
+  });
+
+  it('copies an endpoint whose conditions are not booleans, and rejects it with the field', () => {
+    const kept = served([ep('10.244.1.10', 'w1')]);
+    kept.endpoints[0]!['conditions'] = { ready: 'yes' };
+    const conversion = convertObject(keepReadFields(kept));
+    expect(conversion.status === 'rejected' && conversion.rejection.reason).toMatch(/endpoints\[0\]\.conditions\.ready/);
   });
 });
