@@ -10,10 +10,11 @@
  *     holding its informer caches would, and the agent's modules loaded.
  * Numbers only, no assertions on time. Run: npm run bench:control [-- --json] (root, bpffs); it
  * runs with the V8 heap cap the agent's image sets (--max-old-space-size=192).
- * The last line is JSON.
+ * The last line is JSON. BENCH_HEAP_SNAPSHOT=FILE writes a heap snapshot after the relabel, to
+ * see what the agent retains (give it a larger --max-old-space-size: the snapshot needs room).
  */
 import { readFileSync } from 'node:fs';
-import { getHeapStatistics } from 'node:v8';
+import { getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import pino from 'pino';
 import { Datapath, type ServiceSpec, unpinDatapath } from '../../pkg/datapath/index.js';
 import { Reconciler, serviceKeyText, type ReconcileResult, type ServiceWriterLike } from '../../pkg/reconciler/index.js';
@@ -128,6 +129,7 @@ async function main(): Promise<void> {
     const relabelMs = performance.now() - t0;
     reconciler.stop();
     mark('relabel');
+    if (process.env['BENCH_HEAP_SNAPSHOT']) writeHeapSnapshot(process.env['BENCH_HEAP_SNAPSHOT']);
 
     const out = {
       nodes: BENCH_SHAPE.nodes,
