@@ -10,7 +10,7 @@ BPF_SRC := $(wildcard bpf/*.c) $(wildcard bpf/*.h)
 APT_PKGS := clang llvm libbpf-dev bpftool iproute2 iptables curl
 CLANG ?= clang
 
-.PHONY: all deps apt npm bpffs bpf build test test-unit test-kernel bench demo clean
+.PHONY: all deps apt npm bpffs bpf build test test-unit test-kernel bench demo clean control-plane
 
 all: build
 
@@ -65,11 +65,17 @@ test-kernel: build bpffs
 # Numbers, not pass/fail: the control plane (5,000 nodes, 10,000 Services, 100,000 endpoints)
 # and the writer at the Kubernetes scale limits.
 bench: build bpffs
-	node --max-old-space-size=192 dist/test/bench/control-plane.js
+	node --max-old-space-size=192 --max-semi-space-size=4 dist/test/bench/control-plane.js
 	npx tsx test/bench/writer-throughput.ts
 
 demo: build bpffs
 	node dist/cmd/nearbyctl.js demo
+
+# etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kubectl of one pinned release
+# (test/control-plane/versions.env): taken from KUBEBUILDER_ASSETS/PATH when they match, else
+# built once from Go modules into a cache outside the repository.
+control-plane:
+	@bash test/control-plane/build.sh
 
 clean:
 	rm -rf $(BUILD) dist

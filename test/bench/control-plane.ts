@@ -9,7 +9,7 @@
  *   - rss_mib: the process's peak RSS (VmHWM), objects of the source included, as an agent
  *     holding its informer caches would, and the agent's modules loaded.
  * Numbers only, no assertions on time. Run: npm run bench:control [-- --json] (root, bpffs); it
- * runs with the V8 heap cap the agent's image sets (--max-old-space-size=192).
+ * runs with the V8 flags the agent's image sets (--max-old-space-size=192 --max-semi-space-size=4).
  * The last line is JSON. BENCH_HEAP_SNAPSHOT=FILE writes a heap snapshot after the relabel, to
  * see what the agent retains (give it a larger --max-old-space-size: the snapshot needs room).
  */
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
       relabel_ms: Math.round(relabelMs),
       relabel_rewritten: relabel.applied,
       rss_mib: peakRssMiB(),
-      // The V8 heap cap in effect: the image runs the agent with --max-old-space-size=192.
+      // The V8 heap cap in effect: the image runs the agent with --max-old-space-size=192 --max-semi-space-size=4.
       heap_limit_mib: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20),
     };
     if (!json) {
