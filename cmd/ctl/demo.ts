@@ -1,12 +1,16 @@
 /*
  * `nearbyctl demo` (what `make demo` runs): the seed's "Locality Load Balancing" experiment
  * (seeds 000/002) on a lab cluster, step by step. Each step prints the commands a user would type
- * (the lab's equivalents of the seed's kubectl commands) and the helloworld answers, checks them
- * against what the seed says should happen, and the run ends with a summary table and lab down.
- * The exit code says whether every step answered as expected.
+ * and the helloworld answers, checks them against what the seed says should happen, and the run
+ * ends with a summary table and lab down. The exit code says whether every step answered as
+ * expected. On a real control plane (the default) the commands are the seed's own kubectl
+ * commands, run against the lab's kubeconfig; with --files they are their `nearbyctl lab`
+ * equivalents on the lab's own controllers. Only curl goes through `nearbyctl lab exec`: the
+ * lab has no kubelet API for `kubectl exec`.
  */
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { labDown, labUp, PROJECT_ROOT, type LabClient } from '../../pkg/lab/index.js';
+import { labDown, labUp, PROJECT_ROOT, resolveControlPlaneBinaries, type LabClient } from '../../pkg/lab/index.js';
 
 import { answerOf, type CurlRound, curlRound, formatRound } from './demo-curl.js';
 import { formatSummary, type StepOutcome } from './demo-summary.js';
@@ -29,15 +33,36 @@ const localities: ReadonlyArray<[string, string, string]> = [
   ['ambient-worker3', 'zone2', 'subzone3'],
 ];
 
-export async function runDemo(io: DemoIo): Promise<number> {
+export interface DemoOptions {
+  /** A real kube-apiserver etc. and the seed's kubectl commands; else the file-backed lab. */
+  readonly controlPlane: boolean;
+}
+
+export async function runDemo(io: DemoIo, options: DemoOptions = { controlPlane: true }): Promise<number> {
   const started = performance.now();
   const say = (line = ''): void => io.out(line);
   const command = (text: string): void => say(`$ ${text}`);
   const outcomes: StepOutcome[] = [];
   let lab: LabClient | undefined;
+  const kubectl = options.controlPlane ? resolveControlPlaneBinaries().kubectl : undefined;
+  let kubeconfig: string | undefined;
+
+  /** One of the seed's kubectl commands: run by kubectl on a real control plane, else by the lab's equivalent. */
+  const kube = async (args: string[], viaLab: (l: LabClient) => Promise<unknown>): Promise<void> => {
+    if (!kubectl || !kubeconfig) {
+      command(`nearbyctl lab ${args.join(' ')}`);
+      await viaLab(lab!);
+      return;
+    }
+    command(`kubectl ${args.join(' ')}`);
+    const run = spawnSync(kubectl, args, { cwd: PROJECT_ROOT, env: { ...process.env, KUBECONFIG: kubeconfig }, encoding: 'utf8' });
+    for (const line of run.stdout.trim().split('\n').filter(Boolean)) say(`  ${line}`);
+    if (run.status !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${run.stderr.trim() || run.error?.message || `exit ${run.status}`}`);
+  };
+  const podLookup = (): string => `${kubectl ? 'kubectl' : 'nearbyctl lab'} get pod -n ${NS} -l app=sleep -o jsonpath='{.items[0].metadata.name}'`;
 
   const curl = async (): Promise<CurlRound> => {
-    command(`nearbyctl lab exec -n ${NS} "$(nearbyctl lab get pod -n ${NS} -l app=sleep -o jsonpath='{.items[0].metadata.name}')" -c sleep -- curl -sSL "${URL}"   # x${CURLS}`);
+    command(`nearbyctl lab exec -n ${NS} "$(${podLookup()})" -c sleep -- curl -sSL "${URL}"   # x${CURLS}`);
     const round = await curlRound(lab!, NS, URL, CURLS);
     for (const line of formatRound(round)) say(`  ${line}`);
     return round;
@@ -52,18 +77,18 @@ export async function runDemo(io: DemoIo): Promise<number> {
 
   try {
     say('== Step 1: a kind-like cluster with three workers, helloworld on each, sleep on worker 1');
-    command(`nearbyctl lab up ${shown('kind-cluster.yaml')}`);
-    const up = await labUp({ files: [sample('kind-cluster.yaml')], log: (line) => say(`  ${line}`) });
+    command(`nearbyctl lab up ${shown('kind-cluster.yaml')}${kubectl ? ' --control-plane' : ''}`);
+    const up = await labUp({ files: [sample('kind-cluster.yaml')], controlPlane: options.controlPlane, log: (line) => say(`  ${line}`) });
     lab = up.lab;
+    kubeconfig = (await lab.status()).kubeconfig;
+    if (kubectl) command(`export KUBECONFIG=${kubeconfig}`);
     for (const [node, zone, subzone] of localities) {
-      command(`nearbyctl lab label node ${node} topology.kubernetes.io/region=region topology.kubernetes.io/zone=${zone} topology.kubernetes.io/subzone=${subzone}`);
-      await lab.label(node, { 'topology.kubernetes.io/region': 'region', 'topology.kubernetes.io/zone': zone, 'topology.kubernetes.io/subzone': subzone }, { wait: false });
+      const labels = { 'topology.kubernetes.io/region': 'region', 'topology.kubernetes.io/zone': zone, 'topology.kubernetes.io/subzone': subzone };
+      for (const [key, value] of Object.entries(labels)) await kube(['label', 'node', node, `${key}=${value}`], (l) => l.label(node, { [key]: value }, { wait: false }));
     }
-    command(`nearbyctl lab apply -f - <<< 'apiVersion: v1, kind: Namespace, metadata: {name: ${NS}}'`);
-    await lab.apply({ text: `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${NS}\n` }, { wait: false });
+    await kube(['create', 'namespace', NS], (l) => l.apply({ text: `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${NS}\n` }, { wait: false }));
     for (const file of ['helloworld-service.yaml', 'helloworld-region.zone1.subzone1.yaml', 'helloworld-region.zone1.subzone2.yaml', 'helloworld-region.zone2.subzone3.yaml', 'sleep.yaml']) {
-      command(`nearbyctl lab apply -n ${NS} -f ${shown(file)}`);
-      await lab.apply({ files: [sample(file)] }, { namespace: NS, wait: false });
+      await kube(['apply', '-n', NS, '-f', shown(file)], (l) => l.apply({ files: [sample(file)] }, { namespace: NS, wait: false }));
     }
     await lab.wait();
     say();
@@ -72,18 +97,18 @@ export async function runDemo(io: DemoIo): Promise<number> {
     expect('2', 'PreferClose, an instance in every subzone', 'region.zone1.subzone1 only', await curl(), only('region.zone1.subzone1'));
 
     say('== Step 3: the local instance goes; traffic fails over to the same zone');
-    command(`nearbyctl lab delete deployment -n ${NS} helloworld-region.zone1.subzone1`);
-    await lab.delete('deployment', 'helloworld-region.zone1.subzone1', { namespace: NS });
+    await kube(['delete', 'deployment', '-n', NS, 'helloworld-region.zone1.subzone1'], (l) => l.delete('deployment', 'helloworld-region.zone1.subzone1', { namespace: NS, wait: false }));
+    await lab.wait();
     expect('3', 'subzone1 deleted (failover)', 'region.zone1.subzone2 only', await curl(), only('region.zone1.subzone2'));
 
     say('== Step 4: worker 3 joins subzone2; answers alternate between the two subzone2 instances');
-    command('nearbyctl lab label node ambient-worker3 topology.kubernetes.io/zone=zone1 --overwrite');
-    command('nearbyctl lab label node ambient-worker3 topology.kubernetes.io/subzone=subzone2 --overwrite');
-    await lab.label('ambient-worker3', { 'topology.kubernetes.io/zone': 'zone1', 'topology.kubernetes.io/subzone': 'subzone2' }, { overwrite: true, wait: false });
-    command(`nearbyctl lab delete deployment -n ${NS} helloworld-region.zone2.subzone3`);
-    await lab.delete('deployment', 'helloworld-region.zone2.subzone3', { namespace: NS, wait: false });
-    command(`nearbyctl lab apply -n ${NS} -f ${shown('helloworld-region.zone1.subzone2-worker3.yaml')}`);
-    await lab.apply({ files: [sample('helloworld-region.zone1.subzone2-worker3.yaml')] }, { namespace: NS });
+    for (const [key, value] of [['topology.kubernetes.io/zone', 'zone1'], ['topology.kubernetes.io/subzone', 'subzone2']] as const) {
+      await kube(['label', 'node', 'ambient-worker3', `${key}=${value}`, '--overwrite'], (l) => l.label('ambient-worker3', { [key]: value }, { overwrite: true, wait: false }));
+    }
+    await kube(['delete', 'deployment', '-n', NS, 'helloworld-region.zone2.subzone3'], (l) => l.delete('deployment', 'helloworld-region.zone2.subzone3', { namespace: NS, wait: false }));
+    const worker3 = 'helloworld-region.zone1.subzone2-worker3.yaml';
+    await kube(['apply', '-n', NS, '-f', shown(worker3)], (l) => l.apply({ files: [sample(worker3)] }, { namespace: NS, wait: false }));
+    await lab.wait();
     const both = ['region.zone1.subzone2', 'region.zone1.subzone2-worker3'];
     expect('4', 'worker3 relabelled into subzone2', 'both subzone2 instances', await curl(), (r) => {
       const versions = r.results.map((x) => answerOf(x)?.version);
@@ -91,13 +116,13 @@ export async function runDemo(io: DemoIo): Promise<number> {
     });
 
     say('== Step 5: internalTrafficPolicy: Local: only this node\'s instance, and nothing when it goes');
-    command(`nearbyctl lab apply -n ${NS} -f ${shown('helloworld-region.zone1.subzone1.yaml')}`);
-    await lab.apply({ files: [sample('helloworld-region.zone1.subzone1.yaml')] }, { namespace: NS, wait: false });
-    command(`nearbyctl lab apply -n ${NS} -f ${shown('helloworld-service-local.yaml')}`);
-    await lab.apply({ files: [sample('helloworld-service-local.yaml')] }, { namespace: NS });
+    for (const file of ['helloworld-region.zone1.subzone1.yaml', 'helloworld-service-local.yaml']) {
+      await kube(['apply', '-n', NS, '-f', shown(file)], (l) => l.apply({ files: [sample(file)] }, { namespace: NS, wait: false }));
+    }
+    await lab.wait();
     expect('5a', 'internalTrafficPolicy: Local', 'the local instance only', await curl(), only('region.zone1.subzone1'));
-    command(`nearbyctl lab delete deployment -n ${NS} helloworld-region.zone1.subzone1`);
-    await lab.delete('deployment', 'helloworld-region.zone1.subzone1', { namespace: NS });
+    await kube(['delete', 'deployment', '-n', NS, 'helloworld-region.zone1.subzone1'], (l) => l.delete('deployment', 'helloworld-region.zone1.subzone1', { namespace: NS, wait: false }));
+    await lab.wait();
     expect('5b', 'Local, the local instance deleted', 'connection refused at once', await curl(), (r) =>
       r.results.every((x) => x.refused && x.ms < 1000),
     );

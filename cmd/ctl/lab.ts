@@ -10,9 +10,11 @@ import { jsonpath } from './lab-jsonpath.js';
 import { podsTable, statusText } from './lab-print.js';
 
 export const LAB_USAGE = `usage: nearbyctl lab COMMAND [--name LAB]   (LAB defaults to the only lab, else "nearby")
-  up FILE|DIR... [-n NS] [--timeout 60s] [--prefer-close subzone|zone]
+  up FILE|DIR... [-n NS] [--timeout 60s] [--prefer-close subzone|zone] [--control-plane]
                           kind Cluster config + manifests (-n NS is created); waits for
-                          agents, pods and every node's datapath
+                          agents, pods and every node's datapath. --control-plane runs a
+                          real kube-apiserver etc. (make control-plane) and prints its
+                          KUBECONFIG; then kubectl works against the lab
   apply -f FILE|DIR|- [-n NS] [--no-wait]      kubectl apply -f
   create namespace NAME
   delete KIND NAME [-n NS] [--no-wait]        deployment, pod, service or namespace
@@ -35,6 +37,7 @@ const OPTIONS = {
   'no-wait': { type: 'boolean' },
   timeout: { type: 'string' },
   'prefer-close': { type: 'string' },
+  'control-plane': { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -93,11 +96,13 @@ export async function runLab(argv: readonly string[], io: CtlIo): Promise<number
           ...(namespace ? { namespace } : {}),
           ...(wait.timeoutMs ? { timeoutMs: wait.timeoutMs } : { timeoutMs: 60_000 }),
           ...(preferClose ? { preferClose } : {}),
+          ...(values['control-plane'] ? { controlPlane: true } : {}),
           log: (line) => io.out(line),
         });
         const status = await result.lab.status();
         const pods = status.pods.length;
         io.out(`lab ${result.lab.name} is up in ${seconds(result.elapsedMs)}: ${status.nodes.length} nodes with ready agents, ${pods} pod${pods === 1 ? '' : 's'} ready (state in ${status.stateDir})`);
+        if (status.kubeconfig) io.out(`export KUBECONFIG=${status.kubeconfig}`);
         return 0;
       }
       case 'apply': {

@@ -22,7 +22,10 @@ const USAGE = `usage:
   nearbyctl explain NAMESPACE/SERVICE --state DIR [--node NAME] [--prefer-close subzone|zone]
   nearbyctl maps [--node NAME] [--bpffs /sys/fs/bpf] [--json]
   nearbyctl lab up|apply|delete|label|exec|get|status|wait|down ...   (nearbyctl lab --help)
-  nearbyctl demo   the seed's locality experiment on a lab cluster (what make demo runs; root)
+  nearbyctl demo [--files]
+                   the seed's locality experiment on a lab cluster (what make demo runs; root):
+                   on a real control plane with the seed's kubectl commands, or with
+                   --files on the lab's own controllers
 --node defaults to $NODE_NAME; for maps, else to the only node pinned under <bpffs>/nearby/.
 --bpffs defaults to $NEARBY_BPFFS, else /sys/fs/bpf.`;
 
@@ -57,7 +60,7 @@ async function snapshotFrom(dir: string, io: CtlIo) {
 export async function runNearbyctl(argv: readonly string[], io: CtlIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   // The lab has its own flags; loaded only here, so the other commands never pay for it.
   if (argv[0] === 'lab') return (await import('./lab.js')).runLab(argv.slice(1), io);
-  if (argv[0] === 'demo') return (await import('./demo.js')).runDemo(io);
+  if (argv[0] === 'demo') return (await import('./demo.js')).runDemo(io, { controlPlane: !argv.includes('--files') });
   try {
     const { values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
     const [command, ...rest] = positionals;

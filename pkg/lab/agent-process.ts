@@ -1,6 +1,6 @@
 /*
  * One node's nearby-agent, run as a DaemonSet pod would be: attached to its node's cgroup only,
- * reading the lab's cluster/ directory, and restarted with backoff when it dies (as the kubelet
+ * reading the lab's cluster/ directory or its API server, and restarted with backoff when it dies (as the kubelet
  * restarts a crashed pod). The agent itself runs outside the node cgroups, so its own sockets
  * are never balanced by the program it loads.
  */
@@ -15,10 +15,13 @@ import { PROGRAMS } from './programs.js';
 const MAP_SIZE_FLAGS = ['--max-services', '256', '--max-backends', '1024', '--max-slots', '4096', '--max-rev-nat', '16384', '--max-counters', '4096'];
 const BACKOFF = { firstMs: 500, maxMs: 10_000, resetAfterMs: 20_000 };
 
+/** Where the agent reads the cluster: the lab's cluster/ directory, or an API server. */
+export type AgentSource = { readonly stateDir: string } | { readonly kubeconfig: string };
+
 export interface AgentSpec {
   readonly node: string;
   readonly cgroup: string;
-  readonly clusterDir: string;
+  readonly source: AgentSource;
   readonly bpffs: string;
   readonly preferClose: 'subzone' | 'zone';
   /** Appended to by every run of the agent. */
@@ -58,7 +61,7 @@ export class AgentProcess {
     const args = [
       PROGRAMS.agent,
       '--node-name', this.spec.node,
-      '--state-dir', this.spec.clusterDir,
+      ...('stateDir' in this.spec.source ? ['--state-dir', this.spec.source.stateDir] : ['--kubeconfig', this.spec.source.kubeconfig]),
       '--cgroup-path', this.spec.cgroup,
       '--bpffs', this.spec.bpffs,
       '--listen', `127.0.0.1:${port}`,

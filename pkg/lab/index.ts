@@ -20,6 +20,11 @@
  *     await labDown({ name: lab.name });   // throws if anything is left behind
  *   }
  *
+ * With { controlPlane: true } (`lab up --control-plane`) the lab runs a real etcd, kube-apiserver,
+ * kube-controller-manager and kube-scheduler (`make control-plane`) instead: the supervisor is
+ * then only the kubelet of the lab's nodes, the agents watch the API server with their own
+ * ServiceAccount token and the RBAC of deploy/, and kubectl works with the printed KUBECONFIG.
+ *
  * Every mutating call waits (unless { wait: false }) until all pods are ready and every node's
  * pinned maps hold what the planner computes for the published objects, so the next step sees
  * the change. State lives in /run/nearby-lab/<name>/ (lab.json records everything created).
@@ -36,3 +41,4 @@ export { labPaths, isLabNetns, type LabPaths } from './layout.js';
 export { readRecord, type LabRecord } from './record.js';
 export { knownImages } from './images.js';
 export { PROJECT_ROOT } from './programs.js';
+export { resolveControlPlaneBinaries, type ControlPlaneBinaries } from './control-plane/index.js';

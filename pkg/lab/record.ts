@@ -36,6 +36,8 @@ export interface LabRecord {
   readonly bpffs: string;
   readonly bridgeNetns: string;
   supervisor?: ProcessRef | undefined;
+  /** etcd, kube-apiserver, ... of a lab on a real control plane, by component. */
+  controlPlane?: Record<string, ProcessRef | undefined>;
   prober?: ProcessRef | undefined;
   nodes: NodeRecord[];
   pods: PodRecord[];

@@ -48,6 +48,8 @@ export interface LabStatus {
   readonly stateDir: string;
   readonly createdAt: string;
   readonly supervisorPid: number;
+  /** The admin kubeconfig of a lab on a real control plane (KUBECONFIG for kubectl). */
+  readonly kubeconfig?: string;
   readonly nodes: readonly NodeStatus[];
   readonly pods: readonly PodStatus[];
   readonly services: readonly ServiceStatus[];

@@ -1,5 +1,5 @@
 /*
- * The lab supervisor as a process: started detached by `lab up`, it serves the lab's control
+ * The lab supervisor as a process (with --control-plane, the kubelet of a real control plane): started detached by `lab up`, it serves the lab's control
  * socket until SIGTERM, then ends every process it runs and exits (`lab down` removes the rest).
  */
 import { mkdirSync } from 'node:fs';
@@ -12,10 +12,11 @@ import { LabError } from './errors.js';
 import { hostEnv } from './host.js';
 import type { NodePlan } from './kind-config.js';
 import { labPaths } from './layout.js';
+import { ApiSupervisor } from './api-supervisor.js';
 import { DEFAULT_WAIT_MS, Supervisor } from './supervisor.js';
 
 const { values } = parseArgs({
-  options: { name: { type: 'string' }, bpffs: { type: 'string' }, 'prefer-close': { type: 'string' } },
+  options: { name: { type: 'string' }, bpffs: { type: 'string' }, 'prefer-close': { type: 'string' }, 'control-plane': { type: 'boolean' } },
   strict: true,
 });
 const name = values.name ?? '';
@@ -24,7 +25,8 @@ const host = hostEnv(values.bpffs);
 const paths = labPaths(name, host.cgroup2, host.bpffs);
 mkdirSync(paths.logDir, { recursive: true });
 const logger = pino({ level: 'info', base: { lab: name } }, pino.destination({ dest: join(paths.logDir, 'supervisor.log'), sync: true }));
-const supervisor = new Supervisor({ host, paths, logger, preferClose });
+// A real control plane, or the lab's own controllers publishing manifests for FileSource agents.
+const supervisor = values['control-plane'] ? new ApiSupervisor({ host, paths, logger, preferClose }) : new Supervisor({ host, paths, logger, preferClose });
 
 function text(request: ControlRequest, key: string, fallback?: string): string {
   const value = request[key];

@@ -6,11 +6,11 @@
  * datapath matches the plan for what was published.
  */
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { AgentProcess } from './agent-process.js';
-import { assertInside, createCgroup, moveInto } from './cgroups.js';
+import type { AgentProcess } from './agent-process.js';
+import { createCgroup } from './cgroups.js';
+import { prepareLabHost, startAgents } from './infrastructure.js';
 import { nodeConvergence } from './convergence.js';
 import { BUILT_IN_NAMESPACES, deletableKind, DesiredState, resourceName, type DeploymentEntry, type LabelledNode } from './desired.js';
 import type { RawDocument } from './documents.js';
@@ -19,12 +19,12 @@ import type { HostEnv } from './host.js';
 import { NodeAddresses, nodePodCidr } from './ipam.js';
 import type { NodePlan } from './kind-config.js';
 import { podCgroupDirName, podNetnsName, type LabPaths } from './layout.js';
+import { execTargetIn } from './exec-target.js';
 import { readApplied, type Applied, type PodSpec } from './objects.js';
 import { randomSuffix } from './pod-names.js';
-import { createBridge } from './pod-network.js';
 import { PodRuntime, type PodContext, type PodIdentity } from './pod-runtime.js';
-import { Prober } from './prober.js';
-import { refOf, sleep } from './processes.js';
+import type { Prober } from './prober.js';
+import { refOf, sleep, type ProcessRef } from './processes.js';
 import { ClusterFiles } from './cluster-files.js';
 import { writeRecord, type LabRecord, type NodeRecord } from './record.js';
 import { schedule, taintsOf } from './scheduler.js';
@@ -124,16 +124,10 @@ export class Supervisor {
     const lines = this.desired.apply(objects);
     this.saveRecord();
 
-    for (const dir of [paths.logDir, join(paths.logDir, 'pods')]) mkdirSync(dir, { recursive: true });
-    createCgroup(paths.cgroupRoot, paths.systemCgroup);
-    // The supervisor, and the agents and prober it starts, live in the lab's own cgroup, so
-    // `lab down` finds every one of them even after the supervisor was SIGKILLed.
-    moveInto(paths.cgroupRoot, paths.systemCgroup);
-    await createBridge(host.ip, paths.bridgeNetns);
-    const proberLog = openSync(join(paths.logDir, 'prober.log'), 'a');
-    this.prober = await Prober.start(host.ip, paths.bridgeNetns, proberLog);
-    closeSync(proberLog);
-    this.record.prober = this.prober.ref;
+    this.prober = await prepareLabHost(host, paths, (ref) => {
+      this.record.prober = ref;
+      this.saveRecord();
+    });
     this.podContext = {
       host,
       bridgeNetns: paths.bridgeNetns,
@@ -146,26 +140,16 @@ export class Supervisor {
     for (const node of this.nodes.values()) createCgroup(paths.cgroupRoot, node.cgroup);
     // Nodes and namespaces are published before the agents start, so their first plan knows them.
     this.publish();
-
-    for (const node of this.nodes.values()) {
-      // The agent attaches wherever it is told: only ever a node cgroup of this lab.
-      assertInside(paths.cgroupRoot, node.cgroup);
-      if (node.cgroup === paths.cgroupRoot) throw new LabError('system', `refusing to attach to the lab root ${node.cgroup}`);
-      node.agent = new AgentProcess({
-        node: node.plan.name,
-        cgroup: node.cgroup,
-        clusterDir: paths.clusterDir,
-        bpffs: host.bpffs,
-        preferClose: this.config.preferClose,
-        logFile: join(paths.logDir, `agent-${node.plan.name}.log`),
-        logger: this.logger.child({ component: 'agents' }),
-        onProcess: (ref) => {
-          node.record.agent = ref;
-          this.saveRecord();
-        },
-      });
-      await node.agent.start();
-    }
+    const agentNodes = [...this.nodes.values()].map((node) => ({
+      name: node.plan.name,
+      cgroup: node.cgroup,
+      onProcess: (ref: (ProcessRef & { port: number }) | undefined) => {
+        node.record.agent = ref;
+        this.saveRecord();
+      },
+    }));
+    const agents = await startAgents(host, paths, agentNodes, { source: { stateDir: paths.clusterDir }, preferClose: this.config.preferClose, logger: this.logger.child({ component: 'agents' }) });
+    for (const node of this.nodes.values()) node.agent = agents.get(node.plan.name);
     await this.sync();
     return lines;
   }
@@ -452,24 +436,7 @@ export class Supervisor {
   /** `POD`, `pod/POD` or `deployment/NAME` (a ready pod of it, as kubectl exec picks one). */
   execTarget(namespace: string, target: string, containerName?: string): ExecTarget {
     this.assertUp();
-    const [kindText, name] = target.includes('/') ? (target.split('/', 2) as [string, string]) : ['pod', target];
-    let pod: PodRuntime | undefined;
-    if (deletableKind(kindText) === 'Deployment') {
-      const owned = this.livePods().filter((p) => p.id.namespace === namespace && p.id.owner?.deployment === name);
-      pod = owned.find((p) => isReady(p.view())) ?? owned[0];
-      if (!pod) throw new LabError('not-found', `deployment ${namespace}/${name} has no pods`);
-    } else if (deletableKind(kindText) === 'Pod') {
-      pod = this.pods.get(`${namespace}/${name}`);
-      if (!pod) throw new LabError('not-found', `pods "${name}" not found in namespace "${namespace}"`);
-    } else {
-      throw new LabError('usage', `cannot exec into ${target}: name a pod or deployment/NAME`);
-    }
-    const placement = pod.placement;
-    if (!placement || pod.view().phase !== 'Running') throw new LabError('conflict', `pod ${pod.key} is not running (${pod.view().reason ?? pod.view().phase})`);
-    const container = containerName === undefined ? pod.id.containers[0] : pod.id.containers.find((c) => c.name === containerName);
-    if (!container) throw new LabError('not-found', `container ${containerName} is not valid for pod ${pod.key} (containers: ${pod.id.containers.map((c) => c.name).join(', ')})`);
-    const env = Object.fromEntries(Object.entries(pod.env(container)).filter((e): e is [string, string] => typeof e[1] === 'string'));
-    return { namespace: pod.id.namespace, name: pod.id.name, netns: placement.link.netns, cgroup: placement.cgroup, env, containers: pod.id.containers.map((c) => c.name) };
+    return execTargetIn([...this.pods.values()], namespace, target, containerName);
   }
 
   /** Ends every process the lab runs; `lab down` removes the rest. */

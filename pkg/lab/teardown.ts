@@ -28,6 +28,7 @@ function recordedProcesses(record: LabRecord | undefined): ProcessRef[] {
   return [
     ...(record.supervisor ? [record.supervisor] : []),
     ...(record.prober ? [record.prober] : []),
+    ...Object.values(record.controlPlane ?? {}).flatMap((ref) => (ref ? [ref] : [])),
     ...record.nodes.flatMap((n) => (n.agent ? [n.agent] : [])),
     ...record.pods.flatMap((p) => p.processes),
   ];

@@ -11,6 +11,7 @@ import { LabError, messageOf } from './errors.js';
 import { hostEnv } from './host.js';
 import { isKindCluster, planCluster } from './kind-config.js';
 import { assertLabName, DEFAULT_LAB_NAME, labPaths } from './layout.js';
+import { resolveControlPlaneBinaries } from './control-plane/binaries.js';
 import { readApplied } from './objects.js';
 import { isRunning, refOf, sleep } from './processes.js';
 import { assertBuilt, PROGRAMS } from './programs.js';
@@ -26,6 +27,12 @@ export interface UpOptions extends ManifestInput {
   /** What PreferClose means to the agents: subzone (the seed, Kmesh) or zone (Istio >= 1.27). */
   readonly preferClose?: 'subzone' | 'zone';
   readonly bpffs?: string;
+  /**
+   * Run a real control plane (etcd, kube-apiserver, controller-manager, scheduler from `make
+   * control-plane`) and agents on KubernetesSource, instead of the lab's own controllers and
+   * FileSource agents.
+   */
+  readonly controlPlane?: boolean;
   /** Progress lines (leftovers removed, objects created). */
   readonly log?: (line: string) => void;
 }
@@ -38,10 +45,10 @@ export interface UpResult {
 
 const SUPERVISOR_START_MS = 10_000;
 
-async function startSupervisor(name: string, logFile: string, bpffs: string, preferClose: string, socket: string): Promise<void> {
+async function startSupervisor(name: string, logFile: string, bpffs: string, preferClose: string, socket: string, controlPlane: boolean): Promise<void> {
   const log = openSync(logFile, 'a');
   const { NODE_OPTIONS: _dropped, ...env } = process.env;
-  const child = spawn(process.execPath, [PROGRAMS.supervisor, '--name', name, '--bpffs', bpffs, '--prefer-close', preferClose], {
+  const child = spawn(process.execPath, [PROGRAMS.supervisor, '--name', name, '--bpffs', bpffs, '--prefer-close', preferClose, ...(controlPlane ? ['--control-plane'] : [])], {
     detached: true,
     stdio: ['ignore', log, log],
     env,
@@ -65,6 +72,8 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
   const log = options.log ?? (() => undefined);
   const host = hostEnv(options.bpffs);
   assertBuilt();
+  // Before anything is built: a missing `make control-plane` is a prerequisite error, not half a lab.
+  if (options.controlPlane) resolveControlPlaneBinaries();
 
   const documents = readInput(options);
   const clusterDocs = documents.filter((d) => isKindCluster(d.object));
@@ -106,7 +115,7 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
   mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 });
   mkdirSync(paths.logDir, { recursive: true });
   const preferClose = options.preferClose ?? 'subzone';
-  await startSupervisor(name, join(paths.logDir, 'supervisor.out'), host.bpffs, preferClose, paths.socket);
+  await startSupervisor(name, join(paths.logDir, 'supervisor.out'), host.bpffs, preferClose, paths.socket, options.controlPlane === true);
   const lab = new LabClient(name, host);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let lines: string[];
