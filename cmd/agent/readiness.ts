@@ -8,6 +8,10 @@
  * so everything else shares the farthest tier (plain spreading, as with no preference at all).
  * That keeps Services working, but it is nearly always a wrong --node-name/NODE_NAME, and a
  * DaemonSet that never becomes ready is how an operator notices (Cilium waits for its Node too).
+ *
+ * Losing the API server after that makes the node unready too, but changes nothing programmed:
+ * connects keep using the last state, and the reason says so. The agent is ready again once its
+ * watches work.
  */
 import type { Readiness } from '../../pkg/metrics/index.js';
 import type { ReconcileResult } from '../../pkg/reconciler/index.js';
@@ -28,6 +32,7 @@ export function readiness(
     if (!source.synced) return { ready: false, reason: `waiting for the first sync${source.message ? `: ${source.message}` : ''}` };
     return { ready: false, reason: 'synced; waiting for the first program of the datapath' };
   }
+  if (source.message) return { ready: false, reason: `${source.message}; connects keep the last programmed datapath` };
   if ((completed.warnings[UNKNOWN_CLIENT_NODE] ?? 0) > 0) {
     return {
       ready: false,

@@ -74,6 +74,9 @@ describe('agent readiness', () => {
 
   it('is ready after the first full sync and program', () => {
     expect(readiness('w1', { synced: true, lastSyncMs: 1 }, undefined, done)).toEqual({ ready: true, reason: '3 services planned' });
+    // The API server lost after the datapath was programmed: unready, and the reason says the datapath stays.
+    const lost = readiness('w1', { synced: true, lastSyncMs: 1, message: 'Node watch: connect ECONNREFUSED' }, undefined, done);
+    expect(lost).toEqual({ ready: false, reason: 'Node watch: connect ECONNREFUSED; connects keep the last programmed datapath' });
   });
 
   it('stays not ready while this node is not among the Nodes, naming the node and the flag', () => {
