@@ -73,7 +73,7 @@ export interface LabWithSleep {
  * Checks the prerequisites (assertLabPrereqs), brings the lab up from `text` with namespace
  * sample as the default, and finds its sleep pod. Without `name`, the kind Cluster's name is used.
  */
-export async function upLabWithSleep(options: { text: string; name?: string; timeoutMs: number }): Promise<LabWithSleep> {
+export async function upLabWithSleep(options: { text: string; name?: string; timeoutMs: number; controlPlane?: boolean }): Promise<LabWithSleep> {
   await assertLabPrereqs();
   const { lab, elapsedMs } = await labUp({ ...options, namespace: 'sample' });
   const record = readRecord(lab.paths.record);
