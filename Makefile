@@ -7,7 +7,7 @@ BPF_ARCH := $(subst x86_64,x86,$(subst aarch64,arm64,$(ARCH)))
 BUILD := build
 BPF_OBJ := $(BUILD)/bpf/nearby.bpf.o
 BPF_SRC := $(wildcard bpf/*.c) $(wildcard bpf/*.h)
-APT_PKGS := clang llvm libbpf-dev bpftool iproute2 iptables curl
+APT_PKGS := clang llvm libbpf-dev bpftool iproute2 iptables curl openssl
 CLANG ?= clang
 
 .PHONY: all deps apt npm bpffs bpf build test test-unit test-kernel bench demo clean control-plane
@@ -26,6 +26,7 @@ apt:
 	command -v ip >/dev/null || missing="$$missing iproute2"; \
 	command -v iptables >/dev/null || missing="$$missing iptables"; \
 	command -v curl >/dev/null || missing="$$missing curl"; \
+	command -v openssl >/dev/null || missing="$$missing openssl"; \
 	if [ -n "$$missing" ]; then \
 	  echo ">> installing:$$missing"; \
 	  if [ "$$(id -u)" != 0 ]; then echo "error: need root to apt-get install:$$missing" >&2; exit 1; fi; \
@@ -53,7 +54,7 @@ bpf: $(BPF_OBJ)
 build: deps bpf
 	npx tsc -p tsconfig.json
 
-test: build bpffs
+test: build bpffs control-plane
 	npx vitest run
 
 test-unit: build
@@ -68,7 +69,7 @@ bench: build bpffs
 	node --max-old-space-size=192 --max-semi-space-size=4 dist/test/bench/control-plane.js
 	npx tsx test/bench/writer-throughput.ts
 
-demo: build bpffs
+demo: build bpffs control-plane
 	node dist/cmd/nearbyctl.js demo
 
 # etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kubectl of one pinned release

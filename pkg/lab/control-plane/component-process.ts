@@ -6,10 +6,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
+import { once } from 'node:events';
 import type { Logger } from 'pino';
 import { isRunning, refOf, sleep, terminate, waitUntil, type ProcessRef } from '../processes.js';
 import { ControlPlaneError, type ControlPlaneComponent } from './errors.js';
-import { lastLines } from './log-tail.js';
+import { lastLines, logSize } from './log-tail.js';
 
 export type OnProcess = (component: ControlPlaneComponent, ref: ProcessRef | undefined) => void;
 
@@ -61,6 +62,7 @@ export class ComponentProcess {
     private readonly spec: ComponentSpec,
     child: ChildProcess,
     readonly ref: ProcessRef,
+    private readonly logStart: number,
   ) {
     child.on('exit', (code, signal) => {
       this.exit = describeExit(code, signal);
@@ -82,6 +84,7 @@ export class ComponentProcess {
   /** Starts the component and resolves once it is healthy; on failure nothing of it is left running. */
   static async start(spec: ComponentSpec): Promise<ComponentProcess> {
     const started = Date.now();
+    const logStart = logSize(spec.logFile);
     const log = openSync(spec.logFile, 'a');
     let child: ChildProcess;
     try {
@@ -89,15 +92,15 @@ export class ComponentProcess {
     } finally {
       closeSync(log);
     }
-    // A spawn failure (missing or non-executable binary) is reported as an 'error' event; swallow
-    // it here, the missing PID below says the same thing synchronously.
-    child.on('error', () => {});
-    const ref = child.pid !== undefined ? refOf(child.pid) : undefined;
-    if (!ref) {
-      throw new ControlPlaneError('prereq', spec.component, `cannot start ${spec.component} (${spec.binary}): ${lastLines(spec.logFile, 5)}`, spec.logFile);
+    if (child.pid === undefined) {
+      // A missing or non-executable binary: no process, and the reason comes as an 'error' event.
+      const [error] = (await once(child, 'error').catch((reason: unknown) => [reason])) as [Error];
+      throw new ControlPlaneError('prereq', spec.component, `cannot start ${spec.component} (${spec.binary}): ${error.message}`, spec.logFile, { cause: error });
     }
+    const ref = refOf(child.pid);
+    if (!ref) throw new ControlPlaneError('system', spec.component, `${spec.component} exited at once; last lines of ${spec.logFile}:\n${lastLines(spec.logFile, 20, logStart)}`, spec.logFile);
     spec.onProcess(spec.component, ref);
-    const component = new ComponentProcess(spec, child, ref);
+    const component = new ComponentProcess(spec, child, ref, logStart);
     try {
       await component.waitHealthy();
       component.becameHealthy = true;
@@ -111,7 +114,7 @@ export class ComponentProcess {
 
   private failure(code: 'system' | 'timeout', what: string): ControlPlaneError {
     const { component, logFile } = this.spec;
-    return new ControlPlaneError(code, component, `${component} ${what}; last lines of ${logFile}:\n${lastLines(logFile)}`, logFile);
+    return new ControlPlaneError(code, component, `${component} ${what}; last lines of ${logFile}:\n${lastLines(logFile, 20, this.logStart)}`, logFile);
   }
 
   private async waitHealthy(): Promise<void> {

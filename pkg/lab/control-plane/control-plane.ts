@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { LabError } from '../errors.js';
-import type { ProcessRef } from '../processes.js';
+import { sleep, type ProcessRef } from '../processes.js';
 import { resolveControlPlaneBinaries, type ControlPlaneBinaries } from './binaries.js';
 import { ComponentProcess, type OnProcess, type StopPlan } from './component-process.js';
 import {
@@ -23,7 +23,7 @@ import {
   type Layout,
 } from './component-flags.js';
 import { ControlPlaneError, type ControlPlaneComponent } from './errors.js';
-import { compactToCurrent } from './etcd-api.js';
+import { compactAllSeen } from './etcd-api.js';
 import { freePorts } from './free-port.js';
 import { answersOk, probeTls } from './health.js';
 import { runKubectl, type KubectlResult } from './kubectl.js';
@@ -47,6 +47,12 @@ export interface ControlPlaneOptions {
    */
   readonly watchCache?: boolean;
   readonly binaries?: ControlPlaneBinaries;
+  /**
+   * Resolve only once the controller manager's controllers run (default), not merely once it
+   * answers /healthz. That takes about 5 s more: with --use-service-account-credentials it first
+   * mints a token for each controller's ServiceAccount. Callers that only need the API can skip it.
+   */
+  readonly waitForControllers?: boolean;
   /** Every process started (with its ref, before it is waited on) and ended (undefined). */
   readonly onProcess?: (component: string, ref: ProcessRef | undefined) => void;
 }
@@ -77,6 +83,15 @@ const STOP_ORDER: readonly ControlPlaneComponent[] = ['kube-scheduler', 'kube-co
  */
 const RESTARTED: ReadonlySet<ControlPlaneComponent> = new Set(['kube-controller-manager', 'kube-scheduler']);
 const RESTART_BACKOFF = { firstMs: 500, maxMs: 8_000 };
+
+async function waitUntilAsync(condition: () => Promise<boolean>, timeoutMs: number, abort: AbortSignal): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await condition()) return true;
+    if (Date.now() >= deadline || abort.aborted) return false;
+    await sleep(100);
+  }
+}
 
 export class ControlPlane {
   /** Where the certificates, kubeconfigs and etcd data live (options.dir). */
@@ -145,12 +160,33 @@ export class ControlPlane {
       const controllers = await Promise.allSettled([controlPlane.startComponent('kube-controller-manager'), controlPlane.startComponent('kube-scheduler')]);
       const failed = controllers.find((result): result is PromiseRejectedResult => result.status === 'rejected');
       if (failed) throw failed.reason;
+      if (options.waitForControllers ?? true) await controlPlane.waitForControllers();
     } catch (error) {
       await controlPlane.stop().catch((stopError: unknown) => options.logger.error({ err: stopError }, 'control-plane cleanup after a failed start left something behind'));
       throw error;
     }
     options.logger.info({ server, ms: Date.now() - started }, 'control plane ready');
     return controlPlane;
+  }
+
+  /**
+   * The controller manager answers /healthz before it has started its controllers, which takes
+   * seconds more. The `default` ServiceAccount, made by one of them, is the usual sign that they
+   * run (pods cannot be created in a namespace before it has one); until then a Deployment made
+   * right after start() would sit still, and an apiserver outage would make the controller
+   * manager exit (it is restarted, but loses more seconds).
+   */
+  async waitForControllers(): Promise<void> {
+    const started = Date.now();
+    const component = 'kube-controller-manager';
+    const adminTls = probeTls(this.caFile, this.layout.pki.admin);
+    const url = `${this.server}/api/v1/namespaces/default/serviceaccounts/default`;
+    const ready = await waitUntilAsync(() => answersOk(url, adminTls), START_TIMEOUT_MS[component], this.stopping.signal);
+    if (!ready) {
+      const logFile = this.logFile(component);
+      throw new ControlPlaneError('timeout', component, `no default ServiceAccount after ${START_TIMEOUT_MS[component]} ms: the controllers did not start; see ${logFile}`, logFile);
+    }
+    this.options.logger.info({ ms: Date.now() - started }, 'control-plane controllers running');
   }
 
   private logFile(component: ControlPlaneComponent): string {
@@ -248,11 +284,12 @@ export class ControlPlane {
   }
 
   /**
-   * Compacts etcd to its current revision, so every older resourceVersion answers 410 Gone
-   * (with the default watchCache: false; a watch cache keeps serving what it holds).
+   * Compacts etcd past every revision that existed before the call, so every resourceVersion a
+   * client has seen answers 410 Gone (with the default watchCache: false; a watch cache keeps
+   * serving what it holds). Returns the revision compacted to.
    */
   async compactEtcd(): Promise<number> {
-    const revision = await compactToCurrent(etcdClientUrl(this.layout.ports));
+    const revision = await compactAllSeen(etcdClientUrl(this.layout.ports));
     this.options.logger.info({ revision }, 'etcd compacted');
     return revision;
   }

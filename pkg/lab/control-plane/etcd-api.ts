@@ -1,7 +1,7 @@
 /*
- * The two etcd calls the control plane makes, through etcd's HTTP/JSON gateway so no etcdctl is
- * needed: the current revision, and a compaction to it. Compacting makes every older
- * resourceVersion unservable, which is how a test provokes 410 Gone for a stale watch.
+ * The control plane's direct etcd calls, through etcd's HTTP/JSON gateway so no etcdctl is
+ * needed: compacting away every revision a client may have seen, which is how a test makes a
+ * stale resourceVersion answer 410 Gone.
  */
 import { ControlPlaneError } from './errors.js';
 
@@ -21,21 +21,27 @@ async function post<T>(clientUrl: string, path: string, body: unknown): Promise<
   return JSON.parse(text) as T;
 }
 
-/** Keys are base64 in the gateway's JSON; any key will do, only the response header is wanted. */
-const ANY_KEY = Buffer.from('/').toString('base64');
+/** Outside the apiserver's /registry prefix, so no Kubernetes object or watch ever sees it. */
+const MARKER_KEY = Buffer.from('/nearby-lab/compaction-marker').toString('base64');
 
-export async function currentRevision(clientUrl: string): Promise<number> {
-  const reply = await post<ResponseHeader>(clientUrl, '/v3/kv/range', { key: ANY_KEY, count_only: true });
+/** A write's new revision: etcd's revision after it. */
+async function writeMarker(clientUrl: string): Promise<number> {
+  const reply = await post<ResponseHeader>(clientUrl, '/v3/kv/put', { key: MARKER_KEY, value: Buffer.from(String(Date.now())).toString('base64') });
   const revision = Number(reply.header?.revision);
   if (!Number.isSafeInteger(revision) || revision <= 0) {
-    throw new ControlPlaneError('system', 'etcd', `etcd answered a range without a revision: ${JSON.stringify(reply)}`);
+    throw new ControlPlaneError('system', 'etcd', `etcd answered a put without a revision: ${JSON.stringify(reply)}`);
   }
   return revision;
 }
 
-/** Compacts to the current revision and returns it; every earlier revision is gone afterwards. */
-export async function compactToCurrent(clientUrl: string): Promise<number> {
-  const revision = await currentRevision(clientUrl);
+/**
+ * Compacts etcd so that every revision that existed before the call is gone, and returns the
+ * revision compacted to. Compacting to the current revision R alone would not do: a watch from
+ * R-1 starts at R, which survives. Two writes first put R two past anything a client has seen.
+ */
+export async function compactAllSeen(clientUrl: string): Promise<number> {
+  await writeMarker(clientUrl);
+  const revision = await writeMarker(clientUrl);
   // physical: return only once the compaction is applied, so the caller can rely on it at once.
   await post(clientUrl, '/v3/kv/compaction', { revision: String(revision), physical: true });
   return revision;
