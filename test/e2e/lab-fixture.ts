@@ -117,14 +117,10 @@ export function leftoversOf(name: string, record: LabRecord): string[] {
   for (const node of record.nodes) if (existsSync(node.pinRoot)) left.push(`pins ${node.pinRoot}`);
   if (existsSync('/etc/netns')) for (const entry of readdirSync('/etc/netns')) if (isLabNetns(name, entry)) left.push(`/etc/netns/${entry}`);
   if (existsSync(paths.stateDir)) left.push(`state dir ${paths.stateDir}`);
-  const pids = [
-    record.supervisor?.pid,
-    record.prober?.pid,
-    ...record.nodes.map((n) => n.agent?.pid),
-    ...record.pods.flatMap((p) => p.processes.map((q) => q.pid)),
-  ].filter((pid): pid is number => pid !== undefined);
+  const refs = [record.supervisor, record.prober, ...Object.values(record.controlPlane ?? {}), ...record.nodes.map((n) => n.agent), ...record.pods.flatMap((p) => p.processes)];
+  const pids = refs.map((r) => r?.pid).filter((pid): pid is number => pid !== undefined);
   for (const pid of pids) {
-    const recorded = [record.supervisor, record.prober, ...record.nodes.map((n) => n.agent), ...record.pods.flatMap((p) => p.processes)].find((r) => r?.pid === pid);
+    const recorded = refs.find((r) => r?.pid === pid);
     if (!existsSync(`/proc/${pid}/stat`)) continue;
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
