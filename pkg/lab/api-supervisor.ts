@@ -12,6 +12,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { AgentProcess } from './agent-process.js';
 import { agentIdentity, ControlPlane } from './control-plane/index.js';
+import type { ControlPlaneAction, ControlPlaneActionResult } from './control-plane-action.js';
 import { nodeConvergence } from './convergence.js';
 import { BUILT_IN_NAMESPACES, deletableKind, resourceName } from './desired.js';
 import type { RawDocument } from './documents.js';
@@ -301,6 +302,31 @@ export class ApiSupervisor {
   execTarget(namespace: string, target: string, containerName?: string): ExecTarget {
     this.assertUp();
     return execTargetIn(this.pods?.runtimes() ?? [], namespace, target, containerName);
+  }
+
+  /**
+   * An apiserver outage, its end, or an etcd compaction, on request. The pods, the agents and
+   * the pinned datapath keep running through an outage; lab.json follows the apiserver's
+   * process through the onProcess callback given to ControlPlane.start.
+   */
+  async controlPlaneAction(action: ControlPlaneAction): Promise<ControlPlaneActionResult> {
+    const controlPlane = this.assertUp();
+    const started = Date.now();
+    this.logger.warn({ action }, 'control-plane action requested');
+    switch (action) {
+      case 'stop-apiserver':
+        await controlPlane.stopApiServer();
+        return { action, ms: Date.now() - started };
+      case 'start-apiserver': {
+        await controlPlane.startApiServer();
+        const pid = controlPlane.refs()['kube-apiserver']?.pid;
+        return { action, ms: Date.now() - started, ...(pid !== undefined ? { apiserverPid: pid } : {}) };
+      }
+      case 'compact-etcd': {
+        const revision = await controlPlane.compactEtcd();
+        return { action, ms: Date.now() - started, revision };
+      }
+    }
   }
 
   /** Ends every process the lab runs, the control plane last and in its safe order. */

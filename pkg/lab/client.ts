@@ -5,6 +5,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { callControl, type ControlRequest } from './control.js';
+import type { ControlPlaneAction, ControlPlaneActionResult } from './control-plane-action.js';
 import { parseDocuments, readDocuments, type RawDocument } from './documents.js';
 import { LabError } from './errors.js';
 import { hostEnv, type HostEnv } from './host.js';
@@ -17,6 +18,8 @@ import type { ExecTarget, LabStatus, PodStatus, Settlement } from './status.js';
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** Time for the supervisor to answer, on top of any wait it does. */
 const ANSWER_MS = 10_000;
+/** A started apiserver answers once its /readyz does: seconds, or over a minute on a loaded machine. */
+const CONTROL_PLANE_ANSWER_MS = 120_000;
 
 export interface ManifestInput {
   /** Files or directories, as `kubectl apply -f`. */
@@ -118,6 +121,11 @@ export class LabClient {
     const [first] = await this.pods({ namespace, selector });
     if (!first) throw new LabError('not-found', `no pod in namespace ${namespace} matches ${selector}`);
     return first.name;
+  }
+
+  /** Stops or starts the lab's kube-apiserver, or compacts its etcd; a lab on a real control plane only. */
+  controlPlane(action: ControlPlaneAction): Promise<ControlPlaneActionResult> {
+    return this.call<ControlPlaneActionResult>({ op: 'control-plane', action }, CONTROL_PLANE_ANSWER_MS);
   }
 
   /** Runs argv in the pod (a name, pod/NAME or deployment/NAME). */

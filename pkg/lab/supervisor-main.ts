@@ -13,6 +13,7 @@ import { hostEnv } from './host.js';
 import type { NodePlan } from './kind-config.js';
 import { labPaths } from './layout.js';
 import { ApiSupervisor } from './api-supervisor.js';
+import { parseControlPlaneAction } from './control-plane-action.js';
 import { DEFAULT_WAIT_MS, Supervisor } from './supervisor.js';
 
 const { values } = parseArgs({
@@ -61,6 +62,11 @@ async function handle(request: ControlRequest): Promise<unknown> {
       return supervisor.podStatuses(request['namespace'] as string | undefined, request['selector'] as string | undefined);
     case 'exec-target':
       return supervisor.execTarget(text(request, 'namespace', 'default'), text(request, 'target'), request['container'] as string | undefined);
+    case 'control-plane': {
+      const action = parseControlPlaneAction(request['action']);
+      if (!(supervisor instanceof ApiSupervisor)) throw new LabError('usage', `control-plane ${action}: lab ${name} has no real control plane (it was brought up without --control-plane)`);
+      return supervisor.controlPlaneAction(action);
+    }
     default:
       throw new LabError('usage', `unknown request ${JSON.stringify(request.op)}`);
   }
