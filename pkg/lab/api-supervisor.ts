@@ -231,10 +231,10 @@ export class ApiSupervisor {
   private async lists(): Promise<ApiLists & { model: unknown[] }> {
     const rest = this.rest!;
     const items = async (path: string): Promise<Record<string, unknown>[]> => (await rest.call<{ items: Record<string, unknown>[] }>('GET', path)).items;
-    const [deployments, pods] = await Promise.all([items('/apis/apps/v1/deployments'), items('/api/v1/pods')]);
+    const [deployments, replicaSets, pods] = await Promise.all([items('/apis/apps/v1/deployments'), items('/apis/apps/v1/replicasets'), items('/api/v1/pods')]);
     const model = await Promise.all(MODEL_KINDS.map(async (k) => (await items(k.path)).map((o): Record<string, unknown> => ({ ...o, kind: k.kind, apiVersion: k.apiVersion }))));
     this.nodeLabels = new Map(model[0]!.map((n) => { const m = n['metadata'] as { name: string; labels?: Record<string, string> }; return [m.name, { ...(m.labels ?? {}) }]; }));
-    return { deployments, pods: pods as never, services: model[2]!, endpointSlices: model[3]!, model: model.flat() };
+    return { deployments, replicaSets, pods: pods as never, services: model[2]!, endpointSlices: model[3]!, model: model.flat() };
   }
 
   async settlement(): Promise<Settlement> {

@@ -12,11 +12,17 @@ export interface ApiPod {
     readonly uid: string;
     readonly labels?: Record<string, string>;
     readonly deletionTimestamp?: string;
+    readonly resourceVersion?: string;
     readonly creationTimestamp?: string;
     readonly ownerReferences?: ReadonlyArray<{ readonly kind: string; readonly name: string; readonly controller?: boolean }>;
   };
   readonly spec: Record<string, unknown> & { readonly nodeName?: string; readonly terminationGracePeriodSeconds?: number };
-  readonly status?: { readonly phase?: string };
+  readonly status?: {
+    readonly phase?: string;
+    readonly podIP?: string;
+    readonly conditions?: ReadonlyArray<{ readonly type: string; readonly status: string; readonly reason?: string; readonly message?: string }>;
+    readonly containerStatuses?: ReadonlyArray<{ readonly restartCount?: number }>;
+  };
 }
 
 export const podKey = (pod: ApiPod): string => `${pod.metadata.namespace}/${pod.metadata.name}`;

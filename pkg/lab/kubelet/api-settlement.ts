@@ -1,6 +1,6 @@
 /*
  * When a lab on a real control plane has settled: every Deployment rolled out and ready, no pod
- * terminating, pod status reported, each Service's EndpointSlices naming exactly its ready pods,
+ * terminating or left behind by a deleted Deployment (garbage collection pending), pod status reported, each Service's EndpointSlices naming exactly its ready pods,
  * and every node's pinned maps holding what the planner computes from the API's objects.
  * Pure over lists read from the API server, so each rule is tested without a cluster.
  */
@@ -10,12 +10,19 @@ type Raw = Record<string, unknown>;
 
 export interface ApiLists {
   readonly deployments: readonly Raw[];
+  readonly replicaSets: readonly Raw[];
   readonly pods: readonly (ApiPod & { status?: { phase?: string; podIP?: string; conditions?: ReadonlyArray<{ type: string; status: string; reason?: string; message?: string }> } })[];
   readonly services: readonly Raw[];
   readonly endpointSlices: readonly Raw[];
 }
 
 const meta = (o: Raw): { name: string; namespace: string; generation?: number; labels?: Record<string, string> } => o['metadata'] as never;
+
+/** The name of the object's controller of that kind, from its ownerReferences. */
+function controllerOf(object: Raw, kind: string): string | undefined {
+  const owners = (object['metadata'] as { ownerReferences?: Array<{ kind: string; name: string; controller?: boolean }> }).ownerReferences ?? [];
+  return owners.find((o) => o.kind === kind && o.controller !== false)?.name;
+}
 
 function podReady(pod: ApiLists['pods'][number]): boolean {
   return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
@@ -35,8 +42,20 @@ export function apiSettlement(lists: ApiLists): { waiting: string[]; problems: s
     const rolledOut = (s.observedGeneration ?? 0) >= (m.generation ?? 0) && (s.updatedReplicas ?? 0) === want && (s.readyReplicas ?? 0) === want && (s.replicas ?? 0) === want;
     if (!rolledOut) waiting.push(`deployment ${m.namespace}/${m.name}: ${s.readyReplicas ?? 0}/${want} ready, ${s.updatedReplicas ?? 0} updated, ${s.replicas ?? 0} in all`);
   }
+  const live = (items: readonly Raw[]) => new Set(items.filter((o) => !(o['metadata'] as { deletionTimestamp?: string }).deletionTimestamp).map((o) => `${meta(o).namespace}/${meta(o).name}`));
+  const deployments = live(lists.deployments);
+  const replicaSets = live(lists.replicaSets);
+  const deploymentOf = new Map(lists.replicaSets.map((rs) => [`${meta(rs).namespace}/${meta(rs).name}`, controllerOf(rs, 'Deployment')]));
   for (const pod of lists.pods) {
     const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
+    const rs = controllerOf(pod as unknown as Raw, 'ReplicaSet');
+    const rsKey = rs && `${pod.metadata.namespace}/${rs}`;
+    const deployment = rsKey ? deploymentOf.get(rsKey) : undefined;
+    if (rsKey && (!replicaSets.has(rsKey) || (deployment !== undefined && !deployments.has(`${pod.metadata.namespace}/${deployment}`)))) {
+      // Ready and still answering, but its owner is gone: the garbage collector has yet to delete it.
+      waiting.push(`pod ${key}: its ${replicaSets.has(rsKey) ? `Deployment ${deployment}` : `ReplicaSet ${rs}`} is gone; waiting for garbage collection`);
+      continue;
+    }
     const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
     if (pod.metadata.deletionTimestamp) waiting.push(`pod ${key}: terminating`);
     else if (pod.status?.phase === 'Failed') problems.push(`pod ${key}: ${pod.status.conditions?.find((c) => c.message)?.message ?? (pod.status as { message?: string }).message ?? 'Failed'}`);

@@ -4,6 +4,7 @@
  * this is what makes a lab pod an endpoint.
  */
 import type { PodView } from '../views.js';
+import type { ApiPod } from './api-pod.js';
 
 export interface ReportedPod {
   readonly view: PodView;
@@ -49,7 +50,16 @@ export function podStatusPatch({ view, startedAt, images }: ReportedPod, now: st
   return { status };
 }
 
-/** What changed between two reports, ignoring timestamps: only then is a patch sent. */
+/** What a report says, ignoring timestamps and messages: a patch is sent when the API's copy says otherwise. */
 export function statusFingerprint(view: PodView): string {
-  return JSON.stringify([view.phase, view.serving, view.ip ?? '', view.restarts, view.reason ?? '']);
+  const running = view.phase === 'Running';
+  return JSON.stringify([view.phase, running && view.serving, view.ip ?? '', view.restarts]);
+}
+
+/** The same fingerprint of the status an API server holds for the pod. */
+export function apiStatusFingerprint(pod: ApiPod): string {
+  const status = pod.status ?? {};
+  const ready = status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  const restarts = (status.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0);
+  return JSON.stringify([status.phase ?? 'Pending', ready, status.podIP ?? '', restarts]);
 }

@@ -14,7 +14,7 @@ import { podCgroupDirName, podNetnsName } from '../layout.js';
 import { PodRuntime, type PodContext } from '../pod-runtime.js';
 import type { PodView, ServiceView } from '../views.js';
 import { podIdentity, podKey, type ApiPod } from './api-pod.js';
-import { podStatusPatch, statusFingerprint } from './pod-status.js';
+import { apiStatusFingerprint, podStatusPatch, statusFingerprint } from './pod-status.js';
 import { MERGE_PATCH, type ApiRest } from './rest.js';
 import { serviceView, type ApiService } from './api-service.js';
 
@@ -39,7 +39,8 @@ export interface PodSyncOptions {
 interface Running {
   readonly runtime: PodRuntime;
   readonly startedAt: string;
-  reported?: string;
+  /** What was last sent, and the pod's resourceVersion then: until the cache moves past it, the patch is in flight. */
+  reported?: { readonly status: string; readonly resourceVersion: string };
   ending?: Promise<void>;
 }
 
@@ -139,7 +140,7 @@ export class PodSync {
     for (const uid of this.refused.keys()) if (!byUid.has(uid)) this.refused.delete(uid);
     await Promise.all(starts);
     this.options.changed();
-    await this.report();
+    await this.report(byUid);
   }
 
   private startPod(pod: ApiPod): Promise<void> | undefined {
@@ -189,16 +190,24 @@ export class PodSync {
     })();
   }
 
-  private async report(): Promise<void> {
+  /**
+   * Level-triggered against the API's copy, not only our own last report: when something else
+   * changes a pod's status (the node lifecycle controller marks pods not ready after missed
+   * heartbeats, say), the next pass puts the truth back.
+   */
+  private async report(byUid: ReadonlyMap<string, ApiPod>): Promise<void> {
     const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    for (const run of this.running.values()) {
-      if (run.ending) continue;
+    for (const [uid, run] of this.running) {
+      const pod = byUid.get(uid);
+      if (run.ending || !pod) continue;
       const view = run.runtime.view();
-      const fingerprint = statusFingerprint(view);
-      if (fingerprint === run.reported) continue;
+      const want = statusFingerprint(view);
+      if (want === apiStatusFingerprint(pod)) continue;
+      const resourceVersion = pod.metadata.resourceVersion ?? '';
+      if (run.reported?.status === want && run.reported.resourceVersion === resourceVersion) continue;
       const images = Object.fromEntries(view.containers.map((c) => [c.name, c.image]));
       await this.options.rest.call('PATCH', `/api/v1/namespaces/${view.namespace}/pods/${view.name}/status`, podStatusPatch({ view, startedAt: run.startedAt, images }, now), MERGE_PATCH);
-      run.reported = fingerprint;
+      run.reported = { status: want, resourceVersion };
     }
   }
 
