@@ -1,12 +1,14 @@
-# Build stage: the same Makefile targets CI runs compile the BPF object and the TypeScript.
+# Build stage: `make build`, the target CI runs (through `make test`), compiles the BPF object with
+# clang and the TypeScript with tsc. The packages are the Makefile's APT_PKGS (plus make), so its
+# `apt` step finds them all and installs nothing.
 FROM node:20-bookworm AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      clang llvm libbpf-dev bpftool make && rm -rf /var/lib/apt/lists/*
+      clang llvm libbpf-dev bpftool iproute2 iptables curl openssl make && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN make bpf && npx tsc -p tsconfig.json && npm prune --omit=dev
+RUN make build && npm prune --omit=dev
 
 # Runtime: Node, the system libbpf that koffi binds to, the compiled JS and BPF object only.
 FROM node:20-bookworm-slim

@@ -10,7 +10,7 @@ BPF_SRC := $(wildcard bpf/*.c) $(wildcard bpf/*.h)
 APT_PKGS := clang llvm libbpf-dev bpftool iproute2 iptables curl openssl
 CLANG ?= clang
 
-.PHONY: all deps apt npm bpffs bpf build test test-unit test-kernel bench demo clean control-plane
+.PHONY: all deps apt npm bpffs bpf build test test-unit test-kernel bench demo clean control-plane helm image dashboard-png
 
 all: build
 
@@ -54,7 +54,7 @@ bpf: $(BPF_OBJ)
 build: deps bpf
 	npx tsc -p tsconfig.json
 
-test: build bpffs control-plane
+test: build bpffs control-plane helm
 	npx vitest run
 
 test-unit: build
@@ -77,6 +77,39 @@ demo: build bpffs control-plane
 # built once from Go modules into a cache outside the repository.
 control-plane:
 	@bash test/control-plane/build.sh
+
+# helm v3 of the release pinned in test/control-plane/helm.env, for the tests that render
+# deploy/helm/nearby: taken from PATH when it matches, else built once from its Go module into the
+# same cache as the control plane.
+helm:
+	@bash test/control-plane/build-helm.sh
+
+# The agent image (Dockerfile), tagged with package.json's version as deploy/ references it. Needs
+# a container engine; `make test` does not depend on it.
+IMAGE ?= ghcr.io/nearby-lb/nearby-agent
+VERSION := $(shell sed -n 's/^  "version": "\(.*\)",$$/\1/p' package.json)
+image:
+	@engine="$(CONTAINER_ENGINE)"; tried=""; \
+	if [ -z "$$engine" ]; then \
+	  for candidate in docker podman nerdctl; do \
+	    command -v $$candidate >/dev/null || continue; \
+	    if $$candidate info >/dev/null 2>&1; then engine=$$candidate; break; fi; \
+	    tried="$$tried $$candidate (installed, but \`$$candidate info\` fails: no daemon/engine answers)"; \
+	  done; \
+	fi; \
+	if [ -z "$$engine" ]; then \
+	  echo "error: make image needs a working container engine and there is none here;$${tried:- none of docker, podman, nerdctl is installed}." >&2; \
+	  echo "       Start or install one, or set CONTAINER_ENGINE=<command>." >&2; \
+	  exit 1; \
+	fi; \
+	echo ">> $$engine build -t $(IMAGE):$(VERSION) ."; \
+	$$engine build -t $(IMAGE):$(VERSION) .
+
+# docs/images/dashboard.png: the Grafana dashboard drawn from sample data and screenshotted by
+# headless Chromium (Debian's package, installed when missing). Not part of build or test.
+dashboard-png: npm
+	@command -v chromium >/dev/null || { echo ">> installing: chromium"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation >/dev/null; }
+	npx tsx test/tools/render-dashboard.ts deploy/grafana/nearby-dashboard.json docs/images/dashboard.png
 
 clean:
 	rm -rf $(BUILD) dist

@@ -1,0 +1,292 @@
+// What a cluster admin grants by installing nearby, checked on what would really be applied: the
+// kustomize base as `kubectl kustomize deploy/` builds it, and the Helm chart as `helm template`
+// renders it (with its defaults, and with every value a user is meant to change set). Neither may
+// run privileged or add a capability beyond BPF and NET_ADMIN (the set
+// test/kernel/agent-capabilities.test.ts proves necessary and sufficient), nor grant more than
+// get/list/watch on the four kinds the agent plans from, nor touch Secrets. And the two installs
+// must agree on every field that decides what the agent may do.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEPLOY, helmYaml, kustomizeYaml, type KubeObject, NAMESPACE, only, parseObjects, ROOT } from '../../fixtures/deploy-render.js';
+
+const CAPABILITIES = ['BPF', 'NET_ADMIN'];
+const READ_VERBS = ['get', 'list', 'watch'];
+/** apiGroup -> resources the agent may read; nothing else, in any group. */
+const READABLE: Record<string, string[]> = { '': ['namespaces', 'nodes', 'services'], 'discovery.k8s.io': ['endpointslices'] };
+/** hostPath -> mounted read-only? bpffs is written (pins), the cgroup tree only opened. */
+const HOST_PATHS: Record<string, boolean> = { '/sys/fs/bpf': false, '/sys/fs/cgroup': true };
+const SERVICE_ACCOUNT = 'nearby-agent';
+const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+/** Every value a user is meant to change, set away from its default. */
+const HELM_VALUES_SET: Record<string, string> = {
+  'image.repository': 'registry.example/nearby',
+  'image.tag': 'custom',
+  preferClose: 'zone',
+  logLevel: 'debug',
+  resyncSeconds: '30',
+  'mapSizes.services': '1000',
+  'mapSizes.backends': '2000',
+  'mapSizes.slots': '4000',
+  'mapSizes.revNat': '1024',
+  'mapSizes.counters': '8000',
+  'metrics.port': '9791',
+  'metrics.serviceMonitor.enabled': 'true',
+  'resources.limits.memory': '512Mi',
+  'nodeSelector.kubernetes\\.io/os': 'linux',
+  'tolerations[0].key': 'dedicated',
+  'tolerations[0].operator': 'Exists',
+};
+
+type Rule = { apiGroups?: string[]; resources?: string[]; verbs?: string[]; resourceNames?: string[]; nonResourceURLs?: string[] };
+interface Container {
+  name: string;
+  image: string;
+  securityContext?: Record<string, unknown>;
+  volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
+  ports?: Array<{ name?: string; containerPort: number }>;
+  readinessProbe?: { httpGet?: { path: string; port: string | number } };
+  livenessProbe?: { httpGet?: { path: string; port: string | number } };
+  env?: Array<{ name: string; value?: string; valueFrom?: unknown }>;
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+}
+interface PodSpec {
+  serviceAccountName?: string;
+  automountServiceAccountToken?: boolean;
+  hostNetwork?: boolean;
+  hostPID?: boolean;
+  hostIPC?: boolean;
+  securityContext?: Record<string, unknown>;
+  initContainers?: Container[];
+  containers: Container[];
+  volumes?: Array<{ name: string; hostPath?: { path: string; type?: string }; [source: string]: unknown }>;
+  tolerations?: Array<Record<string, unknown>>;
+  priorityClassName?: string;
+}
+
+const podSpec = (objects: readonly KubeObject[]): PodSpec => (only(objects, 'DaemonSet', 'nearby-agent') as unknown as { spec: { template: { spec: PodSpec } } }).spec.template.spec;
+const agentContainer = (objects: readonly KubeObject[]): Container => {
+  const containers = podSpec(objects).containers;
+  expect(containers.map((c) => c.name)).toEqual(['agent']);
+  return containers[0]!;
+};
+const rulesOf = (objects: readonly KubeObject[]): Rule[] =>
+  objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role').flatMap((o) => (o['rules'] as Rule[] | undefined) ?? []);
+
+/** Every path (a.b[0].c) in an object tree whose key is `key` and whose value is `value`. */
+function pathsWhere(tree: unknown, key: string, value: unknown, at = ''): string[] {
+  if (Array.isArray(tree)) return tree.flatMap((item, i) => pathsWhere(item, key, value, `${at}[${i}]`));
+  if (tree === null || typeof tree !== 'object') return [];
+  return Object.entries(tree).flatMap(([k, v]) => [...(k === key && v === value ? [`${at}.${k}`] : []), ...pathsWhere(v, key, value, `${at}.${k}`)]);
+}
+
+/** The rules as (group, resource, verb) triples, sorted: the same grant however it is grouped. */
+function grants(rules: readonly Rule[]): string[] {
+  return rules.flatMap((r) => (r.apiGroups ?? []).flatMap((g) => (r.resources ?? []).flatMap((res) => (r.verbs ?? []).map((v) => `${g}/${res}:${v}`)))).sort();
+}
+
+/**
+ * Everything that decides what the agent may do or reach, in one comparable value: RBAC, the
+ * identity it runs as, host namespaces and mounts, its security context, and the probes and
+ * port the kubelet and scrapers use. Labels, env for tuning and scheduling hints are left out.
+ */
+function securityView(objects: readonly KubeObject[]): unknown {
+  const pod = podSpec(objects);
+  const container = agentContainer(objects);
+  const placementEnv = (container.env ?? []).filter((e) => ['NODE_NAME', 'NEARBY_CGROUP_PATH', 'NEARBY_BPFFS'].includes(e.name));
+  return {
+    kinds: objects.filter((o) => o.kind !== 'ServiceMonitor').map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`).filter((k) => !k.startsWith('Namespace/')).sort(),
+    rules: grants(rulesOf(objects)),
+    bindings: objects.filter((o) => o.kind.endsWith('Binding')).map((o) => ({ roleRef: o['roleRef'], subjects: o['subjects'] })),
+    pod: {
+      serviceAccountName: pod.serviceAccountName,
+      automountServiceAccountToken: pod.automountServiceAccountToken,
+      hostNetwork: pod.hostNetwork ?? false,
+      hostPID: pod.hostPID ?? false,
+      hostIPC: pod.hostIPC ?? false,
+      securityContext: pod.securityContext,
+      initContainers: pod.initContainers ?? [],
+      volumes: pod.volumes,
+    },
+    container: {
+      securityContext: container.securityContext,
+      volumeMounts: container.volumeMounts,
+      readinessProbe: container.readinessProbe,
+      livenessProbe: container.livenessProbe,
+      placementEnv,
+    },
+  };
+}
+
+let kustomize: KubeObject[];
+let helmDefault: KubeObject[];
+let helmCustom: KubeObject[];
+let serviceMonitor: KubeObject[];
+
+beforeAll(async () => {
+  // Throws naming `make control-plane` or `make helm` when a binary is missing: fails, never skips.
+  const [base, chart, chartSet, monitor] = await Promise.all([kustomizeYaml(), helmYaml(), helmYaml(HELM_VALUES_SET), kustomizeYaml(join(DEPLOY, 'prometheus-operator'))]);
+  kustomize = parseObjects(base);
+  helmDefault = parseObjects(chart);
+  helmCustom = parseObjects(chartSet);
+  serviceMonitor = parseObjects(monitor);
+});
+
+const EACH = ['kustomize', 'helm (defaults)', 'helm (every value set)'] as const;
+/** Read when a test runs, after beforeAll rendered them. */
+const rendered = (name: (typeof EACH)[number]): KubeObject[] => ({ kustomize, 'helm (defaults)': helmDefault, 'helm (every value set)': helmCustom })[name];
+
+describe.each(EACH)('%s', (name) => {
+  it('runs nothing privileged and shares no host namespace', () => {
+    const objects = rendered(name);
+    expect(pathsWhere(objects, 'privileged', true)).toEqual([]);
+    expect(pathsWhere(objects, 'allowPrivilegeEscalation', true)).toEqual([]);
+    for (const key of ['hostNetwork', 'hostPID', 'hostIPC']) expect(pathsWhere(objects, key, true)).toEqual([]);
+    // Every workload is the one DaemonSet: nothing else could run with other settings.
+    expect(objects.filter((o) => ['Pod', 'Deployment', 'StatefulSet', 'ReplicaSet', 'Job', 'CronJob', 'DaemonSet'].includes(o.kind)).map((o) => o.kind)).toEqual(['DaemonSet']);
+  });
+
+  it('adds exactly BPF and NET_ADMIN to a container that drops ALL, with a read-only root', () => {
+    const objects = rendered(name);
+    expect(podSpec(objects).initContainers ?? []).toEqual([]);
+    expect(agentContainer(objects).securityContext).toEqual({
+      privileged: false,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsUser: 0,
+      runAsNonRoot: false,
+      capabilities: { drop: ['ALL'], add: CAPABILITIES },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(podSpec(objects).securityContext ?? {}).toEqual({});
+  });
+
+  it('mounts only bpffs (read-write) and the cgroup tree (read-only) from the host, and nothing secret', () => {
+    const objects = rendered(name);
+    const pod = podSpec(objects);
+    const mounts = agentContainer(objects).volumeMounts ?? [];
+    const byHostPath = Object.fromEntries(
+      (pod.volumes ?? []).map((v) => {
+        expect(Object.keys(v).sort(), `volume ${v.name}`).toEqual(['hostPath', 'name']);
+        const mount = mounts.find((m) => m.name === v.name);
+        expect(mount, `a mount of volume ${v.name}`).toBeDefined();
+        expect(v.hostPath?.type).toBe('Directory');
+        return [v.hostPath!.path, mount!.readOnly === true];
+      }),
+    );
+    expect(byHostPath).toEqual(HOST_PATHS);
+    expect(mounts).toHaveLength(Object.keys(HOST_PATHS).length);
+    expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
+  });
+
+  it('grants get/list/watch on nodes, services, namespaces and endpointslices, and nothing else', () => {
+    const objects = rendered(name);
+    const rules = rulesOf(objects);
+    expect(grants(rules)).toEqual(Object.entries(READABLE).flatMap(([g, resources]) => resources.flatMap((r) => READ_VERBS.map((v) => `${g}/${r}:${v}`))).sort());
+    for (const rule of rules) {
+      expect(rule.resourceNames ?? [], 'resourceNames').toEqual([]);
+      expect(rule.nonResourceURLs ?? [], 'nonResourceURLs').toEqual([]);
+      for (const field of [rule.apiGroups, rule.resources, rule.verbs]) expect(field ?? []).not.toContain('*');
+    }
+    expect(JSON.stringify(rules)).not.toMatch(/secret/i);
+    expect(objects.filter((o) => o.kind === 'Role' || o.kind === 'RoleBinding')).toEqual([]);
+  });
+
+  it('binds that role to the agent ServiceAccount only, and runs the agent as it', () => {
+    const objects = rendered(name);
+    const role = only(objects, 'ClusterRole');
+    const binding = only(objects, 'ClusterRoleBinding');
+    expect(binding['roleRef']).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.metadata.name });
+    expect(binding['subjects']).toEqual([{ kind: 'ServiceAccount', name: SERVICE_ACCOUNT, namespace: NAMESPACE }]);
+    expect(only(objects, 'ServiceAccount').metadata).toMatchObject({ name: SERVICE_ACCOUNT, namespace: NAMESPACE });
+    expect(podSpec(objects).serviceAccountName).toBe(SERVICE_ACCOUNT);
+  });
+
+  it('probes /readyz and /healthz on the named metrics port, which the headless metrics Service exposes', () => {
+    const objects = rendered(name);
+    const container = agentContainer(objects);
+    const metricsPort = container.ports?.find((p) => p.name === 'metrics');
+    expect(metricsPort?.containerPort).toBe(name === 'helm (every value set)' ? 9791 : 9790);
+    expect(container.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
+    expect(container.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
+    expect(container.env?.find((e) => e.name === 'NEARBY_LISTEN')?.value).toBe(`:${metricsPort?.containerPort}`);
+
+    const service = only(objects, 'Service', 'nearby-agent-metrics') as unknown as { metadata: { annotations: Record<string, string> }; spec: { clusterIP: string; selector: Record<string, string>; ports: Array<{ name: string; port: number; targetPort: string }> } };
+    expect(service.spec.clusterIP).toBe('None');
+    expect(service.spec.ports).toEqual([{ name: 'metrics', port: metricsPort?.containerPort, targetPort: 'metrics', protocol: 'TCP' }]);
+    const podLabels = (only(objects, 'DaemonSet') as unknown as { spec: { template: { metadata: { labels: Record<string, string> } } } }).spec.template.metadata.labels;
+    expect(podLabels).toMatchObject(service.spec.selector);
+    expect(service.metadata.annotations).toEqual({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(metricsPort?.containerPort), 'prometheus.io/path': '/metrics' });
+  });
+
+  it('takes NODE_NAME from the downward API, tolerates every taint, and updates one node at a time without surge', () => {
+    const objects = rendered(name);
+    const container = agentContainer(objects);
+    expect(container.env?.find((e) => e.name === 'NODE_NAME')).toEqual({ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } });
+    expect(podSpec(objects).tolerations).toContainEqual(name === 'helm (every value set)' ? { key: 'dedicated', operator: 'Exists' } : { operator: 'Exists' });
+    expect((only(objects, 'DaemonSet') as unknown as { spec: { updateStrategy: unknown } }).spec.updateStrategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } });
+    expect(container.resources?.limits?.['memory']).toMatch(/^\d+Mi$/);
+    expect(container.resources?.requests?.['memory']).toMatch(/^\d+Mi$/);
+  });
+});
+
+describe('helm and kustomize agree', () => {
+  it('on every security-relevant field, with the chart defaults', () => {
+    expect(securityView(helmDefault)).toEqual(securityView(kustomize));
+  });
+
+  it('on every security-relevant field, whatever the values a user is meant to change', () => {
+    expect(securityView(helmCustom)).toEqual(securityView(kustomize));
+  });
+
+  it('on the image, which is package.json\'s version, and the resources and tolerations by default', () => {
+    const image = `ghcr.io/nearby-lb/nearby-agent:${VERSION}`;
+    expect(agentContainer(kustomize).image).toBe(image);
+    expect(agentContainer(helmDefault).image).toBe(image);
+    expect(agentContainer(helmCustom).image).toBe('registry.example/nearby:custom');
+    expect(agentContainer(helmDefault).resources).toEqual(agentContainer(kustomize).resources);
+    expect(podSpec(helmDefault).tolerations).toEqual(podSpec(kustomize).tolerations);
+    expect(podSpec(helmDefault).priorityClassName).toBe(podSpec(kustomize).priorityClassName);
+    const chart = readFileSync(join(DEPLOY, 'helm/nearby/Chart.yaml'), 'utf8');
+    expect(chart).toMatch(new RegExp(`^appVersion: "${VERSION.replaceAll('.', '\\.')}"$`, 'm'));
+  });
+
+  it('on the ServiceMonitor: off by default in both, the same scrape when enabled', () => {
+    expect(kustomize.filter((o) => o.kind === 'ServiceMonitor')).toEqual([]);
+    expect(helmDefault.filter((o) => o.kind === 'ServiceMonitor')).toEqual([]);
+    const fromKustomize = only(serviceMonitor, 'ServiceMonitor');
+    const fromHelm = only(helmCustom, 'ServiceMonitor');
+    expect(fromHelm.apiVersion).toBe('monitoring.coreos.com/v1');
+    expect(fromKustomize.apiVersion).toBe('monitoring.coreos.com/v1');
+    expect(fromHelm['spec']).toEqual(fromKustomize['spec']);
+    expect(fromKustomize.metadata.namespace).toBe(NAMESPACE);
+    // It selects the metrics Service by its labels and scrapes the Service's named port.
+    const service = only(kustomize, 'Service', 'nearby-agent-metrics');
+    const spec = fromKustomize['spec'] as { selector: { matchLabels: Record<string, string> }; endpoints: Array<{ port: string }> };
+    expect(service.metadata.labels).toMatchObject(spec.selector.matchLabels);
+    expect(spec.endpoints.map((e) => e.port)).toEqual(['metrics']);
+  });
+
+  it('on the settings users tune, which the chart passes through to the agent', () => {
+    const env = Object.fromEntries((agentContainer(helmCustom).env ?? []).map((e) => [e.name, e.value]));
+    expect(env).toMatchObject({
+      NEARBY_PREFER_CLOSE: 'zone',
+      LOG_LEVEL: 'debug',
+      NEARBY_RESYNC_SECONDS: '30',
+      NEARBY_MAX_SERVICES: '1000',
+      NEARBY_MAX_BACKENDS: '2000',
+      NEARBY_MAX_SLOTS: '4000',
+      NEARBY_MAX_REV_NAT: '1024',
+      NEARBY_MAX_COUNTERS: '8000',
+    });
+    expect(Object.keys(Object.fromEntries((agentContainer(helmDefault).env ?? []).map((e) => [e.name, 1])))).not.toContain('NEARBY_MAX_SERVICES');
+    expect((podSpec(helmCustom) as PodSpec & { nodeSelector?: unknown }).nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
+  });
+});
+
+describe('the chart refuses', () => {
+  it('a PreferClose meaning the agent does not know', async () => {
+    await expect(helmYaml({ preferClose: 'region' })).rejects.toThrow(/preferClose must be subzone or zone, got region/);
+  });
+});
