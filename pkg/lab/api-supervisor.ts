@@ -31,9 +31,10 @@ import { hostsFile, resolvConf } from './hosts-file.js';
 import { matchesLabels } from './selectors.js';
 import type { PodRuntime } from './pod-runtime.js';
 import type { Prober } from './prober.js';
-import { refOf, sleep, type ProcessRef } from './processes.js';
+import { refOf, type ProcessRef } from './processes.js';
 import { writeRecord, type LabRecord, type NodeRecord } from './record.js';
 import { taintsOf } from './scheduler.js';
+import { agentStatus, waitUntilSettled } from './waiting.js';
 import type { ExecTarget, LabStatus, NodeStatus, PodStatus, Settlement } from './status.js';
 import { labStatus, podStatuses } from './status-views.js';
 import { DEFAULT_WAIT_MS } from './supervisor.js';
@@ -259,14 +260,7 @@ export class ApiSupervisor {
   }
 
   async wait(timeoutMs = DEFAULT_WAIT_MS): Promise<Settlement> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const s = await this.settlement();
-      if (s.done) return s;
-      if (s.problems.length > 0) throw new LabError('invalid', `the lab cannot get ready: ${s.problems.join('; ')}`);
-      if (Date.now() > deadline) throw new LabError('timeout', `still waiting after ${timeoutMs} ms for: ${s.waiting.join('; ')}`);
-      await sleep(100);
-    }
+    return waitUntilSettled(() => this.settlement(), timeoutMs, 100);
   }
 
   status(): LabStatus {
@@ -283,12 +277,7 @@ export class ApiSupervisor {
         podCidr: n.record.podCidr,
         cgroup: n.record.cgroup,
         pinRoot: n.record.pinRoot,
-        agent: {
-          ...(n.agent?.ref ? { pid: n.agent.ref.pid, port: n.agent.ref.port } : {}),
-          ready: n.agent?.ready ?? false,
-          reason: n.agent?.reason ?? 'not started',
-          restarts: n.agent?.restarts ?? 0,
-        },
+        agent: agentStatus(n.agent),
       })),
       pods: this.pods?.views() ?? [],
       services: this.pods?.services() ?? [],

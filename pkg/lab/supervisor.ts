@@ -24,10 +24,11 @@ import { readApplied, type Applied, type PodSpec } from './objects.js';
 import { randomSuffix } from './pod-names.js';
 import { PodRuntime, type PodContext, type PodIdentity } from './pod-runtime.js';
 import type { Prober } from './prober.js';
-import { refOf, sleep, type ProcessRef } from './processes.js';
+import { refOf, type ProcessRef } from './processes.js';
 import { ClusterFiles } from './cluster-files.js';
 import { writeRecord, type LabRecord, type NodeRecord } from './record.js';
 import { schedule, taintsOf } from './scheduler.js';
+import { agentStatus, waitUntilSettled } from './waiting.js';
 import type { ExecTarget, LabStatus, NodeStatus, PodStatus, Settlement } from './status.js';
 import { labStatus, podStatuses } from './status-views.js';
 import { isReady, type NodeView, type PodView, type ServiceView } from './views.js';
@@ -351,14 +352,7 @@ export class Supervisor {
 
   /** Until every pod is ready and every node converged; throws on a stuck pod or at the deadline. */
   async wait(timeoutMs = DEFAULT_WAIT_MS): Promise<Settlement> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const s = await this.settlement();
-      if (s.done) return s;
-      if (s.problems.length > 0) throw new LabError('invalid', `the lab cannot get ready: ${s.problems.join('; ')}`);
-      if (Date.now() > deadline) throw new LabError('timeout', `still waiting after ${timeoutMs} ms for: ${s.waiting.join('; ')}`);
-      await sleep(50);
-    }
+    return waitUntilSettled(() => this.settlement(), timeoutMs, 50);
   }
 
   // ---- commands -------------------------------------------------------------------------
@@ -417,12 +411,7 @@ export class Supervisor {
         podCidr: n.podCidr,
         cgroup: n.cgroup,
         pinRoot: n.pinRoot,
-        agent: {
-          ...(n.agent?.ref ? { pid: n.agent.ref.pid, port: n.agent.ref.port } : {}),
-          ready: n.agent?.ready ?? false,
-          reason: n.agent?.reason ?? 'not started',
-          restarts: n.agent?.restarts ?? 0,
-        },
+        agent: agentStatus(n.agent),
       })),
       pods: this.podViews(),
       services: this.serviceViews(),
