@@ -1,6 +1,7 @@
 /*
- * The lab supervisor as a process (with --control-plane, the kubelet of a real control plane): started detached by `lab up`, it serves the lab's control
- * socket until SIGTERM, then ends every process it runs and exits (`lab down` removes the rest).
+ * The lab supervisor as a process (with --control-plane, the kubelet of a real control plane):
+ * started detached by `lab up`, it serves the lab's control socket until SIGTERM, then ends
+ * every process it runs and exits (`lab down` removes the rest).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
