@@ -32,7 +32,7 @@ import { matchesLabels } from './selectors.js';
 import type { PodRuntime } from './pod-runtime.js';
 import type { Prober } from './prober.js';
 import { refOf, type ProcessRef } from './processes.js';
-import { writeRecord, type LabRecord, type NodeRecord } from './record.js';
+import { newLabRecord, writeRecord, type LabRecord, type NodeRecord } from './record.js';
 import { taintsOf } from './scheduler.js';
 import { agentStatus, waitUntilSettled } from './waiting.js';
 import type { ExecTarget, LabStatus, NodeStatus, PodStatus, Settlement } from './status.js';
@@ -78,20 +78,7 @@ export class ApiSupervisor {
   constructor(private readonly config: ApiSupervisorConfig) {
     const { paths, host } = config;
     this.logger = config.logger;
-    this.record = {
-      version: 1,
-      name: paths.name,
-      createdAt: new Date().toISOString(),
-      stateDir: paths.stateDir,
-      cgroup2: host.cgroup2,
-      cgroupRoot: paths.cgroupRoot,
-      bpffs: host.bpffs,
-      bridgeNetns: paths.bridgeNetns,
-      supervisor: refOf(process.pid),
-      controlPlane: {},
-      nodes: [],
-      pods: [],
-    };
+    this.record = { ...newLabRecord(paths, host, refOf(process.pid)), controlPlane: {} };
     this.saveRecord();
   }
 

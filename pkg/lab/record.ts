@@ -5,6 +5,8 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { LabError } from './errors.js';
+import type { HostEnv } from './host.js';
+import type { LabPaths } from './layout.js';
 import type { ProcessRef } from './processes.js';
 
 export interface NodeRecord {
@@ -41,6 +43,23 @@ export interface LabRecord {
   prober?: ProcessRef | undefined;
   nodes: NodeRecord[];
   pods: PodRecord[];
+}
+
+/** The record of a lab about to be built: where everything will be, and nothing created yet. */
+export function newLabRecord(paths: LabPaths, host: HostEnv, supervisor: ProcessRef | undefined): LabRecord {
+  return {
+    version: 1,
+    name: paths.name,
+    createdAt: new Date().toISOString(),
+    stateDir: paths.stateDir,
+    cgroup2: host.cgroup2,
+    cgroupRoot: paths.cgroupRoot,
+    bpffs: host.bpffs,
+    bridgeNetns: paths.bridgeNetns,
+    supervisor,
+    nodes: [],
+    pods: [],
+  };
 }
 
 export function readRecord(path: string): LabRecord | undefined {

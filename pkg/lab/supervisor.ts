@@ -26,7 +26,7 @@ import { PodRuntime, type PodContext, type PodIdentity } from './pod-runtime.js'
 import type { Prober } from './prober.js';
 import { refOf, type ProcessRef } from './processes.js';
 import { ClusterFiles } from './cluster-files.js';
-import { writeRecord, type LabRecord, type NodeRecord } from './record.js';
+import { newLabRecord, writeRecord, type LabRecord, type NodeRecord } from './record.js';
 import { schedule, taintsOf } from './scheduler.js';
 import { agentStatus, waitUntilSettled } from './waiting.js';
 import type { ExecTarget, LabStatus, NodeStatus, PodStatus, Settlement } from './status.js';
@@ -75,19 +75,7 @@ export class Supervisor {
     const { paths, host } = config;
     this.logger = config.logger;
     this.clusterFiles = new ClusterFiles(paths.clusterDir);
-    this.record = {
-      version: 1,
-      name: paths.name,
-      createdAt: new Date().toISOString(),
-      stateDir: paths.stateDir,
-      cgroup2: host.cgroup2,
-      cgroupRoot: paths.cgroupRoot,
-      bpffs: host.bpffs,
-      bridgeNetns: paths.bridgeNetns,
-      supervisor: refOf(process.pid),
-      nodes: [],
-      pods: [],
-    };
+    this.record = newLabRecord(paths, host, refOf(process.pid));
     this.saveRecord();
   }
 

@@ -6,6 +6,7 @@
  * watch relist, and a hand edit of the maps that the resync puts back. Deterministic: the same
  * picture every run.
  */
+import { seededRandom } from '../../bench/synthetic-cluster.js';
 
 export const WINDOW = {
   /** 14:00 UTC on a fixed day: the picture does not change with the clock. */
@@ -47,17 +48,8 @@ export const EVENTS = {
 
 const within = (i: number, [from, to]: readonly [number, number]): boolean => i >= from && i < to;
 
-/** mulberry32: small, seedable, good enough for pictures. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The benchmark's seeded PRNG: the picture is the same on every run. */
+const random = seededRandom;
 
 const hash = (text: string): number => [...text].reduce((h, c) => Math.imul(h ^ c.charCodeAt(0), 16777619), 2166136261);
 
