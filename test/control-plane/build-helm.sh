@@ -76,6 +76,8 @@ fi
 
 # ---- Build into the cache. Everything below runs only when the cache is missing or stale. ----
 
+# Go's own installer puts it in /usr/local/go, which a non-login shell may not have on PATH.
+if ! command -v go >/dev/null && [[ -x /usr/local/go/bin/go ]]; then export PATH="/usr/local/go/bin:$PATH"; fi
 command -v go >/dev/null || die "Go is needed to build helm from its Go module; install Go (see helm.sh/helm/v3@$HELM_VERSION's go.mod for the version) and run 'make helm' again"
 
 mkdir -p "$dest/bin" "$dest/logs"

@@ -158,6 +158,8 @@ fi
 
 # ---- Rule 2: build into the cache. Everything below runs only when something is missing. ----
 
+# Go's own installer puts it in /usr/local/go, which a non-login shell may not have on PATH.
+if ! command -v go >/dev/null && [[ -x /usr/local/go/bin/go ]]; then export PATH="/usr/local/go/bin:$PATH"; fi
 command -v go >/dev/null || die "Go is needed to build the control plane from its Go modules; install Go (see k8s.io/kubernetes@$K8S_VERSION's go.mod for the version) and run 'make control-plane' again"
 
 mkdir -p "$bin_dir" "$dest/logs"
