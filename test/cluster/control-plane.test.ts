@@ -5,47 +5,34 @@
 // every process. One control plane for the whole file; needs `make control-plane` (fails, never
 // skips, when the binaries are missing).
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:tls';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentIdentity, ControlPlane, resolveControlPlaneBinaries, type ControlPlaneBinaries } from '../../pkg/lab/control-plane/index.js';
-import { isRunning, sleep, terminate, type ProcessRef } from '../../pkg/lab/processes.js';
+import { startTestControlPlane, type TestControlPlane } from './control-plane-fixture.js';
+import { agentIdentity, type ControlPlane, type ControlPlaneBinaries } from '../../pkg/lab/control-plane/index.js';
+import { isRunning, sleep, type ProcessRef } from '../../pkg/lab/processes.js';
 import { PROJECT_ROOT } from '../../pkg/lab/programs.js';
 import { apiRequest, loadKubeconfig } from './kube-request.js';
 
 const DEPLOY = join(PROJECT_ROOT, 'deploy');
 const SAMPLES = join(DEPLOY, 'samples');
 
+let env: TestControlPlane;
 let binaries: ControlPlaneBinaries;
-let tmp: string;
 let cp: ControlPlane;
 let agentKubeconfig: string;
 /** Every process the control plane ever reported, restarts included: what afterAll and the last test check. */
-const reported: ProcessRef[] = [];
+let reported: readonly ProcessRef[] = [];
 
 beforeAll(async () => {
-  // Throws ControlPlaneBinariesMissingError ("run `make control-plane`"), failing every test.
-  binaries = resolveControlPlaneBinaries();
-  tmp = mkdtempSync(join(tmpdir(), 'nearby-control-plane-test-'));
-  const logDir = join(tmp, 'logs');
-  const logger = pino({ level: 'info' }, pino.destination({ dest: join(tmp, 'test.log'), sync: true, mkdir: true }));
-  const started = performance.now();
-  cp = await ControlPlane.start({ dir: join(tmp, 'cp'), logDir, logger, binaries, onProcess: (_component, ref) => ref && reported.push(ref) });
-  console.info(`control plane started in ${Math.round(performance.now() - started)} ms at ${cp.server}`);
+  env = await startTestControlPlane('control-plane-test');
+  ({ cp, binaries, reported } = env);
   agentKubeconfig = await agentIdentity(cp);
 }, 180_000);
 
 afterAll(async () => {
-  try {
-    await cp?.stop();
-  } finally {
-    // Whatever stop() could not end (or a start that failed half-way), by PID and start time.
-    await terminate(reported.filter(isRunning), 0);
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  }
+  await env?.stop();
 }, 60_000);
 
 async function kubectlOk(args: string[], input?: string): Promise<string> {

@@ -6,41 +6,29 @@
 // prometheus-operator's CRD, which a plain cluster lacks: that is why it is kept out of the base,
 // and the dry run shows it. Needs `make control-plane` and `make helm`; fails, never skips,
 // without them.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ControlPlane, resolveControlPlaneBinaries, type KubectlResult } from '../../pkg/lab/control-plane/index.js';
-import { isRunning, terminate, type ProcessRef } from '../../pkg/lab/processes.js';
+import { startTestControlPlane, type TestControlPlane } from './control-plane-fixture.js';
+import type { ControlPlane, KubectlResult } from '../../pkg/lab/control-plane/index.js';
 import { DEPLOY, helmYaml, kustomizeYaml, NAMESPACE, parseObjects } from '../fixtures/deploy-render.js';
 import { resolveHelm } from '../fixtures/helm-binary.js';
 
 const SAMPLES = join(DEPLOY, 'samples');
 
-let tmp: string;
+let env: TestControlPlane;
 let cp: ControlPlane;
-const reported: ProcessRef[] = [];
 
 beforeAll(async () => {
   // Both throw naming the make target that provides them, failing every test in this file.
-  const binaries = resolveControlPlaneBinaries();
   resolveHelm();
-  tmp = mkdtempSync(join(tmpdir(), 'nearby-deploy-dry-run-'));
-  const logger = pino({ level: 'info' }, pino.destination({ dest: join(tmp, 'test.log'), sync: true, mkdir: true }));
-  const started = performance.now();
   // Only the API is needed: no controller has to run for a dry run.
-  cp = await ControlPlane.start({ dir: join(tmp, 'cp'), logDir: join(tmp, 'logs'), logger, binaries, waitForControllers: false, onProcess: (_c, ref) => ref && reported.push(ref) });
-  console.info(`control plane started in ${Math.round(performance.now() - started)} ms`);
+  env = await startTestControlPlane('deploy-dry-run', { waitForControllers: false });
+  cp = env.cp;
 }, 180_000);
 
 afterAll(async () => {
-  try {
-    await cp?.stop();
-  } finally {
-    await terminate(reported.filter(isRunning), 0);
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  }
+  await env?.stop();
 }, 60_000);
 
 /** kubectl as admin, timed; the result is returned whatever the exit code. */

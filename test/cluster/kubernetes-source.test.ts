@@ -4,14 +4,10 @@
 // what the API holds. It runs as the agent does: with the ServiceAccount token and RBAC of
 // deploy/ (agentIdentity), never as admin. Needs the binaries of `make control-plane`; fails,
 // never skips, when they are missing.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentIdentity, ControlPlane, resolveControlPlaneBinaries } from '../../pkg/lab/control-plane/index.js';
-import { isRunning, terminate, type ProcessRef } from '../../pkg/lab/processes.js';
+import { startTestControlPlane, type TestControlPlane } from './control-plane-fixture.js';
+import { agentIdentity, type ControlPlane } from '../../pkg/lab/control-plane/index.js';
 import { AgentMetrics } from '../../pkg/metrics/index.js';
 import { KubernetesSource, type ObjectChange, type WatchedKind } from '../../pkg/source/index.js';
 import { SeverableProxy } from './severable-proxy.js';
@@ -21,14 +17,13 @@ const TRAFFIC_DISTRIBUTION = 'networking.istio.io/traffic-distribution';
 /** Short and fixed, so a healed partition is retried within a second; the partition, not the backoff, decides when. */
 const BACKOFF = { initialMs: 200, maxMs: 1_000, jitter: 0 };
 
-let tmp: string;
+let env: TestControlPlane;
 let cp: ControlPlane;
 let proxy: SeverableProxy;
 let source: KubernetesSource;
 let agentKubeconfig: string;
 /** Every onChange call: its named changes, or undefined for "anything may have changed" (a sync). */
 const batches: Array<readonly ObjectChange[] | undefined> = [];
-const reported: ProcessRef[] = [];
 
 type Json = Record<string, unknown>;
 
@@ -140,13 +135,8 @@ async function changeNamed(from: number, kind: WatchedKind, name: string, check:
 }
 
 beforeAll(async () => {
-  // Throws ControlPlaneBinariesMissingError ("run `make control-plane`"), failing every test.
-  const binaries = resolveControlPlaneBinaries();
-  tmp = mkdtempSync(join(tmpdir(), 'nearby-kubernetes-source-test-'));
-  const logger = pino({ level: 'info' }, pino.destination({ dest: join(tmp, 'test.log'), sync: true, mkdir: true }));
-  const started = performance.now();
-  cp = await ControlPlane.start({ dir: join(tmp, 'cp'), logDir: join(tmp, 'logs'), logger, binaries, onProcess: (_c, ref) => ref && reported.push(ref) });
-  console.info(`control plane started in ${Math.round(performance.now() - started)} ms`);
+  env = await startTestControlPlane('kubernetes-source-test');
+  cp = env.cp;
   agentKubeconfig = await agentIdentity(cp);
 
   // What exists before the source starts: one of each kind, with the fields the model reads.
@@ -175,10 +165,8 @@ afterAll(async () => {
   try {
     await source?.stop();
     await proxy?.close();
-    await cp?.stop();
   } finally {
-    await terminate(reported.filter(isRunning), 0);
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    await env?.stop();
   }
 }, 60_000);
 

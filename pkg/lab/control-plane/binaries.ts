@@ -71,7 +71,7 @@ const FIELD: Record<ControlPlaneBinary, keyof ControlPlaneBinaries> = {
 
 type Paths = Record<ControlPlaneBinary, string>;
 
-function isExecutable(path: string): boolean {
+export function isExecutable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
     return true;
