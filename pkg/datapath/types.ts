@@ -2,15 +2,12 @@
  * The datapath's vocabulary. It speaks of services, tiers and backends, never of Kubernetes:
  * the reconciler translates a plan into these.
  */
+import type { ModeName } from '../contract/index.js';
 
 export type Family = 4 | 6;
 export type Protocol = 'TCP' | 'UDP';
 
-/** Mirrors enum nearby_mode in bpf/nearby.h. */
-export const Mode = { RANDOM: 0, FAILOVER: 1, STRICT: 2, WEIGHTED: 3 } as const;
-export type ModeName = keyof typeof Mode;
-
-export const MAX_TIERS = 8;
+export { MAX_TIERS, Mode, type ModeName } from '../contract/index.js';
 /** Tier sizes are __u16 in the service value. */
 export const MAX_TIER_SIZE = 0xffff;
 

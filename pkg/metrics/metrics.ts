@@ -4,6 +4,7 @@
  * stats, datapath counters), so this file knows nothing about how they are produced.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { MODE_NAMES } from '../contract/index.js';
 import type { ReconcileResult } from '../reconciler/index.js';
 
 /** Watch health as a source may report it; every member is optional. */
@@ -21,8 +22,6 @@ export interface ConnectCounters {
   readonly failed: bigint | number;
   readonly refused: bigint | number;
 }
-
-const MODES = ['RANDOM', 'FAILOVER', 'STRICT', 'WEIGHTED'] as const;
 
 export class AgentMetrics {
   readonly registry = new Registry();
@@ -172,7 +171,7 @@ export class AgentMetrics {
     this.lastSync.set(result.finishedAtMs / 1000);
     this.servicesProgrammed.reset();
     this.endpointsProgrammed.reset();
-    for (const mode of MODES) {
+    for (const mode of MODE_NAMES) {
       this.servicesProgrammed.set({ mode }, result.servicesByMode[mode] ?? 0);
       (result.endpointsByModeTier[mode] ?? []).forEach((n, tier) => this.endpointsProgrammed.set({ mode, tier: String(tier) }, n));
     }

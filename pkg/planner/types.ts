@@ -3,14 +3,15 @@
  * (no Maps, no undefined), ordered deterministically, so a plan can be printed, stored and
  * diffed as text.
  */
+import type { ModeName } from '../contract/index.js';
 
-export type Mode = 'RANDOM' | 'FAILOVER' | 'STRICT';
+export { MAX_TIERS } from '../contract/index.js';
+
+/** The modes a policy can give; WEIGHTED is the datapath's, and no policy produces it yet. */
+export type Mode = Exclude<ModeName, 'WEIGHTED'>;
 
 /** Locality scopes, widest first. */
 export type Scope = 'network' | 'region' | 'zone' | 'subzone' | 'node';
-
-/** Matches NEARBY_MAX_TIERS in bpf/nearby.h. */
-export const MAX_TIERS = 8;
 
 export interface PlanOptions {
   /**

@@ -1,9 +1,14 @@
 // The C header and the TypeScript codecs describe the same bytes: compare them through the BTF
 // that clang emitted into the compiled object, so a change to one side alone fails here.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { MAX_TIERS, Mode } from '../../../pkg/contract/index.js';
 import { defaultObjectPath, STRUCTS } from '../../../pkg/datapath/index.js';
+
+const HEADER = readFileSync(join(resolve(dirname(fileURLToPath(import.meta.url)), '../../..'), 'bpf/nearby.h'), 'utf8');
 
 interface BtfType {
   id: number;
@@ -63,5 +68,21 @@ describe('BTF contract between bpf/nearby.h and pkg/datapath/codecs.ts', () => {
   it('every nearby_* struct in the object has a codec layout', () => {
     const inObject = [...structs.keys()].filter((n) => n.startsWith('nearby_')).sort();
     expect(inObject).toEqual(Object.keys(STRUCTS).sort());
+  });
+
+  // The enum and the define leave no trace in BTF of their own, so they are read from the header.
+  it('MAX_TIERS is NEARBY_MAX_TIERS and the length of the tier arrays in nearby_svc_value', () => {
+    expect(Number(/^#define NEARBY_MAX_TIERS (\d+)$/m.exec(HEADER)?.[1])).toBe(MAX_TIERS);
+    const value = structs.get('nearby_svc_value')!;
+    for (const field of ['count', 'weight']) {
+      const member = value.members!.find((m) => m.name === field);
+      expect(types.get(member!.type_id)?.nr_elems, field).toBe(MAX_TIERS);
+    }
+  });
+
+  it('the mode names and values are those of enum nearby_mode', () => {
+    const body = /enum nearby_mode \{([^}]*)\}/.exec(HEADER)?.[1] ?? '';
+    const inHeader = Object.fromEntries([...body.matchAll(/NEARBY_MODE_([A-Z]+) = (\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
+    expect(inHeader).toEqual(Mode);
   });
 });

@@ -1,0 +1,17 @@
+/**
+ * pkg/contract: the few numbers the agent and the BPF program must agree on, with no code behind
+ * them. The planner (pure) and the datapath (libbpf) both import them from here, so neither has
+ * to reach into the other, and test/unit/datapath/btf-contract.test.ts holds them to bpf/nearby.h.
+ */
+
+/** Tiers per service: NEARBY_MAX_TIERS, the length of count[] and weight[] in nearby_svc_value. */
+export const MAX_TIERS = 8;
+
+/** How a service picks its tier, with its value in enum nearby_mode. */
+export const Mode = { RANDOM: 0, FAILOVER: 1, STRICT: 2, WEIGHTED: 3 } as const;
+export type ModeName = keyof typeof Mode;
+
+/** Every mode, in the enum's order. */
+export const MODE_NAMES: readonly ModeName[] = Object.freeze(
+  (Object.keys(Mode) as ModeName[]).sort((a, b) => Mode[a] - Mode[b]),
+);
