@@ -17,9 +17,6 @@ import type { Readiness } from '../../pkg/metrics/index.js';
 import type { ReconcileResult } from '../../pkg/reconciler/index.js';
 import type { SourceStatus } from '../../pkg/source/types.js';
 
-/** The reconciler's warning class for "this node is not in the snapshot" (pkg/reconciler/reasons.ts). */
-const UNKNOWN_CLIENT_NODE = 'unknown-client-node';
-
 export function readiness(
   nodeName: string,
   source: SourceStatus | undefined,
@@ -33,7 +30,7 @@ export function readiness(
     return { ready: false, reason: 'synced; waiting for the first program of the datapath' };
   }
   if (source.message) return { ready: false, reason: `${source.message}; connects keep the last programmed datapath` };
-  if ((completed.warnings[UNKNOWN_CLIENT_NODE] ?? 0) > 0) {
+  if ((completed.warnings['unknown-client-node'] ?? 0) > 0) {
     return {
       ready: false,
       reason:

@@ -53,7 +53,7 @@ async function snapshotFrom(dir: string, io: CtlIo) {
   const manifests = await readManifests(dir);
   for (const p of manifests.problems) io.err(`warning: ${p}`);
   const build = buildSnapshot(manifests.objects);
-  for (const r of build.rejected) io.err(`warning: ${r.kind || 'object'} ${r.name || `#${r.index}`} skipped: ${r.reason}`);
+  for (const r of build.rejected) io.err(`warning: ${r.kind || 'object'} ${r.name || `#${r.index}`} skipped: ${r.message}`);
   return { snapshot: build.snapshot, problems: manifests.problems };
 }
 

@@ -5,7 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { MODE_NAMES } from '../contract/index.js';
-import type { ReconcileResult } from '../reconciler/index.js';
+import { countCodes, type ReconcileResult } from '../reconciler/index.js';
 
 /** Watch health as a source may report it; every member is optional. */
 export interface SourceStats {
@@ -178,7 +178,7 @@ export class AgentMetrics {
     for (const [map, n] of Object.entries(result.mapWrites)) this.mapWrites.inc({ map }, n);
     for (const [map, n] of Object.entries(result.mapErrors)) this.mapErrors.inc({ map }, n);
     for (const [map, n] of Object.entries(result.driftRepaired ?? {})) this.driftRepaired.inc({ map }, n);
-    setAll(this.serviceFailures, countReasons(result.failures.map((f) => f.reason)));
+    setAll(this.serviceFailures, countCodes(result.failures));
     setAll(this.rejected, result.rejected);
     setAll(this.warnings, result.warnings);
   }
@@ -205,13 +205,7 @@ export class AgentMetrics {
   }
 }
 
-function countReasons(reasons: readonly string[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const r of reasons) counts[r] = (counts[r] ?? 0) + 1;
-  return counts;
-}
-
-function setAll(gauge: Gauge<'reason'>, values: Readonly<Record<string, number>>): void {
+function setAll(gauge: Gauge<'reason'>, counts: Readonly<Partial<Record<string, number>>>): void {
   gauge.reset();
-  for (const [reason, n] of Object.entries(values)) gauge.set({ reason }, n);
+  for (const [reason, n] of Object.entries(counts)) if (n !== undefined) gauge.set({ reason }, n);
 }

@@ -25,6 +25,7 @@ import {
   type ObjectReference,
   type Protocol,
   type Rejection,
+  type RejectionCode,
   type Service,
   type ServicePort,
 } from './types.js';
@@ -98,7 +99,7 @@ function nameForReport(raw: RawRecord, kind: string): string {
 function readProtocol(parent: RawRecord, path: string): Protocol {
   const protocol = readOptionalString(parent, 'protocol', path) ?? 'TCP';
   if (protocol !== 'TCP' && protocol !== 'UDP' && protocol !== 'SCTP') {
-    throw new BadField(`${path}.protocol`, `unknown protocol ${JSON.stringify(protocol)}`);
+    throw new BadField('unknown-enum', `${path}.protocol`, `unknown protocol ${JSON.stringify(protocol)}`);
   }
   return protocol;
 }
@@ -130,13 +131,13 @@ function toServicePorts(spec: RawRecord): ServicePort[] {
   const seenNames = new Set<string>();
   return readList(spec, 'ports', 'spec').map((item, i) => {
     const path = `spec.ports[${i}]`;
-    if (!isRecord(item)) throw new BadField(path, 'expected an object');
+    if (!isRecord(item)) throw new BadField('wrong-type', path, 'expected an object');
     const name = readOptionalString(item, 'name', path) ?? '';
     // Endpoint ports are matched to Service ports by name, so a repeated name is ambiguous.
-    if (seenNames.has(name)) throw new BadField(`${path}.name`, `duplicate port name ${JSON.stringify(name)}`);
+    if (seenNames.has(name)) throw new BadField('duplicate-port', `${path}.name`, `duplicate port name ${JSON.stringify(name)}`);
     seenNames.add(name);
     const port = readOptionalPort(item, 'port', path);
-    if (port === undefined) throw new BadField(`${path}.port`, 'missing');
+    if (port === undefined) throw new BadField('missing-field', `${path}.port`, 'missing');
     return { name, port, protocol: readProtocol(item, path) };
   });
 }
@@ -150,11 +151,12 @@ function toVips(spec: RawRecord, type: string): Vips {
   if (type === 'ExternalName') return { headless: false, clusterIPs: [] };
   const clusterIP = readOptionalString(spec, 'clusterIP', 'spec');
   const listed = readList(spec, 'clusterIPs', 'spec').map((item, i) => {
-    if (typeof item !== 'string') throw new BadField(`spec.clusterIPs[${i}]`, 'expected a string');
+    if (typeof item !== 'string') throw new BadField('wrong-type', `spec.clusterIPs[${i}]`, 'expected a string');
     return item;
   });
   if (clusterIP && listed.length > 0 && listed[0] !== clusterIP) {
-    throw new BadField('spec.clusterIP', `${JSON.stringify(clusterIP)} differs from spec.clusterIPs[0] ${JSON.stringify(listed[0])}`);
+    const problem = `${JSON.stringify(clusterIP)} differs from spec.clusterIPs[0] ${JSON.stringify(listed[0])}`;
+    throw new BadField('bad-ip', 'spec.clusterIP', problem);
   }
   const texts = listed.length > 0 ? listed : clusterIP ? [clusterIP] : [];
   if (texts[0] === 'None') return { headless: true, clusterIPs: [] };
@@ -163,8 +165,8 @@ function toVips(spec: RawRecord, type: string): Vips {
   const clusterIPs = texts.map((text, i) => {
     const path = listed.length > 0 ? `spec.clusterIPs[${i}]` : 'spec.clusterIP';
     const ip = parseIp(text);
-    if (!ip) throw new BadField(path, `unparseable IP ${JSON.stringify(text)}`);
-    if (seenFamilies.has(ip.family)) throw new BadField(path, `a second IPv${ip.family} address`);
+    if (!ip) throw new BadField('bad-ip', path, `unparseable IP ${JSON.stringify(text)}`);
+    if (seenFamilies.has(ip.family)) throw new BadField('bad-ip', path, `a second IPv${ip.family} address`);
     seenFamilies.add(ip.family);
     return ip;
   });
@@ -195,7 +197,7 @@ function toService(raw: RawRecord): Service {
 function toEndpointPorts(raw: RawRecord): EndpointPort[] {
   return readList(raw, 'ports', '').map((item, i) => {
     const path = `ports[${i}]`;
-    if (!isRecord(item)) throw new BadField(path, 'expected an object');
+    if (!isRecord(item)) throw new BadField('wrong-type', path, 'expected an object');
     return {
       name: readOptionalString(item, 'name', path) ?? '',
       port: readOptionalPort(item, 'port', path) ?? null,
@@ -216,11 +218,11 @@ function toTargetRef(item: RawRecord, path: string): ObjectReference | undefined
 function toAddresses(item: RawRecord, path: string, addressType: AddressType): string[] {
   return readList(item, 'addresses', path).map((address, i) => {
     const where = `${path}.addresses[${i}]`;
-    if (typeof address !== 'string') throw new BadField(where, 'expected a string');
+    if (typeof address !== 'string') throw new BadField('wrong-type', where, 'expected a string');
     if (addressType === 'FQDN') return address;
     const ip = parseIp(address);
-    if (!ip) throw new BadField(where, `unparseable IP ${JSON.stringify(address)}`);
-    if (`IPv${ip.family}` !== addressType) throw new BadField(where, `${address} is not an ${addressType} address`);
+    if (!ip) throw new BadField('bad-ip', where, `unparseable IP ${JSON.stringify(address)}`);
+    if (`IPv${ip.family}` !== addressType) throw new BadField('bad-ip', where, `${address} is not an ${addressType} address`);
     return ip.address;
   });
 }
@@ -267,7 +269,7 @@ function toEndpoints(raw: RawRecord, addressType: AddressType): readonly Endpoin
   return items.map((item, i) => {
     if (isModelShaped(item, addressType)) return item;
     const path = `endpoints[${i}]`;
-    if (!isRecord(item)) throw new BadField(path, 'expected an object');
+    if (!isRecord(item)) throw new BadField('wrong-type', path, 'expected an object');
     const conditionsRaw = readRecord(item, 'conditions', path);
     const conditionsPath = `${path}.conditions`;
     const ready = readOptionalBoolean(conditionsRaw, 'ready', conditionsPath);
@@ -295,10 +297,12 @@ function toEndpointSlice(raw: RawRecord): EndpointSlice {
   const namespace = readObjectNamespace(metadata);
   const labels = readStringMap(metadata, 'labels', 'metadata');
   const serviceName = labels[SERVICE_NAME_LABEL];
-  if (!serviceName) throw new BadField(`metadata.labels[${SERVICE_NAME_LABEL}]`, 'missing, so the slice belongs to no Service');
+  if (!serviceName) {
+    throw new BadField('missing-field', `metadata.labels[${SERVICE_NAME_LABEL}]`, 'missing, so the slice belongs to no Service');
+  }
   const addressType = readRequiredString(raw, 'addressType', '');
   if (addressType !== 'IPv4' && addressType !== 'IPv6' && addressType !== 'FQDN') {
-    throw new BadField('addressType', `unknown address type ${JSON.stringify(addressType)}`);
+    throw new BadField('unknown-enum', 'addressType', `unknown address type ${JSON.stringify(addressType)}`);
   }
   return {
     namespace,
@@ -329,14 +333,14 @@ function toModel(kind: Kind, raw: RawRecord): ModelObject {
  */
 export function convertObject(raw: unknown, index = 0): Conversion {
   if (!isRecord(raw)) {
-    return { status: 'rejected', rejection: { kind: '', name: '', index, reason: 'not an object' } };
+    return { status: 'rejected', rejection: { code: 'not-an-object', kind: '', name: '', index, message: 'not an object' } };
   }
   const kind = typeof raw['kind'] === 'string' ? raw['kind'] : '';
-  const reject = (reason: string): Conversion => ({
+  const reject = (code: RejectionCode, message: string): Conversion => ({
     status: 'rejected',
-    rejection: { kind, name: nameForReport(raw, kind), index, reason },
+    rejection: { code, kind, name: nameForReport(raw, kind), index, message },
   });
-  if (!kind) return reject('missing kind');
+  if (!kind) return reject('missing-kind', 'missing kind');
   if (!isKind(kind)) return { status: 'ignored' };
 
   const apiVersion = raw['apiVersion'];
@@ -346,13 +350,13 @@ export function convertObject(raw: unknown, index = 0): Conversion {
     const sameGroup = typeof apiVersion === 'string' && apiGroup(apiVersion) === apiGroup(expected);
     // Another API group that reuses the kind name (a Knative Service, say) is not ours to read.
     if (!sameGroup) return { status: 'ignored' };
-    return reject(`unsupported apiVersion ${JSON.stringify(apiVersion)}; nearby reads ${expected}`);
+    return reject('unsupported-api-version', `unsupported apiVersion ${JSON.stringify(apiVersion)}; nearby reads ${expected}`);
   }
 
   try {
     return { status: 'accepted', object: deepFreeze(toModel(kind, raw)) };
   } catch (error) {
-    if (error instanceof BadField) return reject(error.message);
+    if (error instanceof BadField) return reject(error.code, error.message);
     throw error;
   }
 }

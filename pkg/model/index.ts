@@ -16,11 +16,12 @@ export type {
   ObjectReference,
   Protocol,
   Rejection,
+  RejectionCode,
   Service,
   ServicePort,
   Snapshot,
 } from './types.js';
-export { SERVICE_NAME_LABEL } from './types.js';
+export { REJECTION_CODES, SERVICE_NAME_LABEL } from './types.js';
 export { convertObject, freezeModelObjects, type Conversion, type ModelObject } from './from-k8s.js';
 export { assembleSnapshot, buildSnapshot, EMPTY_SNAPSHOT, type SnapshotBuild } from './snapshot.js';
 export { addressSortKey, parseIp } from '../ip/index.js';

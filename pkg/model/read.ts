@@ -3,9 +3,14 @@
  * field path, so a converter can read fields in a straight line and still say exactly what is
  * wrong with an object it refuses.
  */
+import type { RejectionCode } from './types.js';
 
 export class BadField extends Error {
-  constructor(path: string, problem: string) {
+  constructor(
+    readonly code: RejectionCode,
+    path: string,
+    problem: string,
+  ) {
     super(`${path}: ${problem}`);
     this.name = 'BadField';
   }
@@ -27,34 +32,34 @@ function describe(value: unknown): string {
 export function readRecord(parent: RawRecord, field: string, path: string): RawRecord {
   const value = parent[field];
   if (value === undefined || value === null) return {};
-  if (!isRecord(value)) throw new BadField(`${path}.${field}`, `expected an object, got ${describe(value)}`);
+  if (!isRecord(value)) throw new BadField('wrong-type', `${path}.${field}`, `expected an object, got ${describe(value)}`);
   return value;
 }
 
 export function readList(parent: RawRecord, field: string, path: string): readonly unknown[] {
   const value = parent[field];
   if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) throw new BadField(`${path}.${field}`, `expected a list, got ${describe(value)}`);
+  if (!Array.isArray(value)) throw new BadField('wrong-type', `${path}.${field}`, `expected a list, got ${describe(value)}`);
   return value;
 }
 
 export function readOptionalString(parent: RawRecord, field: string, path: string): string | undefined {
   const value = parent[field];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw new BadField(`${path}.${field}`, `expected a string, got ${describe(value)}`);
+  if (typeof value !== 'string') throw new BadField('wrong-type', `${path}.${field}`, `expected a string, got ${describe(value)}`);
   return value;
 }
 
 export function readRequiredString(parent: RawRecord, field: string, path: string): string {
   const value = readOptionalString(parent, field, path);
-  if (value === undefined || value === '') throw new BadField(`${path}.${field}`, 'missing');
+  if (value === undefined || value === '') throw new BadField('missing-field', `${path}.${field}`, 'missing');
   return value;
 }
 
 export function readOptionalBoolean(parent: RawRecord, field: string, path: string): boolean | undefined {
   const value = parent[field];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'boolean') throw new BadField(`${path}.${field}`, `expected true or false, got ${describe(value)}`);
+  if (typeof value !== 'boolean') throw new BadField('wrong-type', `${path}.${field}`, `expected true or false, got ${describe(value)}`);
   return value;
 }
 
@@ -63,7 +68,7 @@ export function readOptionalPort(parent: RawRecord, field: string, path: string)
   const value = parent[field];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) {
-    throw new BadField(`${path}.${field}`, `expected a port number 1-65535, got ${describe(value)}`);
+    throw new BadField('bad-port', `${path}.${field}`, `expected a port number 1-65535, got ${describe(value)}`);
   }
   return value;
 }
@@ -76,7 +81,9 @@ export function readStringMap(parent: RawRecord, field: string, path: string): R
   const map = readRecord(parent, field, path);
   const result: Record<string, string> = {};
   for (const [key, value] of Object.entries(map)) {
-    if (typeof value !== 'string') throw new BadField(`${path}.${field}[${key}]`, `expected a string, got ${describe(value)}`);
+    if (typeof value !== 'string') {
+      throw new BadField('wrong-type', `${path}.${field}[${key}]`, `expected a string, got ${describe(value)}`);
+    }
     result[key] = value;
   }
   return Object.freeze(result);

@@ -44,7 +44,7 @@ export function assembleSnapshot(objects: readonly ModelObject[], indexes?: read
     const index = indexes?.[position] ?? position;
     const claim = <T>(map: Map<string, T>, key: string, value: T): void => {
       if (map.has(key)) {
-        rejected.push({ kind, name, index, reason: `duplicate ${kind} ${name}; the first one is kept` });
+        rejected.push({ code: 'duplicate', kind, name, index, message: `duplicate ${kind} ${name}; the first one is kept` });
         return;
       }
       map.set(key, value);

@@ -100,15 +100,35 @@ export interface Snapshot {
   readonly namespaces: ReadonlyMap<string, Namespace>;
 }
 
+/**
+ * Why an object was refused, for metrics labels and anything else that must not read prose.
+ * docs/metrics.md says what each means (test/unit/docs/metrics-doc.test.ts checks).
+ */
+export const REJECTION_CODES = [
+  'not-an-object',
+  'missing-kind',
+  'unsupported-api-version',
+  'duplicate',
+  'missing-field',
+  'wrong-type',
+  'bad-ip',
+  'bad-port',
+  'unknown-enum',
+  'duplicate-port',
+] as const;
+export type RejectionCode = (typeof REJECTION_CODES)[number];
+
 /** An input object that could not be turned into the model, and why. */
 export interface Rejection {
+  readonly code: RejectionCode;
   /** The object's kind as written, or "" when it has none. */
   readonly kind: string;
   /** "namespace/name", "name" for cluster-scoped kinds, or "" when it has none. */
   readonly name: string;
   /** Position in the input list, so objects without a name can still be found. */
   readonly index: number;
-  readonly reason: string;
+  /** For people: names the field and the value. Nothing parses it. */
+  readonly message: string;
 }
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';

@@ -50,6 +50,7 @@ export function findCandidates(
     if (port.port === null) {
       if (hasEndpoints) {
         warnings.push({
+          code: 'port-unset',
           kind: 'EndpointSlice',
           name: sliceName,
           message: `port ${JSON.stringify(port.name)} has no port number, so its endpoints cannot serve Service port ${describePort(servicePort)}`,
@@ -70,6 +71,7 @@ export function findCandidates(
 
   if (slicesWithEndpoints > 0 && slicesWithPort === 0) {
     warnings.push({
+      code: 'port-mismatch',
       kind: 'Service',
       name: serviceKey,
       message: `port ${describePort(servicePort)} matches no port of its ${addressType} EndpointSlices`,

@@ -18,6 +18,8 @@ export {
   type Scope,
   type SkippedService,
   type Warning,
+  type WarningCode,
+  WARNING_CODES,
 } from './types.js';
 export {
   choosePolicy,

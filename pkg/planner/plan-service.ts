@@ -42,6 +42,7 @@ export function planService(service: Service, context: ServiceContext): ServiceO
   const ports = [...service.ports].sort(byPortThenProtocol).filter((port) => {
     if (port.protocol !== 'SCTP') return true;
     context.warn({
+      code: 'sctp-ignored',
       kind: 'Service',
       name: service.key,
       message: `port ${JSON.stringify(port.name)} (${port.port}/SCTP) ignored: nearby intercepts TCP and UDP only`,

@@ -13,7 +13,8 @@ export interface ServicePlan {
 /** Warnings about the node itself rather than any one Service. */
 export function nodeWarnings(snapshot: Snapshot, nodeName: string): Warning[] {
   if (snapshot.nodes.has(nodeName)) return [];
-  return [{ kind: 'Node', name: nodeName, message: 'this node is not in the snapshot, so only endpoints on it are known to be close' }];
+  const message = 'this node is not in the snapshot, so only endpoints on it are known to be close';
+  return [{ code: 'unknown-client-node', kind: 'Node', name: nodeName, message }];
 }
 
 /**

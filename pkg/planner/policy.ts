@@ -53,7 +53,8 @@ export function choosePolicy(
   options: PlanOptions,
   warn: (warning: Warning) => void,
 ): Policy {
-  const serviceWarning = (message: string): void => warn({ kind: 'Service', name: service.key, message });
+  // Every warning here is about a policy value nearby does not know.
+  const serviceWarning = (message: string): void => warn({ code: 'unknown-policy', kind: 'Service', name: service.key, message });
 
   const itp = service.internalTrafficPolicy;
   if (itp === 'Local') {
@@ -91,7 +92,7 @@ export function choosePolicy(
   if (byService) return byService;
 
   if (namespace) {
-    const namespaceWarning = (message: string): void => warn({ kind: 'Namespace', name: namespace.name, message });
+    const namespaceWarning = (message: string): void => warn({ code: 'unknown-policy', kind: 'Namespace', name: namespace.name, message });
     const byNamespace = fromAnnotation(namespace.annotations, `Namespace ${namespace.name}`, namespaceWarning);
     if (byNamespace) return byNamespace;
   }

@@ -42,7 +42,8 @@ function warnAboutLocality(candidate: Candidate, resolved: ResolvedLocality, war
   const unknownNode = node === undefined ? 'names no node' : `names node ${node}, which is unknown`;
   const consequence =
     resolved.source === 'zone-field' ? `ranked by its zone field ${JSON.stringify(candidate.endpoint.zone)}` : 'ranked as matching nothing';
-  warn({ kind: 'EndpointSlice', name: candidate.slice, message: `endpoint ${candidate.address} ${unknownNode}; ${consequence}` });
+  const message = `endpoint ${candidate.address} ${unknownNode}; ${consequence}`;
+  warn({ code: 'unknown-endpoint-node', kind: 'EndpointSlice', name: candidate.slice, message });
 }
 
 /**

@@ -82,10 +82,26 @@ export interface SkippedService {
   readonly reason: string;
 }
 
+/**
+ * What a warning is about, for metrics labels, readiness and anything else that must not read
+ * prose. docs/metrics.md says what each means (test/unit/docs/metrics-doc.test.ts checks).
+ */
+export const WARNING_CODES = [
+  'unknown-policy',
+  'sctp-ignored',
+  'port-mismatch',
+  'port-unset',
+  'unknown-endpoint-node',
+  'unknown-client-node',
+] as const;
+export type WarningCode = (typeof WARNING_CODES)[number];
+
 export interface Warning {
+  readonly code: WarningCode;
   readonly kind: 'Node' | 'Namespace' | 'Service' | 'EndpointSlice';
   /** "namespace/name" for namespaced kinds, "name" otherwise. */
   readonly name: string;
+  /** For people: names the objects and values involved. Nothing parses it. */
   readonly message: string;
 }
 

@@ -8,8 +8,8 @@ import type { ServiceFailure } from './types.js';
 
 export function toFailure(service: string, key: string, error: unknown): ServiceFailure {
   const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof MapFullError) return { service, key, reason: 'map-full', map: error.map, message };
-  if (error instanceof InvalidServiceError) return { service, key, reason: 'invalid-service', message };
-  if (error instanceof BpfCallError) return { service, key, reason: 'bpf-call', map: error.target, message };
-  return { service, key, reason: 'error', message };
+  if (error instanceof MapFullError) return { code: 'map-full', service, key, map: error.map, message };
+  if (error instanceof InvalidServiceError) return { code: 'invalid-service', service, key, message };
+  if (error instanceof BpfCallError) return { code: 'bpf-call', service, key, map: error.target, message };
+  return { code: 'error', service, key, message };
 }

@@ -8,15 +8,18 @@ export { NodeIds } from './node-ids.js';
 export { serviceSpecs, type DesiredService, type VipConflict } from './translate.js';
 export { sameService } from './diff.js';
 export { CoalescingScheduler } from './scheduler.js';
-export { rejectionReason, warningReason } from './reasons.js';
+export { countCodes } from './count-codes.js';
 export { serviceKeyText } from './translate-keys.js';
 export {
   DEFAULT_DEBOUNCE_MS,
   DEFAULT_RESYNC_MS,
+  SERVICE_FAILURE_CODES,
+  type CodeCounts,
   type MapCounts,
   type ObjectProvider,
   type ReconcileResult,
   type ReconcilerOptions,
   type ServiceFailure,
+  type ServiceFailureCode,
   type ServiceWriterLike,
 } from './types.js';

@@ -13,12 +13,12 @@ import type { DriftReport } from '../datapath/drift.js';
 import type { ModeName, ServiceKey, ServiceSpec } from '../datapath/types.js';
 import type { RawChange, Rejection, SnapshotDelta, SnapshotStore } from '../model/index.js';
 import { nodeWarnings, planOne, type PlanOptions, type Warning } from '../planner/index.js';
+import { countCodes } from './count-codes.js';
 import type { DesiredState } from './desired-state.js';
 import { sameService } from './diff.js';
 import { toFailure } from './failures.js';
 import { NodeIds } from './node-ids.js';
 import type { ProgrammedView } from './programmed-view.js';
-import { countBy, rejectionReason, warningReason } from './reasons.js';
 import { serviceKeyText } from './translate-keys.js';
 import type { ObjectProvider, ReconcileResult, ServiceFailure, ServiceWriterLike } from './types.js';
 
@@ -62,13 +62,15 @@ function logProblems(context: PassContext, rejected: readonly Rejection[], warni
     context.logger[level](fields, message);
   };
   for (const r of rejected) {
-    report(`r|${r.kind}|${r.name}|${r.reason}`, { kind: r.kind, object: r.name, index: r.index, reason: rejectionReason(r), detail: r.reason }, 'object rejected');
+    const fields = { kind: r.kind, object: r.name, index: r.index, reason: r.code, detail: r.message };
+    report(`r|${r.kind}|${r.name}|${r.message}`, fields, 'object rejected');
   }
   for (const w of warnings) {
-    report(`w|${w.kind}|${w.name}|${w.message}`, { kind: w.kind, object: w.name, reason: warningReason(w), detail: w.message }, 'planner warning');
+    report(`w|${w.kind}|${w.name}|${w.message}`, { kind: w.kind, object: w.name, reason: w.code, detail: w.message }, 'planner warning');
   }
   for (const f of failures) {
-    report(`f|${f.key}|${f.message}`, { service: f.service, key: f.key, reason: f.reason, map: f.map, detail: f.message }, 'service not programmed');
+    const fields = { service: f.service, key: f.key, reason: f.code, map: f.map, detail: f.message };
+    report(`f|${f.key}|${f.message}`, fields, 'service not programmed');
   }
   reported.clear();
   for (const id of now) reported.add(id);
@@ -220,7 +222,7 @@ export function runPass(context: PassContext, trigger: string, work: PassWork): 
   const conflicts: ServiceFailure[] = desired.conflicts().map((c) => ({
     service: c.service,
     key: c.key,
-    reason: 'vip-conflict',
+    code: 'vip-conflict',
     message: `${c.key} is already the VIP of ${c.owner}`,
   }));
   const failures = [...conflicts, ...state.failures.values()];
@@ -247,8 +249,8 @@ export function runPass(context: PassContext, trigger: string, work: PassWork): 
     failures,
     servicesByMode: programmed.servicesByMode() as Partial<Record<ModeName, number>>,
     endpointsByModeTier: programmed.endpointsByModeTier(),
-    rejected: countBy(rejected, rejectionReason),
-    warnings: countBy(warnings, warningReason),
+    rejected: countCodes(rejected),
+    warnings: countCodes(warnings),
     mapWrites: programmed.takeWrites(),
     mapErrors,
     ...(drift ? { driftRepaired: drift } : {}),

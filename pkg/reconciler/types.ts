@@ -6,7 +6,8 @@
 import type { ModeName, ProgrammedService, ServiceKey, ServiceSpec } from '../datapath/types.js';
 import type { DriftReport } from '../datapath/drift.js';
 import type { BulkResult } from '../datapath/writer.js';
-import type { PlanOptions } from '../planner/index.js';
+import type { RejectionCode } from '../model/index.js';
+import type { PlanOptions, WarningCode } from '../planner/index.js';
 import type { Source } from '../source/types.js';
 
 /** The part of pkg/datapath's ServiceWriter the reconciler uses. */
@@ -45,18 +46,28 @@ export interface ReconcilerOptions {
 export const DEFAULT_DEBOUNCE_MS = 0;
 export const DEFAULT_RESYNC_MS = 60_000;
 
+/**
+ * Why a datapath service was not written, for metrics labels and anything else that must not
+ * read prose. docs/metrics.md says what each means (test/unit/docs/metrics-doc.test.ts checks).
+ */
+export const SERVICE_FAILURE_CODES = ['map-full', 'invalid-service', 'vip-conflict', 'bpf-call', 'error'] as const;
+export type ServiceFailureCode = (typeof SERVICE_FAILURE_CODES)[number];
+
 /** One datapath service (a VIP, port and protocol of a Kubernetes Service) that was not written. */
 export interface ServiceFailure {
+  readonly code: ServiceFailureCode;
   /** "ns/name" */
   readonly service: string;
   /** "vip:port/proto" */
   readonly key: string;
-  /** Short class for metrics: map-full, invalid-service, vip-conflict, bpf-call, error. */
-  readonly reason: string;
   /** The map that refused, when one did. */
   readonly map?: string;
+  /** For people: what the writer said. Nothing parses it. */
   readonly message: string;
 }
+
+/** How many problems of each code a pass found; codes it did not find are absent. */
+export type CodeCounts<Code extends string> = Readonly<Partial<Record<Code, number>>>;
 
 /** Map writes implied by the changes, by map name (services, slots, backends). */
 export type MapCounts = Readonly<Record<string, number>>;
@@ -85,10 +96,10 @@ export interface ReconcileResult {
   readonly servicesByMode: Readonly<Partial<Record<ModeName, number>>>;
   /** Programmed endpoints per mode and tier ("FAILOVER" -> [tier0, tier1, ...]). */
   readonly endpointsByModeTier: Readonly<Partial<Record<ModeName, readonly number[]>>>;
-  /** Objects the model refused, by reason class. */
-  readonly rejected: Readonly<Record<string, number>>;
-  /** Planner warnings, by reason class. */
-  readonly warnings: Readonly<Record<string, number>>;
+  /** Objects the model refused, by code. */
+  readonly rejected: CodeCounts<RejectionCode>;
+  /** Planner warnings, by code. */
+  readonly warnings: CodeCounts<WarningCode>;
   readonly mapWrites: MapCounts;
   readonly mapErrors: MapCounts;
   /** Map entries a resync found changed behind the agent's back and put right, by map. */

@@ -19,7 +19,7 @@ function result(overrides: Partial<ReconcileResult> = {}): ReconcileResult {
     applied: 2,
     removed: 0,
     unchanged: 0,
-    failures: [{ service: 'sample/big', key: '10.96.0.9:80/TCP', reason: 'map-full', map: 'slots', message: 'full' }],
+    failures: [{ service: 'sample/big', key: '10.96.0.9:80/TCP', code: 'map-full', map: 'slots', message: 'full' }],
     servicesByMode: { FAILOVER: 1, RANDOM: 1 },
     endpointsByModeTier: { FAILOVER: [1, 1, 1], RANDOM: [3] },
     rejected: { 'bad-ip': 2 },

@@ -52,10 +52,11 @@ describe('plan output', () => {
 
   it('reports each warning once, sorted by kind, name and message', () => {
     const result = planFor(seedObjects(), 'w1');
+    const warned = { kind: 'Service', name: 'sample/warned' };
     expect(result.warnings).toEqual([
-      { kind: 'Service', name: 'sample/warned', message: 'port "x" (1/TCP) matches no port of its IPv4 EndpointSlices' },
-      { kind: 'Service', name: 'sample/warned', message: 'port "y" (2/TCP) matches no port of its IPv4 EndpointSlices' },
-      { kind: 'Service', name: 'sample/warned', message: 'unknown spec.trafficDistribution "Nope", ignored' },
+      { code: 'port-mismatch', ...warned, message: 'port "x" (1/TCP) matches no port of its IPv4 EndpointSlices' },
+      { code: 'port-mismatch', ...warned, message: 'port "y" (2/TCP) matches no port of its IPv4 EndpointSlices' },
+      { code: 'unknown-policy', ...warned, message: 'unknown spec.trafficDistribution "Nope", ignored' },
     ]);
   });
 

@@ -104,10 +104,11 @@ describe('locality in a plan', () => {
     const endpoints = [ep('10.244.9.1', 'w9', { zone: 'z1' }), ep('10.244.9.2', 'w8', { zone: 'z2' }), ep('10.244.9.3', 'w7'), ep(POD.w3, 'w3')];
     const result = planFor([...seedNodes(), preferClose, slice('hw-1', { service: 'helloworld', endpoints })], 'w1');
     expect(tierAddresses(result)).toEqual(tiers(8, { 1: ['10.244.9.1'], 2: [POD.w3], 7: ['10.244.9.2', '10.244.9.3'] }));
+    const unknownNode = (message: string) => ({ code: 'unknown-endpoint-node', kind: 'EndpointSlice', name: 'sample/hw-1', message });
     expect(result.warnings).toEqual([
-      { kind: 'EndpointSlice', name: 'sample/hw-1', message: 'endpoint 10.244.9.1 names node w9, which is unknown; ranked by its zone field "z1"' },
-      { kind: 'EndpointSlice', name: 'sample/hw-1', message: 'endpoint 10.244.9.2 names node w8, which is unknown; ranked by its zone field "z2"' },
-      { kind: 'EndpointSlice', name: 'sample/hw-1', message: 'endpoint 10.244.9.3 names node w7, which is unknown; ranked as matching nothing' },
+      unknownNode('endpoint 10.244.9.1 names node w9, which is unknown; ranked by its zone field "z1"'),
+      unknownNode('endpoint 10.244.9.2 names node w8, which is unknown; ranked by its zone field "z2"'),
+      unknownNode('endpoint 10.244.9.3 names node w7, which is unknown; ranked as matching nothing'),
     ]);
   });
 
@@ -117,6 +118,7 @@ describe('locality in a plan', () => {
     const result = planFor([...nodes, service('helloworld', { trafficDistribution: 'PreferSameNode' }), slice('hw-1', { service: 'helloworld', endpoints })], 'w1');
     expect(tierAddresses(result)).toEqual(tiers(8, { 0: [POD.w1], 7: [POD.w2, POD.w3] }));
     expect(result.warnings).toContainEqual({
+      code: 'unknown-client-node',
       kind: 'Node',
       name: 'w1',
       message: 'this node is not in the snapshot, so only endpoints on it are known to be close',

@@ -113,117 +113,139 @@ describe('buildSnapshot', () => {
   });
 
   it.each([
-    { name: 'not an object', raw: 'hello', kind: '', object: '', reason: 'not an object' },
-    { name: 'no kind', raw: { metadata: { name: 'x' } }, kind: '', object: 'x', reason: 'missing kind' },
-    { name: 'no metadata.name', raw: { kind: 'Node', metadata: {} }, kind: 'Node', object: '', reason: 'metadata.name: missing' },
+    { name: 'not an object', code: 'not-an-object', raw: 'hello', kind: '', object: '', message: 'not an object' },
+    { name: 'no kind', code: 'missing-kind', raw: { metadata: { name: 'x' } }, kind: '', object: 'x', message: 'missing kind' },
+    {
+      name: 'no metadata.name',
+      code: 'missing-field',
+      raw: { kind: 'Node', metadata: {} },
+      kind: 'Node',
+      object: '',
+      message: 'metadata.name: missing',
+    },
     {
       name: 'unparseable clusterIP',
+      code: 'bad-ip',
       raw: withSpec({ clusterIP: '10.96.0.300' }),
       kind: 'Service',
       object: 'sample/web',
-      reason: 'spec.clusterIP: unparseable IP "10.96.0.300"',
+      message: 'spec.clusterIP: unparseable IP "10.96.0.300"',
     },
     {
       name: 'IPv4 with leading zeros',
+      code: 'bad-ip',
       raw: withSpec({ clusterIP: '010.96.0.1' }),
       kind: 'Service',
       object: 'sample/web',
-      reason: 'spec.clusterIP: unparseable IP "010.96.0.1"',
+      message: 'spec.clusterIP: unparseable IP "010.96.0.1"',
     },
     {
       name: 'clusterIP differing from clusterIPs[0]',
+      code: 'bad-ip',
       raw: withSpec({ clusterIP: '10.96.0.1', clusterIPs: ['10.96.0.2'] }),
       kind: 'Service',
       object: 'sample/web',
-      reason: 'spec.clusterIP: "10.96.0.1" differs from spec.clusterIPs[0] "10.96.0.2"',
+      message: 'spec.clusterIP: "10.96.0.1" differs from spec.clusterIPs[0] "10.96.0.2"',
     },
     {
       name: 'two VIPs of one family',
+      code: 'bad-ip',
       raw: withSpec({ clusterIP: '10.96.0.1', clusterIPs: ['10.96.0.1', '10.96.0.2'] }),
       kind: 'Service',
       object: 'sample/web',
-      reason: 'spec.clusterIPs[1]: a second IPv4 address',
+      message: 'spec.clusterIPs[1]: a second IPv4 address',
     },
     {
       name: 'port 0',
+      code: 'bad-port',
       raw: withSpec({ ports: [{ name: 'x', port: 0 }] }),
       kind: 'Service',
       object: 'sample/web',
-      reason: 'spec.ports[0].port: expected a port number 1-65535, got a number',
+      message: 'spec.ports[0].port: expected a port number 1-65535, got a number',
     },
     {
       name: 'port as a string',
+      code: 'bad-port',
       raw: withSpec({ ports: [{ name: 'x', port: '80' }] }),
       kind: 'Service',
       object: 'sample/web',
-      reason: 'spec.ports[0].port: expected a port number 1-65535, got "80"',
+      message: 'spec.ports[0].port: expected a port number 1-65535, got "80"',
     },
     {
       name: 'port missing',
+      code: 'missing-field',
       raw: withSpec({ ports: [{ name: 'x' }] }),
       kind: 'Service',
       object: 'sample/web',
-      reason: 'spec.ports[0].port: missing',
+      message: 'spec.ports[0].port: missing',
     },
     {
       name: 'unknown protocol',
+      code: 'unknown-enum',
       raw: withSpec({ ports: [{ name: 'x', port: 80, protocol: 'QUIC' }] }),
       kind: 'Service',
       object: 'sample/web',
-      reason: 'spec.ports[0].protocol: unknown protocol "QUIC"',
+      message: 'spec.ports[0].protocol: unknown protocol "QUIC"',
     },
     {
       name: 'duplicate port names',
+      code: 'duplicate-port',
       raw: withSpec({ ports: [{ name: 'x', port: 80 }, { name: 'x', port: 81 }] }),
       kind: 'Service',
       object: 'sample/web',
-      reason: 'spec.ports[1].name: duplicate port name "x"',
+      message: 'spec.ports[1].name: duplicate port name "x"',
     },
     {
       name: 'a label that is not a string',
+      code: 'wrong-type',
       raw: withMetadata(node('w1'), { labels: { 'topology.kubernetes.io/zone': 1 } }),
       kind: 'Node',
       object: 'w1',
-      reason: 'metadata.labels[topology.kubernetes.io/zone]: expected a string, got a number',
+      message: 'metadata.labels[topology.kubernetes.io/zone]: expected a string, got a number',
     },
     {
       name: 'a slice without the service-name label',
+      code: 'missing-field',
       raw: withMetadata(slice('s1', { service: 'web', endpoints: [] }), { labels: {} }),
       kind: 'EndpointSlice',
       object: 'sample/s1',
-      reason: 'metadata.labels[kubernetes.io/service-name]: missing, so the slice belongs to no Service',
+      message: 'metadata.labels[kubernetes.io/service-name]: missing, so the slice belongs to no Service',
     },
     {
       name: 'an IPv6 address in an IPv4 slice',
+      code: 'bad-ip',
       raw: slice('s1', { service: 'web', endpoints: [ep('fd00::1', 'w1')] }),
       kind: 'EndpointSlice',
       object: 'sample/s1',
-      reason: 'endpoints[0].addresses[0]: fd00::1 is not an IPv4 address',
+      message: 'endpoints[0].addresses[0]: fd00::1 is not an IPv4 address',
     },
     {
       name: 'an unknown addressType',
+      code: 'unknown-enum',
       raw: slice('s1', { service: 'web', addressType: 'IPX', endpoints: [] }),
       kind: 'EndpointSlice',
       object: 'sample/s1',
-      reason: 'addressType: unknown address type "IPX"',
+      message: 'addressType: unknown address type "IPX"',
     },
     {
       name: 'a condition that is not a boolean',
+      code: 'wrong-type',
       raw: { ...slice('s1', { service: 'web', endpoints: [] }), endpoints: [{ addresses: ['10.0.0.1'], conditions: { ready: 'yes' } }] },
       kind: 'EndpointSlice',
       object: 'sample/s1',
-      reason: 'endpoints[0].conditions.ready: expected true or false, got "yes"',
+      message: 'endpoints[0].conditions.ready: expected true or false, got "yes"',
     },
     {
       name: 'an EndpointSlice of an unsupported version',
+      code: 'unsupported-api-version',
       raw: { ...slice('s1', { service: 'web', endpoints: [] }), apiVersion: 'discovery.k8s.io/v1beta1' },
       kind: 'EndpointSlice',
       object: 'sample/s1',
-      reason: 'unsupported apiVersion "discovery.k8s.io/v1beta1"; nearby reads discovery.k8s.io/v1',
+      message: 'unsupported apiVersion "discovery.k8s.io/v1beta1"; nearby reads discovery.k8s.io/v1',
     },
-  ])('rejects $name', ({ raw, kind, object, reason }) => {
+  ])('rejects $name', ({ raw, code, kind, object, message }) => {
     const { snapshot, rejected } = buildSnapshot([node('good'), raw, service('fine')]);
-    expect(rejected).toEqual([{ kind, name: object, index: 1, reason }]);
+    expect(rejected).toEqual([{ code, kind, name: object, index: 1, message }]);
     // One bad object never keeps the others out.
     expect(snapshot.nodes.has('good')).toBe(true);
     expect(snapshot.services.has('sample/fine')).toBe(true);
@@ -231,7 +253,8 @@ describe('buildSnapshot', () => {
 
   it('rejects a duplicate and keeps the first', () => {
     const { snapshot, rejected } = buildSnapshot([node('w1', { zone: 'first' }), node('w1', { zone: 'second' })]);
-    expect(rejected).toEqual([{ kind: 'Node', name: 'w1', index: 1, reason: 'duplicate Node w1; the first one is kept' }]);
+    const message = 'duplicate Node w1; the first one is kept';
+    expect(rejected).toEqual([{ code: 'duplicate', kind: 'Node', name: 'w1', index: 1, message }]);
     expect(snapshot.nodes.get('w1')?.labels['topology.kubernetes.io/zone']).toBe('first');
   });
 

@@ -19,8 +19,8 @@ interface Row {
   warnings?: Warning[];
 }
 
-const svcWarning = (message: string): Warning => ({ kind: 'Service', name: 'sample/helloworld', message });
-const nsWarning = (message: string): Warning => ({ kind: 'Namespace', name: 'sample', message });
+const svcWarning = (message: string): Warning => ({ code: 'unknown-policy', kind: 'Service', name: 'sample/helloworld', message });
+const nsWarning = (message: string): Warning => ({ code: 'unknown-policy', kind: 'Namespace', name: 'sample', message });
 
 const rows: Row[] = [
   {

@@ -78,7 +78,12 @@ describe('ports', () => {
     const result = planFor(objects, 'w1');
     expect(tierAddresses(result)).toEqual([[]]);
     expect(result.warnings).toEqual([
-      { kind: 'Service', name: 'sample/helloworld', message: 'port "http" (80/TCP) matches no port of its IPv4 EndpointSlices' },
+      {
+        code: 'port-mismatch',
+        kind: 'Service',
+        name: 'sample/helloworld',
+        message: 'port "http" (80/TCP) matches no port of its IPv4 EndpointSlices',
+      },
     ]);
   });
 
@@ -99,6 +104,7 @@ describe('ports', () => {
     expect(tierAddresses(result)).toEqual([[]]);
     expect(result.warnings).toEqual([
       {
+        code: 'port-unset',
         kind: 'EndpointSlice',
         name: 'sample/hw-1',
         message: 'port "http" has no port number, so its endpoints cannot serve Service port "http" (5000/TCP)',
@@ -124,7 +130,12 @@ describe('ports', () => {
     const result = planFor(objects, 'w1');
     expect(plannedService(result).entries.map((e) => e.portName)).toEqual(['http']);
     expect(result.warnings).toEqual([
-      { kind: 'Service', name: 'sample/helloworld', message: 'port "sig" (3868/SCTP) ignored: nearby intercepts TCP and UDP only' },
+      {
+        code: 'sctp-ignored',
+        kind: 'Service',
+        name: 'sample/helloworld',
+        message: 'port "sig" (3868/SCTP) ignored: nearby intercepts TCP and UDP only',
+      },
     ]);
   });
 });

@@ -81,13 +81,13 @@ describe('endpoints kept as the cache holds them', () => {
     const bad = served([ep('10.244.1.10', 'w1'), ep('10.244.1.300', 'w2')]);
     const conversion = convertObject(bad);
     expect(conversion.status).toBe('rejected');
-    expect(conversion.status === 'rejected' && conversion.rejection.reason).toMatch(/endpoints\[1\]\.addresses\[0\].*10\.244\.1\.300/);
+    expect(conversion.status === 'rejected' && conversion.rejection.message).toMatch(/endpoints\[1\]\.addresses\[0\].*10\.244\.1\.300/);
   });
 
   it('copies an endpoint whose conditions are not booleans, and rejects it with the field', () => {
     const kept = served([ep('10.244.1.10', 'w1')]);
     kept.endpoints[0]!['conditions'] = { ready: 'yes' };
     const conversion = convertObject(keepReadFields(kept));
-    expect(conversion.status === 'rejected' && conversion.rejection.reason).toMatch(/endpoints\[0\]\.conditions\.ready/);
+    expect(conversion.status === 'rejected' && conversion.rejection.message).toMatch(/endpoints\[0\]\.conditions\.ready/);
   });
 });

@@ -113,7 +113,7 @@ describe('incremental passes', () => {
   it('hands a contested VIP to the next claimant when its owner goes', async () => {
     const { source, writer, reconciler } = setup([...base(), service('aaa', { clusterIP: '10.96.0.101' })]);
     const first = await pass(reconciler);
-    expect(first.failures.map((f) => [f.service, f.reason])).toEqual([['sample/other', 'vip-conflict']]);
+    expect(first.failures.map((f) => [f.service, f.code])).toEqual([['sample/other', 'vip-conflict']]);
     expect(writer.state.get(OTHER)!.tiers.flat()).toEqual([]);
     source.remove('Service', 'sample/aaa');
     const result = await pass(reconciler);
@@ -168,8 +168,8 @@ describe('incremental passes', () => {
       const fresh = setup(source.objects() as unknown[]);
       await pass(fresh.reconciler);
       expect(programmedText(writer), `after step ${step}`).toEqual(programmedText(fresh.writer));
-      expect(result.failures.map((f) => `${f.service} ${f.key} ${f.reason}`).sort()).toEqual(
-        fresh.reconciler.lastResult()!.failures.map((f) => `${f.service} ${f.key} ${f.reason}`).sort(),
+      expect(result.failures.map((f) => `${f.service} ${f.key} ${f.code}`).sort()).toEqual(
+        fresh.reconciler.lastResult()!.failures.map((f) => `${f.service} ${f.key} ${f.code}`).sort(),
       );
       fresh.reconciler.stop();
     }

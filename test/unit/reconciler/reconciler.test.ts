@@ -136,7 +136,7 @@ describe('reconciler', () => {
     writer.full.add(HELLO);
     const first = await pass(reconciler);
     expect(first.completed).toBe(true);
-    expect(first.failures).toEqual([expect.objectContaining({ service: 'sample/helloworld', key: HELLO, reason: 'map-full', map: 'slots' })]);
+    expect(first.failures).toEqual([expect.objectContaining({ service: 'sample/helloworld', key: HELLO, code: 'map-full', map: 'slots' })]);
     expect(first.mapErrors).toEqual({ slots: 1 });
     expect([...writer.state.keys()].sort()).toEqual([OTHER, HELLO2].sort());
 
@@ -156,7 +156,7 @@ describe('reconciler', () => {
     const twin = service('twin', { clusterIP: '10.96.0.100' });
     const { writer, reconciler } = setup(cluster({ extra: [twin] }));
     const result = await pass(reconciler);
-    expect(result.failures).toEqual([expect.objectContaining({ service: 'sample/twin', reason: 'vip-conflict', key: HELLO })]);
+    expect(result.failures).toEqual([expect.objectContaining({ service: 'sample/twin', code: 'vip-conflict', key: HELLO })]);
     expect(writer.state.get(HELLO)?.mode).toBe('FAILOVER');
   });
 
