@@ -1,5 +1,6 @@
 import { parseIp } from '../ip/index.js';
 import { isSharedConditions, sharedConditions } from './conditions.js';
+import { isWatchedKind, kindInfo, type WatchedKind } from './kinds.js';
 import {
   BadField,
   isRecord,
@@ -43,21 +44,6 @@ export type Conversion =
   | { readonly status: 'ignored' }
   | { readonly status: 'rejected'; readonly rejection: Rejection };
 
-type Kind = ModelObject['kind'];
-
-const API_VERSIONS: Readonly<Record<Kind, string>> = {
-  Node: 'v1',
-  Namespace: 'v1',
-  Service: 'v1',
-  EndpointSlice: 'discovery.k8s.io/v1',
-};
-
-const NAMESPACED: ReadonlySet<Kind> = new Set<Kind>(['Service', 'EndpointSlice']);
-
-function isKind(kind: string): kind is Kind {
-  return Object.hasOwn(API_VERSIONS, kind);
-}
-
 function apiGroup(apiVersion: string): string {
   const slash = apiVersion.indexOf('/');
   return slash < 0 ? '' : apiVersion.slice(0, slash);
@@ -91,7 +77,7 @@ function freezeDeep(value: unknown): void {
 function nameForReport(raw: RawRecord, kind: string): string {
   const metadata = isRecord(raw['metadata']) ? raw['metadata'] : {};
   const name = typeof metadata['name'] === 'string' ? metadata['name'] : '';
-  if (!isKind(kind) || !NAMESPACED.has(kind)) return name;
+  if (!isWatchedKind(kind) || !kindInfo(kind).namespaced) return name;
   const namespace = typeof metadata['namespace'] === 'string' && metadata['namespace'] ? metadata['namespace'] : 'default';
   return name ? `${namespace}/${name}` : '';
 }
@@ -314,7 +300,8 @@ function toEndpointSlice(raw: RawRecord): EndpointSlice {
   };
 }
 
-function toModel(kind: Kind, raw: RawRecord): ModelObject {
+/** Every watched kind has a converter; a kind added to kinds.ts without one does not compile. */
+function toModel(kind: WatchedKind, raw: RawRecord): ModelObject {
   switch (kind) {
     case 'Node':
       return { kind, node: toNode(raw) };
@@ -341,13 +328,13 @@ export function convertObject(raw: unknown, index = 0): Conversion {
     rejection: { code, kind, name: nameForReport(raw, kind), index, message },
   });
   if (!kind) return reject('missing-kind', 'missing kind');
-  if (!isKind(kind)) return { status: 'ignored' };
+  if (!isWatchedKind(kind)) return { status: 'ignored' };
 
   const apiVersion = raw['apiVersion'];
-  const expected = API_VERSIONS[kind];
+  const { apiVersion: expected, group } = kindInfo(kind);
   // Tests and hand-written fixtures often leave apiVersion out; the kind alone is then trusted.
   if (apiVersion !== undefined && apiVersion !== expected) {
-    const sameGroup = typeof apiVersion === 'string' && apiGroup(apiVersion) === apiGroup(expected);
+    const sameGroup = typeof apiVersion === 'string' && apiGroup(apiVersion) === group;
     // Another API group that reuses the kind name (a Knative Service, say) is not ours to read.
     if (!sameGroup) return { status: 'ignored' };
     return reject('unsupported-api-version', `unsupported apiVersion ${JSON.stringify(apiVersion)}; nearby reads ${expected}`);

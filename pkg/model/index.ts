@@ -27,3 +27,4 @@ export { assembleSnapshot, buildSnapshot, EMPTY_SNAPSHOT, type SnapshotBuild } f
 export { addressSortKey, parseIp } from '../ip/index.js';
 export { SnapshotStore, type RawChange, type SnapshotDelta } from './store.js';
 export { keepReadFields } from './read-fields.js';
+export { isWatchedKind, kindInfo, WATCHED_KINDS, type WatchedKind, type WatchedKindInfo } from './kinds.js';

@@ -12,6 +12,6 @@ export {
 } from './kubernetes-source.js';
 export { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 export { KindSyncError, ListTimeoutError, ManifestError, SourceError } from './errors.js';
-export { API_VERSION_OF, WATCHED_KINDS, isWatchedKind } from './kinds.js';
+export { isWatchedKind, kindInfo, WATCHED_KINDS, type WatchedKindInfo } from '../model/index.js';
 export { loadKubeConfig } from './kube-config.js';
 export { parseManifest } from './manifest-parse.js';

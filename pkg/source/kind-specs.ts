@@ -1,24 +1,30 @@
 import { CoreV1Api, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { WATCHED_KINDS } from '../model/index.js';
 import type { WatchedKind } from './types.js';
+
+type ListResult = Promise<{ metadata?: { resourceVersion?: string }; items: readonly unknown[] }>;
 
 /** How to list one kind across all namespaces, and the path its watch uses. */
 export interface KindSpec {
   readonly kind: WatchedKind;
   readonly watchPath: string;
-  readonly list: () => Promise<{ metadata?: { resourceVersion?: string }; items: readonly unknown[] }>;
+  readonly list: () => ListResult;
 }
 
+interface Clients {
+  readonly core: CoreV1Api;
+  readonly discovery: DiscoveryV1Api;
+}
+
+/** client-node's list call for each kind; keyed by kind, so a new kind without one does not compile. */
+const LIST_CALLS: Readonly<Record<WatchedKind, (clients: Clients) => ListResult>> = {
+  Node: ({ core }) => core.listNode(),
+  Service: ({ core }) => core.listServiceForAllNamespaces(),
+  EndpointSlice: ({ discovery }) => discovery.listEndpointSliceForAllNamespaces(),
+  Namespace: ({ core }) => core.listNamespace(),
+};
+
 export function kindSpecs(kc: KubeConfig): readonly KindSpec[] {
-  const core = kc.makeApiClient(CoreV1Api);
-  const discovery = kc.makeApiClient(DiscoveryV1Api);
-  return [
-    { kind: 'Node', watchPath: '/api/v1/nodes', list: () => core.listNode() },
-    { kind: 'Service', watchPath: '/api/v1/services', list: () => core.listServiceForAllNamespaces() },
-    {
-      kind: 'EndpointSlice',
-      watchPath: '/apis/discovery.k8s.io/v1/endpointslices',
-      list: () => discovery.listEndpointSliceForAllNamespaces(),
-    },
-    { kind: 'Namespace', watchPath: '/api/v1/namespaces', list: () => core.listNamespace() },
-  ];
+  const clients: Clients = { core: kc.makeApiClient(CoreV1Api), discovery: kc.makeApiClient(DiscoveryV1Api) };
+  return WATCHED_KINDS.map(({ kind, path }) => ({ kind, watchPath: path, list: () => LIST_CALLS[kind](clients) }));
 }

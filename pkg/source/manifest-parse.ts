@@ -1,6 +1,6 @@
 import { parseAllDocuments } from 'yaml';
 import { ManifestError } from './errors.js';
-import { isWatchedKind } from './kinds.js';
+import { isWatchedKind } from '../model/index.js';
 import { withTypeMeta } from './plain-object.js';
 
 /**

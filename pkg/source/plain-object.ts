@@ -1,4 +1,4 @@
-import { API_VERSION_OF } from './kinds.js';
+import { kindInfo } from '../model/index.js';
 import type { WatchedKind } from './types.js';
 
 /**
@@ -26,5 +26,5 @@ function formatKubernetesTime(date: Date): string {
 /** List items usually lack kind and apiVersion; consumers dispatch on them, so fill them in. */
 export function withTypeMeta(object: Record<string, unknown>, kind: WatchedKind): Record<string, unknown> {
   if (object.kind === kind && typeof object.apiVersion === 'string') return object;
-  return { ...object, apiVersion: object.apiVersion ?? API_VERSION_OF[kind], kind };
+  return { ...object, apiVersion: object.apiVersion ?? kindInfo(kind).apiVersion, kind };
 }

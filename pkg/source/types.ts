@@ -4,8 +4,10 @@
  * planner's. Sources never call down into the reconciler: they signal, the reconciler pulls.
  */
 
-/** Kinds the agent reads. */
-export type WatchedKind = 'Node' | 'Service' | 'EndpointSlice' | 'Namespace';
+import type { WatchedKind } from '../model/index.js';
+
+/** Kinds the agent reads: the model's table (pkg/model/kinds.ts). */
+export type { WatchedKind };
 
 export interface SourceStatus {
   /** Every kind has completed its initial list (and, for files, the first read). */
