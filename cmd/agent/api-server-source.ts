@@ -5,7 +5,7 @@
  * agent's start loop retries it with backoff, logs each attempt and says so in /readyz.
  */
 import { ApiException, VersionApi, type KubeConfig } from '@kubernetes/client-node';
-import type { KubernetesSource, KubernetesSourceStats, Source, SourceStatus } from '../../pkg/source/index.js';
+import { withTimeout, type KubernetesSource, type KubernetesSourceStats, type Source, type SourceStatus } from '../../pkg/source/index.js';
 
 /** A connect that hangs (a blackholed address) counts as unreachable after this long. */
 const PROBE_TIMEOUT_MS = 10_000;
@@ -35,19 +35,11 @@ function isNetworkFailure(error: unknown): boolean {
   return error instanceof ProbeTimeoutError || (typeof error === 'object' && error !== null && (error as { type?: unknown }).type === 'system');
 }
 
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ProbeTimeoutError(timeoutMs)), timeoutMs);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 /** Resolves once the API server answers anything at all; throws ApiServerUnreachableError otherwise. */
 export async function probeApiServer(kc: KubeConfig, timeoutMs = PROBE_TIMEOUT_MS): Promise<void> {
   const server = kc.getCurrentCluster()?.server ?? '(no server in the kubeconfig)';
   try {
-    await withTimeout(kc.makeApiClient(VersionApi).getCode(), timeoutMs);
+    await withTimeout(kc.makeApiClient(VersionApi).getCode(), timeoutMs, () => new ProbeTimeoutError(timeoutMs));
   } catch (error) {
     // Any HTTP answer (401, 403, even 404 from a proxy) proves the path works; what is wrong
     // with the answer is the informers' to report, per kind, in the source status.

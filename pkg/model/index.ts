@@ -23,7 +23,7 @@ export type {
 } from './types.js';
 export { REJECTION_CODES, SERVICE_NAME_LABEL } from './types.js';
 export { convertObject, freezeModelObjects, type Conversion, type ModelObject } from './from-k8s.js';
-export { assembleSnapshot, buildSnapshot, EMPTY_SNAPSHOT, type SnapshotBuild } from './snapshot.js';
+export { assembleSnapshot, buildSnapshot, type SnapshotBuild } from './snapshot.js';
 export { addressSortKey, parseIp } from '../ip/index.js';
 export { SnapshotStore, type RawChange, type SnapshotDelta } from './store.js';
 export { keepReadFields } from './read-fields.js';

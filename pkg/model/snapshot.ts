@@ -7,13 +7,6 @@ export interface SnapshotBuild {
   readonly rejected: readonly Rejection[];
 }
 
-export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({
-  nodes: new Map<string, Node>(),
-  services: new Map<string, Service>(),
-  endpointSlices: new Map<string, readonly EndpointSlice[]>(),
-  namespaces: new Map<string, Namespace>(),
-});
-
 function identity(object: ModelObject): { kind: string; name: string } {
   switch (object.kind) {
     case 'Node':

@@ -6,6 +6,7 @@ import type { KindSpec } from './kind-specs.js';
 import { keepReadFields } from '../model/index.js';
 import { toPlainJson, withTypeMeta } from './plain-object.js';
 import type { ObjectChange, WatchedKind } from './types.js';
+import { withTimeout } from './with-timeout.js';
 
 export interface KindInformerOptions {
   readonly backoff: BackoffOptions;
@@ -133,7 +134,8 @@ export class KindInformer implements WatchHooks {
     this.phase = 'list';
     this.counters.lists += 1;
     if (this.listed) this.counters.relists += 1;
-    const result = await withTimeout(this.spec.list(), this.options.listTimeoutMs);
+    const timeoutMs = this.options.listTimeoutMs;
+    const result = await withTimeout(this.spec.list(), timeoutMs, () => new ListTimeoutError(timeoutMs));
     // Only what the model reads is cached: managedFields and the like would multiply the memory.
     const items = result.items.map((item) => keepReadFields(withTypeMeta(toPlainJson(item) as Record<string, unknown>, this.kind)));
     this.succeeded();
@@ -199,13 +201,4 @@ function objectName(object: KubernetesObject): string {
   const name = object.metadata?.name ?? '';
   const namespace = object.metadata?.namespace;
   return namespace ? `${namespace}/${name}` : name;
-}
-
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ListTimeoutError(timeoutMs)), timeoutMs);
-    timer.unref();
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
