@@ -58,7 +58,7 @@ build: deps bpf
 lint: npm
 	npm run lint
 
-test: lint build bpffs control-plane helm
+test: build lint bpffs control-plane helm
 	npx vitest run
 
 test-unit: build
