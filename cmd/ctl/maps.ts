@@ -1,6 +1,6 @@
 /* `nearbyctl maps`: what the pinned maps of a node hold now, read-only. */
 import { join } from 'node:path';
-import type { PinnedState } from '../../pkg/datapath/pinned.js';
+import type { PinnedState } from '../../pkg/datapath/index.js';
 
 export function pinRootOf(bpffs: string, node: string): string {
   return join(bpffs, 'nearby', node);

@@ -30,7 +30,7 @@ function mergedTiers(planned: PlannedService): TierEndpoints[] {
   }
   let last = tiers.length - 1;
   while (last >= 0 && (tiers[last]?.size ?? 0) === 0) last--;
-  return tiers.slice(0, last + 1).map((m) => [...(m?.values() ?? [])]);
+  return tiers.slice(0, last + 1).map((m) => [...m.values()]);
 }
 
 export function planJson(plan: Plan): PlanJson {

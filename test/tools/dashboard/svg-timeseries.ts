@@ -23,7 +23,7 @@ function stackSeries(series: readonly Series[], stacked: boolean): Drawn[] {
       if (v === null) return null;
       if (!stacked) return v;
       running[i] = (running[i] ?? 0) + v;
-      return running[i]!;
+      return running[i];
     });
     return { series: s, color: PALETTE[k % PALETTE.length]!, top, base };
   });

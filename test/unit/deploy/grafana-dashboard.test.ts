@@ -40,7 +40,7 @@ describe('the dashboard JSON has the shape Grafana imports', () => {
     expect(dashboard.title).toBe('nearby');
     expect(dashboard.uid).toMatch(/^[A-Za-z0-9_-]{1,40}$/);
     expect(dashboard.schemaVersion).toBeGreaterThanOrEqual(36);
-    expect(dashboard.time).toEqual({ from: expect.stringMatching(/^now-/), to: 'now' });
+    expect(dashboard.time).toEqual({ from: expect.stringMatching(/^now-/) as unknown, to: 'now' });
     expect(Array.isArray(dashboard.panels)).toBe(true);
     expect(queryPanels.length).toBeGreaterThanOrEqual(10);
   });

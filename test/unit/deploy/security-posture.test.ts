@@ -39,7 +39,7 @@ const HELM_VALUES_SET: Record<string, string> = {
   'tolerations[0].operator': 'Exists',
 };
 
-type Rule = { apiGroups?: string[]; resources?: string[]; verbs?: string[]; resourceNames?: string[]; nonResourceURLs?: string[] };
+interface Rule { apiGroups?: string[]; resources?: string[]; verbs?: string[]; resourceNames?: string[]; nonResourceURLs?: string[] }
 interface Container {
   name: string;
   image: string;
