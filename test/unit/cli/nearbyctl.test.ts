@@ -74,7 +74,11 @@ describe('nearbyctl plan --json', () => {
           service: 'sample/helloworld',
           mode: 'FAILOVER',
           ports: [5000],
-          tiers: [{ endpoints: [ep('w1', '10.244.1.10')] }, { endpoints: [ep('w2', '10.244.2.10')] }, { endpoints: [ep('w3', '10.244.3.10')] }],
+          tiers: [
+            { endpoints: [ep('w1', '10.244.1.10')] },
+            { endpoints: [ep('w2', '10.244.2.10')] },
+            { endpoints: [ep('w3', '10.244.3.10')] },
+          ],
         },
       ],
     });
@@ -188,7 +192,9 @@ describe('maps without --node', () => {
 describe('the nearbyctl bin', () => {
   it('runs as a program and prints the same JSON', async () => {
     const run = promisify(execFile);
-    const { stdout } = await run('npx', ['tsx', 'cmd/nearbyctl.ts', 'plan', '--state', dir, '--node', 'w1', '--json'], { cwd: process.cwd() });
+    const { stdout } = await run('npx', ['tsx', 'cmd/nearbyctl.ts', 'plan', '--state', dir, '--node', 'w1', '--json'], {
+      cwd: process.cwd(),
+    });
     expect((JSON.parse(stdout) as PlanJson).services[0]!.tiers[0]!.endpoints[0]!.node).toBe('w1');
   });
 });
