@@ -29,7 +29,7 @@ export default defineConfig(
     extends: [tseslint.configs.strictTypeChecked, tseslint.configs.stylisticTypeChecked],
     languageOptions: {
       parserOptions: {
-        // vitest.config.ts is outside every tsconfig's include: checked with the default options.
+        // vitest.config.ts is in no tsconfig's include: checked alone, with tsconfig.json's compiler options.
         projectService: { allowDefaultProject: ['vitest.config.ts'] },
         tsconfigRootDir: import.meta.dirname,
       },
