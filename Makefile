@@ -10,7 +10,7 @@ BPF_SRC := $(wildcard bpf/*.c) $(wildcard bpf/*.h)
 APT_PKGS := clang llvm libbpf-dev bpftool iproute2 iptables curl openssl
 CLANG ?= clang
 
-.PHONY: all deps apt npm bpffs bpf build test test-unit test-kernel bench demo clean control-plane helm image dashboard-png
+.PHONY: all deps apt npm bpffs bpf build lint test test-unit test-kernel bench demo clean control-plane helm image dashboard-png
 
 all: build
 
@@ -54,7 +54,11 @@ bpf: $(BPF_OBJ)
 build: deps bpf
 	npx tsc -p tsconfig.json
 
-test: build bpffs control-plane helm
+# ESLint (type-checked, eslint.config.js) and Prettier (.prettierrc.json) over the whole repository.
+lint: npm
+	npm run lint
+
+test: build lint bpffs control-plane helm
 	npx vitest run
 
 test-unit: build

@@ -2,7 +2,12 @@
 import type { Snapshot } from '../../pkg/model/index.js';
 import { explainEndpoint, plan, type PlanOptions } from '../../pkg/planner/index.js';
 
-export function explainService(snapshot: Snapshot, nodeName: string, serviceKey: string, options: Partial<PlanOptions>): { text: string; found: boolean } {
+export function explainService(
+  snapshot: Snapshot,
+  nodeName: string,
+  serviceKey: string,
+  options: Partial<PlanOptions>,
+): { text: string; found: boolean } {
   const nodePlan = plan(snapshot, nodeName, options);
   const skipped = nodePlan.skipped.find((s) => s.service === serviceKey);
   if (skipped) return { text: `${serviceKey} is not intercepted by nearby: ${skipped.reason}`, found: true };

@@ -1,6 +1,6 @@
 /* `nearbyctl maps`: what the pinned maps of a node hold now, read-only. */
 import { join } from 'node:path';
-import type { PinnedState } from '../../pkg/datapath/pinned.js';
+import type { PinnedState } from '../../pkg/datapath/index.js';
 
 export function pinRootOf(bpffs: string, node: string): string {
   return join(bpffs, 'nearby', node);
@@ -19,16 +19,26 @@ export function mapsJson(state: PinnedState): unknown {
       protocol: s.key.protocol,
       mode: s.mode,
       ...(s.mode === 'WEIGHTED' ? { weights: s.weights } : {}),
-      tiers: s.tiers.map((t) => ({ endpoints: t.map((b) => ({ id: b.id, address: b.address, port: b.port, nodeId: b.nodeId, terminating: b.terminating })) })),
+      tiers: s.tiers.map((t) => ({
+        endpoints: t.map((b) => ({ id: b.id, address: b.address, port: b.port, nodeId: b.nodeId, terminating: b.terminating })),
+      })),
       connects: state.counters
         .filter((c) => c.svcId === s.id)
-        .map((c) => ({ tier: c.tier, attempts: Number(c.attempts), established: Number(c.established), failed: Number(c.failed), refused: Number(c.refused) })),
+        .map((c) => ({
+          tier: c.tier,
+          attempts: Number(c.attempts),
+          established: Number(c.established),
+          failed: Number(c.failed),
+          refused: Number(c.refused),
+        })),
     })),
   };
 }
 
 export function mapsText(state: PinnedState): string {
-  const lines = [`${state.pinRoot}: ${state.services.length} services, ${state.backends} backends${state.holes ? `, ${state.holes} holes` : ''}`];
+  const lines = [
+    `${state.pinRoot}: ${state.services.length} services, ${state.backends} backends${state.holes ? `, ${state.holes} holes` : ''}`,
+  ];
   for (const s of state.services) {
     const vip = s.key.address.includes(':') ? `[${s.key.address}]` : s.key.address;
     lines.push(`svc ${s.id} ${vip}:${s.key.port}/${s.key.protocol} ${s.mode}`);
@@ -36,7 +46,9 @@ export function mapsText(state: PinnedState): string {
       if (tier.length === 0) return;
       const counters = state.counters.find((c) => c.svcId === s.id && c.tier === t);
       const connects = counters ? ` (connects ${counters.attempts}, failed ${counters.failed + counters.refused})` : '';
-      lines.push(`  tier ${t}${connects}: ${tier.map((b) => `${b.address}:${b.port}${b.terminating ? ' terminating' : ''} node#${b.nodeId}`).join(', ')}`);
+      lines.push(
+        `  tier ${t}${connects}: ${tier.map((b) => `${b.address}:${b.port}${b.terminating ? ' terminating' : ''} node#${b.nodeId}`).join(', ')}`,
+      );
     });
   }
   return lines.join('\n');

@@ -28,9 +28,15 @@ export function nodeForMaps(flag: string | undefined, env: NodeJS.ProcessEnv, bp
   const where = join(bpffs, 'nearby');
   if (nodes.length === 1) return nodes[0]!;
   if (nodes.length === 0) {
-    throw new StartupError('usage', `no node is pinned under ${where} (is nearby-agent running here?); name one with --node NAME or NODE_NAME`);
+    throw new StartupError(
+      'usage',
+      `no node is pinned under ${where} (is nearby-agent running here?); name one with --node NAME or NODE_NAME`,
+    );
   }
-  throw new StartupError('usage', `${nodes.length} nodes are pinned under ${where}: ${nodes.join(', ')}; choose one with --node NAME or NODE_NAME`);
+  throw new StartupError(
+    'usage',
+    `${nodes.length} nodes are pinned under ${where}: ${nodes.join(', ')}; choose one with --node NAME or NODE_NAME`,
+  );
 }
 
 /** --node, else $NODE_NAME: a plan from manifests has no pins to pick a node from. */

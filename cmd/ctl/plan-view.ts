@@ -30,7 +30,7 @@ function mergedTiers(planned: PlannedService): TierEndpoints[] {
   }
   let last = tiers.length - 1;
   while (last >= 0 && (tiers[last]?.size ?? 0) === 0) last--;
-  return tiers.slice(0, last + 1).map((m) => [...(m?.values() ?? [])]);
+  return tiers.slice(0, last + 1).map((m) => [...m.values()]);
 }
 
 export function planJson(plan: Plan): PlanJson {
@@ -59,7 +59,9 @@ export function planText(plan: Plan, problems: readonly string[] = []): string {
       const used = entry.tiers.findIndex((t) => t.endpoints.length > 0);
       lines.push(`  ${vip}:${entry.port}/${entry.protocol}${entry.portName ? ` (${entry.portName})` : ''}`);
       if (used < 0) {
-        lines.push(s.mode === 'STRICT' ? '    no endpoint on this node: connects fail at once' : '    no eligible endpoint: connects fail at once');
+        lines.push(
+          s.mode === 'STRICT' ? '    no endpoint on this node: connects fail at once' : '    no eligible endpoint: connects fail at once',
+        );
         continue;
       }
       entry.tiers.forEach((tier, t) => {

@@ -45,7 +45,8 @@ function required(value: string | undefined, flag: string): string {
 
 function planOptions(value: string | undefined): Partial<PlanOptions> {
   if (value === undefined) return {};
-  if (value !== 'subzone' && value !== 'zone') throw new StartupError('usage', `--prefer-close: expected subzone or zone, got ${JSON.stringify(value)}`);
+  if (value !== 'subzone' && value !== 'zone')
+    throw new StartupError('usage', `--prefer-close: expected subzone or zone, got ${JSON.stringify(value)}`);
   return { preferCloseMeaning: value };
 }
 

@@ -30,7 +30,9 @@ export function findChromium(): string {
       }
     }
   }
-  throw new ChromiumError('chromium not found: install Debian\'s package (apt-get install chromium), or run `make dashboard-png`, which does');
+  throw new ChromiumError(
+    "chromium not found: install Debian's package (apt-get install chromium), or run `make dashboard-png`, which does",
+  );
 }
 
 export interface Screenshot {

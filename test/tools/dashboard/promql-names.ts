@@ -18,7 +18,10 @@ export interface PromqlNames {
 }
 
 export class PromqlScanError extends Error {
-  constructor(readonly expr: string, reason: string) {
+  constructor(
+    readonly expr: string,
+    reason: string,
+  ) {
     super(`PromQL ${JSON.stringify(expr)}: ${reason}`);
     this.name = 'PromqlScanError';
   }
@@ -91,7 +94,11 @@ export function promqlNames(expr: string): PromqlNames {
       if (LABEL_LIST_KEYWORDS.has(name)) {
         if (expr[after] === '(') {
           const close = skipSpan(expr, after, ')');
-          const labels = expr.slice(after + 1, close - 1).split(',').map((l) => l.trim()).filter(Boolean);
+          const labels = expr
+            .slice(after + 1, close - 1)
+            .split(',')
+            .map((l) => l.trim())
+            .filter(Boolean);
           groupings.push({ keyword: name, labels });
           i = close;
         } else {
@@ -136,7 +143,8 @@ function matcherLabels(body: string): string[] {
     labels.push(m[1]!);
     read = matcher.lastIndex;
   }
-  if (body.slice(read).trim() !== '') throw new PromqlScanError(body, `cannot read the label matchers from ${JSON.stringify(body.slice(read))}`);
+  if (body.slice(read).trim() !== '')
+    throw new PromqlScanError(body, `cannot read the label matchers from ${JSON.stringify(body.slice(read))}`);
   return labels;
 }
 

@@ -20,7 +20,10 @@ interface RawSeries {
 }
 
 export class NoSampleError extends Error {
-  constructor(readonly key: string, readonly expr: string) {
+  constructor(
+    readonly key: string,
+    readonly expr: string,
+  ) {
     super(`no sample data for query ${JSON.stringify(expr)} (key "${key}"): add it to test/tools/dashboard/sample-series.ts`);
     this.name = 'NoSampleError';
   }
@@ -41,7 +44,8 @@ export function queryKey(expr: string): string {
 
 const each = (f: (i: number) => number): number[] => c.indexes().map(f);
 const one = (f: (i: number) => number, labels: Labels = {}): RawSeries[] => [{ labels, values: each(f) }];
-const perNode = (f: (node: number, i: number) => number): RawSeries[] => c.NODES.map((node, n) => ({ labels: { node }, values: each((i) => f(n, i)) }));
+const perNode = (f: (node: number, i: number) => number): RawSeries[] =>
+  c.NODES.map((node, n) => ({ labels: { node }, values: each((i) => f(n, i)) }));
 
 function tierRate(tier: number, i: number): number {
   return c.SERVICES.reduce((sum, s) => sum + c.connectRate(s, i) * c.tierShares(s, i)[tier]!, 0);
@@ -58,15 +62,15 @@ function trailing(f: (i: number) => number, minutes: number): (i: number) => num
 
 const SAMPLES: Readonly<Record<string, (expr: string) => RawSeries[]>> = {
   'nearby_last_sync_timestamp_seconds count by()': () => one(() => c.NODES.length),
-  'nearby_connects_total sum by()': () =>
-    one((i) => tierRate(0, i) / [0, 1, 2].reduce((s, t) => s + tierRate(t, i), 0)),
+  'nearby_connects_total sum by()': () => one((i) => tierRate(0, i) / [0, 1, 2].reduce((s, t) => s + tierRate(t, i), 0)),
   'nearby_services_programmed sum by()': () => one(() => Object.values(c.SERVICES_BY_MODE).reduce((a, b) => a + b, 0)),
   'nearby_last_sync_timestamp_seconds max by()': () => one((i) => Math.max(...c.NODES.map((_, n) => c.sinceLastSync(n, i)))),
   'nearby_map_write_errors_total sum by()': () => one(trailing(c.mapWriteErrors, 60)),
   'nearby_objects_rejected max without(reason)': () => one(c.objectsRejected),
   'nearby_connects_total sum by(service)': () =>
     c.SERVICES.map((s) => ({ labels: { service: s.name }, values: each((i) => c.tierShares(s, i)[0]) })),
-  'nearby_connects_total sum by(tier)': () => [0, 1, 2].map((tier) => ({ labels: { tier: String(tier) }, values: each((i) => tierRate(tier, i)) })),
+  'nearby_connects_total sum by(tier)': () =>
+    [0, 1, 2].map((tier) => ({ labels: { tier: String(tier) }, values: each((i) => tierRate(tier, i)) })),
   'nearby_connects_tier0_ratio min by(service)': () =>
     c.SERVICES.map((s) => ({ labels: { service: s.name }, values: each(() => c.TIER0_SINCE_START[s.name] ?? 1) })),
   'nearby_connect_failures_total sum by(service)': () =>
@@ -76,7 +80,8 @@ const SAMPLES: Readonly<Record<string, (expr: string) => RawSeries[]>> = {
       labels: { mode, tier },
       values: each((i) => c.endpointsByModeTier(i).find((e) => e.mode === mode && e.tier === tier)!.value),
     })),
-  'nearby_services_programmed sum by(mode)': () => Object.entries(c.SERVICES_BY_MODE).map(([mode, n]) => ({ labels: { mode }, values: each(() => n) })),
+  'nearby_services_programmed sum by(mode)': () =>
+    Object.entries(c.SERVICES_BY_MODE).map(([mode, n]) => ({ labels: { mode }, values: each(() => n) })),
   'nearby_map_write_errors_total sum by(map)': () => one(c.mapWriteErrors, { map: 'slots' }),
   'nearby_services_failed sum by(reason)': () => one(c.servicesFailed, { reason: 'map-full' }),
   'nearby_map_writes_total sum by(map)': () =>
@@ -84,13 +89,22 @@ const SAMPLES: Readonly<Record<string, (expr: string) => RawSeries[]>> = {
   'nearby_drift_repaired_total sum by(map)': () => one(c.driftRepaired, { map: 'services' }),
   'nearby_objects_rejected max by(reason)': () => one(c.objectsRejected, { reason: 'bad-ip' }),
   'nearby_planner_warnings max by(reason)': () =>
-    (['unknown-policy', 'port-mismatch'] as const).map((reason) => ({ labels: { reason }, values: each((i) => c.plannerWarnings(reason, i)) })),
+    (['unknown-policy', 'port-mismatch'] as const).map((reason) => ({
+      labels: { reason },
+      values: each((i) => c.plannerWarnings(reason, i)),
+    })),
   'nearby_reconcile_duration_seconds_bucket histogram_quantile by(le,kind)': (expr) => {
     const q = Number(/histogram_quantile\(\s*([0-9.]+)/.exec(expr)?.[1] ?? '0.5');
     return (['incremental', 'full'] as const).map((kind) => ({ labels: { kind }, values: each((i) => c.reconcileQuantile(q, kind, i)) }));
   },
   'nearby_reconcile_duration_seconds_count sum by(outcome,kind)': () =>
-    ([['ok', 'incremental'], ['ok', 'full'], ['partial', 'full']] as const).map(([outcome, kind]) => ({
+    (
+      [
+        ['ok', 'incremental'],
+        ['ok', 'full'],
+        ['partial', 'full'],
+      ] as const
+    ).map(([outcome, kind]) => ({
       labels: { outcome, kind },
       values: each((i) => c.reconcilePasses(outcome, kind, i)),
     })),

@@ -44,7 +44,12 @@ export function escapeXml(text: string): string {
 /** Width of text in Liberation Sans at `size` px: about 0.53 em a character. */
 export const textWidth = (text: string, size: number): number => text.length * size * 0.53;
 
-export function text(x: number, y: number, content: string, attrs: { size?: number; fill?: string; anchor?: 'start' | 'middle' | 'end'; weight?: number } = {}): string {
+export function text(
+  x: number,
+  y: number,
+  content: string,
+  attrs: { size?: number; fill?: string; anchor?: 'start' | 'middle' | 'end'; weight?: number } = {},
+): string {
   return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" font-size="${attrs.size ?? 12}" fill="${attrs.fill ?? THEME.textWeak}" text-anchor="${attrs.anchor ?? 'start'}"${attrs.weight ? ` font-weight="${attrs.weight}"` : ''}>${escapeXml(content)}</text>`;
 }
 

@@ -52,11 +52,24 @@ export function bargaugeSvg(panel: Panel, series: readonly Series[], width: numb
     const y = 4 + k * (rowH + gap);
     const share = value === null ? 0 : Math.max(0, Math.min(1, (value - min) / (max - min)));
     const gradient = `grad-${panel.id}-${k}`;
-    out.push(`<defs><linearGradient id="${gradient}" x1="0" x2="1" y1="0" y2="0"><stop offset="0" stop-color="${fill}" stop-opacity="0.35"/><stop offset="1" stop-color="${fill}" stop-opacity="1"/></linearGradient></defs>`);
+    out.push(
+      `<defs><linearGradient id="${gradient}" x1="0" x2="1" y1="0" y2="0"><stop offset="0" stop-color="${fill}" stop-opacity="0.35"/><stop offset="1" stop-color="${fill}" stop-opacity="1"/></linearGradient></defs>`,
+    );
     out.push(text(8, y + rowH / 2 + 4, s.name, { fill: THEME.text }));
-    out.push(`<rect x="${barLeft}" y="${y.toFixed(1)}" width="${barWidth.toFixed(1)}" height="${rowH.toFixed(1)}" fill="rgba(204,204,220,0.06)" rx="2"/>`);
-    out.push(`<rect x="${barLeft}" y="${y.toFixed(1)}" width="${(barWidth * share).toFixed(1)}" height="${rowH.toFixed(1)}" fill="url(#${gradient})" rx="2"/>`);
-    out.push(text(width - 8, y + rowH / 2 + 6, formatValue(value, defaults.unit, defaults.decimals), { size: 16, fill, anchor: 'end', weight: 500 }));
+    out.push(
+      `<rect x="${barLeft}" y="${y.toFixed(1)}" width="${barWidth.toFixed(1)}" height="${rowH.toFixed(1)}" fill="rgba(204,204,220,0.06)" rx="2"/>`,
+    );
+    out.push(
+      `<rect x="${barLeft}" y="${y.toFixed(1)}" width="${(barWidth * share).toFixed(1)}" height="${rowH.toFixed(1)}" fill="url(#${gradient})" rx="2"/>`,
+    );
+    out.push(
+      text(width - 8, y + rowH / 2 + 6, formatValue(value, defaults.unit, defaults.decimals), {
+        size: 16,
+        fill,
+        anchor: 'end',
+        weight: 500,
+      }),
+    );
   });
   return svg(width, height, out.join(''));
 }

@@ -23,7 +23,7 @@ function stackSeries(series: readonly Series[], stacked: boolean): Drawn[] {
       if (v === null) return null;
       if (!stacked) return v;
       running[i] = (running[i] ?? 0) + v;
-      return running[i]!;
+      return running[i];
     });
     return { series: s, color: PALETTE[k % PALETTE.length]!, top, base };
   });
@@ -56,7 +56,9 @@ export function timeseriesSvg(panel: Panel, series: readonly Series[], times: re
   const sx = (i: number): number => left + ((times[i]! - times[0]!) / (times.at(-1)! - times[0]!)) * (right - left);
   const sy = (v: number): number => bottom - ((scale(v) - scale(yMin)) / (scale(yMax) - scale(yMin))) * (bottom - top);
   const clip = `clip-${panel.id}`;
-  const out: string[] = [`<defs><clipPath id="${clip}"><rect x="${left}" y="${top}" width="${right - left}" height="${bottom - top}"/></clipPath></defs>`];
+  const out: string[] = [
+    `<defs><clipPath id="${clip}"><rect x="${left}" y="${top}" width="${right - left}" height="${bottom - top}"/></clipPath></defs>`,
+  ];
 
   // Grid and axes.
   ticks.forEach((t, k) => {
@@ -80,9 +82,13 @@ export function timeseriesSvg(panel: Panel, series: readonly Series[], times: re
       const y0 = sy(step.value);
       const y1 = sy(Math.min(upper, yMax));
       if (custom.thresholdsStyle!.mode.includes('area')) {
-        out.push(`<rect x="${left}" y="${y1.toFixed(1)}" width="${right - left}" height="${(y0 - y1).toFixed(1)}" fill="${color(step.color)}" opacity="0.09"/>`);
+        out.push(
+          `<rect x="${left}" y="${y1.toFixed(1)}" width="${right - left}" height="${(y0 - y1).toFixed(1)}" fill="${color(step.color)}" opacity="0.09"/>`,
+        );
       }
-      out.push(`<line x1="${left}" x2="${right}" y1="${y0.toFixed(1)}" y2="${y0.toFixed(1)}" stroke="${color(step.color)}" stroke-dasharray="6 4" opacity="0.8"/>`);
+      out.push(
+        `<line x1="${left}" x2="${right}" y1="${y0.toFixed(1)}" y2="${y0.toFixed(1)}" stroke="${color(step.color)}" stroke-dasharray="6 4" opacity="0.8"/>`,
+      );
     });
   }
 
@@ -95,7 +101,9 @@ export function timeseriesSvg(panel: Panel, series: readonly Series[], times: re
       d.top.forEach((v, i) => {
         const b = d.base[i] ?? yMin;
         if (v === null || v === b) return;
-        body.push(`<rect x="${(sx(i) - barWidth / 2).toFixed(1)}" y="${sy(v).toFixed(1)}" width="${barWidth.toFixed(1)}" height="${(sy(b) - sy(v)).toFixed(1)}" fill="${d.color}" opacity="${Math.max(fill, 0.5)}"/>`);
+        body.push(
+          `<rect x="${(sx(i) - barWidth / 2).toFixed(1)}" y="${sy(v).toFixed(1)}" width="${barWidth.toFixed(1)}" height="${(sy(b) - sy(v)).toFixed(1)}" fill="${d.color}" opacity="${Math.max(fill, 0.5)}"/>`,
+        );
       });
       continue;
     }
@@ -105,7 +113,10 @@ export function timeseriesSvg(panel: Panel, series: readonly Series[], times: re
       if (run.length === 0) return;
       const line = run.map((i, k) => `${k === 0 ? 'M' : 'L'}${sx(i).toFixed(1)},${sy(d.top[i]!).toFixed(1)}`).join('');
       if (fill > 0) {
-        const back = [...run].reverse().map((i) => `L${sx(i).toFixed(1)},${sy(d.base[i] ?? Math.max(yMin, 0)).toFixed(1)}`).join('');
+        const back = [...run]
+          .reverse()
+          .map((i) => `L${sx(i).toFixed(1)},${sy(d.base[i] ?? Math.max(yMin, 0)).toFixed(1)}`)
+          .join('');
         body.push(`<path d="${line}${back}Z" fill="${d.color}" opacity="${fill}"/>`);
       }
       body.push(`<path d="${line}" fill="none" stroke="${d.color}" stroke-width="1.4" stroke-linejoin="round"/>`);

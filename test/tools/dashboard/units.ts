@@ -23,9 +23,25 @@ function scaled(v: number, steps: ReadonlyArray<readonly [number, string]>, deci
   return String(v);
 }
 
-const SHORT: ReadonlyArray<readonly [number, string]> = [[1e9, ' Bil'], [1e6, ' Mil'], [1e3, ' K'], [1, '']];
-const BYTES: ReadonlyArray<readonly [number, string]> = [[1024 ** 3, ' GiB'], [1024 ** 2, ' MiB'], [1024, ' KiB'], [1, ' B']];
-const SECONDS: ReadonlyArray<readonly [number, string]> = [[3600, ' hour'], [60, ' min'], [1, ' s'], [1e-3, ' ms'], [1e-6, ' µs']];
+const SHORT: ReadonlyArray<readonly [number, string]> = [
+  [1e9, ' Bil'],
+  [1e6, ' Mil'],
+  [1e3, ' K'],
+  [1, ''],
+];
+const BYTES: ReadonlyArray<readonly [number, string]> = [
+  [1024 ** 3, ' GiB'],
+  [1024 ** 2, ' MiB'],
+  [1024, ' KiB'],
+  [1, ' B'],
+];
+const SECONDS: ReadonlyArray<readonly [number, string]> = [
+  [3600, ' hour'],
+  [60, ' min'],
+  [1, ' s'],
+  [1e-3, ' ms'],
+  [1e-6, ' µs'],
+];
 
 export function formatValue(v: number | null | undefined, unit: string | undefined, decimals?: number): string {
   if (v === null || v === undefined || Number.isNaN(v)) return 'No data';
@@ -65,7 +81,7 @@ export function niceTicks(lo: number, hi: number, count: number): number[] {
 export function niceMax(max: number): number {
   if (max <= 0) return 1;
   const power = 10 ** Math.floor(Math.log10(max));
-  return ([1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].map((m) => m * power).find((m) => m >= max * 1.05) ?? max * 1.1);
+  return [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].map((m) => m * power).find((m) => m >= max * 1.05) ?? max * 1.1;
 }
 
 /** Ticks on round numbers of the unit's display scale (MiB for bytes, so 32 MiB rather than 33.5 MB). */

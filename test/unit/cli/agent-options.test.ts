@@ -40,7 +40,9 @@ describe('nearby-agent options', () => {
     expect(problem(() => parseAgentOptions([], { NEARBY_CGROUP_PATH: '/x' }))).toBe('missing-node-name');
     expect(problem(() => parseAgentOptions(['--node-name', 'w1'], {}))).toBe('missing-cgroup');
     expect(problem(() => parseAgentOptions(['--node-name', '../etc', '--cgroup-path', '/x'], {}))).toBe('bad-option');
-    expect(problem(() => parseAgentOptions(['--node-name', 'w1', '--cgroup-path', '/x', '--prefer-close', 'region'], {}))).toBe('bad-option');
+    expect(problem(() => parseAgentOptions(['--node-name', 'w1', '--cgroup-path', '/x', '--prefer-close', 'region'], {}))).toBe(
+      'bad-option',
+    );
     expect(problem(() => parseAgentOptions(['--node-name', 'w1', '--cgroup-path', '/x', '--max-services', '0'], {}))).toBe('bad-option');
     expect(problem(() => parseAgentOptions(['--bogus'], {}))).toBe('usage');
     const line = startupLine('nearby-agent', new StartupError('missing-node-name', 'first\nsecond'));
@@ -50,7 +52,10 @@ describe('nearby-agent options', () => {
   it('takes the API retry backoff from flags or env, 1 s doubling to 30 s by default', () => {
     const base = ['--node-name', 'w1', '--cgroup-path', '/x'];
     expect(parseAgentOptions(base, {})?.apiRetry).toEqual({ firstMs: 1000, maxMs: 30_000 });
-    expect(parseAgentOptions(base, { NEARBY_API_RETRY_MS: '50', NEARBY_API_RETRY_MAX_MS: '400' })?.apiRetry).toEqual({ firstMs: 50, maxMs: 400 });
+    expect(parseAgentOptions(base, { NEARBY_API_RETRY_MS: '50', NEARBY_API_RETRY_MAX_MS: '400' })?.apiRetry).toEqual({
+      firstMs: 50,
+      maxMs: 400,
+    });
     expect(parseAgentOptions([...base, '--api-retry-ms', '20'], { NEARBY_API_RETRY_MS: '50' })?.apiRetry.firstMs).toBe(20);
     expect(problem(() => parseAgentOptions([...base, '--api-retry-ms', '500', '--api-retry-max-ms', '100'], {}))).toBe('bad-option');
   });
@@ -65,7 +70,12 @@ describe('agent readiness', () => {
 
   it('is not ready before the source syncs or before the first program, and says why', () => {
     expect(readiness('w1', undefined, undefined, undefined)).toEqual({ ready: false, reason: 'starting' });
-    const unreachable = readiness('w1', { synced: false, lastSyncMs: 0, message: 'API server unreachable: ECONNREFUSED' }, undefined, undefined);
+    const unreachable = readiness(
+      'w1',
+      { synced: false, lastSyncMs: 0, message: 'API server unreachable: ECONNREFUSED' },
+      undefined,
+      undefined,
+    );
     expect(unreachable.ready).toBe(false);
     expect(unreachable.reason).toContain('API server unreachable');
     expect(readiness('w1', { synced: true, lastSyncMs: 1 }, undefined, undefined).ready).toBe(false);

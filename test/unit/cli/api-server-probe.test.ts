@@ -69,6 +69,8 @@ describe('the API server probe', () => {
   it('tells a client that cannot even send (plain http without skipTLSVerify) from a network failure', async () => {
     const error = await probeError(kubeConfigFor('http://127.0.0.1:1', false));
     expect(error.network).toBe(false);
-    expect(error.message).toMatch(/^request to API server http:\/\/127\.0\.0\.1:1 failed \(not a network error; check the kubeconfig\): .*skipTLSVerify/);
+    expect(error.message).toMatch(
+      /^request to API server http:\/\/127\.0\.0\.1:1 failed \(not a network error; check the kubeconfig\): .*skipTLSVerify/,
+    );
   });
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeForExplain, nodeForMaps, pinnedNodes } from '../../../cmd/ctl/node-choice.js';
+import type { PlanJson } from '../../../cmd/ctl/plan-view.js';
 import { runNearbyctl } from '../../../cmd/ctl/run.js';
 import { endpointSliceYaml, nodeYaml } from '../../fixtures/manifests.js';
 
@@ -73,17 +74,21 @@ describe('nearbyctl plan --json', () => {
           service: 'sample/helloworld',
           mode: 'FAILOVER',
           ports: [5000],
-          tiers: [{ endpoints: [ep('w1', '10.244.1.10')] }, { endpoints: [ep('w2', '10.244.2.10')] }, { endpoints: [ep('w3', '10.244.3.10')] }],
+          tiers: [
+            { endpoints: [ep('w1', '10.244.1.10')] },
+            { endpoints: [ep('w2', '10.244.2.10')] },
+            { endpoints: [ep('w3', '10.244.3.10')] },
+          ],
         },
       ],
     });
   });
 
   it('ranks from the node asked about, and honours --prefer-close zone', async () => {
-    const w3 = JSON.parse((await ctl('plan', '--state', dir, '--node', 'w3', '--json')).out);
-    expect(w3.services[0].tiers.map((t: { endpoints: Array<{ node: string }> }) => t.endpoints.map((e) => e.node))).toEqual([['w3'], [], ['w1', 'w2']]);
-    const zone = JSON.parse((await ctl('plan', '--state', dir, '--node', 'w1', '--json', '--prefer-close', 'zone')).out);
-    expect(zone.services[0].tiers.map((t: { endpoints: Array<{ node: string }> }) => t.endpoints.map((e) => e.node))).toEqual([['w1', 'w2'], ['w3']]);
+    const w3 = JSON.parse((await ctl('plan', '--state', dir, '--node', 'w3', '--json')).out) as PlanJson;
+    expect(w3.services[0]!.tiers.map((t) => t.endpoints.map((e) => e.node))).toEqual([['w3'], [], ['w1', 'w2']]);
+    const zone = JSON.parse((await ctl('plan', '--state', dir, '--node', 'w1', '--json', '--prefer-close', 'zone')).out) as PlanJson;
+    expect(zone.services[0]!.tiers.map((t) => t.endpoints.map((e) => e.node))).toEqual([['w1', 'w2'], ['w3']]);
   });
 
   it('explains itself in text: the reason, the tier used, and the skipped headless Service', async () => {
@@ -187,7 +192,9 @@ describe('maps without --node', () => {
 describe('the nearbyctl bin', () => {
   it('runs as a program and prints the same JSON', async () => {
     const run = promisify(execFile);
-    const { stdout } = await run('npx', ['tsx', 'cmd/nearbyctl.ts', 'plan', '--state', dir, '--node', 'w1', '--json'], { cwd: process.cwd() });
-    expect(JSON.parse(stdout).services[0].tiers[0].endpoints[0].node).toBe('w1');
+    const { stdout } = await run('npx', ['tsx', 'cmd/nearbyctl.ts', 'plan', '--state', dir, '--node', 'w1', '--json'], {
+      cwd: process.cwd(),
+    });
+    expect((JSON.parse(stdout) as PlanJson).services[0]!.tiers[0]!.endpoints[0]!.node).toBe('w1');
   });
 });

@@ -40,7 +40,7 @@ describe('the dashboard JSON has the shape Grafana imports', () => {
     expect(dashboard.title).toBe('nearby');
     expect(dashboard.uid).toMatch(/^[A-Za-z0-9_-]{1,40}$/);
     expect(dashboard.schemaVersion).toBeGreaterThanOrEqual(36);
-    expect(dashboard.time).toEqual({ from: expect.stringMatching(/^now-/), to: 'now' });
+    expect(dashboard.time).toEqual({ from: expect.stringMatching(/^now-/) as unknown, to: 'now' });
     expect(Array.isArray(dashboard.panels)).toBe(true);
     expect(queryPanels.length).toBeGreaterThanOrEqual(10);
   });
@@ -71,7 +71,9 @@ describe('the dashboard JSON has the shape Grafana imports', () => {
 
   it('places no two panels on the same cells', () => {
     const clashes: string[] = [];
-    panels.forEach((a, i) => panels.slice(i + 1).forEach((b) => overlaps(a.gridPos, b.gridPos) && clashes.push(`${where(a)} and ${where(b)}`)));
+    panels.forEach((a, i) =>
+      panels.slice(i + 1).forEach((b) => overlaps(a.gridPos, b.gridPos) && clashes.push(`${where(a)} and ${where(b)}`)),
+    );
     expect(clashes).toEqual([]);
   });
 
@@ -102,14 +104,24 @@ describe('the dashboard JSON has the shape Grafana imports', () => {
 describe('the queries name only what the agent exports, each as its type allows', () => {
   it('names only metrics the agent registers (histogram series by their base name)', () => {
     const missing = queries.flatMap(({ panel, target }) =>
-      promqlNames(target.expr).metrics.filter((m) => !catalog.has(declaredName(m, histograms()))).map((m) => `${where(panel)}: ${m}`),
+      promqlNames(target.expr)
+        .metrics.filter((m) => !catalog.has(declaredName(m, histograms())))
+        .map((m) => `${where(panel)}: ${m}`),
     );
     expect(missing).toEqual([]);
   });
 
   it('covers the signals the issue asks for', () => {
     const used = new Set(queries.flatMap(({ target }) => promqlNames(target.expr).metrics.map((m) => declaredName(m, histograms()))));
-    for (const m of ['nearby_connects_total', 'nearby_connects_tier0_ratio', 'nearby_endpoints_programmed', 'nearby_reconcile_duration_seconds', 'nearby_map_write_errors_total', 'nearby_watch_restarts_total', 'nearby_watch_relists_total']) {
+    for (const m of [
+      'nearby_connects_total',
+      'nearby_connects_tier0_ratio',
+      'nearby_endpoints_programmed',
+      'nearby_reconcile_duration_seconds',
+      'nearby_map_write_errors_total',
+      'nearby_watch_restarts_total',
+      'nearby_watch_relists_total',
+    ]) {
       expect(used.has(m), m).toBe(true);
     }
   });
@@ -124,7 +136,10 @@ describe('the queries name only what the agent exports, each as its type allows'
         const innermost = s.within.at(-1) ?? '';
         const ranged = innermost === 'rate' || innermost === 'increase';
         const cumulative = info.type === 'counter' || (info.type === 'histogram' && base !== s.metric);
-        expect(ranged, `${where(panel)}: ${s.metric} is a ${info.type}${ranged ? ', not to be rated' : ' and needs rate() or increase()'}`).toBe(cumulative);
+        expect(
+          ranged,
+          `${where(panel)}: ${s.metric} is a ${info.type}${ranged ? ', not to be rated' : ' and needs rate() or increase()'}`,
+        ).toBe(cumulative);
         if (s.metric.endsWith('_bucket')) expect(s.within, `${where(panel)}: ${s.metric}`).toContain('histogram_quantile');
       }
     }
@@ -171,7 +186,7 @@ function deployDocuments(): Array<{ file: string; doc: Record<string, unknown> }
 }
 
 describe('the scrape config in deploy/ keeps the labels the panels use', () => {
-  it('ServiceMonitors keep the agent\'s own `service` label and copy the node name into `node`', () => {
+  it("ServiceMonitors keep the agent's own `service` label and copy the node name into `node`", () => {
     // prometheus-operator gives every target a `service` label (the metrics Service's name). On that
     // collision Prometheus renames the agent's `service` (the balanced Service) to exported_service,
     // and every per-Service panel would show one line, "nearby-agent-metrics". honorLabels: true
@@ -186,9 +201,17 @@ describe('the scrape config in deploy/ keeps the labels the panels use', () => {
         const restores = ((e['metricRelabelings'] ?? []) as Array<Record<string, unknown>>).some(
           (r) => JSON.stringify(r['sourceLabels']) === '["exported_service"]' && r['targetLabel'] === 'service' && r['regex'] === '(.+)',
         );
-        expect(e['honorLabels'] === true || restores, `${file}: endpoint ${String(e['port'])} needs honorLabels: true (or a metricRelabeling restoring service from exported_service)`).toBe(true);
+        expect(
+          e['honorLabels'] === true || restores,
+          `${file}: endpoint ${String(e['port'])} needs honorLabels: true (or a metricRelabeling restoring service from exported_service)`,
+        ).toBe(true);
         const relabelings = (e['relabelings'] ?? []) as Array<Record<string, unknown>>;
-        expect(relabelings.some((r) => r['targetLabel'] === 'node' && JSON.stringify(r['sourceLabels']) === '["__meta_kubernetes_pod_node_name"]'), file).toBe(true);
+        expect(
+          relabelings.some(
+            (r) => r['targetLabel'] === 'node' && JSON.stringify(r['sourceLabels']) === '["__meta_kubernetes_pod_node_name"]',
+          ),
+          file,
+        ).toBe(true);
       }
     }
   });

@@ -30,7 +30,13 @@ function stages(text: string): Array<{ from: string; lines: string[] }> {
 }
 
 const aptPackages = (lines: readonly string[]): string[] =>
-  lines.flatMap((l) => /apt-get install (?:-\S+ )*(.*?)(?: &&|$)/.exec(l)?.[1]?.split(' ').filter((p) => p && !p.startsWith('-')) ?? []);
+  lines.flatMap(
+    (l) =>
+      /apt-get install (?:-\S+ )*(.*?)(?: &&|$)/
+        .exec(l)?.[1]
+        ?.split(' ')
+        .filter((p) => p && !p.startsWith('-')) ?? [],
+  );
 
 describe('the Dockerfile', () => {
   const [build, runtime, ...more] = stages(read('Dockerfile'));
@@ -57,20 +63,28 @@ describe('the Dockerfile', () => {
     expect(aptPackages(runtime!.lines)).toEqual(['libbpf1']);
     const copies = runtime!.lines.filter((l) => l.startsWith('COPY'));
     expect(copies).toEqual(
-      expect.arrayContaining(['COPY --from=build /src/node_modules ./node_modules', 'COPY --from=build /src/dist ./dist', 'COPY --from=build /src/build/bpf ./build/bpf']),
+      expect.arrayContaining([
+        'COPY --from=build /src/node_modules ./node_modules',
+        'COPY --from=build /src/dist ./dist',
+        'COPY --from=build /src/build/bpf ./build/bpf',
+      ]),
     );
     expect(runtime!.lines.join('\n')).not.toMatch(/\b(clang|llvm|gcc|g\+\+|make|libbpf-dev|build-essential)\b/);
     expect(runtime!.lines).toContain('ENTRYPOINT ["node", "dist/cmd/agent.js"]');
   });
 
   it('runs Node with the V8 flags the benchmark measured the memory limit with', () => {
-    const bench = /^\tnode (--max-old-space-size=\d+ --max-semi-space-size=\d+) dist\/test\/bench\/control-plane\.js$/m.exec(read('Makefile'));
+    const bench = /^\tnode (--max-old-space-size=\d+ --max-semi-space-size=\d+) dist\/test\/bench\/control-plane\.js$/m.exec(
+      read('Makefile'),
+    );
     expect(bench).not.toBeNull();
     expect(runtime!.lines).toContain(`ENV NODE_OPTIONS="${bench![1]}"`);
   });
 
   it('keeps what the host built out of the build context', () => {
-    const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim());
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', 'build', '.git']));
   });
 
@@ -106,8 +120,11 @@ describe('make image', () => {
       chmodSync(join(bin, name), 0o755);
     }
     return new Promise((res) => {
-      execFile(make, ['-s', '--no-print-directory', '-C', ROOT, 'image'], { env: { PATH: `${bin}:${tools}`, HOME: dir }, encoding: 'utf8' }, (error, stdout, stderr) =>
-        res({ code: error ? ((error as { code?: number }).code ?? -1) : 0, stdout, stderr }),
+      execFile(
+        make,
+        ['-s', '--no-print-directory', '-C', ROOT, 'image'],
+        { env: { PATH: `${bin}:${tools}`, HOME: dir }, encoding: 'utf8' },
+        (error, stdout, stderr) => res({ code: error ? ((error as { code?: number }).code ?? -1) : 0, stdout, stderr }),
       );
     });
   }
@@ -128,7 +145,9 @@ describe('make image', () => {
   it('says that no container engine is installed, and fails', async () => {
     const r = await makeImage({});
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/^error: make image needs a working container engine and there is none here; none of docker, podman, nerdctl is installed\.$/m);
+    expect(r.stderr).toMatch(
+      /^error: make image needs a working container engine and there is none here; none of docker, podman, nerdctl is installed\.$/m,
+    );
   });
 
   it('says that an installed engine does not answer, and fails', async () => {
@@ -147,4 +166,3 @@ describe('make image', () => {
     expect(r.stdout.trim().split('\n')).toEqual([`>> podman build -t ${IMAGE} .`, `podman build -t ${IMAGE} .`]);
   });
 });
-

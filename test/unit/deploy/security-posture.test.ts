@@ -39,7 +39,13 @@ const HELM_VALUES_SET: Record<string, string> = {
   'tolerations[0].operator': 'Exists',
 };
 
-type Rule = { apiGroups?: string[]; resources?: string[]; verbs?: string[]; resourceNames?: string[]; nonResourceURLs?: string[] };
+interface Rule {
+  apiGroups?: string[];
+  resources?: string[];
+  verbs?: string[];
+  resourceNames?: string[];
+  nonResourceURLs?: string[];
+}
 interface Container {
   name: string;
   image: string;
@@ -65,7 +71,8 @@ interface PodSpec {
   priorityClassName?: string;
 }
 
-const podSpec = (objects: readonly KubeObject[]): PodSpec => (only(objects, 'DaemonSet', 'nearby-agent') as unknown as { spec: { template: { spec: PodSpec } } }).spec.template.spec;
+const podSpec = (objects: readonly KubeObject[]): PodSpec =>
+  (only(objects, 'DaemonSet', 'nearby-agent') as unknown as { spec: { template: { spec: PodSpec } } }).spec.template.spec;
 const agentContainer = (objects: readonly KubeObject[]): Container => {
   const containers = podSpec(objects).containers;
   expect(containers.map((c) => c.name)).toEqual(['agent']);
@@ -78,12 +85,19 @@ const rulesOf = (objects: readonly KubeObject[]): Rule[] =>
 function pathsWhere(tree: unknown, key: string, value: unknown, at = ''): string[] {
   if (Array.isArray(tree)) return tree.flatMap((item, i) => pathsWhere(item, key, value, `${at}[${i}]`));
   if (tree === null || typeof tree !== 'object') return [];
-  return Object.entries(tree).flatMap(([k, v]) => [...(k === key && v === value ? [`${at}.${k}`] : []), ...pathsWhere(v, key, value, `${at}.${k}`)]);
+  return Object.entries(tree).flatMap(([k, v]) => [
+    ...(k === key && v === value ? [`${at}.${k}`] : []),
+    ...pathsWhere(v, key, value, `${at}.${k}`),
+  ]);
 }
 
 /** The rules as (group, resource, verb) triples, sorted: the same grant however it is grouped. */
 function grants(rules: readonly Rule[]): string[] {
-  return rules.flatMap((r) => (r.apiGroups ?? []).flatMap((g) => (r.resources ?? []).flatMap((res) => (r.verbs ?? []).map((v) => `${g}/${res}:${v}`)))).sort();
+  return rules
+    .flatMap((r) =>
+      (r.apiGroups ?? []).flatMap((g) => (r.resources ?? []).flatMap((res) => (r.verbs ?? []).map((v) => `${g}/${res}:${v}`))),
+    )
+    .sort();
 }
 
 /**
@@ -96,7 +110,11 @@ function securityView(objects: readonly KubeObject[]): unknown {
   const container = agentContainer(objects);
   const placementEnv = (container.env ?? []).filter((e) => ['NODE_NAME', 'NEARBY_CGROUP_PATH', 'NEARBY_BPFFS'].includes(e.name));
   return {
-    kinds: objects.filter((o) => o.kind !== 'ServiceMonitor').map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`).filter((k) => !k.startsWith('Namespace/')).sort(),
+    kinds: objects
+      .filter((o) => o.kind !== 'ServiceMonitor')
+      .map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`)
+      .filter((k) => !k.startsWith('Namespace/'))
+      .sort(),
     rules: grants(rulesOf(objects)),
     bindings: objects.filter((o) => o.kind.endsWith('Binding')).map((o) => ({ roleRef: o['roleRef'], subjects: o['subjects'] })),
     pod: {
@@ -126,7 +144,12 @@ let serviceMonitor: KubeObject[];
 
 beforeAll(async () => {
   // Throws naming `make control-plane` or `make helm` when a binary is missing: fails, never skips.
-  const [base, chart, chartSet, monitor] = await Promise.all([kustomizeYaml(), helmYaml(), helmYaml(HELM_VALUES_SET), kustomizeYaml(join(DEPLOY, 'prometheus-operator'))]);
+  const [base, chart, chartSet, monitor] = await Promise.all([
+    kustomizeYaml(),
+    helmYaml(),
+    helmYaml(HELM_VALUES_SET),
+    kustomizeYaml(join(DEPLOY, 'prometheus-operator')),
+  ]);
   kustomize = parseObjects(base);
   helmDefault = parseObjects(chart);
   helmCustom = parseObjects(chartSet);
@@ -135,7 +158,8 @@ beforeAll(async () => {
 
 const EACH = ['kustomize', 'helm (defaults)', 'helm (every value set)'] as const;
 /** Read when a test runs, after beforeAll rendered them. */
-const rendered = (name: (typeof EACH)[number]): KubeObject[] => ({ kustomize, 'helm (defaults)': helmDefault, 'helm (every value set)': helmCustom })[name];
+const rendered = (name: (typeof EACH)[number]): KubeObject[] =>
+  ({ kustomize, 'helm (defaults)': helmDefault, 'helm (every value set)': helmCustom })[name];
 
 describe.each(EACH)('%s', (name) => {
   it('runs nothing privileged and shares no host namespace', () => {
@@ -144,7 +168,11 @@ describe.each(EACH)('%s', (name) => {
     expect(pathsWhere(objects, 'allowPrivilegeEscalation', true)).toEqual([]);
     for (const key of ['hostNetwork', 'hostPID', 'hostIPC']) expect(pathsWhere(objects, key, true)).toEqual([]);
     // Every workload is the one DaemonSet: nothing else could run with other settings.
-    expect(objects.filter((o) => ['Pod', 'Deployment', 'StatefulSet', 'ReplicaSet', 'Job', 'CronJob', 'DaemonSet'].includes(o.kind)).map((o) => o.kind)).toEqual(['DaemonSet']);
+    expect(
+      objects
+        .filter((o) => ['Pod', 'Deployment', 'StatefulSet', 'ReplicaSet', 'Job', 'CronJob', 'DaemonSet'].includes(o.kind))
+        .map((o) => o.kind),
+    ).toEqual(['DaemonSet']);
   });
 
   it('adds exactly BPF and NET_ADMIN to a container that drops ALL, with a read-only root', () => {
@@ -183,7 +211,11 @@ describe.each(EACH)('%s', (name) => {
   it('grants get/list/watch on nodes, services, namespaces and endpointslices, and nothing else', () => {
     const objects = rendered(name);
     const rules = rulesOf(objects);
-    expect(grants(rules)).toEqual(Object.entries(READABLE).flatMap(([g, resources]) => resources.flatMap((r) => READ_VERBS.map((v) => `${g}/${r}:${v}`))).sort());
+    expect(grants(rules)).toEqual(
+      Object.entries(READABLE)
+        .flatMap(([g, resources]) => resources.flatMap((r) => READ_VERBS.map((v) => `${g}/${r}:${v}`)))
+        .sort(),
+    );
     for (const rule of rules) {
       expect(rule.resourceNames ?? [], 'resourceNames').toEqual([]);
       expect(rule.nonResourceURLs ?? [], 'nonResourceURLs').toEqual([]);
@@ -212,20 +244,36 @@ describe.each(EACH)('%s', (name) => {
     expect(container.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
     expect(container.env?.find((e) => e.name === 'NEARBY_LISTEN')?.value).toBe(`:${metricsPort?.containerPort}`);
 
-    const service = only(objects, 'Service', 'nearby-agent-metrics') as unknown as { metadata: { annotations: Record<string, string> }; spec: { clusterIP: string; selector: Record<string, string>; ports: Array<{ name: string; port: number; targetPort: string }> } };
+    const service = only(objects, 'Service', 'nearby-agent-metrics') as unknown as {
+      metadata: { annotations: Record<string, string> };
+      spec: { clusterIP: string; selector: Record<string, string>; ports: Array<{ name: string; port: number; targetPort: string }> };
+    };
     expect(service.spec.clusterIP).toBe('None');
     expect(service.spec.ports).toEqual([{ name: 'metrics', port: metricsPort?.containerPort, targetPort: 'metrics', protocol: 'TCP' }]);
-    const podLabels = (only(objects, 'DaemonSet') as unknown as { spec: { template: { metadata: { labels: Record<string, string> } } } }).spec.template.metadata.labels;
+    const podLabels = (only(objects, 'DaemonSet') as unknown as { spec: { template: { metadata: { labels: Record<string, string> } } } })
+      .spec.template.metadata.labels;
     expect(podLabels).toMatchObject(service.spec.selector);
-    expect(service.metadata.annotations).toEqual({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(metricsPort?.containerPort), 'prometheus.io/path': '/metrics' });
+    expect(service.metadata.annotations).toEqual({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': String(metricsPort?.containerPort),
+      'prometheus.io/path': '/metrics',
+    });
   });
 
   it('takes NODE_NAME from the downward API, tolerates every taint, and updates one node at a time without surge', () => {
     const objects = rendered(name);
     const container = agentContainer(objects);
-    expect(container.env?.find((e) => e.name === 'NODE_NAME')).toEqual({ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } });
-    expect(podSpec(objects).tolerations).toContainEqual(name === 'helm (every value set)' ? { key: 'dedicated', operator: 'Exists' } : { operator: 'Exists' });
-    expect((only(objects, 'DaemonSet') as unknown as { spec: { updateStrategy: unknown } }).spec.updateStrategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } });
+    expect(container.env?.find((e) => e.name === 'NODE_NAME')).toEqual({
+      name: 'NODE_NAME',
+      valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } },
+    });
+    expect(podSpec(objects).tolerations).toContainEqual(
+      name === 'helm (every value set)' ? { key: 'dedicated', operator: 'Exists' } : { operator: 'Exists' },
+    );
+    expect((only(objects, 'DaemonSet') as unknown as { spec: { updateStrategy: unknown } }).spec.updateStrategy).toEqual({
+      type: 'RollingUpdate',
+      rollingUpdate: { maxUnavailable: 1, maxSurge: 0 },
+    });
     expect(container.resources?.limits?.['memory']).toMatch(/^\d+Mi$/);
     expect(container.resources?.requests?.['memory']).toMatch(/^\d+Mi$/);
   });
@@ -240,7 +288,7 @@ describe('helm and kustomize agree', () => {
     expect(securityView(helmCustom)).toEqual(securityView(kustomize));
   });
 
-  it('on the image, which is package.json\'s version, and the resources and tolerations by default', () => {
+  it("on the image, which is package.json's version, and the resources and tolerations by default", () => {
     const image = `ghcr.io/nearby-lb/nearby-agent:${VERSION}`;
     expect(agentContainer(kustomize).image).toBe(image);
     expect(agentContainer(helmDefault).image).toBe(image);
@@ -280,7 +328,9 @@ describe('helm and kustomize agree', () => {
       NEARBY_MAX_REV_NAT: '1024',
       NEARBY_MAX_COUNTERS: '8000',
     });
-    expect(Object.keys(Object.fromEntries((agentContainer(helmDefault).env ?? []).map((e) => [e.name, 1])))).not.toContain('NEARBY_MAX_SERVICES');
+    expect(Object.keys(Object.fromEntries((agentContainer(helmDefault).env ?? []).map((e) => [e.name, 1])))).not.toContain(
+      'NEARBY_MAX_SERVICES',
+    );
     expect((podSpec(helmCustom) as PodSpec & { nodeSelector?: unknown }).nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
   });
 });

@@ -21,7 +21,10 @@ beforeAll(async () => {
 /** The table row that documents `name`: "| `name` | type | labels | ...". */
 function rowOf(name: string): string[] | undefined {
   const line = doc.split('\n').find((l) => l.startsWith(`| \`${name}\` |`));
-  return line?.split('|').slice(1, -1).map((cell) => cell.trim());
+  return line
+    ?.split('|')
+    .slice(1, -1)
+    .map((cell) => cell.trim());
 }
 
 /** Every code the agent reports, with the kind the codes table gives it. */
@@ -62,7 +65,9 @@ describe('docs/metrics.md', () => {
   });
 
   it('names no nearby_ metric the agent does not register', () => {
-    const histogramSeries = new Set([...catalog.values()].filter((m) => m.type === 'histogram').flatMap((m) => ['_bucket', '_sum', '_count'].map((s) => m.name + s)));
+    const histogramSeries = new Set(
+      [...catalog.values()].filter((m) => m.type === 'histogram').flatMap((m) => ['_bucket', '_sum', '_count'].map((s) => m.name + s)),
+    );
     const named = new Set([...doc.matchAll(/\bnearby_[a-z0-9_]+/g)].map((m) => m[0]));
     expect([...named].filter((n) => !catalog.has(n) && !histogramSeries.has(n))).toEqual([]);
   });

@@ -10,7 +10,10 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const doc = readFileSync(join(ROOT, 'docs/nearbyctl.md'), 'utf8');
 /** The page without its fenced blocks: where a flag must be described, not only listed. */
 const prose = doc.replace(/```[\s\S]*?```/g, '');
-const headings = doc.split('\n').filter((l) => l.startsWith('#')).map((l) => l.replace(/^#+\s*/, ''));
+const headings = doc
+  .split('\n')
+  .filter((l) => l.startsWith('#'))
+  .map((l) => l.replace(/^#+\s*/, ''));
 
 let usage: string;
 let labUsage: string;
