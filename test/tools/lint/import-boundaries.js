@@ -6,6 +6,7 @@
  *
  * - Each folder under a package root (pkg/<name>/) is a package whose public face is its index.js:
  *   from outside the package, nothing else in it may be imported.
+ * - Some folders may reach inside packages (the unit tests, which test internals white-box).
  * - Some layers must not depend on others at all (product code on the lab or the tests).
  *
  * Only relative specifiers are checked: a bare specifier is a dependency, governed by package.json.
@@ -15,7 +16,7 @@ import path from 'node:path';
 
 /**
  * @typedef {{ from: string[]; to: string[] }} Forbidden
- * @typedef {{ root: string; packageRoots?: string[]; forbidden?: Forbidden[] }} Options
+ * @typedef {{ root: string; packageRoots?: string[]; whiteBox?: string[]; forbidden?: Forbidden[] }} Options
  */
 
 /** @param {string} rel @param {string} folder */
@@ -44,6 +45,7 @@ const importBoundaries = {
         properties: {
           root: { type: 'string' },
           packageRoots: { type: 'array', items: { type: 'string' } },
+          whiteBox: { type: 'array', items: { type: 'string' } },
           forbidden: {
             type: 'array',
             items: {
@@ -74,6 +76,7 @@ const importBoundaries = {
     const toRel = (/** @type {string} */ abs) => path.relative(options.root, abs).split(path.sep).join('/');
     const fromRel = toRel(context.filename);
     const fromPackage = packageOf(fromRel, packageRoots);
+    const whiteBox = (options.whiteBox ?? []).some((folder) => isInside(fromRel, folder));
 
     /** @param {import('estree').Node | null | undefined} source */
     function check(source) {
@@ -84,7 +87,7 @@ const importBoundaries = {
 
       const targetPackage = packageOf(target, packageRoots);
       const publicFace = /^index\.[cm]?[jt]s$/;
-      if (targetPackage && targetPackage !== fromPackage && !publicFace.test(target.slice(targetPackage.length + 1))) {
+      if (targetPackage && targetPackage !== fromPackage && !whiteBox && !publicFace.test(target.slice(targetPackage.length + 1))) {
         context.report({ node: source, messageId: 'internal', data: { target, pkg: targetPackage } });
       }
 
