@@ -11,8 +11,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labUp, readRecord, type LabClient, type LabRecord, type NodeStatus } from '../../pkg/lab/index.js';
-import { isRunning, type ProcessRef } from '../../pkg/lab/primitives.js';
+import { labUp, readRecord, type LabClient, type LabRecord, type NodeStatus } from '../../lab/index.js';
+import { isRunning, type ProcessRef } from '../../lab/primitives.js';
 import { assertLabPrereqs, curlAttempts, downExpectingNothingLeft, outcomes, sample } from '../e2e/lab-fixture.js';
 import { closestAddresses, metricValue, pacedCurlScript, parseTimedCurls, pinnedService, readyz, tierAddresses, type ReadyzAnswer } from './lab-probes.js';
 

@@ -1,19 +1,19 @@
 // The lab's pure parts: kind node naming and labels, reading manifests, images, pod names,
 // scheduling, EndpointSlices, hosts files, label rules and selectors.
 import { describe, expect, it } from 'vitest';
-import { jsonpath } from '../../../cmd/ctl/lab-jsonpath.js';
-import { DesiredState } from '../../../pkg/lab/desired.js';
-import { parseDocuments } from '../../../pkg/lab/documents.js';
-import { endpointSlicesFor } from '../../../pkg/lab/endpoint-slices.js';
-import { LabError } from '../../../pkg/lab/errors.js';
-import { hostsFile } from '../../../pkg/lab/hosts-file.js';
-import { repositoryOf } from '../../../pkg/lab/images.js';
-import { planCluster } from '../../../pkg/lab/kind-config.js';
-import { readApplied, type Applied, type PodSpec } from '../../../pkg/lab/objects.js';
-import { podTemplateHash, randomSuffix } from '../../../pkg/lab/pod-names.js';
-import { schedule, taintsOf, type CandidateNode } from '../../../pkg/lab/scheduler.js';
-import { matchesExpression, parseSelector } from '../../../pkg/lab/selectors.js';
-import type { NodeView, PodView, ServiceView } from '../../../pkg/lab/views.js';
+import { jsonpath } from '../../../lab/cli/lab-jsonpath.js';
+import { DesiredState } from '../../../lab/applied-objects.js';
+import { parseDocuments } from '../../../lab/documents.js';
+import { endpointSlicesFor } from '../../../lab/endpoint-slices.js';
+import { LabError } from '../../../lab/errors.js';
+import { hostsFile } from '../../../lab/hosts-file.js';
+import { repositoryOf } from '../../../lab/images.js';
+import { planCluster } from '../../../lab/kind-config.js';
+import { readApplied, type Applied, type PodSpec } from '../../../lab/objects.js';
+import { podTemplateHash, randomSuffix } from '../../../lab/pod-names.js';
+import { schedule, taintsOf, type CandidateNode } from '../../../lab/pod-scheduling.js';
+import { matchesExpression, parseSelector } from '../../../lab/selectors.js';
+import type { NodeView, PodView, ServiceView } from '../../../lab/views.js';
 
 const read = (yaml: string, namespace = 'sample'): Applied => {
   const [doc] = parseDocuments(yaml, 'test.yaml');

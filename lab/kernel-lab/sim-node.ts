@@ -8,7 +8,7 @@ export interface SimNode {
   readonly nodeName: string;
   /** The node's cgroup v2 directory: attach the datapath here. */
   readonly cgroupPath: string;
-  /** /sys/fs/bpf/nearby/<nodeName>; not created by the harness, removed by Lab.destroy(). */
+  /** /sys/fs/bpf/nearby/<nodeName>; not created by the harness, removed by KernelLab.destroy(). */
   readonly pinRoot: string;
   /** Starts a client process in this node's cgroup and the lab's netns. */
   client(): Promise<Client>;

@@ -2,7 +2,7 @@
  * The demo's curl rounds: N curls from the sleep pod in one exec (one process spawn, not N), each
  * reported with its exit code, its time and what it printed, parsed into helloworld answers.
  */
-import type { LabClient } from '../../pkg/lab/index.js';
+import type { LabClient } from '../index.js';
 
 export interface CurlResult {
   /** curl's exit code: 0 answered, 7 could not connect. */

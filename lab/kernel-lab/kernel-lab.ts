@@ -23,7 +23,7 @@ const POD_SERVER_CGROUP = '_pods';
 /** Labs alive in this process, so a duplicate name fails before it touches anything. */
 const liveLabs = new Set<string>();
 
-export class Lab {
+export class KernelLab {
   readonly name: string;
   /** Network namespace name (ip netns), /run/netns/<netns>. */
   readonly netns: string;
@@ -46,13 +46,13 @@ export class Lab {
   }
 
   /** Checks prerequisites (throws if missing), removes crashed runs' leftovers, builds the lab. */
-  static async create(name: string): Promise<Lab> {
+  static async create(name: string): Promise<KernelLab> {
     assertValidName('lab', name);
     kernelEnv();
     await cleanupLeftoversOnce();
     if (liveLabs.has(name)) throw new Error(`lab ${name} already exists in this process`);
     liveLabs.add(name);
-    const lab = new Lab(name);
+    const lab = new KernelLab(name);
     try {
       createCgroup(lab.cgroupRoot);
       lab.ownsCgroup = true;

@@ -1,5 +1,5 @@
 /**
- * pkg/lab/control-plane: a real Kubernetes control plane (etcd, kube-apiserver,
+ * lab/control-plane: a real Kubernetes control plane (etcd, kube-apiserver,
  * kube-controller-manager, kube-scheduler) on loopback for the lab and the tests, the binaries it
  * runs, and the agent's least-privilege identity against it.
  *

@@ -10,7 +10,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { labDown, labUp, PROJECT_ROOT, resolveControlPlaneBinaries, type LabClient } from '../../pkg/lab/index.js';
+import { labDown, labUp, PROJECT_ROOT, resolveControlPlaneBinaries, type LabClient } from '../index.js';
 
 import { answerOf, type CurlRound, curlRound, formatRound } from './demo-curl.js';
 import { formatSummary, type StepOutcome } from './demo-summary.js';

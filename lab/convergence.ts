@@ -4,16 +4,16 @@
  * only when connects really go where the plan says. The lab's commands wait for it, which makes
  * each step of a demo deterministic: when `lab delete` returns, every node has failed over.
  */
-import { buildSnapshot } from '../model/index.js';
-import { plan, type Plan } from '../planner/index.js';
-import type { PinnedState } from '../datapath/index.js';
+import { buildSnapshot } from '../pkg/model/index.js';
+import { plan, type Plan } from '../pkg/planner/index.js';
+import type { PinnedState } from '../pkg/datapath/index.js';
 
 type ReadPinned = (pinRoot: string) => PinnedState;
 let readPinned: ReadPinned | undefined;
 
 /** libbpf is loaded on first use only: the CLI never needs it. */
 async function pinnedReader(): Promise<ReadPinned> {
-  readPinned ??= (await import('../datapath/index.js')).readPinnedState;
+  readPinned ??= (await import('../pkg/datapath/index.js')).readPinnedState;
   return readPinned;
 }
 

@@ -2,7 +2,7 @@
  * The Service CIDR's first address, which the apiserver gives the `kubernetes` Service and which
  * therefore must be in the apiserver's serving certificate.
  */
-import { ipFromBytes, ipToBytes } from '../../ip/index.js';
+import { ipFromBytes, ipToBytes } from '../../pkg/ip/index.js';
 import { LabError } from '../errors.js';
 
 export const DEFAULT_SERVICE_CIDR = '10.96.0.0/16';

@@ -13,7 +13,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 
 function findProjectRoot(): string {
   for (let dir = HERE; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'pkg', 'lab'))) return dir;
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'lab', 'package.json'))) return dir;
     if (dirname(dir) === dir) throw new LabError('prereq', `cannot find the nearby project root above ${HERE}`);
   }
 }
@@ -22,10 +22,10 @@ export const PROJECT_ROOT = findProjectRoot();
 const DIST = join(PROJECT_ROOT, 'dist');
 
 export const PROGRAMS = {
-  supervisor: join(DIST, 'pkg/lab/supervisor-main.js'),
-  prober: join(DIST, 'pkg/lab/prober-main.js'),
+  supervisor: join(DIST, 'lab/supervisor-main.js'),
+  prober: join(DIST, 'lab/prober-main.js'),
   agent: join(DIST, 'cmd/agent.js'),
-  helloworld: join(DIST, 'pkg/lab/images/helloworld.js'),
+  helloworld: join(DIST, 'lab/images/helloworld.js'),
 } as const;
 
 export const BPF_OBJECT = join(PROJECT_ROOT, 'build/bpf/nearby.bpf.o');
@@ -61,7 +61,9 @@ function sourcesNewerThanDist(): string[] {
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
+      if (entry.isDirectory()) {
+        if (entry.name !== 'node_modules') walk(path);
+      }
       else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
         const rel = relative(PROJECT_ROOT, path);
         const built = join(DIST, rel.replace(/\.ts$/, '.js'));
@@ -70,7 +72,7 @@ function sourcesNewerThanDist(): string[] {
       }
     }
   };
-  for (const top of ['cmd', 'pkg']) walk(join(PROJECT_ROOT, top));
+  for (const top of ['cmd', 'pkg', 'lab']) walk(join(PROJECT_ROOT, top));
   return stale;
 }
 

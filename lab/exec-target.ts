@@ -2,7 +2,7 @@
  * Which pod, container and environment `lab exec` enters, from the pods the lab runs.
  */
 import { LabError } from './errors.js';
-import { deletableKind } from './desired.js';
+import { deletableKind } from './applied-objects.js';
 import type { PodRuntime } from './pod-runtime.js';
 import type { ExecTarget } from './status.js';
 import { isReady } from './views.js';

@@ -1,11 +1,11 @@
 /*
- * `nearbyctl lab ...`: a thin CLI over pkg/lab. Exit codes: 0 ok, 1 failed or not found,
+ * `nearbyctl lab ...`: a thin CLI over the lab package. Exit codes: 0 ok, 1 failed or not found,
  * 2 usage or a missing prerequisite; `lab exec` exits with the command's own code.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { isLabError, LabClient, labDown, labUp, type ManifestInput } from '../../pkg/lab/index.js';
-import type { CtlIo } from './run.js';
+import { isLabError, LabClient, labDown, labUp, type ManifestInput } from '../index.js';
+import type { CliIo } from './io.js';
 import { jsonpath } from './lab-jsonpath.js';
 import { podsTable, statusText } from './lab-print.js';
 
@@ -73,7 +73,7 @@ async function settle(lab: LabClient, options: { wait: boolean; timeoutMs?: numb
   return 0;
 }
 
-export async function runLab(argv: readonly string[], io: CtlIo): Promise<number> {
+export async function runLab(argv: readonly string[], io: CliIo): Promise<number> {
   const dash = argv.indexOf('--');
   const command = dash >= 0 ? argv.slice(dash + 1) : [];
   try {

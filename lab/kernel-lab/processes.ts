@@ -3,9 +3,9 @@
  * lab's (pkg/lab), which only ever signal a PID whose start time still matches the one taken
  * when the PID was found, so a PID reused meanwhile by someone else's process is left alone.
  */
-import { isLivePid, refOf, terminate, type ProcessRef } from '../../../pkg/lab/primitives.js';
+import { isLivePid, refOf, terminate, type ProcessRef } from '../primitives.js';
 
-export { sleep, waitUntil } from '../../../pkg/lab/primitives.js';
+export { sleep, waitUntil } from '../primitives.js';
 
 /** A zombie has exited and only waits to be reaped, so it counts as dead. */
 export function isAlive(pid: number): boolean {

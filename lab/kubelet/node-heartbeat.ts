@@ -4,7 +4,7 @@
  * Labels are set only when the Node is created: after that they are the user's (kubectl label).
  */
 import type { Logger } from 'pino';
-import type { Taint } from '../scheduler.js';
+import type { Taint } from '../pod-scheduling.js';
 import { ApiRequestError, MERGE_PATCH, type ApiRest } from './rest.js';
 
 export interface RegisteredNode {

@@ -5,7 +5,7 @@
 import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { findCgroup2, findExecutable, isMounted } from '../../../pkg/lab/primitives.js';
+import { findCgroup2, findExecutable, isMounted } from '../primitives.js';
 
 export const BPFFS = '/sys/fs/bpf';
 

@@ -1,7 +1,7 @@
 /**
  * Kernel test harness: isolated labs where real BPF programs can be attached and exercised.
  *
- * A Lab is one network namespace (only `lo`, up, no route out) plus one cgroup v2 subtree
+ * A KernelLab is one network namespace (only `lo`, up, no route out) plus one cgroup v2 subtree
  * under <cgroup2>/nearby-test/. In it:
  *   - addNode(name) makes a SimNode: a cgroup to attach the datapath to (cgroupPath), a unique
  *     nodeName and pinRoot (/sys/fs/bpf/nearby/<nodeName>, created by the datapath, removed by
@@ -21,14 +21,14 @@
  * duration or count, helpers that stop answering are killed by PID.
  *
  * Names embed the creating PID (netns nbt-<pid>-<lab>, cgroup nearby-test/<pid>-<lab>, pin root
- * nbt-<pid>-<lab>-<node>). Lab.create() first removes leftovers whose PID is dead and warns about
+ * nbt-<pid>-<lab>-<node>). KernelLab.create() first removes leftovers whose PID is dead and warns about
  * them; leftovers() lists them and cleanupLeftovers() removes them on demand.
  *
  * Prerequisites (root, a cgroup2 mount, bpffs at /sys/fs/bpf, ip, nsenter, tsx) are checked by
  * assertKernelPrereqs(), which throws naming what is missing: kernel tests fail, never skip.
  *
  * Typical use:
- *   const lab = await Lab.create('failover');
+ *   const lab = await KernelLab.create('failover');
  *   try {
  *     const node = await lab.addNode('n1');            // attach the datapath to node.cgroupPath
  *     await lab.addPod('web-a', ['10.244.1.10', 'fd00:10:244:1::10'], [{ port: 8080, proto: 'tcp' }]);
@@ -40,7 +40,7 @@
  */
 export { assertKernelPrereqs, kernelEnv, BPFFS, type KernelEnv } from './prereqs.js';
 export { cleanupLeftovers, harnessResources, leftovers, type HarnessResource, type ResourceKind } from './leftovers.js';
-export { Lab } from './lab.js';
+export { KernelLab } from './kernel-lab.js';
 export type { SimNode } from './sim-node.js';
 export type { Pod } from './pod.js';
 export type { Client, LoopHandle } from './client.js';

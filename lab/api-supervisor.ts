@@ -1,7 +1,7 @@
 /*
  * The lab on a real control plane: etcd, kube-apiserver, kube-controller-manager and
  * kube-scheduler run as processes of the lab, and this supervisor is only the kubelet of the
- * lab's nodes (pkg/lab/kubelet). The scheduler places pods, the controller-manager turns
+ * lab's nodes (lab/kubelet). The scheduler places pods, the controller-manager turns
  * Deployments into pods and pods into EndpointSlices, and each node's agent watches the API
  * server with its own ServiceAccount token and the RBAC of deploy/. Commands go through kubectl
  * with the lab's admin kubeconfig, as a user's would.
@@ -14,7 +14,7 @@ import type { AgentProcess } from './agent-process.js';
 import { agentIdentity, ControlPlane } from './control-plane/index.js';
 import type { ControlPlaneAction, ControlPlaneActionResult } from './control-plane-action.js';
 import { nodeConvergence } from './convergence.js';
-import { BUILT_IN_NAMESPACES, deletableKind, resourceName } from './desired.js';
+import { BUILT_IN_NAMESPACES, deletableKind, resourceName } from './applied-objects.js';
 import type { RawDocument } from './documents.js';
 import { LabError } from './errors.js';
 import { execTargetIn } from './exec-target.js';
@@ -33,7 +33,7 @@ import type { PodRuntime } from './pod-runtime.js';
 import type { Prober } from './prober.js';
 import { refOf, type ProcessRef } from './processes.js';
 import { newLabRecord, writeRecord, type LabRecord, type NodeRecord } from './record.js';
-import { taintsOf } from './scheduler.js';
+import { taintsOf } from './pod-scheduling.js';
 import { agentStatus, waitUntilSettled } from './waiting.js';
 import type { ExecTarget, LabStatus, NodeStatus, PodStatus, Settlement } from './status.js';
 import { labStatus, podStatuses } from './status-views.js';

@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { removeCgroupTree as removeEmptiedCgroupTree, treePids } from '../../../pkg/lab/primitives.js';
+import { removeCgroupTree as removeEmptiedCgroupTree, treePids } from '../primitives.js';
 import { CGROUP_BASE_DIR } from './names.js';
 import { kernelEnv } from './prereqs.js';
 import { killAndWait } from './processes.js';

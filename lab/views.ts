@@ -1,5 +1,5 @@
 /* Plain views of the lab's state, shared by the pure functions that write manifests and files. */
-import type { Taint } from './scheduler.js';
+import type { Taint } from './pod-scheduling.js';
 import type { ContainerSpec, Labels, ServicePortSpec } from './objects.js';
 
 export interface NodeView {

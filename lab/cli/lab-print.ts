@@ -1,5 +1,5 @@
 /* Text views of a lab for people: kubectl-like tables for `lab status` and `lab get pods`. */
-import type { LabStatus, PodStatus } from '../../pkg/lab/index.js';
+import type { LabStatus, PodStatus } from '../index.js';
 
 export function table(rows: readonly (readonly string[])[]): string {
   const widths = rows.reduce<number[]>((w, row) => row.map((cell, i) => Math.max(w[i] ?? 0, cell.length)), []);
