@@ -47,7 +47,7 @@ export function resourceName(kind: string): string {
 const key = (namespace: string, name: string): string => `${namespace}/${name}`;
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
-export class DesiredState {
+export class AppliedObjects {
   readonly namespaces = new Map<string, Record<string, unknown> | undefined>(BUILT_IN_NAMESPACES.map((n) => [n, undefined]));
   readonly services = new Map<string, ServiceEntry>();
   readonly deployments = new Map<string, DeploymentEntry>();

@@ -4,7 +4,8 @@
  * settled (pods ready, every node's datapath as planned), so the next step sees their effect.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { callControl, type ControlRequest } from './control.js';
+import { callControl } from './control.js';
+import type { ControlOp, RequestOf, ResponseOf } from './control-protocol.js';
 import type { ControlPlaneAction, ControlPlaneActionResult } from './control-plane-action.js';
 import { parseDocuments, readDocuments, type RawDocument } from './documents.js';
 import { LabError } from './errors.js';
@@ -78,9 +79,9 @@ export class LabClient {
     return client;
   }
 
-  call<T>(request: ControlRequest, timeoutMs = ANSWER_MS): Promise<T> {
+  call<O extends ControlOp>(request: RequestOf<O>, timeoutMs = ANSWER_MS): Promise<ResponseOf<O>> {
     if (!existsSync(this.paths.socket)) return Promise.reject(new LabError('not-found', `lab ${this.name} has no control socket at ${this.paths.socket}`));
-    return callControl<T>(this.paths.socket, request, timeoutMs);
+    return callControl(this.paths.socket, request, timeoutMs);
   }
 
   private async settleAfter(lines: string[], options: WaitOptions): Promise<string[]> {
@@ -91,29 +92,29 @@ export class LabClient {
   /** `kubectl apply -f`; `namespace` is -n. Returns kubectl-style lines. */
   async apply(input: ManifestInput, options: WaitOptions & { namespace?: string } = {}): Promise<string[]> {
     const documents = readInput(input);
-    return this.settleAfter(await this.call<string[]>({ op: 'apply', documents, namespace: options.namespace ?? '' }), options);
+    return this.settleAfter(await this.call({ op: 'apply', documents, namespace: options.namespace ?? '' }), options);
   }
 
   async delete(kind: string, name: string, options: WaitOptions & { namespace?: string } = {}): Promise<string[]> {
-    return this.settleAfter(await this.call<string[]>({ op: 'delete', kind, name, namespace: options.namespace ?? 'default' }), options);
+    return this.settleAfter(await this.call({ op: 'delete', kind, name, namespace: options.namespace ?? 'default' }), options);
   }
 
   /** Labels as {key: value}, or {key: null} to remove one (`key-`). */
   async label(node: string, labels: Readonly<Record<string, string | null>>, options: WaitOptions & { overwrite?: boolean } = {}): Promise<string[]> {
-    return this.settleAfter(await this.call<string[]>({ op: 'label', node, labels, overwrite: options.overwrite === true }), options);
+    return this.settleAfter(await this.call({ op: 'label', node, labels, overwrite: options.overwrite === true }), options);
   }
 
   /** Until every pod is ready and every node's datapath matches the plan. */
   wait(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Settlement> {
-    return this.call<Settlement>({ op: 'wait', timeoutMs }, timeoutMs + ANSWER_MS);
+    return this.call({ op: 'wait', timeoutMs }, timeoutMs + ANSWER_MS);
   }
 
   status(): Promise<LabStatus> {
-    return this.call<LabStatus>({ op: 'status' });
+    return this.call({ op: 'status' });
   }
 
   pods(options: { namespace?: string; selector?: string } = {}): Promise<PodStatus[]> {
-    return this.call<PodStatus[]>({ op: 'pods', ...options });
+    return this.call({ op: 'pods', ...options });
   }
 
   /** The name of the first pod matching the selector (what the seed gets with -o jsonpath). */
@@ -125,13 +126,13 @@ export class LabClient {
 
   /** Stops or starts the lab's kube-apiserver, or compacts its etcd; a lab on a real control plane only. */
   controlPlane(action: ControlPlaneAction): Promise<ControlPlaneActionResult> {
-    return this.call<ControlPlaneActionResult>({ op: 'control-plane', action }, CONTROL_PLANE_ANSWER_MS);
+    return this.call({ op: 'control-plane', action }, CONTROL_PLANE_ANSWER_MS);
   }
 
   /** Runs argv in the pod (a name, pod/NAME or deployment/NAME). */
   async exec(target: string, argv: readonly string[], options: ExecOptions & { namespace?: string; container?: string } = {}): Promise<ExecResult> {
     if (argv.length === 0) throw new LabError('usage', 'exec needs a command');
-    const where = await this.call<ExecTarget>({ op: 'exec-target', namespace: options.namespace ?? 'default', target, ...(options.container ? { container: options.container } : {}) });
+    const where = await this.call({ op: 'exec-target', namespace: options.namespace ?? 'default', target, ...(options.container ? { container: options.container } : {}) });
     return execInPod(this.host, where, argv, options);
   }
 }

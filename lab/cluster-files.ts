@@ -1,13 +1,11 @@
 /*
- * The files the lab derives from its state: cluster/*.yaml for the agents (what an API server
- * would serve, with the EndpointSlice controller's slices) and each pod's hosts and resolv.conf.
+ * The files the file-backed lab derives from its state for the agents: cluster/*.yaml, what an
+ * API server would serve, with the EndpointSlice controller's slices.
  */
 import { namespaceManifest, nodeManifest, podManifest, serviceManifest } from './cluster-manifests.js';
 import { endpointSlicesFor } from './endpoint-slices.js';
-import { hostsFile, resolvConf, type PodAddressing } from './hosts-file.js';
 import { randomSuffix } from './pod-names.js';
 import { ClusterPublisher } from './publisher.js';
-import { matchesLabels } from './selectors.js';
 import type { NamespaceView, NodeView, PodView, ServiceView } from './views.js';
 
 export class ClusterFiles {
@@ -41,11 +39,5 @@ export class ClusterFiles {
     };
     this.publisher.publish(files);
     return [...files['nodes.yaml'], ...files['namespaces.yaml'], ...files['services.yaml'], ...files['endpointslices.yaml']];
-  }
-
-  etcFiles(pod: PodAddressing, services: readonly ServiceView[], pods: readonly PodView[]): { hosts: string; resolv: string } {
-    const podIps = (service: ServiceView): string[] =>
-      pods.flatMap((p) => (p.namespace === service.namespace && p.ip && service.selector && matchesLabels(service.selector, p.labels) ? [p.ip] : []));
-    return { hosts: hostsFile(pod, services, podIps), resolv: resolvConf(pod.namespace) };
   }
 }

@@ -1,20 +1,25 @@
 /*
  * How CLI commands talk to a lab's supervisor: one JSON request and one JSON answer per
- * connection on a unix socket in the lab's state dir (root-only, like the rest of /run).
+ * connection on a unix socket in the lab's state dir (root-only, like the rest of /run). What the
+ * requests and answers are is control-protocol.ts; this is the transport.
  */
 import { createConnection, createServer, type Server } from 'node:net';
+import { dispatchControl, parseControlRequest, type ControlHandlers, type ControlOp, type RequestOf, type ResponseOf } from './control-protocol.js';
 import { LabError, type LabErrorCode } from './errors.js';
-
-export interface ControlRequest {
-  readonly op: string;
-  readonly [key: string]: unknown;
-}
 
 type ControlAnswer = { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly code: LabErrorCode; readonly message: string };
 
 const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
 
-export function serveControl(path: string, handle: (request: ControlRequest) => Promise<unknown>): Promise<Server> {
+async function answer(handlers: ControlHandlers, line: string): Promise<ControlAnswer> {
+  try {
+    return { ok: true, result: await dispatchControl(handlers, parseControlRequest(JSON.parse(line))) };
+  } catch (error) {
+    return error instanceof LabError ? { ok: false, code: error.code, message: error.message } : { ok: false, code: 'system', message: (error as Error).stack ?? String(error) };
+  }
+}
+
+export function serveControl(path: string, handlers: ControlHandlers): Promise<Server> {
   const server = createServer((socket) => {
     let buffer = '';
     socket.setEncoding('utf8');
@@ -27,15 +32,7 @@ export function serveControl(path: string, handle: (request: ControlRequest) => 
       const line = buffer.slice(0, newline);
       buffer = '';
       socket.pause();
-      void (async () => {
-        let answer: ControlAnswer;
-        try {
-          answer = { ok: true, result: await handle(JSON.parse(line) as ControlRequest) };
-        } catch (error) {
-          answer = error instanceof LabError ? { ok: false, code: error.code, message: error.message } : { ok: false, code: 'system', message: (error as Error).stack ?? String(error) };
-        }
-        socket.end(`${JSON.stringify(answer)}\n`);
-      })();
+      void answer(handlers, line).then((a) => socket.end(`${JSON.stringify(a)}\n`));
     });
   });
   return new Promise((resolve, reject) => {
@@ -45,7 +42,7 @@ export function serveControl(path: string, handle: (request: ControlRequest) => 
 }
 
 /** Sends one request; rejects with the supervisor's LabError, or 'system' if it cannot be reached. */
-export function callControl<T>(path: string, request: ControlRequest, timeoutMs: number): Promise<T> {
+export function callControl<O extends ControlOp>(path: string, request: RequestOf<O>, timeoutMs: number): Promise<ResponseOf<O>> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(path);
     let buffer = '';
@@ -69,7 +66,8 @@ export function callControl<T>(path: string, request: ControlRequest, timeoutMs:
         reject(new LabError('system', `the lab supervisor closed the connection without an answer to ${request.op}`));
         return;
       }
-      if (answer.ok) resolve(answer.result as T);
+      // The supervisor answers with the handler's result for this op (control-protocol.ts).
+      if (answer.ok) resolve(answer.result as ResponseOf<O>);
       else reject(new LabError(answer.code, answer.message));
     });
   });

@@ -79,3 +79,55 @@ export function writeRecord(path: string, record: LabRecord): void {
   writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`);
   renameSync(tmp, path);
 }
+
+/** What the record lists of a running pod. */
+export interface RecordedPod {
+  readonly id: { readonly namespace: string; readonly name: string };
+  readonly placement: { readonly node: string; readonly ip: string; readonly link: { readonly netns: string }; readonly cgroup: string } | undefined;
+  processes(): ProcessRef[];
+}
+
+/**
+ * The supervisor's lab.json, whichever control plane runs the lab: one record in memory,
+ * written again on every change to what it names (intent first, before the thing is made).
+ */
+export class LabRecordFile {
+  readonly record: LabRecord;
+
+  constructor(
+    private readonly path: string,
+    initial: LabRecord,
+    private readonly pods: () => readonly RecordedPod[],
+  ) {
+    this.record = initial;
+    this.save();
+  }
+
+  addNode(node: NodeRecord): void {
+    this.record.nodes.push(node);
+  }
+
+  setProber(ref: ProcessRef | undefined): void {
+    this.record.prober = ref;
+    this.save();
+  }
+
+  setAgent(node: NodeRecord, ref: NodeRecord['agent']): void {
+    node.agent = ref;
+    this.save();
+  }
+
+  setControlPlaneProcess(component: string, ref: ProcessRef | undefined): void {
+    this.record.controlPlane = { ...this.record.controlPlane, [component]: ref };
+    this.save();
+  }
+
+  /** Takes the pods as they are now and writes the record. */
+  save(): void {
+    this.record.pods = this.pods().flatMap((p) => {
+      const pl = p.placement;
+      return pl ? [{ namespace: p.id.namespace, name: p.id.name, node: pl.node, ip: pl.ip, netns: pl.link.netns, cgroup: pl.cgroup, processes: p.processes() }] : [];
+    });
+    writeRecord(this.path, this.record);
+  }
+}

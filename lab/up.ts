@@ -120,7 +120,7 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let lines: string[];
   try {
-    lines = await lab.call<string[]>({ op: 'up', cluster: cluster.nodes, documents: manifests, namespace }, timeoutMs);
+    lines = await lab.call({ op: 'up', cluster: [...cluster.nodes], documents: manifests, namespace }, timeoutMs);
   } catch (error) {
     // Half a lab is no use: remove it, and say why it failed.
     const report = await teardownLab(host, name).catch(() => undefined);

@@ -2,7 +2,7 @@
 // scheduling, EndpointSlices, hosts files, label rules and selectors.
 import { describe, expect, it } from 'vitest';
 import { jsonpath } from '../../../lab/cli/lab-jsonpath.js';
-import { DesiredState } from '../../../lab/applied-objects.js';
+import { AppliedObjects } from '../../../lab/applied-objects.js';
 import { parseDocuments } from '../../../lab/documents.js';
 import { endpointSlicesFor } from '../../../lab/endpoint-slices.js';
 import { LabError } from '../../../lab/errors.js';
@@ -76,7 +76,7 @@ describe('reading manifests', () => {
   });
 
   it('accepts kinds it does not simulate, and says they are ignored', () => {
-    const state = new DesiredState(new Map());
+    const state = new AppliedObjects(new Map());
     expect(state.apply([read('apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: sleep}\n')])).toEqual(['serviceaccount/sleep ignored (the lab does not simulate ServiceAccount)']);
   });
 });
@@ -158,7 +158,7 @@ describe('desired state', () => {
   const nodes = new Map([['w1', { labels: { 'topology.kubernetes.io/zone': 'zone2' } as Record<string, string> }]]);
 
   it('labels like kubectl: an existing different value needs --overwrite; key- removes', () => {
-    const state = new DesiredState(nodes);
+    const state = new AppliedObjects(nodes);
     expect(() => state.label('w1', { 'topology.kubernetes.io/zone': 'zone1' }, false)).toThrow("'topology.kubernetes.io/zone' already has a value (zone2), and --overwrite is false");
     expect(state.label('w1', { 'topology.kubernetes.io/zone': 'zone1' }, true)).toBe('node/w1 labeled');
     expect(state.label('w1', { 'topology.kubernetes.io/zone': 'zone1' }, false)).toBe('node/w1 not labeled');
@@ -168,13 +168,13 @@ describe('desired state', () => {
   });
 
   it('applies nothing when one object of a batch is wrong', () => {
-    const state = new DesiredState(nodes);
+    const state = new AppliedObjects(nodes);
     expect(() => state.apply([read('apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 80}]}\n', 'default'), read(DEPLOYMENT, 'missing')])).toThrow(/namespaces "missing" not found/);
     expect(state.services.size).toBe(0);
   });
 
   it('allocates a VIP in 10.96.0.0/16 and keeps it: clusterIP is immutable', () => {
-    const state = new DesiredState(nodes);
+    const state = new AppliedObjects(nodes);
     state.apply([read('apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 80}]}\n', 'default')]);
     const vip = state.services.get('default/a')?.clusterIP;
     expect(vip).toMatch(/^10\.96\.\d+\.\d+$/);
