@@ -6,8 +6,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { createServer } from 'node:net';
 import type { Logger } from 'pino';
+import { freePorts } from './free-port.js';
 import { refOf, sleep, type ProcessRef } from './processes.js';
 import { PROGRAMS } from './programs.js';
 
@@ -31,17 +31,6 @@ export interface AgentSpec {
   readonly onProcess: (ref: (ProcessRef & { port: number }) | undefined) => void;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export class AgentProcess {
   ready = false;
   reason = 'starting';
@@ -57,7 +46,7 @@ export class AgentProcess {
 
   async start(): Promise<void> {
     if (this.stopping) return;
-    const port = await freePort();
+    const port = (await freePorts(1))[0]!;
     const args = [
       PROGRAMS.agent,
       '--node-name', this.spec.node,

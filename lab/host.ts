@@ -65,26 +65,56 @@ export function findExecutable(name: string): string | undefined {
   return undefined;
 }
 
-let cached: HostEnv | undefined;
+/** What a probe found, and one line per missing piece. */
+export interface HostProbe {
+  readonly cgroup2: string | undefined;
+  readonly tools: Readonly<Record<string, string | undefined>>;
+  readonly missing: readonly string[];
+}
 
-/** The checked host; throws a 'prereq' LabError naming everything that is missing. */
-export function hostEnv(bpffs = DEFAULT_BPFFS): HostEnv {
-  if (cached && cached.bpffs === bpffs) return cached;
+export interface HostNeeds {
+  readonly bpffs: string;
+  /** How to mount bpffs, in the message when it is not mounted. */
+  readonly bpffsHint: string;
+  /** Executables by name, each with what to call it when it is missing. */
+  readonly tools: Readonly<Record<string, string>>;
+  /** Whether the cgroup2 mount must be writable (checked now rather than at the first mkdir). */
+  readonly writableCgroup2?: boolean;
+}
+
+/** Root, cgroup2, bpffs and the tools: found once, and everything missing named in one list. */
+export function probeHost(needs: HostNeeds): HostProbe {
   const missing: string[] = [];
   const uid = process.getuid?.();
   if (uid !== 0) missing.push(`root (running as uid ${uid ?? 'unknown'})`);
   const cgroup2 = findCgroup2();
   if (!cgroup2) missing.push('a cgroup2 mount (no fstype cgroup2 in /proc/mounts)');
-  if (!isMounted(bpffs, 'bpf')) missing.push(`bpffs mounted at ${bpffs} (make bpffs, or mount -t bpf bpf ${bpffs})`);
-  const ip = findExecutable('ip');
-  if (!ip) missing.push('`ip` from iproute2');
-  const sh = findExecutable('sh');
-  if (!sh) missing.push('`sh`');
-  const sleep = findExecutable('sleep');
-  if (!sleep) missing.push('`sleep` from coreutils');
-  if (missing.length > 0 || !cgroup2 || !ip || !sh || !sleep) {
-    throw new LabError('prereq', `the lab needs: ${missing.join('; ')}`);
+  else if (needs.writableCgroup2) {
+    try {
+      accessSync(cgroup2, constants.W_OK);
+    } catch {
+      missing.push(`write access to the cgroup2 mount ${cgroup2}`);
+    }
   }
-  cached = { cgroup2, bpffs, ip, sh, sleep };
+  if (!isMounted(needs.bpffs, 'bpf')) missing.push(`bpffs mounted at ${needs.bpffs} (${needs.bpffsHint})`);
+  const tools: Record<string, string | undefined> = {};
+  for (const [name, description] of Object.entries(needs.tools)) {
+    tools[name] = findExecutable(name);
+    if (!tools[name]) missing.push(description);
+  }
+  return { cgroup2, tools, missing };
+}
+
+let cached: HostEnv | undefined;
+
+/** The checked host; throws a 'prereq' LabError naming everything that is missing. */
+export function hostEnv(bpffs = DEFAULT_BPFFS): HostEnv {
+  if (cached && cached.bpffs === bpffs) return cached;
+  const probe = probeHost({ bpffs, bpffsHint: `make bpffs, or mount -t bpf bpf ${bpffs}`, tools: { ip: '`ip` from iproute2', sh: '`sh`', sleep: '`sleep` from coreutils' } });
+  const { ip, sh, sleep } = probe.tools;
+  if (probe.missing.length > 0 || !probe.cgroup2 || !ip || !sh || !sleep) {
+    throw new LabError('prereq', `the lab needs: ${probe.missing.join('; ')}`);
+  }
+  cached = { cgroup2: probe.cgroup2, bpffs, ip, sh, sleep };
   return cached;
 }

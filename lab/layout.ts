@@ -30,6 +30,11 @@ export function assertLabName(name: string): void {
   }
 }
 
+/** Where nearby agents pin per node, <bpffs>/nearby/<node>: the agent's own layout, which the lab and the kernel lab name and remove. */
+export function pinBaseOf(bpffs: string): string {
+  return join(bpffs, 'nearby');
+}
+
 export interface LabPaths {
   readonly name: string;
   readonly stateDir: string;
@@ -60,7 +65,7 @@ export function labPaths(name: string, cgroup2: string, bpffs: string): LabPaths
     cgroupRoot,
     systemCgroup: join(cgroupRoot, SYSTEM_CGROUP),
     bridgeNetns: `${NETNS_PREFIX}${name}`,
-    pinBase: join(bpffs, 'nearby'),
+    pinBase: pinBaseOf(bpffs),
   };
 }
 

@@ -1,8 +1,9 @@
 /*
  * Starts a process already inside a cgroup and a network namespace: a tiny `sh` writes its own
- * PID into <cgroup>/cgroup.procs and execs `ip netns exec`, which enters the namespace, mounts
- * /etc/netns/<netns>/* over /etc (the pod's hosts and resolv.conf) and execs the program. The
- * PID stays the same throughout, so the program is in place before its first instruction.
+ * PID into <cgroup>/cgroup.procs and execs what enters the namespace: for pods `ip netns exec`,
+ * which also mounts /etc/netns/<netns>/* over /etc (the pod's hosts and resolv.conf), for the
+ * kernel lab's helpers nsenter, which leaves /sys alone. The PID stays the same throughout, so
+ * the program is in place before its first instruction.
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { join } from 'node:path';
@@ -17,11 +18,16 @@ export interface Placement {
   readonly netns: string;
 }
 
+/** `sh` argv that moves itself into the cgroup, then execs `argv` (which enters the netns). */
+export function placedShellArgs(cgroup: string, argv: readonly string[]): string[] {
+  return ['-c', PLACE_AND_EXEC, 'nearby-lab-place', join(cgroup, 'cgroup.procs'), ...argv];
+}
+
 export function spawnPlaced(
   placement: Placement,
   argv: readonly string[],
   options: { env: NodeJS.ProcessEnv; stdio: StdioOptions; cwd?: string },
 ): ChildProcess {
-  const args = ['-c', PLACE_AND_EXEC, 'nearby-lab-place', join(placement.cgroup, 'cgroup.procs'), placement.ip, 'netns', 'exec', placement.netns, ...argv];
+  const args = placedShellArgs(placement.cgroup, [placement.ip, 'netns', 'exec', placement.netns, ...argv]);
   return spawn(placement.sh, args, { env: options.env, stdio: options.stdio, cwd: options.cwd ?? '/' });
 }

@@ -89,3 +89,15 @@ export async function terminate(refs: readonly ProcessRef[], graceMs = 1000, kil
   await waitUntil(() => alive().length === 0, killWaitMs);
   return alive();
 }
+
+/**
+ * For PIDs known by number only (found in a cgroup or a netns just now): terminate() them, and
+ * throw naming the survivors, since a live process keeps its cgroup or netns alive.
+ */
+export async function terminatePids(pids: readonly number[], graceMs = 1000, killWaitMs = 5000): Promise<void> {
+  const refs = pids.map((pid) => refOf(pid)).filter((ref): ref is ProcessRef => ref !== undefined);
+  const survivors = await terminate(refs, graceMs, killWaitMs);
+  if (survivors.length > 0) {
+    throw new Error(`processes still alive after SIGKILL: ${survivors.map((ref) => ref.pid).join(', ')}`);
+  }
+}

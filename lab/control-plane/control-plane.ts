@@ -24,7 +24,7 @@ import {
 } from './component-flags.js';
 import { ControlPlaneError, type ControlPlaneComponent } from './errors.js';
 import { compactAllSeen } from './etcd-api.js';
-import { freePorts } from './free-port.js';
+import { freePorts } from '../free-port.js';
 import { answersOk, probeTls } from './health.js';
 import { runKubectl, type KubectlResult } from './kubectl.js';
 import { writeKubeconfig } from './kubeconfig.js';

@@ -4,10 +4,10 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { removeCgroupTree as removeEmptiedCgroupTree, treePids } from '../primitives.js';
+import { assertInside, removeCgroupTree as removeEmptiedCgroupTree, treePids } from '../cgroups.js';
+import { terminatePids } from '../processes.js';
 import { CGROUP_BASE_DIR } from './names.js';
 import { kernelEnv } from './prereqs.js';
-import { killAndWait } from './processes.js';
 
 /** How long removal waits for a cgroup whose processes were just killed to become removable. */
 const RMDIR_RETRY_MS = 5000;
@@ -16,11 +16,10 @@ export function cgroupBase(): string {
   return join(kernelEnv().cgroup2, CGROUP_BASE_DIR);
 }
 
+/** Strictly below the base: the base itself is shared by every kernel lab on the machine. */
 function assertInsideBase(path: string): void {
-  const rel = relative(cgroupBase(), path);
-  if (rel === '' || rel.startsWith('..') || rel.startsWith('/')) {
-    throw new Error(`refusing to touch cgroup ${path}: outside ${cgroupBase()}`);
-  }
+  if (relative(cgroupBase(), path) === '') throw new Error(`refusing to touch cgroup ${path}: outside ${cgroupBase()}`);
+  assertInside(cgroupBase(), path);
 }
 
 /** The path /proc/<pid>/cgroup shows ("0::<path>") for a process in this cgroup. */
@@ -67,6 +66,6 @@ export function cgroupTreePids(path: string): number[] {
 export async function removeCgroupTree(path: string): Promise<void> {
   assertInsideBase(path);
   if (!existsSync(path)) return;
-  await killAndWait(cgroupTreePids(path));
+  await terminatePids(cgroupTreePids(path));
   await removeEmptiedCgroupTree(cgroupBase(), path, RMDIR_RETRY_MS);
 }

@@ -2,7 +2,7 @@
  * A helper process (client or pod server) placed in a cgroup and a netns before its first
  * instruction runs, and driven over protocol.ts.
  *
- * Placement: a tiny `sh` writes its own PID into <cgroup>/cgroup.procs, then execs nsenter,
+ * Placement (../place.ts): a tiny `sh` writes its own PID into <cgroup>/cgroup.procs, then execs nsenter,
  * which enters the netns and execs node. Same PID throughout, so the process is in the cgroup
  * before node starts and long before it opens a socket. nsenter, unlike `ip netns exec`, does
  * not remount /sys, so nothing depends on cgroupfs being visible inside. Both placements are
@@ -18,13 +18,11 @@ import { cgroupOfPid, cgroupProcPath } from './cgroups.js';
 import { HELPER_START_TIMEOUT_MS } from './limits.js';
 import { netnsPath } from './netns.js';
 import { kernelEnv } from './prereqs.js';
-import { isAlive, waitUntil } from './processes.js';
+import { placedShellArgs } from '../place.js';
+import { isLivePid, waitUntil } from '../processes.js';
 import { EXIT_METHOD, isReadyMessage, isResponse, type Request, type Response } from './protocol.js';
 
 const HELPERS_DIR = join(fileURLToPath(new URL('.', import.meta.url)), 'helpers');
-
-/** Runs $1's write, drops $1, then execs the rest of argv: no untrusted text is ever parsed by sh. */
-const PLACE_AND_EXEC = 'echo $$ > "$1" && shift && exec "$@"';
 
 const STDERR_KEPT = 4096;
 
@@ -70,19 +68,7 @@ export class HelperProcess {
 
   static async start(spec: HelperSpec): Promise<HelperProcess> {
     const env = kernelEnv();
-    const argv = [
-      '-c',
-      PLACE_AND_EXEC,
-      'nearby-harness-place',
-      join(spec.cgroupPath, 'cgroup.procs'),
-      env.nsenter,
-      `--net=${netnsPath(spec.netns)}`,
-      '--',
-      process.execPath,
-      '--import',
-      env.tsxLoader,
-      join(HELPERS_DIR, spec.script),
-    ];
+    const argv = placedShellArgs(spec.cgroupPath, [env.nsenter, `--net=${netnsPath(spec.netns)}`, '--', process.execPath, '--import', env.tsxLoader, join(HELPERS_DIR, spec.script)]);
     // NODE_OPTIONS from the test runner (loaders, inspector) must not leak into helpers.
     const { NODE_OPTIONS: _dropped, ...childEnv } = process.env;
     const child = spawn(env.sh, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: childEnv, cwd: HELPERS_DIR });
@@ -199,6 +185,6 @@ export class HelperProcess {
     if (this.running) this.child.kill('SIGKILL');
     await this.exited;
     // 'exit' fires when node reaps the child; wait for the kernel to agree.
-    await waitUntil(() => !isAlive(this.pid), 2000);
+    await waitUntil(() => !isLivePid(this.pid), 2000);
   }
 }

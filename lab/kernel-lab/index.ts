@@ -1,5 +1,6 @@
 /**
- * Kernel test harness: isolated labs where real BPF programs can be attached and exercised.
+ * The kernel lab, the kernel tests' harness: isolated labs where real BPF programs can be
+ * attached and exercised, built on the lab's own netns, cgroup and process primitives.
  *
  * A KernelLab is one network namespace (only `lo`, up, no route out) plus one cgroup v2 subtree
  * under <cgroup2>/nearby-test/. In it:
@@ -49,4 +50,5 @@ export { nowMs } from './clock.js';
 export { cgroupBase, cgroupOfPid, cgroupProcPath } from './cgroups.js';
 export { listNetns, netnsPath } from './netns.js';
 export { PIN_BASE } from './pins.js';
-export { isAlive } from './processes.js';
+export { isLivePid } from '../processes.js';
+export { run } from '../exec.js';

@@ -13,7 +13,7 @@ import { addAddress, assertIsolated, createNetns, deleteNetns, netnsPids } from 
 import { pinRootFor, removePinRoot } from './pins.js';
 import { type Pod, ServedPod } from './pod.js';
 import { kernelEnv } from './prereqs.js';
-import { killAndWait } from './processes.js';
+import { terminatePids } from '../processes.js';
 import type { SimNode } from './sim-node.js';
 import type { PortSpec } from './types.js';
 
@@ -172,7 +172,7 @@ export class KernelLab {
     await step('close clients', () => Promise.all([...this.clients].map((c) => c.close())));
     await step('stop pod server', async () => (await this.podServer?.catch(() => undefined))?.stop());
     // Anything else a test started in the lab (by nsenter, say) is ended here, by PID.
-    if (this.ownsNetns) await step('end netns processes', async () => killAndWait(await netnsPids(this.netns)));
+    if (this.ownsNetns) await step('end netns processes', async () => terminatePids(await netnsPids(this.netns)));
     for (const node of this.nodes.values()) await step(`remove ${node.pinRoot}`, () => removePinRoot(node.pinRoot));
     if (this.ownsCgroup) await step(`remove cgroups ${this.cgroupRoot}`, () => removeCgroupTree(this.cgroupRoot));
     if (this.ownsNetns) await step(`delete netns ${this.netns}`, () => deleteNetns(this.netns));

@@ -9,7 +9,7 @@ import { cgroupBase, cgroupTreePids, removeCgroupTree } from './cgroups.js';
 import { deleteNetns, listNetns, netnsPids } from './netns.js';
 import { ownerOfCgroupDirName, ownerOfPrefixedName } from './names.js';
 import { listHarnessPinRoots, removePinRoot } from './pins.js';
-import { isAlive, killAndWait } from './processes.js';
+import { isLivePid, terminatePids } from '../processes.js';
 
 export type ResourceKind = 'netns' | 'cgroup' | 'pins';
 
@@ -22,7 +22,7 @@ export interface HarnessResource {
 }
 
 function resource(kind: ResourceKind, name: string, ownerPid: number | undefined): HarnessResource[] {
-  return ownerPid === undefined ? [] : [{ kind, name, ownerPid, ownerAlive: isAlive(ownerPid) }];
+  return ownerPid === undefined ? [] : [{ kind, name, ownerPid, ownerAlive: isLivePid(ownerPid) }];
 }
 
 function labCgroupDirs(): string[] {
@@ -71,11 +71,11 @@ export async function cleanupLeftovers(): Promise<string[]> {
 
   for (const netns of ofKind('netns')) {
     const pids = await netnsPids(netns).catch(() => []);
-    if (pids.length > 0) await attempt(`processes ${pids.join(',')} in netns ${netns}`, () => killAndWait(pids));
+    if (pids.length > 0) await attempt(`processes ${pids.join(',')} in netns ${netns}`, () => terminatePids(pids));
   }
   for (const cgroup of ofKind('cgroup')) {
     const pids = cgroupTreePids(cgroup);
-    if (pids.length > 0) await attempt(`processes ${pids.join(',')} in cgroup ${cgroup}`, () => killAndWait(pids));
+    if (pids.length > 0) await attempt(`processes ${pids.join(',')} in cgroup ${cgroup}`, () => terminatePids(pids));
   }
   for (const pins of ofKind('pins')) await attempt(`pins ${pins}`, () => removePinRoot(pins));
   for (const cgroup of ofKind('cgroup')) await attempt(`cgroup ${cgroup}`, () => removeCgroupTree(cgroup));

@@ -5,10 +5,11 @@
  */
 import { readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { pinBaseOf } from '../layout.js';
 import { NETNS_PREFIX } from './names.js';
 import { BPFFS } from './prereqs.js';
 
-export const PIN_BASE = join(BPFFS, 'nearby');
+export const PIN_BASE = pinBaseOf(BPFFS);
 
 export function pinRootFor(nodeName: string): string {
   return join(PIN_BASE, nodeName);

@@ -2,10 +2,9 @@
  * What the kernel tests need from the machine, checked up front so that a missing piece fails
  * the suite with one clear message instead of a confusing error deep inside a test.
  */
-import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { findCgroup2, findExecutable, isMounted } from '../primitives.js';
+import { probeHost } from '../host.js';
 
 export const BPFFS = '/sys/fs/bpf';
 
@@ -28,38 +27,27 @@ function findTsxLoader(): string | undefined {
 }
 
 function probeEnv(): { env: Partial<KernelEnv>; missing: string[] } {
-  const missing: string[] = [];
-  const uid = process.getuid?.();
-  if (uid !== 0) missing.push(`root (running as uid ${uid ?? 'unknown'})`);
-
-  const cgroup2 = findCgroup2();
-  if (!cgroup2) missing.push('a cgroup2 mount (no fstype cgroup2 in /proc/mounts)');
-  else {
-    try {
-      accessSync(cgroup2, constants.W_OK);
-    } catch {
-      missing.push(`write access to the cgroup2 mount ${cgroup2}`);
-    }
-  }
-  if (!isMounted(BPFFS, 'bpf')) {
-    missing.push(`bpffs mounted at ${BPFFS} (mount -t bpf bpf ${BPFFS})`);
-  }
-
-  const ip = findExecutable('ip');
-  if (!ip) missing.push('`ip` from iproute2 (not in PATH, /usr/sbin or /sbin)');
-  const nsenter = findExecutable('nsenter');
-  if (!nsenter) missing.push('`nsenter` from util-linux (not in PATH, /usr/sbin or /sbin)');
-  const sh = findExecutable('sh');
-  if (!sh) missing.push('`sh`');
+  const probe = probeHost({
+    bpffs: BPFFS,
+    bpffsHint: `mount -t bpf bpf ${BPFFS}`,
+    tools: {
+      ip: '`ip` from iproute2 (not in PATH, /usr/sbin or /sbin)',
+      nsenter: '`nsenter` from util-linux (not in PATH, /usr/sbin or /sbin)',
+      sh: '`sh`',
+    },
+    writableCgroup2: true,
+  });
+  const missing = [...probe.missing];
   const tsxLoader = findTsxLoader();
   if (!tsxLoader) missing.push('the tsx package (npm ci), used to run helper processes');
-
-  const env: Partial<KernelEnv> = {};
-  if (cgroup2) env.cgroup2 = cgroup2;
-  if (ip) env.ip = ip;
-  if (nsenter) env.nsenter = nsenter;
-  if (sh) env.sh = sh;
-  if (tsxLoader) env.tsxLoader = tsxLoader;
+  const { ip, nsenter, sh } = probe.tools;
+  const env: Partial<KernelEnv> = {
+    ...(probe.cgroup2 ? { cgroup2: probe.cgroup2 } : {}),
+    ...(ip ? { ip } : {}),
+    ...(nsenter ? { nsenter } : {}),
+    ...(sh ? { sh } : {}),
+    ...(tsxLoader ? { tsxLoader } : {}),
+  };
   return { env, missing };
 }
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BpfMap } from '../../pkg/datapath/bpf-map.js';
 import { backendId, backendValue, counterKey, slotKey, svcKey, svcValue } from '../../pkg/datapath/codecs.js';
 import { type DriftReport, MapFullError, type ServiceKey } from '../../pkg/datapath/index.js';
-import { run } from '../../lab/kernel-lab/exec.js';
+import { run } from '../../lab/kernel-lab/index.js';
 import type { Client } from '../../lab/kernel-lab/index.js';
 import { be, kernelNode, type KernelNode, svc, tally } from './datapath-fixture.js';
 

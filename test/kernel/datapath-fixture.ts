@@ -4,7 +4,7 @@
  */
 import { Datapath, type BackendSpec, type MapSizes, type ModeName, type ServiceSpec, unpinDatapath } from '../../pkg/datapath/index.js';
 import { assertKernelPrereqs, cleanupLeftovers, KernelLab, type SimNode } from '../../lab/kernel-lab/index.js';
-import type { ConnectResult } from '../../lab/kernel-lab/types.js';
+import type { ConnectResult } from '../../lab/kernel-lab/index.js';
 
 export const SMALL_SIZES: MapSizes = { services: 256, backends: 256, slots: 1024, revNat: 1024, counters: 2048 };
 

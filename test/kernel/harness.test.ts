@@ -15,7 +15,7 @@ import {
   cleanupLeftovers,
   type Client,
   type ConnectResult,
-  isAlive,
+  isLivePid as isAlive,
   kernelEnv,
   KernelLab,
   leftovers,

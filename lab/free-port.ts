@@ -1,7 +1,7 @@
 /*
- * Free loopback ports for the control plane's listeners. The kernel picks them (port 0), so
- * parallel control planes and other tests on the machine do not collide; ports are gathered while
- * all are still held, so one call never hands out the same port twice.
+ * Free loopback ports for the lab's listeners (agents, the control plane). The kernel picks them
+ * (port 0), so parallel labs and other tests on the machine do not collide; ports are gathered
+ * while all are still held, so one call never hands out the same port twice.
  */
 import { createServer, type Server } from 'node:net';
 
