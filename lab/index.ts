@@ -1,5 +1,7 @@
 /**
- * pkg/lab: a kind-like cluster simulated on one kernel, for demos and end-to-end tests.
+ * The lab (@nearby/lab, a package of its own beside the product): a kind-like cluster simulated
+ * on one kernel, for demos and end-to-end tests. It reaches the product only through the product
+ * packages' index.ts (test/unit/lab/package-boundary.test.ts), and the product never imports it.
  *
  * Nodes are cgroup v2 subtrees, each with its own nearby-agent and pin root; pods are processes
  * in their own network namespaces, joined by veth pairs to one bridge namespace (kind's docker
@@ -28,6 +30,11 @@
  * Every mutating call waits (unless { wait: false }) until all pods are ready and every node's
  * pinned maps hold what the planner computes for the published objects, so the next step sees
  * the change. State lives in /run/nearby-lab/<name>/ (lab.json records everything created).
+ *
+ * Inside: supervisor.ts runs a lab over a ClusterBackend, file-backend.ts (the lab's own
+ * controllers) or api-backend.ts (a real control plane), and answers the requests of
+ * control-protocol.ts; cli/ is `nearbyctl lab` and `nearbyctl demo` (and the bin nearby-lab);
+ * kernel-lab/ is the kernel tests' harness, on the same netns, cgroup and process primitives.
  */
 export { labUp, type UpOptions, type UpResult } from './up.js';
 export { labDown, type DownResult } from './down.js';
