@@ -21,6 +21,7 @@ import { readApplied, type Applied, type Labels, type PodSpec } from './objects.
 import { randomSuffix } from './pod-names.js';
 import { PodRuntime, type PodContext, type PodIdentity } from './pod-runtime.js';
 import { schedule, taintsOf } from './pod-scheduling.js';
+import { SerialPasses } from './serial-passes.js';
 import { isReady, type NodeView, type PodView, type ServiceView } from './views.js';
 
 export class FileClusterBackend implements ClusterBackend {
@@ -38,9 +39,10 @@ export class FileClusterBackend implements ClusterBackend {
   private podContext: PodContext | undefined;
   private published: readonly Record<string, unknown>[] = [];
   private podSeq = 0;
-  private stopping = false;
-  private syncing: Promise<void> | undefined;
-  private dirty = false;
+  private readonly passes = new SerialPasses(
+    () => this.syncOnce(),
+    (err: unknown) => this.logger.error({ err }, 'sync pass failed'),
+  );
 
   constructor(
     private readonly paths: LabPaths,
@@ -86,18 +88,7 @@ export class FileClusterBackend implements ClusterBackend {
 
   /** Runs a pass now, or one more after the running one; resolves when it is done. */
   sync(): Promise<void> {
-    this.dirty = true;
-    this.syncing ??= (async () => {
-      try {
-        while (this.dirty && !this.stopping) {
-          this.dirty = false;
-          await this.syncOnce().catch((err: unknown) => this.logger.error({ err }, 'sync pass failed'));
-        }
-      } finally {
-        this.syncing = undefined;
-      }
-    })();
-    return this.syncing;
+    return this.passes.request();
   }
 
   private livePods(): PodRuntime[] {
@@ -267,7 +258,7 @@ export class FileClusterBackend implements ClusterBackend {
       else if (view.restarts > 0 && !view.serving) problems.push(`pod ${pod.key}: ${view.reason ?? 'restarting'}`);
       else if (!isReady(view)) waiting.push(`pod ${pod.key}: not ready`);
     }
-    return { applying: this.syncing !== undefined || this.dirty, waiting, problems, objects: this.published };
+    return { applying: this.passes.busy, waiting, problems, objects: this.published };
   }
 
   // ---- commands -------------------------------------------------------------------------
@@ -315,7 +306,7 @@ export class FileClusterBackend implements ClusterBackend {
   }
 
   async stop(endNodeProcesses: () => Promise<void>): Promise<void> {
-    this.stopping = true;
+    this.passes.stop();
     await Promise.all([...[...this.pods.values()].map((pod) => pod.kill()), endNodeProcesses()]);
   }
 }

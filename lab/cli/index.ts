@@ -1,7 +1,7 @@
 /*
  * The lab's commands as a function of argv: `lab ...` and `demo [--files]`. nearbyctl delegates
- * both here when the lab is installed beside it (a checkout's build); the lab's own bin
- * (main.ts) runs them too. Exit codes are nearbyctl's: 0 ok, 1 failed, 2 usage or prerequisites.
+ * both here when the lab is installed beside it (a checkout's build), and the lab's own bin
+ * (bin/nearby-lab) goes through nearbyctl. Exit codes: 0 ok, 1 failed, 2 usage or prerequisites.
  */
 import { runDemo } from './demo.js';
 import type { CliIo } from './io.js';

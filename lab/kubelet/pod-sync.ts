@@ -16,6 +16,7 @@ import type { PodView, ServiceView } from '../views.js';
 import { podIdentity, podKey, type ApiPod } from './api-pod.js';
 import { apiStatusFingerprint, podStatusPatch, statusFingerprint } from './pod-status.js';
 import { MERGE_PATCH, type ApiRest } from './rest.js';
+import { SerialPasses } from '../serial-passes.js';
 import { serviceView, type ApiService } from './api-service.js';
 
 export interface KubeletNode {
@@ -55,8 +56,14 @@ export class PodSync {
   private podInformer: Cached<KubernetesObject> | undefined;
   private serviceInformer: Cached<KubernetesObject> | undefined;
   private seq = 0;
-  private passing: Promise<void> | undefined;
-  private dirty = false;
+  private readonly passes = new SerialPasses(
+    () => this.pass(),
+    (err: unknown) => {
+      this.options.logger.error({ err }, 'kubelet pass failed; retrying');
+      clearTimeout(this.retry);
+      this.retry = setTimeout(() => void this.sync(), RETRY_MS);
+    },
+  );
   private stopped = false;
   private retry: NodeJS.Timeout | undefined;
 
@@ -83,22 +90,7 @@ export class PodSync {
 
   /** Runs a pass now, or one more after the running one. */
   sync(): Promise<void> {
-    this.dirty = true;
-    this.passing ??= (async () => {
-      try {
-        while (this.dirty && !this.stopped) {
-          this.dirty = false;
-          await this.pass().catch((err: unknown) => {
-            this.options.logger.error({ err }, 'kubelet pass failed; retrying');
-            clearTimeout(this.retry);
-            this.retry = setTimeout(() => void this.sync(), RETRY_MS);
-          });
-        }
-      } finally {
-        this.passing = undefined;
-      }
-    })();
-    return this.passing;
+    return this.passes.request();
   }
 
   private apiPods(): ApiPod[] {
@@ -213,6 +205,7 @@ export class PodSync {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.passes.stop();
     clearTimeout(this.retry);
     await Promise.all([this.podInformer?.stop(), this.serviceInformer?.stop()]);
     await Promise.all([...this.running.values()].map((r) => r.runtime.kill()));
