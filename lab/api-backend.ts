@@ -17,7 +17,6 @@ import { agentIdentity, ControlPlane } from './control-plane/index.js';
 import type { ControlPlaneAction, ControlPlaneActionResult } from './control-plane-action.js';
 import type { RawDocument } from './documents.js';
 import { LabError } from './errors.js';
-import type { NodePlan } from './kind-config.js';
 import { apiSettlement, type ApiLists } from './kubelet/api-settlement.js';
 import { NodeHeartbeat } from './kubelet/node-heartbeat.js';
 import { PodSync } from './kubelet/pod-sync.js';

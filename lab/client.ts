@@ -14,7 +14,7 @@ import { DEFAULT_LAB_NAME, labPaths, RUN_BASE, type LabPaths } from './layout.js
 import { execInPod, type ExecOptions, type ExecResult } from './pod-exec.js';
 import { readRecord } from './record.js';
 import { isRunning } from './processes.js';
-import type { ExecTarget, LabStatus, PodStatus, Settlement } from './status.js';
+import type { LabStatus, PodStatus, Settlement } from './status.js';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** Time for the supervisor to answer, on top of any wait it does. */
