@@ -1,16 +1,18 @@
-# Build stage: `make build`, the target CI runs (through `make test`), compiles the BPF object with
-# clang and the TypeScript with tsc. The packages are the Makefile's APT_PKGS (plus make), so its
-# `apt` step finds them all and installs nothing.
+# Build stage: `make product` compiles the BPF object with clang and the product's TypeScript with
+# tsc (tsconfig.build.json: the agent, nearbyctl and pkg/, the same files CI's `make build`
+# compiles, without the lab or the tests). The packages are the Makefile's APT_PKGS (plus make),
+# so its `apt` step finds them all and installs nothing. --workspaces=false leaves out the lab
+# package (lab/), a workspace the product never imports.
 FROM node:20-bookworm AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       clang llvm libbpf-dev bpftool iproute2 iptables curl openssl make && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --no-audit --no-fund --workspaces=false
 COPY . .
-RUN make build && npm prune --omit=dev
+RUN make product && npm prune --omit=dev --workspaces=false
 
-# Runtime: Node, the system libbpf that koffi binds to, the compiled JS and BPF object only.
+# Runtime: Node, the system libbpf that koffi binds to, the product's compiled JS and BPF object only.
 FROM node:20-bookworm-slim
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libbpf1 && rm -rf /var/lib/apt/lists/*

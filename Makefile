@@ -10,7 +10,7 @@ BPF_SRC := $(wildcard bpf/*.c) $(wildcard bpf/*.h)
 APT_PKGS := clang llvm libbpf-dev bpftool iproute2 iptables curl openssl
 CLANG ?= clang
 
-.PHONY: all deps apt npm bpffs bpf build lint test test-unit test-kernel bench demo clean control-plane helm image dashboard-png
+.PHONY: all deps apt npm bpffs bpf build product lint test test-unit test-kernel bench demo clean control-plane helm image dashboard-png
 
 all: build
 
@@ -51,8 +51,14 @@ $(BPF_OBJ): $(BPF_SRC) | apt
 
 bpf: $(BPF_OBJ)
 
+# Everything into dist/: the product (cmd/, pkg/), the lab package (lab/) and the tests.
 build: deps bpf
 	npx tsc -p tsconfig.json
+
+# The product alone (tsconfig.build.json: the agent, nearbyctl and the packages they import),
+# what the image ships; the same dist/ layout, without lab/ or test/.
+product: deps bpf
+	npx tsc -p tsconfig.build.json
 
 # ESLint (type-checked, eslint.config.js) and Prettier (.prettierrc.json) over the whole repository.
 lint: npm

@@ -7,6 +7,7 @@ import { buildSnapshot } from '../../pkg/model/index.js';
 import { plan, type PlanOptions } from '../../pkg/planner/index.js';
 import { STARTUP_EXIT_CODE, StartupError } from '../startup-error.js';
 import { explainService } from './explain.js';
+import { LAB_COMMANDS, runLabCommand } from './lab-commands.js';
 import { readManifests } from './manifests.js';
 import { mapsJson, mapsText, pinRootOf } from './maps.js';
 import { nodeForExplain, nodeForMaps } from './node-choice.js';
@@ -59,9 +60,8 @@ async function snapshotFrom(dir: string, io: CtlIo) {
 }
 
 export async function runNearbyctl(argv: readonly string[], io: CtlIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  // The lab has its own flags; loaded only here, so the other commands never pay for it.
-  if (argv[0] === 'lab') return (await import('./lab.js')).runLab(argv.slice(1), io);
-  if (argv[0] === 'demo') return (await import('./demo.js')).runDemo(io, { controlPlane: !argv.includes('--files') });
+  // The lab is a package of its own with its own flags, loaded only for its commands.
+  if (argv[0] !== undefined && LAB_COMMANDS.includes(argv[0])) return runLabCommand(argv, io);
   try {
     const { values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
     const [command, ...rest] = positionals;

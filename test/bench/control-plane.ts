@@ -18,7 +18,7 @@ import { getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import pino from 'pino';
 import { Datapath, type ServiceSpec, unpinDatapath } from '../../pkg/datapath/index.js';
 import { Reconciler, serviceKeyText, type ReconcileResult, type ServiceWriterLike } from '../../pkg/reconciler/index.js';
-import { assertKernelPrereqs, cleanupLeftovers, Lab } from '../kernel/harness/index.js';
+import { assertKernelPrereqs, cleanupLeftovers, KernelLab } from '../../lab/kernel-lab/index.js';
 import { MemorySource } from './memory-source.js';
 // The agent loads its API-server source (and with it @kubernetes/client-node, ~75 MiB of RSS) even
 // while another source feeds it; load it here too, so rss_mib is the agent's and not less.
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   await cleanupLeftovers();
   // Only the source keeps the objects, as an agent's informer caches do.
   const source = new MemorySource(syntheticObjects(BENCH_SHAPE));
-  const lab = await Lab.create('control-bench');
+  const lab = await KernelLab.create('control-bench');
   const node = await lab.addNode('self');
   const dp = Datapath.open({ pinRoot: node.pinRoot, cgroupPath: node.cgroupPath });
   try {

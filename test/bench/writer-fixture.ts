@@ -4,7 +4,7 @@
  */
 import type { ServiceSpec } from '../../pkg/datapath/index.js';
 import { unpinDatapath } from '../../pkg/datapath/index.js';
-import { assertKernelPrereqs, cleanupLeftovers, Lab, type SimNode } from '../kernel/harness/index.js';
+import { assertKernelPrereqs, cleanupLeftovers, KernelLab, type SimNode } from '../../lab/kernel-lab/index.js';
 
 export const podAddress = (i: number): string => `10.${128 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
 export const vip = (s: number): string => `10.96.${s >> 8}.${s & 255}`;
@@ -29,7 +29,7 @@ export function runOnBenchNode(labName: string, body: (node: SimNode) => Promise
   const main = async (): Promise<void> => {
     assertKernelPrereqs();
     await cleanupLeftovers();
-    const lab = await Lab.create(labName);
+    const lab = await KernelLab.create(labName);
     try {
       const node = await lab.addNode('w1');
       try {

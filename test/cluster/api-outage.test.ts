@@ -11,8 +11,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labUp, readRecord, type LabClient, type LabRecord, type NodeStatus } from '../../pkg/lab/index.js';
-import { isRunning, type ProcessRef } from '../../pkg/lab/primitives.js';
+import { labUp, readRecord, type LabClient, type LabRecord, type NodeStatus } from '../../lab/index.js';
+import { isRunning, type ProcessRef } from '../../lab/primitives.js';
 import { assertLabPrereqs, curlAttempts, downExpectingNothingLeft, outcomes, sample } from '../e2e/lab-fixture.js';
 import { closestAddresses, metricValue, pacedCurlScript, parseTimedCurls, pinnedService, readyz, tierAddresses, type ReadyzAnswer } from './lab-probes.js';
 
@@ -285,7 +285,8 @@ describe('a lab on a real control plane through API server trouble', () => {
 
 describe('the control-plane request', () => {
   it('is refused with a usage error when the action is unknown', async () => {
-    await expect(lab.call({ op: 'control-plane', action: 'reboot' })).rejects.toMatchObject({ code: 'usage', message: expect.stringMatching(/stop-apiserver, start-apiserver, compact-etcd/) });
+    // The client's types allow no such action; the supervisor must refuse it from a client that does not check.
+    await expect(lab.call({ op: 'control-plane', action: 'reboot' as never })).rejects.toMatchObject({ code: 'usage', message: expect.stringMatching(/stop-apiserver, start-apiserver, compact-etcd/) });
   });
 
   it('is refused with a usage error by a file-backed lab, which has no apiserver to stop', async () => {

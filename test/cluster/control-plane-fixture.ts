@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { ControlPlane, resolveControlPlaneBinaries, type ControlPlaneBinaries } from '../../pkg/lab/control-plane/index.js';
-import { isRunning, terminate, type ProcessRef } from '../../pkg/lab/processes.js';
+import { ControlPlane, resolveControlPlaneBinaries, type ControlPlaneBinaries } from '../../lab/control-plane/index.js';
+import { isRunning, terminate, type ProcessRef } from '../../lab/processes.js';
 
 export interface TestControlPlane {
   readonly cp: ControlPlane;

@@ -10,9 +10,9 @@ import { connect } from 'node:tls';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestControlPlane, type TestControlPlane } from './control-plane-fixture.js';
-import { agentIdentity, type ControlPlane, type ControlPlaneBinaries } from '../../pkg/lab/control-plane/index.js';
-import { isRunning, sleep, type ProcessRef } from '../../pkg/lab/processes.js';
-import { PROJECT_ROOT } from '../../pkg/lab/programs.js';
+import { agentIdentity, type ControlPlane, type ControlPlaneBinaries } from '../../lab/control-plane/index.js';
+import { isRunning, sleep, type ProcessRef } from '../../lab/processes.js';
+import { PROJECT_ROOT } from '../../lab/programs.js';
 import { apiRequest, loadKubeconfig } from './kube-request.js';
 
 const DEPLOY = join(PROJECT_ROOT, 'deploy');

@@ -10,7 +10,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestControlPlane, type TestControlPlane } from './control-plane-fixture.js';
-import type { ControlPlane, KubectlResult } from '../../pkg/lab/control-plane/index.js';
+import type { ControlPlane, KubectlResult } from '../../lab/control-plane/index.js';
 import { DEPLOY, helmYaml, kustomizeYaml, NAMESPACE, parseObjects } from '../fixtures/deploy-render.js';
 import { resolveHelm } from '../fixtures/helm-binary.js';
 

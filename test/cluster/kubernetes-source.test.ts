@@ -7,7 +7,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestControlPlane, type TestControlPlane } from './control-plane-fixture.js';
-import { agentIdentity, type ControlPlane } from '../../pkg/lab/control-plane/index.js';
+import { agentIdentity, type ControlPlane } from '../../lab/control-plane/index.js';
 import { AgentMetrics } from '../../pkg/metrics/index.js';
 import { KubernetesSource, type ObjectChange, type WatchedKind } from '../../pkg/source/index.js';
 import { SeverableProxy } from './severable-proxy.js';

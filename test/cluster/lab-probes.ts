@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import type { LabClient } from '../../pkg/lab/index.js';
+import type { LabClient } from '../../lab/index.js';
 import { ROOT } from '../e2e/lab-fixture.js';
 
 export interface ReadyzAnswer {

@@ -12,7 +12,7 @@
 #      stopped and is never taken for a finished one.
 #
 # Prints one NAME=PATH line per binary on stdout (progress goes to stderr), and writes
-# <cache>/control-plane/current.json, which pkg/lab/control-plane/binaries.ts reads.
+# <cache>/control-plane/current.json, which lab/control-plane/binaries.ts reads.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -8,9 +8,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readRecord, type LabClient, type LabRecord } from '../../pkg/lab/index.js';
-import { findExecutable, isRunning, type ProcessRef } from '../../pkg/lab/primitives.js';
-import { PROGRAMS } from '../../pkg/lab/programs.js';
+import { readRecord, type LabClient, type LabRecord } from '../../lab/index.js';
+import { findExecutable, isRunning, type ProcessRef } from '../../lab/primitives.js';
+import { PROGRAMS } from '../../lab/programs.js';
 import { nodeYaml } from '../fixtures/manifests.js';
 import { curlAttempts, curlLoopScript, downExpectingNothingLeft, isLiveProcess, outcomes, parseCurlLines, ROOT, sample, upLabWithSleep } from './lab-fixture.js';
 

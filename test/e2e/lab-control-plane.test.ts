@@ -4,8 +4,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveControlPlaneBinaries, readRecord, type LabClient, type LabRecord } from '../../pkg/lab/index.js';
-import { isRunning } from '../../pkg/lab/primitives.js';
+import { resolveControlPlaneBinaries, readRecord, type LabClient, type LabRecord } from '../../lab/index.js';
+import { isRunning } from '../../lab/primitives.js';
 import { downExpectingNothingLeft, seedLab, upLabWithSleep } from './lab-fixture.js';
 
 const NAME = `e2e-cp-${process.pid}`;

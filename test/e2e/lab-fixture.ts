@@ -9,9 +9,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { expect } from 'vitest';
-import { hostEnv, isLabNetns, labDown, labPaths, labUp, listLabs, readRecord, type DownResult, type LabClient, type LabRecord } from '../../pkg/lab/index.js';
-import { assertBuilt } from '../../pkg/lab/programs.js';
-import { isRunning } from '../../pkg/lab/primitives.js';
+import { hostEnv, isLabNetns, labDown, labPaths, labUp, listLabs, readRecord, type DownResult, type LabClient, type LabRecord } from '../../lab/index.js';
+import { assertBuilt } from '../../lab/programs.js';
+import { isRunning } from '../../lab/primitives.js';
 import { nodeYaml } from '../fixtures/manifests.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

@@ -6,8 +6,8 @@ import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostEnv, isLabNetns, readRecord, type LabClient, type LabRecord } from '../../pkg/lab/index.js';
-import { findExecutable } from '../../pkg/lab/primitives.js';
+import { hostEnv, isLabNetns, readRecord, type LabClient, type LabRecord } from '../../lab/index.js';
+import { findExecutable } from '../../lab/primitives.js';
 import { bodies, curlAttempts, downExpectingNothingLeft, isLiveProcess, ROOT, seedLab, upLabWithSleep } from './lab-fixture.js';
 
 const NAME = `e2e-loc-${process.pid}`;

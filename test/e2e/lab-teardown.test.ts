@@ -4,7 +4,7 @@
 // before it creates anything.
 import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { hostEnv, labDown, labPaths, labUp, LabError, readRecord, type LabRecord } from '../../pkg/lab/index.js';
+import { hostEnv, labDown, labPaths, labUp, LabError, readRecord, type LabRecord } from '../../lab/index.js';
 import { assertLabPrereqs, isLiveProcess as isAlive, leftoversOf, processesInLabCgroups, sample } from './lab-fixture.js';
 
 const NAME = `e2e-down-${process.pid}`;

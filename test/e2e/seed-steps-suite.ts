@@ -4,7 +4,7 @@
 // same suite runs on the file-backed lab (seed-steps.test.ts) and on the real control plane
 // (seed-steps-control-plane.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LabClient, LabRecord } from '../../pkg/lab/index.js';
+import type { LabClient, LabRecord } from '../../lab/index.js';
 import { curlAttempts, downExpectingNothingLeft, outcomes, sample, seedLab, upLabWithSleep, type CurlAttempt } from './lab-fixture.js';
 
 const HELLO = 'http://helloworld:5000/hello';

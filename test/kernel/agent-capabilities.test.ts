@@ -16,7 +16,7 @@ import { PROGRAMS, readPinnedState } from '../../pkg/datapath/index.js';
 import { endpointSliceYaml, nodeYaml } from '../fixtures/manifests.js';
 import { type AgentRun, attachedPrograms, freePort, health, requireTool, ROOT, runAgentToExit, startAgent, until } from './agent-process.js';
 import { tally } from './datapath-fixture.js';
-import { assertKernelPrereqs, type Client, Lab, type SimNode } from './harness/index.js';
+import { assertKernelPrereqs, type Client, KernelLab, type SimNode } from '../../lab/kernel-lab/index.js';
 
 const VIP = '10.96.7.10';
 const POD = '10.244.70.1';
@@ -99,13 +99,13 @@ function mountOptions(pid: number): Map<string, string> {
 
 // Read at collection time: the capabilities to take away one by one are the manifest's own.
 const posture = daemonSetPosture();
-let lab: Lab;
+let lab: KernelLab;
 let stateDir: string;
 const agents: AgentRun[] = [];
 
 beforeAll(async () => {
   assertKernelPrereqs();
-  lab = await Lab.create('caps');
+  lab = await KernelLab.create('caps');
   await lab.addPod('caps-web', [POD], [{ port: PORT, proto: 'tcp' }]);
   stateDir = mkdtempSync(join(tmpdir(), 'nearby-caps-'));
 });

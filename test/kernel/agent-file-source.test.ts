@@ -12,14 +12,14 @@ import { BpfCallError, readPinnedState, STRUCTS, svcKey, unpinDatapath } from '.
 import { libbpf } from '../../pkg/datapath/libbpf.js';
 import { openPinnedReadOnly } from '../../pkg/datapath/pinned.js';
 import { type AgentRun, freePort, startAgent, until as untilAgent } from './agent-process.js';
-import { assertKernelPrereqs, type Client, Lab, type SimNode } from './harness/index.js';
+import { assertKernelPrereqs, type Client, KernelLab, type SimNode } from '../../lab/kernel-lab/index.js';
 import { endpointSliceYaml, nodeYaml } from '../fixtures/manifests.js';
 import { tally } from './datapath-fixture.js';
 
 const VIP = '10.96.0.20';
 const PODS = { me: '10.244.1.20', w2: '10.244.2.20', w3: '10.244.3.20' };
 
-let lab: Lab;
+let lab: KernelLab;
 let node: SimNode;
 let client: Client;
 let agent: AgentRun | undefined;
@@ -68,7 +68,7 @@ const same = (a: Record<string, number>, b: Record<string, number>) => JSON.stri
 
 beforeAll(async () => {
   assertKernelPrereqs();
-  lab = await Lab.create('agent');
+  lab = await KernelLab.create('agent');
   node = await lab.addNode('w1');
   for (const [pod, address] of [['hello-w1', PODS.me], ['hello-w2', PODS.w2], ['hello-w3', PODS.w3]] as const) {
     await lab.addPod(pod, [address], [{ port: 5000, proto: 'tcp' }]);

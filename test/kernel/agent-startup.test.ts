@@ -12,19 +12,19 @@ import { FakeApiServer } from '../unit/source/fake-api-server.js';
 import { endpointSliceYaml, nodeYaml } from '../fixtures/manifests.js';
 import { type AgentRun, attachedPrograms, freePort, health, requireTool, runAgentToExit, startAgent, until } from './agent-process.js';
 import { tally } from './datapath-fixture.js';
-import { assertKernelPrereqs, type Client, Lab, type SimNode } from './harness/index.js';
+import { assertKernelPrereqs, type Client, KernelLab, type SimNode } from '../../lab/kernel-lab/index.js';
 
 /** Small maps: the lab needs a handful of entries, and four agents share the machine. */
 const SIZES = ['--max-services', '64', '--max-backends', '64', '--max-slots', '256', '--max-rev-nat', '256', '--max-counters', '512'];
 
-let lab: Lab;
+let lab: KernelLab;
 let stateDir: string;
 const agents: AgentRun[] = [];
 const servers: FakeApiServer[] = [];
 
 beforeAll(async () => {
   assertKernelPrereqs();
-  lab = await Lab.create('startup');
+  lab = await KernelLab.create('startup');
   stateDir = mkdtempSync(join(tmpdir(), 'nearby-startup-'));
 });
 

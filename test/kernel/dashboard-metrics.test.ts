@@ -14,7 +14,7 @@ import { declaredName, promqlNames } from '../tools/dashboard/promql-names.js';
 import { endpointSliceYaml, nodeYaml } from '../fixtures/manifests.js';
 import { type AgentRun, freePort, requireTool, ROOT, startAgent, until as untilAgent } from './agent-process.js';
 import { tally } from './datapath-fixture.js';
-import { assertKernelPrereqs, type Client, Lab, type SimNode } from './harness/index.js';
+import { assertKernelPrereqs, type Client, KernelLab, type SimNode } from '../../lab/kernel-lab/index.js';
 
 const VIP = '10.96.0.40';
 const BIG_VIP = '10.96.0.41';
@@ -22,7 +22,7 @@ const PODS = { me: '10.244.1.40', w2: '10.244.2.40' };
 /** Labels a scrape adds; the agent itself never sets them. */
 const TARGET_LABELS = new Set(['node', 'instance', 'job', 'pod', 'namespace']);
 
-let lab: Lab;
+let lab: KernelLab;
 let node: SimNode;
 let client: Client;
 let agent: AgentRun | undefined;
@@ -92,7 +92,7 @@ function dashboardMetrics(): Map<string, Set<string>> {
 beforeAll(async () => {
   assertKernelPrereqs();
   const bpftool = requireTool('bpftool', 'bpftool');
-  lab = await Lab.create('dashmetrics');
+  lab = await KernelLab.create('dashmetrics');
   node = await lab.addNode('w1');
   await lab.addPod('hello-w1', [PODS.me], [{ port: 5000, proto: 'tcp' }]);
   await lab.addPod('hello-w2', [PODS.w2], [{ port: 5000, proto: 'tcp' }]);

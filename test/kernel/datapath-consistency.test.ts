@@ -3,9 +3,9 @@
 // that was already removed while a valid endpoint exists.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MapFullError, PinConflictError, type BackendSpec, type ServiceSpec } from '../../pkg/datapath/index.js';
-import { nowMs } from './harness/clock.js';
-import type { Client } from './harness/index.js';
-import type { ConnectResult } from './harness/types.js';
+import { nowMs } from '../../lab/kernel-lab/index.js';
+import type { Client } from '../../lab/kernel-lab/index.js';
+import type { ConnectResult } from '../../lab/kernel-lab/index.js';
 import { be, kernelNode, type KernelNode, svc, tally } from './datapath-fixture.js';
 
 const VIP = '10.96.1.10';

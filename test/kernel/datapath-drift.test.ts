@@ -7,8 +7,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BpfMap } from '../../pkg/datapath/bpf-map.js';
 import { backendId, backendValue, counterKey, slotKey, svcKey, svcValue } from '../../pkg/datapath/codecs.js';
 import { type DriftReport, MapFullError, type ServiceKey } from '../../pkg/datapath/index.js';
-import { run } from './harness/exec.js';
-import type { Client } from './harness/index.js';
+import { run } from '../../lab/kernel-lab/index.js';
+import type { Client } from '../../lab/kernel-lab/index.js';
 import { be, kernelNode, type KernelNode, svc, tally } from './datapath-fixture.js';
 
 const POD = { a: '10.244.7.10', b: '10.244.7.11', c: '10.244.7.12', x: '10.244.7.13' };

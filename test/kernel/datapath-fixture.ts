@@ -3,13 +3,13 @@
  * services tersely. Every kernel suite builds on this and tears it down in afterAll.
  */
 import { Datapath, type BackendSpec, type MapSizes, type ModeName, type ServiceSpec, unpinDatapath } from '../../pkg/datapath/index.js';
-import { assertKernelPrereqs, cleanupLeftovers, Lab, type SimNode } from './harness/index.js';
-import type { ConnectResult } from './harness/types.js';
+import { assertKernelPrereqs, cleanupLeftovers, KernelLab, type SimNode } from '../../lab/kernel-lab/index.js';
+import type { ConnectResult } from '../../lab/kernel-lab/index.js';
 
 export const SMALL_SIZES: MapSizes = { services: 256, backends: 256, slots: 1024, revNat: 1024, counters: 2048 };
 
 export interface KernelNode {
-  lab: Lab;
+  lab: KernelLab;
   node: SimNode;
   dp: Datapath;
   /** Closes the datapath handles and opens them again from the pins, like an agent restart. */
@@ -20,7 +20,7 @@ export interface KernelNode {
 export async function kernelNode(labName: string, sizes: Partial<MapSizes> = SMALL_SIZES): Promise<KernelNode> {
   assertKernelPrereqs();
   await cleanupLeftovers();
-  const lab = await Lab.create(labName);
+  const lab = await KernelLab.create(labName);
   try {
     const node = await lab.addNode('w1');
     const open = (s: Partial<MapSizes>): Datapath =>

@@ -2,7 +2,7 @@
 // says which pod the connect() program chose. Topology as seed 000: the client's node is in
 // region/zone1/subzone1; pods in s1 (same subzone), s2 (same zone) and z2 (other zone).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Client } from './harness/index.js';
+import type { Client } from '../../lab/kernel-lab/index.js';
 import { be, kernelNode, type KernelNode, svc, tally } from './datapath-fixture.js';
 
 const VIP = '10.96.0.10';

@@ -15,9 +15,9 @@ import {
   cleanupLeftovers,
   type Client,
   type ConnectResult,
-  isAlive,
+  isLivePid as isAlive,
   kernelEnv,
-  Lab,
+  KernelLab,
   leftovers,
   listNetns,
   netnsPath,
@@ -25,7 +25,7 @@ import {
   PIN_BASE,
   type Pod,
   type SimNode,
-} from './harness/index.js';
+} from '../../lab/kernel-lab/index.js';
 
 const POD_V4 = '10.244.1.10';
 const POD_V6 = 'fd00:10:244:1::10';
@@ -64,14 +64,14 @@ async function deadPid(): Promise<number> {
 }
 
 describe('kernel test harness', () => {
-  let lab: Lab;
+  let lab: KernelLab;
   let node: SimNode;
   let pod: Pod;
   let client: Client;
 
   beforeAll(async () => {
     assertKernelPrereqs();
-    lab = await Lab.create('smoke');
+    lab = await KernelLab.create('smoke');
     node = await lab.addNode('n1');
     pod = await lab.addPod('web-a', [POD_V4, POD_V6], [
       { port: TCP_PORT, proto: 'tcp' },
@@ -192,7 +192,7 @@ describe('kernel test harness', () => {
   });
 
   it('destroy() leaves no netns, cgroup, pin root or process behind', async () => {
-    const doomed = await Lab.create('doomed');
+    const doomed = await KernelLab.create('doomed');
     const doomedNode = await doomed.addNode('n1');
     await doomed.addPod('p', ['10.244.9.9'], [{ port: 80, proto: 'tcp' }]);
     const doomedClient = await doomedNode.client();
@@ -260,7 +260,7 @@ describe('kernel test harness', () => {
   });
 
   it('refuses bad names before touching anything', async () => {
-    await expect(Lab.create('Bad_Name')).rejects.toThrow(/invalid lab name/);
+    await expect(KernelLab.create('Bad_Name')).rejects.toThrow(/invalid lab name/);
     await expect(lab.addNode('../escape')).rejects.toThrow(/invalid node name/);
     await expect(lab.addPod('p2', ['not-an-ip'], [{ port: 1, proto: 'tcp' }])).rejects.toThrow(/not an IP/);
   });

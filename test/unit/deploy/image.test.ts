@@ -9,25 +9,11 @@ import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ROOT } from '../../fixtures/deploy-render.js';
+import { dockerStages as stages } from '../../fixtures/dockerfile.js';
 
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
 const VERSION = (JSON.parse(read('package.json')) as { version: string }).version;
 const IMAGE = `ghcr.io/nearby-lb/nearby-agent:${VERSION}`;
-
-/** The Dockerfile's stages: FROM line and the instructions under it, continuation lines joined. */
-function stages(text: string): Array<{ from: string; lines: string[] }> {
-  const instructions = text
-    .replace(/\\\n/g, ' ')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'));
-  const out: Array<{ from: string; lines: string[] }> = [];
-  for (const line of instructions) {
-    if (line.startsWith('FROM ')) out.push({ from: line, lines: [] });
-    else out.at(-1)?.lines.push(line.replace(/\s+/g, ' '));
-  }
-  return out;
-}
 
 const aptPackages = (lines: readonly string[]): string[] =>
   lines.flatMap(
@@ -47,9 +33,9 @@ describe('the Dockerfile', () => {
     expect(runtime?.from).toMatch(/^FROM node:20-\S*slim$/);
   });
 
-  it('builds with `make build`, the target CI runs, after npm ci, and keeps production dependencies only', () => {
-    expect(build!.lines).toContain('RUN npm ci --no-audit --no-fund');
-    expect(build!.lines).toContain('RUN make build && npm prune --omit=dev');
+  it('builds with `make product`, the product part of what CI builds, after npm ci, and keeps production dependencies only', () => {
+    expect(build!.lines).toContain('RUN npm ci --no-audit --no-fund --workspaces=false');
+    expect(build!.lines).toContain('RUN make product && npm prune --omit=dev --workspaces=false');
     expect(read('.ci/run')).toMatch(/^make test$/m);
     expect(read('Makefile')).toMatch(/^test: build\b/m);
   });

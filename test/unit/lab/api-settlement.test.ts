@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { apiSettlement, type ApiLists } from '../../../pkg/lab/kubelet/api-settlement.js';
-import type { ApiPod } from '../../../pkg/lab/kubelet/api-pod.js';
-import { apiStatusFingerprint, podStatusPatch, statusFingerprint } from '../../../pkg/lab/kubelet/pod-status.js';
-import type { PodView } from '../../../pkg/lab/views.js';
+import { apiSettlement, type ApiLists } from '../../../lab/kubelet/api-settlement.js';
+import type { ApiPod } from '../../../lab/kubelet/api-pod.js';
+import { apiStatusFingerprint, podStatusPatch, statusFingerprint } from '../../../lab/kubelet/pod-status.js';
+import type { PodView } from '../../../lab/views.js';
 
 const owner = (kind: string, name: string) => [{ kind, name, controller: true }];
 const deployment = (name: string, ready = 1) => ({

@@ -1,6 +1,6 @@
 // Finding the control-plane binaries: the order (override, KUBEBUILDER_ASSETS/PATH, cache), the
 // version rule, the error that tells the user to run `make control-plane`, and the current.json
-// contract between test/control-plane/build.sh and pkg/lab/control-plane/binaries.ts.
+// contract between test/control-plane/build.sh and lab/control-plane/binaries.ts.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,10 +11,10 @@ import {
   ControlPlaneBinariesMissingError,
   resolveControlPlaneBinaries,
   type ControlPlaneBinary,
-} from '../../../pkg/lab/control-plane/binaries.js';
-import { LabError } from '../../../pkg/lab/errors.js';
-import { PROJECT_ROOT } from '../../../pkg/lab/programs.js';
-import { readPinnedVersions } from '../../../pkg/lab/control-plane/versions.js';
+} from '../../../lab/control-plane/binaries.js';
+import { LabError } from '../../../lab/errors.js';
+import { PROJECT_ROOT } from '../../../lab/programs.js';
+import { readPinnedVersions } from '../../../lab/control-plane/versions.js';
 
 const pinned = readPinnedVersions();
 let scratch: string;

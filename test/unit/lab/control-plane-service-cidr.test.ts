@@ -1,7 +1,7 @@
 // The Service CIDR's first address goes into the apiserver's serving certificate; a wrong one
 // breaks every pod's TLS to the `kubernetes` Service.
 import { describe, expect, it } from 'vitest';
-import { firstServiceIp } from '../../../pkg/lab/control-plane/service-cidr.js';
+import { firstServiceIp } from '../../../lab/control-plane/service-cidr.js';
 
 describe('firstServiceIp', () => {
   it('is the range\'s network address plus one, whatever host bits the range is written with', () => {

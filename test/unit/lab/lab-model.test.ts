@@ -1,19 +1,19 @@
 // The lab's pure parts: kind node naming and labels, reading manifests, images, pod names,
 // scheduling, EndpointSlices, hosts files, label rules and selectors.
 import { describe, expect, it } from 'vitest';
-import { jsonpath } from '../../../cmd/ctl/lab-jsonpath.js';
-import { DesiredState } from '../../../pkg/lab/desired.js';
-import { parseDocuments } from '../../../pkg/lab/documents.js';
-import { endpointSlicesFor } from '../../../pkg/lab/endpoint-slices.js';
-import { LabError } from '../../../pkg/lab/errors.js';
-import { hostsFile } from '../../../pkg/lab/hosts-file.js';
-import { repositoryOf } from '../../../pkg/lab/images.js';
-import { planCluster } from '../../../pkg/lab/kind-config.js';
-import { readApplied, type Applied, type PodSpec } from '../../../pkg/lab/objects.js';
-import { podTemplateHash, randomSuffix } from '../../../pkg/lab/pod-names.js';
-import { schedule, taintsOf, type CandidateNode } from '../../../pkg/lab/scheduler.js';
-import { matchesExpression, parseSelector } from '../../../pkg/lab/selectors.js';
-import type { NodeView, PodView, ServiceView } from '../../../pkg/lab/views.js';
+import { jsonpath } from '../../../lab/cli/lab-jsonpath.js';
+import { AppliedObjects } from '../../../lab/applied-objects.js';
+import { parseDocuments } from '../../../lab/documents.js';
+import { endpointSlicesFor } from '../../../lab/endpoint-slices.js';
+import { LabError } from '../../../lab/errors.js';
+import { hostsFile } from '../../../lab/hosts-file.js';
+import { repositoryOf } from '../../../lab/images.js';
+import { planCluster } from '../../../lab/kind-config.js';
+import { readApplied, type Applied, type PodSpec } from '../../../lab/objects.js';
+import { podTemplateHash, randomSuffix } from '../../../lab/pod-names.js';
+import { schedule, taintsOf, type CandidateNode } from '../../../lab/pod-scheduling.js';
+import { matchesExpression, parseSelector } from '../../../lab/selectors.js';
+import type { NodeView, PodView, ServiceView } from '../../../lab/views.js';
 
 const read = (yaml: string, namespace = 'sample'): Applied => {
   const [doc] = parseDocuments(yaml, 'test.yaml');
@@ -76,7 +76,7 @@ describe('reading manifests', () => {
   });
 
   it('accepts kinds it does not simulate, and says they are ignored', () => {
-    const state = new DesiredState(new Map());
+    const state = new AppliedObjects(new Map());
     expect(state.apply([read('apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: sleep}\n')])).toEqual(['serviceaccount/sleep ignored (the lab does not simulate ServiceAccount)']);
   });
 });
@@ -158,7 +158,7 @@ describe('desired state', () => {
   const nodes = new Map([['w1', { labels: { 'topology.kubernetes.io/zone': 'zone2' } as Record<string, string> }]]);
 
   it('labels like kubectl: an existing different value needs --overwrite; key- removes', () => {
-    const state = new DesiredState(nodes);
+    const state = new AppliedObjects(nodes);
     expect(() => state.label('w1', { 'topology.kubernetes.io/zone': 'zone1' }, false)).toThrow("'topology.kubernetes.io/zone' already has a value (zone2), and --overwrite is false");
     expect(state.label('w1', { 'topology.kubernetes.io/zone': 'zone1' }, true)).toBe('node/w1 labeled');
     expect(state.label('w1', { 'topology.kubernetes.io/zone': 'zone1' }, false)).toBe('node/w1 not labeled');
@@ -168,13 +168,13 @@ describe('desired state', () => {
   });
 
   it('applies nothing when one object of a batch is wrong', () => {
-    const state = new DesiredState(nodes);
+    const state = new AppliedObjects(nodes);
     expect(() => state.apply([read('apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 80}]}\n', 'default'), read(DEPLOYMENT, 'missing')])).toThrow(/namespaces "missing" not found/);
     expect(state.services.size).toBe(0);
   });
 
   it('allocates a VIP in 10.96.0.0/16 and keeps it: clusterIP is immutable', () => {
-    const state = new DesiredState(nodes);
+    const state = new AppliedObjects(nodes);
     state.apply([read('apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 80}]}\n', 'default')]);
     const vip = state.services.get('default/a')?.clusterIP;
     expect(vip).toMatch(/^10\.96\.\d+\.\d+$/);

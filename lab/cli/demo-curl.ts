@@ -1,0 +1,67 @@
+/*
+ * The demo's curl rounds: N curls from the sleep pod in one exec (one process spawn, not N), each
+ * reported with its exit code, its time and what it printed, parsed into helloworld answers.
+ */
+import type { LabClient } from '../index.js';
+
+export interface CurlResult {
+  /** curl's exit code: 0 answered, 7 could not connect. */
+  readonly code: number;
+  readonly ms: number;
+  readonly text: string;
+  /** Refused at connect (ECONNREFUSED), as a Service with no endpoint gives. */
+  readonly refused: boolean;
+}
+
+export interface CurlRound {
+  readonly results: readonly CurlResult[];
+}
+
+const ANSWER = /^Hello version: (.*), instance: (.*)$/;
+
+/** "Hello version: V, instance: I" as {version, instance}; undefined for anything else. */
+export function answerOf(result: CurlResult): { version: string; instance: string } | undefined {
+  const m = result.code === 0 ? ANSWER.exec(result.text) : null;
+  return m ? { version: m[1]!, instance: m[2]! } : undefined;
+}
+
+export async function curlRound(lab: LabClient, namespace: string, url: string, count: number): Promise<CurlRound> {
+  const pod = await lab.podName('app=sleep', namespace);
+  // One tab-separated line per curl: exit code, milliseconds, the answer or curl's error, and the
+  // connect error from curl's verbose output (which tells "refused" from "unreachable").
+  const script = [
+    `for i in $(seq ${count}); do`,
+    `s=$(date +%s%N); out=$(curl -sSL -v --max-time 3 "${url}" 2>&1); rc=$?; e=$(date +%s%N);`,
+    `text=$(printf '%s\\n' "$out" | grep -v '^[*<>{}]' | head -1);`,
+    `why=$(printf '%s\\n' "$out" | grep -oE 'Connection refused|Network is unreachable|timed out' | head -1);`,
+    `printf '%s\\t%s\\t%s\\t%s\\n' "$rc" "$(( (e - s) / 1000000 ))" "$text" "$why"; done`,
+  ].join(' ');
+  const r = await lab.exec(pod, ['sh', '-c', script], { namespace, timeoutMs: count * 4_000 + 5_000 });
+  const results = r.stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line): CurlResult => {
+      const [code = '', ms = '', text = '', why = ''] = line.split('\t');
+      return { code: Number(code), ms: Number(ms), text, refused: Number(code) === 7 && why === 'Connection refused' };
+    });
+  if (results.length !== count) throw new Error(`expected ${count} curl results, got ${results.length}: ${r.stdout}${r.stderr}`);
+  return { results };
+}
+
+/** The lines a user would see, one per curl. */
+export function formatRound(round: CurlRound): string[] {
+  return round.results.map((r) => (r.code === 0 ? r.text : `${r.text} (exit ${r.code}${r.refused ? ', connection refused' : ''}, after ${r.ms} ms)`));
+}
+
+/** "version xN, ..." for a summary cell. */
+export function describeRound(round: CurlRound): string {
+  const counts = new Map<string, number>();
+  for (const r of round.results) {
+    const a = answerOf(r);
+    const key = a ? a.version : r.refused ? 'refused' : `exit ${r.code}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const slowest = Math.max(...round.results.map((r) => r.ms));
+  const cells = [...counts].map(([k, n]) => `${k} x${n}`).join(', ');
+  return round.results.every((r) => r.code !== 0) ? `${cells} (slowest ${slowest} ms)` : cells;
+}

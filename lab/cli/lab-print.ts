@@ -1,0 +1,69 @@
+/* Text views of a lab for people: kubectl-like tables for `lab status` and `lab get pods`. */
+import type { LabStatus, PodStatus } from '../index.js';
+
+export function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows.reduce<number[]>((w, row) => row.map((cell, i) => Math.max(w[i] ?? 0, cell.length)), []);
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('   ')).join('\n');
+}
+
+function age(createdAt: string): string {
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(createdAt)) / 1000));
+  return s < 120 ? `${s}s` : s < 7200 ? `${Math.floor(s / 60)}m` : `${Math.floor(s / 3600)}h`;
+}
+
+export function podsTable(pods: readonly PodStatus[], wide: boolean, withNamespace: boolean): string {
+  if (pods.length === 0) return 'No resources found.';
+  const header = [...(withNamespace ? ['NAMESPACE'] : []), 'NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', ...(wide ? ['IP', 'NODE'] : [])];
+  const rows = pods.map((p) => [
+    ...(withNamespace ? [p.namespace] : []),
+    p.name,
+    `${p.ready ? p.containers.length : 0}/${p.containers.length}`,
+    p.reason?.startsWith('Unschedulable') ? 'Pending' : p.reason?.startsWith('CrashLoopBackOff') ? 'CrashLoopBackOff' : p.phase,
+    String(p.restarts),
+    age(p.createdAt),
+    ...(wide ? [p.ip ?? '<none>', p.node ?? '<none>'] : []),
+  ]);
+  return table([header, ...rows]);
+}
+
+/** region/zone/subzone from the topology labels, '-' where a level is unset. */
+function locality(labels: Readonly<Record<string, string>>): string {
+  const region = labels['topology.kubernetes.io/region'];
+  const zone = labels['topology.kubernetes.io/zone'];
+  const subzone = labels['topology.kubernetes.io/subzone'] ?? labels['topology.istio.io/subzone'];
+  return region || zone || subzone ? [region ?? '-', zone ?? '-', subzone ?? '-'].join('/') : '-';
+}
+
+export function statusText(status: LabStatus): string {
+  const nodes = table([
+    ['NODE', 'ROLE', 'LOCALITY', 'POD CIDR', 'AGENT'],
+    ...status.nodes.map((n) => [
+      n.name,
+      n.role,
+      locality(n.labels),
+      n.podCidr,
+      `${n.agent.ready ? 'ready' : `not ready (${n.agent.reason})`}${n.agent.pid ? ` pid ${n.agent.pid}` : ''}${n.agent.restarts ? `, ${n.agent.restarts} restarts` : ''}`,
+    ]),
+  ]);
+  const pods =
+    status.pods.length === 0
+      ? 'no pods'
+      : table([
+          ['POD', 'NODE', 'IP', 'READY', 'STATUS'],
+          ...status.pods.map((p) => [`${p.namespace}/${p.name}`, p.node ?? '<none>', p.ip ?? '<none>', p.ready ? 'yes' : 'no', p.reason ?? p.phase]),
+        ]);
+  const services =
+    status.services.length === 0
+      ? 'no services'
+      : table([
+          ['SERVICE', 'CLUSTER-IP', 'PORTS', 'POLICY', 'ENDPOINTS'],
+          ...status.services.map((s) => [
+            `${s.namespace}/${s.name}`,
+            s.clusterIP,
+            s.ports.join(','),
+            [s.trafficDistribution ? `trafficDistribution=${s.trafficDistribution}` : '', s.internalTrafficPolicy ? `internalTrafficPolicy=${s.internalTrafficPolicy}` : ''].filter(Boolean).join(' ') || '-',
+            `${s.endpoints.ready}/${s.endpoints.total} ready`,
+          ]),
+        ]);
+  return [`lab ${status.name}: supervisor pid ${status.supervisorPid}, state in ${status.stateDir}`, '', nodes, '', pods, '', services].join('\n');
+}

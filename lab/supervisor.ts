@@ -1,0 +1,156 @@
+/*
+ * The lab's supervisor, one per lab in its own detached process, whichever backend runs its
+ * cluster: it builds the nodes (cgroups, agents, pin roots), the bridge and the prober, keeps
+ * lab.json, and answers the control requests. A lab is settled when every agent is ready, the
+ * backend has nothing pending, and every node's pinned maps hold what the planner computes for
+ * the objects the agents read.
+ */
+import { join } from 'node:path';
+import { nodeConvergence } from './convergence.js';
+import type { ClusterBackend, LabNode, SupervisorConfig } from './cluster-backend.js';
+import type { ControlHandlers } from './control-protocol.js';
+import type { RawDocument } from './documents.js';
+import { LabError } from './errors.js';
+import { execTargetIn } from './exec-target.js';
+import { prepareLabHost, startAgents } from './infrastructure.js';
+import { NodeAddresses, nodePodCidr } from './ipam.js';
+import type { NodePlan } from './kind-config.js';
+import { PodEtcFiles } from './pod-etc.js';
+import type { Prober } from './prober.js';
+import { refOf, type ProcessRef } from './processes.js';
+import { LabRecordFile, newLabRecord, type NodeRecord } from './record.js';
+import type { ExecTarget, LabStatus, NodeStatus, PodStatus, Settlement } from './status.js';
+import { labStatus, podStatuses } from './status-views.js';
+import { agentStatus, waitUntilSettled } from './waiting.js';
+
+export const DEFAULT_WAIT_MS = 30_000;
+
+export class LabSupervisor {
+  private readonly nodes = new Map<string, LabNode>();
+  private readonly record: LabRecordFile;
+  private readonly etc = new PodEtcFiles();
+  private prober: Prober | undefined;
+  private started = false;
+  private running = false;
+
+  constructor(
+    private readonly config: SupervisorConfig,
+    private readonly backend: ClusterBackend,
+  ) {
+    const { paths, host } = config;
+    const initial = newLabRecord(paths, host, refOf(process.pid));
+    this.record = new LabRecordFile(paths.record, backend.runsControlPlane ? { ...initial, controlPlane: {} } : initial, () => backend.runtimes());
+  }
+
+  /** The answer to every control request. */
+  handlers(): ControlHandlers {
+    return {
+      ping: () => ({ pid: process.pid }),
+      up: (r) => this.up(r.cluster, r.documents, r.namespace),
+      apply: (r) => this.whenUp().apply(r.documents, r.namespace),
+      delete: (r) => this.whenUp().delete(r.kind, r.name, r.namespace),
+      label: (r) => this.whenUp().label(r.node, r.labels, r.overwrite),
+      wait: (r) => this.wait(r.timeoutMs ?? DEFAULT_WAIT_MS),
+      settlement: () => this.settlement(),
+      status: () => this.status(),
+      pods: (r) => this.podStatuses(r.namespace, r.selector),
+      'exec-target': (r) => this.execTarget(r.namespace, r.target, r.container),
+      'control-plane': (r) => this.backend.controlPlaneAction(r.action),
+    };
+  }
+
+  private whenUp(): ClusterBackend {
+    if (!this.running) throw new LabError('conflict', `lab ${this.config.paths.name} is not up yet`);
+    return this.backend;
+  }
+
+  async up(cluster: readonly NodePlan[], documents: readonly RawDocument[], namespace: string): Promise<string[]> {
+    if (this.started) throw new LabError('conflict', `lab ${this.config.paths.name} is already up`);
+    this.started = true;
+    const { host, paths, logger } = this.config;
+    const accepted = this.backend.accept(cluster, documents, namespace);
+    cluster.forEach((plan, index) => {
+      const record: NodeRecord = { name: plan.name, role: plan.role, cgroup: join(paths.cgroupRoot, plan.name), pinRoot: join(paths.pinBase, plan.name), podCidr: nodePodCidr(index), agent: undefined };
+      this.record.addNode(record);
+      this.nodes.set(plan.name, { plan, record, addresses: new NodeAddresses(index) });
+    });
+    this.record.save();
+
+    const prober = await prepareLabHost(host, paths, (ref) => this.record.setProber(ref));
+    this.prober = prober;
+    const kubelet = logger.child({ component: 'kubelet' });
+    const source = await this.backend.start({
+      nodes: this.nodes,
+      pods: { host, bridgeNetns: paths.bridgeNetns, cgroupRoot: paths.cgroupRoot, podLogDir: join(paths.logDir, 'pods'), prober, logger: kubelet },
+      record: this.record,
+      etc: this.etc,
+    });
+    this.running = true;
+    const agentNodes = [...this.nodes.values()].map((node) => ({
+      name: node.plan.name,
+      cgroup: node.record.cgroup,
+      onProcess: (ref: (ProcessRef & { port: number }) | undefined) => this.record.setAgent(node.record, ref),
+    }));
+    const agents = await startAgents(host, paths, agentNodes, { source, preferClose: this.config.preferClose, logger: logger.child({ component: 'agents' }) });
+    for (const node of this.nodes.values()) node.agent = agents.get(node.plan.name);
+    return [...accepted, ...(await this.backend.populate(documents, namespace))];
+  }
+
+  async settlement(): Promise<Settlement> {
+    const observed = await this.backend.observe();
+    const agents = [...this.nodes.values()].flatMap((n) => (n.agent?.ready ? [] : [`agent on ${n.plan.name}: ${n.agent?.reason ?? 'not started'}`]));
+    const waiting = [...(observed.applying ? ['applying changes'] : []), ...agents, ...observed.waiting];
+    const problems = [...observed.problems];
+    if (waiting.length === 0 && problems.length === 0) {
+      for (const node of this.nodes.values()) {
+        const c = await nodeConvergence(observed.objects, node.plan.name, node.record.pinRoot, this.config.preferClose);
+        if (!c.converged) waiting.push(`datapath of ${node.plan.name} not yet as planned: ${c.difference ?? ''}`);
+      }
+    }
+    return { done: waiting.length === 0 && problems.length === 0, waiting, problems };
+  }
+
+  /** Until every pod is ready and every node converged; throws on a stuck pod or at the deadline. */
+  wait(timeoutMs = DEFAULT_WAIT_MS): Promise<Settlement> {
+    return waitUntilSettled(() => this.settlement(), timeoutMs, this.backend.pollMs);
+  }
+
+  status(): LabStatus {
+    const { paths } = this.config;
+    const kubeconfig = this.backend.kubeconfig;
+    return labStatus({
+      name: paths.name,
+      stateDir: paths.stateDir,
+      createdAt: this.record.record.createdAt,
+      supervisorPid: process.pid,
+      ...(kubeconfig ? { kubeconfig } : {}),
+      nodes: [...this.nodes.values()].map((n): NodeStatus => ({
+        name: n.plan.name,
+        role: n.plan.role,
+        labels: { ...(this.backend.nodeLabels(n.plan.name) ?? n.plan.labels) },
+        podCidr: n.record.podCidr,
+        cgroup: n.record.cgroup,
+        pinRoot: n.record.pinRoot,
+        agent: agentStatus(n.agent),
+      })),
+      pods: this.backend.podViews(),
+      services: this.backend.serviceViews(),
+    });
+  }
+
+  podStatuses(namespace?: string, selector?: string): PodStatus[] {
+    return podStatuses(this.backend.podViews(), namespace, selector);
+  }
+
+  /** `POD`, `pod/POD` or `deployment/NAME` (a ready pod of it, as kubectl exec picks one). */
+  execTarget(namespace: string, target: string, containerName?: string): ExecTarget {
+    return execTargetIn(this.whenUp().runtimes(), namespace, target, containerName);
+  }
+
+  /** Ends every process the lab runs; `lab down` removes the rest. */
+  async shutdown(): Promise<void> {
+    await this.backend.stop(async () => {
+      await Promise.all([...[...this.nodes.values()].map((n) => n.agent?.stop(1000)), this.prober?.stop()]);
+    });
+  }
+}
