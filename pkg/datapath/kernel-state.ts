@@ -1,0 +1,123 @@
+/*
+ * The services, slots and backends maps as read at one moment, indexed the way a connect walks
+ * them: service entry -> per-tier counts -> slots below the counts -> backends. The one place
+ * that rebuilds slots from raw dumps: read-back (a restarted writer), drift repair and
+ * `nearbyctl maps` all go through it. Pure: dumps in, so every case is testable without a kernel.
+ */
+import type { BpfMap } from './bpf-map.js';
+import { backendId, slotKey, svcValue, type SvcValue } from './codecs.js';
+import { keyAt, type MapDump, valueAt } from './map-dump.js';
+import { NumberIndex } from './number-index.js';
+import { MAX_TIERS } from './types.js';
+
+/** The services, slots and backends maps as read at one moment, raw. */
+export interface KernelSnapshot {
+  readonly services: MapDump;
+  readonly slots: MapDump;
+  readonly backends: MapDump;
+}
+
+export interface KernelEntry extends SvcValue {
+  /** Views into the services dump. */
+  readonly key: Buffer;
+  readonly value: Buffer;
+}
+
+export function readSnapshot(maps: { readonly services: BpfMap; readonly slots: BpfMap; readonly backends: BpfMap }): KernelSnapshot {
+  return { backends: maps.backends.dump(), slots: maps.slots.dump(), services: maps.services.dump() };
+}
+
+export class KernelState {
+  readonly entries: readonly KernelEntry[];
+  /** Slot keys whose tier no service value can count up to: never reachable. */
+  readonly outOfRangeSlots: readonly Buffer[];
+  // A node may hold a few hundred thousand slots and backends: both are indexed by number in
+  // typed arrays. NumberIndex cannot hold key 0, which a tampered map can, so keys are shifted
+  // by 1. Here: slot number + 1 -> backend id, and backend id + 1 -> its row in the dump.
+  private readonly slots: NumberIndex;
+  private readonly backendRows: NumberIndex;
+  private byKey: Map<string, KernelEntry> | undefined;
+
+  constructor(readonly snapshot: KernelSnapshot) {
+    const { services, slots, backends } = snapshot;
+    this.backendRows = new NumberIndex(backends.count * 2);
+    for (let i = 0; i < backends.count; i++) this.backendRows.set(backendId.decode(backends.keys, i * backends.keySize) + 1, i);
+    this.slots = new NumberIndex(slots.count * 2);
+    const outOfRange: Buffer[] = [];
+    for (let i = 0; i < slots.count; i++) {
+      const s = slotKey.decode(slots.keys, i * slots.keySize);
+      if (s.tier >= MAX_TIERS) outOfRange.push(keyAt(slots, i));
+      else this.slots.set(slotKey.number(s.svcId, s.tier, s.index) + 1, backendId.decode(slots.values, i * slots.valueSize));
+    }
+    this.outOfRangeSlots = outOfRange;
+    const entries: KernelEntry[] = [];
+    for (let i = 0; i < services.count; i++) {
+      const value = valueAt(services, i);
+      entries.push({ key: keyAt(services, i), value, ...svcValue.decode(value) });
+    }
+    this.entries = entries;
+  }
+
+  /** The entry whose key bytes are `key`. */
+  entry(key: Buffer): KernelEntry | undefined {
+    // Keyed by the key bytes as latin1 text: one char per byte, cheaper to build than hex.
+    this.byKey ??= new Map(this.entries.map((e) => [e.key.toString('latin1'), e]));
+    return this.byKey.get(key.toString('latin1'));
+  }
+
+  /** The backend id a slot names, if the slot exists. */
+  slot(svcId: number, tier: number, index: number): number | undefined {
+    return this.slots.get(slotKey.number(svcId, tier, index) + 1);
+  }
+
+  /** Every slot of a tier below MAX_TIERS. */
+  forEachSlot(visit: (svcId: number, tier: number, index: number, backend: number) => void): void {
+    this.slots.forEach((backend, n) => {
+      const { svcId, tier, index } = slotKey.fromNumber(n - 1);
+      visit(svcId, tier, index, backend);
+    });
+  }
+
+  hasBackend(id: number): boolean {
+    return this.backendRows.has(id + 1);
+  }
+
+  /** A backend's row in the backends dump. */
+  backendRow(id: number): number | undefined {
+    return this.backendRows.get(id + 1);
+  }
+
+  forEachBackend(visit: (id: number, row: number) => void): void {
+    this.backendRows.forEach((row, key) => visit(key - 1, row));
+  }
+
+  /**
+   * What a connect through `entry` can reach: per tier, the backend id of each slot below the
+   * count, 0 where the slot is missing or names a backend that is not there (a hole).
+   */
+  tiersOf(entry: KernelEntry): { tiers: number[][]; holes: number } {
+    let holes = 0;
+    const tiers = entry.counts.map((count, t) =>
+      Array.from({ length: count }, (_, index) => {
+        const id = this.slot(entry.id, t, index) ?? 0;
+        if (id !== 0 && this.hasBackend(id)) return id;
+        holes++;
+        return 0;
+      }),
+    );
+    return { tiers, holes };
+  }
+
+  /** Per service id, how far into each tier some published entry reaches: slots beyond are unreachable. */
+  reach(): Map<number, number[]> {
+    const reach = new Map<number, number[]>();
+    for (const e of this.entries) extendReach(reach, e.id, e.counts);
+    return reach;
+  }
+}
+
+export function extendReach(reach: Map<number, number[]>, id: number, counts: readonly number[]): void {
+  const r = reach.get(id) ?? new Array<number>(MAX_TIERS).fill(0);
+  counts.forEach((c, t) => (r[t] = Math.max(r[t]!, c)));
+  reach.set(id, r);
+}
