@@ -21,7 +21,7 @@ export {
   sameSpec,
   serviceKeyText,
 } from './identity.js';
-export { KernelState, type KernelEntry, readSnapshot } from './kernel-state.js';
+export { KernelState, type KernelEntry, readSnapshot, resolveServices } from './kernel-state.js';
 export { defaultObjectPath, type KernelMaps, type LoadOptions, type LoadReport, PROGRAMS, unpinDatapath } from './loader.js';
 export { layoutTier, type TierLayout } from './tier-layout.js';
 export { keyAt, type MapDump, packEntries, valueAt } from './map-dump.js';

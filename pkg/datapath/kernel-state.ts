@@ -5,10 +5,10 @@
  * `nearbyctl maps` all go through it. Pure: dumps in, so every case is testable without a kernel.
  */
 import type { BpfMap } from './bpf-map.js';
-import { backendId, slotKey, svcValue, type SvcValue } from './codecs.js';
+import { backendId, backendValue, slotKey, svcKey, svcValue, type SvcValue } from './codecs.js';
 import { keyAt, type MapDump, valueAt } from './map-dump.js';
 import { NumberIndex } from './number-index.js';
-import { MAX_TIERS } from './types.js';
+import { MAX_TIERS, type ProgrammedBackend, type ProgrammedService } from './types.js';
 
 /** The services, slots and backends maps as read at one moment, raw. */
 export interface KernelSnapshot {
@@ -114,6 +114,24 @@ export class KernelState {
     for (const e of this.entries) extendReach(reach, e.id, e.counts);
     return reach;
   }
+}
+
+/**
+ * Every published service as a connect can resolve it, holes left out and counted, ordered by
+ * service id: what `nearbyctl maps` shows, and what tests check the writer's work against.
+ */
+export function resolveServices(kernel: KernelState): { services: ProgrammedService[]; holes: number } {
+  const dump = kernel.snapshot.backends;
+  const backendOf = (id: number): ProgrammedBackend => ({ id, ...backendValue.decode(valueAt(dump, kernel.backendRow(id)!)) });
+  let holes = 0;
+  const services = kernel.entries.map((entry): ProgrammedService => {
+    const reached = kernel.tiersOf(entry);
+    holes += reached.holes;
+    const tiers = reached.tiers.map((tier) => tier.filter((id) => id !== 0).map(backendOf));
+    return { key: svcKey.decode(entry.key), id: entry.id, mode: entry.mode, weights: entry.weights, tiers };
+  });
+  services.sort((a, b) => a.id - b.id);
+  return { services, holes };
 }
 
 export function extendReach(reach: Map<number, number[]>, id: number, counts: readonly number[]): void {

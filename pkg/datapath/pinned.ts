@@ -5,14 +5,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAP_LAYOUTS } from './bpf-map.js';
-import { backendValue, counterKey, counterValue, svcKey } from './codecs.js';
+import { counterKey, counterValue } from './codecs.js';
 import type { TierCounters } from './counters.js';
 import { BpfCallError, DatapathError } from './errors.js';
 import { KernelBpfMap } from './kernel-map.js';
-import { KernelState, readSnapshot } from './kernel-state.js';
+import { KernelState, readSnapshot, resolveServices } from './kernel-state.js';
 import { libbpf, objGetReadOnly } from './libbpf.js';
-import { valueAt } from './map-dump.js';
-import type { ProgrammedBackend, ProgrammedService } from './types.js';
+import type { ProgrammedService } from './types.js';
 
 export interface PinnedState {
   readonly pinRoot: string;
@@ -56,21 +55,12 @@ export function readPinnedState(pinRoot: string): PinnedState {
       readSnapshot({ services: open(MAP_LAYOUTS.services), slots: open(MAP_LAYOUTS.slots), backends: open(MAP_LAYOUTS.backends) }),
     );
     const counters = open(MAP_LAYOUTS.counters);
-    const backendDump = kernel.snapshot.backends;
-    const backendOf = (id: number): ProgrammedBackend => ({ id, ...backendValue.decode(valueAt(backendDump, kernel.backendRow(id)!)) });
-    let holes = 0;
-    const programmed: ProgrammedService[] = kernel.entries.map((entry) => {
-      const reached = kernel.tiersOf(entry);
-      holes += reached.holes;
-      const tiers = reached.tiers.map((tier) => tier.filter((id) => id !== 0).map(backendOf));
-      return { key: svcKey.decode(entry.key), id: entry.id, mode: entry.mode, weights: entry.weights, tiers };
-    });
-    programmed.sort((a, b) => a.id - b.id);
+    const { services, holes } = resolveServices(kernel);
     const tierCounters = counters
       .entries()
       .map(([k, v]) => ({ ...counterKey.decode(k), ...counterValue.decodePerCpu(v, cpus) }))
       .sort((a, b) => a.svcId - b.svcId || a.tier - b.tier);
-    return { pinRoot, services: programmed, backends: backendDump.count, holes, counters: tierCounters };
+    return { pinRoot, services, backends: kernel.snapshot.backends.count, holes, counters: tierCounters };
   } finally {
     for (const map of opened) libbpf.close(map.fd);
   }
