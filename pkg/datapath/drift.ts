@@ -132,7 +132,8 @@ export function planRepairs(mirror: MirrorView, snapshot: KernelSnapshot): Repai
       }),
     );
     const want = svcValue.encode({ id: s.id, mode: s.mode, counts: s.tiers.map((t) => t.length), weights: s.weights });
-    const entryHealthy = kernel.entry(entryKey)?.value.equals(want) ?? false;
+    const current = kernel.entry(entryKey);
+    const entryHealthy = current !== undefined && kernel.valueOf(current).equals(want);
     if (broken.length === 0 && slotWrites.length === 0 && entryHealthy) continue;
     repairs.push({
       service: serviceKeyText(s.key),
@@ -158,7 +159,7 @@ export function planRepairs(mirror: MirrorView, snapshot: KernelSnapshot): Repai
       if (current) extendReach(reach, current.id, current.counts);
     }
 
-    const strays = kernel.entries.filter((e) => !mirroredKeys.has(e.key.toString('latin1')));
+    const strays = kernel.entries.filter((e) => !mirroredKeys.has(kernel.keyOf(e).toString('latin1')));
     const keepBackends = new Set<number>();
     for (const s of mirror.services) for (const tier of s.tiers) for (const id of tier) if (id !== 0) keepBackends.add(id);
     const deadSlots: Buffer[] = [...kernel.outOfRangeSlots];
@@ -176,7 +177,7 @@ export function planRepairs(mirror: MirrorView, snapshot: KernelSnapshot): Repai
       if (!keepBackends.has(id)) deadBackends.push(id);
     });
     return {
-      services: strays.map((e) => ({ key: e.key, service: strayLabel(e.key), id: e.id })),
+      services: strays.map((e) => ({ key: kernel.keyOf(e), service: strayLabel(kernel.keyOf(e)), id: e.id })),
       slots: deadSlots,
       counters: [...new Set(strays.map((e) => e.id))].filter((id) => !reach.has(id)),
       backends: deadBackends,

@@ -8,7 +8,7 @@ import type { BpfMap } from './bpf-map.js';
 import { backendId, backendValue, slotKey, svcKey, svcValue, type SvcValue } from './codecs.js';
 import { keyAt, type MapDump, valueAt } from './map-dump.js';
 import { NumberIndex } from './number-index.js';
-import { MAX_TIERS, type ProgrammedBackend, type ProgrammedService } from './types.js';
+import { MAX_TIERS, type ProgrammedBackend, type ProgrammedService, type ServiceKey } from './types.js';
 
 /** The services, slots and backends maps as read at one moment, raw. */
 export interface KernelSnapshot {
@@ -18,9 +18,8 @@ export interface KernelSnapshot {
 }
 
 export interface KernelEntry extends SvcValue {
-  /** Views into the services dump. */
-  readonly key: Buffer;
-  readonly value: Buffer;
+  /** Its row in the services dump (keyOf() and valueOf() give views of its bytes). */
+  readonly row: number;
 }
 
 export function readSnapshot(maps: { readonly services: BpfMap; readonly slots: BpfMap; readonly backends: BpfMap }): KernelSnapshot {
@@ -35,13 +34,12 @@ export class KernelState {
   // typed arrays. NumberIndex cannot hold key 0, which a tampered map can, so keys are shifted
   // by 1. Here: slot number + 1 -> backend id, and backend id + 1 -> its row in the dump.
   private readonly slots: NumberIndex;
-  private readonly backendRows: NumberIndex;
+  /** Built when first asked: a restarted writer's read-back has its own index of backends. */
+  private backendIndex: NumberIndex | undefined;
   private byKey: Map<string, KernelEntry> | undefined;
 
   constructor(readonly snapshot: KernelSnapshot) {
-    const { services, slots, backends } = snapshot;
-    this.backendRows = new NumberIndex(backends.count * 2);
-    for (let i = 0; i < backends.count; i++) this.backendRows.set(backendId.decode(backends.keys, i * backends.keySize) + 1, i);
+    const { services, slots } = snapshot;
     this.slots = new NumberIndex(slots.count * 2);
     const outOfRange: Buffer[] = [];
     for (let i = 0; i < slots.count; i++) {
@@ -51,17 +49,29 @@ export class KernelState {
     }
     this.outOfRangeSlots = outOfRange;
     const entries: KernelEntry[] = [];
-    for (let i = 0; i < services.count; i++) {
-      const value = valueAt(services, i);
-      entries.push({ key: keyAt(services, i), value, ...svcValue.decode(value) });
-    }
+    for (let row = 0; row < services.count; row++) entries.push({ row, ...svcValue.decode(services.values, row * services.valueSize) });
     this.entries = entries;
+  }
+
+  /** A view of an entry's key bytes. */
+  keyOf(entry: KernelEntry): Buffer {
+    return keyAt(this.snapshot.services, entry.row);
+  }
+
+  /** A view of an entry's value bytes. */
+  valueOf(entry: KernelEntry): Buffer {
+    return valueAt(this.snapshot.services, entry.row);
+  }
+
+  serviceKey(entry: KernelEntry): ServiceKey {
+    return svcKey.decode(this.snapshot.services.keys, entry.row * this.snapshot.services.keySize);
   }
 
   /** The entry whose key bytes are `key`. */
   entry(key: Buffer): KernelEntry | undefined {
     // Keyed by the key bytes as latin1 text: one char per byte, cheaper to build than hex.
-    this.byKey ??= new Map(this.entries.map((e) => [e.key.toString('latin1'), e]));
+    const { keys, keySize } = this.snapshot.services;
+    this.byKey ??= new Map(this.entries.map((e) => [keys.toString('latin1', e.row * keySize, (e.row + 1) * keySize), e]));
     return this.byKey.get(key.toString('latin1'));
   }
 
@@ -91,16 +101,26 @@ export class KernelState {
     this.backendRows.forEach((row, key) => visit(key - 1, row));
   }
 
+  private get backendRows(): NumberIndex {
+    if (!this.backendIndex) {
+      const { backends } = this.snapshot;
+      this.backendIndex = new NumberIndex(backends.count * 2);
+      for (let i = 0; i < backends.count; i++) this.backendIndex.set(backendId.decode(backends.keys, i * backends.keySize) + 1, i);
+    }
+    return this.backendIndex;
+  }
+
   /**
    * What a connect through `entry` can reach: per tier, the backend id of each slot below the
    * count, 0 where the slot is missing or names a backend that is not there (a hole).
+   * `hasBackend` may answer from an index the caller already holds.
    */
-  tiersOf(entry: KernelEntry): { tiers: number[][]; holes: number } {
+  tiersOf(entry: KernelEntry, hasBackend = (id: number): boolean => this.hasBackend(id)): { tiers: number[][]; holes: number } {
     let holes = 0;
     const tiers = entry.counts.map((count, t) =>
       Array.from({ length: count }, (_, index) => {
         const id = this.slot(entry.id, t, index) ?? 0;
-        if (id !== 0 && this.hasBackend(id)) return id;
+        if (id !== 0 && hasBackend(id)) return id;
         holes++;
         return 0;
       }),
@@ -128,7 +148,7 @@ export function resolveServices(kernel: KernelState): { services: ProgrammedServ
     const reached = kernel.tiersOf(entry);
     holes += reached.holes;
     const tiers = reached.tiers.map((tier) => tier.filter((id) => id !== 0).map(backendOf));
-    return { key: svcKey.decode(entry.key), id: entry.id, mode: entry.mode, weights: entry.weights, tiers };
+    return { key: kernel.serviceKey(entry), id: entry.id, mode: entry.mode, weights: entry.weights, tiers };
   });
   services.sort((a, b) => a.id - b.id);
   return { services, holes };

@@ -6,12 +6,13 @@
  */
 import type { BackendTable } from './backend-table.js';
 import type { DatapathMaps } from './bpf-map.js';
-import { backendId, counterKey, slotKey, svcKey } from './codecs.js';
+import { backendId, counterKey, slotKey } from './codecs.js';
 import { serviceKeyText } from './identity.js';
 import { KernelState } from './kernel-state.js';
 import { keyAt } from './map-dump.js';
 import { type MirrorService, weightsOf } from './mirror-service.js';
 import { packTiers } from './packed-tiers.js';
+import type { ServiceMirror } from './service-mirror.js';
 
 export interface ReadBackReport {
   services: number;
@@ -24,8 +25,6 @@ export interface ReadBackReport {
 
 export interface ReadBack {
   readonly report: ReadBackReport;
-  /** By key text. */
-  readonly services: ReadonlyMap<string, MirrorService>;
   /** Highest ids found, so new ones start above them. */
   readonly maxServiceId: number;
   readonly maxBackendId: number;
@@ -33,8 +32,8 @@ export interface ReadBack {
   readonly leftovers: { readonly slots: readonly Buffer[]; readonly backends: readonly number[] };
 }
 
-/** Fills `backends` with the backends some slot names, and returns the services. */
-export function readBack(kernel: KernelState, backends: BackendTable): ReadBack {
+/** Fills `mirror` with the services and `backends` with the backends some slot names. */
+export function readBack(kernel: KernelState, mirror: ServiceMirror, backends: BackendTable): ReadBack {
   const report: ReadBackReport = { services: 0, backends: 0, holes: 0, collected: 0 };
   let maxBackendId = 0;
   const backendDump = kernel.snapshot.backends;
@@ -45,14 +44,13 @@ export function readBack(kernel: KernelState, backends: BackendTable): ReadBack 
     maxBackendId = Math.max(maxBackendId, id);
   }
 
-  const services = new Map<string, MirrorService>();
   let maxServiceId = 0;
   for (const entry of kernel.entries) {
-    const key = svcKey.decode(entry.key);
-    const { tiers, holes } = kernel.tiersOf(entry);
+    const key = kernel.serviceKey(entry);
+    const { tiers, holes } = kernel.tiersOf(entry, (id) => backends.has(id));
     report.holes += holes;
     const mirrored: MirrorService = { key, label: '', id: entry.id, mode: entry.mode, weights: weightsOf(entry.weights), tiers: packTiers(tiers) };
-    services.set(serviceKeyText(key), mirrored);
+    mirror.set(serviceKeyText(key), mirrored);
     for (const tier of tiers) for (const id of tier) backends.retain(id);
     maxServiceId = Math.max(maxServiceId, entry.id);
   }
@@ -64,19 +62,19 @@ export function readBack(kernel: KernelState, backends: BackendTable): ReadBack 
   });
   const orphans = backends.ids().filter((id) => backends.refs(id) === 0);
   for (const id of orphans) backends.remove(id);
-  report.services = services.size;
+  report.services = mirror.size;
   report.backends = backends.size;
-  return { report, services, maxServiceId, maxBackendId, leftovers: { slots, backends: orphans } };
+  return { report, maxServiceId, maxBackendId, leftovers: { slots, backends: orphans } };
 }
 
-/** Deletes what readBack() found left over, and the counters of services that are gone. */
-export function collectLeftovers(maps: DatapathMaps, read: ReadBack): void {
+/** Deletes what readBack() found left over, and the counters of services `mirror` does not hold. */
+export function collectLeftovers(maps: DatapathMaps, read: ReadBack, mirror: ServiceMirror): void {
   for (const key of read.leftovers.slots) if (maps.slots.delete(key)) read.report.collected++;
   for (const id of read.leftovers.backends) {
     maps.backends.delete(backendId.encode(id));
     read.report.collected++;
   }
-  const liveIds = new Set([...read.services.values()].map((s) => s.id));
+  const liveIds = new Set([...mirror.values()].map((s) => s.id));
   const counterDump = maps.counters.dump();
   for (let i = 0; i < counterDump.count; i++) {
     if (!liveIds.has(counterKey.decode(counterDump.keys, i * counterDump.keySize).svcId)) maps.counters.delete(keyAt(counterDump, i));

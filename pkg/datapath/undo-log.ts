@@ -8,25 +8,28 @@
  * all run, so the writer's record stays the truth that drift repair restores the maps to.
  */
 export class UndoLog {
-  private readonly steps: Array<{ readonly kernel?: () => void; readonly memory?: () => void }> = [];
+  // Two arrays rather than an object per step: an apply adds one step per map write.
+  private readonly kernel: Array<(() => void) | undefined> = [];
+  private readonly memory: Array<(() => void) | undefined> = [];
 
   add(kernel?: () => void, memory?: () => void): void {
-    this.steps.push({ ...(kernel ? { kernel } : {}), ...(memory ? { memory } : {}) });
+    this.kernel.push(kernel);
+    this.memory.push(memory);
   }
 
   /** Returns false when a kernel step failed, leaving the maps part-way back. */
   run(): boolean {
     let kernelOk = true;
-    for (let i = this.steps.length - 1; i >= 0; i--) {
-      const step = this.steps[i]!;
-      if (kernelOk && step.kernel) {
+    for (let i = this.kernel.length - 1; i >= 0; i--) {
+      const kernel = this.kernel[i];
+      if (kernelOk && kernel) {
         try {
-          step.kernel();
+          kernel();
         } catch {
           kernelOk = false;
         }
       }
-      step.memory?.();
+      this.memory[i]?.();
     }
     return kernelOk;
   }

@@ -41,7 +41,6 @@ export interface BulkResult {
 }
 
 export class ServiceWriter {
-  private readonly mirror = new ServiceMirror();
   private readonly view: MirrorTiers;
   // Ids only grow (wrapping at 2^32) so a connect that read an old id just before a delete can
   // never find that id reused for another address.
@@ -52,10 +51,10 @@ export class ServiceWriter {
 
   private constructor(
     private readonly maps: DatapathMaps,
+    private readonly mirror: ServiceMirror,
     private readonly backends: BackendTable,
     read: ReadBack,
   ) {
-    for (const [key, entry] of read.services) this.mirror.set(key, entry);
     this.view = new MirrorTiers(backends);
     this.readBack = read.report;
     this.nextServiceId = nextId(read.maxServiceId);
@@ -68,10 +67,11 @@ export class ServiceWriter {
    * that deletes anything without being asked to.
    */
   static open(maps: DatapathMaps): ServiceWriter {
+    const mirror = new ServiceMirror();
     const backends = new BackendTable();
-    const read = readBack(new KernelState(readSnapshot(maps)), backends);
-    collectLeftovers(maps, read);
-    return new ServiceWriter(maps, backends, read);
+    const read = readBack(new KernelState(readSnapshot(maps)), mirror, backends);
+    collectLeftovers(maps, read, mirror);
+    return new ServiceWriter(maps, mirror, backends, read);
   }
 
   /** What the maps hold now, as this writer knows it. */
@@ -181,7 +181,8 @@ export class ServiceWriter {
     this.mirror.set(ks, entry);
     this.retain(entry.tiers);
     const orphans = old ? this.release(old.tiers) : [];
-    sweep([...trailing.map((key) => [this.maps.slots, key] as const), ...orphans.map((b) => [this.maps.backends, backendId.encode(b)] as const)]);
+    const failed = sweep(this.maps.backends, orphans.map((b) => backendId.encode(b)), sweep(this.maps.slots, trailing));
+    if (failed !== undefined) throw failed;
     return toProgrammed(entry, this.backends);
   }
 
@@ -223,7 +224,8 @@ export class ServiceWriter {
     // Committed: nothing a connect reads names the service any more.
     this.mirror.delete(ks);
     this.release(old.tiers);
-    sweep(Array.from({ length: MAX_TIERS }, (_, tier) => [this.maps.counters, counterKey.encode({ svcId: old.id, tier })] as const));
+    const failed = sweep(this.maps.counters, Array.from({ length: MAX_TIERS }, (_, tier) => counterKey.encode({ svcId: old.id, tier })));
+    if (failed !== undefined) throw failed;
     return true;
   }
 
@@ -372,18 +374,17 @@ export class ServiceWriter {
 
 /**
  * Deletes entries no connect can reach any more. One that fails is an unreachable leftover that
- * drift repair collects; every delete is tried, then the first failure is thrown.
+ * drift repair collects; every key is tried, and the first failure (or `failed`) is returned.
  */
-function sweep(deletes: ReadonlyArray<readonly [BpfMap, Buffer]>): void {
-  let first: unknown;
-  for (const [map, key] of deletes) {
+function sweep(map: BpfMap, keys: readonly Buffer[], failed?: unknown): unknown {
+  for (const key of keys) {
     try {
       map.delete(key);
     } catch (error) {
-      first ??= error;
+      failed ??= error;
     }
   }
-  if (first !== undefined) throw first;
+  return failed;
 }
 
 function nextId(id: number): number {

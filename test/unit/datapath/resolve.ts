@@ -13,7 +13,6 @@ import {
   readSnapshot,
   serviceKeyText,
   type ServiceSpec,
-  svcKey,
   valueAt,
 } from '../../../pkg/datapath/index.js';
 import { backendValue } from '../../../pkg/datapath/codecs.js';
@@ -45,7 +44,7 @@ export function resolveAll(maps: DatapathMaps): Map<string, Shape> {
         })
         .sort(),
     );
-    out.set(serviceKeyText(svcKey.decode(entry.key)), { mode: entry.mode, weights: [...entry.weights], tiers: names, holes });
+    out.set(serviceKeyText(kernel.serviceKey(entry)), { mode: entry.mode, weights: [...entry.weights], tiers: names, holes });
   }
   return out;
 }
