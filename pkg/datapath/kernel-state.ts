@@ -43,9 +43,9 @@ export class KernelState {
     this.slots = new NumberIndex(slots.count * 2);
     const outOfRange: Buffer[] = [];
     for (let i = 0; i < slots.count; i++) {
-      const s = slotKey.decode(slots.keys, i * slots.keySize);
-      if (s.tier >= MAX_TIERS) outOfRange.push(keyAt(slots, i));
-      else this.slots.set(slotKey.number(s.svcId, s.tier, s.index) + 1, backendId.decode(slots.values, i * slots.valueSize));
+      const at = i * slots.keySize;
+      if (slotKey.tierAt(slots.keys, at) >= MAX_TIERS) outOfRange.push(keyAt(slots, i));
+      else this.slots.set(slotKey.numberAt(slots.keys, at) + 1, backendId.decode(slots.values, i * slots.valueSize));
     }
     this.outOfRangeSlots = outOfRange;
     const entries: KernelEntry[] = [];
@@ -80,12 +80,13 @@ export class KernelState {
     return this.slots.get(slotKey.number(svcId, tier, index) + 1);
   }
 
-  /** Every slot of a tier below MAX_TIERS. */
+  /** Every slot of a tier below MAX_TIERS, as read (a walk of a live map may see one twice). */
   forEachSlot(visit: (svcId: number, tier: number, index: number, backend: number) => void): void {
-    this.slots.forEach((backend, n) => {
-      const { svcId, tier, index } = slotKey.fromNumber(n - 1);
-      visit(svcId, tier, index, backend);
-    });
+    const { slots } = this.snapshot;
+    for (let i = 0; i < slots.count; i++) {
+      const s = slotKey.decode(slots.keys, i * slots.keySize);
+      if (s.tier < MAX_TIERS) visit(s.svcId, s.tier, s.index, backendId.decode(slots.values, i * slots.valueSize));
+    }
   }
 
   hasBackend(id: number): boolean {
@@ -115,16 +116,19 @@ export class KernelState {
    * count, 0 where the slot is missing or names a backend that is not there (a hole).
    * `hasBackend` may answer from an index the caller already holds.
    */
-  tiersOf(entry: KernelEntry, hasBackend = (id: number): boolean => this.hasBackend(id)): { tiers: number[][]; holes: number } {
+  tiersOf(entry: KernelEntry, hasBackend?: (id: number) => boolean): { tiers: number[][]; holes: number } {
     let holes = 0;
-    const tiers = entry.counts.map((count, t) =>
-      Array.from({ length: count }, (_, index) => {
+    const tiers: number[][] = [];
+    entry.counts.forEach((count, t) => {
+      const tier = new Array<number>(count);
+      for (let index = 0; index < count; index++) {
         const id = this.slot(entry.id, t, index) ?? 0;
-        if (id !== 0 && hasBackend(id)) return id;
-        holes++;
-        return 0;
-      }),
-    );
+        const present = id !== 0 && (hasBackend ? hasBackend(id) : this.hasBackend(id));
+        if (!present) holes++;
+        tier[index] = present ? id : 0;
+      }
+      tiers.push(tier);
+    });
     return { tiers, holes };
   }
 
