@@ -144,9 +144,10 @@ export class ServiceWriter {
   }
 
   apply(spec: ServiceSpec): ProgrammedService {
-    const ks = serviceKeyText(spec.key);
-    const label = `${spec.label} ${ks}`;
+    // Errors name the key as the caller spelled it; the record keys it by its canonical text.
+    const label = `${spec.label} ${serviceKeyText(spec.key, spec.key.address)}`;
     const valid = validateSpec(spec, label);
+    const ks = serviceKeyText(spec.key, valid.vip.canonical);
     const old = this.mirror.get(ks);
     const id = old?.id ?? this.nextServiceId;
     const weights = weightsOf(spec.weights);
