@@ -3,8 +3,8 @@
  * writer's mirror, drift repair, the reconciler and the lab, so that two spellings of an address
  * are one service everywhere and "programmed as planned" means one thing.
  */
-import { type ParsedAddress, parseAddress } from './addr.js';
 import { parseIp } from '../ip/index.js';
+import { type ParsedAddress, parseAddress } from './addr.js';
 import { type BackendSpec, MAX_TIERS, type ModeName, type ProgrammedService, type ServiceKey, type ServiceSpec } from './types.js';
 
 /**
@@ -109,7 +109,10 @@ export function sameService(spec: ServiceSpec, programmed: ProgrammedService, op
   if (serviceKeyText(spec.key) !== serviceKeyText(programmed.key)) return false;
   const tiers = programmed.tiers.map((tier) => {
     const byKey = new Map<BackendKey, BackendSpec>();
-    for (const b of tier) byKey.set(backendKeyOf(b.address, b.port) ?? ipv6BackendKey(b.address, b.port), b);
+    for (const b of tier) {
+      const key = backendKeyOf(b.address, b.port);
+      if (key !== undefined) byKey.set(key, b);
+    }
     return byKey;
   });
   return programmedAs(spec, {

@@ -10,6 +10,7 @@
  * stays as it was. Its record (the mirror) changes only once the kernel accepted the change;
  * the reconciler compares plans with it, and labels and totals for metrics come from it.
  */
+import type { ParsedAddress } from './addr.js';
 import { BackendTable } from './backend-table.js';
 import { type BpfMap, type DatapathMaps, type MapOps, opsOf, UPDATE_NOEXIST } from './bpf-map.js';
 import { planBulk } from './bulk-plan.js';
@@ -28,7 +29,6 @@ import { collectLeftovers, type ReadBack, readBack, type ReadBackReport } from '
 import { type ProgrammedTotals, ServiceMirror } from './service-mirror.js';
 import { layoutTier } from './tier-layout.js';
 import { type BackendSpec, MAX_TIERS, type ProgrammedService, type ServiceKey, type ServiceSpec } from './types.js';
-import type { ParsedAddress } from './addr.js';
 import { UndoLog } from './undo-log.js';
 import { validateSpec } from './validate.js';
 
