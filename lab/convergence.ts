@@ -5,42 +5,15 @@
  * each step of a demo deterministic: when `lab delete` returns, every node has failed over.
  */
 import { buildSnapshot } from '../pkg/model/index.js';
-import { plan, type Plan } from '../pkg/planner/index.js';
-import type { PinnedState } from '../pkg/datapath/index.js';
+import { plan } from '../pkg/planner/index.js';
+import { NodeIds, serviceSpecs } from '../pkg/reconciler/index.js';
+import { readPinnedState, sameService, serviceKeyText, type ProgrammedService, type ServiceSpec } from '../pkg/datapath/index.js';
 
-type ReadPinned = (pinRoot: string) => PinnedState;
-let readPinned: ReadPinned | undefined;
-
-/** libbpf is loaded on first use only: the CLI never needs it. */
-async function pinnedReader(): Promise<ReadPinned> {
-  readPinned ??= (await import('../pkg/datapath/index.js')).readPinnedState;
-  return readPinned;
-}
-
-function trimTiers(tiers: string[][]): string[][] {
-  const out = [...tiers];
-  while (out.length > 0 && out[out.length - 1]?.length === 0) out.pop();
-  return out;
-}
-
-function plannedView(p: Plan): Map<string, string> {
-  const view = new Map<string, string>();
-  for (const service of p.services) {
-    for (const entry of service.entries) {
-      const tiers = entry.tiers.map((t) => t.endpoints.map((e) => `${e.address}:${e.port}${e.terminating ? '~' : ''}`).sort());
-      view.set(`${entry.vip}:${entry.port}/${entry.protocol}`, JSON.stringify({ mode: service.mode, tiers: trimTiers(tiers) }));
-    }
-  }
-  return view;
-}
-
-function pinnedView(state: PinnedState): Map<string, string> {
-  const view = new Map<string, string>();
-  for (const service of state.services) {
-    const tiers = service.tiers.map((t) => t.map((b) => `${b.address}:${b.port}${b.terminating ? '~' : ''}`).sort());
-    view.set(`${service.key.address}:${service.key.port}/${service.key.protocol}`, JSON.stringify({ mode: service.mode, tiers: trimTiers(tiers) }));
-  }
-  return view;
+/** A tier list for messages: addresses per tier, "~" marking terminating ones. */
+function describe(mode: string, tiers: ReadonlyArray<ReadonlyArray<{ address: string; port: number; terminating: boolean }>>): string {
+  const shown = tiers.map((t) => t.map((b) => `${b.address}:${b.port}${b.terminating ? '~' : ''}`).sort());
+  while (shown.length > 0 && shown[shown.length - 1]?.length === 0) shown.pop();
+  return JSON.stringify({ mode, tiers: shown });
 }
 
 export interface NodeConvergence {
@@ -56,17 +29,25 @@ export async function nodeConvergence(
   pinRoot: string,
   preferCloseMeaning: 'subzone' | 'zone',
 ): Promise<NodeConvergence> {
-  const read = await pinnedReader();
-  const want = plannedView(plan(buildSnapshot(objects).snapshot, node, { preferCloseMeaning }));
-  let have: Map<string, string>;
+  // "The same" is the agent's own rule (pkg/datapath's sameService), minus node ids, which only
+  // the agent that numbered them knows.
+  const nodeIds = new NodeIds();
+  const want = new Map<string, ServiceSpec>();
+  for (const service of plan(buildSnapshot(objects).snapshot, node, { preferCloseMeaning }).services) {
+    for (const { id, spec } of serviceSpecs(service, nodeIds)) want.set(id, spec);
+  }
+  const have = new Map<string, ProgrammedService>();
   try {
-    have = pinnedView(read(pinRoot));
+    for (const service of readPinnedState(pinRoot).services) have.set(serviceKeyText(service.key), service);
   } catch (error) {
     return { node, converged: false, difference: `maps not readable: ${(error as Error).message}` };
   }
-  for (const [key, value] of want) {
+  for (const [key, spec] of want) {
     const programmed = have.get(key);
-    if (programmed !== value) return { node, converged: false, difference: `${key}: want ${value}, have ${programmed ?? 'nothing'}` };
+    if (programmed === undefined || !sameService(spec, programmed, { ignoreNodeIds: true })) {
+      const had = programmed ? describe(programmed.mode, programmed.tiers) : 'nothing';
+      return { node, converged: false, difference: `${key}: want ${describe(spec.mode, spec.tiers)}, have ${had}` };
+    }
   }
   for (const key of have.keys()) if (!want.has(key)) return { node, converged: false, difference: `${key}: programmed but not planned` };
   return { node, converged: true };

@@ -99,17 +99,15 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     logger.child({ component: 'reconciler' }),
   );
   reconciler = rec;
-  let labelsById = new Map<number, string>();
   rec.onResult((result) => {
     metrics.recordReconcile(result);
     metrics.recordSourceStats(agentSource.stats?.() ?? {});
-    if (result.completed) {
-      labelsById = new Map(datapath.writer.programmed().map((p) => [p.id, rec.serviceLabel(p.key) ?? '']));
-    }
   });
-  metrics.setConnectCounters(() =>
-    datapath.counters().map((c) => ({ service: labelsById.get(c.svcId) ?? '', tier: c.tier, attempts: c.attempts, failed: c.failed, refused: c.refused })),
-  );
+  // Labels come from the writer when a scrape asks: no pass pays for them.
+  metrics.setConnectCounters(() => {
+    const labels = datapath.writer.labelsById();
+    return datapath.counters().map((c) => ({ service: labels.get(c.svcId) ?? '', tier: c.tier, attempts: c.attempts, failed: c.failed, refused: c.refused }));
+  });
   rec.start();
   void startSourceWithRetry(agentSource, options.apiRetry, logger, (problem) => (startProblem = problem), () => stopping);
 

@@ -7,8 +7,9 @@
  * the key they are indexed by. Rows are reused, ids never are.
  */
 import { readAddress } from './addr.js';
-import { type BackendKey, BackendKeyIndex } from './backend-key.js';
+import { BackendKeyIndex } from './backend-key-index.js';
 import { backendValue } from './codecs.js';
+import { type BackendKey, ipv4BackendKey, ipv6BackendKey } from './identity.js';
 import { NumberIndex } from './number-index.js';
 import type { ProgrammedBackend } from './types.js';
 
@@ -139,8 +140,8 @@ export class BackendTable {
   private keyOfRow(row: number): BackendKey {
     const at = row * SIZE;
     const port = backendValue.port(this.values, at);
-    if (backendValue.family(this.values, at) === 6) return `${this.ipv6Text.get(row)}#${port}`;
-    return backendValue.ipv4(this.values, at) * 65536 + port;
+    if (backendValue.family(this.values, at) === 6) return ipv6BackendKey(this.ipv6Text.get(row)!, port);
+    return ipv4BackendKey(backendValue.ipv4(this.values, at), port);
   }
 
   private newRow(): number {

@@ -1,170 +1,96 @@
 /*
- * One pinned BPF map, by fd, with raw-buffer operations. Codecs sit above it; errors leave it
- * typed with the map's name so a caller can tell which map refused.
+ * What the writer, read-back and drift repair need of one BPF map: raw-buffer operations with the
+ * kernel's semantics and errors. The kernel implementation is kernel-map.ts; memory-map.ts keeps
+ * the same contract in memory, so the writer can be tested, and benchmarked, without root.
+ *
+ * Each map counts the operations made through it, so a caller can say what one pass cost in
+ * map reads, writes and deletes without counting them itself.
  */
-import { BpfCallError } from './errors.js';
-import { libbpf, UPDATE_ANY } from './libbpf.js';
-import { keyAt, type MapDump, packEntries, valueAt } from './map-dump.js';
+import { STRUCTS } from './codecs.js';
+import type { MapDump } from './map-dump.js';
 
-const ENOENT = 2;
-const EINVAL = 22;
-const ENOSPC = 28;
-const EOPNOTSUPP = 95;
-/** The kernel's internal "not supported" for a map type without batch ops. */
-const ENOTSUPP = 524;
+// BPF_ANY / BPF_NOEXIST / BPF_EXIST from linux/bpf.h
+export const UPDATE_ANY = 0;
+export const UPDATE_NOEXIST = 1;
+export const UPDATE_EXIST = 2;
 
-/** Bytes one bpf_map_lookup_batch call may fill, keys and values together. */
-const READ_CHUNK_BYTES = 1 << 20;
+/** Entries read, written and deleted through a map since it was opened. */
+export interface MapOps {
+  /** Lookups made (found or not), plus every entry a dump returned. */
+  reads: number;
+  /** Entries the map accepted, one by one or in a batch. */
+  writes: number;
+  /** Entries deleted (a delete of an absent key is not counted). */
+  deletes: number;
+}
 
-export class BpfMap {
-  /** Cleared the first time the kernel refuses a batched read: this map is walked key by key. */
-  private batchReads = true;
+export interface BpfMap {
+  readonly name: string;
+  readonly keySize: number;
+  /** Size of the value buffer the kernel fills: for per-CPU maps, one 8-aligned copy per CPU. */
+  readonly valueSize: number;
+  /** max_entries: an insert past it is refused with E2BIG. */
+  readonly capacity: number;
+  readonly ops: Readonly<MapOps>;
 
-  constructor(
-    readonly name: string,
-    readonly fd: number,
-    readonly keySize: number,
-    /** Size of the value buffer the kernel fills: for per-CPU maps, one 8-aligned copy per CPU. */
-    readonly valueSize: number,
-    readonly capacity: number,
-  ) {}
-
-  update(key: Buffer, value: Buffer, flags = UPDATE_ANY): void {
-    const rc = libbpf.mapUpdate(this.fd, key, value, flags) as number;
-    if (rc < 0) throw new BpfCallError('bpf_map_update_elem', -rc, this.name);
-  }
-
-  lookup(key: Buffer): Buffer | undefined {
-    const value = Buffer.alloc(this.valueSize);
-    const rc = libbpf.mapLookup(this.fd, key, value) as number;
-    if (rc === -ENOENT) return undefined;
-    if (rc < 0) throw new BpfCallError('bpf_map_lookup_elem', -rc, this.name);
-    return value;
-  }
-
+  /** Throws BpfCallError: E2BIG when full, EEXIST/ENOENT when `flags` forbid the insert/replace. */
+  update(key: Buffer, value: Buffer, flags?: number): void;
+  lookup(key: Buffer): Buffer | undefined;
   /** Returns false when the key was already absent. */
-  delete(key: Buffer): boolean {
-    const rc = libbpf.mapDelete(this.fd, key) as number;
-    if (rc === -ENOENT) return false;
-    if (rc < 0) throw new BpfCallError('bpf_map_delete_elem', -rc, this.name);
-    return true;
-  }
-
+  delete(key: Buffer): boolean;
   /**
-   * Every entry, packed. Read in batches of thousands per syscall where the kernel supports it
-   * (hash maps do), else key by key. Entries changed while reading may be missed or seen
-   * twice, as with any walk of a live map; callers tolerate. `entriesPerCall` overrides how
-   * many entries one syscall may return (by default about 1 MiB of them).
+   * Every entry, packed. Entries changed while reading may be missed or seen twice, as with any
+   * walk of a live map; callers tolerate. `entriesPerCall` bounds one syscall's share.
    */
-  dump(entriesPerCall?: number): MapDump {
-    if (this.batchReads) {
-      const dump = this.dumpBatched(entriesPerCall);
-      if (dump) return dump;
-      this.batchReads = false;
-    }
-    return this.dumpByKey();
-  }
-
-  /** The per-key walk: one syscall for each key and one for each value. */
-  dumpByKey(): MapDump {
-    return packEntries(this.walkEntries(), this.keySize, this.valueSize);
-  }
-
-  /** Every key present, as views into one dump. */
-  keys(): Buffer[] {
-    const dump = this.dump();
-    return Array.from({ length: dump.count }, (_, i) => keyAt(dump, i));
-  }
-
-  entries(): Array<[Buffer, Buffer]> {
-    const dump = this.dump();
-    return Array.from({ length: dump.count }, (_, i) => [keyAt(dump, i), valueAt(dump, i)]);
-  }
-
+  dump(entriesPerCall?: number): MapDump;
   /**
-   * Writes n packed keys/values in one syscall. Returns how many were written before a failure
-   * together with the errno (0 when all were written), so a caller can undo exactly those.
+   * Writes n packed keys/values, in order, stopping at the first refusal. Returns how many were
+   * written together with the errno (0 when all were), so a caller can undo exactly those.
    */
-  updateBatch(keys: Buffer, values: Buffer, n: number): { written: number; errno: number } {
-    if (n === 0) return { written: 0, errno: 0 };
-    const count = new Uint32Array([n]);
-    const rc = libbpf.mapUpdateBatch(this.fd, keys, values, count, null) as number;
-    return { written: rc < 0 ? (count[0] ?? 0) : n, errno: rc < 0 ? -rc : 0 };
-  }
+  updateBatch(keys: Buffer, values: Buffer, n: number): { written: number; errno: number };
+}
 
-  deleteBatch(keys: Buffer, n: number): void {
-    if (n === 0) return;
-    const count = new Uint32Array([n]);
-    const rc = libbpf.mapDeleteBatch(this.fd, keys, count, null) as number;
-    if (rc < 0 && rc !== -ENOENT) throw new BpfCallError('bpf_map_delete_batch', -rc, this.name);
-    // ENOENT stops the batch early; finish the rest one by one, skipping missing keys.
-    if (rc === -ENOENT) {
-      for (let i = count[0] ?? 0; i < n; i++) this.delete(keys.subarray(i * this.keySize, (i + 1) * this.keySize));
-    }
-  }
+/** The maps the agent writes and reads, by role. */
+export interface DatapathMaps {
+  readonly services: BpfMap;
+  readonly slots: BpfMap;
+  readonly backends: BpfMap;
+  readonly revNat: BpfMap;
+  readonly counters: BpfMap;
+}
 
-  /**
-   * bpf_map_lookup_batch from the start of the map to its end. The kernel hands back an opaque
-   * cursor in out_batch that the next call passes as in_batch; it says ENOENT once the walk
-   * is done, possibly with a last partial batch in the same call. Returns undefined when this
-   * map type (or kernel) has no batched lookup.
-   */
-  private dumpBatched(entriesPerCall?: number): MapDump | undefined {
-    const entrySize = this.keySize + this.valueSize;
-    let perCall = entriesPerCall ?? Math.max(16, Math.min(this.capacity, Math.floor(READ_CHUNK_BYTES / entrySize)));
-    // Hash maps use a 4-byte bucket index as the cursor, array maps a key: room for either.
-    const cursorSize = Math.max(this.keySize, 8);
-    let inBatch: Buffer | null = null;
-    let outBatch: Buffer = Buffer.alloc(cursorSize);
-    const keyChunks: Buffer[] = [];
-    const valueChunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const keys = Buffer.allocUnsafe(perCall * this.keySize);
-      const values = Buffer.allocUnsafe(perCall * this.valueSize);
-      const count = new Uint32Array([perCall]);
-      const rc = libbpf.mapLookupBatch(this.fd, inBatch, outBatch, keys, values, count, null) as number;
-      const got = rc === 0 || rc === -ENOENT ? (count[0] ?? 0) : 0;
-      if (got > 0) {
-        keyChunks.push(keys.subarray(0, got * this.keySize));
-        valueChunks.push(values.subarray(0, got * this.valueSize));
-        total += got;
-      }
-      if (rc === -ENOENT) break;
-      if (rc === -ENOSPC && got === 0) {
-        // One hash bucket holds more entries than fit: retry the same bucket with more room.
-        perCall *= 2;
-        continue;
-      }
-      if (rc < 0) {
-        const errno = -rc;
-        if (inBatch === null && (errno === EINVAL || errno === ENOTSUPP || errno === EOPNOTSUPP)) return undefined;
-        throw new BpfCallError('bpf_map_lookup_batch', errno, this.name);
-      }
-      if (inBatch === null) inBatch = Buffer.alloc(cursorSize);
-      [inBatch, outBatch] = [outBatch, inBatch];
-    }
-    // One copy into buffers of the exact size, so no half-empty chunk outlives the read.
-    return {
-      count: total,
-      keySize: this.keySize,
-      valueSize: this.valueSize,
-      keys: Buffer.concat(keyChunks, total * this.keySize),
-      values: Buffer.concat(valueChunks, total * this.valueSize),
-    };
-  }
+/**
+ * Each map the agent writes or reads, by role: its name in the BPF object and its key and value
+ * sizes. perCpu values hold one copy per possible CPU.
+ */
+export const MAP_LAYOUTS = {
+  services: { name: 'services', keySize: STRUCTS.nearby_svc_key.size, valueSize: STRUCTS.nearby_svc_value.size, perCpu: false },
+  slots: { name: 'slots', keySize: STRUCTS.nearby_slot_key.size, valueSize: 4, perCpu: false },
+  backends: { name: 'backends', keySize: 4, valueSize: STRUCTS.nearby_backend.size, perCpu: false },
+  revNat: { name: 'rev_nat', keySize: STRUCTS.nearby_rev_key.size, valueSize: STRUCTS.nearby_rev_value.size, perCpu: false },
+  counters: { name: 'counters', keySize: STRUCTS.nearby_counter_key.size, valueSize: STRUCTS.nearby_counter_value.size, perCpu: true },
+} as const satisfies Record<keyof DatapathMaps, { name: string; keySize: number; valueSize: number; perCpu: boolean }>;
 
-  private walkEntries(): Array<[Buffer, Buffer]> {
-    const out: Array<[Buffer, Buffer]> = [];
-    let prev: Buffer | null = null;
-    for (;;) {
-      const next = Buffer.alloc(this.keySize);
-      const rc = libbpf.mapNextKey(this.fd, prev, next) as number;
-      if (rc === -ENOENT) return out;
-      if (rc < 0) throw new BpfCallError('bpf_map_get_next_key', -rc, this.name);
-      const value = this.lookup(next);
-      if (value) out.push([next, value]);
-      prev = next;
-    }
+export type MapRole = keyof DatapathMaps;
+
+export function zeroOps(): MapOps {
+  return { reads: 0, writes: 0, deletes: 0 };
+}
+
+/** Operations per map name, copied, so a later snapshot can be subtracted from it. */
+export function opsOf(maps: DatapathMaps): Record<string, MapOps> {
+  const out: Record<string, MapOps> = {};
+  for (const map of Object.values(maps) as BpfMap[]) out[map.name] = { ...map.ops };
+  return out;
+}
+
+/** What happened between two opsOf() snapshots, for the maps that saw any operation. */
+export function opsSince(before: Readonly<Record<string, MapOps>>, after: Readonly<Record<string, MapOps>>): Record<string, MapOps> {
+  const out: Record<string, MapOps> = {};
+  for (const [name, now] of Object.entries(after)) {
+    const then = before[name] ?? zeroOps();
+    const delta = { reads: now.reads - then.reads, writes: now.writes - then.writes, deletes: now.deletes - then.deletes };
+    if (delta.reads + delta.writes + delta.deletes > 0) out[name] = delta;
   }
+  return out;
 }

@@ -4,14 +4,15 @@
  * encoded straight into one buffer per batch. Every address is parsed once; a backend shared
  * with what is already programmed, or with another new service, gets one id.
  */
-import { type BackendKey, BackendKeyIndex, backendKey } from './backend-key.js';
+import { BackendKeyIndex } from './backend-key-index.js';
 import type { BackendTable } from './backend-table.js';
 import { backendId, backendValue, slotKey, svcKey, svcValue } from './codecs.js';
 import { InvalidServiceError } from './errors.js';
+import { type BackendKey, backendKey } from './identity.js';
 import type { MapDump } from './map-dump.js';
 import { type MirrorService, weightsOf } from './mirror-service.js';
 import { tierCounts, tierEnd, tierStart } from './packed-tiers.js';
-import { MAX_TIERS, type ServiceSpec, serviceKeyString } from './types.js';
+import { MAX_TIERS, type ServiceSpec } from './types.js';
 import { validateSpec } from './validate.js';
 
 /** Tiers this long or shorter are de-duplicated by a scan, longer ones through a Set. */
@@ -28,7 +29,7 @@ export interface BulkPlan {
 }
 
 /**
- * `mirrorKeys[i]` is the mirror key of `specs[i]`. Throws (InvalidServiceError, TypeError) if
+ * `mirrorKeys[i]` is the key text (identity.ts) of `specs[i]`. Throws (InvalidServiceError, TypeError) if
  * any spec is invalid or listed twice: the caller then applies them one by one.
  */
 export function planBulk(
@@ -50,7 +51,7 @@ export function planBulk(
   const seen = new Set<string>();
 
   specs.forEach((spec, s) => {
-    const label = `${spec.label} ${serviceKeyString(spec.key)}`;
+    const label = `${spec.label} ${mirrorKeys[s]}`;
     const valid = validateSpec(spec, label);
     if (seen.has(mirrorKeys[s]!)) throw new InvalidServiceError(label, 'listed twice in one bulk load');
     seen.add(mirrorKeys[s]!);
@@ -83,7 +84,7 @@ export function planBulk(
     }
     slotCount += tiers.length - MAX_TIERS;
     // slice() leaves the spare room push() made behind: this array is kept for the service's life.
-    services.push({ key: spec.key, id: nextService, mode: spec.mode, weights: weightsOf(spec.weights), tiers: tiers.slice() });
+    services.push({ key: spec.key, label: spec.label, id: nextService, mode: spec.mode, weights: weightsOf(spec.weights), tiers: tiers.slice() });
     nextService = ids.next(nextService);
   });
 

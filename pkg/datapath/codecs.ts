@@ -151,6 +151,9 @@ export const slotKey = {
    * without a string each: 32 + 3 + 16 bits fit a double exactly.
    */
   number: (svcId: number, tier: number, index: number): number => svcId * 0x80000 + tier * 0x10000 + index,
+  /** number() of the key at buf[at..], read without decoding it into an object. */
+  numberAt: (buf: Buffer, at = 0): number => slotKey.number(r32(buf, at + SLOT_SVC_ID), r16(buf, at + SLOT_TIER), r16(buf, at + SLOT_INDEX)),
+  tierAt: (buf: Buffer, at = 0): number => r16(buf, at + SLOT_TIER),
   fromNumber(n: number): SlotKey {
     const low = n % 0x80000;
     return { svcId: (n - low) / 0x80000, tier: low >>> 16, index: low & 0xffff };

@@ -12,18 +12,12 @@
  * a service whose rewrite failed (say, a full map) keeps serving from what the kernel holds, so
  * the slots and backends its current entry points at must stay until a later scan succeeds.
  */
-import { canonicalAddress } from './addr.js';
 import { backendId, backendValue, slotKey, svcKey, svcValue } from './codecs.js';
-import { keyAt, type MapDump, valueAt } from './map-dump.js';
-import { NumberIndex } from './number-index.js';
-import { MAX_TIERS, type ModeName, type ServiceKey, serviceKeyString } from './types.js';
+import { serviceKeyText } from './identity.js';
+import { extendReach, type KernelSnapshot, KernelState } from './kernel-state.js';
+import type { ModeName, ServiceKey } from './types.js';
 
-/** The services, slots and backends maps as read at one moment, raw. */
-export interface KernelSnapshot {
-  readonly services: MapDump;
-  readonly slots: MapDump;
-  readonly backends: MapDump;
-}
+export type { KernelSnapshot } from './kernel-state.js';
 
 export interface MirroredService {
   readonly key: ServiceKey;
@@ -98,47 +92,16 @@ export interface DriftReport {
   holes: number;
 }
 
-interface KernelEntry {
-  readonly key: Buffer;
-  readonly value: Buffer;
-  readonly id: number;
-  readonly counts: readonly number[];
-}
-
 export function planRepairs(mirror: MirrorView, snapshot: KernelSnapshot): RepairPlan {
-  const svcDump = snapshot.services;
-  // Keyed by the key bytes as latin1 text: one char per byte, cheaper to build than hex.
-  const entries = new Map<string, KernelEntry>();
-  for (let i = 0; i < svcDump.count; i++) {
-    const key = keyAt(svcDump, i);
-    const value = valueAt(svcDump, i);
-    const { id, counts } = svcValue.decode(value);
-    entries.set(key.toString('latin1'), { key, value, id, counts });
-  }
-  // A node may hold a few hundred thousand slots and backends: both are indexed by number in
-  // typed arrays. NumberIndex cannot hold key 0, which a tampered map can, so keys are shifted
-  // by 1. Here: slot number + 1 -> backend id.
-  const slots = new NumberIndex(snapshot.slots.count * 2);
-  // Slot keys whose tier no service value can count up to: always unreachable.
-  const unreachableSlots: Buffer[] = [];
-  const slotDump = snapshot.slots;
-  for (let i = 0; i < slotDump.count; i++) {
-    const s = slotKey.decode(slotDump.keys, i * slotDump.keySize);
-    if (s.tier >= MAX_TIERS) unreachableSlots.push(keyAt(slotDump, i));
-    else slots.set(slotKey.number(s.svcId, s.tier, s.index) + 1, backendId.decode(slotDump.values, i * slotDump.valueSize));
-  }
-  // backend id + 1 -> its entry in the dump, whose value is compared in place.
+  const kernel = new KernelState(snapshot);
   const backendDump = snapshot.backends;
-  const kernelBackends = new NumberIndex(backendDump.count * 2);
-  for (let i = 0; i < backendDump.count; i++) kernelBackends.set(backendId.decode(backendDump.keys, i * backendDump.keySize) + 1, i);
-
   const backendRewrites: BackendRewrite[] = [];
   const backendHealthy = new Map<number, boolean>();
   const checkBackend = (id: number, want: Buffer): boolean => {
     let healthy = backendHealthy.get(id);
     if (healthy === undefined) {
-      const entry = kernelBackends.get(id + 1);
-      healthy = entry !== undefined && sameBytes(want, backendDump.values, entry * backendDump.valueSize, backendDump.valueSize);
+      const row = kernel.backendRow(id);
+      healthy = row !== undefined && sameBytes(want, backendDump.values, row * backendDump.valueSize, backendDump.valueSize);
       backendHealthy.set(id, healthy);
       if (!healthy) {
         const value = Buffer.from(want);
@@ -154,8 +117,7 @@ export function planRepairs(mirror: MirrorView, snapshot: KernelSnapshot): Repai
   let holes = 0;
   for (const s of mirror.services) {
     const entryKey = svcKey.encode(s.key);
-    const entryText = entryKey.toString('latin1');
-    mirroredKeys.add(entryText);
+    mirroredKeys.add(entryKey.toString('latin1'));
     const broken: number[] = [];
     const slotWrites: Array<{ key: Buffer; backend: number }> = [];
     s.tiers.forEach((tier, t) =>
@@ -166,16 +128,15 @@ export function planRepairs(mirror: MirrorView, snapshot: KernelSnapshot): Repai
           return;
         }
         if (!checkBackend(id, known) && !broken.includes(id)) broken.push(id);
-        if (slots.get(slotKey.number(s.id, t, index) + 1) !== id) {
-          slotWrites.push({ key: slotKey.encode({ svcId: s.id, tier: t, index }), backend: id });
-        }
+        if (kernel.slot(s.id, t, index) !== id) slotWrites.push({ key: slotKey.encode({ svcId: s.id, tier: t, index }), backend: id });
       }),
     );
     const want = svcValue.encode({ id: s.id, mode: s.mode, counts: s.tiers.map((t) => t.length), weights: s.weights });
-    const entryHealthy = entries.get(entryText)?.value.equals(want) ?? false;
+    const current = kernel.entry(entryKey);
+    const entryHealthy = current !== undefined && kernel.valueOf(current).equals(want);
     if (broken.length === 0 && slotWrites.length === 0 && entryHealthy) continue;
     repairs.push({
-      service: labelOf(s.key),
+      service: serviceKeyText(s.key),
       backends: broken,
       slots: slotWrites,
       ...(entryHealthy ? {} : { entry: { key: entryKey, value: want } }),
@@ -185,30 +146,24 @@ export function planRepairs(mirror: MirrorView, snapshot: KernelSnapshot): Repai
   const deletions = (unrepaired: ReadonlySet<string> = new Set()): DriftDeletions => {
     // Which (service id, tier) ranges a published entry can reach once the writes are done.
     const reach = new Map<number, number[]>();
-    const addReach = (id: number, counts: readonly number[]): void => {
-      const r = reach.get(id) ?? Array<number>(MAX_TIERS).fill(0);
-      counts.forEach((c, t) => (r[t] = Math.max(r[t]!, c)));
-      reach.set(id, r);
-    };
     // Ids whose slots, within reach, end up holding exactly what the mirror says.
     const settled = new Map<number, MirroredService>();
     for (const s of mirror.services) {
-      addReach(s.id, s.tiers.map((t) => t.length));
-      if (unrepaired.size === 0 || !unrepaired.has(labelOf(s.key))) {
+      extendReach(reach, s.id, s.tiers.map((t) => t.length));
+      if (unrepaired.size === 0 || !unrepaired.has(serviceKeyText(s.key))) {
         settled.set(s.id, s);
         continue;
       }
       // Its rewrite did not land: the entry the kernel still holds keeps serving.
-      const current = entries.get(svcKey.encode(s.key).toString('latin1'));
-      if (current) addReach(current.id, current.counts);
+      const current = kernel.entry(svcKey.encode(s.key));
+      if (current) extendReach(reach, current.id, current.counts);
     }
 
-    const strays = [...entries].filter(([text]) => !mirroredKeys.has(text)).map(([, e]) => e);
+    const strays = kernel.entries.filter((e) => !mirroredKeys.has(kernel.keyOf(e).toString('latin1')));
     const keepBackends = new Set<number>();
     for (const s of mirror.services) for (const tier of s.tiers) for (const id of tier) if (id !== 0) keepBackends.add(id);
-    const deadSlots: Buffer[] = [...unreachableSlots];
-    slots.forEach((backend, n) => {
-      const { svcId, tier, index } = slotKey.fromNumber(n - 1);
+    const deadSlots: Buffer[] = [...kernel.outOfRangeSlots];
+    kernel.forEachSlot((svcId, tier, index, backend) => {
       if (index >= (reach.get(svcId)?.[tier] ?? 0)) {
         deadSlots.push(slotKey.encode({ svcId, tier, index }));
         return;
@@ -218,11 +173,11 @@ export function planRepairs(mirror: MirrorView, snapshot: KernelSnapshot): Repai
       if (!owner || !owner.tiers[tier]?.[index]) keepBackends.add(backend);
     });
     const deadBackends: number[] = [];
-    kernelBackends.forEach((_, key) => {
-      if (!keepBackends.has(key - 1)) deadBackends.push(key - 1);
+    kernel.forEachBackend((id) => {
+      if (!keepBackends.has(id)) deadBackends.push(id);
     });
     return {
-      services: strays.map((e) => ({ key: e.key, service: strayLabel(e.key), id: e.id })),
+      services: strays.map((e) => ({ key: kernel.keyOf(e), service: strayLabel(kernel.keyOf(e)), id: e.id })),
       slots: deadSlots,
       counters: [...new Set(strays.map((e) => e.id))].filter((id) => !reach.has(id)),
       backends: deadBackends,
@@ -239,14 +194,10 @@ function sameBytes(a: Buffer, b: Buffer, at: number, n: number): boolean {
   return true;
 }
 
-function labelOf(k: ServiceKey): string {
-  return serviceKeyString({ ...k, address: canonicalAddress(k.address) });
-}
-
 /** A stray key was written by someone else and may not decode; name it by its bytes then. */
 function strayLabel(key: Buffer): string {
   try {
-    return labelOf(svcKey.decode(key));
+    return serviceKeyText(svcKey.decode(key));
   } catch {
     return `key ${key.toString('hex')}`;
   }

@@ -1,20 +1,34 @@
 /*
  * pkg/datapath: the kernel side, reached through libbpf. It knows services, tiers and backends,
- * and nothing of Kubernetes.
+ * and nothing of Kubernetes. Importing it loads no native library: libbpf is bound on first use.
  */
 import { readCounters, type TierCounters } from './counters.js';
 import { type LoadOptions, LoadedDatapath } from './loader.js';
 import { ServiceWriter } from './writer.js';
 
 export { canonicalAddress, familyOf } from './addr.js';
+export { type BpfMap, type DatapathMaps, MAP_LAYOUTS, type MapOps, opsOf, opsSince } from './bpf-map.js';
 export { STRUCTS, svcKey, type StructLayout } from './codecs.js';
 export { BpfCallError, DatapathError, InvalidServiceError, MapFullError, PinConflictError } from './errors.js';
-export { defaultObjectPath, type LoadOptions, type LoadReport, PROGRAMS, unpinDatapath } from './loader.js';
+export {
+  type BackendKey,
+  backendKey,
+  backendKeyOf,
+  programmedAs,
+  type ProgrammedTiers,
+  sameBackend,
+  sameService,
+  sameSpec,
+  serviceKeyText,
+} from './identity.js';
+export { KernelState, type KernelEntry, readSnapshot, resolveServices } from './kernel-state.js';
+export { defaultObjectPath, type KernelMaps, type LoadOptions, type LoadReport, PROGRAMS, unpinDatapath } from './loader.js';
 export { layoutTier, type TierLayout } from './tier-layout.js';
 export { keyAt, type MapDump, packEntries, valueAt } from './map-dump.js';
+export { memoryMaps, MemoryBpfMap } from './memory-map.js';
 export { readPinnedState, type PinnedState } from './pinned.js';
 export type { TierCounters } from './counters.js';
-export type { BulkResult, ReadBackReport } from './writer.js';
+export { type BulkResult, type ProgrammedTotals, type ReadBackReport, ServiceWriter } from './writer.js';
 export {
   type BackendRewrite,
   type DriftDeletions,
@@ -38,7 +52,7 @@ export class Datapath {
   static open(opts: LoadOptions): Datapath {
     const loaded = LoadedDatapath.load(opts);
     try {
-      return new Datapath(loaded, new ServiceWriter(loaded.maps));
+      return new Datapath(loaded, ServiceWriter.open(loaded.maps));
     } catch (err) {
       loaded.close();
       throw err;
@@ -46,7 +60,7 @@ export class Datapath {
   }
 
   counters(): TierCounters[] {
-    return readCounters(this.loaded.maps);
+    return readCounters(this.loaded.maps.counters);
   }
 
   /** Releases this process's handles; the pinned datapath keeps serving. */

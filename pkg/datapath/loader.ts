@@ -6,10 +6,10 @@
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BpfMap } from './bpf-map.js';
-import { STRUCTS } from './codecs.js';
+import { MAP_LAYOUTS, type MapRole } from './bpf-map.js';
 import { BpfCallError, DatapathError, errnoName, PinConflictError } from './errors.js';
 import { type Handle, isNull, lastErrno, libbpf } from './libbpf.js';
+import { KernelBpfMap } from './kernel-map.js';
 import { DEFAULT_MAP_SIZES, type MapSizes } from './types.js';
 
 export const PROGRAMS = [
@@ -24,14 +24,9 @@ export const PROGRAMS = [
   'nearby_sockops',
 ] as const;
 
-/** Maps the agent sizes from flags; sock_meta (socket-local storage) has no size. */
-const SIZED_MAPS: Record<string, keyof MapSizes> = {
-  services: 'services',
-  slots: 'slots',
-  backends: 'backends',
-  rev_nat: 'revNat',
-  counters: 'counters',
-};
+const ROLES = Object.keys(MAP_LAYOUTS) as MapRole[];
+/** Maps the agent sizes from flags, by name in the object; sock_meta (socket-local storage) has no size. */
+const SIZED_MAPS: Record<string, keyof MapSizes> = Object.fromEntries(ROLES.map((role) => [MAP_LAYOUTS[role].name, role]));
 const ALL_MAPS = [...Object.keys(SIZED_MAPS), 'sock_meta'];
 
 export interface LoadOptions {
@@ -44,13 +39,8 @@ export interface LoadOptions {
   readonly objectPath?: string;
 }
 
-export interface DatapathMaps {
-  readonly services: BpfMap;
-  readonly slots: BpfMap;
-  readonly backends: BpfMap;
-  readonly revNat: BpfMap;
-  readonly counters: BpfMap;
-}
+/** The pinned maps, by role: the DatapathMaps the writer takes, with the kernel-only reads too. */
+export type KernelMaps = { readonly [R in MapRole]: KernelBpfMap };
 
 export interface LoadReport {
   /** Maps found pinned and reused (their contents survived). */
@@ -77,7 +67,7 @@ export class LoadedDatapath {
   private constructor(
     private readonly obj: Handle,
     private readonly links: Handle[],
-    readonly maps: DatapathMaps,
+    readonly maps: KernelMaps,
     readonly sizes: MapSizes,
     readonly pinRoot: string,
     readonly report: LoadReport,
@@ -144,14 +134,12 @@ export class LoadedDatapath {
       }
 
       const cpus = libbpf.numPossibleCpus() as number;
-      const fd = (name: string): number => libbpf.mapFd(libbpf.objectFindMap(obj, name)) as number;
-      const maps: DatapathMaps = {
-        services: new BpfMap('services', fd('services'), STRUCTS.nearby_svc_key.size, STRUCTS.nearby_svc_value.size, sizes.services),
-        slots: new BpfMap('slots', fd('slots'), STRUCTS.nearby_slot_key.size, 4, sizes.slots),
-        backends: new BpfMap('backends', fd('backends'), 4, STRUCTS.nearby_backend.size, sizes.backends),
-        revNat: new BpfMap('rev_nat', fd('rev_nat'), STRUCTS.nearby_rev_key.size, STRUCTS.nearby_rev_value.size, sizes.revNat),
-        counters: new BpfMap('counters', fd('counters'), STRUCTS.nearby_counter_key.size, STRUCTS.nearby_counter_value.size * cpus, sizes.counters),
+      const map = (role: MapRole): KernelBpfMap => {
+        const l = MAP_LAYOUTS[role];
+        const fd = libbpf.mapFd(libbpf.objectFindMap(obj, l.name)) as number;
+        return new KernelBpfMap(l.name, fd, l.keySize, l.perCpu ? l.valueSize * cpus : l.valueSize, sizes[role]);
       };
+      const maps: KernelMaps = { services: map('services'), slots: map('slots'), backends: map('backends'), revNat: map('revNat'), counters: map('counters') };
       return new LoadedDatapath(obj, links, maps, sizes, opts.pinRoot, { reusedMaps, updatedLinks, sizeMismatches });
     } catch (err) {
       // Pinned links stay attached (that is their point); only our fds go.

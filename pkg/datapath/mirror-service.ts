@@ -2,13 +2,14 @@
  * What the writer remembers of one programmed service entry, and how it is shown to callers.
  * Backends live in the BackendTable; a service only names their ids.
  */
-import { canonicalAddress } from './addr.js';
 import type { BackendTable } from './backend-table.js';
 import { type PackedTiers, tierEnd, tierStart } from './packed-tiers.js';
-import { MAX_TIERS, type ModeName, type ProgrammedBackend, type ProgrammedService, type ServiceKey, serviceKeyString } from './types.js';
+import { MAX_TIERS, type ModeName, type ProgrammedBackend, type ProgrammedService, type ServiceKey } from './types.js';
 
 export interface MirrorService {
   readonly key: ServiceKey;
+  /** The spec's label ("ns/name" of the owning Service); '' for a service read back from the pins. */
+  readonly label: string;
   readonly id: number;
   readonly mode: ModeName;
   readonly weights: readonly number[];
@@ -28,11 +29,6 @@ export function weightsOf(weights: ArrayLike<number> | undefined): readonly numb
     out.push(w);
   }
   return any ? out : NO_WEIGHTS;
-}
-
-/** The mirror's key for a service: two spellings of one VIP are one service. */
-export function mirrorKeyOf(k: ServiceKey, canonical = canonicalAddress(k.address)): string {
-  return serviceKeyString({ ...k, address: canonical });
 }
 
 export function toProgrammed(s: MirrorService, backends: BackendTable): ProgrammedService {

@@ -1,6 +1,7 @@
 /*
  * Where each backend sits inside one tier's slot array, and which slot writes get it there.
- * Pure, so the ordering rules (DESIGN.md, consistency rules 2 and 3) are tested without a kernel.
+ * Pure, so the ordering rules (docs/architecture.md, "Consistency rules", 2 and 3) are tested
+ * without a kernel.
  *
  * Slots below the live count are visible to connects, so they are only ever overwritten with
  * another backend (never left empty); slots past it are invisible until the count is raised.

@@ -69,6 +69,3 @@ export const DEFAULT_MAP_SIZES: MapSizes = {
   counters: 640_000,
 };
 
-export function serviceKeyString(k: ServiceKey): string {
-  return k.address.includes(':') ? `[${k.address}]:${k.port}/${k.protocol}` : `${k.address}:${k.port}/${k.protocol}`;
-}

@@ -1,37 +1,39 @@
 /*
- * Applies a service's desired state to the maps in an order that a racing connect can never
- * observe half-done (DESIGN.md consistency rules):
+ * The one account of what is programmed, and the only code that writes services to the maps.
+ * It writes in an order a racing connect can never observe half-done (docs/architecture.md,
+ * "Write order" and "Consistency rules"):
  *   1. backends  (new ones, invisible until a slot names them)
  *   2. slots     (past the live count: invisible; below it: replaced by another live backend)
  *   3. service   (one atomic value replace publishes every tier's new count at once)
  *   4. trailing slots, then backends no slot names any more.
- * Anything failing before step 3 is undone, so the service stays exactly as it was. The
- * in-memory mirror changes only after the kernel accepted the writes.
+ * Anything failing before the service entry changes is undone (undo-log.ts), so the service
+ * stays as it was. Its record (the mirror) changes only once the kernel accepted the change;
+ * the reconciler compares plans with it, and labels and totals for metrics come from it.
  */
-import { parseAddress, type ParsedAddress } from './addr.js';
-import { backendKey } from './backend-key.js';
+import type { ParsedAddress } from './addr.js';
 import { BackendTable } from './backend-table.js';
-import type { BpfMap } from './bpf-map.js';
+import { type BpfMap, type DatapathMaps, type MapOps, opsOf, UPDATE_NOEXIST } from './bpf-map.js';
 import { planBulk } from './bulk-plan.js';
 import { backendId, backendValue, counterKey, slotKey, svcKey, svcValue } from './codecs.js';
 import { type DriftReport, planRepairs } from './drift.js';
-import { BpfCallError, MapFullError } from './errors.js';
-import type { DatapathMaps } from './loader.js';
-import { UPDATE_NOEXIST } from './libbpf.js';
+import { applyRepairs } from './drift-repair.js';
+import { BpfCallError } from './errors.js';
+import { backendKey, backendKeyOf, programmedAs, serviceKeyText } from './identity.js';
+import { KernelState, readSnapshot } from './kernel-state.js';
 import { keyAt, type MapDump } from './map-dump.js';
-import { type MirrorService, mirrorKeyOf, toProgrammed, weightsOf } from './mirror-service.js';
-import { forEachId, packTiers, type PackedTiers, tierCounts, tierEnd, tierIds, tierStart, unpackTiers } from './packed-tiers.js';
-import { readBack, type ReadBackReport } from './read-back.js';
+import { writeEntry } from './map-write.js';
+import { type MirrorService, toProgrammed, weightsOf } from './mirror-service.js';
+import { MirrorTiers } from './mirror-tiers.js';
+import { forEachId, packTiers, type PackedTiers, tierCounts, tierIds, tierStart, unpackTiers } from './packed-tiers.js';
+import { collectLeftovers, type ReadBack, readBack, type ReadBackReport } from './read-back.js';
+import { type ProgrammedTotals, ServiceMirror } from './service-mirror.js';
 import { layoutTier } from './tier-layout.js';
-import { type BackendSpec, MAX_TIERS, type ProgrammedService, type ServiceKey, type ServiceSpec, serviceKeyString } from './types.js';
+import { type BackendSpec, MAX_TIERS, type ProgrammedService, type ServiceKey, type ServiceSpec } from './types.js';
+import { UndoLog } from './undo-log.js';
 import { validateSpec } from './validate.js';
 
-/** matches() encodes each backend here to compare it with the programmed bytes. */
-const MATCH_SCRATCH = Buffer.alloc(backendValue.size);
-
 export type { ReadBackReport } from './read-back.js';
-
-const E2BIG = 7;
+export type { ProgrammedTotals } from './service-mirror.js';
 
 export interface BulkResult {
   applied: ProgrammedService[];
@@ -39,208 +41,206 @@ export interface BulkResult {
 }
 
 export class ServiceWriter {
-  private readonly services: Map<string, MirrorService>;
-  private readonly backends = new BackendTable();
+  private readonly view: MirrorTiers;
   // Ids only grow (wrapping at 2^32) so a connect that read an old id just before a delete can
   // never find that id reused for another address.
   private nextServiceId: number;
   private nextBackendId: number;
+  private undoFailures = 0;
   readonly readBack: ReadBackReport;
 
-  constructor(private readonly maps: DatapathMaps) {
-    const read = readBack(maps, this.backends);
-    this.services = read.services;
+  private constructor(
+    private readonly maps: DatapathMaps,
+    private readonly mirror: ServiceMirror,
+    private readonly backends: BackendTable,
+    read: ReadBack,
+  ) {
+    this.view = new MirrorTiers(backends);
     this.readBack = read.report;
     this.nextServiceId = nextId(read.maxServiceId);
     this.nextBackendId = nextId(read.maxBackendId);
   }
 
+  /**
+   * A writer over maps that may hold what an earlier one programmed (an agent restart): reads
+   * them back into its record, then deletes what an interrupted run left behind. The only step
+   * that deletes anything without being asked to.
+   */
+  static open(maps: DatapathMaps): ServiceWriter {
+    const mirror = new ServiceMirror();
+    const backends = new BackendTable();
+    const read = readBack(new KernelState(readSnapshot(maps)), mirror, backends);
+    collectLeftovers(maps, read, mirror);
+    return new ServiceWriter(maps, mirror, backends, read);
+  }
+
   /** What the maps hold now, as this writer knows it. */
   programmed(): ProgrammedService[] {
-    return [...this.services.values()].map((s) => toProgrammed(s, this.backends));
+    return [...this.mirror.values()].map((s) => toProgrammed(s, this.backends));
   }
 
   get(key: ServiceKey): ProgrammedService | undefined {
-    const s = this.services.get(mirrorKeyOf(key));
+    const s = this.mirror.get(serviceKeyText(key));
     return s && toProgrammed(s, this.backends);
   }
 
-  /**
-   * Whether the service is programmed exactly as `spec` says: mode, weights, and per tier the
-   * same backends with the same node and flags, in any slot order. Unlike get(), it builds no
-   * objects; the reconciler asks it for every Service it re-plans.
-   */
-  matches(spec: ServiceSpec): boolean {
-    let vip: ParsedAddress;
-    try {
-      vip = parseAddress(spec.key.address);
-    } catch {
-      return false;
-    }
-    const s = this.services.get(mirrorKeyOf(spec.key, vip.canonical));
-    if (!s || s.mode !== spec.mode) return false;
-    const weights = weightsOf(spec.weights);
-    for (let t = 0; t < MAX_TIERS; t++) if (weights[t] !== s.weights[t]) return false;
-    for (let t = 0; t < MAX_TIERS; t++) {
-      const want = spec.tiers[t] ?? [];
-      const start = tierStart(s.tiers, t);
-      const end = tierEnd(s.tiers, t);
-      if (end - start !== want.length) return false;
-      for (const b of want) {
-        let address: ParsedAddress;
-        try {
-          address = parseAddress(b.address);
-        } catch {
-          return false;
-        }
-        const id = this.backends.idOf(backendKey(address, b.port));
-        if (id === undefined) return false;
-        let inTier = false;
-        for (let i = start; i < end && !inTier; i++) inTier = s.tiers[i] === id;
-        if (!inTier) return false;
-        backendValue.write(MATCH_SCRATCH, 0, address, b.port, b.nodeId, b.terminating);
-        if (!this.backends.sameValue(id, MATCH_SCRATCH)) return false;
-      }
-    }
-    return true;
+  /** Key text (identity.ts) of every programmed service. */
+  keys(): IterableIterator<string> {
+    return this.mirror.keys();
+  }
+
+  /** The key a programmed service was written with, by its key text. */
+  keyOf(text: string): ServiceKey | undefined {
+    return this.mirror.get(text)?.key;
   }
 
   serviceId(key: ServiceKey): number | undefined {
-    return this.services.get(mirrorKeyOf(key))?.id;
+    return this.mirror.get(serviceKeyText(key))?.id;
+  }
+
+  /** Whether the service is programmed exactly as `spec` says (identity.ts, programmedAs). */
+  matches(spec: ServiceSpec): boolean {
+    const s = this.mirror.get(serviceKeyText(spec.key));
+    return s !== undefined && programmedAs(spec, this.view.of(s));
+  }
+
+  /** The label of the spec a service was last written or relabelled with. */
+  label(key: ServiceKey): string | undefined {
+    return this.mirror.get(serviceKeyText(key))?.label;
+  }
+
+  /** Labels by service id, as the connect counters name services; built when asked. */
+  labelsById(): Map<number, string> {
+    return new Map([...this.mirror.values()].map((s) => [s.id, s.label]));
+  }
+
+  /** Names a programmed service after another spec label, without a map write (labels live here only). */
+  relabel(key: ServiceKey, label: string): void {
+    const ks = serviceKeyText(key);
+    const s = this.mirror.get(ks);
+    if (s && s.label !== label) this.mirror.set(ks, { ...s, label });
+  }
+
+  /** The node id a programmed backend carries, or undefined when no service names it. */
+  nodeIdOf(address: string, port: number): number | undefined {
+    const key = backendKeyOf(address, port);
+    const id = key === undefined ? undefined : this.backends.idOf(key);
+    const value = id === undefined ? undefined : this.backends.value(id);
+    return value && backendValue.nodeId(value);
+  }
+
+  totals(): ProgrammedTotals {
+    return this.mirror.totals();
+  }
+
+  /** Operations made on each map since it was opened (bpf-map.ts). */
+  mapOps(): Record<string, MapOps> {
+    return opsOf(this.maps);
+  }
+
+  /** Undos that could not put the maps all the way back; drift repair finishes them. */
+  get incompleteUndos(): number {
+    return this.undoFailures;
   }
 
   apply(spec: ServiceSpec): ProgrammedService {
-    const label = `${spec.label} ${serviceKeyString(spec.key)}`;
+    // Errors name the key as the caller spelled it; the record keys it by its canonical text.
+    const label = `${spec.label} ${serviceKeyText(spec.key, spec.key.address)}`;
     const valid = validateSpec(spec, label);
-    const ks = mirrorKeyOf(spec.key, valid.vip.canonical);
-    const old = this.services.get(ks);
-    const undo: Array<() => void> = [];
+    const ks = serviceKeyText(spec.key, valid.vip.canonical);
+    const old = this.mirror.get(ks);
     const id = old?.id ?? this.nextServiceId;
     const weights = weightsOf(spec.weights);
-    let tiers: number[][];
-    const trailing: Array<[tier: number, index: number]> = [];
+    const undo = new UndoLog();
+    const tiers: number[][] = [];
+    const trailing: Buffer[] = [];
     try {
       let a = 0;
       const ids = spec.tiers.map((tier) => tier.map((b) => this.ensureBackend(b, valid.backends[a++]!, undo, label)));
-      tiers = [];
       for (let t = 0; t < MAX_TIERS; t++) {
         const before = old ? tierIds(old.tiers, t) : [];
         const layout = layoutTier(before, ids[t] ?? []);
         for (const [index, backend] of layout.writes) {
           const key = slotKey.encode({ svcId: id, tier: t, index });
           const previous = before[index];
-          this.write(this.maps.slots, key, backendId.encode(backend), label);
-          undo.push(() =>
-            previous ? this.maps.slots.update(key, backendId.encode(previous)) : this.maps.slots.delete(key),
-          );
+          writeEntry(this.maps.slots, key, backendId.encode(backend), label);
+          undo.add(() => (previous ? this.maps.slots.update(key, backendId.encode(previous)) : this.maps.slots.delete(key)));
         }
-        for (const index of layout.deletes) trailing.push([t, index]);
+        for (const index of layout.deletes) trailing.push(slotKey.encode({ svcId: id, tier: t, index }));
         tiers.push([...layout.next]);
       }
       const value = svcValue.encode({ id, mode: spec.mode, counts: tiers.map((t) => t.length), weights });
-      this.write(this.maps.services, svcKey.encode(spec.key), value, label);
+      writeEntry(this.maps.services, svcKey.encode(spec.key), value, label);
     } catch (err) {
-      for (const step of undo.reverse()) {
-        try {
-          step();
-        } catch {
-          // Best effort: what cannot be undone is invisible (past the live count) and is
-          // collected on the next read-back.
-        }
-      }
+      this.rollBack(undo);
       throw err;
     }
 
-    // Committed: connects now use the new counts. Clean up behind them.
+    // Committed: connects now use the new counts. Record it, then clean up behind them.
     if (!old) this.nextServiceId = nextId(id);
-    for (const [tier, index] of trailing) this.maps.slots.delete(slotKey.encode({ svcId: id, tier, index }));
-    const entry: MirrorService = { key: spec.key, id, mode: spec.mode, weights, tiers: packTiers(tiers) };
-    this.services.set(ks, entry);
+    const entry: MirrorService = { key: spec.key, label: spec.label, id, mode: spec.mode, weights, tiers: packTiers(tiers) };
+    this.mirror.set(ks, entry);
     this.retain(entry.tiers);
-    if (old) this.release(old.tiers);
+    const orphans = old ? this.release(old.tiers) : [];
+    const failed = sweep(this.maps.backends, orphans.map((b) => backendId.encode(b)), sweep(this.maps.slots, trailing));
+    if (failed !== undefined) throw failed;
     return toProgrammed(entry, this.backends);
   }
 
-  /** Removes a service: unpublish first, then its slots, then backends nobody names. */
+  /**
+   * Removes a service: unpublish its entry first, then its slots, then backends nobody else
+   * names. If one of those fails, what was deleted is written back and the entry published
+   * again, so the service stays as it was. Its counters go last, once it is gone.
+   */
   remove(key: ServiceKey): boolean {
-    const ks = mirrorKeyOf(key);
-    const old = this.services.get(ks);
+    const ks = serviceKeyText(key);
+    const old = this.mirror.get(ks);
     if (!old) return false;
-    this.maps.services.delete(svcKey.encode(key));
-    this.services.delete(ks);
-    tierCounts(old.tiers).forEach((count, t) => {
-      for (let index = 0; index < count; index++) this.maps.slots.delete(slotKey.encode({ svcId: old.id, tier: t, index }));
-    });
+    const label = `${old.label} ${ks}`;
+    const entryKey = svcKey.encode(old.key);
+    const counts = tierCounts(old.tiers);
+    const undo = new UndoLog();
+    try {
+      if (this.maps.services.delete(entryKey)) {
+        const value = svcValue.encode({ id: old.id, mode: old.mode, counts, weights: old.weights });
+        undo.add(() => writeEntry(this.maps.services, entryKey, value, label));
+      }
+      counts.forEach((count, t) => {
+        for (let index = 0; index < count; index++) {
+          const slot = slotKey.encode({ svcId: old.id, tier: t, index });
+          const backend = old.tiers[tierStart(old.tiers, t) + index]!;
+          if (this.maps.slots.delete(slot) && backend !== 0) undo.add(() => this.maps.slots.update(slot, backendId.encode(backend)));
+        }
+      });
+      for (const id of this.orphansOf(old.tiers)) {
+        const bk = backendId.encode(id);
+        const value = Buffer.from(this.backends.value(id)!);
+        if (this.maps.backends.delete(bk)) undo.add(() => this.maps.backends.update(bk, value));
+      }
+    } catch (err) {
+      this.rollBack(undo);
+      throw err;
+    }
+
+    // Committed: nothing a connect reads names the service any more.
+    this.mirror.delete(ks);
     this.release(old.tiers);
-    for (let t = 0; t < MAX_TIERS; t++) this.maps.counters.delete(counterKey.encode({ svcId: old.id, tier: t }));
+    const failed = sweep(this.maps.counters, Array.from({ length: MAX_TIERS }, (_, tier) => counterKey.encode({ svcId: old.id, tier })));
+    if (failed !== undefined) throw failed;
     return true;
   }
 
   /**
    * Re-reads the services, slots and backends maps and repairs whatever differs from what this
-   * writer programmed (drift.ts decides what). Writes go backends, slots, then the service entry,
-   * so a connect never sees a half-repaired service; deletions go service entries, slots,
-   * counters, then backends. A service that matches is not written at all. The mirror is not
-   * changed: it is the truth the kernel is brought back to.
+   * writer programmed: drift.ts decides what, drift-repair.ts writes it in the safe order. A
+   * service that matches is not written at all. The record is not changed: it is the truth.
    */
   repairDrift(): DriftReport {
-    const plan = planRepairs(
-      {
-        services: [...this.services.values()].map((s) => ({ ...s, tiers: unpackTiers(s.tiers) })),
-        backendValue: (id) => this.backends.value(id),
-      },
-      { services: this.maps.services.dump(), slots: this.maps.slots.dump(), backends: this.maps.backends.dump() },
-    );
-    const report: DriftReport = {
-      rewritten: { services: 0, slots: 0, backends: 0 },
-      deleted: { services: 0, slots: 0, backends: 0, counters: 0 },
-      drifted: plan.services.map((s) => s.service),
-      strays: [],
-      failed: [],
-      holes: plan.holes,
+    const mirror = {
+      services: [...this.mirror.values()].map((s) => ({ ...s, tiers: unpackTiers(s.tiers) })),
+      backendValue: (id: number) => this.backends.value(id),
     };
-    const backendErrors = new Map<number, Error>();
-    for (const b of plan.backends) {
-      try {
-        this.write(this.maps.backends, b.key, b.value, b.label);
-        report.rewritten.backends++;
-      } catch (error) {
-        backendErrors.set(b.id, error as Error);
-      }
-    }
-    const unrepaired = new Set<string>();
-    for (const s of plan.services) {
-      try {
-        const lost = s.backends.find((id) => backendErrors.has(id));
-        // Its slots would name a backend that is missing or wrong: leave the service as it is.
-        if (lost !== undefined) throw backendErrors.get(lost)!;
-        for (const slot of s.slots) {
-          this.write(this.maps.slots, slot.key, backendId.encode(slot.backend), s.service);
-          report.rewritten.slots++;
-        }
-        if (s.entry) {
-          this.write(this.maps.services, s.entry.key, s.entry.value, s.service);
-          report.rewritten.services++;
-        }
-      } catch (error) {
-        unrepaired.add(s.service);
-        report.failed.push({ service: s.service, error: error as Error });
-      }
-    }
-
-    const dead = plan.deletions(unrepaired);
-    for (const stray of dead.services) {
-      if (this.maps.services.delete(stray.key)) report.deleted.services++;
-      report.strays.push(stray.service);
-    }
-    for (const key of dead.slots) if (this.maps.slots.delete(key)) report.deleted.slots++;
-    for (const svcId of dead.counters) {
-      for (let tier = 0; tier < MAX_TIERS; tier++) {
-        if (this.maps.counters.delete(counterKey.encode({ svcId, tier }))) report.deleted.counters++;
-      }
-    }
-    for (const id of dead.backends) if (this.maps.backends.delete(backendId.encode(id))) report.deleted.backends++;
-    return report;
+    return applyRepairs(this.maps, planRepairs(mirror, readSnapshot(this.maps)));
   }
 
   /**
@@ -254,8 +254,8 @@ export class ServiceWriter {
     const fresh: ServiceSpec[] = [];
     const freshKeys: string[] = [];
     for (const spec of specs) {
-      const ks = mirrorKeyOf(spec.key);
-      if (this.services.has(ks)) this.applyOne(spec, result);
+      const ks = serviceKeyText(spec.key);
+      if (this.mirror.has(ks)) this.applyOne(spec, result);
       else {
         fresh.push(spec);
         freshKeys.push(ks);
@@ -264,7 +264,7 @@ export class ServiceWriter {
     if (fresh.length === 0) return result;
     try {
       // A loop, not push(...): spreading 80,000 services as arguments can overflow the stack.
-      for (const programmed of this.batchInsert(fresh, freshKeys)) result.applied.push(programmed);
+      for (const programmed of this.insertBatch(fresh, freshKeys)) result.applied.push(programmed);
     } catch {
       for (const spec of fresh) this.applyOne(spec, result);
     }
@@ -279,31 +279,28 @@ export class ServiceWriter {
     }
   }
 
-  private batchInsert(specs: readonly ServiceSpec[], keys: readonly string[]): ProgrammedService[] {
+  private insertBatch(specs: readonly ServiceSpec[], keys: readonly string[]): ProgrammedService[] {
     const plan = planBulk(specs, keys, this.backends, { service: this.nextServiceId, backend: this.nextBackendId, next: nextId });
     const { batches } = plan;
-    const written = { backends: 0, slots: 0, services: 0 };
-    const batch = (map: BpfMap, field: keyof typeof written, rows: MapDump): void => {
+    const undo = new UndoLog();
+    const batch = (map: BpfMap, rows: MapDump): void => {
       const r = map.updateBatch(rows.keys, rows.values, rows.count);
-      written[field] = r.written;
+      undo.add(() => {
+        for (let i = 0; i < r.written; i++) map.delete(keyAt(rows, i));
+      });
       if (r.errno) throw new BpfCallError('bpf_map_update_batch', r.errno, map.name);
     };
     try {
-      batch(this.maps.backends, 'backends', batches.backends);
-      batch(this.maps.slots, 'slots', batches.slots);
-      batch(this.maps.services, 'services', batches.services);
+      batch(this.maps.backends, batches.backends);
+      batch(this.maps.slots, batches.slots);
+      batch(this.maps.services, batches.services);
     } catch (err) {
       // The ids were in the kernel, however briefly: a connect may have read one. Never hand
       // them out again, so the services applied one by one next get fresh ids.
       this.nextBackendId = plan.nextBackendId;
       this.nextServiceId = plan.nextServiceId;
-      // Undo in reverse order of visibility: services first, then the slots and backends.
-      const del = (map: BpfMap, rows: MapDump, n: number): void => {
-        for (let i = 0; i < n; i++) map.delete(keyAt(rows, i));
-      };
-      del(this.maps.services, batches.services, written.services);
-      del(this.maps.slots, batches.slots, written.slots);
-      del(this.maps.backends, batches.backends, written.backends);
+      // Undone in reverse order of visibility: services first, then the slots and backends.
+      this.rollBack(undo);
       throw err;
     }
 
@@ -311,7 +308,7 @@ export class ServiceWriter {
     this.backends.reserve(ids.length);
     ids.forEach((id, i) => this.backends.add(id, backendKeys[i]!, addresses[i]!, batches.backends.values, i * backendValue.size));
     plan.services.forEach((s, i) => {
-      this.services.set(keys[i]!, s);
+      this.mirror.set(keys[i]!, s);
       this.retain(s.tiers);
     });
     this.nextBackendId = plan.nextBackendId;
@@ -319,7 +316,7 @@ export class ServiceWriter {
     return plan.services.map((s) => toProgrammed(s, this.backends));
   }
 
-  private ensureBackend(b: BackendSpec, address: ParsedAddress, undo: Array<() => void>, label: string): number {
+  private ensureBackend(b: BackendSpec, address: ParsedAddress, undo: UndoLog, label: string): number {
     const key = backendKey(address, b.port);
     const value = Buffer.allocUnsafe(backendValue.size);
     backendValue.write(value, 0, address, b.port, b.nodeId, b.terminating);
@@ -327,46 +324,68 @@ export class ServiceWriter {
     if (existing !== undefined) {
       if (!this.backends.sameValue(existing, value)) {
         const before = Buffer.from(this.backends.value(existing)!);
-        this.write(this.maps.backends, backendId.encode(existing), value, label);
+        writeEntry(this.maps.backends, backendId.encode(existing), value, label);
         this.backends.setValue(existing, value);
-        undo.push(() => {
-          this.maps.backends.update(backendId.encode(existing), before);
-          this.backends.setValue(existing, before);
-        });
+        undo.add(
+          () => this.maps.backends.update(backendId.encode(existing), before),
+          () => this.backends.setValue(existing, before),
+        );
       }
       return existing;
     }
     const id = this.nextBackendId;
-    this.write(this.maps.backends, backendId.encode(id), value, label, UPDATE_NOEXIST);
+    writeEntry(this.maps.backends, backendId.encode(id), value, label, UPDATE_NOEXIST);
     this.nextBackendId = nextId(id);
     this.backends.add(id, key, address.canonical, value);
-    undo.push(() => {
-      this.maps.backends.delete(backendId.encode(id));
-      this.backends.remove(id);
-    });
+    undo.add(
+      () => this.maps.backends.delete(backendId.encode(id)),
+      () => this.backends.remove(id),
+    );
     return id;
   }
 
-  private write(map: BpfMap, key: Buffer, value: Buffer, label: string, flags?: number): void {
-    try {
-      map.update(key, value, flags);
-    } catch (err) {
-      if (err instanceof BpfCallError && err.errno === E2BIG) throw new MapFullError(map.name, label, map.capacity);
-      throw err;
-    }
+  private rollBack(undo: UndoLog): void {
+    if (!undo.run()) this.undoFailures++;
   }
 
   private retain(tiers: PackedTiers): void {
     forEachId(tiers, (id) => this.backends.retain(id));
   }
 
-  private release(tiers: PackedTiers): void {
+  /** Drops a service's references; returns the backends nobody names any more, forgotten here. */
+  private release(tiers: PackedTiers): number[] {
+    const orphans: number[] = [];
     forEachId(tiers, (id) => {
       if (!this.backends.release(id)) return;
-      this.maps.backends.delete(backendId.encode(id));
       this.backends.remove(id);
+      orphans.push(id);
     });
+    return orphans;
   }
+
+  /** What release() would return, without releasing. */
+  private orphansOf(tiers: PackedTiers): number[] {
+    const named = new Map<number, number>();
+    forEachId(tiers, (id) => {
+      if (id !== 0) named.set(id, (named.get(id) ?? 0) + 1);
+    });
+    return [...named].filter(([id, n]) => this.backends.has(id) && this.backends.refs(id) <= n).map(([id]) => id);
+  }
+}
+
+/**
+ * Deletes entries no connect can reach any more. One that fails is an unreachable leftover that
+ * drift repair collects; every key is tried, and the first failure (or `failed`) is returned.
+ */
+function sweep(map: BpfMap, keys: readonly Buffer[], failed?: unknown): unknown {
+  for (const key of keys) {
+    try {
+      map.delete(key);
+    } catch (error) {
+      failed ??= error;
+    }
+  }
+  return failed;
 }
 
 function nextId(id: number): number {

@@ -1,15 +1,13 @@
 /**
  * pkg/reconciler: keeps the datapath equal to the plan for this node. Level-triggered: a pass
  * recomputes the desired state of everything a change can affect (everything, on start and
- * resync) and writes only what differs from what is programmed.
+ * resync) and writes only what differs from what the writer says is programmed.
  */
 export { Reconciler } from './reconciler.js';
 export { NodeIds } from './node-ids.js';
 export { serviceSpecs, type DesiredService, type VipConflict } from './translate.js';
-export { sameService } from './diff.js';
-export { CoalescingScheduler } from './scheduler.js';
+export { PassScheduler } from './pass-scheduler.js';
 export { countCodes } from './count-codes.js';
-export { serviceKeyText } from './translate-keys.js';
 export {
   DEFAULT_DEBOUNCE_MS,
   DEFAULT_RESYNC_MS,

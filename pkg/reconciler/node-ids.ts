@@ -3,11 +3,12 @@
  * never reused within a process, and on start they are adopted from what is already pinned, so
  * an agent restart does not rewrite every backend just to renumber its node.
  */
-import type { ProgrammedService } from '../datapath/types.js';
-import type { Plan, PlannedService } from '../planner/index.js';
-import { backendKey } from './translate-keys.js';
+import type { PlannedService } from '../planner/index.js';
 
 const MAX_ID = 0xffffffff;
+
+/** The node id a backend is programmed with, by its address and port (0 or undefined: none). */
+export type ProgrammedNodeId = (address: string, port: number) => number | undefined;
 
 export class NodeIds {
   private readonly byName = new Map<string, number>();
@@ -35,32 +36,17 @@ export class NodeIds {
   }
 
   /**
-   * Takes over the ids a previous agent wrote: a backend the plan puts on node N that is
-   * programmed with id K makes N -> K, unless either side is already taken.
+   * Takes over the ids a previous agent wrote for one planned Service: a backend the plan puts
+   * on node N that is programmed with id K makes N -> K, unless either side is already taken.
    */
-  adopt(plan: Plan, programmed: readonly ProgrammedService[]): number {
-    const programmedIds = NodeIds.programmedIds(programmed);
-    return plan.services.reduce((n, service) => n + this.adoptFrom(service, programmedIds), 0);
-  }
-
-  /** Node id by backendKey, as a previous agent programmed them; input to adoptFrom(). */
-  static programmedIds(programmed: readonly ProgrammedService[]): Map<string, number> {
-    const ids = new Map<string, number>();
-    for (const service of programmed) {
-      for (const tier of service.tiers) for (const b of tier) if (b.nodeId !== 0) ids.set(backendKey(b.address, b.port), b.nodeId);
-    }
-    return ids;
-  }
-
-  /** adopt() for one planned Service, so a caller need not hold every plan at once. */
-  adoptFrom(service: PlannedService, programmedIds: ReadonlyMap<string, number>): number {
+  adoptFrom(service: PlannedService, programmed: ProgrammedNodeId): number {
     let adopted = 0;
     for (const entry of service.entries) {
       for (const tier of entry.tiers) {
         for (const e of tier.endpoints) {
           if (!e.node || this.byName.has(e.node)) continue;
-          const id = programmedIds.get(backendKey(e.address, e.port));
-          if (id === undefined || this.names.has(id)) continue;
+          const id = programmed(e.address, e.port);
+          if (!id || this.names.has(id)) continue;
           this.set(e.node, id);
           adopted++;
         }

@@ -6,27 +6,22 @@
  * that is still serving.
  */
 import type { Logger } from 'pino';
-import type { ServiceKey } from '../datapath/types.js';
 import { SnapshotStore, type RawChange } from '../model/index.js';
-import { DesiredState } from './desired-state.js';
+import { DesiredSpecs } from './desired-specs.js';
 import { NodeIds } from './node-ids.js';
 import { runPass, type PassState, type PassWork } from './pass.js';
-import { ProgrammedView } from './programmed-view.js';
-import { CoalescingScheduler } from './scheduler.js';
-import { serviceKeyText } from './translate-keys.js';
+import { PassScheduler } from './pass-scheduler.js';
 import { DEFAULT_DEBOUNCE_MS, DEFAULT_RESYNC_MS, type ReconcileResult, type ReconcilerOptions } from './types.js';
 
 export class Reconciler {
   private readonly state: PassState = {
     store: new SnapshotStore(),
-    desired: new DesiredState(),
-    programmed: new ProgrammedView(),
+    desired: new DesiredSpecs(),
     nodeIds: new NodeIds(),
     failures: new Map(),
-    labels: new Map(),
     reported: new Set(),
   };
-  private readonly scheduler: CoalescingScheduler;
+  private readonly scheduler: PassScheduler;
   private pendingChanges: RawChange[] = [];
   /** The source could not say what changed (or a pass failed): the next pass reads everything. */
   private pendingFull = true;
@@ -43,7 +38,7 @@ export class Reconciler {
     private readonly options: ReconcilerOptions,
     private readonly logger: Logger,
   ) {
-    this.scheduler = new CoalescingScheduler(options.debounceMs ?? DEFAULT_DEBOUNCE_MS, (reasons) => this.pass(reasons), (error) =>
+    this.scheduler = new PassScheduler(options.debounceMs ?? DEFAULT_DEBOUNCE_MS, (reasons) => this.pass(reasons), (error) =>
       this.logger.error({ err: error }, 'reconcile failed unexpectedly'),
     );
     // Changes are tracked from the start, so a pass run by hand (reconcileNow) sees them too.
@@ -116,11 +111,6 @@ export class Reconciler {
 
   get nodeIds(): NodeIds {
     return this.state.nodeIds;
-  }
-
-  /** "ns/name" of the Service a datapath service belongs to, for metrics. */
-  serviceLabel(key: ServiceKey): string | undefined {
-    return this.state.labels.get(serviceKeyText(key));
   }
 
   /** What the next pass does, taking the queued changes. */

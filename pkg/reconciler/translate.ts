@@ -2,10 +2,9 @@
  * Plan -> datapath ServiceSpecs: one spec per planned (VIP, port, protocol). This is the only
  * place where planner vocabulary meets datapath vocabulary.
  */
-import type { BackendSpec, ModeName, ServiceSpec } from '../datapath/types.js';
+import { type BackendSpec, type ModeName, serviceKeyText, type ServiceSpec } from '../datapath/index.js';
 import type { Mode, PlannedEntry, PlannedService } from '../planner/index.js';
 import type { NodeIds } from './node-ids.js';
-import { serviceKeyText } from './translate-keys.js';
 
 const MODES: Readonly<Record<Mode, ModeName>> = { RANDOM: 'RANDOM', FAILOVER: 'FAILOVER', STRICT: 'STRICT' };
 

@@ -1,28 +1,45 @@
 /*
- * The reconciler's vocabulary and the narrow views it takes of its neighbours. It depends on
- * these shapes, not on the concrete Source or ServiceWriter, so it can be driven by fakes.
+ * The reconciler's vocabulary and the views it takes of its neighbours. It depends on these
+ * shapes, not on the concrete Source or ServiceWriter, so a test or a benchmark can wrap them.
  */
-// Type-only imports: pkg/datapath/index.ts loads libbpf on import, which pure tests must not need.
-import type { ModeName, ProgrammedService, ServiceKey, ServiceSpec } from '../datapath/types.js';
-import type { DriftReport } from '../datapath/drift.js';
-import type { BulkResult } from '../datapath/writer.js';
+import type {
+  BulkResult,
+  DriftReport,
+  MapOps,
+  ModeName,
+  ProgrammedService,
+  ProgrammedTotals,
+  ServiceKey,
+  ServiceSpec,
+} from '../datapath/index.js';
 import type { RejectionCode } from '../model/index.js';
 import type { PlanOptions, WarningCode } from '../planner/index.js';
 import type { Source } from '../source/types.js';
 
-/** The part of pkg/datapath's ServiceWriter the reconciler uses. */
+/**
+ * pkg/datapath's ServiceWriter as the reconciler uses it: the one account of what is programmed
+ * (key text as datapath's serviceKeyText gives it), and the only way to change it.
+ */
 export interface ServiceWriterLike {
   apply(spec: ServiceSpec): ProgrammedService;
   remove(key: ServiceKey): boolean;
   applyMany(specs: readonly ServiceSpec[]): BulkResult;
-  /** What the maps hold now, as far as the writer knows (read back from the pins on start). */
-  programmed(): ProgrammedService[];
-  /** One service of programmed(). */
-  get(key: ServiceKey): ProgrammedService | undefined;
-  /** get() compared with sameService(), without building the programmed service. */
-  matches?(spec: ServiceSpec): boolean;
+  /** Whether the service is programmed exactly as `spec` says (datapath's programmedAs). */
+  matches(spec: ServiceSpec): boolean;
   /** Brings the maps back to what the writer programmed, when something else changed them. */
-  repairDrift?(): DriftReport;
+  repairDrift(): DriftReport;
+  /** Key text of every programmed service. */
+  keys(): IterableIterator<string>;
+  /** The key a programmed service was written with, by key text. */
+  keyOf(text: string): ServiceKey | undefined;
+  /** The "ns/name" a programmed service was last written or relabelled for. */
+  label(key: ServiceKey): string | undefined;
+  relabel(key: ServiceKey, label: string): void;
+  /** The node id a programmed backend carries, to keep node numbering across a restart. */
+  nodeIdOf(address: string, port: number): number | undefined;
+  totals(): ProgrammedTotals;
+  /** Operations made on each map so far; a pass reports the difference. */
+  mapOps(): Record<string, MapOps>;
 }
 
 /** Where raw objects come from: a Source, or anything shaped like the parts used here. */
@@ -69,7 +86,7 @@ export interface ServiceFailure {
 /** How many problems of each code a pass found; codes it did not find are absent. */
 export type CodeCounts<Code extends string> = Readonly<Partial<Record<Code, number>>>;
 
-/** Map writes implied by the changes, by map name (services, slots, backends). */
+/** Map entries by map name (services, slots, backends, counters). */
 export type MapCounts = Readonly<Record<string, number>>;
 
 export interface ReconcileResult {
@@ -84,8 +101,8 @@ export interface ReconcileResult {
   readonly replanned: number;
   readonly finishedAtMs: number;
   readonly durationMs: number;
-  /** Where the time went: reading objects, planning, translating and diffing, writing maps. */
-  readonly phasesMs?: Readonly<Record<'snapshot' | 'plan' | 'diff' | 'write', number>>;
+  /** Where the time went, by stage: reading objects, planning, comparing, writing maps. */
+  readonly phasesMs?: Readonly<Record<'snapshot' | 'plan' | 'compare' | 'write', number>>;
   /** Datapath services wanted by the plan. */
   readonly desired: number;
   readonly applied: number;
@@ -100,8 +117,11 @@ export interface ReconcileResult {
   readonly rejected: CodeCounts<RejectionCode>;
   /** Planner warnings, by code. */
   readonly warnings: CodeCounts<WarningCode>;
+  /** Map entries written or deleted to apply and remove services, by map, as the maps counted them. */
   readonly mapWrites: MapCounts;
   readonly mapErrors: MapCounts;
   /** Map entries a resync found changed behind the agent's back and put right, by map. */
   readonly driftRepaired?: MapCounts;
+  /** Every map read, write and delete of the pass (drift repair included), by map. */
+  readonly mapOps?: Readonly<Record<string, MapOps>>;
 }

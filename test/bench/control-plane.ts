@@ -16,8 +16,8 @@
 import { readFileSync } from 'node:fs';
 import { getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import pino from 'pino';
-import { Datapath, type ServiceSpec, unpinDatapath } from '../../pkg/datapath/index.js';
-import { Reconciler, serviceKeyText, type ReconcileResult, type ServiceWriterLike } from '../../pkg/reconciler/index.js';
+import { Datapath, type ServiceSpec, serviceKeyText, unpinDatapath } from '../../pkg/datapath/index.js';
+import { Reconciler, type ReconcileResult, type ServiceWriterLike } from '../../pkg/reconciler/index.js';
 import { assertKernelPrereqs, cleanupLeftovers, KernelLab } from '../../lab/kernel-lab/index.js';
 import { MemorySource } from './memory-source.js';
 // The agent loads its API-server source (and with it @kubernetes/client-node, ~75 MiB of RSS) even
@@ -65,17 +65,24 @@ async function main(): Promise<void> {
         waiter(performance.now());
       }
     };
+    const w = dp.writer;
     const writer: ServiceWriterLike = {
       apply: (spec) => {
-        const p = dp.writer.apply(spec);
+        const p = w.apply(spec);
         wrote(spec);
         return p;
       },
-      remove: (key) => dp.writer.remove(key),
-      applyMany: (specs) => dp.writer.applyMany(specs),
-      programmed: () => dp.writer.programmed(),
-      get: (key) => dp.writer.get(key),
-      matches: (spec) => dp.writer.matches(spec),
+      remove: (key) => w.remove(key),
+      applyMany: (specs) => w.applyMany(specs),
+      matches: (spec) => w.matches(spec),
+      repairDrift: () => w.repairDrift(),
+      keys: () => w.keys(),
+      keyOf: (text) => w.keyOf(text),
+      label: (key) => w.label(key),
+      relabel: (key, label) => w.relabel(key, label),
+      nodeIdOf: (address, port) => w.nodeIdOf(address, port),
+      totals: () => w.totals(),
+      mapOps: () => w.mapOps(),
     };
     const reconciler = new Reconciler(
       { source, writer, nodeName: nodeName(SELF), resyncMs: 0 },

@@ -3,7 +3,7 @@
 // over a single call or many small ones (the cursor hand-over), and a restarted writer and
 // `nearbyctl maps` must read back through them what was programmed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BpfMap } from '../../pkg/datapath/bpf-map.js';
+import type { KernelBpfMap as BpfMap } from '../../pkg/datapath/kernel-map.js';
 import { backendId, backendValue, counterKey, slotKey } from '../../pkg/datapath/codecs.js';
 import { libbpf } from '../../pkg/datapath/libbpf.js';
 import { keyAt, type MapDump, valueAt } from '../../pkg/datapath/map-dump.js';

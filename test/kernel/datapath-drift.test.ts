@@ -4,7 +4,7 @@
 // repair makes is recorded, to prove the order and that a healthy service is never touched.
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { BpfMap } from '../../pkg/datapath/bpf-map.js';
+import type { KernelBpfMap as BpfMap } from '../../pkg/datapath/kernel-map.js';
 import { backendId, backendValue, counterKey, slotKey, svcKey, svcValue } from '../../pkg/datapath/codecs.js';
 import { type DriftReport, MapFullError, type ServiceKey } from '../../pkg/datapath/index.js';
 import { run } from '../../lab/kernel-lab/index.js';
@@ -77,11 +77,10 @@ function recordWrites(): { writes: MapWrite[]; stop(): void } {
       throw new Error(`repairDrift must not use ${what}`);
     };
     map.updateBatch = refuse('updateBatch');
-    map.deleteBatch = refuse('deleteBatch');
   }
   const stop = (): void => {
     for (const map of handles) {
-      for (const method of ['update', 'delete', 'updateBatch', 'deleteBatch'] as const) delete (map as Partial<typeof map>)[method];
+      for (const method of ['update', 'delete', 'updateBatch'] as const) delete (map as Partial<typeof map>)[method];
     }
   };
   return { writes, stop };

@@ -1,8 +1,7 @@
 // ServiceWriter.matches(): the reconciler's "already programmed as planned?" check, without
 // building objects. It must agree with get() + sameService() on every kind of difference.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ServiceSpec } from '../../pkg/datapath/index.js';
-import { sameService } from '../../pkg/reconciler/index.js';
+import { sameService, type ServiceSpec } from '../../pkg/datapath/index.js';
 import { be, kernelNode, svc, type KernelNode } from './datapath-fixture.js';
 
 let kn: KernelNode;

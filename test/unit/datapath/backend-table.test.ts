@@ -3,7 +3,7 @@
 // stray bits still show up as drift.
 import { describe, expect, it } from 'vitest';
 import { parseAddress } from '../../../pkg/datapath/addr.js';
-import { backendKey } from '../../../pkg/datapath/backend-key.js';
+import { backendKey } from '../../../pkg/datapath/identity.js';
 import { BackendTable } from '../../../pkg/datapath/backend-table.js';
 import { backendValue, type BackendValue } from '../../../pkg/datapath/codecs.js';
 

@@ -87,7 +87,7 @@ vi.mock('../../../pkg/datapath/libbpf.js', () => ({
   },
 }));
 
-const { BpfMap } = await import('../../../pkg/datapath/bpf-map.js');
+const { KernelBpfMap: BpfMap } = await import('../../../pkg/datapath/kernel-map.js');
 const { keyAt, valueAt } = await import('../../../pkg/datapath/map-dump.js');
 
 const KEY = 4;

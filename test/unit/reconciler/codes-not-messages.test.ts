@@ -8,12 +8,13 @@ import { readiness } from '../../../cmd/agent/readiness.js';
 import { BpfCallError, InvalidServiceError, MapFullError } from '../../../pkg/datapath/errors.js';
 import type { BulkResult } from '../../../pkg/datapath/writer.js';
 import type { ProgrammedService, ServiceSpec } from '../../../pkg/datapath/types.js';
+import { serviceKeyText } from '../../../pkg/datapath/index.js';
 import { AgentMetrics } from '../../../pkg/metrics/index.js';
 import { REJECTION_CODES } from '../../../pkg/model/index.js';
 import { WARNING_CODES } from '../../../pkg/planner/index.js';
-import { countCodes, Reconciler, SERVICE_FAILURE_CODES, serviceKeyText, type ReconcileResult } from '../../../pkg/reconciler/index.js';
+import { countCodes, Reconciler, SERVICE_FAILURE_CODES, type ReconcileResult } from '../../../pkg/reconciler/index.js';
 import { ep, node, POD, SEED_VIP, seedEndpoints, service, slice } from '../planner/fixtures.js';
-import { FakeSource, FakeWriter } from './fakes.js';
+import { FakeSource, RecordingWriter } from './fakes.js';
 
 const rewording = vi.hoisted(() => {
   const state = { on: false };
@@ -46,7 +47,7 @@ vi.mock('../../../pkg/planner/index.js', async (importOriginal) => {
 });
 
 /** Refuses the writes of chosen keys with the datapath's own errors, worded per the switch. */
-class RefusingWriter extends FakeWriter {
+class RefusingWriter extends RecordingWriter {
   constructor(private readonly refusals: ReadonlyMap<string, (label: string) => Error>) {
     super();
   }

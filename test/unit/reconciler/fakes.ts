@@ -1,12 +1,27 @@
 /*
- * An in-memory ServiceWriterLike and a mutable object source, so reconciler tests see exactly
- * which writes a pass makes.
+ * The real ServiceWriter on in-memory maps, recording which keys each call touched, and a
+ * mutable object source, so reconciler tests see exactly which writes a pass makes and check
+ * them with the comparison production uses.
  */
 import pino from 'pino';
-import { MapFullError } from '../../../pkg/datapath/errors.js';
-import type { BulkResult } from '../../../pkg/datapath/writer.js';
-import type { ProgrammedService, ServiceKey, ServiceSpec } from '../../../pkg/datapath/types.js';
-import { serviceKeyText, type ObjectProvider, type ServiceWriterLike } from '../../../pkg/reconciler/index.js';
+import {
+  type BulkResult,
+  type DatapathMaps,
+  type DriftReport,
+  KernelState,
+  MapFullError,
+  type MapOps,
+  memoryMaps,
+  type ProgrammedService,
+  type ProgrammedTotals,
+  readSnapshot,
+  resolveServices,
+  type ServiceKey,
+  serviceKeyText,
+  type ServiceSpec,
+  ServiceWriter,
+} from '../../../pkg/datapath/index.js';
+import type { ObjectProvider, ServiceWriterLike } from '../../../pkg/reconciler/index.js';
 import type { ChangeListener, ObjectChange, SourceStatus, WatchedKind } from '../../../pkg/source/types.js';
 
 function sameObject(raw: unknown, id: { kind: string; name: string }): boolean {
@@ -16,31 +31,47 @@ function sameObject(raw: unknown, id: { kind: string; name: string }): boolean {
 
 export const silent = pino({ level: 'silent' });
 
-export class FakeWriter implements ServiceWriterLike {
-  readonly state = new Map<string, ProgrammedService>();
-  readonly calls: Array<{ op: 'apply' | 'remove' | 'applyMany'; keys: string[] }> = [];
-  /** Keys ("vip:port/proto") whose apply throws MapFullError. */
+type Op = 'apply' | 'remove' | 'applyMany' | 'repairDrift';
+
+export class RecordingWriter implements ServiceWriterLike {
+  readonly calls: Array<{ op: Op; keys: string[] }> = [];
+  /** Keys ("vip:port/proto") whose apply throws MapFullError, as a full slots map would. */
   readonly full = new Set<string>();
-  private nextId = 1;
-  private nextBackend = 1;
-  private readonly backendIds = new Map<string, number>();
+  readonly writer: ServiceWriter;
+
+  constructor(readonly maps: DatapathMaps = memoryMaps()) {
+    this.writer = ServiceWriter.open(maps);
+  }
+
+  /** Another writer over the same maps, as a restarted agent opens them. */
+  reopen(): RecordingWriter {
+    return new RecordingWriter(this.maps);
+  }
+
+  /** What a connect resolves through the maps now, by key text: the maps, not the writer's record. */
+  get state(): Map<string, ProgrammedService> {
+    const { services } = resolveServices(new KernelState(readSnapshot(this.maps)));
+    return new Map(services.map((s) => [serviceKeyText(s.key), s]));
+  }
 
   apply(spec: ServiceSpec): ProgrammedService {
     this.calls.push({ op: 'apply', keys: [serviceKeyText(spec.key)] });
-    return this.write(spec);
+    this.refuseIfFull(spec);
+    return this.writer.apply(spec);
   }
 
   remove(key: ServiceKey): boolean {
     this.calls.push({ op: 'remove', keys: [serviceKeyText(key)] });
-    return this.state.delete(serviceKeyText(key));
+    return this.writer.remove(key);
   }
 
   applyMany(specs: readonly ServiceSpec[]): BulkResult {
     this.calls.push({ op: 'applyMany', keys: specs.map((s) => serviceKeyText(s.key)) });
-    const result: BulkResult = { applied: [], failed: [] };
-    for (const spec of specs) {
+    const refused = specs.filter((s) => this.full.has(serviceKeyText(s.key)));
+    const result = this.writer.applyMany(specs.filter((s) => !refused.includes(s)));
+    for (const spec of refused) {
       try {
-        result.applied.push(this.write(spec));
+        this.refuseIfFull(spec);
       } catch (error) {
         result.failed.push({ spec, error: error as Error });
       }
@@ -48,16 +79,46 @@ export class FakeWriter implements ServiceWriterLike {
     return result;
   }
 
-  programmed(): ProgrammedService[] {
-    return [...this.state.values()];
+  repairDrift(): DriftReport {
+    const report = this.writer.repairDrift();
+    this.calls.push({ op: 'repairDrift', keys: report.drifted });
+    return report;
   }
 
-  get(key: ServiceKey): ProgrammedService | undefined {
-    return this.state.get(serviceKeyText(key));
+  matches(spec: ServiceSpec): boolean {
+    return this.writer.matches(spec);
   }
 
-  /** Keys touched by apply/remove/applyMany since the last reset. */
-  touched(op?: 'apply' | 'remove' | 'applyMany'): string[] {
+  keys(): IterableIterator<string> {
+    return this.writer.keys();
+  }
+
+  keyOf(text: string): ServiceKey | undefined {
+    return this.writer.keyOf(text);
+  }
+
+  label(key: ServiceKey): string | undefined {
+    return this.writer.label(key);
+  }
+
+  relabel(key: ServiceKey, label: string): void {
+    this.writer.relabel(key, label);
+  }
+
+  nodeIdOf(address: string, port: number): number | undefined {
+    return this.writer.nodeIdOf(address, port);
+  }
+
+  totals(): ProgrammedTotals {
+    return this.writer.totals();
+  }
+
+  mapOps(): Record<string, MapOps> {
+    return this.writer.mapOps();
+  }
+
+  /** Keys touched by apply/remove/applyMany/repairDrift since the last reset. */
+  touched(op?: Op): string[] {
     return this.calls.filter((c) => op === undefined || c.op === op).flatMap((c) => c.keys);
   }
 
@@ -65,26 +126,9 @@ export class FakeWriter implements ServiceWriterLike {
     this.calls.length = 0;
   }
 
-  private write(spec: ServiceSpec): ProgrammedService {
+  private refuseIfFull(spec: ServiceSpec): void {
     const key = serviceKeyText(spec.key);
     if (this.full.has(key)) throw new MapFullError('slots', `${spec.label} ${key}`, 4);
-    const old = this.state.get(key);
-    const programmed: ProgrammedService = {
-      key: spec.key,
-      id: old?.id ?? this.nextId++,
-      mode: spec.mode,
-      weights: Array.from({ length: 8 }, (_, t) => spec.weights?.[t] ?? 0),
-      tiers: Array.from({ length: 8 }, (_, t) =>
-        (spec.tiers[t] ?? []).map((b) => {
-          const bk = `${b.address}#${b.port}`;
-          const id = this.backendIds.get(bk) ?? this.nextBackend++;
-          this.backendIds.set(bk, id);
-          return { ...b, id };
-        }),
-      ),
-    };
-    this.state.set(key, programmed);
-    return programmed;
   }
 }
 

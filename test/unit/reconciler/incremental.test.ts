@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Reconciler, type ReconcileResult } from '../../../pkg/reconciler/index.js';
 import { ep, namespace, node, POD, seedEndpoints, seedNodes, service, slice } from '../planner/fixtures.js';
 import { seededRandom } from '../../bench/synthetic-cluster.js';
-import { FakeSource, FakeWriter, silent } from './fakes.js';
+import { FakeSource, RecordingWriter, silent } from './fakes.js';
 
 const HELLO = '10.96.0.100:5000/TCP';
 const OTHER = '10.96.0.101:5000/TCP';
@@ -18,7 +18,7 @@ afterEach(() => {
 
 function setup(objects: unknown[], nodeName = 'w1') {
   const source = new FakeSource(objects);
-  const writer = new FakeWriter();
+  const writer = new RecordingWriter();
   const reconciler = new Reconciler({ source, writer, nodeName, resyncMs: 0 }, silent);
   running.push(reconciler);
   return { source, writer, reconciler };
@@ -43,7 +43,7 @@ function base(): unknown[] {
 }
 
 /** Programmed state as comparable text: per key, mode and sorted addresses per tier. */
-function programmedText(writer: FakeWriter): Record<string, string> {
+function programmedText(writer: RecordingWriter): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, p] of [...writer.state].sort(([a], [b]) => (a < b ? -1 : 1))) {
     out[key] = `${p.mode} ${p.tiers.map((t) => t.map((b) => `${b.address}:${b.port}${b.terminating ? 'T' : ''}`).sort().join(',')).join(' | ')}`;

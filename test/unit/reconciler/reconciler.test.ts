@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Reconciler, serviceKeyText, type ReconcileResult } from '../../../pkg/reconciler/index.js';
+import { backendValue, svcValue } from '../../../pkg/datapath/codecs.js';
+import { keyAt, serviceKeyText, svcKey, valueAt } from '../../../pkg/datapath/index.js';
+import { Reconciler, type ReconcileResult } from '../../../pkg/reconciler/index.js';
 import { node, POD, seedEndpoints, seedNodes, service, slice, ep } from '../planner/fixtures.js';
-import { FakeSource, FakeWriter, silent } from './fakes.js';
+import { FakeSource, RecordingWriter, silent } from './fakes.js';
 
 const HELLO = '10.96.0.100:5000/TCP';
 const OTHER = '10.96.0.101:5000/TCP';
@@ -22,7 +24,7 @@ function cluster(overrides: { nodes?: unknown[]; otherEndpoints?: ReturnType<typ
   return [...kept, ...(overrides.extra ?? [])];
 }
 
-function tierAddresses(writer: FakeWriter, key: string): string[][] {
+function tierAddresses(writer: RecordingWriter, key: string): string[][] {
   const programmed = writer.state.get(key);
   if (!programmed) throw new Error(`${key} is not programmed`);
   return programmed.tiers.map((t) => t.map((b) => b.address).sort()).filter((_, i, all) => all.slice(i).some((t) => t.length > 0));
@@ -32,7 +34,7 @@ const running: Reconciler[] = [];
 
 function setup(objects: unknown[], options: { debounceMs?: number; resyncMs?: number } = {}) {
   const source = new FakeSource(objects);
-  const writer = new FakeWriter();
+  const writer = new RecordingWriter();
   const reconciler = new Reconciler(
     { source, writer, nodeName: 'w1', debounceMs: options.debounceMs ?? 5, resyncMs: options.resyncMs ?? 0 },
     silent,
@@ -69,7 +71,7 @@ describe('reconciler', () => {
     const ids = writer.state.get(HELLO)!.tiers.slice(0, 3).map((t) => t[0]!.nodeId);
     expect(new Set(ids).size).toBe(3);
     expect(ids).not.toContain(0);
-    expect(reconciler.serviceLabel({ address: '10.96.0.100', port: 5000, protocol: 'TCP' })).toBe('sample/helloworld');
+    expect(writer.label({ address: '10.96.0.100', port: 5000, protocol: 'TCP' })).toBe('sample/helloworld');
   });
 
   it('writes nothing when nothing changed', async () => {
@@ -200,10 +202,13 @@ describe('reconciler', () => {
     reconciler.start();
     await reconciler.idle();
     expect(writer.state.size).toBe(3);
-    // Behind the reconciler's back: one service vanishes, another loses its closest tier.
-    writer.state.delete(HELLO);
-    const hello2 = writer.state.get(HELLO2)!;
-    writer.state.set(HELLO2, { ...hello2, tiers: hello2.tiers.map((t, i) => (i === 0 ? [] : t)) });
+    // Behind the reconciler's back, in the maps: one service vanishes, another loses its closest tier.
+    const entry = (key: string) => svcKey.encode(writer.keyOf(key)!);
+    writer.maps.services.delete(entry(HELLO));
+    const hello2 = svcValue.decode(writer.maps.services.lookup(entry(HELLO2))!);
+    writer.maps.services.update(entry(HELLO2), svcValue.encode({ ...hello2, counts: hello2.counts.map((c, i) => (i === 0 ? 0 : c)) }));
+    expect(writer.state.has(HELLO)).toBe(false);
+    expect(writer.state.get(HELLO2)!.tiers[0]).toEqual([]);
     writer.resetCalls();
     await new Promise((resolve) => setTimeout(resolve, 120));
     await reconciler.idle();
@@ -235,19 +240,21 @@ describe('reconciler', () => {
   it('keeps node ids found in the pinned state across an agent restart', async () => {
     const first = setup(cluster());
     await pass(first.reconciler);
-    // A new agent over the same maps: same writer state, fresh reconciler.
-    const restarted = new Reconciler({ source: first.source, writer: first.writer, nodeName: 'w1', resyncMs: 0 }, silent);
-    running.push(restarted);
     // An earlier agent numbered the nodes differently; without adoption every backend would be
     // rewritten just to renumber its node.
-    for (const [key, programmed] of first.writer.state) {
-      const tiers = programmed.tiers.map((t) => t.map((b) => ({ ...b, nodeId: b.nodeId + 40 })));
-      first.writer.state.set(key, { ...programmed, tiers });
+    const backends = first.writer.maps.backends.dump();
+    for (let i = 0; i < backends.count; i++) {
+      const value = backendValue.decode(valueAt(backends, i));
+      first.writer.maps.backends.update(keyAt(backends, i), backendValue.encode({ ...value, nodeId: value.nodeId + 40 }));
     }
-    first.writer.resetCalls();
+    // A new agent over the same maps: a writer that reads them back, a fresh reconciler.
+    const writer = first.writer.reopen();
+    const restarted = new Reconciler({ source: first.source, writer, nodeName: 'w1', resyncMs: 0 }, silent);
+    running.push(restarted);
     const result = await pass(restarted);
-    expect(first.writer.calls).toEqual([]);
+    expect(writer.calls).toEqual([]);
     expect(result.unchanged).toBe(3);
+    expect(writer.state.get(HELLO)!.tiers[0]![0]!.nodeId).toBeGreaterThan(40);
   });
 
   it('names its keys the way the writer does', () => {

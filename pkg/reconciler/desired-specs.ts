@@ -1,10 +1,10 @@
 /*
- * The desired datapath, kept per Kubernetes Service so that one Service can be re-planned alone.
- * Each Service claims the (VIP, port, protocol) keys of its specs; the API server never gives
+ * The datapath specs the plan wants, kept per Kubernetes Service so that one Service can be
+ * re-planned alone. Each Service claims the (VIP, port, protocol) keys of its specs; the API server never gives
  * one ClusterIP to two Services, but a manifest directory can, so a key claimed twice goes to
  * the first Service by name, whatever order the claims arrived in.
  */
-import type { BackendSpec, ServiceSpec } from '../datapath/types.js';
+import { sameSpec, type ServiceSpec } from '../datapath/index.js';
 import type { ServicePlan, Warning } from '../planner/index.js';
 import type { NodeIds } from './node-ids.js';
 import { serviceSpecs, type DesiredService, type VipConflict } from './translate.js';
@@ -21,7 +21,7 @@ export interface DesiredSpec {
   readonly spec: ServiceSpec;
 }
 
-export class DesiredState {
+export class DesiredSpecs {
   private readonly services = new Map<string, ServiceEntry>();
   /** Claimants per key: a lone claimant as its key, a Set only when contested (rare, and 10,000 Sets cost megabytes). */
   private readonly claims = new Map<string, string | Set<string>>();
@@ -137,25 +137,6 @@ export class DesiredState {
 
 function claimantsOf(claimants: string | Set<string> | undefined): Iterable<string> {
   return claimants === undefined ? [] : typeof claimants === 'string' ? [claimants] : claimants;
-}
-
-function sameBackends(a: readonly BackendSpec[], b: readonly BackendSpec[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x.address !== y.address || x.port !== y.port || x.nodeId !== y.nodeId || x.terminating !== y.terminating) return false;
-  }
-  return true;
-}
-
-function sameSpec(a: ServiceSpec, b: ServiceSpec): boolean {
-  if (a.mode !== b.mode || a.label !== b.label || a.tiers.length !== b.tiers.length) return false;
-  if (a.key.address !== b.key.address || a.key.port !== b.key.port || a.key.protocol !== b.key.protocol) return false;
-  const wa = a.weights ?? [];
-  const wb = b.weights ?? [];
-  if (wa.length !== wb.length || wa.some((w, i) => w !== wb[i])) return false;
-  return a.tiers.every((tier, t) => sameBackends(tier, b.tiers[t]!));
 }
 
 function sameSpecs(a: readonly DesiredService[], b: readonly DesiredService[]): boolean {

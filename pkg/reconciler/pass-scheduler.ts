@@ -1,9 +1,10 @@
 /*
- * Folds bursts of change signals into few runs: the first signal opens a window, later ones in
- * it are absorbed (a fixed window, so a steady stream cannot postpone a run forever), at most
- * one run is in flight, and a signal arriving during a run earns exactly one more run.
+ * When reconcile passes run. Folds bursts of change signals into few runs: the first signal
+ * opens a window, later ones in it are absorbed (a fixed window, so a steady stream cannot
+ * postpone a run forever), at most one run is in flight, and a signal arriving during a run
+ * earns exactly one more run.
  */
-export class CoalescingScheduler {
+export class PassScheduler {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
