@@ -12,7 +12,18 @@ import { refOf, sleep, type ProcessRef } from './processes.js';
 import { PROGRAMS } from './programs.js';
 
 /** Small maps: a lab has a handful of Services, and every node loads its own set. */
-const MAP_SIZE_FLAGS = ['--max-services', '256', '--max-backends', '1024', '--max-slots', '4096', '--max-rev-nat', '16384', '--max-counters', '4096'];
+const MAP_SIZE_FLAGS = [
+  '--max-services',
+  '256',
+  '--max-backends',
+  '1024',
+  '--max-slots',
+  '4096',
+  '--max-rev-nat',
+  '16384',
+  '--max-counters',
+  '4096',
+];
 const BACKOFF = { firstMs: 500, maxMs: 10_000, resetAfterMs: 20_000 };
 
 /** Where the agent reads the cluster: the lab's cluster/ directory, or an API server. */
@@ -49,18 +60,27 @@ export class AgentProcess {
     const port = (await freePorts(1))[0]!;
     const args = [
       PROGRAMS.agent,
-      '--node-name', this.spec.node,
+      '--node-name',
+      this.spec.node,
       ...('stateDir' in this.spec.source ? ['--state-dir', this.spec.source.stateDir] : ['--kubeconfig', this.spec.source.kubeconfig]),
-      '--cgroup-path', this.spec.cgroup,
-      '--bpffs', this.spec.bpffs,
-      '--listen', `127.0.0.1:${port}`,
-      '--prefer-close', this.spec.preferClose,
+      '--cgroup-path',
+      this.spec.cgroup,
+      '--bpffs',
+      this.spec.bpffs,
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--prefer-close',
+      this.spec.preferClose,
       ...MAP_SIZE_FLAGS,
     ];
     const log = openSync(this.spec.logFile, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, args, { stdio: ['ignore', log, log], env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'info' }, cwd: '/' });
+      child = spawn(process.execPath, args, {
+        stdio: ['ignore', log, log],
+        env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'info' },
+        cwd: '/',
+      });
     } finally {
       closeSync(log);
     }

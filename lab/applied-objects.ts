@@ -27,10 +27,20 @@ export interface LabelledNode {
 export const BUILT_IN_NAMESPACES = ['default', 'kube-node-lease', 'kube-public', 'kube-system'];
 
 const KIND_ALIASES: Readonly<Record<string, 'Namespace' | 'Service' | 'Deployment' | 'Pod'>> = {
-  namespace: 'Namespace', namespaces: 'Namespace', ns: 'Namespace',
-  service: 'Service', services: 'Service', svc: 'Service',
-  deployment: 'Deployment', deployments: 'Deployment', deploy: 'Deployment', 'deployment.apps': 'Deployment', 'deployments.apps': 'Deployment',
-  pod: 'Pod', pods: 'Pod', po: 'Pod',
+  namespace: 'Namespace',
+  namespaces: 'Namespace',
+  ns: 'Namespace',
+  service: 'Service',
+  services: 'Service',
+  svc: 'Service',
+  deployment: 'Deployment',
+  deployments: 'Deployment',
+  deploy: 'Deployment',
+  'deployment.apps': 'Deployment',
+  'deployments.apps': 'Deployment',
+  pod: 'Pod',
+  pods: 'Pod',
+  po: 'Pod',
 };
 
 export function deletableKind(text: string): 'Namespace' | 'Service' | 'Deployment' | 'Pod' {
@@ -65,7 +75,10 @@ export class AppliedObjects {
         throw new LabError('not-found', `${resourceName(o.kind)}/${o.name}: namespaces "${o.namespace}" not found`);
       }
       if (o.kind === 'Node' && !this.nodes.has(o.name)) {
-        throw new LabError('not-found', `node/${o.name}: nodes "${o.name}" not found; the lab's nodes are ${[...this.nodes.keys()].join(', ')}`);
+        throw new LabError(
+          'not-found',
+          `node/${o.name}: nodes "${o.name}" not found; the lab's nodes are ${[...this.nodes.keys()].join(', ')}`,
+        );
       }
       if (o.kind === 'Service') this.checkService(o, requestedIps);
       if (o.kind === 'Pod') this.checkPod(o);
@@ -92,7 +105,10 @@ export class AppliedObjects {
   private checkPod(o: Of<'Pod'>): void {
     const existing = this.pods.get(key(o.namespace, o.name));
     if (existing && !same(existing.raw['spec'], o.raw['spec'])) {
-      throw new LabError('invalid', `pod/${o.name}: pod updates may not change fields other than labels (the lab does not update a running pod's spec); delete it first`);
+      throw new LabError(
+        'invalid',
+        `pod/${o.name}: pod updates may not change fields other than labels (the lab does not update a running pod's spec); delete it first`,
+      );
     }
   }
 
@@ -143,7 +159,8 @@ export class AppliedObjects {
   /** Removes a Namespace (with everything in it), Service or Deployment. Pods are the supervisor's. */
   delete(kind: 'Namespace' | 'Service' | 'Deployment', name: string, namespace: string): string {
     if (kind === 'Namespace') {
-      if (BUILT_IN_NAMESPACES.includes(name)) throw new LabError('invalid', `namespaces "${name}" is forbidden: this namespace may not be deleted`);
+      if (BUILT_IN_NAMESPACES.includes(name))
+        throw new LabError('invalid', `namespaces "${name}" is forbidden: this namespace may not be deleted`);
       if (!this.namespaces.has(name)) throw new LabError('not-found', `namespaces "${name}" not found`);
       for (const map of [this.services, this.deployments, this.pods] as const) {
         for (const k of [...map.keys()]) if (k.startsWith(`${name}/`)) this.remove(map, k);
@@ -153,7 +170,11 @@ export class AppliedObjects {
     }
     const map = kind === 'Service' ? this.services : this.deployments;
     const k = key(namespace, name);
-    if (!map.has(k)) throw new LabError('not-found', `${kind === 'Service' ? 'services' : 'deployments.apps'} "${name}" not found in namespace "${namespace}"`);
+    if (!map.has(k))
+      throw new LabError(
+        'not-found',
+        `${kind === 'Service' ? 'services' : 'deployments.apps'} "${name}" not found in namespace "${namespace}"`,
+      );
     this.remove(map, k);
     return `${resourceName(kind)} "${name}" deleted`;
   }

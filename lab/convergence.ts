@@ -38,7 +38,10 @@ function pinnedView(state: PinnedState): Map<string, string> {
   const view = new Map<string, string>();
   for (const service of state.services) {
     const tiers = service.tiers.map((t) => t.map((b) => `${b.address}:${b.port}${b.terminating ? '~' : ''}`).sort());
-    view.set(`${service.key.address}:${service.key.port}/${service.key.protocol}`, JSON.stringify({ mode: service.mode, tiers: trimTiers(tiers) }));
+    view.set(
+      `${service.key.address}:${service.key.port}/${service.key.protocol}`,
+      JSON.stringify({ mode: service.mode, tiers: trimTiers(tiers) }),
+    );
   }
   return view;
 }

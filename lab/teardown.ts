@@ -58,7 +58,9 @@ async function labNetns(host: HostEnv, lab: string): Promise<string[]> {
 function unrecordedPinRoots(paths: LabPaths): string[] {
   const node = new RegExp(`^${paths.name}-(control-plane|worker)\\d*$`);
   try {
-    return readdirSync(paths.pinBase).filter((name) => node.test(name)).map((name) => join(paths.pinBase, name));
+    return readdirSync(paths.pinBase)
+      .filter((name) => node.test(name))
+      .map((name) => join(paths.pinBase, name));
   } catch {
     return [];
   }
@@ -67,7 +69,9 @@ function unrecordedPinRoots(paths: LabPaths): string[] {
 /** What of the lab still exists, one line each. */
 export async function whatRemains(host: HostEnv, paths: LabPaths, record: LabRecord | undefined): Promise<string[]> {
   const remaining: string[] = [];
-  if (!record) for (const pins of unrecordedPinRoots(paths)) remaining.push(`pins ${pins} (no lab.json says whose; remove it by hand if it is this lab's)`);
+  if (!record)
+    for (const pins of unrecordedPinRoots(paths))
+      remaining.push(`pins ${pins} (no lab.json says whose; remove it by hand if it is this lab's)`);
   for (const ref of recordedProcesses(record)) if (isRunning(ref)) remaining.push(`process ${ref.pid}`);
   if (existsSync(paths.cgroupRoot)) remaining.push(`cgroup ${paths.cgroupRoot}`);
   for (const netns of await labNetns(host, paths.name)) remaining.push(`netns ${netns}`);

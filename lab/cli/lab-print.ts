@@ -50,7 +50,13 @@ export function statusText(status: LabStatus): string {
       ? 'no pods'
       : table([
           ['POD', 'NODE', 'IP', 'READY', 'STATUS'],
-          ...status.pods.map((p) => [`${p.namespace}/${p.name}`, p.node ?? '<none>', p.ip ?? '<none>', p.ready ? 'yes' : 'no', p.reason ?? p.phase]),
+          ...status.pods.map((p) => [
+            `${p.namespace}/${p.name}`,
+            p.node ?? '<none>',
+            p.ip ?? '<none>',
+            p.ready ? 'yes' : 'no',
+            p.reason ?? p.phase,
+          ]),
         ]);
   const services =
     status.services.length === 0
@@ -61,9 +67,22 @@ export function statusText(status: LabStatus): string {
             `${s.namespace}/${s.name}`,
             s.clusterIP,
             s.ports.join(','),
-            [s.trafficDistribution ? `trafficDistribution=${s.trafficDistribution}` : '', s.internalTrafficPolicy ? `internalTrafficPolicy=${s.internalTrafficPolicy}` : ''].filter(Boolean).join(' ') || '-',
+            [
+              s.trafficDistribution ? `trafficDistribution=${s.trafficDistribution}` : '',
+              s.internalTrafficPolicy ? `internalTrafficPolicy=${s.internalTrafficPolicy}` : '',
+            ]
+              .filter(Boolean)
+              .join(' ') || '-',
             `${s.endpoints.ready}/${s.endpoints.total} ready`,
           ]),
         ]);
-  return [`lab ${status.name}: supervisor pid ${status.supervisorPid}, state in ${status.stateDir}`, '', nodes, '', pods, '', services].join('\n');
+  return [
+    `lab ${status.name}: supervisor pid ${status.supervisorPid}, state in ${status.stateDir}`,
+    '',
+    nodes,
+    '',
+    pods,
+    '',
+    services,
+  ].join('\n');
 }

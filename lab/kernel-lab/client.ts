@@ -64,8 +64,7 @@ export class ClientProcess implements Client {
     // The loop itself is bounded by durationMs plus one connect's timeout.
     const bound = o.durationMs + (o.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS) + RPC_SLACK_MS;
     let collected: Promise<ConnectResult[]> | undefined;
-    const collect = (method: 'loopStop' | 'loopWait') =>
-      (collected ??= this.helper.call<ConnectResult[]>(method, { loopId }, bound));
+    const collect = (method: 'loopStop' | 'loopWait') => (collected ??= this.helper.call<ConnectResult[]>(method, { loopId }, bound));
     return { stop: () => collect('loopStop'), finished: () => collect('loopWait') };
   }
 

@@ -63,10 +63,7 @@ function settleOnce(
       }
       resolve({ ...seen, ...outcome, t0, t1: nowMs() });
     };
-    const timer = setTimeout(
-      () => finish({ ok: false, errno: 'ETIMEDOUT', message: `no answer within ${timeoutMs} ms` }),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => finish({ ok: false, errno: 'ETIMEDOUT', message: `no answer within ${timeoutMs} ms` }), timeoutMs);
     try {
       start(finish);
     } catch (err) {
@@ -95,11 +92,7 @@ function probeTcp(target: ProbeTarget, timeoutMs: number): Promise<ConnectResult
       // Wait for the pod's FIN so the pod side closes first and keeps the TIME_WAIT state.
       s.on('end', () => {
         const data = Buffer.concat(chunks);
-        finish(
-          data.length > 0
-            ? answered(data)
-            : { ok: false, errno: 'ENODATA', message: 'peer closed without answering' },
-        );
+        finish(data.length > 0 ? answered(data) : { ok: false, errno: 'ENODATA', message: 'peer closed without answering' });
       });
       s.on('error', (err) => finish(failure(err)));
     },
