@@ -110,6 +110,7 @@ export class AgentProcess {
     this.reason = `exited (${signal ?? `code ${code}`}); restarting in ${delay} ms; see ${this.spec.logFile}`;
     this.spec.logger.warn({ node: this.spec.node, code, signal, restartInMs: delay }, 'agent exited; restarting');
     await sleep(delay);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may have set it during the sleep
     if (this.stopping) return;
     this.restarts++;
     await this.start().catch((err: unknown) => this.spec.logger.error({ err, node: this.spec.node }, 'agent restart failed'));
@@ -142,7 +143,7 @@ export class AgentProcess {
     this.stopping = true;
     clearTimeout(this.pollTimer);
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    if (child?.exitCode !== null || child.signalCode !== null) return;
     const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);

@@ -105,7 +105,7 @@ export class ApiClusterBackend implements ClusterBackend {
     const lines: string[] = [`kubeconfig: ${this.kubeconfig}`];
     if (namespace && !BUILT_IN_NAMESPACES.includes(namespace)) {
       const created = await this.assertUp().kubectl(['create', 'namespace', namespace]);
-      if (created.code !== 0 && !/AlreadyExists/.test(created.stderr))
+      if (created.code !== 0 && !created.stderr.includes('AlreadyExists'))
         throw new LabError('invalid', `kubectl create namespace ${namespace}: ${created.stderr.trim()}`);
       lines.push(...created.stdout.trim().split('\n').filter(Boolean));
     }
@@ -155,8 +155,8 @@ export class ApiClusterBackend implements ClusterBackend {
 
   private async lists(): Promise<ApiLists & { model: unknown[] }> {
     const rest = this.rest!;
-    const items = async (path: string): Promise<Record<string, unknown>[]> =>
-      (await rest.call<{ items: Record<string, unknown>[] }>('GET', path)).items;
+    const items = async (path: string): Promise<Array<Record<string, unknown>>> =>
+      (await rest.call<{ items: Array<Record<string, unknown>> }>('GET', path)).items;
     const [deployments, replicaSets, pods] = await Promise.all([
       items('/apis/apps/v1/deployments'),
       items('/apis/apps/v1/replicasets'),

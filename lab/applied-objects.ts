@@ -83,7 +83,7 @@ export class AppliedObjects {
       if (o.kind === 'Service') this.checkService(o, requestedIps);
       if (o.kind === 'Pod') this.checkPod(o);
     }
-    const order: Applied['kind'][] = ['Namespace', 'Node', 'Service', 'Deployment', 'Pod', 'Ignored'];
+    const order: Array<Applied['kind']> = ['Namespace', 'Node', 'Service', 'Deployment', 'Pod', 'Ignored'];
     const sorted = [...objects].sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
     return sorted.map((o) => this.commit(o));
   }
@@ -107,7 +107,8 @@ export class AppliedObjects {
     if (existing && !same(existing.raw['spec'], o.raw['spec'])) {
       throw new LabError(
         'invalid',
-        `pod/${o.name}: pod updates may not change fields other than labels (the lab does not update a running pod's spec); delete it first`,
+        `pod/${o.name}: pod updates may not change fields other than labels ` +
+          "(the lab does not update a running pod's spec); delete it first",
       );
     }
   }
@@ -195,11 +196,10 @@ export class AppliedObjects {
         throw new LabError('invalid', `'${k}' already has a value (${current}), and --overwrite is false`);
       }
     }
-    const next = { ...node.labels };
-    for (const [k, v] of Object.entries(changes)) {
-      if (v === null) delete next[k];
-      else next[k] = v;
-    }
+    // A null change removes the label; the others set it, new keys after the existing ones.
+    const next = Object.fromEntries(
+      Object.entries({ ...node.labels, ...changes }).filter((entry): entry is [string, string] => entry[1] !== null),
+    );
     const changed = !same(next, node.labels);
     node.labels = next;
     return `node/${nodeName} ${changed ? 'labeled' : 'not labeled'}`;

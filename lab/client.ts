@@ -76,7 +76,8 @@ export class LabClient {
     if (!record.supervisor || !isRunning(record.supervisor)) {
       throw new LabError(
         'not-found',
-        `lab ${client.name} is broken: its supervisor (pid ${record.supervisor?.pid ?? '?'}) is gone; run nearbyctl lab down --name ${client.name}`,
+        `lab ${client.name} is broken: its supervisor (pid ${record.supervisor?.pid ?? '?'}) is gone; ` +
+          `run nearbyctl lab down --name ${client.name}`,
       );
     }
     return client;

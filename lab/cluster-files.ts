@@ -33,7 +33,7 @@ export class ClusterFiles {
     namespaces: readonly NamespaceView[],
     services: readonly ServiceView[],
     pods: readonly PodView[],
-  ): Record<string, unknown>[] {
+  ): Array<Record<string, unknown>> {
     const nodeMap = new Map(nodes.map((n) => [n.name, n]));
     const files = {
       'nodes.yaml': nodes.map(nodeManifest),

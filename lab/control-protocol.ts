@@ -77,7 +77,7 @@ function labelChanges(op: string, fields: Fields): Labels {
   return value as Labels;
 }
 
-function withOptional<T extends object, K extends string, V>(base: T, key: K, value: V | undefined): T & { [P in K]?: V } {
+function withOptional<T extends object, K extends string, V>(base: T, key: K, value: V | undefined): T & Partial<Record<K, V>> {
   return value === undefined ? base : { ...base, [key]: value };
 }
 

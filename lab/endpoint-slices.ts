@@ -56,7 +56,7 @@ export function endpointSlicesFor(
   pods: readonly PodView[],
   nodes: ReadonlyMap<string, NodeView>,
   sliceName: (groupKey: string) => string,
-): Record<string, unknown>[] {
+): Array<Record<string, unknown>> {
   const selector = service.selector;
   if (!selector || Object.keys(selector).length === 0) return [];
   const members = pods

@@ -44,7 +44,7 @@ export class FileClusterBackend implements ClusterBackend {
   private readonly clusterFiles: ClusterFiles;
   private context: BackendContext | undefined;
   private podContext: PodContext | undefined;
-  private published: readonly Record<string, unknown>[] = [];
+  private published: ReadonlyArray<Record<string, unknown>> = [];
   private podSeq = 0;
   private readonly passes = new SerialPasses(
     () => this.syncOnce(),
@@ -85,6 +85,7 @@ export class FileClusterBackend implements ClusterBackend {
     return this.desired.apply(objects);
   }
 
+  // eslint-disable-next-line @typescript-eslint/require-await -- async: a failed publish() must be a rejection, as in the API backend
   async start(context: BackendContext): Promise<AgentSource> {
     this.context = context;
     this.podContext = { ...context.pods, changed: () => void this.sync() };
@@ -142,13 +143,7 @@ export class FileClusterBackend implements ClusterBackend {
     for (const pod of current.slice(applied.replicas)) ending.add(pod);
     for (let i = current.length; i < applied.replicas; i++) {
       const name = `${applied.name}-${hash}-${randomSuffix()}`;
-      const id = this.identity(
-        applied.namespace,
-        name,
-        applied.template.labels,
-        applied.template.spec,
-        (applied.template.raw['spec'] ?? {}) as Record<string, unknown>,
-      );
+      const id = this.identity(applied.namespace, name, applied.template.labels, applied.template.spec, applied.template.raw['spec'] ?? {});
       this.addPod({ ...id, owner: { kind: 'ReplicaSet', name: `${applied.name}-${hash}`, deployment: applied.name }, templateHash: hash });
     }
   }
@@ -283,7 +278,7 @@ export class FileClusterBackend implements ClusterBackend {
 
   // ---- waiting --------------------------------------------------------------------------
 
-  async observe(): Promise<ClusterObservation> {
+  observe(): Promise<ClusterObservation> {
     const waiting: string[] = [];
     const problems: string[] = [];
     for (const { applied, hash } of this.desired.deployments.values()) {
@@ -300,7 +295,7 @@ export class FileClusterBackend implements ClusterBackend {
       else if (view.restarts > 0 && !view.serving) problems.push(`pod ${pod.key}: ${view.reason ?? 'restarting'}`);
       else if (!isReady(view)) waiting.push(`pod ${pod.key}: not ready`);
     }
-    return { applying: this.passes.busy, waiting, problems, objects: this.published };
+    return Promise.resolve({ applying: this.passes.busy, waiting, problems, objects: this.published });
   }
 
   // ---- commands -------------------------------------------------------------------------

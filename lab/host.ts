@@ -117,7 +117,7 @@ let cached: HostEnv | undefined;
 
 /** The checked host; throws a 'prereq' LabError naming everything that is missing. */
 export function hostEnv(bpffs = DEFAULT_BPFFS): HostEnv {
-  if (cached && cached.bpffs === bpffs) return cached;
+  if (cached?.bpffs === bpffs) return cached;
   const probe = probeHost({
     bpffs,
     bpffsHint: `make bpffs, or mount -t bpf bpf ${bpffs}`,

@@ -43,7 +43,7 @@ export interface PodSpec {
   readonly containers: readonly ContainerSpec[];
   readonly nodeSelector: Labels;
   /** requiredDuringSchedulingIgnoredDuringExecution terms: any one must match. */
-  readonly affinityTerms: readonly (readonly MatchExpression[])[];
+  readonly affinityTerms: ReadonlyArray<readonly MatchExpression[]>;
   readonly tolerations: readonly Toleration[];
   readonly nodeName?: string;
   readonly terminationGracePeriodSeconds?: number;
@@ -159,7 +159,11 @@ function envVars(container: Raw, path: string): EnvVar[] {
       return { name, fieldPath };
     }
     const value = item['value'];
-    return { name, value: value === undefined || value === null ? '' : String(value) };
+    if (value === undefined || value === null) return { name, value: '' };
+    // A YAML number or boolean stands for its text, as an unquoted value would; a map or a list is no value.
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean')
+      throw new Bad(`${where}value: expected a string`);
+    return { name, value: String(value) };
   });
 }
 

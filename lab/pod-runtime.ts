@@ -215,6 +215,7 @@ export class PodRuntime {
         if (!ok) break;
         ok = await this.ctx.prober.probe(ip, port, PROBE.timeoutMs);
       }
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may have set it while the probes were awaited
       if (this.stopped) return;
       // A ready pod needs several failed probes to turn unready; a dead process is unready at once.
       this.probeFailures = ok ? 0 : this.probeFailures + 1;

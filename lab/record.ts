@@ -65,9 +65,9 @@ export function newLabRecord(paths: LabPaths, host: HostEnv, supervisor: Process
 export function readRecord(path: string): LabRecord | undefined {
   if (!existsSync(path)) return undefined;
   try {
-    const record = JSON.parse(readFileSync(path, 'utf8')) as LabRecord;
+    const record = JSON.parse(readFileSync(path, 'utf8')) as Partial<Record<'version' | 'name', unknown>>;
     if (record.version !== 1 || typeof record.name !== 'string') throw new Error('unknown format');
-    return record;
+    return record as LabRecord;
   } catch (error) {
     throw new LabError('leftovers', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
   }

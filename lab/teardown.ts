@@ -75,7 +75,7 @@ export async function whatRemains(host: HostEnv, paths: LabPaths, record: LabRec
   for (const ref of recordedProcesses(record)) if (isRunning(ref)) remaining.push(`process ${ref.pid}`);
   if (existsSync(paths.cgroupRoot)) remaining.push(`cgroup ${paths.cgroupRoot}`);
   for (const netns of await labNetns(host, paths.name)) remaining.push(`netns ${netns}`);
-  for (const entry of etcNetnsEntries(paths.name)) remaining.push(`${join(ETC_NETNS, entry)}`);
+  for (const entry of etcNetnsEntries(paths.name)) remaining.push(join(ETC_NETNS, entry));
   for (const pins of recordedPinRoots(record, paths)) if (existsSync(pins)) remaining.push(`pins ${pins}`);
   if (existsSync(paths.stateDir)) remaining.push(`state dir ${paths.stateDir}`);
   return remaining;
@@ -99,7 +99,7 @@ export async function teardownLab(host: HostEnv, name: string, options: { graceM
     // Everything named for the lab is still removed; only what the record alone can name is not.
     errors.push(messageOf(error));
   }
-  const step = async (what: string, action: () => Promise<unknown> | unknown): Promise<void> => {
+  const step = async (what: string, action: () => unknown): Promise<void> => {
     try {
       await action();
       removed.push(what);
@@ -141,7 +141,7 @@ export async function teardownLab(host: HostEnv, name: string, options: { graceM
     await step(`netns ${netns}`, () => deleteNetns(host.ip, netns));
   }
   for (const entry of etcNetnsEntries(name)) {
-    await step(`${etcNetnsDir(entry)}`, () => rmSync(etcNetnsDir(entry), { recursive: true, force: true }));
+    await step(etcNetnsDir(entry), () => rmSync(etcNetnsDir(entry), { recursive: true, force: true }));
   }
   removeIfEmpty(ETC_NETNS);
   if (existsSync(paths.stateDir)) await step(`state dir ${paths.stateDir}`, () => rmSync(paths.stateDir, { recursive: true, force: true }));

@@ -127,7 +127,8 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
     if (existsSync(pinRoot)) {
       throw new LabError(
         'conflict',
-        `${pinRoot} exists and no lab owns it (another nearby agent for a node ${node.name}?); remove it if it is a leftover, or pick another lab name`,
+        `${pinRoot} exists and no lab owns it (another nearby agent for a node ${node.name}?); ` +
+          'remove it if it is a leftover, or pick another lab name',
       );
     }
   }
@@ -156,7 +157,8 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
   } catch (error) {
     throw new LabError(
       error instanceof LabError ? error.code : 'system',
-      `lab ${name} is up but not ready: ${messageOf(error)}; see nearbyctl lab status --name ${name}, or remove it with nearbyctl lab down --name ${name}`,
+      `lab ${name} is up but not ready: ${messageOf(error)}; ` +
+        `see nearbyctl lab status --name ${name}, or remove it with nearbyctl lab down --name ${name}`,
       { cause: error },
     );
   }

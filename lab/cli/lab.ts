@@ -108,7 +108,8 @@ export async function runLab(argv: readonly string[], io: CliIo): Promise<number
         const status = await result.lab.status();
         const pods = status.pods.length;
         io.out(
-          `lab ${result.lab.name} is up in ${seconds(result.elapsedMs)}: ${status.nodes.length} nodes with ready agents, ${pods} pod${pods === 1 ? '' : 's'} ready (state in ${status.stateDir})`,
+          `lab ${result.lab.name} is up in ${seconds(result.elapsedMs)}: ${status.nodes.length} nodes with ready agents, ` +
+            `${pods} pod${pods === 1 ? '' : 's'} ready (state in ${status.stateDir})`,
         );
         if (status.kubeconfig) io.out(`export KUBECONFIG=${status.kubeconfig}`);
         return 0;
@@ -120,7 +121,7 @@ export async function runLab(argv: readonly string[], io: CliIo): Promise<number
           ...(namespace ? { namespace } : {}),
         }))
           io.out(line);
-        return settle(lab, wait);
+        return await settle(lab, wait);
       }
       case 'create': {
         const [kind, nsName] = rest;
@@ -129,14 +130,14 @@ export async function runLab(argv: readonly string[], io: CliIo): Promise<number
         const text = JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: nsName } });
         const lab = LabClient.attach(values.name);
         for (const line of await lab.apply({ text }, { wait: false })) io.out(line.replace(/ (unchanged|configured)$/, ' unchanged'));
-        return settle(lab, wait);
+        return await settle(lab, wait);
       }
       case 'delete': {
         const [kindText, nameText] = rest[0]?.includes('/') ? (rest[0].split('/', 2) as [string, string]) : [rest[0], rest[1]];
         if (!kindText || !nameText) throw new UsageError('delete needs KIND NAME (or KIND/NAME)');
         const lab = LabClient.attach(values.name);
         for (const line of await lab.delete(kindText, nameText, { wait: false, ...(namespace ? { namespace } : {}) })) io.out(line);
-        return settle(lab, wait);
+        return await settle(lab, wait);
       }
       case 'label': {
         const [kind, node, ...pairs] = rest;
@@ -150,7 +151,7 @@ export async function runLab(argv: readonly string[], io: CliIo): Promise<number
         }
         const lab = LabClient.attach(values.name);
         for (const line of await lab.label(node, labels, { wait: false, overwrite: values.overwrite === true })) io.out(line);
-        return settle(lab, wait);
+        return await settle(lab, wait);
       }
       case 'exec': {
         const [target] = rest;

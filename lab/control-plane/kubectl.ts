@@ -32,13 +32,19 @@ export function runKubectl(target: KubectlTarget, args: readonly string[], input
         env: { PATH: process.env['PATH'] ?? '', HOME: target.cacheDir },
       },
       (error, stdout, stderr) => {
-        if (!error) return resolve({ stdout, stderr, code: 0 });
+        if (!error) {
+          resolve({ stdout, stderr, code: 0 });
+          return;
+        }
         const { code, killed, signal } = error as Omit<NodeJS.ErrnoException, 'code'> & {
           code?: unknown;
           killed?: boolean;
           signal?: string | null;
         };
-        if (typeof code === 'number') return resolve({ stdout, stderr, code });
+        if (typeof code === 'number') {
+          resolve({ stdout, stderr, code });
+          return;
+        }
         const [kind, what] = killed
           ? (['timeout', `timed out after ${KUBECTL_TIMEOUT_MS} ms`] as const)
           : signal

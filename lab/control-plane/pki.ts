@@ -61,7 +61,10 @@ function apiserverSans(serviceIp: string): string {
 function openssl(args: readonly string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     execFile('openssl', [...args], { timeout: 30_000, encoding: 'utf8' }, (error, _stdout, stderr) => {
-      if (!error) return resolve();
+      if (!error) {
+        resolve();
+        return;
+      }
       const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
       reject(
         new ControlPlaneError(

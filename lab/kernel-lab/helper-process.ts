@@ -35,7 +35,11 @@ export interface HelperSpec {
   label: string;
 }
 
-type Pending = { resolve: (value: unknown) => void; reject: (err: Error) => void; timer: NodeJS.Timeout };
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
 
 export class HelperProcess {
   readonly pid: number;

@@ -1,6 +1,7 @@
 /*
  * When a lab on a real control plane has settled: every Deployment rolled out and ready, no pod
- * terminating or left behind by a deleted Deployment (garbage collection pending), pod status reported, each Service's EndpointSlices naming exactly its ready pods,
+ * terminating or left behind by a deleted Deployment (garbage collection pending), pod status reported,
+ * each Service's EndpointSlices naming exactly its ready pods,
  * and every node's pinned maps holding what the planner computes from the API's objects.
  * Pure over lists read from the API server, so each rule is tested without a cluster.
  */
@@ -11,13 +12,15 @@ type Raw = Record<string, unknown>;
 export interface ApiLists {
   readonly deployments: readonly Raw[];
   readonly replicaSets: readonly Raw[];
-  readonly pods: readonly (ApiPod & {
-    status?: {
-      phase?: string;
-      podIP?: string;
-      conditions?: ReadonlyArray<{ type: string; status: string; reason?: string; message?: string }>;
-    };
-  })[];
+  readonly pods: ReadonlyArray<
+    ApiPod & {
+      status?: {
+        phase?: string;
+        podIP?: string;
+        conditions?: ReadonlyArray<{ type: string; status: string; reason?: string; message?: string }>;
+      };
+    }
+  >;
   readonly services: readonly Raw[];
   readonly endpointSlices: readonly Raw[];
 }
@@ -53,7 +56,8 @@ export function apiSettlement(lists: ApiLists): { waiting: string[]; problems: s
       (s.replicas ?? 0) === want;
     if (!rolledOut)
       waiting.push(
-        `deployment ${m.namespace}/${m.name}: ${s.readyReplicas ?? 0}/${want} ready, ${s.updatedReplicas ?? 0} updated, ${s.replicas ?? 0} in all`,
+        `deployment ${m.namespace}/${m.name}: ${s.readyReplicas ?? 0}/${want} ready, ` +
+          `${s.updatedReplicas ?? 0} updated, ${s.replicas ?? 0} in all`,
       );
   }
   const live = (items: readonly Raw[]) =>
@@ -73,7 +77,8 @@ export function apiSettlement(lists: ApiLists): { waiting: string[]; problems: s
     if (rsKey && (!replicaSets.has(rsKey) || (deployment !== undefined && !deployments.has(`${pod.metadata.namespace}/${deployment}`)))) {
       // Ready and still answering, but its owner is gone: the garbage collector has yet to delete it.
       waiting.push(
-        `pod ${key}: its ${replicaSets.has(rsKey) ? `Deployment ${deployment}` : `ReplicaSet ${rs}`} is gone; waiting for garbage collection`,
+        `pod ${key}: its ${replicaSets.has(rsKey) ? `Deployment ${deployment}` : `ReplicaSet ${rs}`} is gone; ` +
+          'waiting for garbage collection',
       );
       continue;
     }

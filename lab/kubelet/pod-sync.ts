@@ -131,7 +131,7 @@ export class PodSync {
       if (!pod || pod.metadata.deletionTimestamp) this.end(uid, run, pod !== undefined);
       else if (!run.runtime.terminating) run.runtime.id.labels = { ...(pod.metadata.labels ?? {}) };
     }
-    const starts: Promise<void>[] = [];
+    const starts: Array<Promise<void>> = [];
     for (const [uid, pod] of byUid) {
       if (this.running.has(uid) || pod.metadata.deletionTimestamp || this.refused.has(uid)) continue;
       if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;

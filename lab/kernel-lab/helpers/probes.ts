@@ -117,7 +117,10 @@ function probeUdpConnected(target: ProbeTarget, timeoutMs: number): Promise<Conn
       s.on('error', (err) => finish(failure(err)));
       s.on('message', (msg: Buffer) => finish(answered(msg)));
       s.connect(target.port, target.address, (err?: Error) => {
-        if (err) return finish(failure(err));
+        if (err) {
+          finish(failure(err));
+          return;
+        }
         const remote = s.remoteAddress();
         const self = s.address();
         seen.peer = { address: remote.address, port: remote.port };
@@ -146,7 +149,10 @@ function probeUdpUnconnected(target: ProbeTarget, timeoutMs: number): Promise<Co
         finish({ ...answered(msg), peer: { address: rinfo.address, port: rinfo.port } }),
       );
       s.send(UDP_PAYLOAD, target.port, target.address, (err) => {
-        if (err) return finish(failure(err));
+        if (err) {
+          finish(failure(err));
+          return;
+        }
         const self = s.address();
         seen.local = { address: self.address, port: self.port };
       });
