@@ -12,7 +12,18 @@ import { refOf, sleep, type ProcessRef } from './processes.js';
 import { PROGRAMS } from './programs.js';
 
 /** Small maps: a lab has a handful of Services, and every node loads its own set. */
-const MAP_SIZE_FLAGS = ['--max-services', '256', '--max-backends', '1024', '--max-slots', '4096', '--max-rev-nat', '16384', '--max-counters', '4096'];
+const MAP_SIZE_FLAGS = [
+  '--max-services',
+  '256',
+  '--max-backends',
+  '1024',
+  '--max-slots',
+  '4096',
+  '--max-rev-nat',
+  '16384',
+  '--max-counters',
+  '4096',
+];
 const BACKOFF = { firstMs: 500, maxMs: 10_000, resetAfterMs: 20_000 };
 
 /** Where the agent reads the cluster: the lab's cluster/ directory, or an API server. */
@@ -49,18 +60,27 @@ export class AgentProcess {
     const port = (await freePorts(1))[0]!;
     const args = [
       PROGRAMS.agent,
-      '--node-name', this.spec.node,
+      '--node-name',
+      this.spec.node,
       ...('stateDir' in this.spec.source ? ['--state-dir', this.spec.source.stateDir] : ['--kubeconfig', this.spec.source.kubeconfig]),
-      '--cgroup-path', this.spec.cgroup,
-      '--bpffs', this.spec.bpffs,
-      '--listen', `127.0.0.1:${port}`,
-      '--prefer-close', this.spec.preferClose,
+      '--cgroup-path',
+      this.spec.cgroup,
+      '--bpffs',
+      this.spec.bpffs,
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--prefer-close',
+      this.spec.preferClose,
       ...MAP_SIZE_FLAGS,
     ];
     const log = openSync(this.spec.logFile, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, args, { stdio: ['ignore', log, log], env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'info' }, cwd: '/' });
+      child = spawn(process.execPath, args, {
+        stdio: ['ignore', log, log],
+        env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'info' },
+        cwd: '/',
+      });
     } finally {
       closeSync(log);
     }
@@ -90,6 +110,7 @@ export class AgentProcess {
     this.reason = `exited (${signal ?? `code ${code}`}); restarting in ${delay} ms; see ${this.spec.logFile}`;
     this.spec.logger.warn({ node: this.spec.node, code, signal, restartInMs: delay }, 'agent exited; restarting');
     await sleep(delay);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may have set it during the sleep
     if (this.stopping) return;
     this.restarts++;
     await this.start().catch((err: unknown) => this.spec.logger.error({ err, node: this.spec.node }, 'agent restart failed'));
@@ -122,7 +143,7 @@ export class AgentProcess {
     this.stopping = true;
     clearTimeout(this.pollTimer);
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    if (child?.exitCode !== null || child.signalCode !== null) return;
     const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);

@@ -76,7 +76,12 @@ export class ApiClusterBackend implements ClusterBackend {
     const hasWorkers = nodes.some((n) => n.plan.role === 'worker');
     this.heartbeat = new NodeHeartbeat(
       this.rest,
-      nodes.map(({ plan, record }) => ({ name: plan.name, labels: plan.labels, taints: taintsOf(plan.role, hasWorkers), podCidr: record.podCidr })),
+      nodes.map(({ plan, record }) => ({
+        name: plan.name,
+        labels: plan.labels,
+        taints: taintsOf(plan.role, hasWorkers),
+        podCidr: record.podCidr,
+      })),
       this.logger.child({ component: 'kubelet' }),
     );
     await this.heartbeat.register();
@@ -100,7 +105,8 @@ export class ApiClusterBackend implements ClusterBackend {
     const lines: string[] = [`kubeconfig: ${this.kubeconfig}`];
     if (namespace && !BUILT_IN_NAMESPACES.includes(namespace)) {
       const created = await this.assertUp().kubectl(['create', 'namespace', namespace]);
-      if (created.code !== 0 && !/AlreadyExists/.test(created.stderr)) throw new LabError('invalid', `kubectl create namespace ${namespace}: ${created.stderr.trim()}`);
+      if (created.code !== 0 && !created.stderr.includes('AlreadyExists'))
+        throw new LabError('invalid', `kubectl create namespace ${namespace}: ${created.stderr.trim()}`);
       lines.push(...created.stdout.trim().split('\n').filter(Boolean));
     }
     if (documents.length > 0) lines.push(...(await this.apply(documents, namespace)));
@@ -122,7 +128,8 @@ export class ApiClusterBackend implements ClusterBackend {
   }
 
   async apply(documents: readonly RawDocument[], namespace: string): Promise<string[]> {
-    if (documents.some((d) => d.object['kind'] === 'Cluster')) throw new LabError('usage', 'a kind Cluster document is read by lab up only');
+    if (documents.some((d) => d.object['kind'] === 'Cluster'))
+      throw new LabError('usage', 'a kind Cluster document is read by lab up only');
     const list = { apiVersion: 'v1', kind: 'List', items: documents.map((d) => d.object) };
     return this.kubectl(['apply', ...(namespace ? ['-n', namespace] : []), '-f', '-'], JSON.stringify(list));
   }
@@ -148,16 +155,36 @@ export class ApiClusterBackend implements ClusterBackend {
 
   private async lists(): Promise<ApiLists & { model: unknown[] }> {
     const rest = this.rest!;
-    const items = async (path: string): Promise<Record<string, unknown>[]> => (await rest.call<{ items: Record<string, unknown>[] }>('GET', path)).items;
-    const [deployments, replicaSets, pods] = await Promise.all([items('/apis/apps/v1/deployments'), items('/apis/apps/v1/replicasets'), items('/api/v1/pods')]);
+    const items = async (path: string): Promise<Array<Record<string, unknown>>> =>
+      (await rest.call<{ items: Array<Record<string, unknown>> }>('GET', path)).items;
+    const [deployments, replicaSets, pods] = await Promise.all([
+      items('/apis/apps/v1/deployments'),
+      items('/apis/apps/v1/replicasets'),
+      items('/api/v1/pods'),
+    ]);
     // The agents' own table of kinds, so the lab settles on exactly what the agents watch.
     const listed = await Promise.all(
-      WATCHED_KINDS.map(async (k) => [k.kind, (await items(k.path)).map((o): Record<string, unknown> => ({ ...o, kind: k.kind, apiVersion: k.apiVersion }))] as const),
+      WATCHED_KINDS.map(
+        async (k) =>
+          [k.kind, (await items(k.path)).map((o): Record<string, unknown> => ({ ...o, kind: k.kind, apiVersion: k.apiVersion }))] as const,
+      ),
     );
     const byKind = new Map<WatchedKind, Array<Record<string, unknown>>>(listed);
     const ofKind = (kind: WatchedKind): Array<Record<string, unknown>> => byKind.get(kind) ?? [];
-    this.listedLabels = new Map(ofKind('Node').map((n) => { const m = n['metadata'] as { name: string; labels?: Record<string, string> }; return [m.name, { ...(m.labels ?? {}) }]; }));
-    return { deployments, replicaSets, pods: pods as never, services: ofKind('Service'), endpointSlices: ofKind('EndpointSlice'), model: listed.flatMap(([, objects]) => objects) };
+    this.listedLabels = new Map(
+      ofKind('Node').map((n) => {
+        const m = n['metadata'] as { name: string; labels?: Record<string, string> };
+        return [m.name, { ...(m.labels ?? {}) }];
+      }),
+    );
+    return {
+      deployments,
+      replicaSets,
+      pods: pods as never,
+      services: ofKind('Service'),
+      endpointSlices: ofKind('EndpointSlice'),
+      model: listed.flatMap(([, objects]) => objects),
+    };
   }
 
   async observe(): Promise<ClusterObservation> {

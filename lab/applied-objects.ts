@@ -27,10 +27,20 @@ export interface LabelledNode {
 export const BUILT_IN_NAMESPACES = ['default', 'kube-node-lease', 'kube-public', 'kube-system'];
 
 const KIND_ALIASES: Readonly<Record<string, 'Namespace' | 'Service' | 'Deployment' | 'Pod'>> = {
-  namespace: 'Namespace', namespaces: 'Namespace', ns: 'Namespace',
-  service: 'Service', services: 'Service', svc: 'Service',
-  deployment: 'Deployment', deployments: 'Deployment', deploy: 'Deployment', 'deployment.apps': 'Deployment', 'deployments.apps': 'Deployment',
-  pod: 'Pod', pods: 'Pod', po: 'Pod',
+  namespace: 'Namespace',
+  namespaces: 'Namespace',
+  ns: 'Namespace',
+  service: 'Service',
+  services: 'Service',
+  svc: 'Service',
+  deployment: 'Deployment',
+  deployments: 'Deployment',
+  deploy: 'Deployment',
+  'deployment.apps': 'Deployment',
+  'deployments.apps': 'Deployment',
+  pod: 'Pod',
+  pods: 'Pod',
+  po: 'Pod',
 };
 
 export function deletableKind(text: string): 'Namespace' | 'Service' | 'Deployment' | 'Pod' {
@@ -65,12 +75,15 @@ export class AppliedObjects {
         throw new LabError('not-found', `${resourceName(o.kind)}/${o.name}: namespaces "${o.namespace}" not found`);
       }
       if (o.kind === 'Node' && !this.nodes.has(o.name)) {
-        throw new LabError('not-found', `node/${o.name}: nodes "${o.name}" not found; the lab's nodes are ${[...this.nodes.keys()].join(', ')}`);
+        throw new LabError(
+          'not-found',
+          `node/${o.name}: nodes "${o.name}" not found; the lab's nodes are ${[...this.nodes.keys()].join(', ')}`,
+        );
       }
       if (o.kind === 'Service') this.checkService(o, requestedIps);
       if (o.kind === 'Pod') this.checkPod(o);
     }
-    const order: Applied['kind'][] = ['Namespace', 'Node', 'Service', 'Deployment', 'Pod', 'Ignored'];
+    const order: Array<Applied['kind']> = ['Namespace', 'Node', 'Service', 'Deployment', 'Pod', 'Ignored'];
     const sorted = [...objects].sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
     return sorted.map((o) => this.commit(o));
   }
@@ -92,7 +105,11 @@ export class AppliedObjects {
   private checkPod(o: Of<'Pod'>): void {
     const existing = this.pods.get(key(o.namespace, o.name));
     if (existing && !same(existing.raw['spec'], o.raw['spec'])) {
-      throw new LabError('invalid', `pod/${o.name}: pod updates may not change fields other than labels (the lab does not update a running pod's spec); delete it first`);
+      throw new LabError(
+        'invalid',
+        `pod/${o.name}: pod updates may not change fields other than labels ` +
+          "(the lab does not update a running pod's spec); delete it first",
+      );
     }
   }
 
@@ -143,7 +160,8 @@ export class AppliedObjects {
   /** Removes a Namespace (with everything in it), Service or Deployment. Pods are the supervisor's. */
   delete(kind: 'Namespace' | 'Service' | 'Deployment', name: string, namespace: string): string {
     if (kind === 'Namespace') {
-      if (BUILT_IN_NAMESPACES.includes(name)) throw new LabError('invalid', `namespaces "${name}" is forbidden: this namespace may not be deleted`);
+      if (BUILT_IN_NAMESPACES.includes(name))
+        throw new LabError('invalid', `namespaces "${name}" is forbidden: this namespace may not be deleted`);
       if (!this.namespaces.has(name)) throw new LabError('not-found', `namespaces "${name}" not found`);
       for (const map of [this.services, this.deployments, this.pods] as const) {
         for (const k of [...map.keys()]) if (k.startsWith(`${name}/`)) this.remove(map, k);
@@ -153,7 +171,11 @@ export class AppliedObjects {
     }
     const map = kind === 'Service' ? this.services : this.deployments;
     const k = key(namespace, name);
-    if (!map.has(k)) throw new LabError('not-found', `${kind === 'Service' ? 'services' : 'deployments.apps'} "${name}" not found in namespace "${namespace}"`);
+    if (!map.has(k))
+      throw new LabError(
+        'not-found',
+        `${kind === 'Service' ? 'services' : 'deployments.apps'} "${name}" not found in namespace "${namespace}"`,
+      );
     this.remove(map, k);
     return `${resourceName(kind)} "${name}" deleted`;
   }
@@ -174,11 +196,10 @@ export class AppliedObjects {
         throw new LabError('invalid', `'${k}' already has a value (${current}), and --overwrite is false`);
       }
     }
-    const next = { ...node.labels };
-    for (const [k, v] of Object.entries(changes)) {
-      if (v === null) delete next[k];
-      else next[k] = v;
-    }
+    // A null change removes the label; the others set it, new keys after the existing ones.
+    const next = Object.fromEntries(
+      Object.entries({ ...node.labels, ...changes }).filter((entry): entry is [string, string] => entry[1] !== null),
+    );
     const changed = !same(next, node.labels);
     node.labels = next;
     return `node/${nodeName} ${changed ? 'labeled' : 'not labeled'}`;

@@ -73,7 +73,9 @@ export async function removeCgroupTree(root: string, path: string, timeoutMs = 3
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'ENOENT') break;
         if (code !== 'EBUSY' || Date.now() > deadline) {
-          throw new LabError('leftovers', `cannot remove cgroup ${dir}: ${code}; processes ${procsOf(dir).join(',') || 'none'}`, { cause: err });
+          throw new LabError('leftovers', `cannot remove cgroup ${dir}: ${code}; processes ${procsOf(dir).join(',') || 'none'}`, {
+            cause: err,
+          });
         }
         await sleep(25);
       }

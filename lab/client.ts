@@ -74,13 +74,18 @@ export class LabClient {
     const record = readRecord(client.paths.record);
     if (!record) throw new LabError('not-found', `no lab named ${client.name} is up (nothing at ${client.paths.stateDir})`);
     if (!record.supervisor || !isRunning(record.supervisor)) {
-      throw new LabError('not-found', `lab ${client.name} is broken: its supervisor (pid ${record.supervisor?.pid ?? '?'}) is gone; run nearbyctl lab down --name ${client.name}`);
+      throw new LabError(
+        'not-found',
+        `lab ${client.name} is broken: its supervisor (pid ${record.supervisor?.pid ?? '?'}) is gone; ` +
+          `run nearbyctl lab down --name ${client.name}`,
+      );
     }
     return client;
   }
 
   call<O extends ControlOp>(request: RequestOf<O>, timeoutMs = ANSWER_MS): Promise<ResponseOf<O>> {
-    if (!existsSync(this.paths.socket)) return Promise.reject(new LabError('not-found', `lab ${this.name} has no control socket at ${this.paths.socket}`));
+    if (!existsSync(this.paths.socket))
+      return Promise.reject(new LabError('not-found', `lab ${this.name} has no control socket at ${this.paths.socket}`));
     return callControl(this.paths.socket, request, timeoutMs);
   }
 
@@ -100,7 +105,11 @@ export class LabClient {
   }
 
   /** Labels as {key: value}, or {key: null} to remove one (`key-`). */
-  async label(node: string, labels: Readonly<Record<string, string | null>>, options: WaitOptions & { overwrite?: boolean } = {}): Promise<string[]> {
+  async label(
+    node: string,
+    labels: Readonly<Record<string, string | null>>,
+    options: WaitOptions & { overwrite?: boolean } = {},
+  ): Promise<string[]> {
     return this.settleAfter(await this.call({ op: 'label', node, labels, overwrite: options.overwrite === true }), options);
   }
 
@@ -130,9 +139,18 @@ export class LabClient {
   }
 
   /** Runs argv in the pod (a name, pod/NAME or deployment/NAME). */
-  async exec(target: string, argv: readonly string[], options: ExecOptions & { namespace?: string; container?: string } = {}): Promise<ExecResult> {
+  async exec(
+    target: string,
+    argv: readonly string[],
+    options: ExecOptions & { namespace?: string; container?: string } = {},
+  ): Promise<ExecResult> {
     if (argv.length === 0) throw new LabError('usage', 'exec needs a command');
-    const where = await this.call({ op: 'exec-target', namespace: options.namespace ?? 'default', target, ...(options.container ? { container: options.container } : {}) });
+    const where = await this.call({
+      op: 'exec-target',
+      namespace: options.namespace ?? 'default',
+      target,
+      ...(options.container ? { container: options.container } : {}),
+    });
     return execInPod(this.host, where, argv, options);
   }
 }

@@ -28,7 +28,12 @@ export class ClusterFiles {
   }
 
   /** Writes what changed; returns the objects the agents read (for the convergence check). */
-  publish(nodes: readonly NodeView[], namespaces: readonly NamespaceView[], services: readonly ServiceView[], pods: readonly PodView[]): Record<string, unknown>[] {
+  publish(
+    nodes: readonly NodeView[],
+    namespaces: readonly NamespaceView[],
+    services: readonly ServiceView[],
+    pods: readonly PodView[],
+  ): Array<Record<string, unknown>> {
     const nodeMap = new Map(nodes.map((n) => [n.name, n]));
     const files = {
       'nodes.yaml': nodes.map(nodeManifest),

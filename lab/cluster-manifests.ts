@@ -9,7 +9,11 @@ export function nodeManifest(node: NodeView): Record<string, unknown> {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: { name: node.name, labels: { ...node.labels } },
-    spec: { podCIDR: node.podCidr, podCIDRs: [node.podCidr], ...(node.taints.length > 0 ? { taints: node.taints.map((t) => ({ ...t })) } : {}) },
+    spec: {
+      podCIDR: node.podCidr,
+      podCIDRs: [node.podCidr],
+      ...(node.taints.length > 0 ? { taints: node.taints.map((t) => ({ ...t })) } : {}),
+    },
     status: { conditions: [{ type: 'Ready', status: 'True' }] },
   };
 }
@@ -34,7 +38,12 @@ export function serviceManifest(service: ServiceView): Record<string, unknown> {
       clusterIP: service.clusterIP,
       clusterIPs: [service.clusterIP],
       ...(headless ? {} : { ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack' }),
-      ports: service.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, targetPort: p.targetPort, protocol: p.protocol })),
+      ports: service.ports.map((p) => ({
+        ...(p.name ? { name: p.name } : {}),
+        port: p.port,
+        targetPort: p.targetPort,
+        protocol: p.protocol,
+      })),
     },
   };
 }

@@ -67,7 +67,8 @@ function list<T>(op: string, fields: Fields, key: string, isItem: (item: unknown
   return value;
 }
 
-const isNodePlan = (v: unknown): v is NodePlan => isRecord(v) && typeof v['name'] === 'string' && (v['role'] === 'control-plane' || v['role'] === 'worker') && isRecord(v['labels']);
+const isNodePlan = (v: unknown): v is NodePlan =>
+  isRecord(v) && typeof v['name'] === 'string' && (v['role'] === 'control-plane' || v['role'] === 'worker') && isRecord(v['labels']);
 const isDocument = (v: unknown): v is RawDocument => isRecord(v) && typeof v['origin'] === 'string' && isRecord(v['object']);
 
 function labelChanges(op: string, fields: Fields): Labels {
@@ -76,7 +77,7 @@ function labelChanges(op: string, fields: Fields): Labels {
   return value as Labels;
 }
 
-function withOptional<T extends object, K extends string, V>(base: T, key: K, value: V | undefined): T & { [P in K]?: V } {
+function withOptional<T extends object, K extends string, V>(base: T, key: K, value: V | undefined): T & Partial<Record<K, V>> {
   return value === undefined ? base : { ...base, [key]: value };
 }
 
@@ -90,7 +91,12 @@ export function parseControlRequest(value: unknown): ControlRequest {
     case 'status':
       return { op };
     case 'up':
-      return { op, cluster: list(op, value, 'cluster', isNodePlan), documents: list(op, value, 'documents', isDocument), namespace: text(op, value, 'namespace', 'default') };
+      return {
+        op,
+        cluster: list(op, value, 'cluster', isNodePlan),
+        documents: list(op, value, 'documents', isDocument),
+        namespace: text(op, value, 'namespace', 'default'),
+      };
     case 'apply':
       return { op, documents: list(op, value, 'documents', isDocument), namespace: text(op, value, 'namespace', '') };
     case 'delete':
@@ -100,9 +106,17 @@ export function parseControlRequest(value: unknown): ControlRequest {
     case 'wait':
       return withOptional({ op }, 'timeoutMs', typeof value['timeoutMs'] === 'number' ? value['timeoutMs'] : undefined);
     case 'pods':
-      return withOptional(withOptional({ op }, 'namespace', optionalText(op, value, 'namespace')), 'selector', optionalText(op, value, 'selector'));
+      return withOptional(
+        withOptional({ op }, 'namespace', optionalText(op, value, 'namespace')),
+        'selector',
+        optionalText(op, value, 'selector'),
+      );
     case 'exec-target':
-      return withOptional({ op, namespace: text(op, value, 'namespace', 'default'), target: text(op, value, 'target') }, 'container', optionalText(op, value, 'container'));
+      return withOptional(
+        { op, namespace: text(op, value, 'namespace', 'default'), target: text(op, value, 'target') },
+        'container',
+        optionalText(op, value, 'container'),
+      );
     case 'control-plane':
       return { op, action: parseControlPlaneAction(value['action']) };
     default:

@@ -4,10 +4,18 @@
  * requests and answers are is control-protocol.ts; this is the transport.
  */
 import { createConnection, createServer, type Server } from 'node:net';
-import { dispatchControl, parseControlRequest, type ControlHandlers, type ControlOp, type RequestOf, type ResponseOf } from './control-protocol.js';
+import {
+  dispatchControl,
+  parseControlRequest,
+  type ControlHandlers,
+  type ControlOp,
+  type RequestOf,
+  type ResponseOf,
+} from './control-protocol.js';
 import { LabError, type LabErrorCode } from './errors.js';
 
-type ControlAnswer = { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly code: LabErrorCode; readonly message: string };
+type ControlAnswer =
+  { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly code: LabErrorCode; readonly message: string };
 
 const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
 
@@ -15,7 +23,9 @@ async function answer(handlers: ControlHandlers, line: string): Promise<ControlA
   try {
     return { ok: true, result: await dispatchControl(handlers, parseControlRequest(JSON.parse(line))) };
   } catch (error) {
-    return error instanceof LabError ? { ok: false, code: error.code, message: error.message } : { ok: false, code: 'system', message: (error as Error).stack ?? String(error) };
+    return error instanceof LabError
+      ? { ok: false, code: error.code, message: error.message }
+      : { ok: false, code: 'system', message: (error as Error).stack ?? String(error) };
   }
 }
 

@@ -38,7 +38,11 @@ function endpointOf(pod: PodView, nodes: ReadonlyMap<string, NodeView>): Record<
 }
 
 function byAddress(a: PodView, b: PodView): number {
-  const key = (ip = '') => ip.split('.').map((p) => p.padStart(3, '0')).join('.');
+  const key = (ip = '') =>
+    ip
+      .split('.')
+      .map((p) => p.padStart(3, '0'))
+      .join('.');
   return key(a.ip) < key(b.ip) ? -1 : key(a.ip) > key(b.ip) ? 1 : 0;
 }
 
@@ -52,7 +56,7 @@ export function endpointSlicesFor(
   pods: readonly PodView[],
   nodes: ReadonlyMap<string, NodeView>,
   sliceName: (groupKey: string) => string,
-): Record<string, unknown>[] {
+): Array<Record<string, unknown>> {
   const selector = service.selector;
   if (!selector || Object.keys(selector).length === 0) return [];
   const members = pods

@@ -22,9 +22,21 @@ export function execTargetIn(pods: readonly PodRuntime[], namespace: string, tar
     throw new LabError('usage', `cannot exec into ${target}: name a pod or deployment/NAME`);
   }
   const placement = pod.placement;
-  if (!placement || pod.view().phase !== 'Running') throw new LabError('conflict', `pod ${pod.key} is not running (${pod.view().reason ?? pod.view().phase})`);
+  if (!placement || pod.view().phase !== 'Running')
+    throw new LabError('conflict', `pod ${pod.key} is not running (${pod.view().reason ?? pod.view().phase})`);
   const container = containerName === undefined ? pod.id.containers[0] : pod.id.containers.find((c) => c.name === containerName);
-  if (!container) throw new LabError('not-found', `container ${containerName} is not valid for pod ${pod.key} (containers: ${pod.id.containers.map((c) => c.name).join(', ')})`);
+  if (!container)
+    throw new LabError(
+      'not-found',
+      `container ${containerName} is not valid for pod ${pod.key} (containers: ${pod.id.containers.map((c) => c.name).join(', ')})`,
+    );
   const env = Object.fromEntries(Object.entries(pod.env(container)).filter((e): e is [string, string] => typeof e[1] === 'string'));
-  return { namespace: pod.id.namespace, name: pod.id.name, netns: placement.link.netns, cgroup: placement.cgroup, env, containers: pod.id.containers.map((c) => c.name) };
+  return {
+    namespace: pod.id.namespace,
+    name: pod.id.name,
+    netns: placement.link.netns,
+    cgroup: placement.cgroup,
+    env,
+    containers: pod.id.containers.map((c) => c.name),
+  };
 }

@@ -9,7 +9,14 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { AgentSource } from './agent-process.js';
-import { AppliedObjects, BUILT_IN_NAMESPACES, deletableKind, resourceName, type DeploymentEntry, type LabelledNode } from './applied-objects.js';
+import {
+  AppliedObjects,
+  BUILT_IN_NAMESPACES,
+  deletableKind,
+  resourceName,
+  type DeploymentEntry,
+  type LabelledNode,
+} from './applied-objects.js';
 import type { BackendContext, ClusterBackend, ClusterObservation, LabNode } from './cluster-backend.js';
 import { ClusterFiles } from './cluster-files.js';
 import type { ControlPlaneAction, ControlPlaneActionResult } from './control-plane-action.js';
@@ -37,7 +44,7 @@ export class FileClusterBackend implements ClusterBackend {
   private readonly clusterFiles: ClusterFiles;
   private context: BackendContext | undefined;
   private podContext: PodContext | undefined;
-  private published: readonly Record<string, unknown>[] = [];
+  private published: ReadonlyArray<Record<string, unknown>> = [];
   private podSeq = 0;
   private readonly passes = new SerialPasses(
     () => this.syncOnce(),
@@ -63,14 +70,22 @@ export class FileClusterBackend implements ClusterBackend {
 
   accept(cluster: readonly NodePlan[], documents: readonly RawDocument[], namespace: string): string[] {
     // -n of lab up names the namespace the manifests go to; it is created, as by kubectl create namespace.
-    const implied = namespace && !BUILT_IN_NAMESPACES.includes(namespace) && !documents.some((d) => d.object['kind'] === 'Namespace' && (d.object['metadata'] as { name?: unknown } | undefined)?.name === namespace);
-    const all: RawDocument[] = implied ? [{ origin: `-n ${namespace}`, object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } } }, ...documents] : [...documents];
+    const implied =
+      namespace &&
+      !BUILT_IN_NAMESPACES.includes(namespace) &&
+      !documents.some(
+        (d) => d.object['kind'] === 'Namespace' && (d.object['metadata'] as { name?: unknown } | undefined)?.name === namespace,
+      );
+    const all: RawDocument[] = implied
+      ? [{ origin: `-n ${namespace}`, object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } } }, ...documents]
+      : [...documents];
     // Checked before anything is built, so a bad manifest leaves nothing behind.
     const objects = all.map((d) => readApplied(d.object, d.origin, namespace));
     for (const plan of cluster) this.labelled.set(plan.name, { labels: { ...plan.labels } });
     return this.desired.apply(objects);
   }
 
+  // eslint-disable-next-line @typescript-eslint/require-await -- async: a failed publish() must be a rejection, as in the API backend
   async start(context: BackendContext): Promise<AgentSource> {
     this.context = context;
     this.podContext = { ...context.pods, changed: () => void this.sync() };
@@ -128,12 +143,18 @@ export class FileClusterBackend implements ClusterBackend {
     for (const pod of current.slice(applied.replicas)) ending.add(pod);
     for (let i = current.length; i < applied.replicas; i++) {
       const name = `${applied.name}-${hash}-${randomSuffix()}`;
-      const id = this.identity(applied.namespace, name, applied.template.labels, applied.template.spec, (applied.template.raw['spec'] ?? {}) as Record<string, unknown>);
+      const id = this.identity(applied.namespace, name, applied.template.labels, applied.template.spec, applied.template.raw['spec'] ?? {});
       this.addPod({ ...id, owner: { kind: 'ReplicaSet', name: `${applied.name}-${hash}`, deployment: applied.name }, templateHash: hash });
     }
   }
 
-  private identity(namespace: string, name: string, labels: Readonly<Record<string, string>>, spec: PodSpec, rawSpec: unknown): PodIdentity & { spec: PodSpec } {
+  private identity(
+    namespace: string,
+    name: string,
+    labels: Readonly<Record<string, string>>,
+    spec: PodSpec,
+    rawSpec: unknown,
+  ): PodIdentity & { spec: PodSpec } {
     return {
       namespace,
       name,
@@ -170,7 +191,9 @@ export class FileClusterBackend implements ClusterBackend {
           labels: this.labelsOf(n),
           taints: taintsOf(n.plan.role, hasWorkers),
           pods: onNode.length,
-          siblings: onNode.filter((p) => p.id.owner && p.id.owner.deployment === pod.id.owner?.deployment && p.id.namespace === pod.id.namespace).length,
+          siblings: onNode.filter(
+            (p) => p.id.owner && p.id.owner.deployment === pod.id.owner?.deployment && p.id.namespace === pod.id.namespace,
+          ).length,
         };
       });
       const choice = schedule(spec, candidates);
@@ -216,7 +239,13 @@ export class FileClusterBackend implements ClusterBackend {
 
   private nodeViews(): NodeView[] {
     const hasWorkers = [...this.nodes.values()].some((n) => n.plan.role === 'worker');
-    return [...this.nodes.values()].map((n) => ({ name: n.plan.name, role: n.plan.role, labels: { ...this.labelsOf(n) }, podCidr: n.record.podCidr, taints: taintsOf(n.plan.role, hasWorkers) }));
+    return [...this.nodes.values()].map((n) => ({
+      name: n.plan.name,
+      role: n.plan.role,
+      labels: { ...this.labelsOf(n) },
+      podCidr: n.record.podCidr,
+      taints: taintsOf(n.plan.role, hasWorkers),
+    }));
   }
 
   serviceViews(): ServiceView[] {
@@ -235,7 +264,12 @@ export class FileClusterBackend implements ClusterBackend {
   }
 
   private publish(): void {
-    this.published = this.clusterFiles.publish(this.nodeViews(), [...this.desired.namespaces.entries()].map(([name, raw]) => ({ name, raw })), this.serviceViews(), this.podViews());
+    this.published = this.clusterFiles.publish(
+      this.nodeViews(),
+      [...this.desired.namespaces.entries()].map(([name, raw]) => ({ name, raw })),
+      this.serviceViews(),
+      this.podViews(),
+    );
   }
 
   private writeEtc(pod: PodRuntime): void {
@@ -244,28 +278,32 @@ export class FileClusterBackend implements ClusterBackend {
 
   // ---- waiting --------------------------------------------------------------------------
 
-  async observe(): Promise<ClusterObservation> {
+  observe(): Promise<ClusterObservation> {
     const waiting: string[] = [];
     const problems: string[] = [];
     for (const { applied, hash } of this.desired.deployments.values()) {
-      const have = this.livePods().filter((p) => p.id.namespace === applied.namespace && p.id.owner?.deployment === applied.name && p.id.templateHash === hash).length;
+      const have = this.livePods().filter(
+        (p) => p.id.namespace === applied.namespace && p.id.owner?.deployment === applied.name && p.id.templateHash === hash,
+      ).length;
       if (have < applied.replicas) waiting.push(`deployment ${applied.namespace}/${applied.name}: ${have}/${applied.replicas} pods`);
     }
     for (const pod of this.pods.values()) {
       const view = pod.view();
       if (pod.terminating) waiting.push(`pod ${pod.key}: terminating`);
-      else if (view.reason?.startsWith('Unschedulable') || view.phase === 'Failed') problems.push(`pod ${pod.key}: ${view.reason ?? view.phase}`);
+      else if (view.reason?.startsWith('Unschedulable') || view.phase === 'Failed')
+        problems.push(`pod ${pod.key}: ${view.reason ?? view.phase}`);
       else if (view.restarts > 0 && !view.serving) problems.push(`pod ${pod.key}: ${view.reason ?? 'restarting'}`);
       else if (!isReady(view)) waiting.push(`pod ${pod.key}: not ready`);
     }
-    return { applying: this.passes.busy, waiting, problems, objects: this.published };
+    return Promise.resolve({ applying: this.passes.busy, waiting, problems, objects: this.published });
   }
 
   // ---- commands -------------------------------------------------------------------------
 
   async apply(documents: readonly RawDocument[], namespace: string): Promise<string[]> {
     const objects: Applied[] = documents.map((d) => readApplied(d.object, d.origin, namespace));
-    if (documents.some((d) => d.object['kind'] === 'Cluster')) throw new LabError('usage', 'a kind Cluster document is read by lab up only');
+    if (documents.some((d) => d.object['kind'] === 'Cluster'))
+      throw new LabError('usage', 'a kind Cluster document is read by lab up only');
     const lines = this.desired.apply(objects);
     await this.sync();
     return lines;
@@ -302,7 +340,12 @@ export class FileClusterBackend implements ClusterBackend {
   }
 
   controlPlaneAction(action: ControlPlaneAction): Promise<ControlPlaneActionResult> {
-    return Promise.reject(new LabError('usage', `control-plane ${action}: lab ${this.paths.name} has no real control plane (it was brought up without --control-plane)`));
+    return Promise.reject(
+      new LabError(
+        'usage',
+        `control-plane ${action}: lab ${this.paths.name} has no real control plane (it was brought up without --control-plane)`,
+      ),
+    );
   }
 
   async stop(endNodeProcesses: () => Promise<void>): Promise<void> {

@@ -52,7 +52,15 @@ export function isMounted(target: string, fstype: string): boolean {
 
 /** Test runners and sudo often drop sbin from PATH, where `ip` lives, so look there too. */
 export function findExecutable(name: string): string | undefined {
-  const dirs = [...(process.env['PATH'] ?? '').split(delimiter), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+  const dirs = [
+    ...(process.env['PATH'] ?? '').split(delimiter),
+    '/usr/local/sbin',
+    '/usr/local/bin',
+    '/usr/sbin',
+    '/usr/bin',
+    '/sbin',
+    '/bin',
+  ];
   for (const dir of dirs.filter((d) => d !== '')) {
     const candidate = join(dir, name);
     try {
@@ -109,8 +117,12 @@ let cached: HostEnv | undefined;
 
 /** The checked host; throws a 'prereq' LabError naming everything that is missing. */
 export function hostEnv(bpffs = DEFAULT_BPFFS): HostEnv {
-  if (cached && cached.bpffs === bpffs) return cached;
-  const probe = probeHost({ bpffs, bpffsHint: `make bpffs, or mount -t bpf bpf ${bpffs}`, tools: { ip: '`ip` from iproute2', sh: '`sh`', sleep: '`sleep` from coreutils' } });
+  if (cached?.bpffs === bpffs) return cached;
+  const probe = probeHost({
+    bpffs,
+    bpffsHint: `make bpffs, or mount -t bpf bpf ${bpffs}`,
+    tools: { ip: '`ip` from iproute2', sh: '`sh`', sleep: '`sleep` from coreutils' },
+  });
   const { ip, sh, sleep } = probe.tools;
   if (probe.missing.length > 0 || !probe.cgroup2 || !ip || !sh || !sleep) {
     throw new LabError('prereq', `the lab needs: ${probe.missing.join('; ')}`);

@@ -20,7 +20,11 @@ function serviceNames(service: ServiceView, podNamespace: string): string[] {
   return names;
 }
 
-export function hostsFile(pod: PodAddressing, services: readonly ServiceView[], podIpsOf: (service: ServiceView) => readonly string[]): string {
+export function hostsFile(
+  pod: PodAddressing,
+  services: readonly ServiceView[],
+  podIpsOf: (service: ServiceView) => readonly string[],
+): string {
   const lines = [
     '# Kubernetes-managed hosts file, written by nearby lab (it runs no DNS server).',
     '127.0.0.1\tlocalhost',

@@ -54,7 +54,10 @@ export function imageProgram(image: string, where: string): ImageProgram {
   const repository = repositoryOf(image);
   const known = KNOWN.find((k) => k.repository === repository);
   if (!known) {
-    throw new LabError('invalid', `${where}: image ${JSON.stringify(image)} is not one the lab can run; it runs: ${knownImages().join('; ')}`);
+    throw new LabError(
+      'invalid',
+      `${where}: image ${JSON.stringify(image)} is not one the lab can run; it runs: ${knownImages().join('; ')}`,
+    );
   }
   return known.program;
 }

@@ -58,10 +58,16 @@ export function planCluster(doc: Record<string, unknown> | undefined, labName: s
     throw new LabError('invalid', `kind Cluster apiVersion ${JSON.stringify(doc['apiVersion'])} is not supported; use ${KIND_API_VERSION}`);
   }
   const networking = (doc?.['networking'] ?? {}) as Record<string, unknown>;
-  for (const [field, supported] of [['podSubnet', POD_SUBNET], ['serviceSubnet', SERVICE_SUBNET]] as const) {
+  for (const [field, supported] of [
+    ['podSubnet', POD_SUBNET],
+    ['serviceSubnet', SERVICE_SUBNET],
+  ] as const) {
     const value = networking[field];
     if (value !== undefined && value !== supported) {
-      throw new LabError('invalid', `kind Cluster networking.${field} ${JSON.stringify(value)}: the lab only uses kind's default ${supported}`);
+      throw new LabError(
+        'invalid',
+        `kind Cluster networking.${field} ${JSON.stringify(value)}: the lab only uses kind's default ${supported}`,
+      );
     }
   }
   const rawNodes = doc?.['nodes'] ?? [{ role: 'control-plane' }];
@@ -71,7 +77,8 @@ export function planCluster(doc: Record<string, unknown> | undefined, labName: s
     const where = `kind Cluster nodes[${i}]`;
     const node = (raw ?? {}) as Record<string, unknown>;
     const role = node['role'] ?? 'control-plane';
-    if (role !== 'control-plane' && role !== 'worker') throw new LabError('invalid', `${where}.role: expected control-plane or worker, got ${JSON.stringify(role)}`);
+    if (role !== 'control-plane' && role !== 'worker')
+      throw new LabError('invalid', `${where}.role: expected control-plane or worker, got ${JSON.stringify(role)}`);
     counts[role] += 1;
     const name = `${labName}-${role}${counts[role] > 1 ? counts[role] : ''}`;
     return { name, role, labels: { ...kubeletLabels(name, role), ...stringMap(node['labels'], `${where}.labels`) } };

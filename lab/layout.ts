@@ -26,7 +26,10 @@ const LAB_NAME = /^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$/;
 
 export function assertLabName(name: string): void {
   if (!LAB_NAME.test(name)) {
-    throw new LabError('usage', `invalid lab name ${JSON.stringify(name)}: use 1-32 of [a-z0-9-], starting with a letter and not ending with '-'`);
+    throw new LabError(
+      'usage',
+      `invalid lab name ${JSON.stringify(name)}: use 1-32 of [a-z0-9-], starting with a letter and not ending with '-'`,
+    );
   }
 }
 

@@ -84,6 +84,9 @@ export async function assertOnlyLoopback(ip: string, netns: string): Promise<voi
   const foreignLinks = links.map((l) => l.ifname).filter((n) => n !== 'lo');
   const leading = (await routes(ip, netns)).filter((r) => r.dst === 'default' || (r.dev !== undefined && r.dev !== 'lo'));
   if (foreignLinks.length > 0 || leading.length > 0) {
-    throw new LabError('system', `netns ${netns} is not isolated: links ${JSON.stringify(foreignLinks)}, routes ${JSON.stringify(leading)}`);
+    throw new LabError(
+      'system',
+      `netns ${netns} is not isolated: links ${JSON.stringify(foreignLinks)}, routes ${JSON.stringify(leading)}`,
+    );
   }
 }

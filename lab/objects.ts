@@ -43,7 +43,7 @@ export interface PodSpec {
   readonly containers: readonly ContainerSpec[];
   readonly nodeSelector: Labels;
   /** requiredDuringSchedulingIgnoredDuringExecution terms: any one must match. */
-  readonly affinityTerms: readonly (readonly MatchExpression[])[];
+  readonly affinityTerms: ReadonlyArray<readonly MatchExpression[]>;
   readonly tolerations: readonly Toleration[];
   readonly nodeName?: string;
   readonly terminationGracePeriodSeconds?: number;
@@ -78,7 +78,14 @@ export type Applied =
       readonly template: { readonly labels: Labels; readonly spec: PodSpec; readonly raw: Raw };
       readonly raw: Raw;
     }
-  | { readonly kind: 'Pod'; readonly namespace: string; readonly name: string; readonly labels: Labels; readonly spec: PodSpec; readonly raw: Raw }
+  | {
+      readonly kind: 'Pod';
+      readonly namespace: string;
+      readonly name: string;
+      readonly labels: Labels;
+      readonly spec: PodSpec;
+      readonly raw: Raw;
+    }
   | { readonly kind: 'Ignored'; readonly kindName: string; readonly name: string; readonly raw: Raw };
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -126,7 +133,8 @@ function labels(parent: Raw, key: string, path: string): Record<string, string> 
 }
 
 function port(value: unknown, path: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) throw new Bad(`${path}: expected a port number 1-65535`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535)
+    throw new Bad(`${path}: expected a port number 1-65535`);
   return value;
 }
 
@@ -151,7 +159,11 @@ function envVars(container: Raw, path: string): EnvVar[] {
       return { name, fieldPath };
     }
     const value = item['value'];
-    return { name, value: value === undefined || value === null ? '' : String(value) };
+    if (value === undefined || value === null) return { name, value: '' };
+    // A YAML number or boolean stands for its text, as an unquoted value would; a map or a list is no value.
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean')
+      throw new Bad(`${where}value: expected a string`);
+    return { name, value: String(value) };
   });
 }
 
@@ -172,7 +184,11 @@ function containers(spec: Raw, path: string, owner: string): ContainerSpec[] {
       const pw = `${where}ports[${j}].`;
       if (!isRecord(p)) throw new Bad(`${pw.slice(0, -1)}: expected an object`);
       const portName = optionalString(p, 'name', pw);
-      return { containerPort: port(p['containerPort'], `${pw}containerPort`), protocol: protocol(p, pw), ...(portName ? { name: portName } : {}) };
+      return {
+        containerPort: port(p['containerPort'], `${pw}containerPort`),
+        protocol: protocol(p, pw),
+        ...(portName ? { name: portName } : {}),
+      };
     });
     return { name, image, program: imageProgram(image, `${owner} container ${JSON.stringify(name)}`), env: envVars(item, where), ports };
   });
@@ -192,7 +208,11 @@ function matchExpressions(term: Raw, path: string): MatchExpression[] {
 }
 
 function podSpec(spec: Raw, path: string, owner: string): PodSpec {
-  const required = record(record(record(spec, 'affinity', path), 'nodeAffinity', `${path}affinity.`), 'requiredDuringSchedulingIgnoredDuringExecution', `${path}affinity.nodeAffinity.`);
+  const required = record(
+    record(record(spec, 'affinity', path), 'nodeAffinity', `${path}affinity.`),
+    'requiredDuringSchedulingIgnoredDuringExecution',
+    `${path}affinity.nodeAffinity.`,
+  );
   const termsPath = `${path}affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.`;
   const affinityTerms = list(required, 'nodeSelectorTerms', termsPath).map((t, i) => {
     if (!isRecord(t)) throw new Bad(`${termsPath}nodeSelectorTerms[${i}]: expected an object`);
@@ -208,7 +228,8 @@ function podSpec(spec: Raw, path: string, owner: string): PodSpec {
     return { operator, ...(key ? { key } : {}), ...(value !== undefined ? { value } : {}), ...(effect ? { effect } : {}) };
   });
   const grace = spec['terminationGracePeriodSeconds'];
-  if (grace !== undefined && (typeof grace !== 'number' || grace < 0)) throw new Bad(`${path}terminationGracePeriodSeconds: expected seconds >= 0`);
+  if (grace !== undefined && (typeof grace !== 'number' || grace < 0))
+    throw new Bad(`${path}terminationGracePeriodSeconds: expected seconds >= 0`);
   const nodeName = optionalString(spec, 'nodeName', path);
   return {
     containers: containers(spec, path, owner),
@@ -259,12 +280,16 @@ export function readApplied(raw: Raw, origin: string, namespace: string): Applie
   const namespaced = kind !== 'Namespace' && kind !== 'Node';
   const own = typeof metadata['namespace'] === 'string' && metadata['namespace'] ? metadata['namespace'] : undefined;
   if (namespaced && own && own !== namespace && namespace !== '') {
-    throw new LabError('invalid', `${origin}: the namespace from the provided object ${JSON.stringify(own)} does not match the namespace ${JSON.stringify(namespace)}`);
+    throw new LabError(
+      'invalid',
+      `${origin}: the namespace from the provided object ${JSON.stringify(own)} does not match the namespace ${JSON.stringify(namespace)}`,
+    );
   }
   const ns = own ?? (namespace || 'default');
   const what = describeObject(kind, namespaced ? ns : undefined, name);
   try {
-    if (raw['apiVersion'] !== expected) throw new Bad(`apiVersion ${JSON.stringify(raw['apiVersion'])}: the lab reads ${kind} as ${expected}`);
+    if (raw['apiVersion'] !== expected)
+      throw new Bad(`apiVersion ${JSON.stringify(raw['apiVersion'])}: the lab reads ${kind} as ${expected}`);
     const nameRule = kind === 'Namespace' || kind === 'Service' ? DNS_LABEL : DNS_SUBDOMAIN;
     if (!nameRule.test(name)) throw new Bad(`metadata.name ${JSON.stringify(name)} is not a valid ${kind} name`);
     const normalized = namespaced ? { ...raw, metadata: { ...metadata, namespace: ns } } : raw;
@@ -277,10 +302,18 @@ export function readApplied(raw: Raw, origin: string, namespace: string): Applie
       case 'Service':
         return { kind, namespace: ns, name, ...serviceFields(spec), raw: normalized };
       case 'Pod':
-        return { kind, namespace: ns, name, labels: labels(metadata, 'labels', 'metadata.'), spec: podSpec(spec, 'spec.', `pod ${ns}/${name}`), raw: normalized };
+        return {
+          kind,
+          namespace: ns,
+          name,
+          labels: labels(metadata, 'labels', 'metadata.'),
+          spec: podSpec(spec, 'spec.', `pod ${ns}/${name}`),
+          raw: normalized,
+        };
       default: {
         const replicas = spec['replicas'] ?? 1;
-        if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) throw new Bad('spec.replicas: expected an integer >= 0');
+        if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0)
+          throw new Bad('spec.replicas: expected an integer >= 0');
         const selector = labels(record(spec, 'selector', 'spec.'), 'matchLabels', 'spec.selector.');
         if (Object.keys(selector).length === 0) throw new Bad('spec.selector.matchLabels: required (the lab supports matchLabels only)');
         const template = record(spec, 'template', 'spec.');
@@ -288,8 +321,20 @@ export function readApplied(raw: Raw, origin: string, namespace: string): Applie
         for (const [k, v] of Object.entries(selector)) {
           if (templateLabels[k] !== v) throw new Bad('spec.template.metadata.labels: `selector` does not match template `labels`');
         }
-        const templateSpec = podSpec(record(template, 'spec', 'spec.template.'), 'spec.template.spec.', `deployment ${ns}/${name}: pod template`);
-        return { kind: 'Deployment', namespace: ns, name, replicas, selector, template: { labels: templateLabels, spec: templateSpec, raw: template }, raw: normalized };
+        const templateSpec = podSpec(
+          record(template, 'spec', 'spec.template.'),
+          'spec.template.spec.',
+          `deployment ${ns}/${name}: pod template`,
+        );
+        return {
+          kind: 'Deployment',
+          namespace: ns,
+          name,
+          replicas,
+          selector,
+          template: { labels: templateLabels, spec: templateSpec, raw: template },
+          raw: normalized,
+        };
       }
     }
   } catch (error) {

@@ -14,7 +14,9 @@ export class PodEtcFiles {
     const placement = pod.placement;
     if (!placement || pod.terminating) return;
     const podIps = (service: ServiceView): string[] =>
-      pods.flatMap((p) => (p.namespace === service.namespace && p.ip && service.selector && matchesLabels(service.selector, p.labels) ? [p.ip] : []));
+      pods.flatMap((p) =>
+        p.namespace === service.namespace && p.ip && service.selector && matchesLabels(service.selector, p.labels) ? [p.ip] : [],
+      );
     const hosts = hostsFile({ namespace: pod.id.namespace, hostname: pod.hostname, ip: placement.ip }, services, podIps);
     const resolv = resolvConf(pod.id.namespace);
     if (this.written.get(pod.key) === hosts + resolv) return;

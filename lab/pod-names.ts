@@ -18,7 +18,7 @@ function fnv1a32(text: string): number {
 }
 
 function safeEncode(text: string): string {
-  return [...text].map((c) => SAFE_ALPHABET[c.charCodeAt(0) % SAFE_ALPHABET.length]).join('');
+  return Array.from(text, (c) => SAFE_ALPHABET[c.charCodeAt(0) % SAFE_ALPHABET.length]).join('');
 }
 
 /** Key order does not change the hash: the template is hashed in a canonical form. */
@@ -28,7 +28,9 @@ function canonicalJson(value: unknown): string {
     const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
-  return JSON.stringify(value) ?? 'null';
+  // JSON.stringify(undefined) is undefined, not text, though its type says string: an unset field hashes as null.
+  if (value === undefined) return 'null';
+  return JSON.stringify(value);
 }
 
 export function podTemplateHash(template: unknown): string {

@@ -215,6 +215,7 @@ export class PodRuntime {
         if (!ok) break;
         ok = await this.ctx.prober.probe(ip, port, PROBE.timeoutMs);
       }
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may have set it while the probes were awaited
       if (this.stopped) return;
       // A ready pod needs several failed probes to turn unready; a dead process is unready at once.
       this.probeFailures = ok ? 0 : this.probeFailures + 1;
@@ -236,7 +237,12 @@ export class PodRuntime {
     this.terminating = true;
     for (const run of this.containers) clearTimeout(run.restartTimer);
     const children = this.containers.flatMap((c) => (c.child ? [c.child] : []));
-    const exits = children.map((child) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve()))));
+    const exits = children.map(
+      (child) =>
+        new Promise<void>((resolve) =>
+          child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve()),
+        ),
+    );
     for (const child of children) child.kill('SIGKILL');
     await Promise.race([Promise.all(exits), sleep(timeoutMs)]);
   }
@@ -268,8 +274,12 @@ export class PodRuntime {
     // Anything `lab exec` left running in the pod ends with it, as in a container.
     const stragglers = treePids(cgroupRoot, placement.cgroup).flatMap((pid) => refOf(pid) ?? []);
     if (stragglers.length > 0) await terminate(stragglers, 0);
-    await removeCgroupTree(cgroupRoot, placement.cgroup).catch((err: unknown) => this.ctx.logger.error({ pod: this.key, err }, 'removing the pod cgroup failed'));
-    await deletePodNetwork(host.ip, bridgeNetns, placement.link).catch((err: unknown) => this.ctx.logger.error({ pod: this.key, err }, 'removing the pod netns failed'));
+    await removeCgroupTree(cgroupRoot, placement.cgroup).catch((err: unknown) =>
+      this.ctx.logger.error({ pod: this.key, err }, 'removing the pod cgroup failed'),
+    );
+    await deletePodNetwork(host.ip, bridgeNetns, placement.link).catch((err: unknown) =>
+      this.ctx.logger.error({ pod: this.key, err }, 'removing the pod netns failed'),
+    );
     rmSync(etcNetnsDir(placement.link.netns), { recursive: true, force: true });
   }
 
@@ -279,7 +289,10 @@ export class PodRuntime {
     if (!netns || this.stopped) return;
     const dir = etcNetnsDir(netns);
     mkdirSync(dir, { recursive: true });
-    for (const [name, text] of [['hosts', hosts], ['resolv.conf', resolv]] as const) {
+    for (const [name, text] of [
+      ['hosts', hosts],
+      ['resolv.conf', resolv],
+    ] as const) {
       // Written beside the directory, not in it (ip netns exec would mount every file in it), and
       // renamed, so a curl starting now reads the old file or the new one, never half of one.
       const tmp = `${dir}.${name}.tmp`;

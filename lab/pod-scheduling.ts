@@ -39,12 +39,15 @@ function tolerates(tolerations: readonly Toleration[], taint: Taint): boolean {
 
 export function schedule(spec: PodSpec, nodes: readonly CandidateNode[]): Choice {
   if (spec.nodeName !== undefined) {
-    return nodes.some((n) => n.name === spec.nodeName) ? { node: spec.nodeName } : { unschedulable: `node ${JSON.stringify(spec.nodeName)} does not exist` };
+    return nodes.some((n) => n.name === spec.nodeName)
+      ? { node: spec.nodeName }
+      : { unschedulable: `node ${JSON.stringify(spec.nodeName)} does not exist` };
   }
   let tainted = 0;
   let unmatched = 0;
   const fitting = nodes.filter((node) => {
-    const affinity = spec.affinityTerms.length === 0 || spec.affinityTerms.some((term) => term.every((e) => matchesExpression(e, node.labels)));
+    const affinity =
+      spec.affinityTerms.length === 0 || spec.affinityTerms.some((term) => term.every((e) => matchesExpression(e, node.labels)));
     if (!matchesLabels(spec.nodeSelector, node.labels) || !affinity) {
       unmatched++;
       return false;

@@ -13,7 +13,10 @@ export class Prober {
   private nextId = 1;
   private exited = false;
 
-  private constructor(private readonly child: ChildProcessByStdio<Writable, Readable, null>, readonly ref: ProcessRef) {
+  private constructor(
+    private readonly child: ChildProcessByStdio<Writable, Readable, null>,
+    readonly ref: ProcessRef,
+  ) {
     child.on('exit', () => {
       this.exited = true;
       for (const resolve of this.pending.values()) resolve(false);

@@ -44,7 +44,8 @@ function isLiveState(state: string): boolean {
 /** Alive, not a zombie, and the same process that was recorded (not a reused PID). */
 export function isRunning(ref: ProcessRef): boolean {
   const stat = readStat(ref.pid);
-  return stat !== undefined && stat.startTime === ref.startTime && isLiveState(stat.state);
+  if (stat === undefined) return false;
+  return stat.startTime === ref.startTime && isLiveState(stat.state);
 }
 
 /** Alive and not a zombie, whichever process holds the PID now: for PIDs known by number only. */

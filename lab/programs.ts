@@ -63,8 +63,7 @@ function sourcesNewerThanDist(): string[] {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) {
         if (entry.name !== 'node_modules') walk(path);
-      }
-      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
+      } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
         const rel = relative(PROJECT_ROOT, path);
         const built = join(DIST, rel.replace(/\.ts$/, '.js'));
         const edited = statSync(path).mtimeMs;

@@ -7,7 +7,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 
-export type ClusterFiles = Readonly<Record<string, readonly Record<string, unknown>[]>>;
+export type ClusterFiles = Readonly<Record<string, ReadonlyArray<Record<string, unknown>>>>;
 
 export class ClusterPublisher {
   private readonly written = new Map<string, string>();

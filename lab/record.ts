@@ -65,9 +65,9 @@ export function newLabRecord(paths: LabPaths, host: HostEnv, supervisor: Process
 export function readRecord(path: string): LabRecord | undefined {
   if (!existsSync(path)) return undefined;
   try {
-    const record = JSON.parse(readFileSync(path, 'utf8')) as LabRecord;
+    const record = JSON.parse(readFileSync(path, 'utf8')) as Partial<Record<'version' | 'name', unknown>>;
     if (record.version !== 1 || typeof record.name !== 'string') throw new Error('unknown format');
-    return record;
+    return record as LabRecord;
   } catch (error) {
     throw new LabError('leftovers', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
   }
@@ -83,7 +83,8 @@ export function writeRecord(path: string, record: LabRecord): void {
 /** What the record lists of a running pod. */
 export interface RecordedPod {
   readonly id: { readonly namespace: string; readonly name: string };
-  readonly placement: { readonly node: string; readonly ip: string; readonly link: { readonly netns: string }; readonly cgroup: string } | undefined;
+  readonly placement:
+    { readonly node: string; readonly ip: string; readonly link: { readonly netns: string }; readonly cgroup: string } | undefined;
   processes(): ProcessRef[];
 }
 
@@ -126,7 +127,19 @@ export class LabRecordFile {
   save(): void {
     this.record.pods = this.pods().flatMap((p) => {
       const pl = p.placement;
-      return pl ? [{ namespace: p.id.namespace, name: p.id.name, node: pl.node, ip: pl.ip, netns: pl.link.netns, cgroup: pl.cgroup, processes: p.processes() }] : [];
+      return pl
+        ? [
+            {
+              namespace: p.id.namespace,
+              name: p.id.name,
+              node: pl.node,
+              ip: pl.ip,
+              netns: pl.link.netns,
+              cgroup: pl.cgroup,
+              processes: p.processes(),
+            },
+          ]
+        : [];
     });
     writeRecord(this.path, this.record);
   }

@@ -28,7 +28,10 @@ export function podStatuses(pods: readonly PodView[], namespace?: string, select
 function serviceStatus(service: ServiceView, pods: readonly PodStatus[]): ServiceStatus {
   const spec = (service.raw['spec'] ?? {}) as Record<string, unknown>;
   const selector = service.selector;
-  const members = selector && Object.keys(selector).length > 0 ? pods.filter((p) => p.namespace === service.namespace && p.ip && matchesLabels(selector, p.labels)) : [];
+  const members =
+    selector && Object.keys(selector).length > 0
+      ? pods.filter((p) => p.namespace === service.namespace && p.ip && matchesLabels(selector, p.labels))
+      : [];
   return {
     namespace: service.namespace,
     name: service.name,

@@ -15,7 +15,12 @@ import { labPaths } from './layout.js';
 import { LabSupervisor } from './supervisor.js';
 
 const { values } = parseArgs({
-  options: { name: { type: 'string' }, bpffs: { type: 'string' }, 'prefer-close': { type: 'string' }, 'control-plane': { type: 'boolean' } },
+  options: {
+    name: { type: 'string' },
+    bpffs: { type: 'string' },
+    'prefer-close': { type: 'string' },
+    'control-plane': { type: 'boolean' },
+  },
   strict: true,
 });
 const name = values.name ?? '';

@@ -39,7 +39,9 @@ export class LabSupervisor {
   ) {
     const { paths, host } = config;
     const initial = newLabRecord(paths, host, refOf(process.pid));
-    this.record = new LabRecordFile(paths.record, backend.runsControlPlane ? { ...initial, controlPlane: {} } : initial, () => backend.runtimes());
+    this.record = new LabRecordFile(paths.record, backend.runsControlPlane ? { ...initial, controlPlane: {} } : initial, () =>
+      backend.runtimes(),
+    );
   }
 
   /** The answer to every control request. */
@@ -70,7 +72,14 @@ export class LabSupervisor {
     const { host, paths, logger } = this.config;
     const accepted = this.backend.accept(cluster, documents, namespace);
     cluster.forEach((plan, index) => {
-      const record: NodeRecord = { name: plan.name, role: plan.role, cgroup: join(paths.cgroupRoot, plan.name), pinRoot: join(paths.pinBase, plan.name), podCidr: nodePodCidr(index), agent: undefined };
+      const record: NodeRecord = {
+        name: plan.name,
+        role: plan.role,
+        cgroup: join(paths.cgroupRoot, plan.name),
+        pinRoot: join(paths.pinBase, plan.name),
+        podCidr: nodePodCidr(index),
+        agent: undefined,
+      };
       this.record.addNode(record);
       this.nodes.set(plan.name, { plan, record, addresses: new NodeAddresses(index) });
     });
@@ -81,7 +90,14 @@ export class LabSupervisor {
     const kubelet = logger.child({ component: 'kubelet' });
     const source = await this.backend.start({
       nodes: this.nodes,
-      pods: { host, bridgeNetns: paths.bridgeNetns, cgroupRoot: paths.cgroupRoot, podLogDir: join(paths.logDir, 'pods'), prober, logger: kubelet },
+      pods: {
+        host,
+        bridgeNetns: paths.bridgeNetns,
+        cgroupRoot: paths.cgroupRoot,
+        podLogDir: join(paths.logDir, 'pods'),
+        prober,
+        logger: kubelet,
+      },
       record: this.record,
       etc: this.etc,
     });
@@ -91,14 +107,20 @@ export class LabSupervisor {
       cgroup: node.record.cgroup,
       onProcess: (ref: (ProcessRef & { port: number }) | undefined) => this.record.setAgent(node.record, ref),
     }));
-    const agents = await startAgents(host, paths, agentNodes, { source, preferClose: this.config.preferClose, logger: logger.child({ component: 'agents' }) });
+    const agents = await startAgents(host, paths, agentNodes, {
+      source,
+      preferClose: this.config.preferClose,
+      logger: logger.child({ component: 'agents' }),
+    });
     for (const node of this.nodes.values()) node.agent = agents.get(node.plan.name);
     return [...accepted, ...(await this.backend.populate(documents, namespace))];
   }
 
   async settlement(): Promise<Settlement> {
     const observed = await this.backend.observe();
-    const agents = [...this.nodes.values()].flatMap((n) => (n.agent?.ready ? [] : [`agent on ${n.plan.name}: ${n.agent?.reason ?? 'not started'}`]));
+    const agents = [...this.nodes.values()].flatMap((n) =>
+      n.agent?.ready ? [] : [`agent on ${n.plan.name}: ${n.agent?.reason ?? 'not started'}`],
+    );
     const waiting = [...(observed.applying ? ['applying changes'] : []), ...agents, ...observed.waiting];
     const problems = [...observed.problems];
     if (waiting.length === 0 && problems.length === 0) {

@@ -58,7 +58,9 @@ async function labNetns(host: HostEnv, lab: string): Promise<string[]> {
 function unrecordedPinRoots(paths: LabPaths): string[] {
   const node = new RegExp(`^${paths.name}-(control-plane|worker)\\d*$`);
   try {
-    return readdirSync(paths.pinBase).filter((name) => node.test(name)).map((name) => join(paths.pinBase, name));
+    return readdirSync(paths.pinBase)
+      .filter((name) => node.test(name))
+      .map((name) => join(paths.pinBase, name));
   } catch {
     return [];
   }
@@ -67,11 +69,13 @@ function unrecordedPinRoots(paths: LabPaths): string[] {
 /** What of the lab still exists, one line each. */
 export async function whatRemains(host: HostEnv, paths: LabPaths, record: LabRecord | undefined): Promise<string[]> {
   const remaining: string[] = [];
-  if (!record) for (const pins of unrecordedPinRoots(paths)) remaining.push(`pins ${pins} (no lab.json says whose; remove it by hand if it is this lab's)`);
+  if (!record)
+    for (const pins of unrecordedPinRoots(paths))
+      remaining.push(`pins ${pins} (no lab.json says whose; remove it by hand if it is this lab's)`);
   for (const ref of recordedProcesses(record)) if (isRunning(ref)) remaining.push(`process ${ref.pid}`);
   if (existsSync(paths.cgroupRoot)) remaining.push(`cgroup ${paths.cgroupRoot}`);
   for (const netns of await labNetns(host, paths.name)) remaining.push(`netns ${netns}`);
-  for (const entry of etcNetnsEntries(paths.name)) remaining.push(`${join(ETC_NETNS, entry)}`);
+  for (const entry of etcNetnsEntries(paths.name)) remaining.push(join(ETC_NETNS, entry));
   for (const pins of recordedPinRoots(record, paths)) if (existsSync(pins)) remaining.push(`pins ${pins}`);
   if (existsSync(paths.stateDir)) remaining.push(`state dir ${paths.stateDir}`);
   return remaining;
@@ -95,7 +99,7 @@ export async function teardownLab(host: HostEnv, name: string, options: { graceM
     // Everything named for the lab is still removed; only what the record alone can name is not.
     errors.push(messageOf(error));
   }
-  const step = async (what: string, action: () => Promise<unknown> | unknown): Promise<void> => {
+  const step = async (what: string, action: () => unknown): Promise<void> => {
     try {
       await action();
       removed.push(what);
@@ -137,7 +141,7 @@ export async function teardownLab(host: HostEnv, name: string, options: { graceM
     await step(`netns ${netns}`, () => deleteNetns(host.ip, netns));
   }
   for (const entry of etcNetnsEntries(name)) {
-    await step(`${etcNetnsDir(entry)}`, () => rmSync(etcNetnsDir(entry), { recursive: true, force: true }));
+    await step(etcNetnsDir(entry), () => rmSync(etcNetnsDir(entry), { recursive: true, force: true }));
   }
   removeIfEmpty(ETC_NETNS);
   if (existsSync(paths.stateDir)) await step(`state dir ${paths.stateDir}`, () => rmSync(paths.stateDir, { recursive: true, force: true }));

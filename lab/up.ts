@@ -45,15 +45,26 @@ export interface UpResult {
 
 const SUPERVISOR_START_MS = 10_000;
 
-async function startSupervisor(name: string, logFile: string, bpffs: string, preferClose: string, socket: string, controlPlane: boolean): Promise<void> {
+async function startSupervisor(
+  name: string,
+  logFile: string,
+  bpffs: string,
+  preferClose: string,
+  socket: string,
+  controlPlane: boolean,
+): Promise<void> {
   const log = openSync(logFile, 'a');
   const { NODE_OPTIONS: _dropped, ...env } = process.env;
-  const child = spawn(process.execPath, [PROGRAMS.supervisor, '--name', name, '--bpffs', bpffs, '--prefer-close', preferClose, ...(controlPlane ? ['--control-plane'] : [])], {
-    detached: true,
-    stdio: ['ignore', log, log],
-    env,
-    cwd: '/',
-  });
+  const child = spawn(
+    process.execPath,
+    [PROGRAMS.supervisor, '--name', name, '--bpffs', bpffs, '--prefer-close', preferClose, ...(controlPlane ? ['--control-plane'] : [])],
+    {
+      detached: true,
+      stdio: ['ignore', log, log],
+      env,
+      cwd: '/',
+    },
+  );
   closeSync(log);
   child.unref();
   const ref = child.pid !== undefined ? refOf(child.pid) : undefined;
@@ -77,7 +88,8 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
 
   const documents = readInput(options);
   const clusterDocs = documents.filter((d) => isKindCluster(d.object));
-  if (clusterDocs.length > 1) throw new LabError('invalid', `more than one kind Cluster document: ${clusterDocs.map((d) => d.origin).join(', ')}`);
+  if (clusterDocs.length > 1)
+    throw new LabError('invalid', `more than one kind Cluster document: ${clusterDocs.map((d) => d.origin).join(', ')}`);
   const clusterDoc = clusterDocs[0]?.object;
   const name = options.name ?? (typeof clusterDoc?.['name'] === 'string' ? clusterDoc['name'] : DEFAULT_LAB_NAME);
   assertLabName(name);
@@ -95,19 +107,29 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
   const paths = labPaths(name, host.cgroup2, host.bpffs);
   const previous = existsSync(paths.record) ? readRecord(paths.record) : undefined;
   if (previous?.supervisor && isRunning(previous.supervisor)) {
-    throw new LabError('conflict', `lab ${name} is already up (supervisor pid ${previous.supervisor.pid}); run nearbyctl lab down --name ${name} first`);
+    throw new LabError(
+      'conflict',
+      `lab ${name} is already up (supervisor pid ${previous.supervisor.pid}); run nearbyctl lab down --name ${name} first`,
+    );
   }
   if (await labExists(host, name)) {
     const report = await teardownLab(host, name);
     if (report.remaining.length > 0) {
-      throw new LabError('leftovers', `lab ${name} has leftovers that could not be removed, so it was not started: ${report.remaining.join('; ')}`);
+      throw new LabError(
+        'leftovers',
+        `lab ${name} has leftovers that could not be removed, so it was not started: ${report.remaining.join('; ')}`,
+      );
     }
     log(`removed leftovers of an earlier lab ${name} whose supervisor is gone: ${report.removed.join(', ')}`);
   }
   for (const node of cluster.nodes) {
     const pinRoot = join(paths.pinBase, node.name);
     if (existsSync(pinRoot)) {
-      throw new LabError('conflict', `${pinRoot} exists and no lab owns it (another nearby agent for a node ${node.name}?); remove it if it is a leftover, or pick another lab name`);
+      throw new LabError(
+        'conflict',
+        `${pinRoot} exists and no lab owns it (another nearby agent for a node ${node.name}?); ` +
+          'remove it if it is a leftover, or pick another lab name',
+      );
     }
   }
 
@@ -125,13 +147,20 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
     // Half a lab is no use: remove it, and say why it failed.
     const report = await teardownLab(host, name).catch(() => undefined);
     const left = report && report.remaining.length > 0 ? ` (and could not remove: ${report.remaining.join('; ')})` : '';
-    throw new LabError(error instanceof LabError ? error.code : 'system', `lab ${name} did not come up: ${messageOf(error)}${left}`, { cause: error });
+    throw new LabError(error instanceof LabError ? error.code : 'system', `lab ${name} did not come up: ${messageOf(error)}${left}`, {
+      cause: error,
+    });
   }
   for (const line of lines) log(line);
   try {
     await lab.wait(Math.max(1000, timeoutMs - (Date.now() - started)));
   } catch (error) {
-    throw new LabError(error instanceof LabError ? error.code : 'system', `lab ${name} is up but not ready: ${messageOf(error)}; see nearbyctl lab status --name ${name}, or remove it with nearbyctl lab down --name ${name}`, { cause: error });
+    throw new LabError(
+      error instanceof LabError ? error.code : 'system',
+      `lab ${name} is up but not ready: ${messageOf(error)}; ` +
+        `see nearbyctl lab status --name ${name}, or remove it with nearbyctl lab down --name ${name}`,
+      { cause: error },
+    );
   }
   return { lab, lines, elapsedMs: Date.now() - started };
 }

@@ -50,7 +50,9 @@ export async function curlRound(lab: LabClient, namespace: string, url: string, 
 
 /** The lines a user would see, one per curl. */
 export function formatRound(round: CurlRound): string[] {
-  return round.results.map((r) => (r.code === 0 ? r.text : `${r.text} (exit ${r.code}${r.refused ? ', connection refused' : ''}, after ${r.ms} ms)`));
+  return round.results.map((r) =>
+    r.code === 0 ? r.text : `${r.text} (exit ${r.code}${r.refused ? ', connection refused' : ''}, after ${r.ms} ms)`,
+  );
 }
 
 /** "version xN, ..." for a summary cell. */

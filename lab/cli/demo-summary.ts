@@ -15,6 +15,10 @@ export function formatSummary(outcomes: readonly StepOutcome[]): string[] {
     ...outcomes.map((o) => [o.step, o.what, o.wanted, o.round ? describeRound(o.round) : '-', o.passed ? 'ok' : 'FAILED']),
   ];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const line = (r: string[]): string => r.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ').trimEnd();
+  const line = (r: string[]): string =>
+    r
+      .map((cell, c) => cell.padEnd(widths[c]!))
+      .join(' | ')
+      .trimEnd();
   return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.slice(1).map(line)];
 }

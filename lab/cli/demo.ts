@@ -57,9 +57,11 @@ export async function runDemo(io: DemoIo, options: DemoOptions = { controlPlane:
     command(`kubectl ${args.join(' ')}`);
     const run = spawnSync(kubectl, args, { cwd: PROJECT_ROOT, env: { ...process.env, KUBECONFIG: kubeconfig }, encoding: 'utf8' });
     for (const line of run.stdout.trim().split('\n').filter(Boolean)) say(`  ${line}`);
-    if (run.status !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${run.stderr.trim() || run.error?.message || `exit ${run.status}`}`);
+    if (run.status !== 0)
+      throw new Error(`kubectl ${args.join(' ')} failed: ${run.stderr.trim() || run.error?.message || `exit ${run.status}`}`);
   };
-  const podLookup = (): string => `${kubectl ? 'kubectl' : 'nearbyctl lab'} get pod -n ${NS} -l app=sleep -o jsonpath='{.items[0].metadata.name}'`;
+  const podLookup = (): string =>
+    `${kubectl ? 'kubectl' : 'nearbyctl lab'} get pod -n ${NS} -l app=sleep -o jsonpath='{.items[0].metadata.name}'`;
 
   const curl = async (): Promise<CurlRound> => {
     command(`nearbyctl lab exec -n ${NS} "$(${podLookup()})" -c sleep -- curl -sSL "${URL}"   # x${CURLS}`);
@@ -83,29 +85,51 @@ export async function runDemo(io: DemoIo, options: DemoOptions = { controlPlane:
     kubeconfig = (await lab.status()).kubeconfig;
     if (kubectl) command(`export KUBECONFIG=${kubeconfig}`);
     for (const [node, zone, subzone] of localities) {
-      const labels = { 'topology.kubernetes.io/region': 'region', 'topology.kubernetes.io/zone': zone, 'topology.kubernetes.io/subzone': subzone };
-      for (const [key, value] of Object.entries(labels)) await kube(['label', 'node', node, `${key}=${value}`], (l) => l.label(node, { [key]: value }, { wait: false }));
+      const labels = {
+        'topology.kubernetes.io/region': 'region',
+        'topology.kubernetes.io/zone': zone,
+        'topology.kubernetes.io/subzone': subzone,
+      };
+      for (const [key, value] of Object.entries(labels))
+        await kube(['label', 'node', node, `${key}=${value}`], (l) => l.label(node, { [key]: value }, { wait: false }));
     }
-    await kube(['create', 'namespace', NS], (l) => l.apply({ text: `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${NS}\n` }, { wait: false }));
-    for (const file of ['helloworld-service.yaml', 'helloworld-region.zone1.subzone1.yaml', 'helloworld-region.zone1.subzone2.yaml', 'helloworld-region.zone2.subzone3.yaml', 'sleep.yaml']) {
+    await kube(['create', 'namespace', NS], (l) =>
+      l.apply({ text: `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${NS}\n` }, { wait: false }),
+    );
+    for (const file of [
+      'helloworld-service.yaml',
+      'helloworld-region.zone1.subzone1.yaml',
+      'helloworld-region.zone1.subzone2.yaml',
+      'helloworld-region.zone2.subzone3.yaml',
+      'sleep.yaml',
+    ]) {
       await kube(['apply', '-n', NS, '-f', shown(file)], (l) => l.apply({ files: [sample(file)] }, { namespace: NS, wait: false }));
     }
     await lab.wait();
     say();
 
-    say('== Step 2: PreferClose keeps traffic in the client\'s own subzone');
+    say("== Step 2: PreferClose keeps traffic in the client's own subzone");
     expect('2', 'PreferClose, an instance in every subzone', 'region.zone1.subzone1 only', await curl(), only('region.zone1.subzone1'));
 
     say('== Step 3: the local instance goes; traffic fails over to the same zone');
-    await kube(['delete', 'deployment', '-n', NS, 'helloworld-region.zone1.subzone1'], (l) => l.delete('deployment', 'helloworld-region.zone1.subzone1', { namespace: NS, wait: false }));
+    await kube(['delete', 'deployment', '-n', NS, 'helloworld-region.zone1.subzone1'], (l) =>
+      l.delete('deployment', 'helloworld-region.zone1.subzone1', { namespace: NS, wait: false }),
+    );
     await lab.wait();
     expect('3', 'subzone1 deleted (failover)', 'region.zone1.subzone2 only', await curl(), only('region.zone1.subzone2'));
 
     say('== Step 4: worker 3 joins subzone2; answers alternate between the two subzone2 instances');
-    for (const [key, value] of [['topology.kubernetes.io/zone', 'zone1'], ['topology.kubernetes.io/subzone', 'subzone2']] as const) {
-      await kube(['label', 'node', 'ambient-worker3', `${key}=${value}`, '--overwrite'], (l) => l.label('ambient-worker3', { [key]: value }, { overwrite: true, wait: false }));
+    for (const [key, value] of [
+      ['topology.kubernetes.io/zone', 'zone1'],
+      ['topology.kubernetes.io/subzone', 'subzone2'],
+    ] as const) {
+      await kube(['label', 'node', 'ambient-worker3', `${key}=${value}`, '--overwrite'], (l) =>
+        l.label('ambient-worker3', { [key]: value }, { overwrite: true, wait: false }),
+      );
     }
-    await kube(['delete', 'deployment', '-n', NS, 'helloworld-region.zone2.subzone3'], (l) => l.delete('deployment', 'helloworld-region.zone2.subzone3', { namespace: NS, wait: false }));
+    await kube(['delete', 'deployment', '-n', NS, 'helloworld-region.zone2.subzone3'], (l) =>
+      l.delete('deployment', 'helloworld-region.zone2.subzone3', { namespace: NS, wait: false }),
+    );
     const worker3 = 'helloworld-region.zone1.subzone2-worker3.yaml';
     await kube(['apply', '-n', NS, '-f', shown(worker3)], (l) => l.apply({ files: [sample(worker3)] }, { namespace: NS, wait: false }));
     await lab.wait();
@@ -115,13 +139,15 @@ export async function runDemo(io: DemoIo, options: DemoOptions = { controlPlane:
       return versions.every((v) => v !== undefined && both.includes(v)) && both.every((b) => versions.includes(b));
     });
 
-    say('== Step 5: internalTrafficPolicy: Local: only this node\'s instance, and nothing when it goes');
+    say("== Step 5: internalTrafficPolicy: Local: only this node's instance, and nothing when it goes");
     for (const file of ['helloworld-region.zone1.subzone1.yaml', 'helloworld-service-local.yaml']) {
       await kube(['apply', '-n', NS, '-f', shown(file)], (l) => l.apply({ files: [sample(file)] }, { namespace: NS, wait: false }));
     }
     await lab.wait();
     expect('5a', 'internalTrafficPolicy: Local', 'the local instance only', await curl(), only('region.zone1.subzone1'));
-    await kube(['delete', 'deployment', '-n', NS, 'helloworld-region.zone1.subzone1'], (l) => l.delete('deployment', 'helloworld-region.zone1.subzone1', { namespace: NS, wait: false }));
+    await kube(['delete', 'deployment', '-n', NS, 'helloworld-region.zone1.subzone1'], (l) =>
+      l.delete('deployment', 'helloworld-region.zone1.subzone1', { namespace: NS, wait: false }),
+    );
     await lab.wait();
     expect('5b', 'Local, the local instance deleted', 'connection refused at once', await curl(), (r) =>
       r.results.every((x) => x.refused && x.ms < 1000),

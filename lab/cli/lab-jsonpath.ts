@@ -8,10 +8,10 @@ function evaluate(value: unknown, path: string): unknown[] {
   const steps = path.match(/\.[^.[\]]+|\[(\*|\d+)\]/g) ?? [];
   if (steps.join('') !== path.replace(/^\.$/, '')) throw new Error(`unsupported jsonpath expression {${path}}`);
   for (const step of steps) {
-    current = current.flatMap((item) => {
+    current = current.flatMap((item): unknown[] => {
       if (step === '[*]') return Array.isArray(item) ? item : [];
       if (step.startsWith('[')) {
-        const element = Array.isArray(item) ? item[Number(step.slice(1, -1))] : undefined;
+        const element: unknown = Array.isArray(item) ? item[Number(step.slice(1, -1))] : undefined;
         return element === undefined ? [] : [element];
       }
       const field = typeof item === 'object' && item !== null ? (item as Record<string, unknown>)[step.slice(1)] : undefined;
@@ -24,7 +24,7 @@ function evaluate(value: unknown, path: string): unknown[] {
 export function jsonpath(template: string, value: unknown): string {
   return template.replace(/\{([^}]*)\}/g, (_m, expression: string) =>
     evaluate(value, expression.trim())
-      .map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v)))
+      .map((v) => (typeof v === 'string' ? v : JSON.stringify(v)))
       .join(' '),
   );
 }

@@ -1,7 +1,7 @@
 /* Text views of a lab for people: kubectl-like tables for `lab status` and `lab get pods`. */
 import type { LabStatus, PodStatus } from '../index.js';
 
-export function table(rows: readonly (readonly string[])[]): string {
+export function table(rows: ReadonlyArray<readonly string[]>): string {
   const widths = rows.reduce<number[]>((w, row) => row.map((cell, i) => Math.max(w[i] ?? 0, cell.length)), []);
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('   ')).join('\n');
 }
@@ -42,7 +42,9 @@ export function statusText(status: LabStatus): string {
       n.role,
       locality(n.labels),
       n.podCidr,
-      `${n.agent.ready ? 'ready' : `not ready (${n.agent.reason})`}${n.agent.pid ? ` pid ${n.agent.pid}` : ''}${n.agent.restarts ? `, ${n.agent.restarts} restarts` : ''}`,
+      (n.agent.ready ? 'ready' : `not ready (${n.agent.reason})`) +
+        (n.agent.pid ? ` pid ${n.agent.pid}` : '') +
+        (n.agent.restarts ? `, ${n.agent.restarts} restarts` : ''),
     ]),
   ]);
   const pods =
@@ -50,7 +52,13 @@ export function statusText(status: LabStatus): string {
       ? 'no pods'
       : table([
           ['POD', 'NODE', 'IP', 'READY', 'STATUS'],
-          ...status.pods.map((p) => [`${p.namespace}/${p.name}`, p.node ?? '<none>', p.ip ?? '<none>', p.ready ? 'yes' : 'no', p.reason ?? p.phase]),
+          ...status.pods.map((p) => [
+            `${p.namespace}/${p.name}`,
+            p.node ?? '<none>',
+            p.ip ?? '<none>',
+            p.ready ? 'yes' : 'no',
+            p.reason ?? p.phase,
+          ]),
         ]);
   const services =
     status.services.length === 0
@@ -61,9 +69,22 @@ export function statusText(status: LabStatus): string {
             `${s.namespace}/${s.name}`,
             s.clusterIP,
             s.ports.join(','),
-            [s.trafficDistribution ? `trafficDistribution=${s.trafficDistribution}` : '', s.internalTrafficPolicy ? `internalTrafficPolicy=${s.internalTrafficPolicy}` : ''].filter(Boolean).join(' ') || '-',
+            [
+              s.trafficDistribution ? `trafficDistribution=${s.trafficDistribution}` : '',
+              s.internalTrafficPolicy ? `internalTrafficPolicy=${s.internalTrafficPolicy}` : '',
+            ]
+              .filter(Boolean)
+              .join(' ') || '-',
             `${s.endpoints.ready}/${s.endpoints.total} ready`,
           ]),
         ]);
-  return [`lab ${status.name}: supervisor pid ${status.supervisorPid}, state in ${status.stateDir}`, '', nodes, '', pods, '', services].join('\n');
+  return [
+    `lab ${status.name}: supervisor pid ${status.supervisorPid}, state in ${status.stateDir}`,
+    '',
+    nodes,
+    '',
+    pods,
+    '',
+    services,
+  ].join('\n');
 }

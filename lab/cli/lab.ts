@@ -77,7 +77,12 @@ export async function runLab(argv: readonly string[], io: CliIo): Promise<number
   const dash = argv.indexOf('--');
   const command = dash >= 0 ? argv.slice(dash + 1) : [];
   try {
-    const { values, positionals } = parseArgs({ args: [...(dash >= 0 ? argv.slice(0, dash) : argv)], options: OPTIONS, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args: [...(dash >= 0 ? argv.slice(0, dash) : argv)],
+      options: OPTIONS,
+      allowPositionals: true,
+      strict: true,
+    });
     const [verb, ...rest] = positionals;
     if (values.help || !verb) {
       io.out(LAB_USAGE);
@@ -89,7 +94,8 @@ export async function runLab(argv: readonly string[], io: CliIo): Promise<number
       case 'up': {
         const files = [...rest, ...(values.filename ?? [])];
         const preferClose = values['prefer-close'];
-        if (preferClose !== undefined && preferClose !== 'subzone' && preferClose !== 'zone') throw new UsageError('--prefer-close: expected subzone or zone');
+        if (preferClose !== undefined && preferClose !== 'subzone' && preferClose !== 'zone')
+          throw new UsageError('--prefer-close: expected subzone or zone');
         const result = await labUp({
           ...manifestInput(files),
           ...(values.name ? { name: values.name } : {}),
@@ -101,33 +107,42 @@ export async function runLab(argv: readonly string[], io: CliIo): Promise<number
         });
         const status = await result.lab.status();
         const pods = status.pods.length;
-        io.out(`lab ${result.lab.name} is up in ${seconds(result.elapsedMs)}: ${status.nodes.length} nodes with ready agents, ${pods} pod${pods === 1 ? '' : 's'} ready (state in ${status.stateDir})`);
+        io.out(
+          `lab ${result.lab.name} is up in ${seconds(result.elapsedMs)}: ${status.nodes.length} nodes with ready agents, ` +
+            `${pods} pod${pods === 1 ? '' : 's'} ready (state in ${status.stateDir})`,
+        );
         if (status.kubeconfig) io.out(`export KUBECONFIG=${status.kubeconfig}`);
         return 0;
       }
       case 'apply': {
         const lab = LabClient.attach(values.name);
-        for (const line of await lab.apply(manifestInput([...(values.filename ?? []), ...rest]), { wait: false, ...(namespace ? { namespace } : {}) })) io.out(line);
-        return settle(lab, wait);
+        for (const line of await lab.apply(manifestInput([...(values.filename ?? []), ...rest]), {
+          wait: false,
+          ...(namespace ? { namespace } : {}),
+        }))
+          io.out(line);
+        return await settle(lab, wait);
       }
       case 'create': {
         const [kind, nsName] = rest;
-        if ((kind !== 'namespace' && kind !== 'ns') || !nsName) throw new UsageError('the lab can create namespaces: nearbyctl lab create namespace NAME');
+        if ((kind !== 'namespace' && kind !== 'ns') || !nsName)
+          throw new UsageError('the lab can create namespaces: nearbyctl lab create namespace NAME');
         const text = JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: nsName } });
         const lab = LabClient.attach(values.name);
         for (const line of await lab.apply({ text }, { wait: false })) io.out(line.replace(/ (unchanged|configured)$/, ' unchanged'));
-        return settle(lab, wait);
+        return await settle(lab, wait);
       }
       case 'delete': {
         const [kindText, nameText] = rest[0]?.includes('/') ? (rest[0].split('/', 2) as [string, string]) : [rest[0], rest[1]];
         if (!kindText || !nameText) throw new UsageError('delete needs KIND NAME (or KIND/NAME)');
         const lab = LabClient.attach(values.name);
         for (const line of await lab.delete(kindText, nameText, { wait: false, ...(namespace ? { namespace } : {}) })) io.out(line);
-        return settle(lab, wait);
+        return await settle(lab, wait);
       }
       case 'label': {
         const [kind, node, ...pairs] = rest;
-        if ((kind !== 'node' && kind !== 'nodes' && kind !== 'no') || !node || pairs.length === 0) throw new UsageError('label needs: node NAME key=value... (key- removes a label)');
+        if ((kind !== 'node' && kind !== 'nodes' && kind !== 'no') || !node || pairs.length === 0)
+          throw new UsageError('label needs: node NAME key=value... (key- removes a label)');
         const labels: Record<string, string | null> = {};
         for (const pair of pairs) {
           if (pair.endsWith('-') && !pair.includes('=')) labels[pair.slice(0, -1)] = null;
@@ -136,21 +151,36 @@ export async function runLab(argv: readonly string[], io: CliIo): Promise<number
         }
         const lab = LabClient.attach(values.name);
         for (const line of await lab.label(node, labels, { wait: false, overwrite: values.overwrite === true })) io.out(line);
-        return settle(lab, wait);
+        return await settle(lab, wait);
       }
       case 'exec': {
         const [target] = rest;
         if (!target || command.length === 0) throw new UsageError('exec needs POD -- CMD...');
-        const result = await LabClient.attach(values.name).exec(target, command, { namespace: namespace ?? 'default', stdio: 'inherit', ...(values.container ? { container: values.container } : {}) });
+        const result = await LabClient.attach(values.name).exec(target, command, {
+          namespace: namespace ?? 'default',
+          stdio: 'inherit',
+          ...(values.container ? { container: values.container } : {}),
+        });
         return result.code;
       }
       case 'get': {
         const [what] = rest;
         if (what !== 'pods' && what !== 'pod' && what !== 'po') throw new UsageError('the lab can get pods: nearbyctl lab get pods');
         const all = values['all-namespaces'] === true;
-        const pods = await LabClient.attach(values.name).pods({ ...(all ? {} : { namespace: namespace ?? 'default' }), ...(values.selector ? { selector: values.selector } : {}) });
+        const pods = await LabClient.attach(values.name).pods({
+          ...(all ? {} : { namespace: namespace ?? 'default' }),
+          ...(values.selector ? { selector: values.selector } : {}),
+        });
         const output = values.output ?? '';
-        const list = { apiVersion: 'v1', kind: 'List', items: pods.map((p) => ({ metadata: { name: p.name, namespace: p.namespace, labels: p.labels }, spec: { nodeName: p.node }, status: { phase: p.phase, podIP: p.ip, ready: p.ready } })) };
+        const list = {
+          apiVersion: 'v1',
+          kind: 'List',
+          items: pods.map((p) => ({
+            metadata: { name: p.name, namespace: p.namespace, labels: p.labels },
+            spec: { nodeName: p.node },
+            status: { phase: p.phase, podIP: p.ip, ready: p.ready },
+          })),
+        };
         if (output === 'name') io.out(pods.map((p) => `pod/${p.name}`).join('\n'));
         else if (output === 'json') io.out(JSON.stringify(list, null, 2));
         else if (output.startsWith('jsonpath=')) io.out(jsonpath(output.slice('jsonpath='.length), list));
@@ -171,7 +201,11 @@ export async function runLab(argv: readonly string[], io: CliIo): Promise<number
       }
       case 'down': {
         const result = await labDown(values.name ? { name: values.name } : {});
-        io.out(result.existed ? `lab ${result.name} removed in ${seconds(result.elapsedMs)}; nothing left behind` : `lab ${result.name}: nothing to remove`);
+        io.out(
+          result.existed
+            ? `lab ${result.name} removed in ${seconds(result.elapsedMs)}; nothing left behind`
+            : `lab ${result.name}: nothing to remove`,
+        );
         return 0;
       }
       default:

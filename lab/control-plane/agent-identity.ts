@@ -34,7 +34,12 @@ const RBAC_SETTLE_TIMEOUT_MS = 15_000;
 
 async function kubectlOrThrow(cp: ControlPlane, args: readonly string[], what: string): Promise<string> {
   const result = await cp.kubectl(args);
-  if (result.code !== 0) throw new ControlPlaneError('system', 'agent-identity', `${what}: kubectl ${args.join(' ')} exited ${result.code}: ${result.stderr.trim()}`);
+  if (result.code !== 0)
+    throw new ControlPlaneError(
+      'system',
+      'agent-identity',
+      `${what}: kubectl ${args.join(' ')} exited ${result.code}: ${result.stderr.trim()}`,
+    );
   return result.stdout;
 }
 
@@ -65,7 +70,11 @@ export async function agentIdentity(cp: ControlPlane, options: AgentIdentityOpti
     const probe = await runKubectl(target, ['get', '--raw', '/api/v1/nodes?limit=1']);
     if (probe.code === 0) return path;
     if (Date.now() >= deadline) {
-      throw new ControlPlaneError('timeout', 'agent-identity', `the agent's kubeconfig ${path} still cannot list nodes after ${RBAC_SETTLE_TIMEOUT_MS} ms: ${probe.stderr.trim()}`);
+      throw new ControlPlaneError(
+        'timeout',
+        'agent-identity',
+        `the agent's kubeconfig ${path} still cannot list nodes after ${RBAC_SETTLE_TIMEOUT_MS} ms: ${probe.stderr.trim()}`,
+      );
     }
     await sleep(200);
   }

@@ -18,13 +18,7 @@ import { delimiter, join } from 'node:path';
 import { LabError } from '../errors.js';
 import { readPinnedVersions, type PinnedVersions } from './versions.js';
 
-export const CONTROL_PLANE_BINARIES = [
-  'etcd',
-  'kube-apiserver',
-  'kube-controller-manager',
-  'kube-scheduler',
-  'kubectl',
-] as const;
+export const CONTROL_PLANE_BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'] as const;
 export type ControlPlaneBinary = (typeof CONTROL_PLANE_BINARIES)[number];
 
 export interface ControlPlaneBinaries {
@@ -129,7 +123,12 @@ function findInstalled(name: ControlPlaneBinary, env: NodeJS.ProcessEnv): string
  * Rule 2: all five installed and of the pinned release. Versions are checked only once all five
  * are found, so the usual case (none installed) runs nothing. Adds what it verified to `usable`.
  */
-function fromInstalled(env: NodeJS.ProcessEnv, pinned: PinnedVersions, reasons: string[], usable: Set<ControlPlaneBinary>): ControlPlaneBinaries | undefined {
+function fromInstalled(
+  env: NodeJS.ProcessEnv,
+  pinned: PinnedVersions,
+  reasons: string[],
+  usable: Set<ControlPlaneBinary>,
+): ControlPlaneBinaries | undefined {
   const found = new Map<ControlPlaneBinary, string>();
   for (const name of CONTROL_PLANE_BINARIES) {
     const path = findInstalled(name, env);
@@ -161,7 +160,12 @@ export function controlPlaneCacheDir(env: NodeJS.ProcessEnv = process.env): stri
  * Rule 3: the record build.sh left, if it is for the pinned release and its files are still
  * there. Adds the ones still there to `usable`.
  */
-function fromCache(env: NodeJS.ProcessEnv, pinned: PinnedVersions, reasons: string[], usable: Set<ControlPlaneBinary>): ControlPlaneBinaries | undefined {
+function fromCache(
+  env: NodeJS.ProcessEnv,
+  pinned: PinnedVersions,
+  reasons: string[],
+  usable: Set<ControlPlaneBinary>,
+): ControlPlaneBinaries | undefined {
   const file = join(controlPlaneCacheDir(env), 'current.json');
   let record: Partial<Record<keyof ControlPlaneBinaries, unknown>>;
   try {

@@ -32,17 +32,26 @@ export function etcdFlags({ dir, ports }: Layout): string[] {
   const client = etcdClientUrl(ports);
   const peer = `http://127.0.0.1:${ports.etcdPeer}`;
   return [
-    '--name', ETCD_NAME,
-    '--data-dir', join(dir, 'etcd'),
-    '--listen-client-urls', client,
-    '--advertise-client-urls', client,
-    '--listen-peer-urls', peer,
-    '--initial-advertise-peer-urls', peer,
-    '--initial-cluster', `${ETCD_NAME}=${peer}`,
-    '--initial-cluster-state', 'new',
+    '--name',
+    ETCD_NAME,
+    '--data-dir',
+    join(dir, 'etcd'),
+    '--listen-client-urls',
+    client,
+    '--advertise-client-urls',
+    client,
+    '--listen-peer-urls',
+    peer,
+    '--initial-advertise-peer-urls',
+    peer,
+    '--initial-cluster',
+    `${ETCD_NAME}=${peer}`,
+    '--initial-cluster-state',
+    'new',
     // A throwaway data dir: durability buys nothing and fsync costs seconds on a busy disk.
     '--unsafe-no-fsync',
-    '--log-level', 'warn',
+    '--log-level',
+    'warn',
   ];
 }
 

@@ -68,7 +68,10 @@ export class ComponentProcess {
       this.exit = describeExit(code, signal);
       // Before it was healthy, start() reports the exit as its own failure.
       if (this.stopping || !this.becameHealthy) return;
-      spec.logger.error({ component: spec.component, pid: ref.pid, logFile: spec.logFile, exit: this.exit }, 'control-plane component exited unexpectedly');
+      spec.logger.error(
+        { component: spec.component, pid: ref.pid, logFile: spec.logFile, exit: this.exit },
+        'control-plane component exited unexpectedly',
+      );
       spec.onUnexpectedExit?.(this.exit);
     });
   }
@@ -95,10 +98,22 @@ export class ComponentProcess {
     if (child.pid === undefined) {
       // A missing or non-executable binary: no process, and the reason comes as an 'error' event.
       const [error] = (await once(child, 'error').catch((reason: unknown) => [reason])) as [Error];
-      throw new ControlPlaneError('prereq', spec.component, `cannot start ${spec.component} (${spec.binary}): ${error.message}`, spec.logFile, { cause: error });
+      throw new ControlPlaneError(
+        'prereq',
+        spec.component,
+        `cannot start ${spec.component} (${spec.binary}): ${error.message}`,
+        spec.logFile,
+        { cause: error },
+      );
     }
     const ref = refOf(child.pid);
-    if (!ref) throw new ControlPlaneError('system', spec.component, `${spec.component} exited at once; last lines of ${spec.logFile}:\n${lastLines(spec.logFile, 20, logStart)}`, spec.logFile);
+    if (!ref)
+      throw new ControlPlaneError(
+        'system',
+        spec.component,
+        `${spec.component} exited at once; last lines of ${spec.logFile}:\n${lastLines(spec.logFile, 20, logStart)}`,
+        spec.logFile,
+      );
     spec.onProcess(spec.component, ref);
     const component = new ComponentProcess(spec, child, ref, logStart);
     try {
@@ -114,14 +129,25 @@ export class ComponentProcess {
 
   private failure(code: 'system' | 'timeout', what: string): ControlPlaneError {
     const { component, logFile } = this.spec;
-    return new ControlPlaneError(code, component, `${component} ${what}; last lines of ${logFile}:\n${lastLines(logFile, 20, this.logStart)}`, logFile);
+    return new ControlPlaneError(
+      code,
+      component,
+      `${component} ${what}; last lines of ${logFile}:\n${lastLines(logFile, 20, this.logStart)}`,
+      logFile,
+    );
   }
 
   private async waitHealthy(): Promise<void> {
     const deadline = Date.now() + this.spec.startTimeoutMs;
     for (;;) {
       if (this.exit) throw this.failure('system', `${this.exit} while starting`);
-      if (this.spec.abort?.aborted) throw new ControlPlaneError('usage', this.spec.component, `start of ${this.spec.component} abandoned: the control plane is stopping`, this.spec.logFile);
+      if (this.spec.abort?.aborted)
+        throw new ControlPlaneError(
+          'usage',
+          this.spec.component,
+          `start of ${this.spec.component} abandoned: the control plane is stopping`,
+          this.spec.logFile,
+        );
       if (await this.spec.healthy()) return;
       if (Date.now() >= deadline) throw this.failure('timeout', `was not healthy within ${this.spec.startTimeoutMs} ms`);
       await sleep(POLL_MS);
@@ -148,9 +174,17 @@ export class ComponentProcess {
     }
     const survivors = await terminate([this.ref], 0, KILL_WAIT_MS);
     if (survivors.length > 0) {
-      throw new ControlPlaneError('leftovers', this.spec.component, `${this.spec.component} (pid ${this.ref.pid}) survived SIGKILL`, this.spec.logFile);
+      throw new ControlPlaneError(
+        'leftovers',
+        this.spec.component,
+        `${this.spec.component} (pid ${this.ref.pid}) survived SIGKILL`,
+        this.spec.logFile,
+      );
     }
     this.spec.onProcess(this.spec.component, undefined);
-    this.spec.logger.info({ component: this.spec.component, pid: this.ref.pid, ms: Date.now() - started, exit: this.exit }, 'control-plane component stopped');
+    this.spec.logger.info(
+      { component: this.spec.component, pid: this.ref.pid, ms: Date.now() - started, exit: this.exit },
+      'control-plane component stopped',
+    );
   }
 }

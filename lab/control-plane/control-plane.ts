@@ -14,14 +14,7 @@ import { LabError } from '../errors.js';
 import { sleep, type ProcessRef } from '../processes.js';
 import { resolveControlPlaneBinaries, type ControlPlaneBinaries } from './binaries.js';
 import { ComponentProcess, type OnProcess, type StopPlan } from './component-process.js';
-import {
-  apiserverFlags,
-  controllerManagerFlags,
-  etcdClientUrl,
-  etcdFlags,
-  schedulerFlags,
-  type Layout,
-} from './component-flags.js';
+import { apiserverFlags, controllerManagerFlags, etcdClientUrl, etcdFlags, schedulerFlags, type Layout } from './component-flags.js';
 import { ControlPlaneError, type ControlPlaneComponent } from './errors.js';
 import { compactAllSeen } from './etcd-api.js';
 import { freePorts } from '../free-port.js';
@@ -136,11 +129,22 @@ export class ControlPlane {
     mkdirSync(options.logDir, { recursive: true });
 
     const [etcdClient, etcdPeer, apiserver, controllerManager, scheduler] = await freePorts(5);
-    const ports = { etcdClient: etcdClient!, etcdPeer: etcdPeer!, apiserver: apiserver!, controllerManager: controllerManager!, scheduler: scheduler! };
+    const ports = {
+      etcdClient: etcdClient!,
+      etcdPeer: etcdPeer!,
+      apiserver: apiserver!,
+      controllerManager: controllerManager!,
+      scheduler: scheduler!,
+    };
     const pki = await createPki(pkiDir, serviceIp);
     const server = `https://127.0.0.1:${ports.apiserver}`;
     const kubeconfig = (name: string, userName: string, client: { cert: string; key: string }) =>
-      writeKubeconfig(join(options.dir, `${name}.kubeconfig`), { server, caFile: pki.ca.cert, userName, user: { certFile: client.cert, keyFile: client.key } });
+      writeKubeconfig(join(options.dir, `${name}.kubeconfig`), {
+        server,
+        caFile: pki.ca.cert,
+        userName,
+        user: { certFile: client.cert, keyFile: client.key },
+      });
     const layout: Layout = {
       dir: options.dir,
       pki,
@@ -157,12 +161,19 @@ export class ControlPlane {
     try {
       await controlPlane.startComponent('etcd');
       await controlPlane.startComponent('kube-apiserver');
-      const controllers = await Promise.allSettled([controlPlane.startComponent('kube-controller-manager'), controlPlane.startComponent('kube-scheduler')]);
+      const controllers = await Promise.allSettled([
+        controlPlane.startComponent('kube-controller-manager'),
+        controlPlane.startComponent('kube-scheduler'),
+      ]);
       const failed = controllers.find((result): result is PromiseRejectedResult => result.status === 'rejected');
       if (failed) throw failed.reason;
       if (options.waitForControllers ?? true) await controlPlane.waitForControllers();
     } catch (error) {
-      await controlPlane.stop().catch((stopError: unknown) => options.logger.error({ err: stopError }, 'control-plane cleanup after a failed start left something behind'));
+      await controlPlane
+        .stop()
+        .catch((stopError: unknown) =>
+          options.logger.error({ err: stopError }, 'control-plane cleanup after a failed start left something behind'),
+        );
       throw error;
     }
     options.logger.info({ server, ms: Date.now() - started }, 'control plane ready');
@@ -184,7 +195,12 @@ export class ControlPlane {
     const ready = await waitUntilAsync(() => answersOk(url, adminTls), START_TIMEOUT_MS[component], this.stopping.signal);
     if (!ready) {
       const logFile = this.logFile(component);
-      throw new ControlPlaneError('timeout', component, `no default ServiceAccount after ${START_TIMEOUT_MS[component]} ms: the controllers did not start; see ${logFile}`, logFile);
+      throw new ControlPlaneError(
+        'timeout',
+        component,
+        `no default ServiceAccount after ${START_TIMEOUT_MS[component]} ms: the controllers did not start; see ${logFile}`,
+        logFile,
+      );
     }
     this.options.logger.info({ ms: Date.now() - started }, 'control-plane controllers running');
   }
@@ -202,7 +218,11 @@ export class ControlPlane {
         return { binary: binaries.etcd, args: etcdFlags(layout), healthy: () => answersOk(`${etcdClientUrl(ports)}/health`) };
       case 'kube-apiserver': {
         const adminTls = probeTls(pki.ca.cert, pki.admin);
-        return { binary: binaries.kubeApiserver, args: apiserverFlags(layout), healthy: () => answersOk(`${this.server}/readyz`, adminTls) };
+        return {
+          binary: binaries.kubeApiserver,
+          args: apiserverFlags(layout),
+          healthy: () => answersOk(`${this.server}/readyz`, adminTls),
+        };
       }
       case 'kube-controller-manager':
         return {
@@ -211,7 +231,11 @@ export class ControlPlane {
           healthy: () => answersOk(`https://127.0.0.1:${ports.controllerManager}/healthz`, serverTls),
         };
       case 'kube-scheduler':
-        return { binary: binaries.kubeScheduler, args: schedulerFlags(layout), healthy: () => answersOk(`https://127.0.0.1:${ports.scheduler}/healthz`, serverTls) };
+        return {
+          binary: binaries.kubeScheduler,
+          args: schedulerFlags(layout),
+          healthy: () => answersOk(`https://127.0.0.1:${ports.scheduler}/healthz`, serverTls),
+        };
     }
   }
 
@@ -248,7 +272,10 @@ export class ControlPlane {
             this.scheduleRestart(component, attempt + 1);
           },
         );
-        this.restartsInFlight.set(component, restart.finally(() => this.restartsInFlight.delete(component)));
+        this.restartsInFlight.set(
+          component,
+          restart.finally(() => this.restartsInFlight.delete(component)),
+        );
       }, delayMs),
     );
   }
@@ -267,7 +294,11 @@ export class ControlPlane {
 
   /** kubectl as the cluster admin (system:masters); a non-zero exit is returned, not thrown. */
   kubectl(args: readonly string[], input?: string): Promise<KubectlResult> {
-    return runKubectl({ binary: this.binaries.kubectl, kubeconfig: this.adminKubeconfig, cacheDir: join(this.options.dir, 'kubectl-cache') }, args, input);
+    return runKubectl(
+      { binary: this.binaries.kubectl, kubeconfig: this.adminKubeconfig, cacheDir: join(this.options.dir, 'kubectl-cache') },
+      args,
+      input,
+    );
   }
 
   /** An apiserver outage: etcd and the controllers keep running and keep their state. */

@@ -14,7 +14,9 @@ async function post<T>(clientUrl: string, path: string, body: unknown): Promise<
   try {
     response = await fetch(`${clientUrl}${path}`, { method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
   } catch (error) {
-    throw new ControlPlaneError('system', 'etcd', `POST ${clientUrl}${path} failed: ${(error as Error).message}`, undefined, { cause: error });
+    throw new ControlPlaneError('system', 'etcd', `POST ${clientUrl}${path} failed: ${(error as Error).message}`, undefined, {
+      cause: error,
+    });
   }
   const text = await response.text();
   if (!response.ok) throw new ControlPlaneError('system', 'etcd', `POST ${clientUrl}${path}: HTTP ${response.status}: ${text}`);
@@ -26,7 +28,10 @@ const MARKER_KEY = Buffer.from('/nearby-lab/compaction-marker').toString('base64
 
 /** A write's new revision: etcd's revision after it. */
 async function writeMarker(clientUrl: string): Promise<number> {
-  const reply = await post<ResponseHeader>(clientUrl, '/v3/kv/put', { key: MARKER_KEY, value: Buffer.from(String(Date.now())).toString('base64') });
+  const reply = await post<ResponseHeader>(clientUrl, '/v3/kv/put', {
+    key: MARKER_KEY,
+    value: Buffer.from(String(Date.now())).toString('base64'),
+  });
   const revision = Number(reply.header?.revision);
   if (!Number.isSafeInteger(revision) || revision <= 0) {
     throw new ControlPlaneError('system', 'etcd', `etcd answered a put without a revision: ${JSON.stringify(reply)}`);

@@ -6,9 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 
-export type KubeconfigUser =
-  | { readonly certFile: string; readonly keyFile: string }
-  | { readonly token: string };
+export type KubeconfigUser = { readonly certFile: string; readonly keyFile: string } | { readonly token: string };
 
 export interface KubeconfigSpec {
   readonly server: string;

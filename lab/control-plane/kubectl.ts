@@ -25,11 +25,26 @@ export function runKubectl(target: KubectlTarget, args: readonly string[], input
     const child = execFile(
       target.binary,
       [`--kubeconfig=${target.kubeconfig}`, `--cache-dir=${target.cacheDir}`, ...args],
-      { timeout: KUBECTL_TIMEOUT_MS, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { PATH: process.env['PATH'] ?? '', HOME: target.cacheDir } },
+      {
+        timeout: KUBECTL_TIMEOUT_MS,
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+        env: { PATH: process.env['PATH'] ?? '', HOME: target.cacheDir },
+      },
       (error, stdout, stderr) => {
-        if (!error) return resolve({ stdout, stderr, code: 0 });
-        const { code, killed, signal } = error as Omit<NodeJS.ErrnoException, 'code'> & { code?: unknown; killed?: boolean; signal?: string | null };
-        if (typeof code === 'number') return resolve({ stdout, stderr, code });
+        if (!error) {
+          resolve({ stdout, stderr, code: 0 });
+          return;
+        }
+        const { code, killed, signal } = error as Omit<NodeJS.ErrnoException, 'code'> & {
+          code?: unknown;
+          killed?: boolean;
+          signal?: string | null;
+        };
+        if (typeof code === 'number') {
+          resolve({ stdout, stderr, code });
+          return;
+        }
         const [kind, what] = killed
           ? (['timeout', `timed out after ${KUBECTL_TIMEOUT_MS} ms`] as const)
           : signal

@@ -20,7 +20,10 @@ export function lastLines(file: string, count = 20, from = 0): string {
     const length = Math.max(0, Math.min(size - from, TAIL_BYTES));
     const buffer = Buffer.alloc(length);
     readSync(fd, buffer, 0, length, size - length);
-    const lines = buffer.toString('utf8').split('\n').filter((line) => line.trim() !== '');
+    const lines = buffer
+      .toString('utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '');
     return lines.length === 0 ? '(log is empty)' : lines.slice(-count).join('\n');
   } finally {
     closeSync(fd);

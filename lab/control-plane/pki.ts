@@ -61,13 +61,18 @@ function apiserverSans(serviceIp: string): string {
 function openssl(args: readonly string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     execFile('openssl', [...args], { timeout: 30_000, encoding: 'utf8' }, (error, _stdout, stderr) => {
-      if (!error) return resolve();
+      if (!error) {
+        resolve();
+        return;
+      }
       const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
       reject(
         new ControlPlaneError(
           missing ? 'prereq' : 'system',
           'pki',
-          missing ? 'openssl is not installed (make deps installs it)' : `openssl ${args.join(' ')} failed: ${stderr.trim() || error.message}`,
+          missing
+            ? 'openssl is not installed (make deps installs it)'
+            : `openssl ${args.join(' ')} failed: ${stderr.trim() || error.message}`,
           undefined,
           { cause: error },
         ),
@@ -86,9 +91,25 @@ interface CertSpec {
 async function issue(dir: string, config: string, spec: CertSpec, ca?: KeyPair): Promise<KeyPair> {
   const pair = { cert: join(dir, `${spec.name}.crt`), key: join(dir, `${spec.name}.key`) };
   await openssl([
-    'req', '-x509', '-config', config, '-extensions', spec.profile,
-    '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-    '-keyout', pair.key, '-out', pair.cert, '-subj', spec.subject, '-days', VALID_DAYS,
+    'req',
+    '-x509',
+    '-config',
+    config,
+    '-extensions',
+    spec.profile,
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    pair.key,
+    '-out',
+    pair.cert,
+    '-subj',
+    spec.subject,
+    '-days',
+    VALID_DAYS,
     ...(spec.sans ? ['-addext', `subjectAltName=${spec.sans}`] : []),
     ...(ca ? ['-CA', ca.cert, '-CAkey', ca.key] : []),
   ]);
@@ -116,14 +137,25 @@ export async function createPki(dir: string, serviceIp: string): Promise<Pki> {
   const loopback = 'IP:127.0.0.1,DNS:localhost';
   const [apiserver, controllerManagerServing, schedulerServing, admin, controllerManagerClient, schedulerClient] = await Promise.all([
     issue(dir, config, { name: 'apiserver', subject: '/CN=kube-apiserver', profile: 'server', sans: apiserverSans(serviceIp) }, ca),
-    issue(dir, config, { name: 'kube-controller-manager-serving', subject: '/CN=kube-controller-manager', profile: 'server', sans: loopback }, ca),
+    issue(
+      dir,
+      config,
+      { name: 'kube-controller-manager-serving', subject: '/CN=kube-controller-manager', profile: 'server', sans: loopback },
+      ca,
+    ),
     issue(dir, config, { name: 'kube-scheduler-serving', subject: '/CN=kube-scheduler', profile: 'server', sans: loopback }, ca),
     issue(dir, config, { name: 'admin', subject: '/O=system:masters/CN=nearby-lab-admin', profile: 'client' }, ca),
     issue(dir, config, { name: 'kube-controller-manager-client', subject: '/CN=system:kube-controller-manager', profile: 'client' }, ca),
     issue(dir, config, { name: 'kube-scheduler-client', subject: '/CN=system:kube-scheduler', profile: 'client' }, ca),
   ]);
   return {
-    ca, apiserver, controllerManagerServing, schedulerServing, admin, controllerManagerClient, schedulerClient,
+    ca,
+    apiserver,
+    controllerManagerServing,
+    schedulerServing,
+    admin,
+    controllerManagerClient,
+    schedulerClient,
     ...writeServiceAccountKeys(dir),
   };
 }

@@ -20,10 +20,19 @@ const server = createServer((req, res) => {
     res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body) });
     res.end(req.method === 'HEAD' ? undefined : body);
   };
-  if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'Method Not Allowed\n');
-  if (path === '/hello') return send(200, `Hello version: ${version}, instance: ${instance}\n`);
-  if (path === '/health') return send(200, 'Helloworld is healthy');
-  return send(404, NOT_FOUND);
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    send(405, 'Method Not Allowed\n');
+    return;
+  }
+  if (path === '/hello') {
+    send(200, `Hello version: ${version}, instance: ${instance}\n`);
+    return;
+  }
+  if (path === '/health') {
+    send(200, 'Helloworld is healthy');
+    return;
+  }
+  send(404, NOT_FOUND);
 });
 
 // The image binds [::]:5000, which also takes IPv4 connections; a pod without IPv6 gets 0.0.0.0.

@@ -9,7 +9,7 @@ import {
   RPC_SLACK_MS,
 } from './limits.js';
 import { isIP } from 'node:net';
-import type { ConnectOptions, ConnectResult, LoopOptions, Proto, UdpMode } from './types.js';
+import type { ConnectOptions, ConnectResult, LoopOptions } from './types.js';
 
 export interface LoopHandle {
   /** Stops the loop after the connect in flight and resolves with every result so far. */
@@ -28,11 +28,12 @@ export interface Client {
   close(): Promise<void>;
 }
 
-function checkTarget(o: { address: string; port: number; proto: Proto; udp?: UdpMode; timeoutMs?: number }): void {
+// Checked as plain values: a caller in plain JavaScript, or behind a cast, can pass anything.
+function checkTarget(o: { address: string; port: number; proto: string; udp?: string; timeoutMs?: number }): void {
   if (isIP(o.address) === 0) throw new Error(`not an IP address: ${JSON.stringify(o.address)}`);
   if (!Number.isInteger(o.port) || o.port < 1 || o.port > 65535) throw new Error(`bad port ${o.port}`);
-  if (o.proto !== 'tcp' && o.proto !== 'udp') throw new Error(`bad proto ${String(o.proto)}`);
-  if (o.udp !== undefined && o.udp !== 'connected' && o.udp !== 'unconnected') throw new Error(`bad udp mode ${String(o.udp)}`);
+  if (o.proto !== 'tcp' && o.proto !== 'udp') throw new Error(`bad proto ${o.proto}`);
+  if (o.udp !== undefined && o.udp !== 'connected' && o.udp !== 'unconnected') throw new Error(`bad udp mode ${o.udp}`);
   checkBound('timeoutMs', o.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, MAX_CONNECT_TIMEOUT_MS);
 }
 
@@ -64,8 +65,7 @@ export class ClientProcess implements Client {
     // The loop itself is bounded by durationMs plus one connect's timeout.
     const bound = o.durationMs + (o.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS) + RPC_SLACK_MS;
     let collected: Promise<ConnectResult[]> | undefined;
-    const collect = (method: 'loopStop' | 'loopWait') =>
-      (collected ??= this.helper.call<ConnectResult[]>(method, { loopId }, bound));
+    const collect = (method: 'loopStop' | 'loopWait') => (collected ??= this.helper.call<ConnectResult[]>(method, { loopId }, bound));
     return { stop: () => collect('loopStop'), finished: () => collect('loopWait') };
   }
 

@@ -35,7 +35,11 @@ export interface HelperSpec {
   label: string;
 }
 
-type Pending = { resolve: (value: unknown) => void; reject: (err: Error) => void; timer: NodeJS.Timeout };
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
 
 export class HelperProcess {
   readonly pid: number;
@@ -68,7 +72,15 @@ export class HelperProcess {
 
   static async start(spec: HelperSpec): Promise<HelperProcess> {
     const env = kernelEnv();
-    const argv = placedShellArgs(spec.cgroupPath, [env.nsenter, `--net=${netnsPath(spec.netns)}`, '--', process.execPath, '--import', env.tsxLoader, join(HELPERS_DIR, spec.script)]);
+    const argv = placedShellArgs(spec.cgroupPath, [
+      env.nsenter,
+      `--net=${netnsPath(spec.netns)}`,
+      '--',
+      process.execPath,
+      '--import',
+      env.tsxLoader,
+      join(HELPERS_DIR, spec.script),
+    ]);
     // NODE_OPTIONS from the test runner (loaders, inspector) must not leak into helpers.
     const { NODE_OPTIONS: _dropped, ...childEnv } = process.env;
     const child = spawn(env.sh, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: childEnv, cwd: HELPERS_DIR });

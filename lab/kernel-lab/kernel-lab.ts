@@ -70,6 +70,7 @@ export class KernelLab {
   }
 
   /** A node: cgroup <cgroupRoot>/<name>. Its pin root is named here and created by the datapath. */
+  // eslint-disable-next-line @typescript-eslint/require-await -- async so that a bad or taken name is a rejection, as callers expect
   async addNode(name: string): Promise<SimNode> {
     this.assertUsable();
     assertValidName('node', name);
@@ -113,7 +114,9 @@ export class KernelLab {
     for (const address of addresses) {
       if (isIP(address) === 0) throw new Error(`pod ${name}: not an IP address: ${JSON.stringify(address)}`);
     }
-    for (const { port, proto } of ports) {
+    // Checked as plain values: a caller in plain JavaScript, or behind a cast, can pass anything.
+    const specs: ReadonlyArray<{ port: number; proto: string }> = ports;
+    for (const { port, proto } of specs) {
       if (!Number.isInteger(port) || port < 1 || port > 65535 || (proto !== 'tcp' && proto !== 'udp')) {
         throw new Error(`pod ${name}: bad port ${JSON.stringify({ port, proto })}`);
       }
@@ -162,7 +165,7 @@ export class KernelLab {
 
   private async teardown(): Promise<void> {
     const errors: Error[] = [];
-    const step = async (what: string, action: () => Promise<unknown> | void): Promise<void> => {
+    const step = async (what: string, action: () => unknown): Promise<void> => {
       try {
         await action();
       } catch (err) {

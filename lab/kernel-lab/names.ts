@@ -17,9 +17,7 @@ const MAX_NAME_LENGTH = 20;
 
 export function assertValidName(kind: string, name: string): void {
   if (!NAME_PATTERN.test(name) || name.length > MAX_NAME_LENGTH) {
-    throw new Error(
-      `invalid ${kind} name ${JSON.stringify(name)}: use at most ${MAX_NAME_LENGTH} of [a-z0-9-], starting with a letter`,
-    );
+    throw new Error(`invalid ${kind} name ${JSON.stringify(name)}: use at most ${MAX_NAME_LENGTH} of [a-z0-9-], starting with a letter`);
   }
 }
 

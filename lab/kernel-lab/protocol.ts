@@ -17,9 +17,7 @@ export interface Request {
   params: unknown;
 }
 
-export type Response =
-  | { id: number; result: unknown }
-  | { id: number; error: string };
+export type Response = { id: number; result: unknown } | { id: number; error: string };
 
 /** Asking a helper to leave on its own; it answers, then exits. */
 export const EXIT_METHOD = 'exit';

@@ -20,7 +20,12 @@ export interface ApiPod {
   readonly status?: {
     readonly phase?: string;
     readonly podIP?: string;
-    readonly conditions?: ReadonlyArray<{ readonly type: string; readonly status: string; readonly reason?: string; readonly message?: string }>;
+    readonly conditions?: ReadonlyArray<{
+      readonly type: string;
+      readonly status: string;
+      readonly reason?: string;
+      readonly message?: string;
+    }>;
     readonly containerStatuses?: ReadonlyArray<{ readonly restartCount?: number }>;
   };
 }
@@ -39,7 +44,16 @@ function ownerOf(pod: ApiPod): PodIdentity['owner'] {
 /** The runtime identity of an API pod; throws a LabError naming the pod when it cannot run here (an unknown image, say). */
 export function podIdentity(pod: ApiPod): PodIdentity {
   const { metadata } = pod;
-  const applied = readApplied({ apiVersion: 'v1', kind: 'Pod', metadata: { name: metadata.name, namespace: metadata.namespace, labels: metadata.labels ?? {} }, spec: pod.spec }, `pod ${podKey(pod)}`, metadata.namespace);
+  const applied = readApplied(
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: metadata.name, namespace: metadata.namespace, labels: metadata.labels ?? {} },
+      spec: pod.spec,
+    },
+    `pod ${podKey(pod)}`,
+    metadata.namespace,
+  );
   if (applied.kind !== 'Pod') throw new Error(`unexpected ${applied.kind}`);
   const owner = ownerOf(pod);
   const hash = metadata.labels?.['pod-template-hash'];

@@ -7,7 +7,12 @@ export interface ApiService {
   readonly spec?: {
     readonly clusterIP?: string;
     readonly selector?: Record<string, string>;
-    readonly ports?: ReadonlyArray<{ readonly name?: string; readonly port: number; readonly targetPort?: number | string; readonly protocol?: string }>;
+    readonly ports?: ReadonlyArray<{
+      readonly name?: string;
+      readonly port: number;
+      readonly targetPort?: number | string;
+      readonly protocol?: string;
+    }>;
   };
 }
 
@@ -19,8 +24,11 @@ export function serviceView(service: ApiService): ServiceView {
     raw: service as unknown as Record<string, unknown>,
     clusterIP: spec.clusterIP ?? '',
     selector: spec.selector,
-    ports: (spec.ports ?? []).map(
-      (p): ServicePortSpec => ({ name: p.name ?? '', port: p.port, targetPort: p.targetPort ?? p.port, protocol: (p.protocol ?? 'TCP') as ServicePortSpec['protocol'] }),
-    ),
+    ports: (spec.ports ?? []).map((p): ServicePortSpec => ({
+      name: p.name ?? '',
+      port: p.port,
+      targetPort: p.targetPort ?? p.port,
+      protocol: (p.protocol ?? 'TCP') as ServicePortSpec['protocol'],
+    })),
   };
 }

@@ -26,7 +26,14 @@ function readyStatus(now: string): Record<string, unknown> {
       capacity: CAPACITY,
       allocatable: CAPACITY,
       conditions: [
-        { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'nearby lab kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now },
+        {
+          type: 'Ready',
+          status: 'True',
+          reason: 'KubeletReady',
+          message: 'nearby lab kubelet is posting ready status',
+          lastHeartbeatTime: now,
+          lastTransitionTime: now,
+        },
       ],
       nodeInfo: { kubeletVersion: 'nearby-lab', operatingSystem: 'linux', architecture: process.arch === 'x64' ? 'amd64' : process.arch },
     },
@@ -79,7 +86,7 @@ export class NodeHeartbeat {
     const since = this.transitions.get(name) ?? now;
     this.transitions.set(name, since);
     const status = readyStatus(now);
-    ((status['status'] as { conditions: Array<Record<string, string>> }).conditions[0]!).lastTransitionTime = since;
+    (status['status'] as { conditions: Array<Record<string, string>> }).conditions[0]!.lastTransitionTime = since;
     await this.rest.call('PATCH', `/api/v1/nodes/${name}/status`, status, MERGE_PATCH);
     const lease = { spec: { holderIdentity: name, leaseDurationSeconds: LEASE_SECONDS, renewTime: microTime() } };
     try {

@@ -6,7 +6,14 @@
  * with the running ones, whatever event woke it.
  */
 import { join } from 'node:path';
-import { makeInformer, type Informer, type KubeConfig, type KubernetesListObject, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
+import {
+  makeInformer,
+  type Informer,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+  type ObjectCache,
+} from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { messageOf } from '../errors.js';
 import type { NodeAddresses } from '../ipam.js';
@@ -95,7 +102,9 @@ export class PodSync {
 
   private apiPods(): ApiPod[] {
     const nodes = this.options.nodes;
-    return ((this.podInformer?.list() ?? []) as unknown as ApiPod[]).filter((p) => p.spec.nodeName !== undefined && nodes.has(p.spec.nodeName));
+    return ((this.podInformer?.list() ?? []) as unknown as ApiPod[]).filter(
+      (p) => p.spec.nodeName !== undefined && nodes.has(p.spec.nodeName),
+    );
   }
 
   services(): ServiceView[] {
@@ -122,7 +131,7 @@ export class PodSync {
       if (!pod || pod.metadata.deletionTimestamp) this.end(uid, run, pod !== undefined);
       else if (!run.runtime.terminating) run.runtime.id.labels = { ...(pod.metadata.labels ?? {}) };
     }
-    const starts: Promise<void>[] = [];
+    const starts: Array<Promise<void>> = [];
     for (const [uid, pod] of byUid) {
       if (this.running.has(uid) || pod.metadata.deletionTimestamp || this.refused.has(uid)) continue;
       if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
@@ -144,7 +153,12 @@ export class PodSync {
       this.refused.set(pod.metadata.uid, why);
       this.options.logger.error({ pod: podKey(pod), reason: why }, 'pod cannot run in the lab');
       void this.options.rest
-        .call('PATCH', `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/status`, { status: { phase: 'Failed', reason: 'LabCannotRun', message: why } }, MERGE_PATCH)
+        .call(
+          'PATCH',
+          `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/status`,
+          { status: { phase: 'Failed', reason: 'LabCannotRun', message: why } },
+          MERGE_PATCH,
+        )
         .catch((err: unknown) => this.options.logger.warn({ err, pod: podKey(pod) }, 'could not report a failed pod'));
       return undefined;
     }
@@ -167,7 +181,9 @@ export class PodSync {
     run.runtime.markTerminating();
     const { runtime } = run;
     run.ending = (async () => {
-      await runtime.finishTermination().catch((err: unknown) => this.options.logger.error({ err, pod: runtime.key }, 'pod termination failed'));
+      await runtime
+        .finishTermination()
+        .catch((err: unknown) => this.options.logger.error({ err, pod: runtime.key }, 'pod termination failed'));
       const placement = runtime.placement;
       if (placement) this.options.nodes.get(placement.node)?.addresses.release(placement.ip);
       if (inApi) {
@@ -198,7 +214,12 @@ export class PodSync {
       const resourceVersion = pod.metadata.resourceVersion ?? '';
       if (run.reported?.status === want && run.reported.resourceVersion === resourceVersion) continue;
       const images = Object.fromEntries(view.containers.map((c) => [c.name, c.image]));
-      await this.options.rest.call('PATCH', `/api/v1/namespaces/${view.namespace}/pods/${view.name}/status`, podStatusPatch({ view, startedAt: run.startedAt, images }, now), MERGE_PATCH);
+      await this.options.rest.call(
+        'PATCH',
+        `/api/v1/namespaces/${view.namespace}/pods/${view.name}/status`,
+        podStatusPatch({ view, startedAt: run.startedAt, images }, now),
+        MERGE_PATCH,
+      );
       run.reported = { status: want, resourceVersion };
     }
   }

@@ -36,12 +36,12 @@ async function runLoop(o: LoopOptions, loop: RunningLoop): Promise<void> {
   }
 }
 
-async function loopStart(params: unknown): Promise<number> {
+function loopStart(params: unknown): Promise<number> {
   const loopId = nextLoopId++;
   const loop: RunningLoop = { results: [], stopRequested: false, finished: Promise.resolve() };
   loop.finished = runLoop(params as LoopOptions, loop);
   loops.set(loopId, loop);
-  return loopId;
+  return Promise.resolve(loopId);
 }
 
 async function loopResults(params: unknown, stop: boolean): Promise<ConnectResult[]> {

@@ -63,10 +63,7 @@ function settleOnce(
       }
       resolve({ ...seen, ...outcome, t0, t1: nowMs() });
     };
-    const timer = setTimeout(
-      () => finish({ ok: false, errno: 'ETIMEDOUT', message: `no answer within ${timeoutMs} ms` }),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => finish({ ok: false, errno: 'ETIMEDOUT', message: `no answer within ${timeoutMs} ms` }), timeoutMs);
     try {
       start(finish);
     } catch (err) {
@@ -95,11 +92,7 @@ function probeTcp(target: ProbeTarget, timeoutMs: number): Promise<ConnectResult
       // Wait for the pod's FIN so the pod side closes first and keeps the TIME_WAIT state.
       s.on('end', () => {
         const data = Buffer.concat(chunks);
-        finish(
-          data.length > 0
-            ? answered(data)
-            : { ok: false, errno: 'ENODATA', message: 'peer closed without answering' },
-        );
+        finish(data.length > 0 ? answered(data) : { ok: false, errno: 'ENODATA', message: 'peer closed without answering' });
       });
       s.on('error', (err) => finish(failure(err)));
     },
@@ -124,7 +117,10 @@ function probeUdpConnected(target: ProbeTarget, timeoutMs: number): Promise<Conn
       s.on('error', (err) => finish(failure(err)));
       s.on('message', (msg: Buffer) => finish(answered(msg)));
       s.connect(target.port, target.address, (err?: Error) => {
-        if (err) return finish(failure(err));
+        if (err) {
+          finish(failure(err));
+          return;
+        }
         const remote = s.remoteAddress();
         const self = s.address();
         seen.peer = { address: remote.address, port: remote.port };
@@ -153,7 +149,10 @@ function probeUdpUnconnected(target: ProbeTarget, timeoutMs: number): Promise<Co
         finish({ ...answered(msg), peer: { address: rinfo.address, port: rinfo.port } }),
       );
       s.send(UDP_PAYLOAD, target.port, target.address, (err) => {
-        if (err) return finish(failure(err));
+        if (err) {
+          finish(failure(err));
+          return;
+        }
         const self = s.address();
         seen.local = { address: self.address, port: self.port };
       });
