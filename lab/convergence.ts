@@ -23,12 +23,12 @@ export interface NodeConvergence {
   readonly difference?: string;
 }
 
-export async function nodeConvergence(
+export function nodeConvergence(
   objects: readonly unknown[],
   node: string,
   pinRoot: string,
   preferCloseMeaning: 'subzone' | 'zone',
-): Promise<NodeConvergence> {
+): NodeConvergence {
   // "The same" is the agent's own rule (pkg/datapath's sameService), minus node ids, which only
   // the agent that numbered them knows.
   const nodeIds = new NodeIds();
