@@ -84,7 +84,14 @@ export function planBulk(
     }
     slotCount += tiers.length - MAX_TIERS;
     // slice() leaves the spare room push() made behind: this array is kept for the service's life.
-    services.push({ key: spec.key, label: spec.label, id: nextService, mode: spec.mode, weights: weightsOf(spec.weights), tiers: tiers.slice() });
+    services.push({
+      key: spec.key,
+      label: spec.label,
+      id: nextService,
+      mode: spec.mode,
+      weights: weightsOf(spec.weights),
+      tiers: tiers.slice(),
+    });
     nextService = ids.next(nextService);
   });
 

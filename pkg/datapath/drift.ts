@@ -149,7 +149,11 @@ export function planRepairs(mirror: MirrorView, snapshot: KernelSnapshot): Repai
     // Ids whose slots, within reach, end up holding exactly what the mirror says.
     const settled = new Map<number, MirroredService>();
     for (const s of mirror.services) {
-      extendReach(reach, s.id, s.tiers.map((t) => t.length));
+      extendReach(
+        reach,
+        s.id,
+        s.tiers.map((t) => t.length),
+      );
       if (unrepaired.size === 0 || !unrepaired.has(serviceKeyText(s.key))) {
         settled.set(s.id, s);
         continue;

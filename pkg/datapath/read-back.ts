@@ -49,7 +49,14 @@ export function readBack(kernel: KernelState, mirror: ServiceMirror, backends: B
     const key = kernel.serviceKey(entry);
     const { tiers, holes } = kernel.tiersOf(entry, (id) => backends.has(id));
     report.holes += holes;
-    const mirrored: MirrorService = { key, label: '', id: entry.id, mode: entry.mode, weights: weightsOf(entry.weights), tiers: packTiers(tiers) };
+    const mirrored: MirrorService = {
+      key,
+      label: '',
+      id: entry.id,
+      mode: entry.mode,
+      weights: weightsOf(entry.weights),
+      tiers: packTiers(tiers),
+    };
     mirror.set(serviceKeyText(key), mirrored);
     for (const tier of tiers) for (const id of tier) backends.retain(id);
     maxServiceId = Math.max(maxServiceId, entry.id);

@@ -68,4 +68,3 @@ export const DEFAULT_MAP_SIZES: MapSizes = {
   revNat: 65_536,
   counters: 640_000,
 };
-

@@ -14,8 +14,6 @@ const ENDPOINTS = Number(process.env.BENCH_ENDPOINTS ?? 10); // 100,000 slots in
 const SCANS = Number(process.env.BENCH_SCANS ?? 5);
 const DAMAGED = Number(process.env.BENCH_DAMAGED ?? 100);
 
-
-
 function median(xs: number[]): number {
   const sorted = [...xs].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
@@ -59,14 +57,24 @@ runOnBenchNode('bench-drift', async (node) => {
     const afterMs = performance.now() - t;
     if (after.drifted.length) throw new Error(`drift left after the repair: ${JSON.stringify(after)}`);
 
-    console.log(JSON.stringify({
-      services: SERVICES, slots: SERVICES * ENDPOINTS, backends: maps.backends.keys().length,
-      cleanScanMs: { median: Math.round(median(clean)), all: clean.map(Math.round) },
-      readMapsMs: Math.round(median(reads)),
-      damagedServices: DAMAGED, repairScanMs: Math.round(repairMs), repaired: repaired.rewritten,
-      cleanScanAfterRepairMs: Math.round(afterMs),
-      agentRssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
-    }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          services: SERVICES,
+          slots: SERVICES * ENDPOINTS,
+          backends: maps.backends.keys().length,
+          cleanScanMs: { median: Math.round(median(clean)), all: clean.map(Math.round) },
+          readMapsMs: Math.round(median(reads)),
+          damagedServices: DAMAGED,
+          repairScanMs: Math.round(repairMs),
+          repaired: repaired.rewritten,
+          cleanScanAfterRepairMs: Math.round(afterMs),
+          agentRssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
+        },
+        null,
+        2,
+      ),
+    );
   } finally {
     dp?.close();
   }

@@ -51,7 +51,9 @@ export function resolveAll(maps: DatapathMaps): Map<string, Shape> {
 
 /** What applying `spec` should make a connect resolve (a backend listed twice in a tier takes one slot). */
 export function shapeOfSpec(spec: ServiceSpec): Shape {
-  const tiers = Array.from({ length: MAX_TIERS }, (_, t) => [...new Set((spec.tiers[t] ?? []).map((b) => endpoint(canonicalAddress(b.address), b.port)))].sort());
+  const tiers = Array.from({ length: MAX_TIERS }, (_, t) =>
+    [...new Set((spec.tiers[t] ?? []).map((b) => endpoint(canonicalAddress(b.address), b.port)))].sort(),
+  );
   return { mode: spec.mode, weights: [...weightsOf(spec.weights)], tiers, holes: 0 };
 }
 

@@ -90,7 +90,13 @@ function clusterWithEveryProblem(): unknown[] {
     slice('helloworld-abc', { service: 'helloworld', endpoints: seedEndpoints() }),
     // Warnings.
     service('odd', { clusterIP: '10.96.0.103', trafficDistribution: 'PreferNowhere' }),
-    service('sig', { clusterIP: '10.96.0.104', ports: [{ name: 'sig', port: 3868, protocol: 'SCTP' }, { name: 'http', port: 5000 }] }),
+    service('sig', {
+      clusterIP: '10.96.0.104',
+      ports: [
+        { name: 'sig', port: 3868, protocol: 'SCTP' },
+        { name: 'http', port: 5000 },
+      ],
+    }),
     service('mismatch', { clusterIP: '10.96.0.105' }),
     slice('mismatch-abc', { service: 'mismatch', ports: [{ name: 'other', port: 1 }], endpoints: [ep(POD.w2, 'w2')] }),
     service('unset', { clusterIP: '10.96.0.106' }),
@@ -109,7 +115,13 @@ function clusterWithEveryProblem(): unknown[] {
     service('bad-ip', { clusterIP: '10.96.0.300' }),
     service('bad-port', { clusterIP: '10.96.0.120', ports: [{ name: 'x', port: 0 }] }),
     service('quic', { clusterIP: '10.96.0.121', ports: [{ name: 'x', port: 80, protocol: 'QUIC' }] }),
-    service('dup-port', { clusterIP: '10.96.0.122', ports: [{ name: 'x', port: 80 }, { name: 'x', port: 81 }] }),
+    service('dup-port', {
+      clusterIP: '10.96.0.122',
+      ports: [
+        { name: 'x', port: 80 },
+        { name: 'x', port: 81 },
+      ],
+    }),
   ];
 }
 
@@ -130,12 +142,15 @@ afterEach(() => {
 async function reconcileOnce(reworded: boolean): Promise<Seen> {
   rewording.state.on = reworded;
   const logged: Seen['logged'] = [];
-  const logger = pino({ level: 'warn' }, {
-    write(line: string) {
-      const record = JSON.parse(line) as { msg: string; reason?: string; detail?: string };
-      if (record.detail !== undefined) logged.push({ what: `${record.msg}: ${String(record.reason)}`, detail: record.detail });
+  const logger = pino(
+    { level: 'warn' },
+    {
+      write(line: string) {
+        const record = JSON.parse(line) as { msg: string; reason?: string; detail?: string };
+        if (record.detail !== undefined) logged.push({ what: `${record.msg}: ${String(record.reason)}`, detail: record.detail });
+      },
     },
-  });
+  );
   const reconciler = new Reconciler(
     { source: new FakeSource(clusterWithEveryProblem()), writer: new RefusingWriter(refusals), nodeName: 'w1', resyncMs: 0 },
     logger,
