@@ -53,6 +53,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
   const logger = pino({ level: options.logLevel, base: { node: options.nodeName } });
   const metrics = new AgentMetrics();
   let source: AgentSource | undefined;
+  // eslint-disable-next-line prefer-const -- readiness() reads it before the reconciler exists; a const would still be in its TDZ then
   let reconciler: Reconciler | undefined;
   let startProblem: string | undefined;
   let stopping = false;

@@ -75,7 +75,7 @@ export function planBulk(
           addresses.push(address.canonical);
         }
         // A backend listed twice in a tier takes one slot, the first.
-        const repeated = inTier ? inTier.has(id) : tiers.indexOf(id, start) >= 0;
+        const repeated = inTier ? inTier.has(id) : tiers.includes(id, start);
         if (repeated) continue;
         inTier?.add(id);
         tiers.push(id);

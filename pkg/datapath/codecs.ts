@@ -52,8 +52,14 @@ const off = <S extends keyof typeof STRUCTS>(s: S, f: keyof (typeof STRUCTS)[S][
   (STRUCTS[s].fields as Record<string, readonly [number, number]>)[f as string]![0];
 
 // Host-order integers: the kernel compares these as native words.
-const u16 = (b: Buffer, o: number, v: number): void => void (LE ? b.writeUInt16LE(v, o) : b.writeUInt16BE(v, o));
-const u32 = (b: Buffer, o: number, v: number): void => void (LE ? b.writeUInt32LE(v, o) : b.writeUInt32BE(v, o));
+const u16 = (b: Buffer, o: number, v: number): void => {
+  if (LE) b.writeUInt16LE(v, o);
+  else b.writeUInt16BE(v, o);
+};
+const u32 = (b: Buffer, o: number, v: number): void => {
+  if (LE) b.writeUInt32LE(v, o);
+  else b.writeUInt32BE(v, o);
+};
 const r16 = (b: Buffer, o: number): number => (LE ? b.readUInt16LE(o) : b.readUInt16BE(o));
 const r32 = (b: Buffer, o: number): number => (LE ? b.readUInt32LE(o) : b.readUInt32BE(o));
 const r64 = (b: Buffer, o: number): bigint => (LE ? b.readBigUInt64LE(o) : b.readBigUInt64BE(o));

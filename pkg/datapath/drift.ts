@@ -25,7 +25,7 @@ export interface MirroredService {
   readonly mode: ModeName;
   readonly weights: readonly number[];
   /** Backend ids per tier, index = slot index; 0 is a slot the writer itself lost at read-back. */
-  readonly tiers: readonly (readonly number[])[];
+  readonly tiers: ReadonlyArray<readonly number[]>;
 }
 
 export interface MirrorView {
@@ -174,7 +174,7 @@ export function planRepairs(mirror: MirrorView, snapshot: KernelSnapshot): Repai
       }
       // A reachable slot the writes did not set to the mirror's backend keeps whatever it names.
       const owner = settled.get(svcId);
-      if (!owner || !owner.tiers[tier]?.[index]) keepBackends.add(backend);
+      if (!owner?.tiers[tier]?.[index]) keepBackends.add(backend);
     });
     const deadBackends: number[] = [];
     kernel.forEachBackend((id) => {

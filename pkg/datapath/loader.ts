@@ -40,7 +40,7 @@ export interface LoadOptions {
 }
 
 /** The pinned maps, by role: the DatapathMaps the writer takes, with the kernel-only reads too. */
-export type KernelMaps = { readonly [R in MapRole]: KernelBpfMap };
+export type KernelMaps = Readonly<Record<MapRole, KernelBpfMap>>;
 
 export interface LoadReport {
   /** Maps found pinned and reused (their contents survived). */

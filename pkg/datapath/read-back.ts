@@ -8,7 +8,7 @@ import type { BackendTable } from './backend-table.js';
 import type { DatapathMaps } from './bpf-map.js';
 import { backendId, counterKey, slotKey } from './codecs.js';
 import { serviceKeyText } from './identity.js';
-import { KernelState } from './kernel-state.js';
+import type { KernelState } from './kernel-state.js';
 import { keyAt } from './map-dump.js';
 import { type MirrorService, weightsOf } from './mirror-service.js';
 import { packTiers } from './packed-tiers.js';

@@ -187,6 +187,7 @@ export class ServiceWriter {
       orphans.map((b) => backendId.encode(b)),
       sweep(this.maps.slots, trailing),
     );
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows, unchanged, what a map's delete threw
     if (failed !== undefined) throw failed;
     return toProgrammed(entry, this.backends);
   }
@@ -233,6 +234,7 @@ export class ServiceWriter {
       this.maps.counters,
       Array.from({ length: MAX_TIERS }, (_, tier) => counterKey.encode({ svcId: old.id, tier })),
     );
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows, unchanged, what a map's delete threw
     if (failed !== undefined) throw failed;
     return true;
   }

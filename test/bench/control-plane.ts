@@ -170,7 +170,8 @@ async function main(): Promise<void> {
         `full sync of ${out.programmed} services: ${out.full_sync_ms} ms (first pass ${Math.round(first.durationMs)} ms: ${phases})`,
       );
       console.log(
-        `EndpointSlice change -> map write over ${UPDATES}: p50 ${out.update_p50_ms} ms, p99 ${out.update_p99_ms} ms, max ${out.update_max_ms} ms`,
+        `EndpointSlice change -> map write over ${UPDATES}: ` +
+          `p50 ${out.update_p50_ms} ms, p99 ${out.update_p99_ms} ms, max ${out.update_max_ms} ms`,
       );
       console.log(`relabel of this node -> ${out.relabel_rewritten} services re-ranked in ${out.relabel_ms} ms`);
       console.log(

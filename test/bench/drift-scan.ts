@@ -6,7 +6,7 @@
  * Run (root, after make build bpffs): npx tsx test/bench/drift-scan.ts
  */
 import { benchSpec, runOnBenchNode } from './writer-fixture.js';
-import { Datapath, type ServiceSpec } from '../../pkg/datapath/index.js';
+import { Datapath } from '../../pkg/datapath/index.js';
 import { slotKey } from '../../pkg/datapath/codecs.js';
 
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 10_000);
@@ -19,7 +19,7 @@ function median(xs: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-runOnBenchNode('bench-drift', async (node) => {
+runOnBenchNode('bench-drift', (node) => {
   let dp: Datapath | undefined;
   try {
     dp = Datapath.open({ pinRoot: node.pinRoot, cgroupPath: node.cgroupPath });

@@ -29,7 +29,7 @@ export function benchSpec(s: number, endpoints: number, shift = 0): ServiceSpec 
 }
 
 /** Runs `body` on a fresh lab node, then removes the node's pins and the lab; sets the exit code on failure. */
-export function runOnBenchNode(labName: string, body: (node: SimNode) => Promise<void>): void {
+export function runOnBenchNode(labName: string, body: (node: SimNode) => void | Promise<void>): void {
   const main = async (): Promise<void> => {
     assertKernelPrereqs();
     await cleanupLeftovers();

@@ -41,7 +41,7 @@ function driftScan(): void {
   if (drift.drifted.length || drift.strays.length) throw new Error('clean state drifted');
 }
 
-runOnBenchNode('bench-memory', async (node) => {
+runOnBenchNode('bench-memory', (node) => {
   if (!gc) throw new Error('run with --expose-gc (npx tsx --expose-gc test/bench/writer-memory.ts)');
   const open = (): void => {
     holder.dp = Datapath.open({ pinRoot: node.pinRoot, cgroupPath: node.cgroupPath });

@@ -4,13 +4,13 @@
  * numbers only; it asserts nothing about time. Run: make bench (root).
  */
 import { benchSpec, runOnBenchNode } from './writer-fixture.js';
-import { Datapath, type ServiceSpec } from '../../pkg/datapath/index.js';
+import { Datapath } from '../../pkg/datapath/index.js';
 
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 10_000);
 const ENDPOINTS = Number(process.env.BENCH_ENDPOINTS ?? 15); // 150,000 endpoints in all
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 2_000);
 
-runOnBenchNode('bench', async (node) => {
+runOnBenchNode('bench', (node) => {
   let dp: Datapath | undefined;
   try {
     dp = Datapath.open({ pinRoot: node.pinRoot, cgroupPath: node.cgroupPath });

@@ -132,7 +132,7 @@ const nothingDeleted = { services: [], slots: 0, counters: [], backends: [] };
 
 describe('planRepairs', () => {
   it('plans nothing at all when the kernel holds what was programmed', () => {
-    const { plan } = repaired(() => {});
+    const { plan } = repaired(() => undefined);
     expect(summary(plan)).toEqual({ backends: [], services: [], deleted: nothingDeleted });
     expect(plan.holes).toBe(0);
   });
@@ -270,7 +270,7 @@ describe('planRepairs', () => {
   it('counts slots the mirror lost as holes and leaves them to the next apply', () => {
     const m = mirror();
     const lost: MirrorView = {
-      backendValue: m.backendValue,
+      backendValue: (id) => m.backendValue(id),
       services: m.services.map((s) => (s.id === 1 ? { ...s, tiers: [[1, 0], ...s.tiers.slice(1)] } : s)),
     };
     const maps = programmed(m);

@@ -22,7 +22,7 @@ export interface Shape {
   readonly mode: string;
   readonly weights: readonly number[];
   /** Per tier, "address:port" sorted; MAX_TIERS of them. */
-  readonly tiers: readonly (readonly string[])[];
+  readonly tiers: ReadonlyArray<readonly string[]>;
   /** Slots below a count that are missing or name a missing backend. */
   readonly holes: number;
 }

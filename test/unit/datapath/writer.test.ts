@@ -133,7 +133,7 @@ describe('ServiceWriter.apply', () => {
     now.tiers.forEach((tier, t) =>
       expect(
         tier.every((e) => allowed(t).has(e)),
-        `tier ${t}: ${tier}`,
+        `tier ${t}: ${tier.join(',')}`,
       ).toBe(true),
     );
     faults.disarm();

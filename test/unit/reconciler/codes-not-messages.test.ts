@@ -10,20 +10,22 @@ import type { BulkResult } from '../../../pkg/datapath/writer.js';
 import type { ProgrammedService, ServiceSpec } from '../../../pkg/datapath/types.js';
 import { serviceKeyText } from '../../../pkg/datapath/index.js';
 import { AgentMetrics } from '../../../pkg/metrics/index.js';
+import type * as Model from '../../../pkg/model/index.js';
 import { REJECTION_CODES } from '../../../pkg/model/index.js';
-import { WARNING_CODES } from '../../../pkg/planner/index.js';
+import type * as Planner from '../../../pkg/planner/index.js';
+import { WARNING_CODES, type Warning } from '../../../pkg/planner/index.js';
 import { countCodes, Reconciler, SERVICE_FAILURE_CODES, type ReconcileResult } from '../../../pkg/reconciler/index.js';
 import { ep, node, POD, SEED_VIP, seedEndpoints, service, slice } from '../planner/fixtures.js';
 import { FakeSource, RecordingWriter } from './fakes.js';
 
 const rewording = vi.hoisted(() => {
   const state = { on: false };
-  const reword = (message: string): string => (state.on ? `REWORDED ${[...message].reverse().join('')}` : message);
+  const reword = (message: string): string => (state.on ? `REWORDED ${Array.from(message).reverse().join('')}` : message);
   return { state, reword };
 });
 
 vi.mock('../../../pkg/model/index.js', async (importOriginal) => {
-  const model = await importOriginal<typeof import('../../../pkg/model/index.js')>();
+  const model = await importOriginal<typeof Model>();
   class RewordingStore extends model.SnapshotStore {
     override rejected(): ReturnType<InstanceType<typeof model.SnapshotStore>['rejected']> {
       return super.rejected().map((r) => ({ ...r, message: rewording.reword(r.message) }));
@@ -33,8 +35,7 @@ vi.mock('../../../pkg/model/index.js', async (importOriginal) => {
 });
 
 vi.mock('../../../pkg/planner/index.js', async (importOriginal) => {
-  const planner = await importOriginal<typeof import('../../../pkg/planner/index.js')>();
-  type Warning = import('../../../pkg/planner/index.js').Warning;
+  const planner = await importOriginal<typeof Planner>();
   const rewordAll = (warnings: readonly Warning[]): Warning[] => warnings.map((w) => ({ ...w, message: rewording.reword(w.message) }));
   return {
     ...planner,

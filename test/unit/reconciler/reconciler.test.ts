@@ -11,7 +11,7 @@ const HELLO2 = '10.96.0.102:5000/TCP';
 
 /** Seed 000 plus a second PreferClose Service and a policy-free one, all on the seed pods. */
 function cluster(
-  overrides: { nodes?: unknown[]; otherEndpoints?: ReturnType<typeof ep>[]; extra?: unknown[]; without?: string[] } = {},
+  overrides: { nodes?: unknown[]; otherEndpoints?: Array<ReturnType<typeof ep>>; extra?: unknown[]; without?: string[] } = {},
 ): unknown[] {
   const objects: Array<[string, unknown]> = [
     ['nodes', overrides.nodes ?? seedNodes()],
@@ -22,7 +22,9 @@ function cluster(
     ['other', service('other', { clusterIP: '10.96.0.101' })],
     ['other-slice', slice('other-abc', { service: 'other', endpoints: overrides.otherEndpoints ?? [ep(POD.w2, 'w2')] })],
   ];
-  const kept = objects.filter(([name]) => !(overrides.without ?? []).includes(name)).flatMap(([, o]) => (Array.isArray(o) ? o : [o]));
+  const kept = objects
+    .filter(([name]) => !(overrides.without ?? []).includes(name))
+    .flatMap(([, o]): unknown[] => (Array.isArray(o) ? o : [o]));
   return [...kept, ...(overrides.extra ?? [])];
 }
 
