@@ -53,6 +53,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
   const logger = pino({ level: options.logLevel, base: { node: options.nodeName } });
   const metrics = new AgentMetrics();
   let source: AgentSource | undefined;
+  // eslint-disable-next-line prefer-const -- readiness() reads it before the reconciler exists; a const would still be in its TDZ then
   let reconciler: Reconciler | undefined;
   let startProblem: string | undefined;
   let stopping = false;
@@ -73,7 +74,13 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
   }
   const { report } = datapath.loaded;
   logger.info(
-    { pinRoot: options.pinRoot, cgroup: options.cgroupPath, readBack: datapath.writer.readBack, reusedMaps: report.reusedMaps, updatedLinks: report.updatedLinks },
+    {
+      pinRoot: options.pinRoot,
+      cgroup: options.cgroupPath,
+      readBack: datapath.writer.readBack,
+      reusedMaps: report.reusedMaps,
+      updatedLinks: report.updatedLinks,
+    },
     'datapath open',
   );
   for (const m of report.sizeMismatches) logger.warn(m, 'pinned map size differs from the flag; the pinned size is kept');
@@ -86,7 +93,10 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     throw error;
   }
   const agentSource = source;
-  logger.info({ source: options.stateDir ? `dir ${options.stateDir}` : options.kubeconfig ? `kubeconfig ${options.kubeconfig}` : 'in-cluster' }, 'source');
+  logger.info(
+    { source: options.stateDir ? `dir ${options.stateDir}` : options.kubeconfig ? `kubeconfig ${options.kubeconfig}` : 'in-cluster' },
+    'source',
+  );
 
   const rec = new Reconciler(
     {
@@ -106,10 +116,18 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
   // Labels come from the writer when a scrape asks: no pass pays for them.
   metrics.setConnectCounters(() => {
     const labels = datapath.writer.labelsById();
-    return datapath.counters().map((c) => ({ service: labels.get(c.svcId) ?? '', tier: c.tier, attempts: c.attempts, failed: c.failed, refused: c.refused }));
+    return datapath
+      .counters()
+      .map((c) => ({ service: labels.get(c.svcId) ?? '', tier: c.tier, attempts: c.attempts, failed: c.failed, refused: c.refused }));
   });
   rec.start();
-  void startSourceWithRetry(agentSource, options.apiRetry, logger, (problem) => (startProblem = problem), () => stopping);
+  void startSourceWithRetry(
+    agentSource,
+    options.apiRetry,
+    logger,
+    (problem) => (startProblem = problem),
+    () => stopping,
+  );
 
   return {
     logger,

@@ -75,7 +75,7 @@ export function planBulk(
           addresses.push(address.canonical);
         }
         // A backend listed twice in a tier takes one slot, the first.
-        const repeated = inTier ? inTier.has(id) : tiers.indexOf(id, start) >= 0;
+        const repeated = inTier ? inTier.has(id) : tiers.includes(id, start);
         if (repeated) continue;
         inTier?.add(id);
         tiers.push(id);
@@ -84,7 +84,14 @@ export function planBulk(
     }
     slotCount += tiers.length - MAX_TIERS;
     // slice() leaves the spare room push() made behind: this array is kept for the service's life.
-    services.push({ key: spec.key, label: spec.label, id: nextService, mode: spec.mode, weights: weightsOf(spec.weights), tiers: tiers.slice() });
+    services.push({
+      key: spec.key,
+      label: spec.label,
+      id: nextService,
+      mode: spec.mode,
+      weights: weightsOf(spec.weights),
+      tiers: tiers.slice(),
+    });
     nextService = ids.next(nextService);
   });
 

@@ -25,8 +25,15 @@ export const STRUCTS = {
   nearby_sock_meta: {
     size: 48,
     fields: {
-      vip: [0, 16], vip_port: [16, 2], family: [18, 1], tier: [19, 1], svc_id: [20, 4],
-      backend_id: [24, 4], backend_addr: [28, 16], backend_port: [44, 2], reserved: [46, 2],
+      vip: [0, 16],
+      vip_port: [16, 2],
+      family: [18, 1],
+      tier: [19, 1],
+      svc_id: [20, 4],
+      backend_id: [24, 4],
+      backend_addr: [28, 16],
+      backend_port: [44, 2],
+      reserved: [46, 2],
     },
   },
   nearby_rev_key: { size: 32, fields: { cookie: [0, 8], addr: [8, 16], port: [24, 2], family: [26, 1], reserved: [27, 5] } },
@@ -45,8 +52,14 @@ const off = <S extends keyof typeof STRUCTS>(s: S, f: keyof (typeof STRUCTS)[S][
   (STRUCTS[s].fields as Record<string, readonly [number, number]>)[f as string]![0];
 
 // Host-order integers: the kernel compares these as native words.
-const u16 = (b: Buffer, o: number, v: number): void => void (LE ? b.writeUInt16LE(v, o) : b.writeUInt16BE(v, o));
-const u32 = (b: Buffer, o: number, v: number): void => void (LE ? b.writeUInt32LE(v, o) : b.writeUInt32BE(v, o));
+const u16 = (b: Buffer, o: number, v: number): void => {
+  if (LE) b.writeUInt16LE(v, o);
+  else b.writeUInt16BE(v, o);
+};
+const u32 = (b: Buffer, o: number, v: number): void => {
+  if (LE) b.writeUInt32LE(v, o);
+  else b.writeUInt32BE(v, o);
+};
 const r16 = (b: Buffer, o: number): number => (LE ? b.readUInt16LE(o) : b.readUInt16BE(o));
 const r32 = (b: Buffer, o: number): number => (LE ? b.readUInt32LE(o) : b.readUInt32BE(o));
 const r64 = (b: Buffer, o: number): bigint => (LE ? b.readBigUInt64LE(o) : b.readBigUInt64BE(o));
@@ -152,7 +165,8 @@ export const slotKey = {
    */
   number: (svcId: number, tier: number, index: number): number => svcId * 0x80000 + tier * 0x10000 + index,
   /** number() of the key at buf[at..], read without decoding it into an object. */
-  numberAt: (buf: Buffer, at = 0): number => slotKey.number(r32(buf, at + SLOT_SVC_ID), r16(buf, at + SLOT_TIER), r16(buf, at + SLOT_INDEX)),
+  numberAt: (buf: Buffer, at = 0): number =>
+    slotKey.number(r32(buf, at + SLOT_SVC_ID), r16(buf, at + SLOT_TIER), r16(buf, at + SLOT_INDEX)),
   tierAt: (buf: Buffer, at = 0): number => r16(buf, at + SLOT_TIER),
   fromNumber(n: number): SlotKey {
     const low = n % 0x80000;

@@ -25,7 +25,7 @@ export interface MirroredService {
   readonly mode: ModeName;
   readonly weights: readonly number[];
   /** Backend ids per tier, index = slot index; 0 is a slot the writer itself lost at read-back. */
-  readonly tiers: readonly (readonly number[])[];
+  readonly tiers: ReadonlyArray<readonly number[]>;
 }
 
 export interface MirrorView {
@@ -149,7 +149,11 @@ export function planRepairs(mirror: MirrorView, snapshot: KernelSnapshot): Repai
     // Ids whose slots, within reach, end up holding exactly what the mirror says.
     const settled = new Map<number, MirroredService>();
     for (const s of mirror.services) {
-      extendReach(reach, s.id, s.tiers.map((t) => t.length));
+      extendReach(
+        reach,
+        s.id,
+        s.tiers.map((t) => t.length),
+      );
       if (unrepaired.size === 0 || !unrepaired.has(serviceKeyText(s.key))) {
         settled.set(s.id, s);
         continue;
@@ -170,7 +174,7 @@ export function planRepairs(mirror: MirrorView, snapshot: KernelSnapshot): Repai
       }
       // A reachable slot the writes did not set to the mirror's backend keeps whatever it names.
       const owner = settled.get(svcId);
-      if (!owner || !owner.tiers[tier]?.[index]) keepBackends.add(backend);
+      if (!owner?.tiers[tier]?.[index]) keepBackends.add(backend);
     });
     const deadBackends: number[] = [];
     kernel.forEachBackend((id) => {

@@ -121,7 +121,7 @@ export function sameService(spec: ServiceSpec, programmed: ProgrammedService, op
     tierSize: (t) => programmed.tiers[t]?.length ?? 0,
     holds: (t, b, address) => {
       const p = tiers[t]?.get(backendKey(address, b.port));
-      return p !== undefined && p.terminating === b.terminating && (options.ignoreNodeIds === true || p.nodeId === b.nodeId);
+      return p?.terminating === b.terminating && (options.ignoreNodeIds === true || p.nodeId === b.nodeId);
     },
   });
 }

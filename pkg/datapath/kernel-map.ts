@@ -129,7 +129,7 @@ export class KernelBpfMap implements BpfMap {
         if (inBatch === null && (errno === EINVAL || errno === ENOTSUPP || errno === EOPNOTSUPP)) return undefined;
         throw new BpfCallError('bpf_map_lookup_batch', errno, this.name);
       }
-      if (inBatch === null) inBatch = Buffer.alloc(cursorSize);
+      inBatch ??= Buffer.alloc(cursorSize);
       [inBatch, outBatch] = [outBatch, inBatch];
     }
     // One copy into buffers of the exact size, so no half-empty chunk outlives the read.

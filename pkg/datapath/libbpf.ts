@@ -77,4 +77,3 @@ export function lastErrno(): number {
 export function isNull(h: Handle): boolean {
   return h === null || h === undefined;
 }
-

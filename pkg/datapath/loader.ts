@@ -40,7 +40,7 @@ export interface LoadOptions {
 }
 
 /** The pinned maps, by role: the DatapathMaps the writer takes, with the kernel-only reads too. */
-export type KernelMaps = { readonly [R in MapRole]: KernelBpfMap };
+export type KernelMaps = Readonly<Record<MapRole, KernelBpfMap>>;
 
 export interface LoadReport {
   /** Maps found pinned and reused (their contents survived). */
@@ -139,7 +139,13 @@ export class LoadedDatapath {
         const fd = libbpf.mapFd(libbpf.objectFindMap(obj, l.name)) as number;
         return new KernelBpfMap(l.name, fd, l.keySize, l.perCpu ? l.valueSize * cpus : l.valueSize, sizes[role]);
       };
-      const maps: KernelMaps = { services: map('services'), slots: map('slots'), backends: map('backends'), revNat: map('revNat'), counters: map('counters') };
+      const maps: KernelMaps = {
+        services: map('services'),
+        slots: map('slots'),
+        backends: map('backends'),
+        revNat: map('revNat'),
+        counters: map('counters'),
+      };
       return new LoadedDatapath(obj, links, maps, sizes, opts.pinRoot, { reusedMaps, updatedLinks, sizeMismatches });
     } catch (err) {
       // Pinned links stay attached (that is their point); only our fds go.

@@ -24,11 +24,7 @@ export function valueAt(dump: MapDump, i: number): Buffer {
 }
 
 /** Packs separate key/value buffers, e.g. from a per-key walk or a test's model of a map. */
-export function packEntries(
-  entries: ReadonlyArray<readonly [key: Buffer, value: Buffer]>,
-  keySize: number,
-  valueSize: number,
-): MapDump {
+export function packEntries(entries: ReadonlyArray<readonly [key: Buffer, value: Buffer]>, keySize: number, valueSize: number): MapDump {
   const keys = Buffer.alloc(entries.length * keySize);
   const values = Buffer.alloc(entries.length * valueSize);
   entries.forEach(([k, v], i) => {

@@ -5,7 +5,17 @@
  * and values copied in and out, never shared. Errors are the BpfCallErrors the kernel map
  * throws. Unit tests and the benchmarks run the real writer on it without root.
  */
-import { type BpfMap, type DatapathMaps, MAP_LAYOUTS, type MapOps, type MapRole, UPDATE_ANY, UPDATE_EXIST, UPDATE_NOEXIST, zeroOps } from './bpf-map.js';
+import {
+  type BpfMap,
+  type DatapathMaps,
+  MAP_LAYOUTS,
+  type MapOps,
+  type MapRole,
+  UPDATE_ANY,
+  UPDATE_EXIST,
+  UPDATE_NOEXIST,
+  zeroOps,
+} from './bpf-map.js';
 import { BpfCallError } from './errors.js';
 import { type MapDump, packEntries } from './map-dump.js';
 import { DEFAULT_MAP_SIZES, type MapSizes } from './types.js';

@@ -38,7 +38,7 @@ export class NumberIndex {
 
   set(key: number, value: number): void {
     if (!(key > 0 && Number.isSafeInteger(key))) throw new RangeError(`NumberIndex key must be a positive integer, got ${key}`);
-    if ((this.count + 1) > this.keys.length * MAX_LOAD) this.grow();
+    if (this.count + 1 > this.keys.length * MAX_LOAD) this.grow();
     let slot = this.home(key);
     while (this.keys[slot] !== 0 && this.keys[slot] !== key) slot = (slot + 1) & this.mask;
     if (this.keys[slot] === 0) this.count++;

@@ -8,7 +8,7 @@ import { MAX_TIERS } from './types.js';
 
 export type PackedTiers = readonly number[];
 
-export function packTiers(tiers: ReadonlyArray<ArrayLike<number>>): number[] {
+export function packTiers(tiers: ReadonlyArray<readonly number[]>): number[] {
   let total = MAX_TIERS;
   for (let t = 0; t < MAX_TIERS; t++) total += tiers[t]?.length ?? 0;
   // Sized up front: an array grown by push keeps up to half again as much spare room.
@@ -16,7 +16,7 @@ export function packTiers(tiers: ReadonlyArray<ArrayLike<number>>): number[] {
   let n = MAX_TIERS;
   for (let t = 0; t < MAX_TIERS; t++) {
     const tier = tiers[t];
-    if (tier) for (let i = 0; i < tier.length; i++) packed[n++] = tier[i]!;
+    if (tier) for (const id of tier) packed[n++] = id;
     packed[t] = n;
   }
   return packed;

@@ -8,7 +8,7 @@ import type { BackendTable } from './backend-table.js';
 import type { DatapathMaps } from './bpf-map.js';
 import { backendId, counterKey, slotKey } from './codecs.js';
 import { serviceKeyText } from './identity.js';
-import { KernelState } from './kernel-state.js';
+import type { KernelState } from './kernel-state.js';
 import { keyAt } from './map-dump.js';
 import { type MirrorService, weightsOf } from './mirror-service.js';
 import { packTiers } from './packed-tiers.js';
@@ -49,7 +49,14 @@ export function readBack(kernel: KernelState, mirror: ServiceMirror, backends: B
     const key = kernel.serviceKey(entry);
     const { tiers, holes } = kernel.tiersOf(entry, (id) => backends.has(id));
     report.holes += holes;
-    const mirrored: MirrorService = { key, label: '', id: entry.id, mode: entry.mode, weights: weightsOf(entry.weights), tiers: packTiers(tiers) };
+    const mirrored: MirrorService = {
+      key,
+      label: '',
+      id: entry.id,
+      mode: entry.mode,
+      weights: weightsOf(entry.weights),
+      tiers: packTiers(tiers),
+    };
     mirror.set(serviceKeyText(key), mirrored);
     for (const tier of tiers) for (const id of tier) backends.retain(id);
     maxServiceId = Math.max(maxServiceId, entry.id);

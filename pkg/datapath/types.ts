@@ -33,7 +33,7 @@ export interface ServiceSpec {
   readonly label: string;
   readonly mode: ModeName;
   /** Closest tier first; at most MAX_TIERS, empty tiers allowed. */
-  readonly tiers: readonly (readonly BackendSpec[])[];
+  readonly tiers: ReadonlyArray<readonly BackendSpec[]>;
   /** WEIGHTED only: one weight per tier. */
   readonly weights?: readonly number[];
 }
@@ -43,7 +43,7 @@ export interface ProgrammedService {
   readonly key: ServiceKey;
   readonly id: number;
   readonly mode: ModeName;
-  readonly tiers: readonly (readonly ProgrammedBackend[])[];
+  readonly tiers: ReadonlyArray<readonly ProgrammedBackend[]>;
   readonly weights: readonly number[];
 }
 
@@ -68,4 +68,3 @@ export const DEFAULT_MAP_SIZES: MapSizes = {
   revNat: 65_536,
   counters: 640_000,
 };
-

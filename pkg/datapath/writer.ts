@@ -182,7 +182,12 @@ export class ServiceWriter {
     this.mirror.set(ks, entry);
     this.retain(entry.tiers);
     const orphans = old ? this.release(old.tiers) : [];
-    const failed = sweep(this.maps.backends, orphans.map((b) => backendId.encode(b)), sweep(this.maps.slots, trailing));
+    const failed = sweep(
+      this.maps.backends,
+      orphans.map((b) => backendId.encode(b)),
+      sweep(this.maps.slots, trailing),
+    );
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows, unchanged, what a map's delete threw
     if (failed !== undefined) throw failed;
     return toProgrammed(entry, this.backends);
   }
@@ -225,7 +230,11 @@ export class ServiceWriter {
     // Committed: nothing a connect reads names the service any more.
     this.mirror.delete(ks);
     this.release(old.tiers);
-    const failed = sweep(this.maps.counters, Array.from({ length: MAX_TIERS }, (_, tier) => counterKey.encode({ svcId: old.id, tier })));
+    const failed = sweep(
+      this.maps.counters,
+      Array.from({ length: MAX_TIERS }, (_, tier) => counterKey.encode({ svcId: old.id, tier })),
+    );
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows, unchanged, what a map's delete threw
     if (failed !== undefined) throw failed;
     return true;
   }

@@ -3,7 +3,7 @@
  * spec the datapath refuses) and must not stop the pass; anything else is still recorded per
  * service, since the writer leaves a failed service as it was.
  */
-import { BpfCallError, InvalidServiceError, MapFullError } from '../datapath/errors.js';
+import { BpfCallError, InvalidServiceError, MapFullError } from '../datapath/index.js';
 import type { ServiceFailure } from './types.js';
 
 export function toFailure(service: string, key: string, error: unknown): ServiceFailure {

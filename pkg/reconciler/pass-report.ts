@@ -80,7 +80,12 @@ export function report(context: PassContext, pass: PassRecord): ReconcileResult 
   return result;
 }
 
-function logProblems(context: PassContext, rejected: readonly Rejection[], warnings: readonly Warning[], failures: readonly ServiceFailure[]): void {
+function logProblems(
+  context: PassContext,
+  rejected: readonly Rejection[],
+  warnings: readonly Warning[],
+  failures: readonly ServiceFailure[],
+): void {
   const { reported } = context.state;
   const now = new Set<string>();
   const log = (id: string, fields: Record<string, unknown>, message: string): void => {

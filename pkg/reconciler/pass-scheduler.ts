@@ -75,6 +75,7 @@ export class PassScheduler {
       }
     })();
     await this.running;
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- signal() and stop() set these while the run is awaited
     if (this.again && !this.stopped) {
       this.again = false;
       await this.fire();

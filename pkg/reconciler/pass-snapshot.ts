@@ -35,7 +35,12 @@ function repairDrift(context: PassContext): Record<string, number> {
   }
   if (report.drifted.length + report.strays.length + report.failed.length > 0) {
     context.logger.warn(
-      { drifted: report.drifted.slice(0, 20), strays: report.strays.slice(0, 20), failed: report.failed.map((f) => f.service), entries: counts },
+      {
+        drifted: report.drifted.slice(0, 20),
+        strays: report.strays.slice(0, 20),
+        failed: report.failed.map((f) => f.service),
+        entries: counts,
+      },
       'maps had drifted from what this agent programmed; repaired',
     );
   }

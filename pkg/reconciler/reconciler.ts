@@ -38,8 +38,10 @@ export class Reconciler {
     private readonly options: ReconcilerOptions,
     private readonly logger: Logger,
   ) {
-    this.scheduler = new PassScheduler(options.debounceMs ?? DEFAULT_DEBOUNCE_MS, (reasons) => this.pass(reasons), (error) =>
-      this.logger.error({ err: error }, 'reconcile failed unexpectedly'),
+    this.scheduler = new PassScheduler(
+      options.debounceMs ?? DEFAULT_DEBOUNCE_MS,
+      (reasons) => this.pass(reasons),
+      (error) => this.logger.error({ err: error }, 'reconcile failed unexpectedly'),
     );
     // Changes are tracked from the start, so a pass run by hand (reconcileNow) sees them too.
     this.options.source.onChange((changes) => {

@@ -21,7 +21,6 @@ export interface VipConflict {
   readonly owner: string;
 }
 
-
 /** Most tiers are empty; they all share this one, since specs are kept for every Service. */
 const EMPTY_TIER: readonly BackendSpec[] = Object.freeze([]);
 
@@ -29,9 +28,12 @@ function toSpec(label: string, mode: ModeName, entry: PlannedEntry, nodeIds: Nod
   const tiers = entry.tiers.map((tier) =>
     tier.endpoints.length === 0
       ? EMPTY_TIER
-      : tier.endpoints.map(
-          (e): BackendSpec => ({ address: e.address, port: e.port, nodeId: nodeIds.idOf(e.node), terminating: e.terminating }),
-        ),
+      : tier.endpoints.map((e): BackendSpec => ({
+          address: e.address,
+          port: e.port,
+          nodeId: nodeIds.idOf(e.node),
+          terminating: e.terminating,
+        })),
   );
   return { key: { address: entry.vip, port: entry.port, protocol: entry.protocol }, label, mode, tiers };
 }

@@ -14,7 +14,7 @@ import type {
 } from '../datapath/index.js';
 import type { RejectionCode } from '../model/index.js';
 import type { PlanOptions, WarningCode } from '../planner/index.js';
-import type { Source } from '../source/types.js';
+import type { Source } from '../source/index.js';
 
 /**
  * pkg/datapath's ServiceWriter as the reconciler uses it: the one account of what is programmed

@@ -23,14 +23,25 @@ import { MemorySource } from './memory-source.js';
 // The agent loads its API-server source (and with it @kubernetes/client-node, ~75 MiB of RSS) even
 // while another source feeds it; load it here too, so rss_mib is the agent's and not less.
 import '../../cmd/agent/sources.js';
-import { BENCH_SHAPE, nodeName, nodeObject, type RawSlice, seededRandom, sliceName, syntheticObjects, withReadinessFlipped } from './synthetic-cluster.js';
+import {
+  BENCH_SHAPE,
+  nodeName,
+  nodeObject,
+  type RawSlice,
+  seededRandom,
+  sliceName,
+  syntheticObjects,
+  withReadinessFlipped,
+} from './synthetic-cluster.js';
 
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 1_000);
 const SELF = 0;
 const json = process.argv.includes('--json');
 
 function peakRssMiB(): number {
-  const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+  const line = readFileSync('/proc/self/status', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmHWM:'));
   return Math.round(Number(line?.split(/\s+/)[1] ?? 0) / 1024);
 }
 
@@ -84,10 +95,7 @@ async function main(): Promise<void> {
       totals: () => w.totals(),
       mapOps: () => w.mapOps(),
     };
-    const reconciler = new Reconciler(
-      { source, writer, nodeName: nodeName(SELF), resyncMs: 0 },
-      pino({ level: 'silent' }),
-    );
+    const reconciler = new Reconciler({ source, writer, nodeName: nodeName(SELF), resyncMs: 0 }, pino({ level: 'silent' }));
     const nextResult = (): Promise<ReconcileResult> =>
       new Promise((resolve) => {
         const listener = (r: ReconcileResult): void => {
@@ -107,7 +115,8 @@ async function main(): Promise<void> {
     reconciler.start();
     const first = await synced;
     const fullSyncMs = performance.now() - t0;
-    if (first.failures.length > 0) throw new Error(`first sync failed for ${first.failures.length} services: ${first.failures[0]?.message}`);
+    if (first.failures.length > 0)
+      throw new Error(`first sync failed for ${first.failures.length} services: ${first.failures[0]?.message}`);
 
     mark('full sync');
     // 2. EndpointSlice changes, one at a time. Local Services rarely have an endpoint on this
@@ -154,11 +163,22 @@ async function main(): Promise<void> {
       heap_limit_mib: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20),
     };
     if (!json) {
-      const phases = Object.entries(first.phasesMs ?? {}).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ');
-      console.log(`full sync of ${out.programmed} services: ${out.full_sync_ms} ms (first pass ${Math.round(first.durationMs)} ms: ${phases})`);
-      console.log(`EndpointSlice change -> map write over ${UPDATES}: p50 ${out.update_p50_ms} ms, p99 ${out.update_p99_ms} ms, max ${out.update_max_ms} ms`);
+      const phases = Object.entries(first.phasesMs ?? {})
+        .map(([k, v]) => `${k} ${Math.round(v)}`)
+        .join(', ');
+      console.log(
+        `full sync of ${out.programmed} services: ${out.full_sync_ms} ms (first pass ${Math.round(first.durationMs)} ms: ${phases})`,
+      );
+      console.log(
+        `EndpointSlice change -> map write over ${UPDATES}: ` +
+          `p50 ${out.update_p50_ms} ms, p99 ${out.update_p99_ms} ms, max ${out.update_max_ms} ms`,
+      );
       console.log(`relabel of this node -> ${out.relabel_rewritten} services re-ranked in ${out.relabel_ms} ms`);
-      console.log(`peak RSS ${out.rss_mib} MiB; peak after each stage: ${Object.entries(stages).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      console.log(
+        `peak RSS ${out.rss_mib} MiB; peak after each stage: ${Object.entries(stages)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      );
     }
     console.log(JSON.stringify(out));
   } finally {

@@ -6,7 +6,7 @@
  * Run (root, after make build bpffs): npx tsx test/bench/drift-scan.ts
  */
 import { benchSpec, runOnBenchNode } from './writer-fixture.js';
-import { Datapath, type ServiceSpec } from '../../pkg/datapath/index.js';
+import { Datapath } from '../../pkg/datapath/index.js';
 import { slotKey } from '../../pkg/datapath/codecs.js';
 
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 10_000);
@@ -14,14 +14,12 @@ const ENDPOINTS = Number(process.env.BENCH_ENDPOINTS ?? 10); // 100,000 slots in
 const SCANS = Number(process.env.BENCH_SCANS ?? 5);
 const DAMAGED = Number(process.env.BENCH_DAMAGED ?? 100);
 
-
-
 function median(xs: number[]): number {
   const sorted = [...xs].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-runOnBenchNode('bench-drift', async (node) => {
+runOnBenchNode('bench-drift', (node) => {
   let dp: Datapath | undefined;
   try {
     dp = Datapath.open({ pinRoot: node.pinRoot, cgroupPath: node.cgroupPath });
@@ -59,14 +57,24 @@ runOnBenchNode('bench-drift', async (node) => {
     const afterMs = performance.now() - t;
     if (after.drifted.length) throw new Error(`drift left after the repair: ${JSON.stringify(after)}`);
 
-    console.log(JSON.stringify({
-      services: SERVICES, slots: SERVICES * ENDPOINTS, backends: maps.backends.keys().length,
-      cleanScanMs: { median: Math.round(median(clean)), all: clean.map(Math.round) },
-      readMapsMs: Math.round(median(reads)),
-      damagedServices: DAMAGED, repairScanMs: Math.round(repairMs), repaired: repaired.rewritten,
-      cleanScanAfterRepairMs: Math.round(afterMs),
-      agentRssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
-    }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          services: SERVICES,
+          slots: SERVICES * ENDPOINTS,
+          backends: maps.backends.keys().length,
+          cleanScanMs: { median: Math.round(median(clean)), all: clean.map(Math.round) },
+          readMapsMs: Math.round(median(reads)),
+          damagedServices: DAMAGED,
+          repairScanMs: Math.round(repairMs),
+          repaired: repaired.rewritten,
+          cleanScanAfterRepairMs: Math.round(afterMs),
+          agentRssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
+        },
+        null,
+        2,
+      ),
+    );
   } finally {
     dp?.close();
   }

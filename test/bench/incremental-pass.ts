@@ -11,7 +11,16 @@ import pino from 'pino';
 import { Datapath, type DatapathMaps, type MapOps, memoryMaps, ServiceWriter, unpinDatapath } from '../../pkg/datapath/index.js';
 import { Reconciler, type ReconcileResult } from '../../pkg/reconciler/index.js';
 import { MemorySource } from './memory-source.js';
-import { BENCH_SHAPE, type ClusterShape, nodeName, type RawSlice, seededRandom, sliceName, syntheticObjects, withReadinessFlipped } from './synthetic-cluster.js';
+import {
+  BENCH_SHAPE,
+  type ClusterShape,
+  nodeName,
+  type RawSlice,
+  seededRandom,
+  sliceName,
+  syntheticObjects,
+  withReadinessFlipped,
+} from './synthetic-cluster.js';
 
 const SCALES = (process.env.BENCH_SCALES ?? '1000,10000').split(',').map(Number);
 /** Changes measured per scale; the report gives the median time and the largest counts. */
@@ -35,7 +44,12 @@ interface Measure {
 /** BENCH_SHAPE (10,000 Services) scaled to `services`, keeping endpoints per Service and Services per node. */
 function shapeFor(services: number): ClusterShape {
   const f = services / BENCH_SHAPE.services;
-  return { ...BENCH_SHAPE, services, nodes: Math.max(50, Math.round(BENCH_SHAPE.nodes * f)), endpoints: Math.round(BENCH_SHAPE.endpoints * f) };
+  return {
+    ...BENCH_SHAPE,
+    services,
+    nodes: Math.max(50, Math.round(BENCH_SHAPE.nodes * f)),
+    endpoints: Math.round(BENCH_SHAPE.endpoints * f),
+  };
 }
 
 function total(ops: Readonly<Record<string, MapOps>> | undefined): MapOps {
@@ -50,7 +64,10 @@ function total(ops: Readonly<Record<string, MapOps>> | undefined): MapOps {
 
 async function measure(services: number, maps: DatapathMaps, kind: Measure['maps']): Promise<Measure> {
   const source = new MemorySource(syntheticObjects(shapeFor(services)));
-  const reconciler = new Reconciler({ source, writer: ServiceWriter.open(maps), nodeName: nodeName(0), resyncMs: 0 }, pino({ level: 'silent' }));
+  const reconciler = new Reconciler(
+    { source, writer: ServiceWriter.open(maps), nodeName: nodeName(0), resyncMs: 0 },
+    pino({ level: 'silent' }),
+  );
   const pass = async (): Promise<ReconcileResult> => {
     const result = await reconciler.reconcileNow('bench');
     if (!result?.completed) throw new Error(`pass did not complete: ${result?.message}`);
@@ -68,7 +85,8 @@ async function measure(services: number, maps: DatapathMaps, kind: Measure['maps
       const slice = source.get('EndpointSlice', sliceName(s)) as RawSlice;
       source.upsert(withReadinessFlipped(slice, Math.floor(random() * slice.endpoints.length), i + 1));
       const result = await pass();
-      if (result.full || result.replanned !== 1) throw new Error(`expected an incremental pass over one Service, got ${JSON.stringify(result)}`);
+      if (result.full || result.replanned !== 1)
+        throw new Error(`expected an incremental pass over one Service, got ${JSON.stringify(result)}`);
       times.push(result.durationMs);
       const ops = total(result.mapOps);
       worst.reads = Math.max(worst.reads, ops.reads);

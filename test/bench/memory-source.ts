@@ -25,8 +25,13 @@ export class MemorySource implements Source {
     }
   }
 
-  async start(): Promise<void> {}
-  async stop(): Promise<void> {}
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  stop(): Promise<void> {
+    return Promise.resolve();
+  }
 
   objects(): readonly unknown[] {
     this.cached ??= [...this.byKey.values()];

@@ -74,7 +74,12 @@ export function serviceObject(s: number): unknown {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name: `svc-${s}`, namespace: `ns-${s % 50}` },
-    spec: { clusterIP: vip(s), clusterIPs: [vip(s)], ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }], ...policyOf(s) },
+    spec: {
+      clusterIP: vip(s),
+      clusterIPs: [vip(s)],
+      ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }],
+      ...policyOf(s),
+    },
   };
 }
 

@@ -20,12 +20,16 @@ export function benchSpec(s: number, endpoints: number, shift = 0): ServiceSpec 
     nodeId: e % 3,
     terminating: false,
   }));
-  return { key: { address: vip(s), port: 80, protocol: 'TCP' }, label: `bench/svc-${s}`, mode: 'FAILOVER',
-    tiers: [pods.slice(0, 2), pods.slice(2, 5), pods.slice(5)] };
+  return {
+    key: { address: vip(s), port: 80, protocol: 'TCP' },
+    label: `bench/svc-${s}`,
+    mode: 'FAILOVER',
+    tiers: [pods.slice(0, 2), pods.slice(2, 5), pods.slice(5)],
+  };
 }
 
 /** Runs `body` on a fresh lab node, then removes the node's pins and the lab; sets the exit code on failure. */
-export function runOnBenchNode(labName: string, body: (node: SimNode) => Promise<void>): void {
+export function runOnBenchNode(labName: string, body: (node: SimNode) => void | Promise<void>): void {
   const main = async (): Promise<void> => {
     assertKernelPrereqs();
     await cleanupLeftovers();

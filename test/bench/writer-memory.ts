@@ -13,8 +13,6 @@ import { Datapath, type ServiceSpec } from '../../pkg/datapath/index.js';
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 10_000);
 const ENDPOINTS = Number(process.env.BENCH_ENDPOINTS ?? 10); // 100,000 backends in all
 
-
-
 const gc = (globalThis as { gc?: () => void }).gc;
 
 /** Heap in use after a full collection, JS objects and Buffer memory together, in MiB. */
@@ -43,7 +41,7 @@ function driftScan(): void {
   if (drift.drifted.length || drift.strays.length) throw new Error('clean state drifted');
 }
 
-runOnBenchNode('bench-memory', async (node) => {
+runOnBenchNode('bench-memory', (node) => {
   if (!gc) throw new Error('run with --expose-gc (npx tsx --expose-gc test/bench/writer-memory.ts)');
   const open = (): void => {
     holder.dp = Datapath.open({ pinRoot: node.pinRoot, cgroupPath: node.cgroupPath });
@@ -70,17 +68,24 @@ runOnBenchNode('bench-memory', async (node) => {
     driftScan();
     const readBackScanned = retainedMiB() - closed;
 
-    console.log(JSON.stringify({
-      services: SERVICES, backends: SERVICES * ENDPOINTS,
-      specsMiB: mib(specsMiB),
-      writerRetainedMiB: {
-        afterBulkLoadSpecsHeld: mib(loadedWithSpecs),
-        afterBulkLoad: mib(loaded),
-        afterDriftScan: mib(scanned),
-        afterRestartReadBack: mib(readBack),
-        afterRestartDriftScan: mib(readBackScanned),
-      },
-    }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          services: SERVICES,
+          backends: SERVICES * ENDPOINTS,
+          specsMiB: mib(specsMiB),
+          writerRetainedMiB: {
+            afterBulkLoadSpecsHeld: mib(loadedWithSpecs),
+            afterBulkLoad: mib(loaded),
+            afterDriftScan: mib(scanned),
+            afterRestartReadBack: mib(readBack),
+            afterRestartDriftScan: mib(readBackScanned),
+          },
+        },
+        null,
+        2,
+      ),
+    );
   } finally {
     close();
   }

@@ -4,15 +4,13 @@
  * numbers only; it asserts nothing about time. Run: make bench (root).
  */
 import { benchSpec, runOnBenchNode } from './writer-fixture.js';
-import { Datapath, type ServiceSpec } from '../../pkg/datapath/index.js';
+import { Datapath } from '../../pkg/datapath/index.js';
 
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 10_000);
 const ENDPOINTS = Number(process.env.BENCH_ENDPOINTS ?? 15); // 150,000 endpoints in all
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 2_000);
 
-
-
-runOnBenchNode('bench', async (node) => {
+runOnBenchNode('bench', (node) => {
   let dp: Datapath | undefined;
   try {
     dp = Datapath.open({ pinRoot: node.pinRoot, cgroupPath: node.cgroupPath });
@@ -34,13 +32,23 @@ runOnBenchNode('bench', async (node) => {
     const rss = process.memoryUsage().rss / 2 ** 20;
 
     const endpoints = SERVICES * ENDPOINTS;
-    console.log(JSON.stringify({
-      services: SERVICES, endpoints,
-      bulkLoadMs: Math.round(bulkMs), bulkEndpointsPerSec: Math.round(endpoints / (bulkMs / 1000)),
-      updates: UPDATES, updateMeanUs: Math.round((updMs * 1000) / UPDATES),
-      restartReadBackMs: Math.round(reopenMs), readBack: dp.writer.readBack,
-      agentRssMiB: Math.round(rss),
-    }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          services: SERVICES,
+          endpoints,
+          bulkLoadMs: Math.round(bulkMs),
+          bulkEndpointsPerSec: Math.round(endpoints / (bulkMs / 1000)),
+          updates: UPDATES,
+          updateMeanUs: Math.round((updMs * 1000) / UPDATES),
+          restartReadBackMs: Math.round(reopenMs),
+          readBack: dp.writer.readBack,
+          agentRssMiB: Math.round(rss),
+        },
+        null,
+        2,
+      ),
+    );
   } finally {
     dp?.close();
   }

@@ -47,8 +47,12 @@ describe('BackendTable', () => {
 
   it('holds 5,000 backends through growth and churn', () => {
     const table = new BackendTable();
-    const value = (i: number): BackendValue =>
-      ({ address: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, port: 80, nodeId: i, terminating: i % 2 === 0 });
+    const value = (i: number): BackendValue => ({
+      address: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`,
+      port: 80,
+      nodeId: i,
+      terminating: i % 2 === 0,
+    });
     for (let i = 1; i <= 5000; i++) add(table, i, value(i));
     for (let i = 1; i <= 5000; i += 3) table.remove(i);
     for (let i = 5001; i <= 6000; i++) add(table, i, value(i));

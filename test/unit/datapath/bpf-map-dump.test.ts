@@ -105,7 +105,11 @@ function asHex(dump: { count: number; keySize: number; valueSize: number; keys: 
   return Array.from({ length: dump.count }, (_, i) => `${keyAt(dump, i).toString('hex')}=${valueAt(dump, i).toString('hex')}`).sort();
 }
 
-const expected = (): string[] => fake.all().map(([k, v]) => `${k.toString('hex')}=${v.toString('hex')}`).sort();
+const expected = (): string[] =>
+  fake
+    .all()
+    .map(([k, v]) => `${k.toString('hex')}=${v.toString('hex')}`)
+    .sort();
 
 describe('BpfMap.dump', () => {
   beforeEach(() => {
@@ -159,7 +163,17 @@ describe('BpfMap.dump', () => {
   it('gives keys() and entries() from the same read', () => {
     for (let n = 1; n <= 20; n++) fake.put(...entry(n));
     const map = new BpfMap('m', 3, KEY, VALUE, 64);
-    expect(map.keys().map((k) => k.readUInt32LE(0)).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
-    expect(map.entries().map(([k, v]) => `${k.toString('hex')}=${v.toString('hex')}`).sort()).toEqual(expected());
+    expect(
+      map
+        .keys()
+        .map((k) => k.readUInt32LE(0))
+        .sort((a, b) => a - b),
+    ).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(
+      map
+        .entries()
+        .map(([k, v]) => `${k.toString('hex')}=${v.toString('hex')}`)
+        .sort(),
+    ).toEqual(expected());
   });
 });

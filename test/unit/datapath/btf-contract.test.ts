@@ -58,9 +58,7 @@ describe('BTF contract between bpf/nearby.h and pkg/datapath/codecs.ts', () => {
       const s = structs.get(name);
       expect(s, `struct ${name} is not in the object's BTF`).toBeDefined();
       expect(s!.size).toBe(layout.size);
-      const btfFields = Object.fromEntries(
-        s!.members!.map((m) => [m.name, [m.bits_offset / 8, sizeOf(types, m.type_id)] as const]),
-      );
+      const btfFields = Object.fromEntries(s!.members!.map((m) => [m.name, [m.bits_offset / 8, sizeOf(types, m.type_id)] as const]));
       expect(btfFields).toEqual(layout.fields);
     });
   }

@@ -132,7 +132,7 @@ const nothingDeleted = { services: [], slots: 0, counters: [], backends: [] };
 
 describe('planRepairs', () => {
   it('plans nothing at all when the kernel holds what was programmed', () => {
-    const { plan } = repaired(() => {});
+    const { plan } = repaired(() => undefined);
     expect(summary(plan)).toEqual({ backends: [], services: [], deleted: nothingDeleted });
     expect(plan.holes).toBe(0);
   });
@@ -158,7 +158,11 @@ describe('planRepairs', () => {
         maps.slots.set(sk(1, 1, 1), backendId.encode(1));
         maps.services.set(ek(KEY_A), svcValue.encode({ ...v, counts: [2, 2, 0, 0, 0, 0, 0, 0] }));
       },
-      { backends: [], services: [{ service: '10.96.0.1:80/TCP', slots: 0, entry: true, backends: [] }], deleted: { ...nothingDeleted, slots: 1 } },
+      {
+        backends: [],
+        services: [{ service: '10.96.0.1:80/TCP', slots: 0, entry: true, backends: [] }],
+        deleted: { ...nothingDeleted, slots: 1 },
+      },
     ],
     [
       'a missing slot is rewritten, the entry left alone',
@@ -210,7 +214,7 @@ describe('planRepairs', () => {
       { backends: [], services: [], deleted: { services: ['10.96.0.9:80/TCP'], slots: 2, counters: [40], backends: [50] } },
     ],
     [
-      'a stray entry reusing a programmed id goes alone: the slots and counters are that service\'s',
+      "a stray entry reusing a programmed id goes alone: the slots and counters are that service's",
       (maps) => maps.services.set(ek(KEY_STRAY), svcValue.encode({ id: 2, mode: 'RANDOM', counts: [1], weights: [] })),
       { backends: [], services: [], deleted: { services: ['10.96.0.9:80/TCP'], slots: 0, counters: [], backends: [] } },
     ],
@@ -238,7 +242,7 @@ describe('planRepairs', () => {
     });
   }
 
-  it('an entry switched to another id is repaired first, then the old id\'s slots and backend go', () => {
+  it("an entry switched to another id is repaired first, then the old id's slots and backend go", () => {
     const tamper = (maps: Maps): void => {
       maps.backends.set(bk(70), backendValue.encode(pod(70)));
       maps.slots.set(sk(30, 0, 0), backendId.encode(70));
@@ -266,7 +270,7 @@ describe('planRepairs', () => {
   it('counts slots the mirror lost as holes and leaves them to the next apply', () => {
     const m = mirror();
     const lost: MirrorView = {
-      backendValue: m.backendValue,
+      backendValue: (id) => m.backendValue(id),
       services: m.services.map((s) => (s.id === 1 ? { ...s, tiers: [[1, 0], ...s.tiers.slice(1)] } : s)),
     };
     const maps = programmed(m);

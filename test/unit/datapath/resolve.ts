@@ -22,7 +22,7 @@ export interface Shape {
   readonly mode: string;
   readonly weights: readonly number[];
   /** Per tier, "address:port" sorted; MAX_TIERS of them. */
-  readonly tiers: readonly (readonly string[])[];
+  readonly tiers: ReadonlyArray<readonly string[]>;
   /** Slots below a count that are missing or name a missing backend. */
   readonly holes: number;
 }
@@ -51,7 +51,9 @@ export function resolveAll(maps: DatapathMaps): Map<string, Shape> {
 
 /** What applying `spec` should make a connect resolve (a backend listed twice in a tier takes one slot). */
 export function shapeOfSpec(spec: ServiceSpec): Shape {
-  const tiers = Array.from({ length: MAX_TIERS }, (_, t) => [...new Set((spec.tiers[t] ?? []).map((b) => endpoint(canonicalAddress(b.address), b.port)))].sort());
+  const tiers = Array.from({ length: MAX_TIERS }, (_, t) =>
+    [...new Set((spec.tiers[t] ?? []).map((b) => endpoint(canonicalAddress(b.address), b.port)))].sort(),
+  );
   return { mode: spec.mode, weights: [...weightsOf(spec.weights)], tiers, holes: 0 };
 }
 

@@ -70,7 +70,13 @@ function generator(faults: Faults) {
 
 const keyOf = (vip: string): string => serviceKeyText({ address: vip, port: 80, protocol: 'TCP' });
 const describeOp = (o: Operation): string =>
-  o.op === 'apply' ? `apply ${JSON.stringify(o.spec)}` : o.op === 'remove' ? `remove ${o.key}` : o.op === 'applyMany' ? `applyMany ${JSON.stringify(o.specs)}` : o.op;
+  o.op === 'apply'
+    ? `apply ${JSON.stringify(o.spec)}`
+    : o.op === 'remove'
+      ? `remove ${o.key}`
+      : o.op === 'applyMany'
+        ? `applyMany ${JSON.stringify(o.specs)}`
+        : o.op;
 
 function run(seed: number): { faults: number; weak: number } {
   const faults = new Faults(seed);
@@ -154,7 +160,10 @@ function run(seed: number): { faults: number; weak: number } {
       // Only an undo that could not finish (or a repair that failed half-way) may leave a
       // mix, and only a safe one: the entry as it was, each slot a backend of before or after.
       const excused = undoCut || unrepaired.includes(key);
-      expect(excused && safeMix(is, was, meant.get(key)), `${where}: ${key} is ${JSON.stringify(is)}, was ${JSON.stringify(was)}, meant ${JSON.stringify(meant.get(key))}`).toBe(true);
+      expect(
+        excused && safeMix(is, was, meant.get(key)),
+        `${where}: ${key} is ${JSON.stringify(is)}, was ${JSON.stringify(was)}, meant ${JSON.stringify(meant.get(key))}`,
+      ).toBe(true);
       mixed = true;
     }
     if (mixed) {

@@ -23,7 +23,12 @@ import { resolveAll, shapeOfProgrammed, shapeOfSpec } from './resolve.js';
 
 const SIZES = { services: 16, backends: 32, slots: 64, revNat: 16, counters: 128 };
 
-const be = (last: number, terminating = false): BackendSpec => ({ address: `10.244.0.${last}`, port: 8080, nodeId: 1 + (last % 3), terminating });
+const be = (last: number, terminating = false): BackendSpec => ({
+  address: `10.244.0.${last}`,
+  port: 8080,
+  nodeId: 1 + (last % 3),
+  terminating,
+});
 const spec = (vip: string, mode: ModeName, tiers: BackendSpec[][], port = 80): ServiceSpec => ({
   key: { address: vip, port, protocol: 'TCP' },
   label: `test/${vip}`,
@@ -47,13 +52,17 @@ function node(sizes = SIZES) {
 /** Every entry of the maps a connect reads, as sorted hex: equal means equal to the byte. */
 function bytes(maps: DatapathMaps): string[] {
   const { services, slots, backends } = readSnapshot(maps);
-  return [services, slots, backends].flatMap((d) =>
-    Array.from({ length: d.count }, (_, i) => `${keyAt(d, i).toString('hex')}=${valueAt(d, i).toString('hex')}`),
-  ).sort();
+  return [services, slots, backends]
+    .flatMap((d) => Array.from({ length: d.count }, (_, i) => `${keyAt(d, i).toString('hex')}=${valueAt(d, i).toString('hex')}`))
+    .sort();
 }
 
 /** The operations a fault-free run of `step` makes, and the number of the one that publishes (the service entry). */
-function operations(prepare: (w: ServiceWriter) => void, step: (w: ServiceWriter) => void, commit: (op: { map: string; call: string }) => boolean) {
+function operations(
+  prepare: (w: ServiceWriter) => void,
+  step: (w: ServiceWriter) => void,
+  commit: (op: { map: string; call: string }) => boolean,
+) {
   const n = node();
   prepare(n.writer);
   n.faults.arm({});
@@ -67,7 +76,11 @@ describe('ServiceWriter.apply', () => {
     w.apply(OLD);
     w.apply(BYSTANDER);
   };
-  const reference = operations(prepare, (w) => w.apply(NEW), (op) => op.map === 'services' && op.call === 'bpf_map_update_elem');
+  const reference = operations(
+    prepare,
+    (w) => w.apply(NEW),
+    (op) => op.map === 'services' && op.call === 'bpf_map_update_elem',
+  );
 
   it('makes the writes a fault-free update needs, publishing with the service entry last but for the cleanup', () => {
     expect(reference.count).toBeGreaterThan(6);
@@ -117,7 +130,12 @@ describe('ServiceWriter.apply', () => {
     const now = resolveAll(memory).get(KEY)!;
     expect(now.holes).toBe(0);
     const allowed = (t: number) => new Set([...shapeOfSpec(OLD).tiers[t]!, ...shapeOfSpec(NEW).tiers[t]!]);
-    now.tiers.forEach((tier, t) => expect(tier.every((e) => allowed(t).has(e)), `tier ${t}: ${tier}`).toBe(true));
+    now.tiers.forEach((tier, t) =>
+      expect(
+        tier.every((e) => allowed(t).has(e)),
+        `tier ${t}: ${tier.join(',')}`,
+      ).toBe(true),
+    );
     faults.disarm();
     writer.repairDrift();
     expect(resolveAll(memory).get(KEY)).toEqual(shapeOfSpec(OLD));
@@ -146,7 +164,11 @@ describe('ServiceWriter.remove', () => {
     w.apply(BYSTANDER);
   };
   // Committed once the last backend delete went through; only counters come after.
-  const reference = operations(prepare, (w) => w.remove(OLD.key), (op) => op.map === 'counters');
+  const reference = operations(
+    prepare,
+    (w) => w.remove(OLD.key),
+    (op) => op.map === 'counters',
+  );
 
   for (let failAt = 1; failAt <= reference.count; failAt++) {
     it(`puts the service back, or finishes the removal, when operation ${failAt} fails`, () => {
@@ -211,7 +233,9 @@ describe('ServiceWriter.applyMany', () => {
 
   it('names the one service that does not fit and programs the rest', () => {
     const { writer, memory } = node({ services: 8, backends: 16, slots: 24, revNat: 16, counters: 64 });
-    const many = [2001, 2002, 2003, 2004, 2005, 2006, 2007].map((port) => spec('10.96.2.1', 'FAILOVER', [[be(1), be(2), be(3), be(4)]], port));
+    const many = [2001, 2002, 2003, 2004, 2005, 2006, 2007].map((port) =>
+      spec('10.96.2.1', 'FAILOVER', [[be(1), be(2), be(3), be(4)]], port),
+    );
     const result = writer.applyMany(many); // 28 slots wanted, 24 fit
     expect(result.applied).toHaveLength(6);
     expect(result.failed).toHaveLength(1);

@@ -10,20 +10,22 @@ import type { BulkResult } from '../../../pkg/datapath/writer.js';
 import type { ProgrammedService, ServiceSpec } from '../../../pkg/datapath/types.js';
 import { serviceKeyText } from '../../../pkg/datapath/index.js';
 import { AgentMetrics } from '../../../pkg/metrics/index.js';
+import type * as Model from '../../../pkg/model/index.js';
 import { REJECTION_CODES } from '../../../pkg/model/index.js';
-import { WARNING_CODES } from '../../../pkg/planner/index.js';
+import type * as Planner from '../../../pkg/planner/index.js';
+import { WARNING_CODES, type Warning } from '../../../pkg/planner/index.js';
 import { countCodes, Reconciler, SERVICE_FAILURE_CODES, type ReconcileResult } from '../../../pkg/reconciler/index.js';
 import { ep, node, POD, SEED_VIP, seedEndpoints, service, slice } from '../planner/fixtures.js';
 import { FakeSource, RecordingWriter } from './fakes.js';
 
 const rewording = vi.hoisted(() => {
   const state = { on: false };
-  const reword = (message: string): string => (state.on ? `REWORDED ${[...message].reverse().join('')}` : message);
+  const reword = (message: string): string => (state.on ? `REWORDED ${Array.from(message).reverse().join('')}` : message);
   return { state, reword };
 });
 
 vi.mock('../../../pkg/model/index.js', async (importOriginal) => {
-  const model = await importOriginal<typeof import('../../../pkg/model/index.js')>();
+  const model = await importOriginal<typeof Model>();
   class RewordingStore extends model.SnapshotStore {
     override rejected(): ReturnType<InstanceType<typeof model.SnapshotStore>['rejected']> {
       return super.rejected().map((r) => ({ ...r, message: rewording.reword(r.message) }));
@@ -33,8 +35,7 @@ vi.mock('../../../pkg/model/index.js', async (importOriginal) => {
 });
 
 vi.mock('../../../pkg/planner/index.js', async (importOriginal) => {
-  const planner = await importOriginal<typeof import('../../../pkg/planner/index.js')>();
-  type Warning = import('../../../pkg/planner/index.js').Warning;
+  const planner = await importOriginal<typeof Planner>();
   const rewordAll = (warnings: readonly Warning[]): Warning[] => warnings.map((w) => ({ ...w, message: rewording.reword(w.message) }));
   return {
     ...planner,
@@ -90,7 +91,13 @@ function clusterWithEveryProblem(): unknown[] {
     slice('helloworld-abc', { service: 'helloworld', endpoints: seedEndpoints() }),
     // Warnings.
     service('odd', { clusterIP: '10.96.0.103', trafficDistribution: 'PreferNowhere' }),
-    service('sig', { clusterIP: '10.96.0.104', ports: [{ name: 'sig', port: 3868, protocol: 'SCTP' }, { name: 'http', port: 5000 }] }),
+    service('sig', {
+      clusterIP: '10.96.0.104',
+      ports: [
+        { name: 'sig', port: 3868, protocol: 'SCTP' },
+        { name: 'http', port: 5000 },
+      ],
+    }),
     service('mismatch', { clusterIP: '10.96.0.105' }),
     slice('mismatch-abc', { service: 'mismatch', ports: [{ name: 'other', port: 1 }], endpoints: [ep(POD.w2, 'w2')] }),
     service('unset', { clusterIP: '10.96.0.106' }),
@@ -109,7 +116,13 @@ function clusterWithEveryProblem(): unknown[] {
     service('bad-ip', { clusterIP: '10.96.0.300' }),
     service('bad-port', { clusterIP: '10.96.0.120', ports: [{ name: 'x', port: 0 }] }),
     service('quic', { clusterIP: '10.96.0.121', ports: [{ name: 'x', port: 80, protocol: 'QUIC' }] }),
-    service('dup-port', { clusterIP: '10.96.0.122', ports: [{ name: 'x', port: 80 }, { name: 'x', port: 81 }] }),
+    service('dup-port', {
+      clusterIP: '10.96.0.122',
+      ports: [
+        { name: 'x', port: 80 },
+        { name: 'x', port: 81 },
+      ],
+    }),
   ];
 }
 
@@ -130,12 +143,15 @@ afterEach(() => {
 async function reconcileOnce(reworded: boolean): Promise<Seen> {
   rewording.state.on = reworded;
   const logged: Seen['logged'] = [];
-  const logger = pino({ level: 'warn' }, {
-    write(line: string) {
-      const record = JSON.parse(line) as { msg: string; reason?: string; detail?: string };
-      if (record.detail !== undefined) logged.push({ what: `${record.msg}: ${String(record.reason)}`, detail: record.detail });
+  const logger = pino(
+    { level: 'warn' },
+    {
+      write(line: string) {
+        const record = JSON.parse(line) as { msg: string; reason?: string; detail?: string };
+        if (record.detail !== undefined) logged.push({ what: `${record.msg}: ${String(record.reason)}`, detail: record.detail });
+      },
     },
-  });
+  );
   const reconciler = new Reconciler(
     { source: new FakeSource(clusterWithEveryProblem()), writer: new RefusingWriter(refusals), nodeName: 'w1', resyncMs: 0 },
     logger,

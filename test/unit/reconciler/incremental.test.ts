@@ -46,7 +46,14 @@ function base(): unknown[] {
 function programmedText(writer: RecordingWriter): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, p] of [...writer.state].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    out[key] = `${p.mode} ${p.tiers.map((t) => t.map((b) => `${b.address}:${b.port}${b.terminating ? 'T' : ''}`).sort().join(',')).join(' | ')}`;
+    out[key] = `${p.mode} ${p.tiers
+      .map((t) =>
+        t
+          .map((b) => `${b.address}:${b.port}${b.terminating ? 'T' : ''}`)
+          .sort()
+          .join(','),
+      )
+      .join(' | ')}`;
   }
   return out;
 }
@@ -74,7 +81,12 @@ describe('incremental passes', () => {
     const result = await pass(reconciler);
     expect(result.replanned).toBe(1);
     expect(writer.touched()).toEqual([HELLO]);
-    expect(writer.state.get(HELLO)!.tiers[0]!.map((b) => b.address).sort()).toEqual([POD.w1, POD.w3]);
+    expect(
+      writer.state
+        .get(HELLO)!
+        .tiers[0]!.map((b) => b.address)
+        .sort(),
+    ).toEqual([POD.w1, POD.w3]);
   });
 
   it('re-plans every Service when this node is relabelled', async () => {
@@ -118,7 +130,12 @@ describe('incremental passes', () => {
     source.remove('Service', 'sample/aaa');
     const result = await pass(reconciler);
     expect(result.failures).toEqual([]);
-    expect(writer.state.get(OTHER)!.tiers.flat().map((b) => b.address)).toEqual([POD.w2]);
+    expect(
+      writer.state
+        .get(OTHER)!
+        .tiers.flat()
+        .map((b) => b.address),
+    ).toEqual([POD.w2]);
   });
 
   it('ends where a full pass ends, over 300 random changes', async () => {
@@ -131,7 +148,12 @@ describe('incremental passes', () => {
       { region: 'r', zone: 'z2', subzone: 's3' },
       { region: 'q', zone: 'z9', subzone: 's9' },
     ];
-    const policies = [{}, { trafficDistribution: 'PreferClose' }, { internalTrafficPolicy: 'Local' }, { trafficDistribution: 'PreferSameZone' }];
+    const policies = [
+      {},
+      { trafficDistribution: 'PreferClose' },
+      { internalTrafficPolicy: 'Local' },
+      { trafficDistribution: 'PreferSameZone' },
+    ];
     const services = ['a', 'b', 'c', 'd', 'e'];
     const vip = (s: string): string => `10.96.1.${services.indexOf(s) + 1}`;
     const randomSlice = (s: string, n: number): unknown =>
@@ -139,7 +161,11 @@ describe('incremental passes', () => {
         service: s,
         endpoints: Array.from({ length: Math.floor(random() * 4) }, () => {
           const on = pick(nodes);
-          return ep(`10.244.${nodes.indexOf(on) + 1}.${1 + Math.floor(random() * 20)}`, on, { ready: random() > 0.2, serving: true, terminating: random() > 0.8 });
+          return ep(`10.244.${nodes.indexOf(on) + 1}.${1 + Math.floor(random() * 20)}`, on, {
+            ready: random() > 0.2,
+            serving: true,
+            terminating: random() > 0.8,
+          });
         }),
       });
 
@@ -169,7 +195,10 @@ describe('incremental passes', () => {
       await pass(fresh.reconciler);
       expect(programmedText(writer), `after step ${step}`).toEqual(programmedText(fresh.writer));
       expect(result.failures.map((f) => `${f.service} ${f.key} ${f.code}`).sort()).toEqual(
-        fresh.reconciler.lastResult()!.failures.map((f) => `${f.service} ${f.key} ${f.code}`).sort(),
+        fresh.reconciler
+          .lastResult()!
+          .failures.map((f) => `${f.service} ${f.key} ${f.code}`)
+          .sort(),
       );
       fresh.reconciler.stop();
     }

@@ -10,7 +10,9 @@ const OTHER = '10.96.0.101:5000/TCP';
 const HELLO2 = '10.96.0.102:5000/TCP';
 
 /** Seed 000 plus a second PreferClose Service and a policy-free one, all on the seed pods. */
-function cluster(overrides: { nodes?: unknown[]; otherEndpoints?: ReturnType<typeof ep>[]; extra?: unknown[]; without?: string[] } = {}): unknown[] {
+function cluster(
+  overrides: { nodes?: unknown[]; otherEndpoints?: Array<ReturnType<typeof ep>>; extra?: unknown[]; without?: string[] } = {},
+): unknown[] {
   const objects: Array<[string, unknown]> = [
     ['nodes', overrides.nodes ?? seedNodes()],
     ['helloworld', service('helloworld', { trafficDistribution: 'PreferClose' })],
@@ -20,7 +22,9 @@ function cluster(overrides: { nodes?: unknown[]; otherEndpoints?: ReturnType<typ
     ['other', service('other', { clusterIP: '10.96.0.101' })],
     ['other-slice', slice('other-abc', { service: 'other', endpoints: overrides.otherEndpoints ?? [ep(POD.w2, 'w2')] })],
   ];
-  const kept = objects.filter(([name]) => !(overrides.without ?? []).includes(name)).flatMap(([, o]) => (Array.isArray(o) ? o : [o]));
+  const kept = objects
+    .filter(([name]) => !(overrides.without ?? []).includes(name))
+    .flatMap(([, o]): unknown[] => (Array.isArray(o) ? o : [o]));
   return [...kept, ...(overrides.extra ?? [])];
 }
 
@@ -68,7 +72,10 @@ describe('reconciler', () => {
     expect(result.endpointsByModeTier.FAILOVER?.slice(0, 3)).toEqual([2, 2, 2]);
     expect(result.mapWrites).toMatchObject({ services: 3, backends: 3 });
     // Each node gets its own stable id, and the label names the Service.
-    const ids = writer.state.get(HELLO)!.tiers.slice(0, 3).map((t) => t[0]!.nodeId);
+    const ids = writer.state
+      .get(HELLO)!
+      .tiers.slice(0, 3)
+      .map((t) => t[0]!.nodeId);
     expect(new Set(ids).size).toBe(3);
     expect(ids).not.toContain(0);
     expect(writer.label({ address: '10.96.0.100', port: 5000, protocol: 'TCP' })).toBe('sample/helloworld');
@@ -220,7 +227,9 @@ describe('reconciler', () => {
 
   it('writes nothing until the source has synced, so a restart never wipes the datapath', async () => {
     const { source, writer, reconciler } = setup([]);
-    writer.applyMany([{ key: { address: '10.96.0.100', port: 5000, protocol: 'TCP' }, label: 'sample/helloworld', mode: 'RANDOM', tiers: [[]] }]);
+    writer.applyMany([
+      { key: { address: '10.96.0.100', port: 5000, protocol: 'TCP' }, label: 'sample/helloworld', mode: 'RANDOM', tiers: [[]] },
+    ]);
     writer.resetCalls();
     source.synced = false;
     const waiting = await pass(reconciler);
