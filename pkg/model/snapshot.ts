@@ -69,12 +69,7 @@ export function assembleSnapshot(objects: readonly ModelObject[], indexes?: read
 
 /** `kind: List` (and `NodeList`, `ServiceList`, ...) as `kubectl get -o yaml` writes them. */
 function isListObject(raw: unknown): raw is { items: unknown[] } {
-  return (
-    isRecord(raw) &&
-    typeof raw['kind'] === 'string' &&
-    raw['kind'].endsWith('List') &&
-    Array.isArray(raw['items'])
-  );
+  return isRecord(raw) && typeof raw['kind'] === 'string' && raw['kind'].endsWith('List') && Array.isArray(raw['items']);
 }
 
 /**

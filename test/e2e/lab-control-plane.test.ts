@@ -40,7 +40,11 @@ afterAll(async () => {
   const last = lab ? readRecord(lab.paths.record) : record;
   await downExpectingNothingLeft(NAME, lab, record);
   // The control plane was the lab's: none of its processes outlives lab down.
-  expect(Object.entries(last?.controlPlane ?? {}).filter(([, ref]) => ref && isRunning(ref)).map(([c]) => c)).toEqual([]);
+  expect(
+    Object.entries(last?.controlPlane ?? {})
+      .filter(([, ref]) => ref && isRunning(ref))
+      .map(([c]) => c),
+  ).toEqual([]);
 });
 
 describe('the lab on a real control plane', () => {
@@ -52,14 +56,24 @@ describe('the lab on a real control plane', () => {
 
   it('registers every node Ready with its labels, and renews its Lease', async () => {
     const nodes = kube<{ items: Item[] }>(['get', 'nodes']).items;
-    expect(nodes.map((n) => n.metadata.name).sort()).toEqual([`${NAME}-control-plane`, `${NAME}-worker`, `${NAME}-worker2`, `${NAME}-worker3`]);
+    expect(nodes.map((n) => n.metadata.name).sort()).toEqual([
+      `${NAME}-control-plane`,
+      `${NAME}-worker`,
+      `${NAME}-worker2`,
+      `${NAME}-worker3`,
+    ]);
     for (const node of nodes) {
       const ready = (node.status['conditions'] as Array<{ type: string; status: string }>).find((c) => c.type === 'Ready');
       expect(ready?.status, node.metadata.name).toBe('True');
     }
     const worker2 = nodes.find((n) => n.metadata.name === `${NAME}-worker2`)!;
     expect(worker2.metadata.labels).toMatchObject({ 'topology.kubernetes.io/zone': 'zone1', 'topology.kubernetes.io/subzone': 'subzone2' });
-    const leases = kube<{ items: Array<{ metadata: { name: string }; spec: { holderIdentity: string; renewTime: string } }> }>(['get', 'leases', '-n', 'kube-node-lease']).items;
+    const leases = kube<{ items: Array<{ metadata: { name: string }; spec: { holderIdentity: string; renewTime: string } }> }>([
+      'get',
+      'leases',
+      '-n',
+      'kube-node-lease',
+    ]).items;
     for (const node of nodes) {
       const lease = leases.find((l) => l.metadata.name === node.metadata.name);
       expect(lease?.spec.holderIdentity).toBe(node.metadata.name);
@@ -71,7 +85,12 @@ describe('the lab on a real control plane', () => {
   it('reports each pod with its podIP and Ready, and the scheduler placed them by nodeSelector', async () => {
     const pods = kube<{ items: Item[] }>(['get', 'pods', '-n', 'sample']).items;
     const placed = Object.fromEntries(pods.map((p) => [p.metadata.labels?.['version'] ?? p.metadata.labels?.['app'], p.spec['nodeName']]));
-    expect(placed).toEqual({ 'region.zone1.subzone1': `${NAME}-worker`, 'region.zone1.subzone2': `${NAME}-worker2`, 'region.zone2.subzone3': `${NAME}-worker3`, sleep: `${NAME}-worker` });
+    expect(placed).toEqual({
+      'region.zone1.subzone1': `${NAME}-worker`,
+      'region.zone1.subzone2': `${NAME}-worker2`,
+      'region.zone2.subzone3': `${NAME}-worker3`,
+      sleep: `${NAME}-worker`,
+    });
     const labPods = await lab.pods({ namespace: 'sample' });
     for (const pod of pods) {
       const ip = pod.status['podIP'];

@@ -91,7 +91,12 @@ export async function freePort(): Promise<number> {
 }
 
 /** Polls until probe gives a value; on timeout the error carries the agent's recent log. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, log: () => string, timeoutMs = 5000): Promise<T> {
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  log: () => string,
+  timeoutMs = 5000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await Promise.resolve()

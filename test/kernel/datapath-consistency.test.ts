@@ -105,8 +105,7 @@ describe('churn', () => {
 describe('a full map', () => {
   it('gives a typed error naming the service, leaves it as it was, and other services keep working', async () => {
     // services: 8 entries, slots: 24. Fill the slots map with services of 4 endpoints each.
-    const small = (port: number, n: number): ServiceSpec =>
-      svc(VIP, port, 'FAILOVER', [PODS.slice(0, n).map((p) => be(p.address))]);
+    const small = (port: number, n: number): ServiceSpec => svc(VIP, port, 'FAILOVER', [PODS.slice(0, n).map((p) => be(p.address))]);
     k.dp.writer.remove({ address: VIP, port: 80, protocol: 'TCP' });
     for (const port of [1001, 1002, 1003, 1004, 1005, 1006]) k.dp.writer.apply(small(port, 4)); // all 24 slots
 

@@ -13,8 +13,7 @@ afterAll(async () => {
   await kn?.destroy();
 });
 
-const base = (): ServiceSpec =>
-  svc('10.96.7.1', 80, 'FAILOVER', [[be('10.244.1.1'), be('10.244.1.2')], [be('10.244.2.1')], []]);
+const base = (): ServiceSpec => svc('10.96.7.1', 80, 'FAILOVER', [[be('10.244.1.1'), be('10.244.1.2')], [be('10.244.2.1')], []]);
 
 function agrees(spec: ServiceSpec): boolean {
   const viaGet = kn.dp.writer.get(spec.key);

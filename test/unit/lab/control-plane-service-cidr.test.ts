@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { firstServiceIp } from '../../../lab/control-plane/service-cidr.js';
 
 describe('firstServiceIp', () => {
-  it('is the range\'s network address plus one, whatever host bits the range is written with', () => {
+  it("is the range's network address plus one, whatever host bits the range is written with", () => {
     expect(firstServiceIp('10.96.0.0/16')).toBe('10.96.0.1');
     expect(firstServiceIp('10.96.0.0/12')).toBe('10.96.0.1');
     expect(firstServiceIp('10.96.3.7/16')).toBe('10.96.0.1');

@@ -23,8 +23,16 @@ describe('keepReadFields', () => {
   const objects = [
     node('w1', { region: 'r', zone: 'z1', subzone: 's1', network: 'n1' }),
     namespace('sample', { 'networking.istio.io/traffic-distribution': 'PreferClose' }),
-    service('helloworld', { trafficDistribution: 'PreferClose', internalTrafficPolicy: 'Local', clusterIPs: ['10.96.0.1', 'fd00::1'], annotations: { a: 'b' } }),
-    slice('helloworld-abc', { service: 'helloworld', endpoints: [ep('10.244.1.10', 'w1', { ready: false, serving: true, terminating: true, zone: 'z1' })] }),
+    service('helloworld', {
+      trafficDistribution: 'PreferClose',
+      internalTrafficPolicy: 'Local',
+      clusterIPs: ['10.96.0.1', 'fd00::1'],
+      annotations: { a: 'b' },
+    }),
+    slice('helloworld-abc', {
+      service: 'helloworld',
+      endpoints: [ep('10.244.1.10', 'w1', { ready: false, serving: true, terminating: true, zone: 'z1' })],
+    }),
   ];
 
   it('keeps everything the model reads: the converted object is the one the manifest gives', () => {
@@ -52,7 +60,8 @@ describe('endpoints kept as the cache holds them', () => {
   type RawSlice = { endpoints: Array<Record<string, unknown>> };
   const endpointsOf = (raw: unknown): readonly unknown[] => {
     const conversion = convertObject(raw);
-    if (conversion.status !== 'accepted' || conversion.object.kind !== 'EndpointSlice') throw new Error(`not accepted: ${JSON.stringify(conversion)}`);
+    if (conversion.status !== 'accepted' || conversion.object.kind !== 'EndpointSlice')
+      throw new Error(`not accepted: ${JSON.stringify(conversion)}`);
     return conversion.object.endpointSlice.endpoints;
   };
   const served = (endpoints: EndpointSpec[], addressType = 'IPv4'): RawSlice =>

@@ -63,10 +63,7 @@ describe('FileSource', () => {
 
   it('reads multi-document YAML and JSON, keeps only the watched kinds, and is synced', async () => {
     await writeFile(join(dir, 'nodes.yaml'), NODES);
-    await writeFile(
-      join(dir, 'ns.json'),
-      JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } }),
-    );
+    await writeFile(join(dir, 'ns.json'), JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } }));
     await writeFile(join(dir, 'notes.txt'), 'kind: Node\nmetadata: {name: not-a-manifest}\n');
     await startSource();
 
@@ -156,7 +153,12 @@ items:
     await writeFile(join(dir, 'scalar.yaml'), 'just a string\n');
     await startSource();
     expect(names(source)).toEqual(['Node//node-a', 'Node//node-b']);
-    expect(source.errors().map((e) => e.file).sort()).toEqual(['bad.json', 'scalar.yaml']);
+    expect(
+      source
+        .errors()
+        .map((e) => e.file)
+        .sort(),
+    ).toEqual(['bad.json', 'scalar.yaml']);
     expect(source.errors().find((e) => e.file === 'bad.json')?.message).toMatch(/invalid JSON/);
     expect(source.errors().find((e) => e.file === 'scalar.yaml')?.message).toMatch(/document 1 is not an object/);
   });
