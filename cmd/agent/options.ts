@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { MapSizes } from '../../pkg/datapath/types.js';
+import type { MapSizes } from '../../pkg/datapath/index.js';
 import { StartupError } from '../startup-error.js';
 
 export interface AgentOptions {

@@ -68,7 +68,7 @@ function parseIpv6Groups(text: string): number[] | null {
 
   if (halves.length === 1) {
     const groups = readSide(lower, true);
-    return groups && groups.length === 8 ? groups : null;
+    return groups?.length === 8 ? groups : null;
   }
   const head = readSide(halves[0] ?? '', false);
   const tail = readSide(halves[1] ?? '', true);

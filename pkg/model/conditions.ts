@@ -6,7 +6,7 @@
  */
 import type { EndpointConditions } from './types.js';
 
-const SHARED: Array<EndpointConditions | undefined> = new Array(27);
+const SHARED = new Array<EndpointConditions | undefined>(27);
 const ALL = new Set<EndpointConditions>();
 
 const tri = (v: boolean | undefined): number => (v === undefined ? 0 : v ? 1 : 2);

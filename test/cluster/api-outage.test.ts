@@ -24,6 +24,7 @@ import {
   tierAddresses,
   type ReadyzAnswer,
 } from './lab-probes.js';
+import { ifSetUp } from '../fixtures/if-set-up.js';
 
 const NAME = `e2e-outage-${process.pid}`;
 const NS = 'sample';
@@ -131,7 +132,7 @@ afterAll(async () => {
   if (scratch) writeFileSync(join(scratch, 'stop'), '');
   await loop?.catch(() => undefined);
   try {
-    if (lab) noteControlPlane();
+    if (ifSetUp(lab)) noteControlPlane();
     await downExpectingNothingLeft(NAME, lab, record);
     const survivors = [...controlPlaneRefs.values()].filter(isRunning).map((ref) => ref.pid);
     expect(survivors, 'control-plane processes left after lab down').toEqual([]);
@@ -341,7 +342,7 @@ describe('the control-plane request', () => {
     // The client's types allow no such action; the supervisor must refuse it from a client that does not check.
     await expect(lab.call({ op: 'control-plane', action: 'reboot' as never })).rejects.toMatchObject({
       code: 'usage',
-      message: expect.stringMatching(/stop-apiserver, start-apiserver, compact-etcd/),
+      message: expect.stringMatching(/stop-apiserver, start-apiserver, compact-etcd/) as unknown,
     });
   });
 
@@ -356,7 +357,7 @@ describe('the control-plane request', () => {
     try {
       await expect(fileLab.controlPlane('stop-apiserver')).rejects.toMatchObject({
         code: 'usage',
-        message: expect.stringMatching(/has no real control plane/),
+        message: expect.stringMatching(/has no real control plane/) as unknown,
       });
       expect((await fileLab.status()).nodes.map((n) => n.agent.ready)).toEqual([true]);
     } finally {

@@ -4,7 +4,7 @@
 // resourceVersion answers 410, the apiserver survives an outage with its data, and stop() ends
 // every process. One control plane for the whole file; needs `make control-plane` (fails, never
 // skips, when the binaries are missing).
-import { X509Certificate } from 'node:crypto';
+import { type X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:tls';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { agentIdentity, type ControlPlane, type ControlPlaneBinaries } from '../
 import { isRunning, sleep, type ProcessRef } from '../../lab/processes.js';
 import { PROJECT_ROOT } from '../../lab/programs.js';
 import { apiRequest, loadKubeconfig } from './kube-request.js';
+import { ifSetUp } from '../fixtures/if-set-up.js';
 
 const DEPLOY = join(PROJECT_ROOT, 'deploy');
 const SAMPLES = join(DEPLOY, 'samples');
@@ -32,7 +33,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await env?.stop();
+  await ifSetUp(env)?.stop();
 }, 60_000);
 
 async function kubectlOk(args: string[], input?: string): Promise<string> {
@@ -57,12 +58,22 @@ async function eventually<T>(what: string, read: () => Promise<T>, done: (value:
   }
 }
 
+/** A watch stream's first event, as far as these tests read it. */
+interface WatchEvent {
+  type: string;
+}
+
+/** A list or an object, as far as these tests read it. */
+interface Versioned {
+  metadata: { resourceVersion: string };
+}
+
 interface PodList {
-  items: {
+  items: Array<{
     metadata: { name: string };
     spec: { nodeName?: string };
-    status: { phase: string; conditions?: { type: string; status: string; reason?: string }[] };
-  }[];
+    status: { phase: string; conditions?: Array<{ type: string; status: string; reason?: string }> };
+  }>;
 }
 
 /** The apiserver's certificate as served, after a handshake that verified it for `servername`. */
@@ -120,7 +131,12 @@ describe('control plane', () => {
     const replicaSets = await eventually(
       'a ReplicaSet for deployment/web',
       () =>
-        getJson<{ items: { metadata: { ownerReferences?: { kind: string; name: string }[] } }[] }>(['get', 'replicasets', '-n', 'sched']),
+        getJson<{ items: Array<{ metadata: { ownerReferences?: Array<{ kind: string; name: string }> } }> }>([
+          'get',
+          'replicasets',
+          '-n',
+          'sched',
+        ]),
       (list) => list.items.length === 1,
     );
     expect(replicaSets.items[0]!.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Deployment', name: 'web' });
@@ -216,10 +232,10 @@ describe('control plane', () => {
         for (const path of [clusterWide[kind]!, collection]) {
           const list = await apiRequest(agent, 'GET', path);
           expect(list.status, `list ${path}: ${list.body}`).toBe(200);
-          expect(JSON.parse(list.body).items.length, `list ${path}`).toBeGreaterThan(0);
+          expect((JSON.parse(list.body) as { items: unknown[] }).items.length, `list ${path}`).toBeGreaterThan(0);
           const watch = await apiRequest(agent, 'GET', `${path}?watch=1&timeoutSeconds=1`);
           expect(watch.status, `watch ${path}: ${watch.body}`).toBe(200);
-          expect(JSON.parse(watch.body).type, `watch ${path} starts with the existing objects`).toBe('ADDED');
+          expect((JSON.parse(watch.body) as WatchEvent).type, `watch ${path} starts with the existing objects`).toBe('ADDED');
         }
         const get = await apiRequest(agent, 'GET', item);
         expect(get.status, `get ${item}: ${get.body}`).toBe(200);
@@ -228,14 +244,14 @@ describe('control plane', () => {
 
     it('is refused (403) secrets, pods and every write to the kinds it reads', async () => {
       const agent = loadKubeconfig(agentKubeconfig);
-      const refused = [
+      const refused: Array<{ method: string; path: string; body: unknown }> = [
         ['GET', `/api/v1/namespaces/${probes.namespace}/secrets/${probes.name}`],
         ['GET', `/api/v1/namespaces/${probes.namespace}/secrets`],
         ['GET', '/api/v1/secrets'],
         ['GET', '/api/v1/pods'],
         ['GET', `/api/v1/namespaces/${probes.namespace}/pods`],
         ['GET', '/api/v1/pods?watch=1&timeoutSeconds=1'],
-      ].map(([method, path]) => ({ method: method!, path: path!, body: undefined as unknown }));
+      ].map(([method, path]) => ({ method: method!, path: path!, body: undefined }));
       for (const { collection, item, body } of kinds) {
         refused.push({ method: 'POST', path: collection, body });
         refused.push({ method: 'PATCH', path: item, body: { metadata: { labels: { 'patched-by': 'agent' } } } });
@@ -287,18 +303,20 @@ describe('control plane', () => {
     const watchFrom = (resourceVersion: string) =>
       apiRequest(admin, 'GET', `/api/v1/nodes?watch=1&resourceVersion=${resourceVersion}&timeoutSeconds=1`);
     await kubectlOk(['create', '-f', '-'], JSON.stringify(readyNode('compact-probe')));
-    const older = JSON.parse((await apiRequest(admin, 'GET', '/api/v1/nodes')).body).metadata.resourceVersion as string;
+    const older = (JSON.parse((await apiRequest(admin, 'GET', '/api/v1/nodes')).body) as Versioned).metadata.resourceVersion;
     // The newest resourceVersion a client can hold: that of its own last write.
     const labelled = await apiRequest(admin, 'PATCH', '/api/v1/nodes/compact-probe', { metadata: { labels: { moved: 'on' } } });
     expect(labelled.status).toBe(200);
-    const newest = JSON.parse(labelled.body).metadata.resourceVersion as string;
+    const newest = (JSON.parse(labelled.body) as Versioned).metadata.resourceVersion;
 
     // Before compaction both are servable: the 410s below are compaction's doing.
     for (const resourceVersion of [older, newest]) {
       const before = await watchFrom(resourceVersion);
       expect(before.status, `watch from ${resourceVersion} before compaction`).toBe(200);
       if (before.body !== '')
-        expect(JSON.parse(before.body).type, `watch from ${resourceVersion} before compaction`).toMatch(/^(ADDED|MODIFIED)$/);
+        expect((JSON.parse(before.body) as WatchEvent).type, `watch from ${resourceVersion} before compaction`).toMatch(
+          /^(ADDED|MODIFIED)$/,
+        );
     }
 
     const revision = await cp.compactEtcd();
@@ -313,11 +331,11 @@ describe('control plane', () => {
     }
 
     // A current resourceVersion still watches normally.
-    const current = JSON.parse((await apiRequest(admin, 'GET', '/api/v1/nodes')).body).metadata.resourceVersion as string;
+    const current = (JSON.parse((await apiRequest(admin, 'GET', '/api/v1/nodes')).body) as Versioned).metadata.resourceVersion;
     const fresh = await watchFrom(current);
     expect(fresh.status).toBe(200);
     // Quiet, or a controller's update of a node; never an error.
-    if (fresh.body !== '') expect(JSON.parse(fresh.body).type).not.toBe('ERROR');
+    if (fresh.body !== '') expect((JSON.parse(fresh.body) as WatchEvent).type).not.toBe('ERROR');
   });
 
   it('comes back from an apiserver outage on the same URL with its objects', async () => {
@@ -337,7 +355,7 @@ describe('control plane', () => {
     expect(cp.server).toBe(server);
     expect(cp.refs()['kube-apiserver']!.pid).not.toBe(before.pid);
     expect(await apiRequest(admin, 'GET', '/readyz')).toEqual({ status: 200, body: 'ok' });
-    const nodes = await getJson<{ items: { metadata: { name: string } }[] }>(['get', 'nodes']);
+    const nodes = await getJson<{ items: Array<{ metadata: { name: string } }> }>(['get', 'nodes']);
     expect(nodes.items.map((node) => node.metadata.name).sort()).toEqual(['compact-probe', 'rbac-probe', 'worker-a']);
     expect((await getJson<PodList>(['get', 'pods', '-n', 'sched'])).items.map((pod) => pod.spec.nodeName)).toEqual([
       'worker-a',

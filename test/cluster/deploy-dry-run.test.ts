@@ -13,6 +13,7 @@ import { startTestControlPlane, type TestControlPlane } from './control-plane-fi
 import type { ControlPlane, KubectlResult } from '../../lab/control-plane/index.js';
 import { DEPLOY, helmYaml, kustomizeYaml, NAMESPACE, parseObjects } from '../fixtures/deploy-render.js';
 import { resolveHelm } from '../fixtures/helm-binary.js';
+import { ifSetUp } from '../fixtures/if-set-up.js';
 
 const SAMPLES = join(DEPLOY, 'samples');
 
@@ -28,7 +29,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await env?.stop();
+  await ifSetUp(env)?.stop();
 }, 60_000);
 
 /** kubectl as admin, timed; the result is returned whatever the exit code. */

@@ -11,6 +11,7 @@ import { agentIdentity, type ControlPlane } from '../../lab/control-plane/index.
 import { AgentMetrics } from '../../pkg/metrics/index.js';
 import { KubernetesSource, type ObjectChange, type WatchedKind } from '../../pkg/source/index.js';
 import { SeverableProxy } from './severable-proxy.js';
+import { ifSetUp } from '../fixtures/if-set-up.js';
 
 const NS = 'pre-ns';
 const TRAFFIC_DISTRIBUTION = 'networking.istio.io/traffic-distribution';
@@ -109,7 +110,7 @@ async function apiVersions(): Promise<Record<string, string>> {
  */
 async function holdsWhatApiHolds(timeoutMs = 20_000): Promise<void> {
   const sorted = (versions: Record<string, string>): string => JSON.stringify(Object.entries(versions).sort());
-  let api: Record<string, string> = {};
+  let api: Record<string, string>;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     api = await apiVersions();
@@ -124,7 +125,7 @@ async function holdsWhatApiHolds(timeoutMs = 20_000): Promise<void> {
 function held(kind: WatchedKind, name: string): { metadata: Meta; [field: string]: unknown } | undefined {
   return (source.objects() as Array<{ kind: string; metadata: Meta }>).find(
     (o) => o.kind === kind && keyOf(kind, o.metadata) === `${kind} ${name}`,
-  ) as never;
+  );
 }
 
 /** The named changes of every batch from `from` on, flattened. */
@@ -183,10 +184,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   try {
-    await source?.stop();
-    await proxy?.close();
+    await ifSetUp(source)?.stop();
+    await ifSetUp(proxy)?.close();
   } finally {
-    await env?.stop();
+    await ifSetUp(env)?.stop();
   }
 }, 60_000);
 

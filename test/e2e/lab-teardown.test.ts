@@ -97,7 +97,7 @@ describe('lab up', () => {
     await labUp({ text: smallLab(NAME), name: NAME, namespace: 'sample' });
     await expect(labUp({ text: smallLab(NAME), name: NAME, namespace: 'sample' })).rejects.toMatchObject({
       code: 'conflict',
-      message: expect.stringMatching(/already up/),
+      message: expect.stringMatching(/already up/) as unknown,
     });
   });
 
@@ -108,7 +108,7 @@ describe('lab up', () => {
     try {
       await expect(labUp({ text: smallLab(NAME), name: NAME, namespace: 'sample' })).rejects.toMatchObject({
         code: 'conflict',
-        message: expect.stringContaining(foreign),
+        message: expect.stringContaining(foreign) as unknown,
       });
       expect(existsSync(foreign)).toBe(true);
       expect(existsSync(labPaths(NAME, host.cgroup2, host.bpffs).stateDir)).toBe(false);
@@ -136,7 +136,7 @@ describe('lab up', () => {
       lab.apply({ text: `${pod}---\napiVersion: v1\nkind: Namespace\nmetadata: {name: other}\n` }, { namespace: 'sample' }),
     ).rejects.toMatchObject({
       code: 'invalid',
-      message: expect.stringMatching(/pod sample\/mystery container "main": image "example\.com\/mystery:2"/),
+      message: expect.stringMatching(/pod sample\/mystery container "main": image "example\.com\/mystery:2"/) as unknown,
     });
     expect((await lab.pods({ namespace: 'sample' })).map((p) => p.name)).toEqual(before);
     expect((await lab.status()).pods.some((p) => p.namespace === 'other')).toBe(false);

@@ -27,6 +27,7 @@ import {
 } from './agent-process.js';
 import { tally } from './datapath-fixture.js';
 import { assertKernelPrereqs, type Client, KernelLab, type SimNode } from '../../lab/kernel-lab/index.js';
+import { ifSetUp } from '../fixtures/if-set-up.js';
 
 const VIP = '10.96.7.10';
 const POD = '10.244.70.1';
@@ -150,7 +151,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const agent of agents) await agent.kill();
-  await lab?.destroy(); // also removes the pin roots of its nodes
+  await ifSetUp(lab)?.destroy(); // also removes the pin roots of its nodes
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
 
@@ -226,7 +227,7 @@ describe("with exactly the DaemonSet's capabilities", () => {
   });
 
   afterAll(async () => {
-    await client?.close();
+    await ifSetUp(client)?.close();
   });
 
   it('runs as the container would: only those capabilities, no_new_privs, read-only root, /sys and cgroup', () => {

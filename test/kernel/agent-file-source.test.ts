@@ -15,6 +15,7 @@ import { type AgentRun, freePort, startAgent, until as untilAgent } from './agen
 import { assertKernelPrereqs, type Client, KernelLab, type SimNode } from '../../lab/kernel-lab/index.js';
 import { endpointSliceYaml, nodeYaml } from '../fixtures/manifests.js';
 import { tally } from './datapath-fixture.js';
+import { ifSetUp } from '../fixtures/if-set-up.js';
 
 const VIP = '10.96.0.20';
 const PODS = { me: '10.244.1.20', w2: '10.244.2.20', w3: '10.244.3.20' };
@@ -130,9 +131,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await agent?.kill();
-  await client?.close();
-  if (node) unpinDatapath(node.pinRoot);
-  await lab?.destroy();
+  await ifSetUp(client)?.close();
+  if (ifSetUp(node)) unpinDatapath(node.pinRoot);
+  await ifSetUp(lab)?.destroy();
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
 

@@ -17,7 +17,7 @@ const AGENT_ENV = /^(NODE_NAME|KUBECONFIG|LOG_LEVEL|NEARBY_.*)$/;
 export interface AgentRun {
   readonly child: ChildProcess;
   /** stdout and stderr so far, interleaved as they arrived. */
-  log(): string;
+  readonly log: () => string;
   /** Parsed pino lines of stdout (non-JSON lines skipped). */
   records(): Array<Record<string, unknown>>;
   /** Resolves with the exit code (null when killed by a signal). */
@@ -40,11 +40,11 @@ export function startAgent({ args, env = {}, wrapper = [] }: AgentStart): AgentR
   const child = spawn(command!, rest, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...baseEnv, ...env } });
   let all = '';
   let stdout = '';
-  child.stdout!.on('data', (d: Buffer) => {
+  child.stdout.on('data', (d: Buffer) => {
     all += d.toString();
     stdout += d.toString();
   });
-  child.stderr!.on('data', (d: Buffer) => (all += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (all += d.toString()));
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
   return {
     child,

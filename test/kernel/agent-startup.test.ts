@@ -13,6 +13,7 @@ import { endpointSliceYaml, nodeYaml } from '../fixtures/manifests.js';
 import { type AgentRun, attachedPrograms, freePort, health, requireTool, runAgentToExit, startAgent, until } from './agent-process.js';
 import { tally } from './datapath-fixture.js';
 import { assertKernelPrereqs, type Client, KernelLab, type SimNode } from '../../lab/kernel-lab/index.js';
+import { ifSetUp } from '../fixtures/if-set-up.js';
 
 /** Small maps: the lab needs a handful of entries, and four agents share the machine. */
 const SIZES = ['--max-services', '64', '--max-backends', '64', '--max-slots', '256', '--max-rev-nat', '256', '--max-counters', '512'];
@@ -31,7 +32,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const agent of agents) await agent.kill();
   for (const server of servers) await server.close();
-  await lab?.destroy(); // also removes the pin roots of its nodes
+  await ifSetUp(lab)?.destroy(); // also removes the pin roots of its nodes
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
 
@@ -125,7 +126,7 @@ current-context: lab
   });
 
   afterAll(async () => {
-    await client?.close();
+    await ifSetUp(client)?.close();
   });
 
   const retries = () => agent.records().filter((r) => r['msg'] === 'source did not start; retrying');
@@ -136,7 +137,7 @@ current-context: lab
       'a retry in /readyz',
       async () => {
         const r = await health(healthPort, '/readyz');
-        return /retrying/.test(r.body) ? r : undefined;
+        return r.body.includes('retrying') ? r : undefined;
       },
       agent.log,
     );
@@ -280,7 +281,7 @@ spec:
   });
 
   afterAll(async () => {
-    await client?.close();
+    await ifSetUp(client)?.close();
   });
 
   it('stays up and live, but not ready, naming the node and the flag', async () => {
@@ -288,7 +289,7 @@ spec:
       'a reconcile that saw the node missing',
       async () => {
         const r = await health(healthPort, '/readyz');
-        return /not among the cluster's Nodes/.test(r.body) ? r : undefined;
+        return r.body.includes("not among the cluster's Nodes") ? r : undefined;
       },
       agent.log,
       20_000,

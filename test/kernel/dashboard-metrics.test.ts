@@ -15,6 +15,7 @@ import { endpointSliceYaml, nodeYaml } from '../fixtures/manifests.js';
 import { type AgentRun, freePort, requireTool, ROOT, startAgent, until as untilAgent } from './agent-process.js';
 import { tally } from './datapath-fixture.js';
 import { assertKernelPrereqs, type Client, KernelLab, type SimNode } from '../../lab/kernel-lab/index.js';
+import { ifSetUp } from '../fixtures/if-set-up.js';
 
 const VIP = '10.96.0.40';
 const BIG_VIP = '10.96.0.41';
@@ -167,9 +168,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await agent?.kill();
-  await client?.close();
-  if (node) unpinDatapath(node.pinRoot);
-  await lab?.destroy();
+  await ifSetUp(client)?.close();
+  if (ifSetUp(node)) unpinDatapath(node.pinRoot);
+  await ifSetUp(lab)?.destroy();
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
 

@@ -9,6 +9,7 @@ import { libbpf } from '../../pkg/datapath/libbpf.js';
 import { keyAt, type MapDump, valueAt } from '../../pkg/datapath/map-dump.js';
 import { type ProgrammedService, readPinnedState } from '../../pkg/datapath/index.js';
 import { be, kernelNode, type KernelNode, svc } from './datapath-fixture.js';
+import { ifSetUp } from '../fixtures/if-set-up.js';
 
 const SIZES = { services: 512, backends: 4096, slots: 4096, revNat: 1024, counters: 4096 };
 
@@ -19,7 +20,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await k?.destroy();
+  await ifSetUp(k)?.destroy();
 });
 
 const maps = () => k.dp.loaded.maps;

@@ -7,6 +7,7 @@ import { nowMs } from '../../lab/kernel-lab/index.js';
 import type { Client } from '../../lab/kernel-lab/index.js';
 import type { ConnectResult } from '../../lab/kernel-lab/index.js';
 import { be, kernelNode, type KernelNode, svc, tally } from './datapath-fixture.js';
+import { ifSetUp } from '../fixtures/if-set-up.js';
 
 const VIP = '10.96.1.10';
 const PODS = Array.from({ length: 6 }, (_, i) => ({ name: `pod-${i}`, address: `10.244.9.${10 + i}` }));
@@ -21,8 +22,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await client?.close();
-  await k?.destroy();
+  await ifSetUp(client)?.close();
+  await ifSetUp(k)?.destroy();
 });
 
 interface Epoch {

@@ -10,6 +10,7 @@ import { type DriftReport, MapFullError, type ServiceKey } from '../../pkg/datap
 import { run } from '../../lab/kernel-lab/index.js';
 import type { Client } from '../../lab/kernel-lab/index.js';
 import { be, kernelNode, type KernelNode, svc, tally } from './datapath-fixture.js';
+import { ifSetUp } from '../fixtures/if-set-up.js';
 
 const POD = { a: '10.244.7.10', b: '10.244.7.11', c: '10.244.7.12', x: '10.244.7.13' };
 const A: ServiceKey = { address: '10.96.7.1', port: 80, protocol: 'TCP' };
@@ -29,8 +30,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await client?.close();
-  await k?.destroy();
+  await ifSetUp(client)?.close();
+  await ifSetUp(k)?.destroy();
 });
 
 const maps = () => k.dp.loaded.maps;
@@ -82,7 +83,7 @@ function recordWrites(): { writes: MapWrite[]; stop(): void } {
   }
   const stop = (): void => {
     for (const map of handles) {
-      for (const method of ['update', 'delete', 'updateBatch', 'deleteBatch'] as const) delete (map as Partial<typeof map>)[method];
+      for (const method of ['update', 'delete', 'updateBatch', 'deleteBatch']) Reflect.deleteProperty(map, method);
     }
   };
   return { writes, stop };
@@ -254,7 +255,7 @@ describe('repairDrift', () => {
     expect(writes.map((w) => `${w.op} ${w.map}`)).toEqual([
       'delete services',
       'delete slots',
-      ...Array(8).fill('delete counters'),
+      ...new Array<string>(8).fill('delete counters'),
       'delete backends',
     ]);
     expectBystanderUntouched(writes);

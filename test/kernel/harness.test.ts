@@ -26,6 +26,7 @@ import {
   type Pod,
   type SimNode,
 } from '../../lab/kernel-lab/index.js';
+import { ifSetUp } from '../fixtures/if-set-up.js';
 
 const POD_V4 = '10.244.1.10';
 const POD_V6 = 'fd00:10:244:1::10';
@@ -85,7 +86,7 @@ describe('kernel test harness', () => {
   });
 
   afterAll(async () => {
-    await lab?.destroy();
+    await ifSetUp(lab)?.destroy();
   });
 
   it('names the node uniquely and does not create its pin root', () => {

@@ -64,8 +64,8 @@ function labOrTestFiles(files: readonly string[], devPackages: readonly string[]
   return files.filter(
     (f) =>
       /^(dist\/)?(lab|test)\//.test(f) ||
-      /^node_modules\/@nearby\//.test(f) ||
-      /\.test\.js$/.test(f) ||
+      f.startsWith('node_modules/@nearby/') ||
+      f.endsWith('.test.js') ||
       dev.has(f) ||
       [...dev].some((d) => f.startsWith(`${d}/`)),
   );

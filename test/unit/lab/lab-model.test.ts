@@ -227,7 +227,7 @@ describe('hosts files', () => {
 });
 
 describe('desired state', () => {
-  const nodes = new Map([['w1', { labels: { 'topology.kubernetes.io/zone': 'zone2' } as Record<string, string> }]]);
+  const nodes = new Map([['w1', { labels: { 'topology.kubernetes.io/zone': 'zone2' } }]]);
 
   it('labels like kubectl: an existing different value needs --overwrite; key- removes', () => {
     const state = new AppliedObjects(nodes);

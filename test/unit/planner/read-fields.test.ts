@@ -13,7 +13,10 @@ function asServed(raw: Record<string, unknown>): Record<string, unknown> {
       resourceVersion: '4711',
       creationTimestamp: '2026-11-01T10:00:00Z',
       managedFields: [{ manager: 'kubectl', operation: 'Apply', fieldsV1: { 'f:spec': { 'f:ports': {} } } }],
-      annotations: { ...((metadata['annotations'] as object) ?? {}), 'kubectl.kubernetes.io/last-applied-configuration': '{"big":"json"}' },
+      annotations: {
+        ...((metadata['annotations'] as object | undefined) ?? {}),
+        'kubectl.kubernetes.io/last-applied-configuration': '{"big":"json"}',
+      },
     },
     status: { loadBalancer: {} },
   };
@@ -57,7 +60,9 @@ describe('keepReadFields', () => {
 });
 
 describe('endpoints kept as the cache holds them', () => {
-  type RawSlice = { endpoints: Array<Record<string, unknown>> };
+  interface RawSlice {
+    endpoints: Array<Record<string, unknown>>;
+  }
   const endpointsOf = (raw: unknown): readonly unknown[] => {
     const conversion = convertObject(raw);
     if (conversion.status !== 'accepted' || conversion.object.kind !== 'EndpointSlice')

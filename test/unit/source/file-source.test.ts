@@ -4,8 +4,13 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileSource } from '../../../pkg/source/index.js';
 import { sleep, waitFor } from './wait-for.js';
+import { ifSetUp } from '../../fixtures/if-set-up.js';
 
-type Raw = { kind: string; apiVersion: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> } };
+interface Raw {
+  kind: string;
+  apiVersion: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+}
 
 function names(source: FileSource): string[] {
   return (source.objects() as Raw[]).map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`).sort();
@@ -50,7 +55,7 @@ describe('FileSource', () => {
   });
 
   afterEach(async () => {
-    await source?.stop();
+    await ifSetUp(source)?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 

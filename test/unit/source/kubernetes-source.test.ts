@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { KubernetesSource } from '../../../pkg/source/index.js';
 import { FakeApiServer, type ApiObject, type ResourcePath } from './fake-api-server.js';
 import { sleep, waitFor } from './wait-for.js';
+import { ifSetUp } from '../../fixtures/if-set-up.js';
 
 const NODES: ResourcePath = '/api/v1/nodes';
 const SERVICES: ResourcePath = '/api/v1/services';
@@ -80,7 +81,7 @@ describe('KubernetesSource', () => {
   afterEach(async () => {
     await source?.stop();
     source = undefined;
-    await server?.close();
+    await ifSetUp(server)?.close();
   });
 
   async function startAgainst(url: string): Promise<KubernetesSource> {
