@@ -18,7 +18,12 @@ export class ApiServerUnreachableError extends Error {
     options: { cause: unknown },
   ) {
     const why = options.cause instanceof Error ? options.cause.message : String(options.cause);
-    super(network ? `API server ${server} unreachable: ${why}` : `request to API server ${server} failed (not a network error; check the kubeconfig): ${why}`, options);
+    super(
+      network
+        ? `API server ${server} unreachable: ${why}`
+        : `request to API server ${server} failed (not a network error; check the kubeconfig): ${why}`,
+      options,
+    );
     this.name = 'ApiServerUnreachableError';
   }
 }
@@ -32,7 +37,9 @@ class ProbeTimeoutError extends Error {
 
 /** node-fetch marks every socket-level failure (refused, reset, DNS, TLS, timeout) as type 'system'. */
 function isNetworkFailure(error: unknown): boolean {
-  return error instanceof ProbeTimeoutError || (typeof error === 'object' && error !== null && (error as { type?: unknown }).type === 'system');
+  return (
+    error instanceof ProbeTimeoutError || (typeof error === 'object' && error !== null && (error as { type?: unknown }).type === 'system')
+  );
 }
 
 /** Resolves once the API server answers anything at all; throws ApiServerUnreachableError otherwise. */

@@ -57,7 +57,8 @@ export function openDatapath(placement: DatapathPlacement): Datapath {
     if ((error instanceof DatapathError && (error.errno === 1 || error.errno === 13)) || code === 'EPERM' || code === 'EACCES') {
       throw new StartupError(
         'no-bpf-permission',
-        `no permission to load BPF programs or pin under ${placement.pinRoot} (${(error as Error).message}): run with CAP_BPF and CAP_NET_ADMIN, or as root`,
+        `no permission to load BPF programs or pin under ${placement.pinRoot} (${(error as Error).message}): ` +
+          'run with CAP_BPF and CAP_NET_ADMIN, or as root',
         { cause: error },
       );
     }

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { MapSizes } from '../../pkg/datapath/types.js';
+import type { MapSizes } from '../../pkg/datapath/index.js';
 import { StartupError } from '../startup-error.js';
 
 export interface AgentOptions {
@@ -45,9 +45,17 @@ const OPTIONS = {
   'max-counters': { env: 'NEARBY_MAX_COUNTERS', help: 'counters map size' },
   listen: { env: 'NEARBY_LISTEN', help: 'metrics and health address', default: ':9790' },
   'log-level': { env: 'LOG_LEVEL', help: 'trace, debug, info, warn, error, fatal', default: 'info' },
-  'prefer-close': { env: 'NEARBY_PREFER_CLOSE', help: 'PreferClose means subzone (seed, Kmesh) or zone (Istio >=1.27)', default: 'subzone' },
+  'prefer-close': {
+    env: 'NEARBY_PREFER_CLOSE',
+    help: 'PreferClose means subzone (seed, Kmesh) or zone (Istio >=1.27)',
+    default: 'subzone',
+  },
   'resync-seconds': { env: 'NEARBY_RESYNC_SECONDS', help: 'full reconcile this often even without changes; 0 disables', default: '60' },
-  'api-retry-ms': { env: 'NEARBY_API_RETRY_MS', help: 'first wait before retrying the API server (at start, and watch reconnects); doubles per attempt', default: '1000' },
+  'api-retry-ms': {
+    env: 'NEARBY_API_RETRY_MS',
+    help: 'first wait before retrying the API server (at start, and watch reconnects); doubles per attempt',
+    default: '1000',
+  },
   'api-retry-max-ms': { env: 'NEARBY_API_RETRY_MAX_MS', help: 'longest wait between attempts to reach the API server', default: '30000' },
   'bpf-object': { env: 'NEARBY_BPF_OBJECT', help: 'compiled BPF object; defaults to build/bpf/nearby.bpf.o' },
 } as const satisfies Record<string, OptionSpec>;
@@ -79,7 +87,12 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
   let values: Record<string, string | boolean | undefined>;
   try {
     const options = Object.fromEntries(Object.keys(OPTIONS).map((name) => [name, { type: 'string' as const }]));
-    ({ values } = parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    }));
   } catch (error) {
     throw new StartupError('usage', `${(error as Error).message}; see --help`);
   }
@@ -93,8 +106,7 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
     const spec: OptionSpec = OPTIONS[name];
     return spec.default;
   };
-  const bad = (name: OptionName, why: string): StartupError =>
-    new StartupError('bad-option', `--${name}/${OPTIONS[name].env}: ${why}`);
+  const bad = (name: OptionName, why: string): StartupError => new StartupError('bad-option', `--${name}/${OPTIONS[name].env}: ${why}`);
   const positive = (name: OptionName): number | undefined => {
     const text = get(name);
     if (text === undefined) return undefined;
@@ -104,18 +116,25 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
   };
 
   const nodeName = get('node-name');
-  if (!nodeName) throw new StartupError('missing-node-name', '--node-name or NODE_NAME is required (set it from spec.nodeName with the downward API)');
+  if (!nodeName)
+    throw new StartupError('missing-node-name', '--node-name or NODE_NAME is required (set it from spec.nodeName with the downward API)');
   if (!NODE_NAME.test(nodeName)) throw bad('node-name', `${JSON.stringify(nodeName)} is not a valid node name`);
   const cgroupPath = get('cgroup-path');
-  if (!cgroupPath) throw new StartupError('missing-cgroup', "--cgroup-path or NEARBY_CGROUP_PATH is required: the node's cgroup v2 directory to attach to");
+  if (!cgroupPath)
+    throw new StartupError(
+      'missing-cgroup',
+      "--cgroup-path or NEARBY_CGROUP_PATH is required: the node's cgroup v2 directory to attach to",
+    );
 
   const preferClose = get('prefer-close');
-  if (preferClose !== 'subzone' && preferClose !== 'zone') throw bad('prefer-close', `expected subzone or zone, got ${JSON.stringify(preferClose)}`);
+  if (preferClose !== 'subzone' && preferClose !== 'zone')
+    throw bad('prefer-close', `expected subzone or zone, got ${JSON.stringify(preferClose)}`);
   const logLevel = get('log-level') ?? 'info';
   if (!LOG_LEVELS.has(logLevel)) throw bad('log-level', `expected one of ${[...LOG_LEVELS].join(', ')}`);
   const resyncText = get('resync-seconds') ?? '60';
   const resyncSeconds = Number(resyncText);
-  if (!Number.isFinite(resyncSeconds) || resyncSeconds < 0) throw bad('resync-seconds', `expected seconds >= 0, got ${JSON.stringify(resyncText)}`);
+  if (!Number.isFinite(resyncSeconds) || resyncSeconds < 0)
+    throw bad('resync-seconds', `expected seconds >= 0, got ${JSON.stringify(resyncText)}`);
 
   const apiRetry = { firstMs: positive('api-retry-ms') ?? 1000, maxMs: positive('api-retry-max-ms') ?? 30_000 };
   if (apiRetry.maxMs < apiRetry.firstMs) throw bad('api-retry-max-ms', `${apiRetry.maxMs} is below --api-retry-ms ${apiRetry.firstMs}`);

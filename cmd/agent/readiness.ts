@@ -15,7 +15,7 @@
  */
 import type { Readiness } from '../../pkg/metrics/index.js';
 import type { ReconcileResult } from '../../pkg/reconciler/index.js';
-import type { SourceStatus } from '../../pkg/source/types.js';
+import type { SourceStatus } from '../../pkg/source/index.js';
 
 export function readiness(
   nodeName: string,

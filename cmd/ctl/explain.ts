@@ -26,7 +26,8 @@ export function explainService(
     const chosen = entry.tiers[used]!.endpoints;
     lines.push(
       '',
-      `${vip}:${entry.port}/${entry.protocol}: a connect from ${nodeName} uses tier ${used}, shared evenly by ${chosen.length} endpoint(s): ` +
+      `${vip}:${entry.port}/${entry.protocol}: a connect from ${nodeName} uses tier ${used}, ` +
+        `shared evenly by ${chosen.length} endpoint(s): ` +
         chosen.map((e) => `${e.address}:${e.port}`).join(', '),
     );
     if (used > 0) lines.push(`  tiers 0..${used - 1} are empty for this node, so it fails over to tier ${used}`);

@@ -13,12 +13,13 @@ interface LabCli {
 }
 
 /** Relative to this module in the sources and in the build alike; a variable, so tsc never compiles the lab into the product. */
-const LAB_CLI: string = '../../lab/cli/index.js';
+const LAB_CLI = '../../lab/cli/index.js';
 
 export const LAB_COMMANDS: readonly string[] = ['lab', 'demo'];
 
 export const LAB_NOT_INSTALLED =
-  'the lab (`nearbyctl lab`, `nearbyctl demo`) is not part of this installation; it comes with a checkout of the nearby repository: run `make build` there, then its nearbyctl';
+  'the lab (`nearbyctl lab`, `nearbyctl demo`) is not part of this installation; ' +
+  'it comes with a checkout of the nearby repository: run `make build` there, then its nearbyctl';
 
 function isLabMissing(error: unknown): boolean {
   const e = error as { code?: unknown; message?: unknown };

@@ -46,9 +46,8 @@ export function mapsText(state: PinnedState): string {
       if (tier.length === 0) return;
       const counters = state.counters.find((c) => c.svcId === s.id && c.tier === t);
       const connects = counters ? ` (connects ${counters.attempts}, failed ${counters.failed + counters.refused})` : '';
-      lines.push(
-        `  tier ${t}${connects}: ${tier.map((b) => `${b.address}:${b.port}${b.terminating ? ' terminating' : ''} node#${b.nodeId}`).join(', ')}`,
-      );
+      const backends = tier.map((b) => `${b.address}:${b.port}${b.terminating ? ' terminating' : ''} node#${b.nodeId}`).join(', ');
+      lines.push(`  tier ${t}${connects}: ${backends}`);
     });
   }
   return lines.join('\n');

@@ -12,6 +12,4 @@ export const Mode = { RANDOM: 0, FAILOVER: 1, STRICT: 2, WEIGHTED: 3 } as const;
 export type ModeName = keyof typeof Mode;
 
 /** Every mode, in the enum's order. */
-export const MODE_NAMES: readonly ModeName[] = Object.freeze(
-  (Object.keys(Mode) as ModeName[]).sort((a, b) => Mode[a] - Mode[b]),
-);
+export const MODE_NAMES: readonly ModeName[] = Object.freeze((Object.keys(Mode) as ModeName[]).sort((a, b) => Mode[a] - Mode[b]));

@@ -68,7 +68,7 @@ function parseIpv6Groups(text: string): number[] | null {
 
   if (halves.length === 1) {
     const groups = readSide(lower, true);
-    return groups && groups.length === 8 ? groups : null;
+    return groups?.length === 8 ? groups : null;
   }
   const head = readSide(halves[0] ?? '', false);
   const tail = readSide(halves[1] ?? '', true);
@@ -88,7 +88,7 @@ function formatIpv6(groups: readonly number[]): string {
   // RFC 5952: compress the longest run of two or more zero groups, the first one on a tie.
   let bestStart = -1;
   let bestLength = 1;
-  for (let i = 0; i < groups.length; ) {
+  for (let i = 0; i < groups.length;) {
     if (groups[i] !== 0) {
       i++;
       continue;

@@ -7,7 +7,10 @@ export interface ListenAddress {
 }
 
 export class ListenAddressError extends Error {
-  constructor(readonly text: string, reason: string) {
+  constructor(
+    readonly text: string,
+    reason: string,
+  ) {
     super(`listen address ${JSON.stringify(text)}: ${reason}`);
     this.name = 'ListenAddressError';
   }

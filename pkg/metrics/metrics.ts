@@ -137,7 +137,7 @@ export class AgentMetrics {
     });
     new Gauge({
       name: 'nearby_connects_tier0_ratio',
-      help: 'Share of a service\'s connects that stayed in tier 0 (the closest endpoints)',
+      help: "Share of a service's connects that stayed in tier 0 (the closest endpoints)",
       labelNames: ['service'],
       registers,
       collect() {

@@ -37,13 +37,18 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
       res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(body.endsWith('\n') ? body : `${body}\n`);
     };
-    if (req.method !== 'GET' && req.method !== 'HEAD') return text(405, 'method not allowed');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      text(405, 'method not allowed');
+      return;
+    }
     switch (path) {
       case '/healthz':
-        return text(200, 'ok');
+        text(200, 'ok');
+        return;
       case '/readyz': {
         const { ready, reason } = options.readiness();
-        return text(ready ? 200 : 503, ready ? `ready: ${reason}` : `not ready: ${reason}`);
+        text(ready ? 200 : 503, ready ? `ready: ${reason}` : `not ready: ${reason}`);
+        return;
       }
       case '/metrics':
         options.registry
@@ -58,7 +63,8 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
           });
         return;
       default:
-        return text(404, 'not found: try /metrics, /healthz or /readyz');
+        text(404, 'not found: try /metrics, /healthz or /readyz');
+        return;
     }
   });
   await new Promise<void>((resolve, reject) => {

@@ -6,12 +6,16 @@
  */
 import type { EndpointConditions } from './types.js';
 
-const SHARED: Array<EndpointConditions | undefined> = new Array(27);
+const SHARED = new Array<EndpointConditions | undefined>(27);
 const ALL = new Set<EndpointConditions>();
 
 const tri = (v: boolean | undefined): number => (v === undefined ? 0 : v ? 1 : 2);
 
-export function sharedConditions(ready: boolean | undefined, serving: boolean | undefined, terminating: boolean | undefined): EndpointConditions {
+export function sharedConditions(
+  ready: boolean | undefined,
+  serving: boolean | undefined,
+  terminating: boolean | undefined,
+): EndpointConditions {
   const id = tri(ready) * 9 + tri(serving) * 3 + tri(terminating);
   let conditions = SHARED[id];
   if (!conditions) {

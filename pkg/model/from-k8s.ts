@@ -17,7 +17,6 @@ import {
   SERVICE_NAME_LABEL,
   type AddressType,
   type Endpoint,
-  type EndpointConditions,
   type EndpointPort,
   type EndpointSlice,
   type IpAddress,
@@ -244,14 +243,14 @@ function isModelShaped(item: unknown, addressType: AddressType): item is Endpoin
     if (typeof address !== 'string') return false;
     if (addressType === 'FQDN') continue;
     const ip = parseIp(address);
-    if (!ip || ip.address !== address || `IPv${ip.family}` !== addressType) return false;
+    if (ip?.address !== address || `IPv${ip.family}` !== addressType) return false;
   }
   return true;
 }
 
 function toEndpoints(raw: RawRecord, addressType: AddressType): readonly Endpoint[] {
   const items = readList(raw, 'endpoints', '');
-  if (items.every((item) => isModelShaped(item, addressType))) return items as readonly Endpoint[];
+  if (items.every((item) => isModelShaped(item, addressType))) return items;
   return items.map((item, i) => {
     if (isModelShaped(item, addressType)) return item;
     const path = `endpoints[${i}]`;

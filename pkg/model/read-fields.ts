@@ -32,7 +32,7 @@ function metadata(raw: RawRecord): Fields {
 }
 
 const mapList = (value: unknown, fn: (item: RawRecord) => Fields): unknown =>
-  Array.isArray(value) ? value.map((item) => (isRecord(item) ? fn(item) : item)) : value;
+  Array.isArray(value) ? value.map((item: unknown) => (isRecord(item) ? fn(item) : item)) : value;
 
 function endpoint(item: RawRecord): Fields {
   const out = pick(item, ['addresses', 'conditions', 'nodeName', 'zone']);

@@ -44,13 +44,17 @@ export function assembleSnapshot(objects: readonly ModelObject[], indexes?: read
     };
     switch (object.kind) {
       case 'Node':
-        return claim(nodes, name, object.node);
+        claim(nodes, name, object.node);
+        break;
       case 'Namespace':
-        return claim(namespaces, name, object.namespace);
+        claim(namespaces, name, object.namespace);
+        break;
       case 'Service':
-        return claim(services, name, object.service);
+        claim(services, name, object.service);
+        break;
       case 'EndpointSlice':
-        return claim(slicesByName, name, object.endpointSlice);
+        claim(slicesByName, name, object.endpointSlice);
+        break;
     }
   });
 
@@ -69,12 +73,7 @@ export function assembleSnapshot(objects: readonly ModelObject[], indexes?: read
 
 /** `kind: List` (and `NodeList`, `ServiceList`, ...) as `kubectl get -o yaml` writes them. */
 function isListObject(raw: unknown): raw is { items: unknown[] } {
-  return (
-    isRecord(raw) &&
-    typeof raw['kind'] === 'string' &&
-    raw['kind'].endsWith('List') &&
-    Array.isArray(raw['items'])
-  );
+  return isRecord(raw) && typeof raw['kind'] === 'string' && raw['kind'].endsWith('List') && Array.isArray(raw['items']);
 }
 
 /**

@@ -53,7 +53,9 @@ export function findCandidates(
           code: 'port-unset',
           kind: 'EndpointSlice',
           name: sliceName,
-          message: `port ${JSON.stringify(port.name)} has no port number, so its endpoints cannot serve Service port ${describePort(servicePort)}`,
+          message:
+            `port ${JSON.stringify(port.name)} has no port number, ` +
+            `so its endpoints cannot serve Service port ${describePort(servicePort)}`,
         });
       }
       continue;

@@ -43,8 +43,7 @@ function showSource(resolved: ResolvedLocality): string {
 }
 
 function showConditions(conditions: EndpointConditions): string {
-  const show = (value: boolean | undefined, meaning: boolean): string =>
-    value === undefined ? `unset (so ${meaning})` : String(value);
+  const show = (value: boolean | undefined, meaning: boolean): string => (value === undefined ? `unset (so ${meaning})` : String(value));
   return [
     `ready=${show(conditions.ready, isReady(conditions))}`,
     `serving=${show(conditions.serving, isServing(conditions))}`,
@@ -77,12 +76,22 @@ function placementsOf(planned: PlannedService, address: string): Placement[] {
   return placements;
 }
 
-function rankingLines(planned: PlannedService, client: ResolvedLocality, endpoint: ResolvedLocality, nodeName: string, endpointNode: string | undefined): string[] {
+function rankingLines(
+  planned: PlannedService,
+  client: ResolvedLocality,
+  endpoint: ResolvedLocality,
+  nodeName: string,
+  endpointNode: string | undefined,
+): string[] {
   switch (planned.mode) {
     case 'RANDOM':
       return ['RANDOM: every eligible endpoint shares tier 0'];
     case 'STRICT':
-      return [endpointNode === nodeName ? 'STRICT: it runs on this node' : `STRICT: it runs on ${endpointNode ?? 'no known node'}, not on ${nodeName}, so it is never used here`];
+      return [
+        endpointNode === nodeName
+          ? 'STRICT: it runs on this node'
+          : `STRICT: it runs on ${endpointNode ?? 'no known node'}, not on ${nodeName}, so it is never used here`,
+      ];
     case 'FAILOVER': {
       const ranking = rankEndpoint(client.locality, endpoint.locality, planned.scopes);
       const lines = ranking.steps.map(showStep);

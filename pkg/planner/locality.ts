@@ -12,7 +12,7 @@ export const NETWORK_LABEL = 'topology.istio.io/network';
  * Where something runs, one value per scope. A missing label is '' (known to be empty); an
  * `undefined` scope is unknown and matches nothing.
  */
-export type Locality = { readonly [S in Scope]?: string };
+export type Locality = Readonly<Partial<Record<Scope, string>>>;
 
 /** Where a locality came from, for warnings and explanations. */
 export type LocalitySource = 'node' | 'zone-field' | 'none';

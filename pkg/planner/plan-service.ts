@@ -15,8 +15,7 @@ export interface ServiceContext {
 }
 
 export type ServiceOutcome =
-  | { readonly planned: PlannedService; readonly skipped?: undefined }
-  | { readonly planned?: undefined; readonly skipped: SkippedService };
+  { readonly planned: PlannedService; readonly skipped?: undefined } | { readonly planned?: undefined; readonly skipped: SkippedService };
 
 /** Why a Service has no VIP to intercept, or undefined when it has one. */
 function noVipReason(service: Service): string | undefined {
@@ -62,8 +61,7 @@ export function planService(service: Service, context: ServiceContext): ServiceO
       search.warnings.forEach(context.warn);
       // STRICT narrows to this node before the terminating fallback: a node whose only local
       // endpoint is terminating keeps using it even when other nodes have ready ones.
-      const pool =
-        policy.mode === 'STRICT' ? search.candidates.filter((c) => c.endpoint.nodeName === context.nodeName) : search.candidates;
+      const pool = policy.mode === 'STRICT' ? search.candidates.filter((c) => c.endpoint.nodeName === context.nodeName) : search.candidates;
       const tiers = placeInTiers(policy, selectEligible(pool), context);
       entries.push({
         vip: vip.address,

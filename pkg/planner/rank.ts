@@ -59,14 +59,25 @@ function matchScope(scope: Scope, client: Locality, endpoint: Locality): number 
  * still compared, and the endpoint then ranks below every same-network endpoint (ztunnel's rule).
  * Records each comparison in `steps` when given (explanations want them; planning does not).
  */
-function walk(client: Locality, endpoint: Locality, scopes: readonly Scope[], steps?: ScopeStep[]): { rank: number; otherNetwork: boolean } {
+function walk(
+  client: Locality,
+  endpoint: Locality,
+  scopes: readonly Scope[],
+  steps?: ScopeStep[],
+): { rank: number; otherNetwork: boolean } {
   const networkFirst = startsWithNetwork(scopes);
   let rank = 0;
   let otherNetwork = false;
   for (let i = 0; i < scopes.length; i++) {
     const scope = scopes[i]!;
     const match = matchScope(scope, client, endpoint);
-    steps?.push({ scope, client: client[scope] ?? null, endpoint: endpoint[scope] ?? null, match: match !== NO_MATCH, implied: match === IMPLIED });
+    steps?.push({
+      scope,
+      client: client[scope] ?? null,
+      endpoint: endpoint[scope] ?? null,
+      match: match !== NO_MATCH,
+      implied: match === IMPLIED,
+    });
     if (match !== NO_MATCH) rank++;
     else if (i === 0 && networkFirst) otherNetwork = true;
     else break;

@@ -14,7 +14,7 @@ export interface TierContext {
 
 function podOf(candidate: Candidate): string | null {
   const ref = candidate.endpoint.targetRef;
-  if (!ref || ref.kind !== 'Pod') return null;
+  if (ref?.kind !== 'Pod') return null;
   const sliceNamespace = candidate.slice.slice(0, candidate.slice.indexOf('/'));
   return `${ref.namespace ?? sliceNamespace}/${ref.name}`;
 }

@@ -11,7 +11,11 @@ export class ChangeListeners {
   private pending = false;
   private batch: ObjectChange[] | undefined = [];
 
-  constructor(private readonly reportListenerError: (err: unknown) => void = () => {}) {}
+  constructor(
+    private readonly reportListenerError: (err: unknown) => void = () => {
+      // Without a reporter, a throwing listener is skipped silently.
+    },
+  ) {}
 
   add(listener: ChangeListener): void {
     this.listeners.push(listener);

@@ -28,7 +28,7 @@ interface FileState {
   /** Text of the last read, to skip re-parsing unchanged files on every rescan. */
   readonly text: string;
   /** Objects of the last text that parsed; kept while the file is broken. */
-  readonly objects: readonly Record<string, unknown>[];
+  readonly objects: ReadonlyArray<Record<string, unknown>>;
   readonly problem?: FileProblem;
 }
 
@@ -159,6 +159,7 @@ export class FileSource implements Source {
       do {
         this.scanRequested = false;
         await this.scanOnce();
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a scan() call during the await sets it
       } while (this.scanRequested && this.running);
     })().finally(() => {
       this.scanInFlight = undefined;
@@ -208,7 +209,7 @@ export class FileSource implements Source {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       return this.withProblem(previous, new ManifestError(name, `cannot read: ${(err as Error).message}`, { cause: err }), '');
     }
-    if (previous && previous.text === text) return previous;
+    if (previous?.text === text) return previous;
     try {
       return { text, objects: parseManifest(name, text) };
     } catch (err) {

@@ -1,7 +1,7 @@
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
 
 type WatchParams = Record<string, string | number | boolean | undefined>;
-type WatchCallback = (phase: string, apiObj: any, watchObj?: any) => void;
+type WatchCallback = (phase: string, apiObj: unknown, watchObj?: unknown) => void;
 
 /** What a KindInformer needs to see of each watch request that client-node's ListWatch makes. */
 export interface WatchHooks {
@@ -52,6 +52,7 @@ export class InstrumentedWatch extends Watch {
         done(err);
       },
     );
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- `done` above may have set it before super.watch resolved
     if (!ended) this.hooks.established();
     return controller;
   }

@@ -1,4 +1,4 @@
-import { ListWatch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { ListWatch, V1ListMeta, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { ExponentialBackoff, type BackoffOptions } from './backoff.js';
 import { KindSyncError, ListTimeoutError } from './errors.js';
 import { InstrumentedWatch, type WatchHooks } from './instrumented-watch.js';
@@ -142,7 +142,9 @@ export class KindInformer implements WatchHooks {
     // ListWatch applies the items after this returns and then opens the watch; beforeWatch marks sync.
     this.listAwaitingApply = true;
     const resourceVersion = result.metadata?.resourceVersion;
-    return { metadata: resourceVersion === undefined ? {} : { resourceVersion }, items: items as KubernetesObject[] };
+    const metadata = new V1ListMeta();
+    if (resourceVersion !== undefined) metadata.resourceVersion = resourceVersion;
+    return { metadata, items: items as KubernetesObject[] };
   }
 
   async beforeWatch(): Promise<boolean> {

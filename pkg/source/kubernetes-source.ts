@@ -69,8 +69,9 @@ export class KubernetesSource implements Source {
     this.informers = kindSpecs(kc).map((spec) => new KindInformer(spec, kc, informerOptions));
   }
 
-  async start(): Promise<void> {
+  start(): Promise<void> {
     for (const informer of this.informers) informer.start();
+    return Promise.resolve();
   }
 
   async stop(): Promise<void> {

@@ -10,9 +10,9 @@ import { withTypeMeta } from './plain-object.js';
  * skipped silently; anything malformed throws a ManifestError for the whole file, so a
  * half-parsed file never replaces good state.
  */
-export function parseManifest(file: string, text: string): Record<string, unknown>[] {
+export function parseManifest(file: string, text: string): Array<Record<string, unknown>> {
   const documents = file.endsWith('.json') ? parseJson(file, text) : parseYaml(file, text);
-  const objects: Record<string, unknown>[] = [];
+  const objects: Array<Record<string, unknown>> = [];
   documents.forEach((document, index) => collect(file, `document ${index + 1}`, document, objects));
   return objects;
 }
@@ -33,11 +33,11 @@ function parseYaml(file: string, text: string): unknown[] {
       const summary = first.message.split('\n', 1)[0];
       throw new ManifestError(file, `invalid YAML in document ${index + 1}: ${summary}`, { cause: first });
     }
-    return document.toJS();
+    return document.toJS() as unknown;
   });
 }
 
-function collect(file: string, where: string, value: unknown, out: Record<string, unknown>[]): void {
+function collect(file: string, where: string, value: unknown, out: Array<Record<string, unknown>>): void {
   // `---` followed by nothing, or a comment-only document.
   if (value === null || value === undefined) return;
   if (typeof value !== 'object' || Array.isArray(value)) {
@@ -52,7 +52,7 @@ function collect(file: string, where: string, value: unknown, out: Record<string
   if (isWatchedKind(kind)) out.push(withTypeMeta(object, kind));
 }
 
-function collectList(file: string, where: string, listKind: string, items: unknown, out: Record<string, unknown>[]): void {
+function collectList(file: string, where: string, listKind: string, items: unknown, out: Array<Record<string, unknown>>): void {
   if (items === null || items === undefined) return;
   if (!Array.isArray(items)) throw new ManifestError(file, `${where}: ${listKind}.items is not a list`);
   // `NodeList` items come without a kind; `List` items carry their own.

@@ -14,7 +14,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labUp, readRecord, type LabClient, type LabRecord, type NodeStatus } from '../../lab/index.js';
 import { isRunning, type ProcessRef } from '../../lab/primitives.js';
 import { assertLabPrereqs, curlAttempts, downExpectingNothingLeft, outcomes, sample } from '../e2e/lab-fixture.js';
-import { closestAddresses, metricValue, pacedCurlScript, parseTimedCurls, pinnedService, readyz, tierAddresses, type ReadyzAnswer } from './lab-probes.js';
+import {
+  closestAddresses,
+  metricValue,
+  pacedCurlScript,
+  parseTimedCurls,
+  pinnedService,
+  readyz,
+  tierAddresses,
+  type ReadyzAnswer,
+} from './lab-probes.js';
+import { ifSetUp } from '../fixtures/if-set-up.js';
 
 const NAME = `e2e-outage-${process.pid}`;
 const NS = 'sample';
@@ -88,12 +98,24 @@ beforeAll(async () => {
   noteControlPlane();
   const supervisorLog = readFileSync(join(lab.paths.logDir, 'supervisor.log'), 'utf8');
   const ready = supervisorLog.split('\n').find((line) => line.includes('"msg":"control plane ready"'));
-  console.info(`lab up --control-plane in ${up.elapsedMs} ms; control plane ready in ${ready ? (JSON.parse(ready) as { ms: number }).ms : '?'} ms of it`);
+  console.info(
+    `lab up --control-plane in ${up.elapsedMs} ms; control plane ready in ${ready ? (JSON.parse(ready) as { ms: number }).ms : '?'} ms of it`,
+  );
 
   for (const [node, zone, subzone] of LOCALITIES) {
-    await lab.label(node, { 'topology.kubernetes.io/region': 'region', 'topology.kubernetes.io/zone': zone, 'topology.kubernetes.io/subzone': subzone }, { wait: false });
+    await lab.label(
+      node,
+      { 'topology.kubernetes.io/region': 'region', 'topology.kubernetes.io/zone': zone, 'topology.kubernetes.io/subzone': subzone },
+      { wait: false },
+    );
   }
-  const files = ['helloworld-service.yaml', 'helloworld-region.zone1.subzone1.yaml', 'helloworld-region.zone1.subzone2.yaml', 'helloworld-region.zone2.subzone3.yaml', 'sleep.yaml'];
+  const files = [
+    'helloworld-service.yaml',
+    'helloworld-region.zone1.subzone1.yaml',
+    'helloworld-region.zone1.subzone2.yaml',
+    'helloworld-region.zone2.subzone3.yaml',
+    'sleep.yaml',
+  ];
   await lab.apply({ text: files.map((file) => sample(file, NAME)).join('---\n') }, { namespace: NS, timeoutMs: 90_000 });
   sleepPod = await lab.podName('app=sleep', NS);
   vip = (await lab.status()).services.find((s) => s.namespace === NS && s.name === 'helloworld')!.clusterIP;
@@ -110,7 +132,7 @@ afterAll(async () => {
   if (scratch) writeFileSync(join(scratch, 'stop'), '');
   await loop?.catch(() => undefined);
   try {
-    if (lab) noteControlPlane();
+    if (ifSetUp(lab)) noteControlPlane();
     await downExpectingNothingLeft(NAME, lab, record);
     const survivors = [...controlPlaneRefs.values()].filter(isRunning).map((ref) => ref.pid);
     expect(survivors, 'control-plane processes left after lab down').toEqual([]);
@@ -158,7 +180,12 @@ describe('a lab on a real control plane through API server trouble', () => {
     const readyAfterMs: Record<string, number> = {};
     await Promise.all(
       nodes.map(async (node) => {
-        await until(`agent of ${node.name} ready again`, async () => ((await readyz(node.agent.port!)).status === 200 ? true : undefined), READY_AGAIN_TIMEOUT_MS, 200);
+        await until(
+          `agent of ${node.name} ready again`,
+          async () => ((await readyz(node.agent.port!)).status === 200 ? true : undefined),
+          READY_AGAIN_TIMEOUT_MS,
+          200,
+        );
         readyAfterMs[node.name] = Date.now() - outageTo;
       }),
     );
@@ -177,13 +204,18 @@ describe('a lab on a real control plane through API server trouble', () => {
     for (const [node, answers] of samples) {
       const firstUnready = answers.findIndex((a) => a.status === 503);
       const bodies = [...new Set(answers.map((a) => `${a.status} ${a.body}`))];
-      console.info(`${node} /readyz during the outage: ${answers.length} samples, first 503 after ${firstUnready < 0 ? '-' : answers[firstUnready]!.atMs - outageFrom} ms; answers: ${bodies.join(' | ')}`);
+      console.info(
+        `${node} /readyz during the outage: ${answers.length} samples, first 503 after ${firstUnready < 0 ? '-' : answers[firstUnready]!.atMs - outageFrom} ms; answers: ${bodies.join(' | ')}`,
+      );
     }
 
     // Every connect of the loop, and so every one during the outage, answered by the near pod.
     expect(curls.length).toBe(progress(progressFile));
     expect(during.length, 'connects during the outage').toBeGreaterThanOrEqual(Math.floor(OUTAGE_MS / 1000) * 2);
-    expect(during.filter((c) => c.code !== 0).map((c) => `${c.code} ${c.connectError}`), 'failed connects during the outage').toEqual([]);
+    expect(
+      during.filter((c) => c.code !== 0).map((c) => `${c.code} ${c.connectError}`),
+      'failed connects during the outage',
+    ).toEqual([]);
     expect(outcomes(curls)).toEqual({ 'region.zone1.subzone1': curls.length });
     expect(new Set(curls.map((c) => c.answer?.instance))).toEqual(new Set([near.name]));
 
@@ -197,9 +229,14 @@ describe('a lab on a real control plane through API server trouble', () => {
       expect(firstUnready, `${node} /readyz went 503: ${JSON.stringify(answers.slice(0, 3))}`).toBeGreaterThanOrEqual(0);
       expect(answers[firstUnready]!.atMs - outageFrom, `${node} unready within 10 s of the stop`).toBeLessThan(10_000);
       const afterwards = answers.slice(firstUnready);
-      expect(afterwards.filter((a) => a.status !== 503).map((a) => `${a.status} ${a.body}`), `${node} stayed unready for the rest of the outage`).toEqual([]);
+      expect(
+        afterwards.filter((a) => a.status !== 503).map((a) => `${a.status} ${a.body}`),
+        `${node} stayed unready for the rest of the outage`,
+      ).toEqual([]);
       for (const answer of afterwards) {
-        expect(answer.body).toMatch(/^not ready: .*(watch failed: Premature close|ECONNREFUSED).*; connects keep the last programmed datapath$/);
+        expect(answer.body).toMatch(
+          /^not ready: .*(watch failed: Premature close|ECONNREFUSED).*; connects keep the last programmed datapath$/,
+        );
       }
       const unreachable = afterwards.findIndex((a) => a.body.startsWith('not ready: API server unreachable: '));
       expect(unreachable, `${node} named the unreachable apiserver`).toBeGreaterThanOrEqual(0);
@@ -214,16 +251,24 @@ describe('a lab on a real control plane through API server trouble', () => {
     // a Deployment gone and its still-ready pod, and call that settled.
     const deleteAt = Date.now();
     await lab.delete('deployment', 'helloworld-region.zone1.subzone1', { namespace: NS, wait: false });
-    await until('the near pod to be gone', async () => ((await lab.pods({ namespace: NS, selector: 'version=region.zone1.subzone1' })).length === 0 ? true : undefined), 120_000, 250);
+    await until(
+      'the near pod to be gone',
+      async () => ((await lab.pods({ namespace: NS, selector: 'version=region.zone1.subzone1' })).length === 0 ? true : undefined),
+      120_000,
+      250,
+    );
     const podGoneMs = Date.now() - deleteAt;
     await lab.wait(60_000);
-    console.info(`after the outage: the deleted Deployment's pod was gone in ${podGoneMs} ms, the lab settled in ${Date.now() - deleteAt} ms`);
+    console.info(
+      `after the outage: the deleted Deployment's pod was gone in ${podGoneMs} ms, the lab settled in ${Date.now() - deleteAt} ms`,
+    );
     const next = await podOf('region.zone1.subzone2');
     const attempts = await curlAttempts(lab, sleepPod, HELLO, 20);
     expect(outcomes(attempts)).toEqual({ 'region.zone1.subzone2': 20 });
     expect(new Set(attempts.map((a) => a.answer?.instance))).toEqual(new Set([next.name]));
     expect(closestAddresses(pinnedService(lab, WORKER, vip, 5000))).toEqual([next.ip]);
-    for (const node of await agents()) expect(node.agent, `agent of ${node.name}: the same process, not a restart`).toMatchObject({ ready: true, restarts: 0 });
+    for (const node of await agents())
+      expect(node.agent, `agent of ${node.name}: the same process, not a restart`).toMatchObject({ ready: true, restarts: 0 });
   }, 240_000);
 
   it('relists after 410 Gone: an agent frozen across an apiserver restart, a change and a compaction converges when thawed', async () => {
@@ -249,13 +294,22 @@ describe('a lab on a real control plane through API server trouble', () => {
       // A Node label, which the agent reads as it is: no controller has to act on it first
       // (the controller manager's watches are still backing off from the outage before).
       // worker3 joins the client's own subzone, so its pod becomes the closest endpoint.
-      await lab.label(WORKER3, { 'topology.kubernetes.io/zone': 'zone1', 'topology.kubernetes.io/subzone': 'subzone1' }, { overwrite: true, wait: false });
+      await lab.label(
+        WORKER3,
+        { 'topology.kubernetes.io/zone': 'zone1', 'topology.kubernetes.io/subzone': 'subzone1' },
+        { overwrite: true, wait: false },
+      );
       // Every resourceVersion the frozen agent holds is now older than etcd's history.
       revision = (await lab.controlPlane('compact-etcd')).revision;
       expect(revision).toBeGreaterThan(0);
       // The others follow at once; the frozen one still has the old plan, so only the agent
       // itself, once thawed, can fix its maps.
-      await until('the agent of worker2 to follow the relabel (worker3\'s pod moves from its region tier to its zone tier)', () => (JSON.stringify(tierAddresses(pinnedService(lab, WORKER2, vip, 5000))) !== worker2Tiers ? true : undefined), 30_000, 250);
+      await until(
+        "the agent of worker2 to follow the relabel (worker3's pod moves from its region tier to its zone tier)",
+        () => (JSON.stringify(tierAddresses(pinnedService(lab, WORKER2, vip, 5000))) !== worker2Tiers ? true : undefined),
+        30_000,
+        250,
+      );
       expect(closestAddresses(pinnedService(lab, WORKER, vip, 5000)), 'the frozen agent has not reprogrammed').toEqual([near.ip]);
     } finally {
       process.kill(pid!, 'SIGCONT');
@@ -286,15 +340,25 @@ describe('a lab on a real control plane through API server trouble', () => {
 describe('the control-plane request', () => {
   it('is refused with a usage error when the action is unknown', async () => {
     // The client's types allow no such action; the supervisor must refuse it from a client that does not check.
-    await expect(lab.call({ op: 'control-plane', action: 'reboot' as never })).rejects.toMatchObject({ code: 'usage', message: expect.stringMatching(/stop-apiserver, start-apiserver, compact-etcd/) });
+    await expect(lab.call({ op: 'control-plane', action: 'reboot' as never })).rejects.toMatchObject({
+      code: 'usage',
+      message: expect.stringMatching(/stop-apiserver, start-apiserver, compact-etcd/) as unknown,
+    });
   });
 
   it('is refused with a usage error by a file-backed lab, which has no apiserver to stop', async () => {
     const name = `e2e-outage-f-${process.pid}`;
-    const { lab: fileLab } = await labUp({ text: 'kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n', name, timeoutMs: 30_000 });
+    const { lab: fileLab } = await labUp({
+      text: 'kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n',
+      name,
+      timeoutMs: 30_000,
+    });
     const fileRecord = readRecord(fileLab.paths.record);
     try {
-      await expect(fileLab.controlPlane('stop-apiserver')).rejects.toMatchObject({ code: 'usage', message: expect.stringMatching(/has no real control plane/) });
+      await expect(fileLab.controlPlane('stop-apiserver')).rejects.toMatchObject({
+        code: 'usage',
+        message: expect.stringMatching(/has no real control plane/) as unknown,
+      });
       expect((await fileLab.status()).nodes.map((n) => n.agent.ready)).toEqual([true]);
     } finally {
       await downExpectingNothingLeft(name, fileLab, fileRecord);

@@ -32,7 +32,14 @@ export async function startTestControlPlane(name: string, options: { waitForCont
   const started = performance.now();
   let cp: ControlPlane;
   try {
-    cp = await ControlPlane.start({ dir: join(tmp, 'cp'), logDir: join(tmp, 'logs'), logger, binaries, ...options, onProcess: (_component, ref) => ref && reported.push(ref) });
+    cp = await ControlPlane.start({
+      dir: join(tmp, 'cp'),
+      logDir: join(tmp, 'logs'),
+      logger,
+      binaries,
+      ...options,
+      onProcess: (_component, ref) => ref && reported.push(ref),
+    });
   } catch (error) {
     await cleanUp();
     throw error;

@@ -4,7 +4,7 @@
 // resourceVersion answers 410, the apiserver survives an outage with its data, and stop() ends
 // every process. One control plane for the whole file; needs `make control-plane` (fails, never
 // skips, when the binaries are missing).
-import { X509Certificate } from 'node:crypto';
+import { type X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:tls';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { agentIdentity, type ControlPlane, type ControlPlaneBinaries } from '../
 import { isRunning, sleep, type ProcessRef } from '../../lab/processes.js';
 import { PROJECT_ROOT } from '../../lab/programs.js';
 import { apiRequest, loadKubeconfig } from './kube-request.js';
+import { ifSetUp } from '../fixtures/if-set-up.js';
 
 const DEPLOY = join(PROJECT_ROOT, 'deploy');
 const SAMPLES = join(DEPLOY, 'samples');
@@ -32,7 +33,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await env?.stop();
+  await ifSetUp(env)?.stop();
 }, 60_000);
 
 async function kubectlOk(args: string[], input?: string): Promise<string> {
@@ -51,13 +52,28 @@ async function eventually<T>(what: string, read: () => Promise<T>, done: (value:
   for (;;) {
     const value = await read();
     if (done(value)) return value;
-    if (Date.now() >= deadline) throw new Error(`${what} not reached within ${timeoutMs} ms; last seen: ${JSON.stringify(value).slice(0, 2000)}`);
+    if (Date.now() >= deadline)
+      throw new Error(`${what} not reached within ${timeoutMs} ms; last seen: ${JSON.stringify(value).slice(0, 2000)}`);
     await sleep(250);
   }
 }
 
+/** A watch stream's first event, as far as these tests read it. */
+interface WatchEvent {
+  type: string;
+}
+
+/** A list or an object, as far as these tests read it. */
+interface Versioned {
+  metadata: { resourceVersion: string };
+}
+
 interface PodList {
-  items: { metadata: { name: string }; spec: { nodeName?: string }; status: { phase: string; conditions?: { type: string; status: string; reason?: string }[] } }[];
+  items: Array<{
+    metadata: { name: string };
+    spec: { nodeName?: string };
+    status: { phase: string; conditions?: Array<{ type: string; status: string; reason?: string }> };
+  }>;
 }
 
 /** The apiserver's certificate as served, after a handshake that verified it for `servername`. */
@@ -81,7 +97,16 @@ const readyNode = (name: string) => ({
   status: {
     capacity: { cpu: '4', memory: '8Gi', pods: '110' },
     allocatable: { cpu: '4', memory: '8Gi', pods: '110' },
-    conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'test node', lastHeartbeatTime: new Date().toISOString(), lastTransitionTime: new Date().toISOString() }],
+    conditions: [
+      {
+        type: 'Ready',
+        status: 'True',
+        reason: 'KubeletReady',
+        message: 'test node',
+        lastHeartbeatTime: new Date().toISOString(),
+        lastTransitionTime: new Date().toISOString(),
+      },
+    ],
   },
 });
 
@@ -105,14 +130,22 @@ describe('control plane', () => {
     // The controller manager turns it into a ReplicaSet and Pods; the scheduler finds nowhere to put them.
     const replicaSets = await eventually(
       'a ReplicaSet for deployment/web',
-      () => getJson<{ items: { metadata: { ownerReferences?: { kind: string; name: string }[] } }[] }>(['get', 'replicasets', '-n', 'sched']),
+      () =>
+        getJson<{ items: Array<{ metadata: { ownerReferences?: Array<{ kind: string; name: string }> } }> }>([
+          'get',
+          'replicasets',
+          '-n',
+          'sched',
+        ]),
       (list) => list.items.length === 1,
     );
     expect(replicaSets.items[0]!.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Deployment', name: 'web' });
     const pending = await eventually(
       'two unschedulable Pods',
       () => getJson<PodList>(['get', 'pods', '-n', 'sched']),
-      (list) => list.items.length === 2 && list.items.every((pod) => pod.status.conditions?.some((c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable')),
+      (list) =>
+        list.items.length === 2 &&
+        list.items.every((pod) => pod.status.conditions?.some((c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable')),
     );
     for (const pod of pending.items) {
       expect(pod.status.phase).toBe('Pending');
@@ -128,14 +161,26 @@ describe('control plane', () => {
       (list) => list.items.length === 2 && list.items.every((pod) => pod.spec.nodeName !== undefined),
     );
     expect(bound.items.map((pod) => pod.spec.nodeName)).toEqual(['worker-a', 'worker-a']);
-    console.info(`Deployment to unschedulable Pods in ${Math.round(unschedulableMs)} ms, Node to bound Pods in ${Math.round(performance.now() - nodeCreated)} ms`);
+    console.info(
+      `Deployment to unschedulable Pods in ${Math.round(unschedulableMs)} ms, Node to bound Pods in ${Math.round(performance.now() - nodeCreated)} ms`,
+    );
   });
 
   describe("the agent's identity (deploy/rbac.yaml)", () => {
     const probes = { namespace: 'rbac-probe', name: 'rbac-probe' };
     const kinds = [
-      { kind: 'nodes', collection: '/api/v1/nodes', item: `/api/v1/nodes/${probes.name}`, body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'made-by-agent' } } },
-      { kind: 'namespaces', collection: '/api/v1/namespaces', item: `/api/v1/namespaces/${probes.namespace}`, body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'made-by-agent' } } },
+      {
+        kind: 'nodes',
+        collection: '/api/v1/nodes',
+        item: `/api/v1/nodes/${probes.name}`,
+        body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'made-by-agent' } },
+      },
+      {
+        kind: 'namespaces',
+        collection: '/api/v1/namespaces',
+        item: `/api/v1/namespaces/${probes.namespace}`,
+        body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'made-by-agent' } },
+      },
       {
         kind: 'services',
         collection: `/api/v1/namespaces/${probes.namespace}/services`,
@@ -146,7 +191,13 @@ describe('control plane', () => {
         kind: 'endpointslices',
         collection: `/apis/discovery.k8s.io/v1/namespaces/${probes.namespace}/endpointslices`,
         item: `/apis/discovery.k8s.io/v1/namespaces/${probes.namespace}/endpointslices/${probes.name}`,
-        body: { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'made-by-agent' }, addressType: 'IPv4', endpoints: [] },
+        body: {
+          apiVersion: 'discovery.k8s.io/v1',
+          kind: 'EndpointSlice',
+          metadata: { name: 'made-by-agent' },
+          addressType: 'IPv4',
+          endpoints: [],
+        },
       },
     ];
     const clusterWide: Record<string, string> = {
@@ -163,7 +214,13 @@ describe('control plane', () => {
       await kubectlOk(['create', 'service', 'clusterip', probes.name, '-n', probes.namespace, '--tcp=80:8080']);
       await kubectlOk(
         ['create', '-n', probes.namespace, '-f', '-'],
-        JSON.stringify({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: probes.name }, addressType: 'IPv4', endpoints: [] }),
+        JSON.stringify({
+          apiVersion: 'discovery.k8s.io/v1',
+          kind: 'EndpointSlice',
+          metadata: { name: probes.name },
+          addressType: 'IPv4',
+          endpoints: [],
+        }),
       );
       await kubectlOk(['create', 'secret', 'generic', probes.name, '-n', probes.namespace, '--from-literal=k=v']);
     });
@@ -175,10 +232,10 @@ describe('control plane', () => {
         for (const path of [clusterWide[kind]!, collection]) {
           const list = await apiRequest(agent, 'GET', path);
           expect(list.status, `list ${path}: ${list.body}`).toBe(200);
-          expect(JSON.parse(list.body).items.length, `list ${path}`).toBeGreaterThan(0);
+          expect((JSON.parse(list.body) as { items: unknown[] }).items.length, `list ${path}`).toBeGreaterThan(0);
           const watch = await apiRequest(agent, 'GET', `${path}?watch=1&timeoutSeconds=1`);
           expect(watch.status, `watch ${path}: ${watch.body}`).toBe(200);
-          expect(JSON.parse(watch.body).type, `watch ${path} starts with the existing objects`).toBe('ADDED');
+          expect((JSON.parse(watch.body) as WatchEvent).type, `watch ${path} starts with the existing objects`).toBe('ADDED');
         }
         const get = await apiRequest(agent, 'GET', item);
         expect(get.status, `get ${item}: ${get.body}`).toBe(200);
@@ -187,14 +244,14 @@ describe('control plane', () => {
 
     it('is refused (403) secrets, pods and every write to the kinds it reads', async () => {
       const agent = loadKubeconfig(agentKubeconfig);
-      const refused = [
+      const refused: Array<{ method: string; path: string; body: unknown }> = [
         ['GET', `/api/v1/namespaces/${probes.namespace}/secrets/${probes.name}`],
         ['GET', `/api/v1/namespaces/${probes.namespace}/secrets`],
         ['GET', '/api/v1/secrets'],
         ['GET', '/api/v1/pods'],
         ['GET', `/api/v1/namespaces/${probes.namespace}/pods`],
         ['GET', '/api/v1/pods?watch=1&timeoutSeconds=1'],
-      ].map(([method, path]) => ({ method: method!, path: path!, body: undefined as unknown }));
+      ].map(([method, path]) => ({ method: method!, path: path!, body: undefined }));
       for (const { collection, item, body } of kinds) {
         refused.push({ method: 'POST', path: collection, body });
         refused.push({ method: 'PATCH', path: item, body: { metadata: { labels: { 'patched-by': 'agent' } } } });
@@ -214,7 +271,12 @@ describe('control plane', () => {
 
   it('accepts deploy/ (kustomize) and the samples in a server-side dry run', async () => {
     const base = await kubectlOk(['apply', '--dry-run=server', '-k', DEPLOY]);
-    for (const object of ['namespace/nearby-system', 'serviceaccount/nearby-agent', 'clusterrole.rbac.authorization.k8s.io/nearby-agent', 'clusterrolebinding.rbac.authorization.k8s.io/nearby-agent']) {
+    for (const object of [
+      'namespace/nearby-system',
+      'serviceaccount/nearby-agent',
+      'clusterrole.rbac.authorization.k8s.io/nearby-agent',
+      'clusterrolebinding.rbac.authorization.k8s.io/nearby-agent',
+    ]) {
       expect(base).toMatch(new RegExp(`^${object.replaceAll('.', '\\.')} .*\\(server dry run\\)$`, 'm'));
     }
 
@@ -222,7 +284,13 @@ describe('control plane', () => {
     const samples = readdirSync(SAMPLES).filter((file) => file.endsWith('.yaml') && file !== 'kind-cluster.yaml');
     expect(samples.length).toBe(7);
     await kubectlOk(['create', 'namespace', 'sample']);
-    const applied = await kubectlOk(['apply', '--dry-run=server', '-n', 'sample', ...samples.flatMap((file) => ['-f', join(SAMPLES, file)])]);
+    const applied = await kubectlOk([
+      'apply',
+      '--dry-run=server',
+      '-n',
+      'sample',
+      ...samples.flatMap((file) => ['-f', join(SAMPLES, file)]),
+    ]);
     const lines = applied.trim().split('\n');
     expect(lines.length).toBe(samples.length);
     for (const line of lines) expect(line).toMatch(/^(deployment\.apps|service)\/\S+ (created|configured|unchanged) \(server dry run\)$/);
@@ -232,19 +300,23 @@ describe('control plane', () => {
 
   it('answers a watch from a compacted resourceVersion with 410 Gone', async () => {
     const admin = loadKubeconfig(cp.adminKubeconfig);
-    const watchFrom = (resourceVersion: string) => apiRequest(admin, 'GET', `/api/v1/nodes?watch=1&resourceVersion=${resourceVersion}&timeoutSeconds=1`);
+    const watchFrom = (resourceVersion: string) =>
+      apiRequest(admin, 'GET', `/api/v1/nodes?watch=1&resourceVersion=${resourceVersion}&timeoutSeconds=1`);
     await kubectlOk(['create', '-f', '-'], JSON.stringify(readyNode('compact-probe')));
-    const older = JSON.parse((await apiRequest(admin, 'GET', '/api/v1/nodes')).body).metadata.resourceVersion as string;
+    const older = (JSON.parse((await apiRequest(admin, 'GET', '/api/v1/nodes')).body) as Versioned).metadata.resourceVersion;
     // The newest resourceVersion a client can hold: that of its own last write.
     const labelled = await apiRequest(admin, 'PATCH', '/api/v1/nodes/compact-probe', { metadata: { labels: { moved: 'on' } } });
     expect(labelled.status).toBe(200);
-    const newest = JSON.parse(labelled.body).metadata.resourceVersion as string;
+    const newest = (JSON.parse(labelled.body) as Versioned).metadata.resourceVersion;
 
     // Before compaction both are servable: the 410s below are compaction's doing.
     for (const resourceVersion of [older, newest]) {
       const before = await watchFrom(resourceVersion);
       expect(before.status, `watch from ${resourceVersion} before compaction`).toBe(200);
-      if (before.body !== '') expect(JSON.parse(before.body).type, `watch from ${resourceVersion} before compaction`).toMatch(/^(ADDED|MODIFIED)$/);
+      if (before.body !== '')
+        expect((JSON.parse(before.body) as WatchEvent).type, `watch from ${resourceVersion} before compaction`).toMatch(
+          /^(ADDED|MODIFIED)$/,
+        );
     }
 
     const revision = await cp.compactEtcd();
@@ -253,16 +325,17 @@ describe('control plane', () => {
       const after = await watchFrom(resourceVersion);
       const what = `watch from ${resourceVersion} after compaction to ${revision}: HTTP ${after.status} ${after.body}`;
       // The apiserver may refuse the request or, having accepted it, end it with an ERROR event.
-      if (after.status === 200) expect(JSON.parse(after.body), what).toMatchObject({ type: 'ERROR', object: { reason: 'Expired', code: 410 } });
+      if (after.status === 200)
+        expect(JSON.parse(after.body), what).toMatchObject({ type: 'ERROR', object: { reason: 'Expired', code: 410 } });
       else expect(after.status, what).toBe(410);
     }
 
     // A current resourceVersion still watches normally.
-    const current = JSON.parse((await apiRequest(admin, 'GET', '/api/v1/nodes')).body).metadata.resourceVersion as string;
+    const current = (JSON.parse((await apiRequest(admin, 'GET', '/api/v1/nodes')).body) as Versioned).metadata.resourceVersion;
     const fresh = await watchFrom(current);
     expect(fresh.status).toBe(200);
     // Quiet, or a controller's update of a node; never an error.
-    if (fresh.body !== '') expect(JSON.parse(fresh.body).type).not.toBe('ERROR');
+    if (fresh.body !== '') expect((JSON.parse(fresh.body) as WatchEvent).type).not.toBe('ERROR');
   });
 
   it('comes back from an apiserver outage on the same URL with its objects', async () => {
@@ -282,9 +355,12 @@ describe('control plane', () => {
     expect(cp.server).toBe(server);
     expect(cp.refs()['kube-apiserver']!.pid).not.toBe(before.pid);
     expect(await apiRequest(admin, 'GET', '/readyz')).toEqual({ status: 200, body: 'ok' });
-    const nodes = await getJson<{ items: { metadata: { name: string } }[] }>(['get', 'nodes']);
+    const nodes = await getJson<{ items: Array<{ metadata: { name: string } }> }>(['get', 'nodes']);
     expect(nodes.items.map((node) => node.metadata.name).sort()).toEqual(['compact-probe', 'rbac-probe', 'worker-a']);
-    expect((await getJson<PodList>(['get', 'pods', '-n', 'sched'])).items.map((pod) => pod.spec.nodeName)).toEqual(['worker-a', 'worker-a']);
+    expect((await getJson<PodList>(['get', 'pods', '-n', 'sched'])).items.map((pod) => pod.spec.nodeName)).toEqual([
+      'worker-a',
+      'worker-a',
+    ]);
     // The agent's token (signed before the outage) is still accepted.
     expect((await apiRequest(loadKubeconfig(agentKubeconfig), 'GET', '/api/v1/nodes')).status).toBe(200);
   });

@@ -11,6 +11,7 @@ import { agentIdentity, type ControlPlane } from '../../lab/control-plane/index.
 import { AgentMetrics } from '../../pkg/metrics/index.js';
 import { KubernetesSource, type ObjectChange, type WatchedKind } from '../../pkg/source/index.js';
 import { SeverableProxy } from './severable-proxy.js';
+import { ifSetUp } from '../fixtures/if-set-up.js';
 
 const NS = 'pre-ns';
 const TRAFFIC_DISTRIBUTION = 'networking.istio.io/traffic-distribution';
@@ -28,7 +29,11 @@ const batches: Array<readonly ObjectChange[] | undefined> = [];
 type Json = Record<string, unknown>;
 
 const node = (name: string, labels: Record<string, string>): Json => ({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels } });
-const namespace = (name: string, annotations: Record<string, string>): Json => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, annotations } });
+const namespace = (name: string, annotations: Record<string, string>): Json => ({
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  metadata: { name, annotations },
+});
 /** No selector: the controller manager makes no EndpointSlices for it, so the test's are the only ones. */
 const service = (name: string, port: number, extra: Json = {}): Json => ({
   apiVersion: 'v1',
@@ -51,14 +56,16 @@ async function kubectl(args: string[], input?: string): Promise<string> {
   return result.stdout;
 }
 
-const apply = (...objects: Json[]): Promise<string> => kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+const apply = (...objects: Json[]): Promise<string> =>
+  kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
 
 async function eventually<T>(what: string, read: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
     if (done(value)) return value;
-    if (Date.now() >= deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms; last seen ${JSON.stringify(value).slice(0, 3000)}`);
+    if (Date.now() >= deadline)
+      throw new Error(`${what}: not reached within ${timeoutMs} ms; last seen ${JSON.stringify(value).slice(0, 3000)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -76,7 +83,8 @@ const keyOf = (kind: string, meta: Meta): string => `${kind} ${meta.namespace ? 
 /** kind name -> resourceVersion of every object the source holds. */
 function sourceVersions(): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const object of source.objects() as Array<{ kind: string; metadata: Meta }>) out[keyOf(object.kind, object.metadata)] = object.metadata.resourceVersion ?? '';
+  for (const object of source.objects() as Array<{ kind: string; metadata: Meta }>)
+    out[keyOf(object.kind, object.metadata)] = object.metadata.resourceVersion ?? '';
   return out;
 }
 
@@ -102,7 +110,7 @@ async function apiVersions(): Promise<Record<string, string>> {
  */
 async function holdsWhatApiHolds(timeoutMs = 20_000): Promise<void> {
   const sorted = (versions: Record<string, string>): string => JSON.stringify(Object.entries(versions).sort());
-  let api: Record<string, string> = {};
+  let api: Record<string, string>;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     api = await apiVersions();
@@ -115,17 +123,26 @@ async function holdsWhatApiHolds(timeoutMs = 20_000): Promise<void> {
 
 /** The source's object of that kind and name ("ns/name" or "name"), if it holds one. */
 function held(kind: WatchedKind, name: string): { metadata: Meta; [field: string]: unknown } | undefined {
-  return (source.objects() as Array<{ kind: string; metadata: Meta }>).find((o) => o.kind === kind && keyOf(kind, o.metadata) === `${kind} ${name}`) as never;
+  return (source.objects() as Array<{ kind: string; metadata: Meta }>).find(
+    (o) => o.kind === kind && keyOf(kind, o.metadata) === `${kind} ${name}`,
+  );
 }
 
 /** The named changes of every batch from `from` on, flattened. */
 const changesSince = (from: number): ObjectChange[] => batches.slice(from).flatMap((batch) => batch ?? []);
 
 const latestChange = (from: number, kind: WatchedKind, name: string): ObjectChange | undefined =>
-  changesSince(from).filter((c) => c.kind === kind && c.name === name).at(-1);
+  changesSince(from)
+    .filter((c) => c.kind === kind && c.name === name)
+    .at(-1);
 
 /** Waits until a batch after `from` names this change; `object` undefined means a deletion. */
-async function changeNamed(from: number, kind: WatchedKind, name: string, check: (object: { metadata: Meta; [field: string]: unknown } | undefined) => boolean): Promise<ObjectChange> {
+async function changeNamed(
+  from: number,
+  kind: WatchedKind,
+  name: string,
+  check: (object: { metadata: Meta; [field: string]: unknown } | undefined) => boolean,
+): Promise<ObjectChange> {
   const found = await eventually(
     `a change of ${kind} ${name}`,
     () => changesSince(from).filter((c) => c.kind === kind && c.name === name && check(c.object as never)),
@@ -156,29 +173,45 @@ beforeAll(async () => {
     contexts: agent.contexts,
     currentContext: agent.currentContext,
   });
-  source = new KubernetesSource({ kubeConfig: viaProxy, backoff: BACKOFF, onListenerError: (err) => console.error('onChange listener threw', err) });
+  source = new KubernetesSource({
+    kubeConfig: viaProxy,
+    backoff: BACKOFF,
+    onListenerError: (err) => console.error('onChange listener threw', err),
+  });
   source.onChange((changes) => batches.push(changes));
   await source.start();
 }, 180_000);
 
 afterAll(async () => {
   try {
-    await source?.stop();
-    await proxy?.close();
+    await ifSetUp(source)?.stop();
+    await ifSetUp(proxy)?.close();
   } finally {
-    await env?.stop();
+    await ifSetUp(env)?.stop();
   }
 }, 60_000);
 
 describe('KubernetesSource against a real API server, as the agent', () => {
   it('lists the objects that existed before it started, and signals the sync', async () => {
-    await eventually('the initial sync', () => source.status(), (s) => s.synced, 30_000);
+    await eventually(
+      'the initial sync',
+      () => source.status(),
+      (s) => s.synced,
+      30_000,
+    );
     expect(source.status().message).toBeUndefined();
-    expect(batches.some((b) => b === undefined), 'a sync is signalled as "anything may have changed"').toBe(true);
+    expect(
+      batches.some((b) => b === undefined),
+      'a sync is signalled as "anything may have changed"',
+    ).toBe(true);
 
     expect(held('Node', 'pre-node')?.metadata.labels).toMatchObject({ 'topology.kubernetes.io/zone': 'zone1' });
     expect(held('Namespace', NS)?.metadata.annotations).toEqual({ [TRAFFIC_DISTRIBUTION]: 'PreferClose' });
-    expect(held('Service', `${NS}/web`)).toMatchObject({ apiVersion: 'v1', kind: 'Service', spec: { ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } });
+    expect(held('Service', `${NS}/web`)).toMatchObject({
+      apiVersion: 'v1',
+      kind: 'Service',
+      spec: { ports: [{ name: 'http', port: 80, protocol: 'TCP' }] },
+    });
     expect(held('EndpointSlice', `${NS}/web-abc`)).toMatchObject({
       apiVersion: 'discovery.k8s.io/v1',
       addressType: 'IPv4',
@@ -232,7 +265,8 @@ describe('KubernetesSource against a real API server, as the agent', () => {
       create: slice('svc-a-1', 'svc-a', ['10.1.1.1']),
       update: () => apply(slice('svc-a-1', 'svc-a', ['10.1.1.1', '10.1.1.2'])),
       created: (o) => (o['endpoints'] as unknown[]).length === 1,
-      updated: (o) => JSON.stringify((o['endpoints'] as Array<{ addresses: string[] }>).map((e) => e.addresses)) === '[["10.1.1.1"],["10.1.1.2"]]',
+      updated: (o) =>
+        JSON.stringify((o['endpoints'] as Array<{ addresses: string[] }>).map((e) => e.addresses)) === '[["10.1.1.1"],["10.1.1.2"]]',
       remove: ['endpointslices.discovery.k8s.io', 'svc-a-1', '-n', NS],
     },
   ];
@@ -275,7 +309,12 @@ describe('KubernetesSource against a real API server, as the agent', () => {
     const before = source.stats();
     const versionsBefore = Object.fromEntries(source.kindStatus().map((s) => [s.kind, Number(s.resourceVersion)]));
     proxy.sever();
-    await eventually('every kind to see the partition', () => source.kindStatus(), (all) => all.every((s) => s.error !== undefined), 15_000);
+    await eventually(
+      'every kind to see the partition',
+      () => source.kindStatus(),
+      (all) => all.every((s) => s.error !== undefined),
+      15_000,
+    );
     expect(source.status().message).toMatch(/^API server unreachable: /);
     expect(source.status().synced, 'the last known state is kept').toBe(true);
 
@@ -284,12 +323,18 @@ describe('KubernetesSource against a real API server, as the agent', () => {
     await kubectl(['annotate', 'namespace', NS, `${TRAFFIC_DISTRIBUTION}=PreferSameZone`, '--overwrite']);
     await kubectl(['delete', 'endpointslices.discovery.k8s.io', 'web-abc', '-n', NS]);
     const revision = await cp.compactEtcd();
-    for (const [kind, version] of Object.entries(versionsBefore)) expect(revision, `compacted revision vs ${kind}'s resourceVersion`).toBeGreaterThan(version + 1);
+    for (const [kind, version] of Object.entries(versionsBefore))
+      expect(revision, `compacted revision vs ${kind}'s resourceVersion`).toBeGreaterThan(version + 1);
     // The partition held: the source saw none of it, and kept trying.
     expect(held('Node', 'cut-node')).toBeUndefined();
     expect(held('EndpointSlice', `${NS}/web-abc`)).toBeDefined();
     expect(source.stats().relists).toBe(before.relists);
-    await eventually('retries against the cut relay', () => proxy.refusedWhileCut, (n) => n >= 4, 10_000);
+    await eventually(
+      'retries against the cut relay',
+      () => proxy.refusedWhileCut,
+      (n) => n >= 4,
+      10_000,
+    );
 
     const from = batches.length;
     const healedAt = performance.now();

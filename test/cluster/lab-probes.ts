@@ -44,7 +44,11 @@ export interface PinnedService {
 
 /** The Service at vip:port as NODE's pinned maps hold it: readable with the agent stopped or gone. */
 export function pinnedService(lab: LabClient, node: string, vip: string, port: number): PinnedService {
-  const out = execFileSync(process.execPath, [join(ROOT, 'dist/cmd/nearbyctl.js'), 'maps', '--node', node, '--bpffs', lab.host.bpffs, '--json'], { encoding: 'utf8', timeout: 15_000 });
+  const out = execFileSync(
+    process.execPath,
+    [join(ROOT, 'dist/cmd/nearbyctl.js'), 'maps', '--node', node, '--bpffs', lab.host.bpffs, '--json'],
+    { encoding: 'utf8', timeout: 15_000 },
+  );
   const services = (JSON.parse(out) as { services: PinnedService[] }).services.filter((s) => s.vip === vip && s.port === port);
   if (services.length !== 1) throw new Error(`expected one service ${vip}:${port} in the maps of ${node}, found ${services.length}`);
   return services[0]!;
@@ -100,6 +104,13 @@ export function parseTimedCurls(stdout: string): TimedCurl[] {
       const [startMs = '', code = '', ms = '', connectError = '', ...rest] = line.split('\t');
       const body = rest.join('\t');
       const m = code === '0' ? HELLO_ANSWER.exec(body) : null;
-      return { startMs: Number(startMs), code: Number(code), ms: Number(ms), connectError, body, ...(m ? { answer: { version: m[1]!, instance: m[2]! } } : {}) };
+      return {
+        startMs: Number(startMs),
+        code: Number(code),
+        ms: Number(ms),
+        connectError,
+        body,
+        ...(m ? { answer: { version: m[1]!, instance: m[2]! } } : {}),
+      };
     });
 }

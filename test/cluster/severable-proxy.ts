@@ -20,13 +20,12 @@ export class SeverableProxy {
   ) {}
 
   static async start(target: { host: string; port: number }): Promise<SeverableProxy> {
-    let proxy: SeverableProxy | undefined;
-    const server = createServer((client) => proxy!.accept(client, target));
+    const server = createServer((client) => proxy.accept(client, target));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
     });
-    proxy = new SeverableProxy(server, (server.address() as { port: number }).port);
+    const proxy = new SeverableProxy(server, (server.address() as { port: number }).port);
     return proxy;
   }
 

@@ -12,7 +12,17 @@ import { readRecord, type LabClient, type LabRecord } from '../../lab/index.js';
 import { findExecutable, isRunning, type ProcessRef } from '../../lab/primitives.js';
 import { PROGRAMS } from '../../lab/programs.js';
 import { nodeYaml } from '../fixtures/manifests.js';
-import { curlAttempts, curlLoopScript, downExpectingNothingLeft, isLiveProcess, outcomes, parseCurlLines, ROOT, sample, upLabWithSleep } from './lab-fixture.js';
+import {
+  curlAttempts,
+  curlLoopScript,
+  downExpectingNothingLeft,
+  isLiveProcess,
+  outcomes,
+  parseCurlLines,
+  ROOT,
+  sample,
+  upLabWithSleep,
+} from './lab-fixture.js';
 
 const NAME = `e2e-crash-${process.pid}`;
 const NODE = `${NAME}-worker`;
@@ -42,7 +52,11 @@ interface PinnedService {
 
 /** The helloworld Service as the node's pinned maps hold it, read by `nearbyctl maps` as an operator would. */
 function pinnedHelloworld(): PinnedService {
-  const out = execFileSync(process.execPath, [join(ROOT, 'dist/cmd/nearbyctl.js'), 'maps', '--node', NODE, '--bpffs', lab.host.bpffs, '--json'], { encoding: 'utf8', timeout: 15_000 });
+  const out = execFileSync(
+    process.execPath,
+    [join(ROOT, 'dist/cmd/nearbyctl.js'), 'maps', '--node', NODE, '--bpffs', lab.host.bpffs, '--json'],
+    { encoding: 'utf8', timeout: 15_000 },
+  );
   const services = (JSON.parse(out) as { services: PinnedService[] }).services.filter((s) => s.vip === vip && s.port === 5000);
   expect(services, `helloworld ${vip}:5000 in the maps of ${NODE}`).toHaveLength(1);
   return services[0]!;
@@ -57,9 +71,14 @@ function pinnedObjectIds(): Record<string, number> {
   if (!bpftool) throw new Error('bpftool is missing (make apt installs it)');
   const pinRoot = readRecord(lab.paths.record)!.nodes.find((n) => n.name === NODE)!.pinRoot;
   const ids: Record<string, number> = {};
-  for (const [dir, kind] of [['maps', 'map'], ['links', 'link']] as const) {
+  for (const [dir, kind] of [
+    ['maps', 'map'],
+    ['links', 'link'],
+  ] as const) {
     for (const file of readdirSync(join(pinRoot, dir))) {
-      const shown = JSON.parse(execFileSync(bpftool, ['-j', kind, 'show', 'pinned', join(pinRoot, dir, file)], { encoding: 'utf8' })) as { id: number };
+      const shown = JSON.parse(execFileSync(bpftool, ['-j', kind, 'show', 'pinned', join(pinRoot, dir, file)], { encoding: 'utf8' })) as {
+        id: number;
+      };
       ids[`${dir}/${file}`] = shown.id;
     }
   }
@@ -145,7 +164,10 @@ describe('an agent killed with SIGKILL while curls run', () => {
 
     const stopFile = join(scratch, 'stop');
     const progressFile = join(scratch, 'progress');
-    const running = lab.exec(sleepPod, ['sh', '-c', curlLoopScript(HELLO, MAX_CURLS, { stopFile, progressFile })], { namespace: 'sample', timeoutMs: 50_000 });
+    const running = lab.exec(sleepPod, ['sh', '-c', curlLoopScript(HELLO, MAX_CURLS, { stopFile, progressFile })], {
+      namespace: 'sample',
+      timeoutMs: 50_000,
+    });
     loop = running;
     await until('the curl loop to get going', () => (progress(progressFile) >= CURLS_AROUND ? true : undefined), 20_000);
 
@@ -156,10 +178,14 @@ describe('an agent killed with SIGKILL while curls run', () => {
     killedPid = ref.pid;
     await until('the killed agent to be gone', () => (isLiveProcess(ref.pid) ? undefined : true), 5000);
 
-    const after = await until('the supervisor to restart the agent and the new one to be ready', async () => {
-      const agent = await agentOf(NODE);
-      return agent.ready && agent.pid !== undefined && agent.pid !== ref.pid ? agent : undefined;
-    }, 20_000);
+    const after = await until(
+      'the supervisor to restart the agent and the new one to be ready',
+      async () => {
+        const agent = await agentOf(NODE);
+        return agent.ready && agent.pid !== undefined && agent.pid !== ref.pid ? agent : undefined;
+      },
+      20_000,
+    );
     const gapMs = performance.now() - killedAt;
     const doneAtReady = progress(progressFile);
     restartedPid = after.pid;
@@ -171,7 +197,9 @@ describe('an agent killed with SIGKILL while curls run', () => {
     const result = await running;
     const attempts = parseCurlLines(result.stdout);
     const inGap = doneAtReady - doneAtKill;
-    console.info(`${attempts.length} curls; ${inGap} of them between the kill and the restarted agent being ready (${gapMs.toFixed(0)} ms); outcomes ${JSON.stringify(outcomes(attempts))}`);
+    console.info(
+      `${attempts.length} curls; ${inGap} of them between the kill and the restarted agent being ready (${gapMs.toFixed(0)} ms); outcomes ${JSON.stringify(outcomes(attempts))}`,
+    );
 
     expect(result.timedOut).toBe(false);
     expect(attempts.length).toBe(progress(progressFile));
@@ -185,7 +213,11 @@ describe('an agent killed with SIGKILL while curls run', () => {
     // failed or refused connect.
     expect(pinnedObjectIds()).toEqual(objectsBefore);
     const pinnedAfter = pinnedHelloworld();
-    expect({ id: pinnedAfter.id, mode: pinnedAfter.mode, tiers: pinnedAfter.tiers }).toEqual({ id: pinnedBefore.id, mode: pinnedBefore.mode, tiers: pinnedBefore.tiers });
+    expect({ id: pinnedAfter.id, mode: pinnedAfter.mode, tiers: pinnedAfter.tiers }).toEqual({
+      id: pinnedBefore.id,
+      mode: pinnedBefore.mode,
+      tiers: pinnedBefore.tiers,
+    });
     expect(sum(pinnedAfter, 'attempts') - sum(pinnedBefore, 'attempts')).toBeGreaterThanOrEqual(attempts.length);
     expect([sum(pinnedAfter, 'failed'), sum(pinnedAfter, 'refused')]).toEqual([sum(pinnedBefore, 'failed'), sum(pinnedBefore, 'refused')]);
   });

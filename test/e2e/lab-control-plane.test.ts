@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveControlPlaneBinaries, readRecord, type LabClient, type LabRecord } from '../../lab/index.js';
 import { isRunning } from '../../lab/primitives.js';
 import { downExpectingNothingLeft, seedLab, upLabWithSleep } from './lab-fixture.js';
+import { ifSetUp } from '../fixtures/if-set-up.js';
 
 const NAME = `e2e-cp-${process.pid}`;
 let lab: LabClient;
@@ -14,8 +15,10 @@ let record: LabRecord | undefined;
 let kubectl: string;
 let kubeconfig: string;
 
-function kube<T = unknown>(args: string[], config = kubeconfig): T {
-  return JSON.parse(execFileSync(kubectl, [...args, '-o', 'json'], { env: { ...process.env, KUBECONFIG: config }, encoding: 'utf8' })) as T;
+function kube(args: string[], config = kubeconfig): unknown {
+  return JSON.parse(
+    execFileSync(kubectl, [...args, '-o', 'json'], { env: { ...process.env, KUBECONFIG: config }, encoding: 'utf8' }),
+  ) as unknown;
 }
 
 /** kubectl's exit and stderr, for requests that must be refused. */
@@ -28,7 +31,11 @@ function kubeRefused(args: string[], config: string): string {
   }
 }
 
-type Item = { metadata: { name: string; labels?: Record<string, string> }; spec: Record<string, unknown>; status: Record<string, unknown> };
+interface Item {
+  metadata: { name: string; labels?: Record<string, string> };
+  spec: Record<string, unknown>;
+  status: Record<string, unknown>;
+}
 
 beforeAll(async () => {
   kubectl = resolveControlPlaneBinaries().kubectl;
@@ -37,29 +44,42 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  const last = lab ? readRecord(lab.paths.record) : record;
+  const last = ifSetUp(lab) ? readRecord(lab.paths.record) : record;
   await downExpectingNothingLeft(NAME, lab, record);
   // The control plane was the lab's: none of its processes outlives lab down.
-  expect(Object.entries(last?.controlPlane ?? {}).filter(([, ref]) => ref && isRunning(ref)).map(([c]) => c)).toEqual([]);
+  expect(
+    Object.entries(last?.controlPlane ?? {})
+      .filter(([, ref]) => ref && isRunning(ref))
+      .map(([c]) => c),
+  ).toEqual([]);
 });
 
 describe('the lab on a real control plane', () => {
-  it('prints a kubeconfig that reaches a v1.36 API server', async () => {
+  it('prints a kubeconfig that reaches a v1.36 API server', () => {
     expect(kubeconfig).toMatch(new RegExp(`/${NAME}/kubeconfig$`));
-    const version = kube<{ serverVersion: { gitVersion: string } }>(['version']);
+    const version = kube(['version']) as { serverVersion: { gitVersion: string } };
     expect(version.serverVersion.gitVersion).toBe(resolveControlPlaneBinaries().version);
   });
 
-  it('registers every node Ready with its labels, and renews its Lease', async () => {
-    const nodes = kube<{ items: Item[] }>(['get', 'nodes']).items;
-    expect(nodes.map((n) => n.metadata.name).sort()).toEqual([`${NAME}-control-plane`, `${NAME}-worker`, `${NAME}-worker2`, `${NAME}-worker3`]);
+  it('registers every node Ready with its labels, and renews its Lease', () => {
+    const nodes = (kube(['get', 'nodes']) as { items: Item[] }).items;
+    expect(nodes.map((n) => n.metadata.name).sort()).toEqual([
+      `${NAME}-control-plane`,
+      `${NAME}-worker`,
+      `${NAME}-worker2`,
+      `${NAME}-worker3`,
+    ]);
     for (const node of nodes) {
       const ready = (node.status['conditions'] as Array<{ type: string; status: string }>).find((c) => c.type === 'Ready');
       expect(ready?.status, node.metadata.name).toBe('True');
     }
     const worker2 = nodes.find((n) => n.metadata.name === `${NAME}-worker2`)!;
     expect(worker2.metadata.labels).toMatchObject({ 'topology.kubernetes.io/zone': 'zone1', 'topology.kubernetes.io/subzone': 'subzone2' });
-    const leases = kube<{ items: Array<{ metadata: { name: string }; spec: { holderIdentity: string; renewTime: string } }> }>(['get', 'leases', '-n', 'kube-node-lease']).items;
+    const leases = (
+      kube(['get', 'leases', '-n', 'kube-node-lease']) as {
+        items: Array<{ metadata: { name: string }; spec: { holderIdentity: string; renewTime: string } }>;
+      }
+    ).items;
     for (const node of nodes) {
       const lease = leases.find((l) => l.metadata.name === node.metadata.name);
       expect(lease?.spec.holderIdentity).toBe(node.metadata.name);
@@ -69,9 +89,16 @@ describe('the lab on a real control plane', () => {
   });
 
   it('reports each pod with its podIP and Ready, and the scheduler placed them by nodeSelector', async () => {
-    const pods = kube<{ items: Item[] }>(['get', 'pods', '-n', 'sample']).items;
-    const placed = Object.fromEntries(pods.map((p) => [p.metadata.labels?.['version'] ?? p.metadata.labels?.['app'], p.spec['nodeName']]));
-    expect(placed).toEqual({ 'region.zone1.subzone1': `${NAME}-worker`, 'region.zone1.subzone2': `${NAME}-worker2`, 'region.zone2.subzone3': `${NAME}-worker3`, sleep: `${NAME}-worker` });
+    const pods = (kube(['get', 'pods', '-n', 'sample']) as { items: Item[] }).items;
+    const placed = Object.fromEntries(
+      pods.map((p) => [String(p.metadata.labels?.['version'] ?? p.metadata.labels?.['app']), p.spec['nodeName']] as const),
+    );
+    expect(placed).toEqual({
+      'region.zone1.subzone1': `${NAME}-worker`,
+      'region.zone1.subzone2': `${NAME}-worker2`,
+      'region.zone2.subzone3': `${NAME}-worker3`,
+      sleep: `${NAME}-worker`,
+    });
     const labPods = await lab.pods({ namespace: 'sample' });
     for (const pod of pods) {
       const ip = pod.status['podIP'];
@@ -86,7 +113,7 @@ describe('the lab on a real control plane', () => {
       const args = readFileSync(`/proc/${node.agent.pid}/cmdline`, 'utf8').split('\0');
       const agentConfig = args[args.indexOf('--kubeconfig') + 1]!;
       expect(agentConfig).not.toBe(kubeconfig);
-      const whoami = kube<{ status: { userInfo: { username: string } } }>(['auth', 'whoami'], agentConfig);
+      const whoami = kube(['auth', 'whoami'], agentConfig) as { status: { userInfo: { username: string } } };
       expect(whoami.status.userInfo.username).toBe('system:serviceaccount:nearby-system:nearby-agent');
       expect(kubeRefused(['get', 'secrets', '-A'], agentConfig)).toMatch(/forbidden/i);
       expect(kubeRefused(['label', 'node', node.name, 'x=y'], agentConfig)).toMatch(/forbidden/i);

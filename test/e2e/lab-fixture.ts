@@ -9,7 +9,18 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { expect } from 'vitest';
-import { hostEnv, isLabNetns, labDown, labPaths, labUp, listLabs, readRecord, type DownResult, type LabClient, type LabRecord } from '../../lab/index.js';
+import {
+  hostEnv,
+  isLabNetns,
+  labDown,
+  labPaths,
+  labUp,
+  listLabs,
+  readRecord,
+  type DownResult,
+  type LabClient,
+  type LabRecord,
+} from '../../lab/index.js';
 import { assertBuilt } from '../../lab/programs.js';
 import { isRunning } from '../../lab/primitives.js';
 import { nodeYaml } from '../fixtures/manifests.js';
@@ -35,7 +46,9 @@ export async function assertLabPrereqs(): Promise<void> {
 
 /** A sample file with the seed's cluster name "ambient" replaced by the test lab's name. */
 export function sample(file: string, lab: string): string {
-  return readFileSync(join(SAMPLES, file), 'utf8').replaceAll('ambient-', `${lab}-`).replace(/^name: ambient$/m, `name: ${lab}`);
+  return readFileSync(join(SAMPLES, file), 'utf8')
+    .replaceAll('ambient-', `${lab}-`)
+    .replace(/^name: ambient$/m, `name: ${lab}`);
 }
 
 /** The seed's three workers: region/zone1/subzone1, region/zone1/subzone2, region/zone2/subzone3. */
@@ -73,7 +86,12 @@ export interface LabWithSleep {
  * Checks the prerequisites (assertLabPrereqs), brings the lab up from `text` with namespace
  * sample as the default, and finds its sleep pod. Without `name`, the kind Cluster's name is used.
  */
-export async function upLabWithSleep(options: { text: string; name?: string; timeoutMs: number; controlPlane?: boolean }): Promise<LabWithSleep> {
+export async function upLabWithSleep(options: {
+  text: string;
+  name?: string;
+  timeoutMs: number;
+  controlPlane?: boolean;
+}): Promise<LabWithSleep> {
   await assertLabPrereqs();
   const { lab, elapsedMs } = await labUp({ ...options, namespace: 'sample' });
   const record = readRecord(lab.paths.record);
@@ -85,7 +103,11 @@ export async function upLabWithSleep(options: { text: string; name?: string; tim
  * lab down, then the machine itself must hold nothing of the lab. Judged by the latest record:
  * agents or pods replaced during the run are in it, the first ones are not.
  */
-export async function downExpectingNothingLeft(name: string, lab: LabClient | undefined, record: LabRecord | undefined): Promise<DownResult> {
+export async function downExpectingNothingLeft(
+  name: string,
+  lab: LabClient | undefined,
+  record: LabRecord | undefined,
+): Promise<DownResult> {
   const last = (lab ? readRecord(lab.paths.record) : undefined) ?? record;
   const down = await labDown({ name });
   expect(down.remaining).toEqual([]);
@@ -115,9 +137,16 @@ export function leftoversOf(name: string, record: LabRecord): string[] {
   for (const netns of ipNetnsList()) if (isLabNetns(name, netns)) left.push(`netns ${netns}`);
   if (existsSync(paths.cgroupRoot)) left.push(`cgroup ${paths.cgroupRoot}`);
   for (const node of record.nodes) if (existsSync(node.pinRoot)) left.push(`pins ${node.pinRoot}`);
-  if (existsSync('/etc/netns')) for (const entry of readdirSync('/etc/netns')) if (isLabNetns(name, entry)) left.push(`/etc/netns/${entry}`);
+  if (existsSync('/etc/netns'))
+    for (const entry of readdirSync('/etc/netns')) if (isLabNetns(name, entry)) left.push(`/etc/netns/${entry}`);
   if (existsSync(paths.stateDir)) left.push(`state dir ${paths.stateDir}`);
-  const refs = [record.supervisor, record.prober, ...Object.values(record.controlPlane ?? {}), ...record.nodes.map((n) => n.agent), ...record.pods.flatMap((p) => p.processes)];
+  const refs = [
+    record.supervisor,
+    record.prober,
+    ...Object.values(record.controlPlane ?? {}),
+    ...record.nodes.map((n) => n.agent),
+    ...record.pods.flatMap((p) => p.processes),
+  ];
   const pids = refs.map((r) => r?.pid).filter((pid): pid is number => pid !== undefined);
   for (const pid of pids) {
     const recorded = refs.find((r) => r?.pid === pid);
@@ -149,7 +178,9 @@ export function processesInLabCgroups(name: string): number[] {
     .filter((d) => /^\d+$/.test(d) && isLiveProcess(Number(d)))
     .filter((pid) => {
       try {
-        return readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').some((l) => l.startsWith('0::') && l.includes(marker));
+        return readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+          .split('\n')
+          .some((l) => l.startsWith('0::') && l.includes(marker));
       } catch {
         return false;
       }
@@ -212,10 +243,22 @@ export function parseCurlLines(stdout: string): CurlAttempt[] {
 }
 
 /** `count` curls from a pod of namespace sample, each with its outcome; throws if any line is missing. */
-export async function curlAttempts(lab: LabClient, pod: string, url: string, count: number, options: CurlLoopOptions = {}): Promise<CurlAttempt[]> {
-  const r = await lab.exec(pod, ['sh', '-c', curlLoopScript(url, count, options)], { namespace: 'sample', timeoutMs: count * ((options.maxTimeS ?? 3) * 1000 + 500) + 10_000 });
+export async function curlAttempts(
+  lab: LabClient,
+  pod: string,
+  url: string,
+  count: number,
+  options: CurlLoopOptions = {},
+): Promise<CurlAttempt[]> {
+  const r = await lab.exec(pod, ['sh', '-c', curlLoopScript(url, count, options)], {
+    namespace: 'sample',
+    timeoutMs: count * ((options.maxTimeS ?? 3) * 1000 + 500) + 10_000,
+  });
   const attempts = parseCurlLines(r.stdout);
-  if (attempts.length !== count) throw new Error(`expected ${count} curl lines from ${pod}, got ${attempts.length} (exit ${r.code}): ${r.stderr}${r.stdout.slice(-500)}`);
+  if (attempts.length !== count)
+    throw new Error(
+      `expected ${count} curl lines from ${pod}, got ${attempts.length} (exit ${r.code}): ${r.stderr}${r.stdout.slice(-500)}`,
+    );
   return attempts;
 }
 

@@ -24,12 +24,18 @@ const curlBodies = async (count: number) => bodies(await curlAttempts(lab, sleep
 /** The real CLI, as a person runs it. */
 function nearbyctl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(ROOT, 'dist/cmd/nearbyctl.js'), 'lab', '--name', NAME, ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [join(ROOT, 'dist/cmd/nearbyctl.js'), 'lab', '--name', NAME, ...args],
+      { timeout: 30_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
-const POD_NAME = (deployment: string) => new RegExp(`^${deployment.replaceAll('.', '\\.')}-[4-9bcdf]{6,10}-[bcdfghjklmnpqrstvwxz2456789]{5}$`);
+const POD_NAME = (deployment: string) =>
+  new RegExp(`^${deployment.replaceAll('.', '\\.')}-[4-9bcdf]{6,10}-[bcdfghjklmnpqrstvwxz2456789]{5}$`);
 
 beforeAll(async () => {
   // No name: the lab takes the kind Cluster's, which sample() set to NAME.
@@ -85,12 +91,17 @@ describe('the seed experiment on a three-worker lab', () => {
   });
 
   it('answers other paths with 404, as Flask does', async () => {
-    const r = await lab.exec(sleepPod, ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', 'http://helloworld:5000/nope'], { namespace: 'sample' });
+    const r = await lab.exec(sleepPod, ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', 'http://helloworld:5000/nope'], {
+      namespace: 'sample',
+    });
     expect(r.stdout).toBe('404');
   });
 
   it('refuses a connect to the VIP of a Service without endpoints at once (curl exit 7, connection refused)', async () => {
-    await lab.apply({ text: 'apiVersion: v1\nkind: Service\nmetadata: {name: nobody}\nspec:\n  selector: {app: nobody}\n  ports: [{port: 80}]\n' }, { namespace: 'sample' });
+    await lab.apply(
+      { text: 'apiVersion: v1\nkind: Service\nmetadata: {name: nobody}\nspec:\n  selector: {app: nobody}\n  ports: [{port: 80}]\n' },
+      { namespace: 'sample' },
+    );
     const started = Date.now();
     const r = await lab.exec(sleepPod, ['curl', '-sS', '-v', '--max-time', '5', 'http://nobody/'], { namespace: 'sample' });
     expect(r.code).toBe(7);
@@ -107,7 +118,11 @@ describe('the seed experiment on a three-worker lab', () => {
   });
 
   it('runs exec in the pod: its netns, its cgroup under its node, its hostname and hosts file', async () => {
-    const r = await lab.exec(sleepPod, ['sh', '-c', 'cat /proc/self/cgroup; echo "host=$HOSTNAME"; ip -4 -o addr show dev eth0; ip route show; getent hosts helloworld'], { namespace: 'sample' });
+    const r = await lab.exec(
+      sleepPod,
+      ['sh', '-c', 'cat /proc/self/cgroup; echo "host=$HOSTNAME"; ip -4 -o addr show dev eth0; ip route show; getent hosts helloworld'],
+      { namespace: 'sample' },
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^0::/nearby-lab/${NAME}/${NAME}-worker/sample\\.${sleepPod.replaceAll('.', '\\.')}$`, 'm'));
     expect(r.stdout).toContain(`host=${sleepPod}`);
@@ -123,16 +138,27 @@ describe('the seed experiment on a three-worker lab', () => {
 
   it('gives no namespace of the lab a route out: only connected routes, no default', () => {
     const ip = hostEnv().ip;
-    const mine = execFileSync(ip, ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => isLabNetns(NAME, n));
+    const mine = execFileSync(ip, ['netns', 'list'], { encoding: 'utf8' })
+      .split('\n')
+      .map((l) => l.split(' ')[0] ?? '')
+      .filter((n) => isLabNetns(NAME, n));
     expect(mine).toHaveLength(5); // the bridge and four pods
     for (const netns of mine) {
       for (const family of ['-4', '-6']) {
-        const routes = JSON.parse(execFileSync(ip, ['-j', family, '-n', netns, 'route', 'show', 'table', 'all'], { encoding: 'utf8' })) as Array<{ dst: string; gateway?: string }>;
-        expect(routes.filter((r) => r.dst === 'default' || r.gateway), `${netns} ${family}`).toEqual([]);
+        const routes = JSON.parse(
+          execFileSync(ip, ['-j', family, '-n', netns, 'route', 'show', 'table', 'all'], { encoding: 'utf8' }),
+        ) as Array<{ dst: string; gateway?: string }>;
+        expect(
+          routes.filter((r) => r.dst === 'default' || r.gateway),
+          `${netns} ${family}`,
+        ).toEqual([]);
       }
       const links = JSON.parse(execFileSync(ip, ['-j', '-n', netns, 'link', 'show'], { encoding: 'utf8' })) as Array<{ ifname: string }>;
       const names = links.map((l) => l.ifname).filter((n) => n !== 'lo');
-      expect(names.every((n) => n === 'eth0' || n === 'br0' || /^vp\d+$/.test(n)), `${netns}: ${names.join(',')}`).toBe(true);
+      expect(
+        names.every((n) => n === 'eth0' || n === 'br0' || /^vp\d+$/.test(n)),
+        `${netns}: ${names.join(',')}`,
+      ).toBe(true);
     }
   });
 
@@ -140,7 +166,10 @@ describe('the seed experiment on a three-worker lab', () => {
     const host = hostEnv();
     const bpftool = findExecutable('bpftool');
     expect(bpftool, 'bpftool (make apt installs it)').toBeDefined();
-    const tree = JSON.parse(execFileSync(bpftool!, ['-j', 'cgroup', 'tree', host.cgroup2], { encoding: 'utf8' })) as Array<{ cgroup: string; programs: Array<{ name: string }> }>;
+    const tree = JSON.parse(execFileSync(bpftool!, ['-j', 'cgroup', 'tree', host.cgroup2], { encoding: 'utf8' })) as Array<{
+      cgroup: string;
+      programs: Array<{ name: string }>;
+    }>;
     const withNearby = tree.filter((c) => c.programs.some((p) => p.name.startsWith('nearby_'))).map((c) => c.cgroup);
     const root = lab.paths.cgroupRoot;
     expect(withNearby.filter((c) => c === root || c.startsWith(`${root}/`)).sort()).toEqual(record.nodes.map((n) => n.cgroup).sort());
@@ -193,7 +222,11 @@ describe('the seed experiment on a three-worker lab', () => {
     expect(lines).toEqual(['deployment.apps "helloworld-region.zone1.subzone1" deleted']);
     const [next] = await lab.pods({ namespace: 'sample', selector: 'version=region.zone1.subzone2' });
     expect(await curlBodies(10)).toEqual({ [`Hello version: region.zone1.subzone2, instance: ${next?.name}`]: 10 });
-    expect((await lab.pods({ namespace: 'sample' })).map((p) => p.labels['version'] ?? p.labels['app'])).toEqual(['region.zone1.subzone2', 'region.zone2.subzone3', 'sleep']);
+    expect((await lab.pods({ namespace: 'sample' })).map((p) => p.labels['version'] ?? p.labels['app'])).toEqual([
+      'region.zone1.subzone2',
+      'region.zone2.subzone3',
+      'sleep',
+    ]);
     expect(readFileSync(`${lab.paths.clusterDir}/endpointslices.yaml`, 'utf8')).not.toContain('subzone1');
   });
 });

@@ -40,7 +40,13 @@ describe('lab down', () => {
     const record = readRecord(lab.paths.record)!;
     // Everything the check below looks for exists first, or the check would prove nothing.
     expect(leftoversOf(NAME, record).sort()).toEqual(
-      expect.arrayContaining([`cgroup ${lab.paths.cgroupRoot}`, `netns nbl.${NAME}`, `state dir ${lab.paths.stateDir}`, `pins ${record.nodes[1]!.pinRoot}`, `process ${record.supervisor!.pid}`]),
+      expect.arrayContaining([
+        `cgroup ${lab.paths.cgroupRoot}`,
+        `netns nbl.${NAME}`,
+        `state dir ${lab.paths.stateDir}`,
+        `pins ${record.nodes[1]!.pinRoot}`,
+        `process ${record.supervisor!.pid}`,
+      ]),
     );
     expect(leftoversOf(NAME, record).filter((l) => l.startsWith('/etc/netns/'))).toHaveLength(2);
     expect(processesInLabCgroups(NAME).length).toBeGreaterThanOrEqual(6); // supervisor, 2 agents, 2 pods, prober
@@ -80,14 +86,19 @@ describe('lab up', () => {
 
     const said: string[] = [];
     const second = await labUp({ text: smallLab(NAME), name: NAME, namespace: 'sample', log: (l) => said.push(l) });
-    expect(said.join('\n')).toMatch(new RegExp(`removed leftovers of an earlier lab ${NAME} whose supervisor is gone: .*pins .*${NAME}-worker`));
+    expect(said.join('\n')).toMatch(
+      new RegExp(`removed leftovers of an earlier lab ${NAME} whose supervisor is gone: .*pins .*${NAME}-worker`),
+    );
     expect(record.nodes.map((n) => n.agent!.pid).filter(isAlive)).toEqual([]);
     expect((await second.lab.pods({ namespace: 'sample' })).every((p) => p.ready)).toBe(true);
   });
 
   it('refuses to start over a lab that is up', async () => {
     await labUp({ text: smallLab(NAME), name: NAME, namespace: 'sample' });
-    await expect(labUp({ text: smallLab(NAME), name: NAME, namespace: 'sample' })).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/already up/) });
+    await expect(labUp({ text: smallLab(NAME), name: NAME, namespace: 'sample' })).rejects.toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/already up/) as unknown,
+    });
   });
 
   it('refuses pins for its nodes that no lab owns, and touches nothing', async () => {
@@ -95,7 +106,10 @@ describe('lab up', () => {
     const foreign = `${labPaths(NAME, host.cgroup2, host.bpffs).pinBase}/${NAME}-worker`;
     mkdirSync(foreign, { recursive: true });
     try {
-      await expect(labUp({ text: smallLab(NAME), name: NAME, namespace: 'sample' })).rejects.toMatchObject({ code: 'conflict', message: expect.stringContaining(foreign) });
+      await expect(labUp({ text: smallLab(NAME), name: NAME, namespace: 'sample' })).rejects.toMatchObject({
+        code: 'conflict',
+        message: expect.stringContaining(foreign) as unknown,
+      });
       expect(existsSync(foreign)).toBe(true);
       expect(existsSync(labPaths(NAME, host.cgroup2, host.bpffs).stateDir)).toBe(false);
     } finally {
@@ -104,7 +118,8 @@ describe('lab up', () => {
   });
 
   it('rejects an unknown image before creating anything, naming the workload and the image', async () => {
-    const nginx = 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: nginx, image: "nginx:1.27"}]\n';
+    const nginx =
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: nginx, image: "nginx:1.27"}]\n';
     const error = await labUp({ text: smallLab(NAME, nginx), name: NAME, namespace: 'sample' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LabError);
     expect(error).toMatchObject({ code: 'invalid' });
@@ -117,9 +132,11 @@ describe('lab up', () => {
     const { lab } = await labUp({ text: smallLab(NAME), name: NAME, namespace: 'sample' });
     const before = (await lab.pods({ namespace: 'sample' })).map((p) => p.name);
     const pod = 'apiVersion: v1\nkind: Pod\nmetadata: {name: mystery}\nspec:\n  containers: [{name: main, image: example.com/mystery:2}]\n';
-    await expect(lab.apply({ text: `${pod}---\napiVersion: v1\nkind: Namespace\nmetadata: {name: other}\n` }, { namespace: 'sample' })).rejects.toMatchObject({
+    await expect(
+      lab.apply({ text: `${pod}---\napiVersion: v1\nkind: Namespace\nmetadata: {name: other}\n` }, { namespace: 'sample' }),
+    ).rejects.toMatchObject({
       code: 'invalid',
-      message: expect.stringMatching(/pod sample\/mystery container "main": image "example\.com\/mystery:2"/),
+      message: expect.stringMatching(/pod sample\/mystery container "main": image "example\.com\/mystery:2"/) as unknown,
     });
     expect((await lab.pods({ namespace: 'sample' })).map((p) => p.name)).toEqual(before);
     expect((await lab.status()).pods.some((p) => p.namespace === 'other')).toBe(false);

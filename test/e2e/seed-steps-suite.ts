@@ -36,13 +36,21 @@ export function seedStepsSuite(options: { controlPlane: boolean }): void {
   /** Every answer names the pod that really runs that version (not a stale or foreign one). */
   function expectInstancesMatch(attempts: readonly CurlAttempt[], pods: Record<string, string>): void {
     const wrong = attempts.filter((a) => a.answer && pods[a.answer.version] !== a.answer.instance);
-    expect(wrong.map((a) => a.body), `pods now: ${JSON.stringify(pods)}`).toEqual([]);
+    expect(
+      wrong.map((a) => a.body),
+      `pods now: ${JSON.stringify(pods)}`,
+    ).toEqual([]);
   }
 
   const curls = (count = CURLS): Promise<CurlAttempt[]> => curlAttempts(lab, sleepPod, HELLO, count);
 
   beforeAll(async () => {
-    ({ lab, record, sleepPod } = await upLabWithSleep({ text: seedLab(NAME), name: NAME, timeoutMs: 45_000, controlPlane: options.controlPlane }));
+    ({ lab, record, sleepPod } = await upLabWithSleep({
+      text: seedLab(NAME),
+      name: NAME,
+      timeoutMs: 45_000,
+      controlPlane: options.controlPlane,
+    }));
   }, 60_000);
 
   afterAll(async () => {
@@ -68,7 +76,7 @@ export function seedStepsSuite(options: { controlPlane: boolean }): void {
       expect(service).toMatchObject({ trafficDistribution: 'PreferClose', endpoints: { ready: 3, total: 3 } });
     });
 
-    it('step 2: PreferClose sends every curl to the instance in the client\'s own subzone', async () => {
+    it("step 2: PreferClose sends every curl to the instance in the client's own subzone", async () => {
       const attempts = await curls();
       expect(outcomes(attempts)).toEqual({ 'region.zone1.subzone1': CURLS });
       expectInstancesMatch(attempts, await podOfVersion());
@@ -83,7 +91,11 @@ export function seedStepsSuite(options: { controlPlane: boolean }): void {
     });
 
     it('step 4: worker3 relabelled into zone1/subzone2 shares the traffic with worker2, within a binomial bound', async () => {
-      await lab.label(WORKER3, { 'topology.kubernetes.io/zone': 'zone1', 'topology.kubernetes.io/subzone': 'subzone2' }, { overwrite: true, wait: false });
+      await lab.label(
+        WORKER3,
+        { 'topology.kubernetes.io/zone': 'zone1', 'topology.kubernetes.io/subzone': 'subzone2' },
+        { overwrite: true, wait: false },
+      );
       await lab.delete('deployment', 'helloworld-region.zone2.subzone3', { namespace: 'sample', wait: false });
       await lab.apply({ text: sample('helloworld-region.zone1.subzone2-worker3.yaml', NAME) }, { namespace: 'sample' });
       const pods = await podOfVersion();
@@ -94,8 +106,12 @@ export function seedStepsSuite(options: { controlPlane: boolean }): void {
       console.info(`step 4 split over ${CURLS} curls: ${JSON.stringify(counts)}`);
       expect(Object.keys(counts).sort(), JSON.stringify(counts)).toEqual(['region.zone1.subzone2', 'region.zone1.subzone2-worker3']);
       for (const version of Object.keys(counts)) {
-        expect(counts[version], `${version} answered ${counts[version]} of ${CURLS}: ${JSON.stringify(counts)}`).toBeGreaterThanOrEqual(SHARE_MIN);
-        expect(counts[version], `${version} answered ${counts[version]} of ${CURLS}: ${JSON.stringify(counts)}`).toBeLessThanOrEqual(SHARE_MAX);
+        expect(counts[version], `${version} answered ${counts[version]} of ${CURLS}: ${JSON.stringify(counts)}`).toBeGreaterThanOrEqual(
+          SHARE_MIN,
+        );
+        expect(counts[version], `${version} answered ${counts[version]} of ${CURLS}: ${JSON.stringify(counts)}`).toBeLessThanOrEqual(
+          SHARE_MAX,
+        );
       }
       expectInstancesMatch(attempts, pods);
     });
@@ -126,7 +142,10 @@ export function seedStepsSuite(options: { controlPlane: boolean }): void {
       expect(outcomes(attempts)).toEqual({ 'exit 7 (Connection refused)': CURLS });
       console.info(`step 5 refusals: slowest ${Math.max(...attempts.map((a) => a.ms))} ms`);
       const slow = attempts.filter((a) => a.ms >= 1000);
-      expect(slow.map((a) => a.ms), 'curls that took 1 s or more').toEqual([]);
+      expect(
+        slow.map((a) => a.ms),
+        'curls that took 1 s or more',
+      ).toEqual([]);
     });
   });
 }

@@ -14,9 +14,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { PROGRAMS, readPinnedState } from '../../pkg/datapath/index.js';
 import { endpointSliceYaml, nodeYaml } from '../fixtures/manifests.js';
-import { type AgentRun, attachedPrograms, freePort, health, requireTool, ROOT, runAgentToExit, startAgent, until } from './agent-process.js';
+import {
+  type AgentRun,
+  attachedPrograms,
+  freePort,
+  health,
+  requireTool,
+  ROOT,
+  runAgentToExit,
+  startAgent,
+  until,
+} from './agent-process.js';
 import { tally } from './datapath-fixture.js';
 import { assertKernelPrereqs, type Client, KernelLab, type SimNode } from '../../lab/kernel-lab/index.js';
+import { ifSetUp } from '../fixtures/if-set-up.js';
 
 const VIP = '10.96.7.10';
 const POD = '10.244.70.1';
@@ -36,12 +47,28 @@ interface ContainerPosture {
 function daemonSetPosture(): ContainerPosture {
   const file = join(ROOT, 'deploy/daemonset.yaml');
   const ds = parse(readFileSync(file, 'utf8')) as {
-    spec: { template: { spec: { containers: Array<{ name: string; securityContext?: Record<string, unknown>; volumeMounts?: Array<{ name: string; readOnly?: boolean }> }>; volumes: Array<{ name: string; hostPath?: { path: string } }> } } };
+    spec: {
+      template: {
+        spec: {
+          containers: Array<{
+            name: string;
+            securityContext?: Record<string, unknown>;
+            volumeMounts?: Array<{ name: string; readOnly?: boolean }>;
+          }>;
+          volumes: Array<{ name: string; hostPath?: { path: string } }>;
+        };
+      };
+    };
   };
   const pod = ds.spec.template.spec;
   const container = pod.containers.find((c) => c.name === 'agent');
   if (!container?.securityContext) throw new Error(`${file}: no container "agent" with a securityContext`);
-  const sc = container.securityContext as { capabilities?: { add?: string[]; drop?: string[] }; readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean; runAsUser?: number };
+  const sc = container.securityContext as {
+    capabilities?: { add?: string[]; drop?: string[] };
+    readOnlyRootFilesystem?: boolean;
+    allowPrivilegeEscalation?: boolean;
+    runAsUser?: number;
+  };
   const cgroupVolume = pod.volumes.find((v) => v.hostPath?.path === '/sys/fs/cgroup');
   const cgroupMount = container.volumeMounts?.find((m) => m.name === cgroupVolume?.name);
   if (!cgroupMount) throw new Error(`${file}: the agent does not mount the hostPath /sys/fs/cgroup`);
@@ -68,7 +95,19 @@ function containerLike(posture: ContainerPosture, caps: readonly string[], cgrou
   const bounding = ['-all', ...caps.map((c) => `+${c.toLowerCase()}`)].join(',');
   const setpriv = [requireTool('setpriv', 'util-linux'), `--bounding-set=${bounding}`, '--inh-caps=-all', '--ambient-caps=-all'];
   if (!posture.allowPrivilegeEscalation) setpriv.push('--no-new-privs');
-  return [requireTool('unshare', 'util-linux'), '--mount', '--propagation', 'private', '--', 'sh', '-ec', `${steps.join('\n')}\nexec "$@"`, cgroupPath, ...setpriv, '--'];
+  return [
+    requireTool('unshare', 'util-linux'),
+    '--mount',
+    '--propagation',
+    'private',
+    '--',
+    'sh',
+    '-ec',
+    `${steps.join('\n')}\nexec "$@"`,
+    cgroupPath,
+    ...setpriv,
+    '--',
+  ];
 }
 
 /** Capability names (cap_bpf, ...) in a /proc/<pid>/status mask, as capsh decodes it. */
@@ -112,7 +151,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const agent of agents) await agent.kill();
-  await lab?.destroy(); // also removes the pin roots of its nodes
+  await ifSetUp(lab)?.destroy(); // also removes the pin roots of its nodes
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
 
@@ -156,12 +195,23 @@ describe("with exactly the DaemonSet's capabilities", () => {
   const launch = (): AgentRun => {
     const agent = startAgent({
       wrapper: containerLike(posture, posture.add, node.cgroupPath),
-      args: ['--node-name', node.nodeName, '--cgroup-path', node.cgroupPath, '--state-dir', dir, '--listen', `127.0.0.1:${healthPort}`, ...SIZES],
+      args: [
+        '--node-name',
+        node.nodeName,
+        '--cgroup-path',
+        node.cgroupPath,
+        '--state-dir',
+        dir,
+        '--listen',
+        `127.0.0.1:${healthPort}`,
+        ...SIZES,
+      ],
     });
     agents.push(agent);
     return agent;
   };
-  const ready = (agent: AgentRun) => until('ready', async () => ((await health(healthPort, '/readyz')).status === 200 ? true : undefined), agent.log, 30_000);
+  const ready = (agent: AgentRun) =>
+    until('ready', async () => ((await health(healthPort, '/readyz')).status === 200 ? true : undefined), agent.log, 30_000);
 
   let first: AgentRun;
 
@@ -177,7 +227,7 @@ describe("with exactly the DaemonSet's capabilities", () => {
   });
 
   afterAll(async () => {
-    await client?.close();
+    await ifSetUp(client)?.close();
   });
 
   it('runs as the container would: only those capabilities, no_new_privs, read-only root, /sys and cgroup', () => {
@@ -220,7 +270,9 @@ describe("with exactly the DaemonSet's capabilities", () => {
     await ready(second);
     const results = await loop.stop();
     const spanMs = results.at(-1)!.t1 - results[0]!.t0;
-    console.info(`restart under load: ${results.length} connects over ${Math.round(spanMs)} ms, ${results.filter((r) => !r.ok).length} failed`);
+    console.info(
+      `restart under load: ${results.length} connects over ${Math.round(spanMs)} ms, ${results.filter((r) => !r.ok).length} failed`,
+    );
     expect(results.length).toBeGreaterThan(20);
     expect(tally(results)).toEqual({ 'caps-web': results.length });
 
@@ -240,11 +292,17 @@ describe('with any one of them taken away', () => {
     mkdirSync(dir);
     writeManifests(dir, node.nodeName);
     const { code, log } = await runAgentToExit({
-      wrapper: containerLike(posture, posture.add.filter((c) => c !== missing), node.cgroupPath),
+      wrapper: containerLike(
+        posture,
+        posture.add.filter((c) => c !== missing),
+        node.cgroupPath,
+      ),
       args: ['--node-name', node.nodeName, '--cgroup-path', node.cgroupPath, '--state-dir', dir, '--listen', '127.0.0.1:0', ...SIZES],
     });
     expect(code).toBe(2);
-    expect(log).toMatch(/^nearby-agent: no-bpf-permission: no permission to load BPF programs or pin under \S+ \(.*EPERM.*\): run with CAP_BPF and CAP_NET_ADMIN, or as root$/m);
+    expect(log).toMatch(
+      /^nearby-agent: no-bpf-permission: no permission to load BPF programs or pin under \S+ \(.*EPERM.*\): run with CAP_BPF and CAP_NET_ADMIN, or as root$/m,
+    );
     expect(log).toContain(node.pinRoot);
     expect(existsSync(node.pinRoot)).toBe(false);
     expect(attachedPrograms(node.cgroupPath)).toEqual([]);

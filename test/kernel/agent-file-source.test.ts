@@ -15,6 +15,7 @@ import { type AgentRun, freePort, startAgent, until as untilAgent } from './agen
 import { assertKernelPrereqs, type Client, KernelLab, type SimNode } from '../../lab/kernel-lab/index.js';
 import { endpointSliceYaml, nodeYaml } from '../fixtures/manifests.js';
 import { tally } from './datapath-fixture.js';
+import { ifSetUp } from '../fixtures/if-set-up.js';
 
 const VIP = '10.96.0.20';
 const PODS = { me: '10.244.1.20', w2: '10.244.2.20', w3: '10.244.3.20' };
@@ -28,9 +29,17 @@ let port: number;
 const agentLog = (): string => agent?.log() ?? '';
 
 const nodes = (w3Zone: string, w3Subzone: string): string =>
-  [nodeYaml(node.nodeName, 'region', 'zone1', 'subzone1'), nodeYaml('w2', 'region', 'zone1', 'subzone2'), nodeYaml('w3', 'region', w3Zone, w3Subzone)].join('---\n');
+  [
+    nodeYaml(node.nodeName, 'region', 'zone1', 'subzone1'),
+    nodeYaml('w2', 'region', 'zone1', 'subzone2'),
+    nodeYaml('w3', 'region', w3Zone, w3Subzone),
+  ].join('---\n');
 const endpoints = (pods: Array<[string, string, string]>): string =>
-  endpointSliceYaml('helloworld', 5000, pods.map(([address, nodeName, pod]) => ({ address, node: nodeName, pod })));
+  endpointSliceYaml(
+    'helloworld',
+    5000,
+    pods.map(([address, nodeName, pod]) => ({ address, node: nodeName, pod })),
+  );
 
 const SERVICE = `apiVersion: v1
 kind: Service
@@ -42,7 +51,8 @@ spec:
   ports: [{name: http, port: 5000, targetPort: 5000, protocol: TCP}]
 `;
 
-const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> => untilAgent(what, probe, agentLog, timeoutMs);
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> =>
+  untilAgent(what, probe, agentLog, timeoutMs);
 
 /** The helloworld VIP's closest non-empty tier in the pinned maps now: the one connects use. */
 function pinnedUsedTier(): string[] {
@@ -58,7 +68,8 @@ async function relabelLatency(w3Zone: string, w3Subzone: string, used: string[])
   for (;;) {
     const elapsed = performance.now() - t0;
     if (JSON.stringify(pinnedUsedTier()) === want) return elapsed;
-    if (elapsed > 5000) throw new Error(`maps never used the tier ${want} (now ${JSON.stringify(pinnedUsedTier())}); agent log:\n${agentLog().slice(-3000)}`);
+    if (elapsed > 5000)
+      throw new Error(`maps never used the tier ${want} (now ${JSON.stringify(pinnedUsedTier())}); agent log:\n${agentLog().slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }
@@ -70,29 +81,59 @@ beforeAll(async () => {
   assertKernelPrereqs();
   lab = await KernelLab.create('agent');
   node = await lab.addNode('w1');
-  for (const [pod, address] of [['hello-w1', PODS.me], ['hello-w2', PODS.w2], ['hello-w3', PODS.w3]] as const) {
+  for (const [pod, address] of [
+    ['hello-w1', PODS.me],
+    ['hello-w2', PODS.w2],
+    ['hello-w3', PODS.w3],
+  ] as const) {
     await lab.addPod(pod, [address], [{ port: 5000, proto: 'tcp' }]);
   }
   client = await node.client();
   stateDir = mkdtempSync(join(tmpdir(), 'nearby-agent-'));
   writeFileSync(join(stateDir, 'nodes.yaml'), nodes('zone2', 'subzone3'));
   writeFileSync(join(stateDir, 'service.yaml'), SERVICE);
-  writeFileSync(join(stateDir, 'endpoints.yaml'), endpoints([[PODS.me, node.nodeName, 'hello-w1'], [PODS.w2, 'w2', 'hello-w2'], [PODS.w3, 'w3', 'hello-w3']]));
+  writeFileSync(
+    join(stateDir, 'endpoints.yaml'),
+    endpoints([
+      [PODS.me, node.nodeName, 'hello-w1'],
+      [PODS.w2, 'w2', 'hello-w2'],
+      [PODS.w3, 'w3', 'hello-w3'],
+    ]),
+  );
   port = await freePort();
   agent = startAgent({
-    args: ['--node-name', node.nodeName, '--state-dir', stateDir, '--cgroup-path', node.cgroupPath, '--listen', `127.0.0.1:${port}`,
-      '--max-services', '64', '--max-backends', '64', '--max-slots', '256', '--max-rev-nat', '256', '--max-counters', '512',
+    args: [
+      '--node-name',
+      node.nodeName,
+      '--state-dir',
+      stateDir,
+      '--cgroup-path',
+      node.cgroupPath,
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--max-services',
+      '64',
+      '--max-backends',
+      '64',
+      '--max-slots',
+      '256',
+      '--max-rev-nat',
+      '256',
+      '--max-counters',
+      '512',
       // A short resync, so the drift test sees a repair soon after it tampers with the maps.
-      '--resync-seconds', '1'],
+      '--resync-seconds',
+      '1',
+    ],
   });
   await until('the agent to be ready', async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined), 20000);
 });
 
 afterAll(async () => {
   await agent?.kill();
-  await client?.close();
-  if (node) unpinDatapath(node.pinRoot);
-  await lab?.destroy();
+  await ifSetUp(client)?.close();
+  if (ifSetUp(node)) unpinDatapath(node.pinRoot);
+  await ifSetUp(lab)?.destroy();
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
 
@@ -102,7 +143,13 @@ describe('nearby-agent with a file source on a real datapath', () => {
   });
 
   it('fails over to the same-zone pod when the local endpoint leaves the EndpointSlice', async () => {
-    writeFileSync(join(stateDir, 'endpoints.yaml'), endpoints([[PODS.w2, 'w2', 'hello-w2'], [PODS.w3, 'w3', 'hello-w3']]));
+    writeFileSync(
+      join(stateDir, 'endpoints.yaml'),
+      endpoints([
+        [PODS.w2, 'w2', 'hello-w2'],
+        [PODS.w3, 'w3', 'hello-w3'],
+      ]),
+    );
     await until('failover to w2', async () => (same(await answers(10), { 'hello-w2': 10 }) ? true : undefined));
     expect(await answers()).toEqual({ 'hello-w2': 30 });
   });
@@ -116,7 +163,9 @@ describe('nearby-agent with a file source on a real datapath', () => {
     }
     latencies.push(await relabelLatency('zone1', 'subzone2', [PODS.w2, PODS.w3]));
     const sorted = [...latencies].sort((a, b) => a - b);
-    console.log(`relabel -> pinned maps (ms): median ${sorted[sorted.length >> 1]!.toFixed(0)}, max ${sorted.at(-1)!.toFixed(0)}, all ${latencies.map((l) => l.toFixed(0)).join(' ')}`);
+    console.log(
+      `relabel -> pinned maps (ms): median ${sorted[sorted.length >> 1]!.toFixed(0)}, max ${sorted.at(-1)!.toFixed(0)}, all ${latencies.map((l) => l.toFixed(0)).join(' ')}`,
+    );
     for (const l of latencies) expect(l).toBeLessThan(1000);
 
     const t = await until('w3 to join w2 in the best tier', async () => {
@@ -129,13 +178,16 @@ describe('nearby-agent with a file source on a real datapath', () => {
   });
 
   it('skips a bad object next to good ones, names it in the metrics, and keeps serving', async () => {
-    writeFileSync(join(stateDir, 'bad.yaml'), `apiVersion: v1
+    writeFileSync(
+      join(stateDir, 'bad.yaml'),
+      `apiVersion: v1
 kind: Service
 metadata: {name: broken, namespace: sample}
 spec:
   clusterIP: 10.96.0.300
   ports: [{port: 80, protocol: TCP}]
-`);
+`,
+    );
     const metrics = await until('the rejection to be counted', async () => {
       const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       return /nearby_objects_rejected\{[^}]*\} [1-9]/.test(text) ? text : undefined;
@@ -152,7 +204,10 @@ spec:
     const code = await runNearbyctl(['maps', '--json'], { out: (t) => out.push(t), err: (t) => err.push(t) }, { NODE_NAME: node.nodeName });
     expect(err).toEqual([]);
     expect(code).toBe(0);
-    const maps = JSON.parse(out.join('\n')) as { pinRoot: string; services: Array<{ vip: string; mode: string; tiers: Array<{ endpoints: Array<{ address: string }> }> }> };
+    const maps = JSON.parse(out.join('\n')) as {
+      pinRoot: string;
+      services: Array<{ vip: string; mode: string; tiers: Array<{ endpoints: Array<{ address: string }> }> }>;
+    };
     expect(maps.pinRoot).toBe(node.pinRoot);
     const svc = maps.services.find((s) => s.vip === VIP);
     expect(svc?.mode).toBe('FAILOVER');

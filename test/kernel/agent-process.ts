@@ -17,7 +17,7 @@ const AGENT_ENV = /^(NODE_NAME|KUBECONFIG|LOG_LEVEL|NEARBY_.*)$/;
 export interface AgentRun {
   readonly child: ChildProcess;
   /** stdout and stderr so far, interleaved as they arrived. */
-  log(): string;
+  readonly log: () => string;
   /** Parsed pino lines of stdout (non-JSON lines skipped). */
   records(): Array<Record<string, unknown>>;
   /** Resolves with the exit code (null when killed by a signal). */
@@ -40,11 +40,11 @@ export function startAgent({ args, env = {}, wrapper = [] }: AgentStart): AgentR
   const child = spawn(command!, rest, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...baseEnv, ...env } });
   let all = '';
   let stdout = '';
-  child.stdout!.on('data', (d: Buffer) => {
+  child.stdout.on('data', (d: Buffer) => {
     all += d.toString();
     stdout += d.toString();
   });
-  child.stderr!.on('data', (d: Buffer) => (all += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (all += d.toString()));
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
   return {
     child,
@@ -91,7 +91,12 @@ export async function freePort(): Promise<number> {
 }
 
 /** Polls until probe gives a value; on timeout the error carries the agent's recent log. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, log: () => string, timeoutMs = 5000): Promise<T> {
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  log: () => string,
+  timeoutMs = 5000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await Promise.resolve()

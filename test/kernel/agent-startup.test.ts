@@ -13,6 +13,7 @@ import { endpointSliceYaml, nodeYaml } from '../fixtures/manifests.js';
 import { type AgentRun, attachedPrograms, freePort, health, requireTool, runAgentToExit, startAgent, until } from './agent-process.js';
 import { tally } from './datapath-fixture.js';
 import { assertKernelPrereqs, type Client, KernelLab, type SimNode } from '../../lab/kernel-lab/index.js';
+import { ifSetUp } from '../fixtures/if-set-up.js';
 
 /** Small maps: the lab needs a handful of entries, and four agents share the machine. */
 const SIZES = ['--max-services', '64', '--max-backends', '64', '--max-slots', '256', '--max-rev-nat', '256', '--max-counters', '512'];
@@ -31,7 +32,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const agent of agents) await agent.kill();
   for (const server of servers) await server.close();
-  await lab?.destroy(); // also removes the pin roots of its nodes
+  await ifSetUp(lab)?.destroy(); // also removes the pin roots of its nodes
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
 
@@ -44,7 +45,9 @@ function launch(args: string[], env: NodeJS.ProcessEnv = {}): AgentRun {
 describe('start-up errors end the agent with exit 2 and say what to fix', () => {
   it('a missing node name names --node-name and NODE_NAME', async () => {
     const node = await lab.addNode('noname');
-    const { code, log } = await runAgentToExit({ args: ['--cgroup-path', node.cgroupPath, '--state-dir', stateDir, '--listen', '127.0.0.1:0'] });
+    const { code, log } = await runAgentToExit({
+      args: ['--cgroup-path', node.cgroupPath, '--state-dir', stateDir, '--listen', '127.0.0.1:0'],
+    });
     expect(code).toBe(2);
     expect(log).toMatch(/^nearby-agent: missing-node-name: --node-name or NODE_NAME is required/m);
     expect(existsSync(node.pinRoot)).toBe(false);
@@ -70,7 +73,9 @@ describe('start-up errors end the agent with exit 2 and say what to fix', () => 
       args: ['--node-name', node.nodeName, '--cgroup-path', node.cgroupPath, '--state-dir', stateDir, '--listen', '127.0.0.1:0'],
     });
     expect(code).toBe(2);
-    expect(log).toMatch(/^nearby-agent: no-bpf-permission: no permission to load BPF programs or pin under \S+ \(.*EPERM.*\): run with CAP_BPF/m);
+    expect(log).toMatch(
+      /^nearby-agent: no-bpf-permission: no permission to load BPF programs or pin under \S+ \(.*EPERM.*\): run with CAP_BPF/m,
+    );
     expect(log).toContain(node.pinRoot);
     expect(existsSync(node.pinRoot)).toBe(false);
     expect(attachedPrograms(node.cgroupPath)).toEqual([]);
@@ -104,26 +109,44 @@ current-context: lab
 `,
     );
     agent = launch(
-      ['--node-name', node.nodeName, '--cgroup-path', node.cgroupPath, '--kubeconfig', kubeconfig, '--listen', `127.0.0.1:${healthPort}`, ...SIZES],
+      [
+        '--node-name',
+        node.nodeName,
+        '--cgroup-path',
+        node.cgroupPath,
+        '--kubeconfig',
+        kubeconfig,
+        '--listen',
+        `127.0.0.1:${healthPort}`,
+        ...SIZES,
+      ],
       // The default first wait is 1 s, doubling to 30 s; scaled down so the doubling shows quickly.
       { NEARBY_API_RETRY_MS: '100', NEARBY_API_RETRY_MAX_MS: '800' },
     );
   });
 
   afterAll(async () => {
-    await client?.close();
+    await ifSetUp(client)?.close();
   });
 
   const retries = () => agent.records().filter((r) => r['msg'] === 'source did not start; retrying');
 
   it('keeps running: live, not ready with a reason that says it retries', async () => {
     await until('/healthz', async () => ((await health(healthPort, '/healthz')).status === 200 ? true : undefined), agent.log, 20_000);
-    const ready = await until('a retry in /readyz', async () => {
-      const r = await health(healthPort, '/readyz');
-      return /retrying/.test(r.body) ? r : undefined;
-    }, agent.log);
+    const ready = await until(
+      'a retry in /readyz',
+      async () => {
+        const r = await health(healthPort, '/readyz');
+        return r.body.includes('retrying') ? r : undefined;
+      },
+      agent.log,
+    );
     expect(ready.status).toBe(503);
-    expect(ready.body).toMatch(new RegExp(`^not ready: API server http://127\\.0\\.0\\.1:${apiPort} unreachable: .*ECONNREFUSED.*; retrying in \\d+\\.\\ds \\(attempt \\d+\\)`));
+    expect(ready.body).toMatch(
+      new RegExp(
+        `^not ready: API server http://127\\.0\\.0\\.1:${apiPort} unreachable: .*ECONNREFUSED.*; retrying in \\d+\\.\\ds \\(attempt \\d+\\)`,
+      ),
+    );
     expect(agent.child.exitCode).toBeNull();
   });
 
@@ -154,20 +177,37 @@ current-context: lab
     api.apply('/api/v1/namespaces', { metadata: { name: 'sample' } });
     api.apply('/api/v1/services', {
       metadata: { name: 'web', namespace: 'sample' },
-      spec: { clusterIP: VIP, clusterIPs: [VIP], trafficDistribution: 'PreferClose', ports: [{ name: 'http', port: 7000, targetPort: 7000, protocol: 'TCP' }] },
+      spec: {
+        clusterIP: VIP,
+        clusterIPs: [VIP],
+        trafficDistribution: 'PreferClose',
+        ports: [{ name: 'http', port: 7000, targetPort: 7000, protocol: 'TCP' }],
+      },
     });
     api.apply('/apis/discovery.k8s.io/v1/endpointslices', {
       metadata: { name: 'web-abc', namespace: 'sample', labels: { 'kubernetes.io/service-name': 'web' } },
       addressType: 'IPv4',
-      endpoints: [{ addresses: [POD], conditions: { ready: true }, nodeName: node.nodeName, targetRef: { kind: 'Pod', namespace: 'sample', name: 'api-web' } }],
+      endpoints: [
+        {
+          addresses: [POD],
+          conditions: { ready: true },
+          nodeName: node.nodeName,
+          targetRef: { kind: 'Pod', namespace: 'sample', name: 'api-web' },
+        },
+      ],
       ports: [{ name: 'http', port: 7000, protocol: 'TCP' }],
     });
     await api.listen(apiPort);
 
-    const ready = await until('ready', async () => {
-      const r = await health(healthPort, '/readyz');
-      return r.status === 200 ? r : undefined;
-    }, agent.log, 10_000);
+    const ready = await until(
+      'ready',
+      async () => {
+        const r = await health(healthPort, '/readyz');
+        return r.status === 200 ? r : undefined;
+      },
+      agent.log,
+      10_000,
+    );
     expect(ready.body).toMatch(/^ready: 1 services planned/);
     expect(agent.records().some((r) => r['msg'] === 'source started' && (r['attempt'] as number) > 1)).toBe(true);
 
@@ -219,21 +259,41 @@ spec:
     dir = join(stateDir, 'stray');
     mkdirSync(dir);
     writeFileSync(join(dir, 'nodes.yaml'), [nodeYaml('w2', 'r', 'z1', 's1'), nodeYaml('w3', 'r', 'z2', 's2')].join('---\n'));
-    writeFileSync(join(dir, 'services.yaml'), [service('spread', SPREAD, 'trafficDistribution: PreferClose'), service('local', LOCAL, 'internalTrafficPolicy: Local')].join('---\n'));
+    writeFileSync(
+      join(dir, 'services.yaml'),
+      [service('spread', SPREAD, 'trafficDistribution: PreferClose'), service('local', LOCAL, 'internalTrafficPolicy: Local')].join(
+        '---\n',
+      ),
+    );
     writeFileSync(join(dir, 'slices.yaml'), [endpoints('spread'), endpoints('local')].join('---\n'));
     healthPort = await freePort();
-    agent = launch(['--node-name', node.nodeName, '--cgroup-path', node.cgroupPath, '--state-dir', dir, '--listen', `127.0.0.1:${healthPort}`, ...SIZES]);
+    agent = launch([
+      '--node-name',
+      node.nodeName,
+      '--cgroup-path',
+      node.cgroupPath,
+      '--state-dir',
+      dir,
+      '--listen',
+      `127.0.0.1:${healthPort}`,
+      ...SIZES,
+    ]);
   });
 
   afterAll(async () => {
-    await client?.close();
+    await ifSetUp(client)?.close();
   });
 
   it('stays up and live, but not ready, naming the node and the flag', async () => {
-    const ready = await until('a reconcile that saw the node missing', async () => {
-      const r = await health(healthPort, '/readyz');
-      return /not among the cluster's Nodes/.test(r.body) ? r : undefined;
-    }, agent.log, 20_000);
+    const ready = await until(
+      'a reconcile that saw the node missing',
+      async () => {
+        const r = await health(healthPort, '/readyz');
+        return r.body.includes("not among the cluster's Nodes") ? r : undefined;
+      },
+      agent.log,
+      20_000,
+    );
     expect(ready.status).toBe(503);
     expect(ready.body).toContain(`node ${node.nodeName} is not among the cluster's Nodes (check --node-name/NODE_NAME)`);
     expect((await health(healthPort, '/healthz')).status).toBe(200);
@@ -258,7 +318,10 @@ spec:
   });
 
   it('becomes ready and ranks by locality as soon as the Node appears', async () => {
-    writeFileSync(join(dir, 'nodes.yaml'), [nodeYaml('w2', 'r', 'z1', 's1'), nodeYaml('w3', 'r', 'z2', 's2'), nodeYaml(node.nodeName, 'r', 'z1', 's1')].join('---\n'));
+    writeFileSync(
+      join(dir, 'nodes.yaml'),
+      [nodeYaml('w2', 'r', 'z1', 's1'), nodeYaml('w3', 'r', 'z2', 's2'), nodeYaml(node.nodeName, 'r', 'z1', 's1')].join('---\n'),
+    );
     await until('ready', async () => ((await health(healthPort, '/readyz')).status === 200 ? true : undefined), agent.log);
     const svc = pinned(SPREAD);
     expect(svc!.tiers[0]!.map((b) => b.address)).toEqual([PODS.w2]);

@@ -15,6 +15,7 @@ import { endpointSliceYaml, nodeYaml } from '../fixtures/manifests.js';
 import { type AgentRun, freePort, requireTool, ROOT, startAgent, until as untilAgent } from './agent-process.js';
 import { tally } from './datapath-fixture.js';
 import { assertKernelPrereqs, type Client, KernelLab, type SimNode } from '../../lab/kernel-lab/index.js';
+import { ifSetUp } from '../fixtures/if-set-up.js';
 
 const VIP = '10.96.0.40';
 const BIG_VIP = '10.96.0.41';
@@ -30,7 +31,8 @@ let stateDir: string;
 let port: number;
 let scrape: Scrape;
 
-const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> => untilAgent(what, probe, () => agent?.log() ?? '', timeoutMs);
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> =>
+  untilAgent(what, probe, () => agent?.log() ?? '', timeoutMs);
 
 const service = (name: string, vip: string, port: number, extra = ''): string => `apiVersion: v1
 kind: Service
@@ -64,7 +66,9 @@ function parseExposition(text: string): Scrape {
     if (line === '' || line.startsWith('#')) continue;
     const m = /^([A-Za-z_:][A-Za-z0-9_:]*)(?:\{(.*)\})? (\S+)/.exec(line);
     if (!m) throw new Error(`cannot read the /metrics line ${JSON.stringify(line)}`);
-    const labels = Object.fromEntries([...(m[2] ?? '').matchAll(/([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1]!, l[2]!]));
+    const labels = Object.fromEntries(
+      [...(m[2] ?? '').matchAll(/([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1]!, l[2]!]),
+    );
     samples.push({ name: m[1]!, labels, value: Number(m[3]) });
   }
   return { text, types, samples };
@@ -98,21 +102,55 @@ beforeAll(async () => {
   await lab.addPod('hello-w2', [PODS.w2], [{ port: 5000, proto: 'tcp' }]);
   client = await node.client();
   stateDir = mkdtempSync(join(tmpdir(), 'nearby-dashmetrics-'));
-  writeFileSync(join(stateDir, 'nodes.yaml'), [nodeYaml(node.nodeName, 'region', 'zone1', 'subzone1'), nodeYaml('w2', 'region', 'zone1', 'subzone2')].join('---\n'));
-  writeFileSync(join(stateDir, 'helloworld.yaml'), `${service('helloworld', VIP, 5000, '  trafficDistribution: PreferClose\n')}---\n${endpointSliceYaml('helloworld', 5000, [
-    { address: PODS.me, node: node.nodeName, pod: 'hello-w1' },
-    { address: PODS.w2, node: 'w2', pod: 'hello-w2' },
-  ])}`);
+  writeFileSync(
+    join(stateDir, 'nodes.yaml'),
+    [nodeYaml(node.nodeName, 'region', 'zone1', 'subzone1'), nodeYaml('w2', 'region', 'zone1', 'subzone2')].join('---\n'),
+  );
+  writeFileSync(
+    join(stateDir, 'helloworld.yaml'),
+    `${service('helloworld', VIP, 5000, '  trafficDistribution: PreferClose\n')}---\n${endpointSliceYaml('helloworld', 5000, [
+      { address: PODS.me, node: node.nodeName, pod: 'hello-w1' },
+      { address: PODS.w2, node: 'w2', pod: 'hello-w2' },
+    ])}`,
+  );
   // Five endpoints where the backends map holds four: refused as a whole (map-full), the rest untouched.
-  writeFileSync(join(stateDir, 'big.yaml'), `${service('big', BIG_VIP, 80)}---\n${endpointSliceYaml('big', 80,
-    [1, 2, 3, 4, 5].map((k) => ({ address: `10.244.9.${k}`, node: 'w2', pod: `big-${k}` })))}`);
+  writeFileSync(
+    join(stateDir, 'big.yaml'),
+    `${service('big', BIG_VIP, 80)}---\n${endpointSliceYaml(
+      'big',
+      80,
+      [1, 2, 3, 4, 5].map((k) => ({ address: `10.244.9.${k}`, node: 'w2', pod: `big-${k}` })),
+    )}`,
+  );
   // A policy the planner does not know (a warning) and a clusterIP that is no address (a rejection).
-  writeFileSync(join(stateDir, 'odd.yaml'), `${service('odd', '10.96.0.42', 81, '  trafficDistribution: PreferSomewhere\n')}---\n${service('broken', '10.96.0.300', 82)}`);
+  writeFileSync(
+    join(stateDir, 'odd.yaml'),
+    `${service('odd', '10.96.0.42', 81, '  trafficDistribution: PreferSomewhere\n')}---\n${service('broken', '10.96.0.300', 82)}`,
+  );
   port = await freePort();
   agent = startAgent({
-    args: ['--node-name', node.nodeName, '--state-dir', stateDir, '--cgroup-path', node.cgroupPath, '--listen', `127.0.0.1:${port}`,
-      '--max-services', '16', '--max-backends', '4', '--max-slots', '64', '--max-rev-nat', '64', '--max-counters', '64',
-      '--resync-seconds', '1'],
+    args: [
+      '--node-name',
+      node.nodeName,
+      '--state-dir',
+      stateDir,
+      '--cgroup-path',
+      node.cgroupPath,
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--max-services',
+      '16',
+      '--max-backends',
+      '4',
+      '--max-slots',
+      '64',
+      '--max-rev-nat',
+      '64',
+      '--max-counters',
+      '64',
+      '--resync-seconds',
+      '1',
+    ],
   });
   await until('the agent to be ready', async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined), 20_000);
 
@@ -130,9 +168,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await agent?.kill();
-  await client?.close();
-  if (node) unpinDatapath(node.pinRoot);
-  await lab?.destroy();
+  await ifSetUp(client)?.close();
+  if (ifSetUp(node)) unpinDatapath(node.pinRoot);
+  await ifSetUp(lab)?.destroy();
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
 
@@ -160,7 +198,9 @@ describe('the metrics the Grafana dashboard queries, on a running agent', () => 
   it('counts the connects in tier 0 of the Service that made them, and gives it a tier-0 share of 1', () => {
     const connects = scrape.samples.filter((s) => s.name === 'nearby_connects_total' && s.labels['service'] === 'sample/helloworld');
     expect(connects.map((s) => [s.labels['tier'], s.value])).toEqual([['0', 20]]);
-    expect(scrape.samples.find((s) => s.name === 'nearby_connects_tier0_ratio' && s.labels['service'] === 'sample/helloworld')?.value).toBe(1);
+    expect(scrape.samples.find((s) => s.name === 'nearby_connects_tier0_ratio' && s.labels['service'] === 'sample/helloworld')?.value).toBe(
+      1,
+    );
   });
 
   it('reports the refused Service, the bad object and the unknown policy by the reasons the panels show', () => {

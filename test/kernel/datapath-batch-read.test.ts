@@ -9,6 +9,7 @@ import { libbpf } from '../../pkg/datapath/libbpf.js';
 import { keyAt, type MapDump, valueAt } from '../../pkg/datapath/map-dump.js';
 import { type ProgrammedService, readPinnedState } from '../../pkg/datapath/index.js';
 import { be, kernelNode, type KernelNode, svc } from './datapath-fixture.js';
+import { ifSetUp } from '../fixtures/if-set-up.js';
 
 const SIZES = { services: 512, backends: 4096, slots: 4096, revNat: 1024, counters: 4096 };
 
@@ -19,7 +20,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await k?.destroy();
+  await ifSetUp(k)?.destroy();
 });
 
 const maps = () => k.dp.loaded.maps;
@@ -59,7 +60,7 @@ describe('batched map reads', () => {
     expect(maps().slots.dump().count).toBe(0);
   });
 
-  it('read the per-CPU counters with every CPU\'s copy', () => {
+  it("read the per-CPU counters with every CPU's copy", () => {
     const cpus = libbpf.numPossibleCpus() as number;
     const rows: Array<[Buffer, Buffer]> = Array.from({ length: 200 }, (_, i) => {
       const value = Buffer.alloc(maps().counters.valueSize);
@@ -90,7 +91,10 @@ describe('batched map reads', () => {
     const before = byId(k.dp.writer.programmed());
     // What an interrupted writer leaves: a slot no entry reaches, a backend no slot names.
     maps().slots.update(slotKey.encode({ svcId: 9_999, tier: 0, index: 0 }), backendId.encode(1));
-    maps().backends.update(backendId.encode(77_777), backendValue.encode({ address: '10.244.99.1', port: 1, nodeId: 0, terminating: false }));
+    maps().backends.update(
+      backendId.encode(77_777),
+      backendValue.encode({ address: '10.244.99.1', port: 1, nodeId: 0, terminating: false }),
+    );
 
     const dp = k.reopen();
     expect(dp.writer.readBack).toEqual({ services: 300, backends: 900, holes: 0, collected: 2 });
@@ -99,8 +103,11 @@ describe('batched map reads', () => {
     expect(maps().backends.dump().count).toBe(900);
     // nearbyctl's read-only view goes through the same batched reads.
     const pinned = readPinnedState(k.node.pinRoot);
-    expect({ services: byId(pinned.services), backends: pinned.backends, holes: pinned.holes })
-      .toEqual({ services: before, backends: 900, holes: 0 });
+    expect({ services: byId(pinned.services), backends: pinned.backends, holes: pinned.holes }).toEqual({
+      services: before,
+      backends: 900,
+      holes: 0,
+    });
     // And a new service after the restart gets ids above every one read back.
     const next = dp.writer.apply(svc('10.96.30.1', 80, 'FAILOVER', [[be('10.244.30.1')]]));
     expect(next.id).toBeGreaterThan(Math.max(...before.map((s) => s.id)));
@@ -113,7 +120,10 @@ describe('batched map reads', () => {
     const long = (i: number): string => `FD00:0244:0000:0000:0000:0000:0000:${(i + 1).toString(16).toUpperCase()}`;
     const short = (i: number): string => `fd00:244::${(i + 1).toString(16)}`;
     const specs = Array.from({ length: 40 }, (_, s) =>
-      svc(`fd00:96::${(s + 1).toString(16)}`, 80, 'FAILOVER', [[be(long(s % 10))], [be(short((s + 1) % 10)), be(long((s + 2) % 10), 9090)]]),
+      svc(`fd00:96::${(s + 1).toString(16)}`, 80, 'FAILOVER', [
+        [be(long(s % 10))],
+        [be(short((s + 1) % 10)), be(long((s + 2) % 10), 9090)],
+      ]),
     );
     expect(k.dp.writer.applyMany(specs).failed).toEqual([]);
     expect(maps().backends.dump().count).toBe(20); // 10 addresses x 2 ports

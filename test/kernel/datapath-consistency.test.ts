@@ -7,6 +7,7 @@ import { nowMs } from '../../lab/kernel-lab/index.js';
 import type { Client } from '../../lab/kernel-lab/index.js';
 import type { ConnectResult } from '../../lab/kernel-lab/index.js';
 import { be, kernelNode, type KernelNode, svc, tally } from './datapath-fixture.js';
+import { ifSetUp } from '../fixtures/if-set-up.js';
 
 const VIP = '10.96.1.10';
 const PODS = Array.from({ length: 6 }, (_, i) => ({ name: `pod-${i}`, address: `10.244.9.${10 + i}` }));
@@ -21,8 +22,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await client?.close();
-  await k?.destroy();
+  await ifSetUp(client)?.close();
+  await ifSetUp(k)?.destroy();
 });
 
 interface Epoch {
@@ -105,8 +106,7 @@ describe('churn', () => {
 describe('a full map', () => {
   it('gives a typed error naming the service, leaves it as it was, and other services keep working', async () => {
     // services: 8 entries, slots: 24. Fill the slots map with services of 4 endpoints each.
-    const small = (port: number, n: number): ServiceSpec =>
-      svc(VIP, port, 'FAILOVER', [PODS.slice(0, n).map((p) => be(p.address))]);
+    const small = (port: number, n: number): ServiceSpec => svc(VIP, port, 'FAILOVER', [PODS.slice(0, n).map((p) => be(p.address))]);
     k.dp.writer.remove({ address: VIP, port: 80, protocol: 'TCP' });
     for (const port of [1001, 1002, 1003, 1004, 1005, 1006]) k.dp.writer.apply(small(port, 4)); // all 24 slots
 

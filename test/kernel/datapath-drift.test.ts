@@ -10,6 +10,7 @@ import { type DriftReport, MapFullError, type ServiceKey } from '../../pkg/datap
 import { run } from '../../lab/kernel-lab/index.js';
 import type { Client } from '../../lab/kernel-lab/index.js';
 import { be, kernelNode, type KernelNode, svc, tally } from './datapath-fixture.js';
+import { ifSetUp } from '../fixtures/if-set-up.js';
 
 const POD = { a: '10.244.7.10', b: '10.244.7.11', c: '10.244.7.12', x: '10.244.7.13' };
 const A: ServiceKey = { address: '10.96.7.1', port: 80, protocol: 'TCP' };
@@ -29,13 +30,14 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await client?.close();
-  await k?.destroy();
+  await ifSetUp(client)?.close();
+  await ifSetUp(k)?.destroy();
 });
 
 const maps = () => k.dp.loaded.maps;
 const writer = () => k.dp.writer;
-const tcp = async (key: ServiceKey, count = 20) => tally(await client.connect({ address: key.address, port: key.port, proto: 'tcp', count }));
+const tcp = async (key: ServiceKey, count = 20) =>
+  tally(await client.connect({ address: key.address, port: key.port, proto: 'tcp', count }));
 const pinned = (map: string): string => join(k.node.pinRoot, 'maps', map);
 const hexArgs = (b: Buffer): string[] => [...b].map((x) => x.toString(16).padStart(2, '0'));
 const bpftool = (...args: string[]) => run('bpftool', args);
@@ -80,7 +82,7 @@ function recordWrites(): { writes: MapWrite[]; stop(): void } {
   }
   const stop = (): void => {
     for (const map of handles) {
-      for (const method of ['update', 'delete', 'updateBatch'] as const) delete (map as Partial<typeof map>)[method];
+      for (const method of ['update', 'delete', 'updateBatch']) Reflect.deleteProperty(map, method);
     }
   };
   return { writes, stop };
@@ -149,11 +151,17 @@ beforeEach(async () => {
 
 describe('repairDrift', () => {
   it('finds nothing and writes nothing when the kernel holds what was programmed', async () => {
-    const idsBefore = writer().programmed().map((s) => s.id);
+    const idsBefore = writer()
+      .programmed()
+      .map((s) => s.id);
     const { report, writes } = repair();
     expect(report).toEqual({ rewritten: noRepairs, deleted: noDeletes, drifted: [], strays: [], failed: [], holes: 0 });
     expect(writes).toEqual([]);
-    expect(writer().programmed().map((s) => s.id)).toEqual(idsBefore);
+    expect(
+      writer()
+        .programmed()
+        .map((s) => s.id),
+    ).toEqual(idsBefore);
     expect(await tcp(A)).toEqual({ 'pod-a': 20 });
   });
 
@@ -184,7 +192,7 @@ describe('repairDrift', () => {
     expect(await tcp(A)).toEqual({ 'pod-a': 20 });
   });
 
-  it('rewrites a slot that names another service\'s backend, and keeps that backend', async () => {
+  it("rewrites a slot that names another service's backend, and keeps that backend", async () => {
     maps().slots.update(slotKey.encode({ svcId: idOf(A), tier: 0, index: 0 }), backendId.encode(backendOf(B)));
     expect(await tcp(A)).toEqual({ 'pod-c': 20 });
 
@@ -228,7 +236,11 @@ describe('repairDrift', () => {
     const strayBackend = 9000;
     const update = (map: string, key: Buffer, value: Buffer) =>
       bpftool('map', 'update', 'pinned', pinned(map), 'key', 'hex', ...hexArgs(key), 'value', 'hex', ...hexArgs(value));
-    await update('backends', backendId.encode(strayBackend), backendValue.encode({ address: POD.x, port: 8080, nodeId: 0, terminating: false }));
+    await update(
+      'backends',
+      backendId.encode(strayBackend),
+      backendValue.encode({ address: POD.x, port: 8080, nodeId: 0, terminating: false }),
+    );
     await update('slots', slotKey.encode({ svcId: strayId, tier: 0, index: 0 }), backendId.encode(strayBackend));
     await update('services', svcKey.encode(STRAY), svcValue.encode({ id: strayId, mode: 'FAILOVER', counts: [1], weights: [] }));
     expect(await tcp(STRAY)).toEqual({ 'pod-x': 20 });
@@ -239,7 +251,12 @@ describe('repairDrift', () => {
     expect(report.deleted).toEqual({ services: 1, slots: 1, backends: 1, counters: 1 });
     expect(report.strays).toEqual(['10.96.7.9:80/TCP']);
     expect(report.drifted).toEqual([]);
-    expect(writes.map((w) => `${w.op} ${w.map}`)).toEqual(['delete services', 'delete slots', ...Array(8).fill('delete counters'), 'delete backends']);
+    expect(writes.map((w) => `${w.op} ${w.map}`)).toEqual([
+      'delete services',
+      'delete slots',
+      ...new Array<string>(8).fill('delete counters'),
+      'delete backends',
+    ]);
     expectBystanderUntouched(writes);
     expect(k.dp.counters().some((c) => c.svcId === strayId)).toBe(false);
     expect(await tcp(STRAY)).toEqual({ '!ENETUNREACH': 20 });
@@ -267,7 +284,10 @@ describe('repairDrift', () => {
     const id = idOf(A);
     maps().services.update(svcKey.encode(A), svcValue.encode({ id, mode: 'STRICT', counts: [1, 1], weights: [] }));
     maps().slots.delete(slotKey.encode({ svcId: id, tier: 1, index: 0 }));
-    maps().backends.update(backendId.encode(backendOf(A)), backendValue.encode({ address: POD.x, port: 8080, nodeId: 0, terminating: false }));
+    maps().backends.update(
+      backendId.encode(backendOf(A)),
+      backendValue.encode({ address: POD.x, port: 8080, nodeId: 0, terminating: false }),
+    );
     maps().slots.update(slotKey.encode({ svcId: 4242, tier: 0, index: 0 }), backendId.encode(backendOf(A)));
     expect(await tcp(A)).toEqual({ 'pod-x': 20 });
 

@@ -23,8 +23,7 @@ export async function kernelNode(labName: string, sizes: Partial<MapSizes> = SMA
   const lab = await KernelLab.create(labName);
   try {
     const node = await lab.addNode('w1');
-    const open = (s: Partial<MapSizes>): Datapath =>
-      Datapath.open({ pinRoot: node.pinRoot, cgroupPath: node.cgroupPath, sizes: s });
+    const open = (s: Partial<MapSizes>): Datapath => Datapath.open({ pinRoot: node.pinRoot, cgroupPath: node.cgroupPath, sizes: s });
     const kn: KernelNode = {
       lab,
       node,

@@ -3,17 +3,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sameService, type ServiceSpec } from '../../pkg/datapath/index.js';
 import { be, kernelNode, svc, type KernelNode } from './datapath-fixture.js';
+import { ifSetUp } from '../fixtures/if-set-up.js';
 
 let kn: KernelNode;
 beforeAll(async () => {
   kn = await kernelNode('matches');
 });
 afterAll(async () => {
-  await kn?.destroy();
+  await ifSetUp(kn)?.destroy();
 });
 
-const base = (): ServiceSpec =>
-  svc('10.96.7.1', 80, 'FAILOVER', [[be('10.244.1.1'), be('10.244.1.2')], [be('10.244.2.1')], []]);
+const base = (): ServiceSpec => svc('10.96.7.1', 80, 'FAILOVER', [[be('10.244.1.1'), be('10.244.1.2')], [be('10.244.2.1')], []]);
 
 function agrees(spec: ServiceSpec): boolean {
   const viaGet = kn.dp.writer.get(spec.key);

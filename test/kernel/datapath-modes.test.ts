@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '../../lab/kernel-lab/index.js';
 import { be, kernelNode, type KernelNode, svc, tally } from './datapath-fixture.js';
+import { ifSetUp } from '../fixtures/if-set-up.js';
 
 const VIP = '10.96.0.10';
 const VIP6 = 'fd00:10:96::a';
@@ -27,8 +28,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await client?.close();
-  await k?.destroy();
+  await ifSetUp(client)?.close();
+  await ifSetUp(k)?.destroy();
 });
 
 const tcp = (address: string, count: number, port = 80) => client.connect({ address, port, proto: 'tcp', count });

@@ -26,6 +26,7 @@ import {
   type Pod,
   type SimNode,
 } from '../../lab/kernel-lab/index.js';
+import { ifSetUp } from '../fixtures/if-set-up.js';
 
 const POD_V4 = '10.244.1.10';
 const POD_V6 = 'fd00:10:244:1::10';
@@ -73,15 +74,19 @@ describe('kernel test harness', () => {
     assertKernelPrereqs();
     lab = await KernelLab.create('smoke');
     node = await lab.addNode('n1');
-    pod = await lab.addPod('web-a', [POD_V4, POD_V6], [
-      { port: TCP_PORT, proto: 'tcp' },
-      { port: UDP_PORT, proto: 'udp' },
-    ]);
+    pod = await lab.addPod(
+      'web-a',
+      [POD_V4, POD_V6],
+      [
+        { port: TCP_PORT, proto: 'tcp' },
+        { port: UDP_PORT, proto: 'udp' },
+      ],
+    );
     client = await node.client();
   });
 
   afterAll(async () => {
-    await lab?.destroy();
+    await ifSetUp(lab)?.destroy();
   });
 
   it('names the node uniquely and does not create its pin root', () => {
@@ -135,10 +140,7 @@ describe('kernel test harness', () => {
     try {
       expectErrno(await client.connect({ address: POD_V4, port: TCP_PORT, proto: 'tcp', count: 2 }), 'ECONNREFUSED');
       expectErrno(await client.connect({ address: POD_V6, port: TCP_PORT, proto: 'tcp', count: 1 }), 'ECONNREFUSED');
-      expectErrno(
-        await client.connect({ address: POD_V4, port: UDP_PORT, proto: 'udp', udp: 'connected', count: 1 }),
-        'ECONNREFUSED',
-      );
+      expectErrno(await client.connect({ address: POD_V4, port: UDP_PORT, proto: 'udp', udp: 'connected', count: 1 }), 'ECONNREFUSED');
       // Unconnected UDP never sees the ICMP error: the connect must end by its timeout, not hang.
       const [silent] = await client.connect({
         address: POD_V4,
@@ -185,7 +187,10 @@ describe('kernel test harness', () => {
     const after = results.filter((r) => r.t0 >= stopped);
     expect(before.length).toBeGreaterThan(0);
     expect(after.length).toBeGreaterThan(0);
-    expect(before.every((r) => r.ok && r.answer === 'web-a'), summary(before.filter((r) => !r.ok))).toBe(true);
+    expect(
+      before.every((r) => r.ok && r.answer === 'web-a'),
+      summary(before.filter((r) => !r.ok)),
+    ).toBe(true);
     expectErrno(after, 'ECONNREFUSED');
     // A connection already in the pod's accept queue when it closes is reset, not refused.
     for (const r of during) expect([undefined, 'ECONNRESET', 'ECONNREFUSED']).toContain(r.errno);
@@ -228,16 +233,24 @@ describe('kernel test harness', () => {
     // A process the crashed run left running in its cgroup and netns.
     const orphan = spawn(
       env.sh,
-      ['-c', 'echo $$ > "$1" && shift && exec "$@"', 'sh', join(cgroup, 'n1', 'cgroup.procs'), env.nsenter, `--net=${netnsPath(netns)}`, '--', 'sleep', '60'],
+      [
+        '-c',
+        'echo $$ > "$1" && shift && exec "$@"',
+        'sh',
+        join(cgroup, 'n1', 'cgroup.procs'),
+        env.nsenter,
+        `--net=${netnsPath(netns)}`,
+        '--',
+        'sleep',
+        '60',
+      ],
       { stdio: 'ignore' },
     );
     const orphanExited = new Promise((resolve) => orphan.on('exit', resolve));
     await expect.poll(() => cgroupOfPid(orphan.pid!)).toBe(cgroupProcPath(join(cgroup, 'n1')));
 
     const before = (await leftovers()).map((r) => `${r.kind} ${r.name} ${r.ownerPid}`);
-    expect(before).toEqual(
-      expect.arrayContaining([`netns ${netns} ${dead}`, `cgroup ${cgroup} ${dead}`, `pins ${pins} ${dead}`]),
-    );
+    expect(before).toEqual(expect.arrayContaining([`netns ${netns} ${dead}`, `cgroup ${cgroup} ${dead}`, `pins ${pins} ${dead}`]));
     expect(before.some((r) => r.includes(lab.netns) || r.includes(lab.cgroupRoot))).toBe(false);
 
     const removed = await cleanupLeftovers();

@@ -42,8 +42,11 @@ describe('nearbyctl without the lab, as the image has it', () => {
 
   const run = (argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
     new Promise((res) => {
-      execFile(process.execPath, ['--import', 'tsx', join(dir, 'cmd/nearbyctl.ts'), ...argv], { cwd: dir, encoding: 'utf8', timeout: 30_000 }, (error, stdout, stderr) =>
-        res({ code: error ? ((error as { code?: number }).code ?? -1) : 0, stdout, stderr }),
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', join(dir, 'cmd/nearbyctl.ts'), ...argv],
+        { cwd: dir, encoding: 'utf8', timeout: 30_000 },
+        (error, stdout, stderr) => res({ code: error ? ((error as { code?: number }).code ?? -1) : 0, stdout, stderr }),
       );
     });
 

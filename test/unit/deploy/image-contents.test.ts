@@ -46,7 +46,11 @@ function productionPackages(lock: { packages: Record<string, LockEntry> }): stri
 
 /** The files the product tsconfig compiles, as the paths its build writes under dist/. */
 function productBuildOutput(tsconfig: string): string[] {
-  const listed = execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, tsconfig), '--listFilesOnly'], { encoding: 'utf8' });
+  const listed = execFileSync(
+    process.execPath,
+    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, tsconfig), '--listFilesOnly'],
+    { encoding: 'utf8' },
+  );
   return listed
     .split('\n')
     .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.includes('/node_modules/'))
@@ -60,8 +64,8 @@ function labOrTestFiles(files: readonly string[], devPackages: readonly string[]
   return files.filter(
     (f) =>
       /^(dist\/)?(lab|test)\//.test(f) ||
-      /^node_modules\/@nearby\//.test(f) ||
-      /\.test\.js$/.test(f) ||
+      f.startsWith('node_modules/@nearby/') ||
+      f.endsWith('.test.js') ||
       dev.has(f) ||
       [...dev].some((d) => f.startsWith(`${d}/`)),
   );
@@ -107,7 +111,15 @@ describe('the agent image', () => {
 
   it('is listed from every COPY of the runtime stage', () => {
     expect(copies.map((c) => c.sources.join(' '))).toEqual(['/src/node_modules', '/src/dist', '/src/build/bpf', 'package.json']);
-    expect(files).toEqual(expect.arrayContaining(['dist/cmd/agent.js', 'dist/cmd/nearbyctl.js', 'build/bpf/nearby.bpf.o', 'package.json', 'node_modules/koffi']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'dist/cmd/agent.js',
+        'dist/cmd/nearbyctl.js',
+        'build/bpf/nearby.bpf.o',
+        'package.json',
+        'node_modules/koffi',
+      ]),
+    );
   });
 
   it('holds no lab or test file, and no package only the lab or the tests use', () => {
@@ -116,7 +128,13 @@ describe('the agent image', () => {
   });
 
   it('would be caught holding one', () => {
-    const planted = ['dist/lab/supervisor-main.js', 'dist/test/bench/control-plane.js', 'node_modules/@nearby/lab', 'node_modules/tsx', 'node_modules/tsx/dist/loader.mjs'];
+    const planted = [
+      'dist/lab/supervisor-main.js',
+      'dist/test/bench/control-plane.js',
+      'node_modules/@nearby/lab',
+      'node_modules/tsx',
+      'node_modules/tsx/dist/loader.mjs',
+    ];
     expect(labOrTestFiles(['dist/cmd/agent.js', 'node_modules/koffi', ...planted], devPackages)).toEqual(planted);
   });
 

@@ -40,7 +40,12 @@ function codeRows(): string[][] {
   return section
     .split('\n')
     .filter((l) => l.startsWith('| `'))
-    .map((l) => l.split('|').slice(1, -1).map((cell) => cell.trim()));
+    .map((l) =>
+      l
+        .split('|')
+        .slice(1, -1)
+        .map((cell) => cell.trim()),
+    );
 }
 
 const labelsIn = (cell: string): string[] => [...cell.matchAll(/`([a-z_]+)`/g)].map((m) => m[1]!);
@@ -86,7 +91,11 @@ describe('docs/metrics.md', () => {
 
   it('names no reason code the agent does not have', () => {
     const known = new Set(CODES.map(([code]) => code));
-    expect(codeRows().map(([code]) => code!.replace(/`/g, '')).filter((code) => !known.has(code))).toEqual([]);
+    expect(
+      codeRows()
+        .map(([code]) => code!.replace(/`/g, ''))
+        .filter((code) => !known.has(code)),
+    ).toEqual([]);
   });
 
   it('shows the dashboard picture', () => {

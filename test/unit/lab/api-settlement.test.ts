@@ -10,8 +10,16 @@ const deployment = (name: string, ready = 1) => ({
   spec: { replicas: 1 },
   status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, readyReplicas: ready },
 });
-const replicaSet = (name: string, deploymentName: string) => ({ metadata: { name, namespace: 'sample', ownerReferences: owner('Deployment', deploymentName) } });
-const pod = (name: string, rs: string, ip: string, extra: Partial<ApiPod['metadata']> = {}, conditions = [{ type: 'Ready', status: 'True' }]) => ({
+const replicaSet = (name: string, deploymentName: string) => ({
+  metadata: { name, namespace: 'sample', ownerReferences: owner('Deployment', deploymentName) },
+});
+const pod = (
+  name: string,
+  rs: string,
+  ip: string,
+  extra: Partial<ApiPod['metadata']> = {},
+  conditions = [{ type: 'Ready', status: 'True' }],
+) => ({
   metadata: { name, namespace: 'sample', uid: name, labels: { app: 'web' }, ownerReferences: owner('ReplicaSet', rs), ...extra },
   spec: { nodeName: 'w1' },
   status: { phase: 'Running', podIP: ip, conditions },
@@ -54,16 +62,33 @@ describe('when a lab on a real control plane has settled', () => {
 
   it('waits for terminating pods, and reports unschedulable ones as problems', () => {
     const terminating = pod('web-abc-1', 'web-abc', '10.244.1.2', { deletionTimestamp: '2026-11-22T00:00:00Z' });
-    expect(apiSettlement(lists({ pods: [terminating] as ApiLists['pods'], endpointSlices: [slice()] })).waiting).toEqual(['pod sample/web-abc-1: terminating']);
-    const unschedulable = pod('web-abc-1', 'web-abc', '', {}, [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/4 nodes are available' } as never]);
-    expect(apiSettlement(lists({ pods: [unschedulable] as ApiLists['pods'], endpointSlices: [slice()] })).problems).toEqual(['pod sample/web-abc-1: Unschedulable: 0/4 nodes are available']);
+    expect(apiSettlement(lists({ pods: [terminating] as ApiLists['pods'], endpointSlices: [slice()] })).waiting).toEqual([
+      'pod sample/web-abc-1: terminating',
+    ]);
+    const unschedulable = pod('web-abc-1', 'web-abc', '', {}, [
+      { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/4 nodes are available' } as never,
+    ]);
+    expect(apiSettlement(lists({ pods: [unschedulable] as ApiLists['pods'], endpointSlices: [slice()] })).problems).toEqual([
+      'pod sample/web-abc-1: Unschedulable: 0/4 nodes are available',
+    ]);
   });
 });
 
 describe("the kubelet's status report", () => {
   const view: PodView = {
-    namespace: 'sample', name: 'web-abc-1', uid: 'u', labels: {}, containers: [{ name: 'web', image: 'img', program: { kind: 'sleep' } as never, env: [], ports: [] }],
-    rawSpec: {}, node: 'w1', ip: '10.244.1.2', phase: 'Running', serving: true, terminating: false, restarts: 0, createdAt: '',
+    namespace: 'sample',
+    name: 'web-abc-1',
+    uid: 'u',
+    labels: {},
+    containers: [{ name: 'web', image: 'img', program: { kind: 'sleep' } as never, env: [], ports: [] }],
+    rawSpec: {},
+    node: 'w1',
+    ip: '10.244.1.2',
+    phase: 'Running',
+    serving: true,
+    terminating: false,
+    restarts: 0,
+    createdAt: '',
   };
 
   it('reads back, once applied, as the same fingerprint: nothing more to send', () => {
@@ -74,7 +99,10 @@ describe("the kubelet's status report", () => {
 
   it('differs when another controller marked the pod not ready, so the next pass reports it again', () => {
     const { status } = podStatusPatch({ view, startedAt: 't0', images: {} }, 't1');
-    const flipped = { ...status, conditions: (status['conditions'] as Array<{ type: string }>).map((c) => (c.type === 'Ready' ? { ...c, status: 'False' } : c)) };
+    const flipped = {
+      ...status,
+      conditions: (status['conditions'] as Array<{ type: string }>).map((c) => (c.type === 'Ready' ? { ...c, status: 'False' } : c)),
+    };
     const markedByController = { metadata: { name: 'p', namespace: 'sample', uid: 'u' }, spec: {}, status: flipped } as unknown as ApiPod;
     expect(apiStatusFingerprint(markedByController)).not.toBe(statusFingerprint(view));
   });

@@ -35,9 +35,20 @@ spec:
 
 describe('kind Cluster config', () => {
   it('names and labels nodes like kind and the kubelet', () => {
-    const plan = planCluster({ kind: 'Cluster', apiVersion: 'kind.x-k8s.io/v1alpha4', nodes: [{ role: 'control-plane' }, { role: 'worker' }, { role: 'worker', labels: { tier: 'x' } }, { role: 'worker' }] }, 'ambient');
+    const plan = planCluster(
+      {
+        kind: 'Cluster',
+        apiVersion: 'kind.x-k8s.io/v1alpha4',
+        nodes: [{ role: 'control-plane' }, { role: 'worker' }, { role: 'worker', labels: { tier: 'x' } }, { role: 'worker' }],
+      },
+      'ambient',
+    );
     expect(plan.nodes.map((n) => n.name)).toEqual(['ambient-control-plane', 'ambient-worker', 'ambient-worker2', 'ambient-worker3']);
-    expect(plan.nodes[0]?.labels).toMatchObject({ 'kubernetes.io/hostname': 'ambient-control-plane', 'node-role.kubernetes.io/control-plane': '', 'kubernetes.io/os': 'linux' });
+    expect(plan.nodes[0]?.labels).toMatchObject({
+      'kubernetes.io/hostname': 'ambient-control-plane',
+      'node-role.kubernetes.io/control-plane': '',
+      'kubernetes.io/os': 'linux',
+    });
     expect(plan.nodes[1]?.labels['node-role.kubernetes.io/control-plane']).toBeUndefined();
     expect(plan.nodes[2]?.labels['tier']).toBe('x');
   });
@@ -64,7 +75,9 @@ describe('reading manifests', () => {
 
   it('rejects a namespace that differs from -n, and a selector that misses the template', () => {
     expect(() => read(DEPLOYMENT.replace('name: web}', 'name: web, namespace: other}'))).toThrow(/does not match the namespace "sample"/);
-    expect(() => read(DEPLOYMENT.replace('matchLabels: {app: web}', 'matchLabels: {app: api}'))).toThrow(/selector.*does not match template/);
+    expect(() => read(DEPLOYMENT.replace('matchLabels: {app: web}', 'matchLabels: {app: api}'))).toThrow(
+      /selector.*does not match template/,
+    );
   });
 
   it('knows images with or without registry, tag and digest', () => {
@@ -77,7 +90,9 @@ describe('reading manifests', () => {
 
   it('accepts kinds it does not simulate, and says they are ignored', () => {
     const state = new AppliedObjects(new Map());
-    expect(state.apply([read('apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: sleep}\n')])).toEqual(['serviceaccount/sleep ignored (the lab does not simulate ServiceAccount)']);
+    expect(state.apply([read('apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: sleep}\n')])).toEqual([
+      'serviceaccount/sleep ignored (the lab does not simulate ServiceAccount)',
+    ]);
   });
 });
 
@@ -92,7 +107,12 @@ describe('pod names', () => {
 });
 
 describe('scheduling', () => {
-  const spec = (nodeSelector: Record<string, string> = {}): PodSpec => ({ containers: [], nodeSelector, affinityTerms: [], tolerations: [] });
+  const spec = (nodeSelector: Record<string, string> = {}): PodSpec => ({
+    containers: [],
+    nodeSelector,
+    affinityTerms: [],
+    tolerations: [],
+  });
   const node = (name: string, role: 'control-plane' | 'worker', pods = 0, siblings = 0): CandidateNode => ({
     name,
     labels: { 'kubernetes.io/hostname': name },
@@ -105,7 +125,9 @@ describe('scheduling', () => {
     const nodes = [node('cp', 'control-plane'), node('w1', 'worker', 2, 1), node('w2', 'worker', 3, 0)];
     expect(schedule(spec({ 'kubernetes.io/hostname': 'w1' }), nodes)).toEqual({ node: 'w1' });
     expect(schedule(spec(), nodes)).toEqual({ node: 'w2' });
-    expect(schedule({ ...spec(), tolerations: [{ operator: 'Exists' }] }, [node('cp', 'control-plane'), node('w1', 'worker', 1, 1)])).toEqual({ node: 'cp' });
+    expect(
+      schedule({ ...spec(), tolerations: [{ operator: 'Exists' }] }, [node('cp', 'control-plane'), node('w1', 'worker', 1, 1)]),
+    ).toEqual({ node: 'cp' });
   });
 
   it('explains why a pod cannot be placed', () => {
@@ -116,23 +138,69 @@ describe('scheduling', () => {
 });
 
 describe('EndpointSlices', () => {
-  const nodes = new Map<string, NodeView>([['w1', { name: 'w1', role: 'worker', labels: { 'topology.kubernetes.io/zone': 'zone1' }, podCidr: '10.244.1.0/24', taints: [] }]]);
+  const nodes = new Map<string, NodeView>([
+    ['w1', { name: 'w1', role: 'worker', labels: { 'topology.kubernetes.io/zone': 'zone1' }, podCidr: '10.244.1.0/24', taints: [] }],
+  ]);
   const pod = (name: string, ip: string, extra: Partial<PodView> = {}): PodView => ({
-    namespace: 'sample', name, uid: `uid-${name}`, labels: { app: 'hello' }, rawSpec: {},
-    containers: [{ name: 'c', image: 'i', program: { kind: 'idle' }, env: [], ports: [{ containerPort: 8080, protocol: 'TCP', name: 'web' }] }],
-    node: 'w1', ip, phase: 'Running', serving: true, terminating: false, restarts: 0, createdAt: '', ...extra,
+    namespace: 'sample',
+    name,
+    uid: `uid-${name}`,
+    labels: { app: 'hello' },
+    rawSpec: {},
+    containers: [
+      { name: 'c', image: 'i', program: { kind: 'idle' }, env: [], ports: [{ containerPort: 8080, protocol: 'TCP', name: 'web' }] },
+    ],
+    node: 'w1',
+    ip,
+    phase: 'Running',
+    serving: true,
+    terminating: false,
+    restarts: 0,
+    createdAt: '',
+    ...extra,
   });
   const service = (targetPort: number | string): ServiceView => ({
-    namespace: 'sample', name: 'hello', raw: {}, clusterIP: '10.96.0.50', selector: { app: 'hello' }, ports: [{ name: 'http', port: 80, targetPort, protocol: 'TCP' }],
+    namespace: 'sample',
+    name: 'hello',
+    raw: {},
+    clusterIP: '10.96.0.50',
+    selector: { app: 'hello' },
+    ports: [{ name: 'http', port: 80, targetPort, protocol: 'TCP' }],
   });
 
   it('lists matching pods with node, zone, conditions and the resolved named target port', () => {
-    const [slice] = endpointSlicesFor(service('web'), [pod('b', '10.244.1.10', { terminating: true }), pod('a', '10.244.1.9'), pod('c', '10.244.1.11', { serving: false })], nodes, () => 'hello-abcde');
-    expect(slice).toMatchObject({ metadata: { name: 'hello-abcde', labels: { 'kubernetes.io/service-name': 'hello' } }, ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] });
+    const [slice] = endpointSlicesFor(
+      service('web'),
+      [pod('b', '10.244.1.10', { terminating: true }), pod('a', '10.244.1.9'), pod('c', '10.244.1.11', { serving: false })],
+      nodes,
+      () => 'hello-abcde',
+    );
+    expect(slice).toMatchObject({
+      metadata: { name: 'hello-abcde', labels: { 'kubernetes.io/service-name': 'hello' } },
+      ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    });
     expect((slice as { endpoints: unknown[] }).endpoints).toEqual([
-      { addresses: ['10.244.1.9'], conditions: { ready: true, serving: true, terminating: false }, nodeName: 'w1', zone: 'zone1', targetRef: { kind: 'Pod', namespace: 'sample', name: 'a', uid: 'uid-a' } },
-      { addresses: ['10.244.1.10'], conditions: { ready: false, serving: true, terminating: true }, nodeName: 'w1', zone: 'zone1', targetRef: { kind: 'Pod', namespace: 'sample', name: 'b', uid: 'uid-b' } },
-      { addresses: ['10.244.1.11'], conditions: { ready: false, serving: false, terminating: false }, nodeName: 'w1', zone: 'zone1', targetRef: { kind: 'Pod', namespace: 'sample', name: 'c', uid: 'uid-c' } },
+      {
+        addresses: ['10.244.1.9'],
+        conditions: { ready: true, serving: true, terminating: false },
+        nodeName: 'w1',
+        zone: 'zone1',
+        targetRef: { kind: 'Pod', namespace: 'sample', name: 'a', uid: 'uid-a' },
+      },
+      {
+        addresses: ['10.244.1.10'],
+        conditions: { ready: false, serving: true, terminating: true },
+        nodeName: 'w1',
+        zone: 'zone1',
+        targetRef: { kind: 'Pod', namespace: 'sample', name: 'b', uid: 'uid-b' },
+      },
+      {
+        addresses: ['10.244.1.11'],
+        conditions: { ready: false, serving: false, terminating: false },
+        nodeName: 'w1',
+        zone: 'zone1',
+        targetRef: { kind: 'Pod', namespace: 'sample', name: 'c', uid: 'uid-c' },
+      },
     ]);
   });
 
@@ -144,10 +212,14 @@ describe('EndpointSlices', () => {
 
 describe('hosts files', () => {
   it('resolves Services by short name only in the pod namespace', () => {
-    const text = hostsFile({ namespace: 'sample', hostname: 'sleep-1', ip: '10.244.1.3' }, [
-      { namespace: 'sample', name: 'helloworld', raw: {}, clusterIP: '10.96.1.1', selector: {}, ports: [] },
-      { namespace: 'other', name: 'db', raw: {}, clusterIP: '10.96.1.2', selector: {}, ports: [] },
-    ], () => []);
+    const text = hostsFile(
+      { namespace: 'sample', hostname: 'sleep-1', ip: '10.244.1.3' },
+      [
+        { namespace: 'sample', name: 'helloworld', raw: {}, clusterIP: '10.96.1.1', selector: {}, ports: [] },
+        { namespace: 'other', name: 'db', raw: {}, clusterIP: '10.96.1.2', selector: {}, ports: [] },
+      ],
+      () => [],
+    );
     expect(text).toContain('10.244.1.3\tsleep-1\n');
     expect(text).toContain('10.96.1.1\thelloworld.sample.svc.cluster.local helloworld.sample.svc helloworld.sample helloworld\n');
     expect(text).toContain('10.96.1.2\tdb.other.svc.cluster.local db.other.svc db.other\n');
@@ -155,11 +227,13 @@ describe('hosts files', () => {
 });
 
 describe('desired state', () => {
-  const nodes = new Map([['w1', { labels: { 'topology.kubernetes.io/zone': 'zone2' } as Record<string, string> }]]);
+  const nodes = new Map([['w1', { labels: { 'topology.kubernetes.io/zone': 'zone2' } }]]);
 
   it('labels like kubectl: an existing different value needs --overwrite; key- removes', () => {
     const state = new AppliedObjects(nodes);
-    expect(() => state.label('w1', { 'topology.kubernetes.io/zone': 'zone1' }, false)).toThrow("'topology.kubernetes.io/zone' already has a value (zone2), and --overwrite is false");
+    expect(() => state.label('w1', { 'topology.kubernetes.io/zone': 'zone1' }, false)).toThrow(
+      "'topology.kubernetes.io/zone' already has a value (zone2), and --overwrite is false",
+    );
     expect(state.label('w1', { 'topology.kubernetes.io/zone': 'zone1' }, true)).toBe('node/w1 labeled');
     expect(state.label('w1', { 'topology.kubernetes.io/zone': 'zone1' }, false)).toBe('node/w1 not labeled');
     expect(state.label('w1', { 'topology.kubernetes.io/zone': null }, false)).toBe('node/w1 labeled');
@@ -169,7 +243,12 @@ describe('desired state', () => {
 
   it('applies nothing when one object of a batch is wrong', () => {
     const state = new AppliedObjects(nodes);
-    expect(() => state.apply([read('apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 80}]}\n', 'default'), read(DEPLOYMENT, 'missing')])).toThrow(/namespaces "missing" not found/);
+    expect(() =>
+      state.apply([
+        read('apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 80}]}\n', 'default'),
+        read(DEPLOYMENT, 'missing'),
+      ]),
+    ).toThrow(/namespaces "missing" not found/);
     expect(state.services.size).toBe(0);
   });
 
@@ -178,8 +257,14 @@ describe('desired state', () => {
     state.apply([read('apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 80}]}\n', 'default')]);
     const vip = state.services.get('default/a')?.clusterIP;
     expect(vip).toMatch(/^10\.96\.\d+\.\d+$/);
-    expect(state.apply([read('apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 80}]}\n', 'default')])).toEqual(['service/a unchanged']);
-    expect(() => state.apply([read('apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {clusterIP: 10.96.9.9, ports: [{port: 80}]}\n', 'default')])).toThrow(/immutable/);
+    expect(state.apply([read('apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 80}]}\n', 'default')])).toEqual([
+      'service/a unchanged',
+    ]);
+    expect(() =>
+      state.apply([
+        read('apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {clusterIP: 10.96.9.9, ports: [{port: 80}]}\n', 'default'),
+      ]),
+    ).toThrow(/immutable/);
   });
 });
 

@@ -28,7 +28,10 @@ function target(file: string, specifier: string): string {
 
 const PUBLIC_FACE = /^pkg\/[a-z0-9-]+\/index\.ts$/;
 const builtins = new Set(builtinModules);
-const labPackage = JSON.parse(readFileSync(join(ROOT, 'lab/package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies?: Record<string, string> };
+const labPackage = JSON.parse(readFileSync(join(ROOT, 'lab/package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+  devDependencies?: Record<string, string>;
+};
 const labDependencies = new Set([...Object.keys(labPackage.dependencies), ...Object.keys(labPackage.devDependencies ?? {})]);
 
 /** What a lab file may not import, one line each. */
@@ -71,13 +74,24 @@ describe('the lab package boundary', () => {
   });
 
   it('the product (cmd/, pkg/) never imports the lab or the tests', () => {
-    const found = [...sourcesUnder('cmd'), ...sourcesUnder('pkg')].flatMap((f) => productViolations(f, importsOf(readFileSync(join(ROOT, f), 'utf8'))));
+    const found = [...sourcesUnder('cmd'), ...sourcesUnder('pkg')].flatMap((f) =>
+      productViolations(f, importsOf(readFileSync(join(ROOT, f), 'utf8'))),
+    );
     expect(found).toEqual([]);
   });
 
   it("the lab's tsconfig compiles the lab and product packages, never cmd/ or the tests", () => {
-    const listed = execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'lab/tsconfig.json'), '--listFilesOnly'], { encoding: 'utf8' });
-    const tops = new Set(listed.split('\n').filter((f) => f.startsWith(ROOT) && !f.includes('/node_modules/')).map((f) => relative(ROOT, f).split(sep)[0]));
+    const listed = execFileSync(
+      process.execPath,
+      [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'lab/tsconfig.json'), '--listFilesOnly'],
+      { encoding: 'utf8' },
+    );
+    const tops = new Set(
+      listed
+        .split('\n')
+        .filter((f) => f.startsWith(ROOT) && !f.includes('/node_modules/'))
+        .map((f) => relative(ROOT, f).split(sep)[0]),
+    );
     expect([...tops].sort()).toEqual(['lab', 'pkg']);
   });
 
@@ -92,7 +106,9 @@ describe('the lab package boundary', () => {
       import { join } from 'node:path';
     `);
     expect(labViolations(join('lab', 'x.ts'), lab)).toHaveLength(5);
-    const product = importsOf(`import { labUp } from '../../lab/index.js';\nimport '../../test/fixtures/manifests.js';\nconst c = () => import('@nearby/lab');`);
+    const product = importsOf(
+      `import { labUp } from '../../lab/index.js';\nimport '../../test/fixtures/manifests.js';\nconst c = () => import('@nearby/lab');`,
+    );
     expect(productViolations(join('cmd', 'ctl', 'x.ts'), product)).toHaveLength(3);
   });
 });

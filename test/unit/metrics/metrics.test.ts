@@ -46,7 +46,11 @@ describe('metrics server', () => {
       { service: 'sample/helloworld', tier: 0, attempts: 30n, failed: 0n, refused: 0n },
       { service: 'sample/helloworld', tier: 1, attempts: 10n, failed: 1n, refused: 0n },
     ]);
-    const server = await startHealthServer({ listen: '127.0.0.1:0', registry: metrics.registry, readiness: () => ({ ready: true, reason: 'ok' }) });
+    const server = await startHealthServer({
+      listen: '127.0.0.1:0',
+      registry: metrics.registry,
+      readiness: () => ({ ready: true, reason: 'ok' }),
+    });
     servers.push(server);
     const { status, body } = await get(server, '/metrics');
     expect(status).toBe(200);

@@ -8,16 +8,31 @@ function seedObjects(): unknown[] {
     ...seedNodes(),
     namespace('sample'),
     service('helloworld', { trafficDistribution: 'PreferClose', clusterIPs: ['10.96.0.100', 'fd00:10:96::100'] }),
-    service('aaa', { clusterIP: '10.96.0.5', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }, { name: 'dns-tcp', port: 53 }] }),
+    service('aaa', {
+      clusterIP: '10.96.0.5',
+      ports: [
+        { name: 'dns', port: 53, protocol: 'UDP' },
+        { name: 'dns-tcp', port: 53 },
+      ],
+    }),
     service('headless', { clusterIP: 'None' }),
     slice('hw-1', { service: 'helloworld', endpoints: seedEndpoints() }),
     slice('hw-2', { service: 'helloworld', addressType: 'IPv6', endpoints: [ep('fd00:10:244:2::a', 'w2')] }),
     slice('aaa-1', {
       service: 'aaa',
-      ports: [{ name: 'dns', port: 53, protocol: 'UDP' }, { name: 'dns-tcp', port: 53 }],
+      ports: [
+        { name: 'dns', port: 53, protocol: 'UDP' },
+        { name: 'dns-tcp', port: 53 },
+      ],
       endpoints: [ep('10.244.1.20', 'w1'), ep('10.244.2.20', 'w2', { terminating: true, ready: false })],
     }),
-    service('warned', { trafficDistribution: 'Nope', ports: [{ name: 'x', port: 1 }, { name: 'y', port: 2 }] }),
+    service('warned', {
+      trafficDistribution: 'Nope',
+      ports: [
+        { name: 'x', port: 1 },
+        { name: 'y', port: 2 },
+      ],
+    }),
     slice('warned-1', { service: 'warned', ports: [{ name: 'z', port: 3 }], endpoints: [ep('10.244.3.30', 'w3')] }),
   ];
 }

@@ -122,7 +122,11 @@ describe('eligibility in a plan', () => {
       ...seedNodes(),
       dual,
       slice('hw-v4', { service: 'helloworld', endpoints: [ep(POD.w1, 'w1', TERMINATING), ep(POD.w2, 'w2')] }),
-      slice('hw-v6', { service: 'helloworld', addressType: 'IPv6', endpoints: [ep(POD6.w1, 'w1', TERMINATING), ep(POD6.w2, 'w2', NOT_READY)] }),
+      slice('hw-v6', {
+        service: 'helloworld',
+        addressType: 'IPv6',
+        endpoints: [ep(POD6.w1, 'w1', TERMINATING), ep(POD6.w2, 'w2', NOT_READY)],
+      }),
     ];
     const result = planFor(objects, 'w1');
     expect(tierAddresses(result, 'sample/helloworld', 0)).toEqual([[POD.w2]]);
@@ -130,7 +134,12 @@ describe('eligibility in a plan', () => {
   });
 
   it('the fallback is decided per Service port', () => {
-    const twoPorts = service('helloworld', { ports: [{ name: 'http', port: 80 }, { name: 'grpc', port: 90 }] });
+    const twoPorts = service('helloworld', {
+      ports: [
+        { name: 'http', port: 80 },
+        { name: 'grpc', port: 90 },
+      ],
+    });
     const objects = [
       ...seedNodes(),
       twoPorts,

@@ -54,6 +54,8 @@ describe('explainEndpoint', () => {
   it('says when the Service or endpoint is unknown', () => {
     const snapshot = snapshotOf([...seedNodes(), service('helloworld')]);
     expect(explainEndpoint(snapshot, 'w1', 'sample/nope', POD.w1).lines).toEqual(['Service sample/nope is not in the snapshot']);
-    expect(explainEndpoint(snapshot, 'w1', 'sample/helloworld', POD.w1).lines.at(-1)).toBe('10.244.1.10 is not an endpoint of sample/helloworld');
+    expect(explainEndpoint(snapshot, 'w1', 'sample/helloworld', POD.w1).lines.at(-1)).toBe(
+      '10.244.1.10 is not an endpoint of sample/helloworld',
+    );
   });
 });

@@ -101,7 +101,12 @@ describe('locality in a plan', () => {
   });
 
   it('an endpoint on an unknown node is ranked by its zone field, with a warning', () => {
-    const endpoints = [ep('10.244.9.1', 'w9', { zone: 'z1' }), ep('10.244.9.2', 'w8', { zone: 'z2' }), ep('10.244.9.3', 'w7'), ep(POD.w3, 'w3')];
+    const endpoints = [
+      ep('10.244.9.1', 'w9', { zone: 'z1' }),
+      ep('10.244.9.2', 'w8', { zone: 'z2' }),
+      ep('10.244.9.3', 'w7'),
+      ep(POD.w3, 'w3'),
+    ];
     const result = planFor([...seedNodes(), preferClose, slice('hw-1', { service: 'helloworld', endpoints })], 'w1');
     expect(tierAddresses(result)).toEqual(tiers(8, { 1: ['10.244.9.1'], 2: [POD.w3], 7: ['10.244.9.2', '10.244.9.3'] }));
     const unknownNode = (message: string) => ({ code: 'unknown-endpoint-node', kind: 'EndpointSlice', name: 'sample/hw-1', message });
@@ -115,7 +120,10 @@ describe('locality in a plan', () => {
   it('this node missing from the snapshot: a warning, and only its own endpoints count as close', () => {
     const nodes = seedNodes().slice(1);
     const endpoints = [ep(POD.w1, 'w1'), ep(POD.w2, 'w2'), ep(POD.w3, 'w3')];
-    const result = planFor([...nodes, service('helloworld', { trafficDistribution: 'PreferSameNode' }), slice('hw-1', { service: 'helloworld', endpoints })], 'w1');
+    const result = planFor(
+      [...nodes, service('helloworld', { trafficDistribution: 'PreferSameNode' }), slice('hw-1', { service: 'helloworld', endpoints })],
+      'w1',
+    );
     expect(tierAddresses(result)).toEqual(tiers(8, { 0: [POD.w1], 7: [POD.w2, POD.w3] }));
     expect(result.warnings).toContainEqual({
       code: 'unknown-client-node',

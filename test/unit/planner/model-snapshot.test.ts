@@ -30,7 +30,10 @@ describe('buildSnapshot', () => {
         trafficDistribution: 'PreferClose',
         internalTrafficPolicy: 'Cluster',
         annotations: { x: 'y' },
-        ports: [{ name: 'http', port: 80 }, { name: 'dns', port: 53, protocol: 'UDP' }],
+        ports: [
+          { name: 'http', port: 80 },
+          { name: 'dns', port: 53, protocol: 'UDP' },
+        ],
       }),
     ]);
     expect(snapshot.services.get('sample/web')).toEqual({
@@ -89,7 +92,9 @@ describe('buildSnapshot', () => {
   });
 
   it('flattens List objects as kubectl get -o yaml writes them', () => {
-    const { snapshot } = buildSnapshot([{ apiVersion: 'v1', kind: 'List', items: [node('w1'), { kind: 'NodeList', items: [node('w2')] }] }]);
+    const { snapshot } = buildSnapshot([
+      { apiVersion: 'v1', kind: 'List', items: [node('w1'), { kind: 'NodeList', items: [node('w2')] }] },
+    ]);
     expect([...snapshot.nodes.keys()].sort()).toEqual(['w1', 'w2']);
   });
 
@@ -190,7 +195,12 @@ describe('buildSnapshot', () => {
     {
       name: 'duplicate port names',
       code: 'duplicate-port',
-      raw: withSpec({ ports: [{ name: 'x', port: 80 }, { name: 'x', port: 81 }] }),
+      raw: withSpec({
+        ports: [
+          { name: 'x', port: 80 },
+          { name: 'x', port: 81 },
+        ],
+      }),
       kind: 'Service',
       object: 'sample/web',
       message: 'spec.ports[1].name: duplicate port name "x"',

@@ -190,12 +190,7 @@ describe('policy precedence', () => {
   });
 
   it("another Namespace's annotation does not apply", () => {
-    const objects = [
-      ...seedNodes(),
-      namespace('sample'),
-      namespace('other', { [ANNOTATION]: 'PreferClose' }),
-      service('helloworld'),
-    ];
+    const objects = [...seedNodes(), namespace('sample'), namespace('other', { [ANNOTATION]: 'PreferClose' }), service('helloworld')];
     expect(plannedService(planFor(objects, 'w1')).mode).toBe('RANDOM');
   });
 

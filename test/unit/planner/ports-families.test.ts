@@ -1,6 +1,19 @@
 /** Ports are matched by name and rewritten to the target port; every family and TCP/UDP. */
 import { describe, expect, it } from 'vitest';
-import { ep, entryOf, planFor, plannedService, POD, POD6, SEED_VIP, SEED_VIP6, seedNodes, service, slice, tierAddresses } from './fixtures.js';
+import {
+  ep,
+  entryOf,
+  planFor,
+  plannedService,
+  POD,
+  POD6,
+  SEED_VIP,
+  SEED_VIP6,
+  seedNodes,
+  service,
+  slice,
+  tierAddresses,
+} from './fixtures.js';
 
 const endpointsOf = (result: ReturnType<typeof planFor>, index = 0): Array<[string, number]> =>
   entryOf(result, 'sample/helloworld', index).tiers.flatMap((t) => t.endpoints.map((e): [string, number] => [e.address, e.port]));
@@ -10,7 +23,14 @@ describe('ports', () => {
     const objects = [
       ...seedNodes(),
       service('helloworld', { ports: [{ name: 'web', port: 80 }] }),
-      slice('hw-1', { service: 'helloworld', ports: [{ name: 'other', port: 9999 }, { name: 'web', port: 8080 }], endpoints: [ep(POD.w1, 'w1')] }),
+      slice('hw-1', {
+        service: 'helloworld',
+        ports: [
+          { name: 'other', port: 9999 },
+          { name: 'web', port: 8080 },
+        ],
+        endpoints: [ep(POD.w1, 'w1')],
+      }),
     ];
     const result = planFor(objects, 'w1');
     expect(entryOf(result)).toMatchObject({ vip: SEED_VIP, port: 80, portName: 'web', protocol: 'TCP' });
@@ -124,7 +144,12 @@ describe('ports', () => {
   it('SCTP ports are ignored with a warning; the other ports are still planned', () => {
     const objects = [
       ...seedNodes(),
-      service('helloworld', { ports: [{ name: 'sig', port: 3868, protocol: 'SCTP' }, { name: 'http', port: 5000 }] }),
+      service('helloworld', {
+        ports: [
+          { name: 'sig', port: 3868, protocol: 'SCTP' },
+          { name: 'http', port: 5000 },
+        ],
+      }),
       slice('hw-1', { service: 'helloworld', endpoints: [ep(POD.w1, 'w1')] }),
     ];
     const result = planFor(objects, 'w1');

@@ -13,7 +13,10 @@ function asServed(raw: Record<string, unknown>): Record<string, unknown> {
       resourceVersion: '4711',
       creationTimestamp: '2026-11-01T10:00:00Z',
       managedFields: [{ manager: 'kubectl', operation: 'Apply', fieldsV1: { 'f:spec': { 'f:ports': {} } } }],
-      annotations: { ...((metadata['annotations'] as object) ?? {}), 'kubectl.kubernetes.io/last-applied-configuration': '{"big":"json"}' },
+      annotations: {
+        ...((metadata['annotations'] as object | undefined) ?? {}),
+        'kubectl.kubernetes.io/last-applied-configuration': '{"big":"json"}',
+      },
     },
     status: { loadBalancer: {} },
   };
@@ -23,8 +26,16 @@ describe('keepReadFields', () => {
   const objects = [
     node('w1', { region: 'r', zone: 'z1', subzone: 's1', network: 'n1' }),
     namespace('sample', { 'networking.istio.io/traffic-distribution': 'PreferClose' }),
-    service('helloworld', { trafficDistribution: 'PreferClose', internalTrafficPolicy: 'Local', clusterIPs: ['10.96.0.1', 'fd00::1'], annotations: { a: 'b' } }),
-    slice('helloworld-abc', { service: 'helloworld', endpoints: [ep('10.244.1.10', 'w1', { ready: false, serving: true, terminating: true, zone: 'z1' })] }),
+    service('helloworld', {
+      trafficDistribution: 'PreferClose',
+      internalTrafficPolicy: 'Local',
+      clusterIPs: ['10.96.0.1', 'fd00::1'],
+      annotations: { a: 'b' },
+    }),
+    slice('helloworld-abc', {
+      service: 'helloworld',
+      endpoints: [ep('10.244.1.10', 'w1', { ready: false, serving: true, terminating: true, zone: 'z1' })],
+    }),
   ];
 
   it('keeps everything the model reads: the converted object is the one the manifest gives', () => {
@@ -49,10 +60,13 @@ describe('keepReadFields', () => {
 });
 
 describe('endpoints kept as the cache holds them', () => {
-  type RawSlice = { endpoints: Array<Record<string, unknown>> };
+  interface RawSlice {
+    endpoints: Array<Record<string, unknown>>;
+  }
   const endpointsOf = (raw: unknown): readonly unknown[] => {
     const conversion = convertObject(raw);
-    if (conversion.status !== 'accepted' || conversion.object.kind !== 'EndpointSlice') throw new Error(`not accepted: ${JSON.stringify(conversion)}`);
+    if (conversion.status !== 'accepted' || conversion.object.kind !== 'EndpointSlice')
+      throw new Error(`not accepted: ${JSON.stringify(conversion)}`);
     return conversion.object.endpointSlice.endpoints;
   };
   const served = (endpoints: EndpointSpec[], addressType = 'IPv4'): RawSlice =>

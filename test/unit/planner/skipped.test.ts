@@ -42,7 +42,12 @@ describe('skipped Services', () => {
 
   it('a headless Service beside a normal one: only the normal one is planned', () => {
     const result = planFor(
-      [...seedNodes(), service('db', { clusterIP: 'None' }), service('web'), slice('web-1', { service: 'web', endpoints: [ep(POD.w1, 'w1')] })],
+      [
+        ...seedNodes(),
+        service('db', { clusterIP: 'None' }),
+        service('web'),
+        slice('web-1', { service: 'web', endpoints: [ep(POD.w1, 'w1')] }),
+      ],
       'w1',
     );
     expect(result.services.map((s) => s.service)).toEqual(['sample/web']);

@@ -22,7 +22,10 @@ export const RESOURCES = {
 
 export type ResourcePath = keyof typeof RESOURCES;
 
-export type ApiObject = { metadata: { name: string; namespace?: string; resourceVersion?: string; [k: string]: unknown }; [k: string]: unknown };
+export interface ApiObject {
+  metadata: { name: string; namespace?: string; resourceVersion?: string; [k: string]: unknown };
+  [k: string]: unknown;
+}
 
 type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 

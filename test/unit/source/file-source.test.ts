@@ -4,8 +4,13 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileSource } from '../../../pkg/source/index.js';
 import { sleep, waitFor } from './wait-for.js';
+import { ifSetUp } from '../../fixtures/if-set-up.js';
 
-type Raw = { kind: string; apiVersion: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> } };
+interface Raw {
+  kind: string;
+  apiVersion: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+}
 
 function names(source: FileSource): string[] {
   return (source.objects() as Raw[]).map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`).sort();
@@ -50,7 +55,7 @@ describe('FileSource', () => {
   });
 
   afterEach(async () => {
-    await source?.stop();
+    await ifSetUp(source)?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -63,10 +68,7 @@ describe('FileSource', () => {
 
   it('reads multi-document YAML and JSON, keeps only the watched kinds, and is synced', async () => {
     await writeFile(join(dir, 'nodes.yaml'), NODES);
-    await writeFile(
-      join(dir, 'ns.json'),
-      JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } }),
-    );
+    await writeFile(join(dir, 'ns.json'), JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } }));
     await writeFile(join(dir, 'notes.txt'), 'kind: Node\nmetadata: {name: not-a-manifest}\n');
     await startSource();
 
@@ -156,7 +158,12 @@ items:
     await writeFile(join(dir, 'scalar.yaml'), 'just a string\n');
     await startSource();
     expect(names(source)).toEqual(['Node//node-a', 'Node//node-b']);
-    expect(source.errors().map((e) => e.file).sort()).toEqual(['bad.json', 'scalar.yaml']);
+    expect(
+      source
+        .errors()
+        .map((e) => e.file)
+        .sort(),
+    ).toEqual(['bad.json', 'scalar.yaml']);
     expect(source.errors().find((e) => e.file === 'bad.json')?.message).toMatch(/invalid JSON/);
     expect(source.errors().find((e) => e.file === 'scalar.yaml')?.message).toMatch(/document 1 is not an object/);
   });

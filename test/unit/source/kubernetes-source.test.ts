@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { KubernetesSource } from '../../../pkg/source/index.js';
 import { FakeApiServer, type ApiObject, type ResourcePath } from './fake-api-server.js';
 import { sleep, waitFor } from './wait-for.js';
+import { ifSetUp } from '../../fixtures/if-set-up.js';
 
 const NODES: ResourcePath = '/api/v1/nodes';
 const SERVICES: ResourcePath = '/api/v1/services';
@@ -80,7 +81,7 @@ describe('KubernetesSource', () => {
   afterEach(async () => {
     await source?.stop();
     source = undefined;
-    await server?.close();
+    await ifSetUp(server)?.close();
   });
 
   async function startAgainst(url: string): Promise<KubernetesSource> {
@@ -103,13 +104,7 @@ describe('KubernetesSource', () => {
 
   it('lists all four kinds, fills in kind and apiVersion, and watches with bookmarks from the list version', async () => {
     const s = await startSynced();
-    expect(names(s)).toEqual([
-      'EndpointSlice/shop/web-1',
-      'Namespace//shop',
-      'Node//node-a',
-      'Node//node-b',
-      'Service/shop/web',
-    ]);
+    expect(names(s)).toEqual(['EndpointSlice/shop/web-1', 'Namespace//shop', 'Node//node-a', 'Node//node-b', 'Service/shop/web']);
     expect(find(s, 'EndpointSlice', 'web-1')).toMatchObject({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice' });
     const nodeA = find(s, 'Node', 'node-a');
     expect(nodeA).toMatchObject({ apiVersion: 'v1', kind: 'Node' });
@@ -145,13 +140,11 @@ describe('KubernetesSource', () => {
     server.apply(SLICES, slice('web-1', 'web', ['10.0.0.1']));
     server.delete(NAMESPACES, 'shop');
 
-    await waitFor(() => expect(names(s)).toEqual([
-      'EndpointSlice/shop/web-1',
-      'Node//node-a',
-      'Node//node-b',
-      'Service/shop/api',
-      'Service/shop/web',
-    ]), 3_000, 'watched changes');
+    await waitFor(
+      () => expect(names(s)).toEqual(['EndpointSlice/shop/web-1', 'Node//node-a', 'Node//node-b', 'Service/shop/api', 'Service/shop/web']),
+      3_000,
+      'watched changes',
+    );
     await waitFor(() => expect(find(s, 'Node', 'node-b')?.metadata.labels).toEqual({ 'topology.kubernetes.io/zone': 'z3' }));
     const endpoints = (find(s, 'EndpointSlice', 'web-1') as { endpoints: unknown[] } | undefined)?.endpoints;
     expect(endpoints).toHaveLength(1);
@@ -168,7 +161,11 @@ describe('KubernetesSource', () => {
     server.applyUnrecorded(SLICES, slice('web-2', 'web', ['10.0.0.9']));
     server.expire(SLICES);
 
-    await waitFor(() => expect(names(s).filter((n) => n.startsWith('EndpointSlice'))).toEqual(['EndpointSlice/shop/web-2']), 3_000, 'relisted state');
+    await waitFor(
+      () => expect(names(s).filter((n) => n.startsWith('EndpointSlice'))).toEqual(['EndpointSlice/shop/web-2']),
+      3_000,
+      'relisted state',
+    );
     expect(server.requestsFor(SLICES, 'list')).toHaveLength(2);
     await waitFor(() => server.openWatches(SLICES).length === 1, 3_000, 'watch reopened after relist');
     expect(s.stats()).toMatchObject({ relists: 1 });
