@@ -13,3 +13,12 @@ export type ModeName = keyof typeof Mode;
 
 /** Every mode, in the enum's order. */
 export const MODE_NAMES: readonly ModeName[] = Object.freeze((Object.keys(Mode) as ModeName[]).sort((a, b) => Mode[a] - Mode[b]));
+
+/**
+ * How a service picks an endpoint inside the tier its mode chose: DestinationRule's
+ * loadBalancer.simple at L4. RANDOM is uniform; ROUND_ROBIN rotates per service; LEAST_REQUEST
+ * takes the less loaded of two random endpoints by open connections (LEAST_CONN reads the same).
+ * The values are what the kernel stores with the service entry.
+ */
+export const Balance = { RANDOM: 0, ROUND_ROBIN: 1, LEAST_REQUEST: 2 } as const;
+export type BalanceName = keyof typeof Balance;

@@ -2,12 +2,12 @@
  * The datapath's vocabulary. It speaks of services, tiers and backends, never of Kubernetes:
  * the reconciler translates a plan into these.
  */
-import type { ModeName } from '../contract/index.js';
+import type { BalanceName, ModeName } from '../contract/index.js';
 
 export type Family = 4 | 6;
 export type Protocol = 'TCP' | 'UDP';
 
-export { MAX_TIERS, Mode, type ModeName } from '../contract/index.js';
+export { Balance, type BalanceName, MAX_TIERS, Mode, type ModeName } from '../contract/index.js';
 /** Tier sizes are __u16 in the service value. */
 export const MAX_TIER_SIZE = 0xffff;
 
@@ -36,6 +36,8 @@ export interface ServiceSpec {
   readonly tiers: ReadonlyArray<readonly BackendSpec[]>;
   /** WEIGHTED only: one weight per tier. */
   readonly weights?: readonly number[];
+  /** How an endpoint is picked inside the chosen tier; RANDOM when absent. */
+  readonly balance?: BalanceName;
 }
 
 /** A service as it is in the kernel maps, read back or just written. */
