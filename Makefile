@@ -74,10 +74,11 @@ test-kernel: build bpffs
 	npx vitest run test/kernel
 
 # Numbers, not pass/fail: the control plane (5,000 nodes, 10,000 Services, 100,000 endpoints)
-# and the writer at the Kubernetes scale limits.
+# and the writer at the Kubernetes scale limits, and what one incremental pass costs in map operations.
 bench: build bpffs
 	node --max-old-space-size=192 --max-semi-space-size=4 dist/test/bench/control-plane.js
 	npx tsx test/bench/writer-throughput.ts
+	npx tsx test/bench/incremental-pass.ts --kernel
 
 demo: build bpffs control-plane
 	node dist/cmd/nearbyctl.js demo
