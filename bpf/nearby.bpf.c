@@ -223,9 +223,9 @@ static __always_inline __u32 *pick_slot(const struct nearby_svc_value *svc, int 
 			return NULL;
 		first = bpf_map_lookup_elem(&slots, skey);
 		second = bpf_map_lookup_elem(&slots, &other);
-		if (!first || !second)
-			return first ? first : second ? (*skey = other, second) : NULL;
-		if (open_conns(second) < open_conns(first)) {
+		if (!first)
+			return NULL; /* a hole: refused and counted, as for any other pick */
+		if (second && open_conns(second) < open_conns(first)) {
 			*skey = other;
 			return second;
 		}
