@@ -46,7 +46,7 @@ bpffs:
 
 $(BPF_OBJ): $(BPF_SRC) | apt
 	@mkdir -p $(dir $@)
-	$(CLANG) -target bpf -O2 -g -Wall -Werror -D__TARGET_ARCH_$(BPF_ARCH) \
+	$(CLANG) -target bpf -mcpu=v3 -O2 -g -Wall -Werror -D__TARGET_ARCH_$(BPF_ARCH) \
 	  -I/usr/include/$(ARCH)-linux-gnu -c bpf/nearby.bpf.c -o $@
 
 bpf: $(BPF_OBJ)

@@ -62,6 +62,22 @@ struct {
 	__type(value, struct nearby_counter_value);
 } counters SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 80000);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, __u32);
+} rotation SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 150000);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, __u32);
+} backend_conns SEC(".maps");
+
 enum counter_field { CNT_ATTEMPT, CNT_ESTABLISHED, CNT_FAILED, CNT_REFUSED };
 
 static __always_inline void count(__u32 svc_id, __u32 tier, enum counter_field field)
@@ -87,9 +103,12 @@ static __always_inline void count(__u32 svc_id, __u32 tier, enum counter_field f
 	}
 }
 
-/* Returns the tier to use, or -1 when the mode allows no non-empty tier. For RANDOM the slot
- * index is drawn across all tiers at once and returned through *index. */
-static __always_inline int choose(const struct nearby_svc_value *svc, __u32 *index)
+/* choose() returns this for NEARBY_MODE_RANDOM: the range is every slot of every tier, in order. */
+#define ALL_TIERS NEARBY_MAX_TIERS
+
+/* Returns the tier to use (ALL_TIERS for RANDOM) with the number of slots it holds in *size, or
+ * -1 when the mode allows no non-empty tier. */
+static __always_inline int choose(const struct nearby_svc_value *svc, __u32 *size)
 {
 	__u32 total = 0, r;
 	int t;
@@ -98,12 +117,12 @@ static __always_inline int choose(const struct nearby_svc_value *svc, __u32 *ind
 	case NEARBY_MODE_STRICT:
 		if (!svc->count[0])
 			return -1;
-		*index = bpf_get_prandom_u32() % svc->count[0];
+		*size = svc->count[0];
 		return 0;
 	case NEARBY_MODE_FAILOVER:
 		for (t = 0; t < NEARBY_MAX_TIERS; t++) {
 			if (svc->count[t]) {
-				*index = bpf_get_prandom_u32() % svc->count[t];
+				*size = svc->count[t];
 				return t;
 			}
 		}
@@ -119,7 +138,7 @@ static __always_inline int choose(const struct nearby_svc_value *svc, __u32 *ind
 			if (!svc->count[t])
 				continue;
 			if (r < svc->weight[t]) {
-				*index = bpf_get_prandom_u32() % svc->count[t];
+				*size = svc->count[t];
 				return t;
 			}
 			r -= svc->weight[t];
@@ -130,16 +149,94 @@ static __always_inline int choose(const struct nearby_svc_value *svc, __u32 *ind
 			total += svc->count[t];
 		if (!total)
 			return -1;
-		r = bpf_get_prandom_u32() % total;
-		for (t = 0; t < NEARBY_MAX_TIERS; t++) {
-			if (r < svc->count[t]) {
-				*index = r;
-				return t;
-			}
-			r -= svc->count[t];
-		}
-		return -1;
+		*size = total;
+		return ALL_TIERS;
 	}
+}
+
+/* The slot at position pos of the range choose() gave. Returns 0, or -1 past its end. */
+static __always_inline int locate(const struct nearby_svc_value *svc, int tier, __u32 pos,
+				  struct nearby_slot_key *skey)
+{
+	int t;
+
+	skey->svc_id = svc->id;
+	if (tier != ALL_TIERS) {
+		skey->tier = tier;
+		skey->index = pos;
+		return 0;
+	}
+	for (t = 0; t < NEARBY_MAX_TIERS; t++) {
+		if (pos < svc->count[t]) {
+			skey->tier = t;
+			skey->index = pos;
+			return 0;
+		}
+		pos -= svc->count[t];
+	}
+	return -1;
+}
+
+/* ROUND_ROBIN: the service's next position. Atomic, so CPUs racing on one service still take
+ * one position each and the rotation stays exact. */
+static __always_inline __u32 rotate(__u32 svc_id, __u32 size)
+{
+	__u32 zero = 0, *pos = bpf_map_lookup_elem(&rotation, &svc_id);
+
+	if (!pos) {
+		/* NOEXIST: another CPU may have created the row meanwhile; then use theirs. */
+		bpf_map_update_elem(&rotation, &svc_id, &zero, BPF_NOEXIST);
+		pos = bpf_map_lookup_elem(&rotation, &svc_id);
+		if (!pos) /* the map is full: still serve, at random */
+			return bpf_get_prandom_u32() % size;
+	}
+	return __sync_fetch_and_add(pos, 1) % size;
+}
+
+static __always_inline __u32 open_conns(const __u32 *backend_id)
+{
+	__u32 *n = bpf_map_lookup_elem(&backend_conns, backend_id);
+
+	return n ? *n : 0;
+}
+
+/* Picks a slot inside the range by the service's balance, filling *skey. Returns the backend id
+ * it names, or NULL when the slot is missing. */
+static __always_inline __u32 *pick_slot(const struct nearby_svc_value *svc, int tier, __u32 size,
+					struct nearby_slot_key *skey)
+{
+	struct nearby_slot_key other = {};
+	__u32 a, b, *first, *second;
+
+	switch (svc->balance) {
+	case NEARBY_BALANCE_ROUND_ROBIN:
+		a = rotate(svc->id, size);
+		break;
+	case NEARBY_BALANCE_LEAST_REQUEST:
+		/* Power of two choices: two distinct random slots, the one with fewer open
+		 * connections wins (the first on a tie). */
+		a = bpf_get_prandom_u32() % size;
+		if (size < 2)
+			break;
+		b = (a + 1 + bpf_get_prandom_u32() % (size - 1)) % size;
+		if (locate(svc, tier, a, skey) || locate(svc, tier, b, &other))
+			return NULL;
+		first = bpf_map_lookup_elem(&slots, skey);
+		second = bpf_map_lookup_elem(&slots, &other);
+		if (!first)
+			return NULL; /* a hole: refused and counted, as for any other pick */
+		if (second && open_conns(second) < open_conns(first)) {
+			*skey = other;
+			return second;
+		}
+		return first;
+	default: /* RANDOM */
+		a = bpf_get_prandom_u32() % size;
+		break;
+	}
+	if (locate(svc, tier, a, skey))
+		return NULL;
+	return bpf_map_lookup_elem(&slots, skey);
 }
 
 struct pick {
@@ -154,21 +251,19 @@ struct pick {
 static __always_inline int resolve(struct nearby_svc_key *key, struct pick *p)
 {
 	struct nearby_slot_key skey = {};
-	__u32 index = 0, *backend_id;
+	__u32 size = 0, *backend_id;
 	int tier;
 
 	p->svc = bpf_map_lookup_elem(&services, key);
 	if (!p->svc)
 		return 0;
-	tier = choose(p->svc, &index);
+	tier = choose(p->svc, &size);
 	if (tier < 0) {
 		count(p->svc->id, 0, CNT_REFUSED);
 		return -1;
 	}
-	skey.svc_id = p->svc->id;
-	skey.tier = tier;
-	skey.index = index;
-	backend_id = bpf_map_lookup_elem(&slots, &skey);
+	backend_id = pick_slot(p->svc, tier, size, &skey);
+	tier = skey.tier;
 	if (!backend_id)
 		goto refused;
 	p->be = bpf_map_lookup_elem(&backends, backend_id);
@@ -390,6 +485,42 @@ int nearby_getpeername6(struct bpf_sock_addr *ctx)
 	return 1;
 }
 
+/* LEAST_REQUEST's load: +1 per established connection, -1 at its close. The socket's callbacks
+ * run under its lock, so conn_open makes each connection count and uncount exactly once. */
+static __always_inline void conn_opened(struct nearby_sock_meta *meta)
+{
+	__u32 one = 1, *n;
+
+	if (meta->conn_open)
+		return;
+	meta->conn_open = 1;
+	n = bpf_map_lookup_elem(&backend_conns, &meta->backend_id);
+	if (n) {
+		__sync_fetch_and_add(n, 1);
+		return;
+	}
+	if (bpf_map_update_elem(&backend_conns, &meta->backend_id, &one, BPF_NOEXIST) == 0)
+		return;
+	/* Another CPU created the row meanwhile (or the map is full: then the row is missing). */
+	n = bpf_map_lookup_elem(&backend_conns, &meta->backend_id);
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	else
+		meta->conn_open = 0;
+}
+
+static __always_inline void conn_closed(struct nearby_sock_meta *meta)
+{
+	__u32 *n;
+
+	if (!meta->conn_open)
+		return;
+	meta->conn_open = 0;
+	n = bpf_map_lookup_elem(&backend_conns, &meta->backend_id);
+	if (n)
+		__sync_fetch_and_sub(n, 1);
+}
+
 /* TCP outcome per (service, tier). Only sockets that connect4/6 rewrote carry sock_meta. */
 SEC("sockops")
 int nearby_sockops(struct bpf_sock_ops *skops)
@@ -410,17 +541,21 @@ int nearby_sockops(struct bpf_sock_ops *skops)
 		meta = bpf_sk_storage_get(&sock_meta, sk, 0, 0);
 		if (meta) {
 			count(meta->svc_id, meta->tier, CNT_ESTABLISHED);
-			/* The handshake outcome is known; stop paying for state callbacks. */
-			bpf_sock_ops_cb_flags_set(skops, 0);
+			conn_opened(meta);
+			/* State callbacks stay on: the close is what uncounts the connection. */
 		}
 		break;
 	case BPF_SOCK_OPS_STATE_CB:
-		/* args[0] old state, args[1] new state: SYN_SENT -> CLOSE is a failed connect. */
-		if (skops->args[0] == 2 /* TCP_SYN_SENT */ && skops->args[1] == 7 /* TCP_CLOSE */) {
-			meta = bpf_sk_storage_get(&sock_meta, sk, 0, 0);
-			if (meta)
-				count(meta->svc_id, meta->tier, CNT_FAILED);
-		}
+		/* args[0] old state, args[1] new state. Every end of a TCP socket (FIN, RST, timeout,
+		 * TIME_WAIT handover) passes through TCP_CLOSE. */
+		if (skops->args[1] != 7 /* TCP_CLOSE */)
+			break;
+		meta = bpf_sk_storage_get(&sock_meta, sk, 0, 0);
+		if (!meta)
+			break;
+		if (skops->args[0] == 2 /* TCP_SYN_SENT */)
+			count(meta->svc_id, meta->tier, CNT_FAILED);
+		conn_closed(meta);
 		break;
 	}
 	return 1;

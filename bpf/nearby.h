@@ -17,6 +17,10 @@
  *   sock_meta, rev_nat         the connect/sendmsg programs; the agent never writes them.
  *   counters                   the BPF programs; the agent reads them for metrics and deletes
  *                              a service's rows when it removes the service.
+ *   rotation                   connect4/6 (ROUND_ROBIN services); the agent deletes a
+ *                              service's row when it removes the service.
+ *   backend_conns              sock_ops (open TCP connections per backend, for LEAST_REQUEST);
+ *                              the agent deletes a backend's row when it deletes the backend.
  */
 #ifndef NEARBY_H
 #define NEARBY_H
@@ -31,6 +35,15 @@ enum nearby_mode {
 	NEARBY_MODE_WEIGHTED = 3, /* a non-empty tier drawn by weight[], then a slot in it */
 };
 
+/* How a service picks an endpoint inside the tier its mode chose (for NEARBY_MODE_RANDOM, the
+ * "tier" is every slot of every tier). pkg/contract's Balance holds the same names and values. */
+enum nearby_balance {
+	NEARBY_BALANCE_RANDOM = 0,        /* uniform */
+	NEARBY_BALANCE_ROUND_ROBIN = 1,   /* the service's rotation (map rotation), exact per service */
+	NEARBY_BALANCE_LEAST_REQUEST = 2, /* the less loaded of two random endpoints, by open TCP
+	                                   * connections from this node (map backend_conns) */
+};
+
 /* Returned (negated) by connect()/sendmsg() when a known service has no usable endpoint.
  * ECONNREFUSED is what kube-proxy's REJECT rule gives for a Service without endpoints. */
 #define NEARBY_ERRNO_NO_ENDPOINT 111 /* ECONNREFUSED */
@@ -41,7 +54,8 @@ enum nearby_mode {
 /*
  * services: BPF_MAP_TYPE_HASH, written by the agent.
  *   key   (VIP, port, protocol, family) as dialled by the application.
- *   value the service id that names its slots, its mode and the live size of each tier.
+ *   value the service id that names its slots, its mode, its balance and the live size of each
+ *         tier.
  * Replacing the value is atomic, so the counts are the switch that makes new slots visible.
  */
 struct nearby_svc_key {
@@ -54,7 +68,7 @@ struct nearby_svc_key {
 struct nearby_svc_value {
 	__u32 id;                       /* 1.. ; 0 is never used */
 	__u8 mode;                      /* enum nearby_mode */
-	__u8 flags;                     /* reserved, 0 */
+	__u8 balance;                   /* enum nearby_balance; 0 (RANDOM) in entries older than it */
 	__u16 reserved;
 	__u16 count[NEARBY_MAX_TIERS];  /* slots 0..count-1 of each tier are live */
 	__u16 weight[NEARBY_MAX_TIERS]; /* WEIGHTED only: relative share of each tier */
@@ -86,7 +100,8 @@ struct nearby_backend {
 
 /*
  * sock_meta: BPF_MAP_TYPE_SK_STORAGE, written by connect4/6 on the connecting socket.
- * getpeername and recvmsg read it to show the VIP; sock_ops reads it to attribute counters.
+ * getpeername and recvmsg read it to show the VIP; sock_ops reads it to attribute counters and
+ * sets/clears conn_open as it counts the connection in backend_conns.
  */
 struct nearby_sock_meta {
 	__u32 vip[4];
@@ -97,7 +112,8 @@ struct nearby_sock_meta {
 	__u32 backend_id;
 	__u32 backend_addr[4];
 	__u16 backend_port;
-	__u16 reserved;
+	__u8 conn_open;                 /* counted in backend_conns; cleared when uncounted */
+	__u8 reserved;
 };
 
 /*
@@ -136,5 +152,24 @@ struct nearby_counter_value {
 	__u64 failed;      /* TCP handshakes that never completed (sock_ops) */
 	__u64 refused;     /* connects refused: no endpoint in the tiers the mode allows */
 };
+
+/*
+ * rotation: BPF_MAP_TYPE_HASH, written by connect4/6 and sendmsg4/6 for ROUND_ROBIN services.
+ *   key   service id (__u32).
+ *   value __u32 position, advanced by one atomic add per pick; the pick is position % size of
+ *         the chosen tier. Created on a service's first pick; the agent deletes it with the
+ *         service. Sized like services.
+ */
+
+/*
+ * backend_conns: BPF_MAP_TYPE_HASH, written by sock_ops.
+ *   key   backend id (__u32).
+ *   value __u32 TCP connections this node opened to the backend through nearby and that are not
+ *         closed yet: +1 when a rewritten connect reaches ESTABLISHED (sock_meta.conn_open is
+ *         set), -1 when that socket reaches TCP_CLOSE (and conn_open is cleared, so once).
+ *         LEAST_REQUEST reads it; a missing row is 0. The agent deletes a backend's row with
+ *         the backend (ids are not reused, so a row a late close recreates is only garbage, and
+ *         read-back collects it). Sized like backends.
+ */
 
 #endif /* NEARBY_H */

@@ -8,6 +8,7 @@
  */
 import { STRUCTS } from './codecs.js';
 import type { MapDump } from './map-dump.js';
+import type { MapSizes } from './types.js';
 
 // BPF_ANY / BPF_NOEXIST / BPF_EXIST from linux/bpf.h
 export const UPDATE_ANY = 0;
@@ -57,19 +58,47 @@ export interface DatapathMaps {
   readonly backends: BpfMap;
   readonly revNat: BpfMap;
   readonly counters: BpfMap;
+  /** ROUND_ROBIN positions by service id, advanced by connect; the agent deletes a service's row. */
+  readonly rotation: BpfMap;
+  /** Open TCP connections by backend id, kept by sock_ops; the agent deletes a backend's row. */
+  readonly backendConns: BpfMap;
 }
 
 /**
  * Each map the agent writes or reads, by role: its name in the BPF object and its key and value
- * sizes. perCpu values hold one copy per possible CPU.
+ * sizes. perCpu values hold one copy per possible CPU. sizedBy is the MapSizes entry that gives
+ * max_entries: a map with one row per service or per backend is as large as that map.
  */
 export const MAP_LAYOUTS = {
-  services: { name: 'services', keySize: STRUCTS.nearby_svc_key.size, valueSize: STRUCTS.nearby_svc_value.size, perCpu: false },
-  slots: { name: 'slots', keySize: STRUCTS.nearby_slot_key.size, valueSize: 4, perCpu: false },
-  backends: { name: 'backends', keySize: 4, valueSize: STRUCTS.nearby_backend.size, perCpu: false },
-  revNat: { name: 'rev_nat', keySize: STRUCTS.nearby_rev_key.size, valueSize: STRUCTS.nearby_rev_value.size, perCpu: false },
-  counters: { name: 'counters', keySize: STRUCTS.nearby_counter_key.size, valueSize: STRUCTS.nearby_counter_value.size, perCpu: true },
-} as const satisfies Record<keyof DatapathMaps, { name: string; keySize: number; valueSize: number; perCpu: boolean }>;
+  services: {
+    name: 'services',
+    keySize: STRUCTS.nearby_svc_key.size,
+    valueSize: STRUCTS.nearby_svc_value.size,
+    perCpu: false,
+    sizedBy: 'services',
+  },
+  slots: { name: 'slots', keySize: STRUCTS.nearby_slot_key.size, valueSize: 4, perCpu: false, sizedBy: 'slots' },
+  backends: { name: 'backends', keySize: 4, valueSize: STRUCTS.nearby_backend.size, perCpu: false, sizedBy: 'backends' },
+  revNat: {
+    name: 'rev_nat',
+    keySize: STRUCTS.nearby_rev_key.size,
+    valueSize: STRUCTS.nearby_rev_value.size,
+    perCpu: false,
+    sizedBy: 'revNat',
+  },
+  counters: {
+    name: 'counters',
+    keySize: STRUCTS.nearby_counter_key.size,
+    valueSize: STRUCTS.nearby_counter_value.size,
+    perCpu: true,
+    sizedBy: 'counters',
+  },
+  rotation: { name: 'rotation', keySize: 4, valueSize: 4, perCpu: false, sizedBy: 'services' },
+  backendConns: { name: 'backend_conns', keySize: 4, valueSize: 4, perCpu: false, sizedBy: 'backends' },
+} as const satisfies Record<
+  keyof DatapathMaps,
+  { name: string; keySize: number; valueSize: number; perCpu: boolean; sizedBy: keyof MapSizes }
+>;
 
 export type MapRole = keyof DatapathMaps;
 

@@ -8,7 +8,7 @@ import { BackendKeyIndex } from './backend-key-index.js';
 import type { BackendTable } from './backend-table.js';
 import { backendId, backendValue, slotKey, svcKey, svcValue } from './codecs.js';
 import { InvalidServiceError } from './errors.js';
-import { type BackendKey, backendKey } from './identity.js';
+import { type BackendKey, backendKey, balanceOf } from './identity.js';
 import type { MapDump } from './map-dump.js';
 import { type MirrorService, weightsOf } from './mirror-service.js';
 import { tierCounts, tierEnd, tierStart } from './packed-tiers.js';
@@ -89,6 +89,7 @@ export function planBulk(
       label: spec.label,
       id: nextService,
       mode: spec.mode,
+      balance: balanceOf(spec),
       weights: weightsOf(spec.weights),
       tiers: tiers.slice(),
     });
@@ -135,7 +136,11 @@ function serviceBatch(services: readonly MirrorService[]): MapDump {
   const values = Buffer.allocUnsafe(services.length * svcValue.size);
   services.forEach((s, i) => {
     svcKey.encode(s.key, keys, i * svcKey.size);
-    svcValue.encode({ id: s.id, mode: s.mode, counts: tierCounts(s.tiers), weights: s.weights }, values, i * svcValue.size);
+    svcValue.encode(
+      { id: s.id, mode: s.mode, balance: s.balance, counts: tierCounts(s.tiers), weights: s.weights },
+      values,
+      i * svcValue.size,
+    );
   });
   return { count: services.length, keySize: svcKey.size, valueSize: svcValue.size, keys, values };
 }

@@ -5,8 +5,8 @@
  */
 import { endianness } from 'node:os';
 import { type ParsedAddress, parseAddress, readAddress, writeAddress } from './addr.js';
-import type { Family, ModeName, Protocol } from './types.js';
-import { MAX_TIERS, Mode } from './types.js';
+import type { BalanceName, Family, ModeName, Protocol } from './types.js';
+import { Balance, MAX_TIERS, Mode } from './types.js';
 
 export interface StructLayout {
   readonly size: number;
@@ -18,7 +18,7 @@ export const STRUCTS = {
   nearby_svc_key: { size: 20, fields: { addr: [0, 16], port: [16, 2], proto: [18, 1], family: [19, 1] } },
   nearby_svc_value: {
     size: 40,
-    fields: { id: [0, 4], mode: [4, 1], flags: [5, 1], reserved: [6, 2], count: [8, 16], weight: [24, 16] },
+    fields: { id: [0, 4], mode: [4, 1], balance: [5, 1], reserved: [6, 2], count: [8, 16], weight: [24, 16] },
   },
   nearby_slot_key: { size: 8, fields: { svc_id: [0, 4], tier: [4, 2], index: [6, 2] } },
   nearby_backend: { size: 24, fields: { addr: [0, 16], port: [16, 2], family: [18, 1], flags: [19, 1], node_id: [20, 4] } },
@@ -33,7 +33,8 @@ export const STRUCTS = {
       backend_id: [24, 4],
       backend_addr: [28, 16],
       backend_port: [44, 2],
-      reserved: [46, 2],
+      conn_open: [46, 1],
+      reserved: [47, 1],
     },
   },
   nearby_rev_key: { size: 32, fields: { cookie: [0, 8], addr: [8, 16], port: [24, 2], family: [26, 1], reserved: [27, 5] } },
@@ -68,6 +69,9 @@ const toAf = (f: Family): number => (f === 4 ? AF_INET : AF_INET6);
 const fromAf = (af: number): Family => (af === AF_INET ? 4 : 6);
 const MODE_NAMES = new Map((Object.keys(Mode) as ModeName[]).map((k) => [Mode[k] as number, k]));
 const modeName = (m: number): ModeName => MODE_NAMES.get(m) ?? 'RANDOM';
+const BALANCE_NAMES = new Map((Object.keys(Balance) as BalanceName[]).map((k) => [Balance[k] as number, k]));
+// An unknown value reads as RANDOM, which is also what the kernel does with it.
+const balanceName = (b: number): BalanceName => BALANCE_NAMES.get(b) ?? 'RANDOM';
 
 export interface SvcKey {
   address: string;
@@ -98,25 +102,36 @@ export const svcKey = {
 export interface SvcValue {
   id: number;
   mode: ModeName;
+  /** nearby_svc_value.balance: how a connect picks inside the chosen tier. */
+  balance: BalanceName;
   counts: number[];
   weights: number[];
 }
 
 const SVC_ID = off('nearby_svc_value', 'id');
 const SVC_MODE = off('nearby_svc_value', 'mode');
+const SVC_BALANCE = off('nearby_svc_value', 'balance');
 const SVC_COUNT = off('nearby_svc_value', 'count');
 const SVC_WEIGHT = off('nearby_svc_value', 'weight');
 
 export const svcValue = {
   size: STRUCTS.nearby_svc_value.size,
   encode(
-    v: { readonly id: number; readonly mode: ModeName; readonly counts: ArrayLike<number>; readonly weights: ArrayLike<number> },
+    v: {
+      readonly id: number;
+      readonly mode: ModeName;
+      /** RANDOM when absent, as in an entry written before the field existed. */
+      readonly balance?: BalanceName;
+      readonly counts: ArrayLike<number>;
+      readonly weights: ArrayLike<number>;
+    },
     buf = Buffer.alloc(STRUCTS.nearby_svc_value.size),
     at = 0,
   ): Buffer {
     buf.fill(0, at, at + STRUCTS.nearby_svc_value.size);
     u32(buf, at + SVC_ID, v.id);
     buf.writeUInt8(Mode[v.mode], at + SVC_MODE);
+    buf.writeUInt8(Balance[v.balance ?? 'RANDOM'], at + SVC_BALANCE);
     for (let t = 0; t < MAX_TIERS; t++) {
       u16(buf, at + SVC_COUNT + 2 * t, v.counts[t] ?? 0);
       u16(buf, at + SVC_WEIGHT + 2 * t, v.weights[t] ?? 0);
@@ -130,7 +145,13 @@ export const svcValue = {
       counts.push(r16(buf, at + SVC_COUNT + 2 * t));
       weights.push(r16(buf, at + SVC_WEIGHT + 2 * t));
     }
-    return { id: r32(buf, at + SVC_ID), mode: modeName(buf.readUInt8(at + SVC_MODE)), counts, weights };
+    return {
+      id: r32(buf, at + SVC_ID),
+      mode: modeName(buf.readUInt8(at + SVC_MODE)),
+      balance: balanceName(buf.readUInt8(at + SVC_BALANCE)),
+      counts,
+      weights,
+    };
   },
 };
 

@@ -1,7 +1,8 @@
 /*
  * Applies a drift RepairPlan to the maps in the safe order (docs/architecture.md, "Write order"):
  * backends, then each service's slots, then its entry, so a connect never sees a half-repaired
- * service; deletions after every write, as service entries, slots, counters, then backends.
+ * service; deletions after every write, as service entries, slots, counters (with the service's
+ * rotation), then backends (with their open-connection counts).
  * The writer's record is not changed: it is the truth the kernel is brought back to.
  */
 import type { DatapathMaps } from './bpf-map.js';
@@ -58,7 +59,11 @@ export function applyRepairs(maps: DatapathMaps, plan: RepairPlan): DriftReport 
     for (let tier = 0; tier < MAX_TIERS; tier++) {
       if (maps.counters.delete(counterKey.encode({ svcId, tier }))) report.deleted.counters++;
     }
+    maps.rotation.delete(backendId.encode(svcId)); // a bare __u32 key, as a backend id is
   }
-  for (const id of dead.backends) if (maps.backends.delete(backendId.encode(id))) report.deleted.backends++;
+  for (const id of dead.backends) {
+    if (maps.backends.delete(backendId.encode(id))) report.deleted.backends++;
+    maps.backendConns.delete(backendId.encode(id));
+  }
   return report;
 }

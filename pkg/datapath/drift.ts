@@ -15,7 +15,7 @@
 import { backendId, backendValue, slotKey, svcKey, svcValue } from './codecs.js';
 import { serviceKeyText } from './identity.js';
 import { extendReach, type KernelSnapshot, KernelState } from './kernel-state.js';
-import type { ModeName, ServiceKey } from './types.js';
+import type { BalanceName, ModeName, ServiceKey } from './types.js';
 
 export type { KernelSnapshot } from './kernel-state.js';
 
@@ -23,6 +23,8 @@ export interface MirroredService {
   readonly key: ServiceKey;
   readonly id: number;
   readonly mode: ModeName;
+  /** RANDOM when absent. */
+  readonly balance?: BalanceName;
   readonly weights: readonly number[];
   /** Backend ids per tier, index = slot index; 0 is a slot the writer itself lost at read-back. */
   readonly tiers: ReadonlyArray<readonly number[]>;
@@ -131,7 +133,13 @@ export function planRepairs(mirror: MirrorView, snapshot: KernelSnapshot): Repai
         if (kernel.slot(s.id, t, index) !== id) slotWrites.push({ key: slotKey.encode({ svcId: s.id, tier: t, index }), backend: id });
       }),
     );
-    const want = svcValue.encode({ id: s.id, mode: s.mode, counts: s.tiers.map((t) => t.length), weights: s.weights });
+    const want = svcValue.encode({
+      id: s.id,
+      mode: s.mode,
+      balance: s.balance ?? 'RANDOM',
+      counts: s.tiers.map((t) => t.length),
+      weights: s.weights,
+    });
     const current = kernel.entry(entryKey);
     const entryHealthy = current !== undefined && kernel.valueOf(current).equals(want);
     if (broken.length === 0 && slotWrites.length === 0 && entryHealthy) continue;

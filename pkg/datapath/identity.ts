@@ -5,7 +5,15 @@
  */
 import { parseIp } from '../ip/index.js';
 import { type ParsedAddress, parseAddress } from './addr.js';
-import { type BackendSpec, MAX_TIERS, type ModeName, type ProgrammedService, type ServiceKey, type ServiceSpec } from './types.js';
+import {
+  type BackendSpec,
+  type BalanceName,
+  MAX_TIERS,
+  type ModeName,
+  type ProgrammedService,
+  type ServiceKey,
+  type ServiceSpec,
+} from './types.js';
 
 /**
  * "10.96.0.10:80/TCP", "[fd00::a]:80/UDP", with the address in canonical form. `canonical` skips
@@ -57,6 +65,7 @@ export function sameBackend(a: BackendSpec, b: BackendSpec): boolean {
  */
 export function sameSpec(a: ServiceSpec, b: ServiceSpec): boolean {
   if (a.mode !== b.mode || a.label !== b.label || a.tiers.length !== b.tiers.length) return false;
+  if (balanceOf(a) !== balanceOf(b)) return false;
   if (a.key.address !== b.key.address || a.key.port !== b.key.port || a.key.protocol !== b.key.protocol) return false;
   const wa = a.weights ?? [];
   const wb = b.weights ?? [];
@@ -67,9 +76,15 @@ export function sameSpec(a: ServiceSpec, b: ServiceSpec): boolean {
   });
 }
 
+/** The balance a spec programs: RANDOM when it names none. */
+export function balanceOf(spec: Pick<ServiceSpec, 'balance'>): BalanceName {
+  return spec.balance ?? 'RANDOM';
+}
+
 /** The programmed side of programmedAs(): the writer's mirror, or a ProgrammedService. */
 export interface ProgrammedTiers {
   readonly mode: ModeName;
+  readonly balance: BalanceName;
   readonly weights: ArrayLike<number>;
   /** Slots tier `tier` holds. */
   tierSize(tier: number): number;
@@ -78,12 +93,12 @@ export interface ProgrammedTiers {
 }
 
 /**
- * Whether a service is programmed as `spec` says: the same mode, the same weight for every
+ * Whether a service is programmed as `spec` says: the same mode and balance, the same weight for every
  * tier, and in every tier as many slots as the spec has backends, each one of the spec's. Slot
  * order is the writer's business (it moves slots to fill holes), so it does not count.
  */
 export function programmedAs(spec: ServiceSpec, have: ProgrammedTiers): boolean {
-  if (have.mode !== spec.mode) return false;
+  if (have.mode !== spec.mode || have.balance !== balanceOf(spec)) return false;
   for (let t = 0; t < MAX_TIERS; t++) if ((spec.weights?.[t] ?? 0) !== (have.weights[t] ?? 0)) return false;
   for (let t = 0; t < MAX_TIERS; t++) {
     const want = spec.tiers[t] ?? [];
@@ -117,6 +132,7 @@ export function sameService(spec: ServiceSpec, programmed: ProgrammedService, op
   });
   return programmedAs(spec, {
     mode: programmed.mode,
+    balance: programmed.balance,
     weights: programmed.weights,
     tierSize: (t) => programmed.tiers[t]?.length ?? 0,
     holds: (t, b, address) => {

@@ -25,8 +25,14 @@ export const PROGRAMS = [
 ] as const;
 
 const ROLES = Object.keys(MAP_LAYOUTS) as MapRole[];
-/** Maps the agent sizes from flags, by name in the object; sock_meta (socket-local storage) has no size. */
-const SIZED_MAPS: Record<string, keyof MapSizes> = Object.fromEntries(ROLES.map((role) => [MAP_LAYOUTS[role].name, role]));
+/**
+ * Maps the agent sizes, by name in the object, with the MapSizes entry that sizes them and
+ * whether that entry is their own (a map sized like another one never redefines its size).
+ * sock_meta (socket-local storage) has no size.
+ */
+const SIZED_MAPS: Record<string, { readonly size: keyof MapSizes; readonly own: boolean }> = Object.fromEntries(
+  ROLES.map((role) => [MAP_LAYOUTS[role].name, { size: MAP_LAYOUTS[role].sizedBy, own: MAP_LAYOUTS[role].sizedBy === role }]),
+);
 const ALL_MAPS = [...Object.keys(SIZED_MAPS), 'sock_meta'];
 
 export interface LoadOptions {
@@ -88,19 +94,21 @@ export class LoadedDatapath {
       const sizes = { ...requested };
       const reusedMaps: string[] = [];
       const sizeMismatches: LoadReport['sizeMismatches'] = [];
+      const capacities = new Map<string, number>();
       for (const name of ALL_MAPS) {
         const map = libbpf.objectFindMap(obj, name) as Handle;
         if (isNull(map)) throw new DatapathError(`BPF object ${objectPath} has no map "${name}"`);
         const pinPath = join(opts.pinRoot, 'maps', name);
-        const sizeKey = SIZED_MAPS[name];
+        const sized = SIZED_MAPS[name];
         const pinnedSize = existsSync(pinPath) ? pinnedMaxEntries(pinPath) : undefined;
         if (pinnedSize !== undefined) reusedMaps.push(name);
-        if (sizeKey) {
-          if (pinnedSize !== undefined && pinnedSize !== requested[sizeKey]) {
-            sizeMismatches.push({ map: name, pinned: pinnedSize, requested: requested[sizeKey] });
+        if (sized) {
+          if (pinnedSize !== undefined && pinnedSize !== requested[sized.size]) {
+            sizeMismatches.push({ map: name, pinned: pinnedSize, requested: requested[sized.size] });
           }
-          const size = pinnedSize ?? requested[sizeKey];
-          sizes[sizeKey] = size;
+          const size = pinnedSize ?? requested[sized.size];
+          if (sized.own) sizes[sized.size] = size;
+          capacities.set(name, size);
           check('bpf_map__set_max_entries', libbpf.mapSetMaxEntries(map, size) as number, name);
         }
         check('bpf_map__set_pin_path', libbpf.mapSetPinPath(map, pinPath) as number, pinPath);
@@ -137,7 +145,7 @@ export class LoadedDatapath {
       const map = (role: MapRole): KernelBpfMap => {
         const l = MAP_LAYOUTS[role];
         const fd = libbpf.mapFd(libbpf.objectFindMap(obj, l.name)) as number;
-        return new KernelBpfMap(l.name, fd, l.keySize, l.perCpu ? l.valueSize * cpus : l.valueSize, sizes[role]);
+        return new KernelBpfMap(l.name, fd, l.keySize, l.perCpu ? l.valueSize * cpus : l.valueSize, capacities.get(l.name)!);
       };
       const maps: KernelMaps = {
         services: map('services'),
@@ -145,6 +153,8 @@ export class LoadedDatapath {
         backends: map('backends'),
         revNat: map('revNat'),
         counters: map('counters'),
+        rotation: map('rotation'),
+        backendConns: map('backendConns'),
       };
       return new LoadedDatapath(obj, links, maps, sizes, opts.pinRoot, { reusedMaps, updatedLinks, sizeMismatches });
     } catch (err) {

@@ -94,14 +94,22 @@ export class MemoryBpfMap implements BpfMap {
 }
 
 /**
- * The agent's five maps in memory, shaped as the loader shapes the kernel's. `cpus` sizes the
+ * The agent's maps in memory, shaped as the loader shapes the kernel's. `cpus` sizes the
  * per-CPU counter values as libbpf_num_possible_cpus() would.
  */
 export function memoryMaps(sizes: Partial<MapSizes> = {}, cpus = 1): DatapathMaps {
   const s: MapSizes = { ...DEFAULT_MAP_SIZES, ...sizes };
   const map = (role: MapRole): MemoryBpfMap => {
     const l = MAP_LAYOUTS[role];
-    return new MemoryBpfMap(l.name, l.keySize, l.perCpu ? l.valueSize * cpus : l.valueSize, s[role]);
+    return new MemoryBpfMap(l.name, l.keySize, l.perCpu ? l.valueSize * cpus : l.valueSize, s[l.sizedBy]);
   };
-  return { services: map('services'), slots: map('slots'), backends: map('backends'), revNat: map('revNat'), counters: map('counters') };
+  return {
+    services: map('services'),
+    slots: map('slots'),
+    backends: map('backends'),
+    revNat: map('revNat'),
+    counters: map('counters'),
+    rotation: map('rotation'),
+    backendConns: map('backendConns'),
+  };
 }

@@ -4,7 +4,7 @@
  */
 import type { BackendTable } from './backend-table.js';
 import { type PackedTiers, tierEnd, tierStart } from './packed-tiers.js';
-import { MAX_TIERS, type ModeName, type ProgrammedBackend, type ProgrammedService, type ServiceKey } from './types.js';
+import { type BalanceName, MAX_TIERS, type ModeName, type ProgrammedBackend, type ProgrammedService, type ServiceKey } from './types.js';
 
 export interface MirrorService {
   readonly key: ServiceKey;
@@ -12,6 +12,7 @@ export interface MirrorService {
   readonly label: string;
   readonly id: number;
   readonly mode: ModeName;
+  readonly balance: BalanceName;
   readonly weights: readonly number[];
   /** Backend ids per tier, index = slot index; 0 marks a slot found missing on read-back. */
   readonly tiers: PackedTiers;
@@ -41,5 +42,5 @@ export function toProgrammed(s: MirrorService, backends: BackendTable): Programm
     }
     tiers.push(tier);
   }
-  return { key: s.key, id: s.id, mode: s.mode, weights: s.weights, tiers };
+  return { key: s.key, id: s.id, mode: s.mode, balance: s.balance, weights: s.weights, tiers };
 }

@@ -8,7 +8,7 @@ import { backendValue } from './codecs.js';
 import { backendKey, type ProgrammedTiers } from './identity.js';
 import type { MirrorService } from './mirror-service.js';
 import { tierEnd, tierStart } from './packed-tiers.js';
-import type { BackendSpec, ModeName } from './types.js';
+import type { BackendSpec, BalanceName, ModeName } from './types.js';
 
 export class MirrorTiers implements ProgrammedTiers {
   private entry: MirrorService | undefined;
@@ -25,6 +25,10 @@ export class MirrorTiers implements ProgrammedTiers {
 
   get mode(): ModeName {
     return this.current.mode;
+  }
+
+  get balance(): BalanceName {
+    return this.current.balance;
   }
 
   get weights(): readonly number[] {

@@ -54,6 +54,7 @@ export function readBack(kernel: KernelState, mirror: ServiceMirror, backends: B
       label: '',
       id: entry.id,
       mode: entry.mode,
+      balance: entry.balance,
       weights: weightsOf(entry.weights),
       tiers: packTiers(tiers),
     };
@@ -74,8 +75,12 @@ export function readBack(kernel: KernelState, mirror: ServiceMirror, backends: B
   return { report, maxServiceId, maxBackendId, leftovers: { slots, backends: orphans } };
 }
 
-/** Deletes what readBack() found left over, and the counters of services `mirror` does not hold. */
-export function collectLeftovers(maps: DatapathMaps, read: ReadBack, mirror: ServiceMirror): void {
+/**
+ * Deletes what readBack() found left over, the counters and rotations of services `mirror` does
+ * not hold, and the open-connection counts of backends `backends` does not hold (a close that
+ * came after its backend was deleted leaves such a row).
+ */
+export function collectLeftovers(maps: DatapathMaps, read: ReadBack, mirror: ServiceMirror, backends: BackendTable): void {
   for (const key of read.leftovers.slots) if (maps.slots.delete(key)) read.report.collected++;
   for (const id of read.leftovers.backends) {
     maps.backends.delete(backendId.encode(id));
@@ -85,5 +90,13 @@ export function collectLeftovers(maps: DatapathMaps, read: ReadBack, mirror: Ser
   const counterDump = maps.counters.dump();
   for (let i = 0; i < counterDump.count; i++) {
     if (!liveIds.has(counterKey.decode(counterDump.keys, i * counterDump.keySize).svcId)) maps.counters.delete(keyAt(counterDump, i));
+  }
+  const rotations = maps.rotation.dump();
+  for (let i = 0; i < rotations.count; i++) {
+    if (!liveIds.has(backendId.decode(rotations.keys, i * rotations.keySize))) maps.rotation.delete(keyAt(rotations, i));
+  }
+  const conns = maps.backendConns.dump();
+  for (let i = 0; i < conns.count; i++) {
+    if (!backends.has(backendId.decode(conns.keys, i * conns.keySize))) maps.backendConns.delete(keyAt(conns, i));
   }
 }

@@ -45,6 +45,7 @@ export interface ProgrammedService {
   readonly key: ServiceKey;
   readonly id: number;
   readonly mode: ModeName;
+  readonly balance: BalanceName;
   readonly tiers: ReadonlyArray<readonly ProgrammedBackend[]>;
   readonly weights: readonly number[];
 }

@@ -4,7 +4,7 @@
  */
 import { type ParsedAddress, parseAddress } from './addr.js';
 import { InvalidServiceError } from './errors.js';
-import { MAX_TIER_SIZE, MAX_TIERS, type ServiceSpec } from './types.js';
+import { Balance, MAX_TIER_SIZE, MAX_TIERS, type ServiceSpec } from './types.js';
 
 export interface ValidSpec {
   readonly vip: ParsedAddress;
@@ -32,6 +32,9 @@ export function validateSpec(spec: ServiceSpec, label: string): ValidSpec {
   });
   if (spec.mode === 'WEIGHTED' && !(spec.weights ?? []).some((w) => w > 0)) {
     throw new InvalidServiceError(label, 'WEIGHTED mode needs at least one positive tier weight');
+  }
+  if (spec.balance !== undefined && !Object.hasOwn(Balance, spec.balance)) {
+    throw new InvalidServiceError(label, `unknown balance ${spec.balance}`);
   }
   return { vip, backends };
 }

@@ -18,7 +18,7 @@ import { backendId, backendValue, counterKey, slotKey, svcKey, svcValue } from '
 import { type DriftReport, planRepairs } from './drift.js';
 import { applyRepairs } from './drift-repair.js';
 import { BpfCallError } from './errors.js';
-import { backendKey, backendKeyOf, programmedAs, serviceKeyText } from './identity.js';
+import { backendKey, backendKeyOf, balanceOf, programmedAs, serviceKeyText } from './identity.js';
 import { KernelState, readSnapshot } from './kernel-state.js';
 import { keyAt, type MapDump } from './map-dump.js';
 import { writeEntry } from './map-write.js';
@@ -70,7 +70,7 @@ export class ServiceWriter {
     const mirror = new ServiceMirror();
     const backends = new BackendTable();
     const read = readBack(new KernelState(readSnapshot(maps)), mirror, backends);
-    collectLeftovers(maps, read, mirror);
+    collectLeftovers(maps, read, mirror, backends);
     return new ServiceWriter(maps, mirror, backends, read);
   }
 
@@ -151,6 +151,7 @@ export class ServiceWriter {
     const old = this.mirror.get(ks);
     const id = old?.id ?? this.nextServiceId;
     const weights = weightsOf(spec.weights);
+    const balance = balanceOf(spec);
     const undo = new UndoLog();
     const tiers: number[][] = [];
     const trailing: Buffer[] = [];
@@ -169,7 +170,7 @@ export class ServiceWriter {
         for (const index of layout.deletes) trailing.push(slotKey.encode({ svcId: id, tier: t, index }));
         tiers.push([...layout.next]);
       }
-      const value = svcValue.encode({ id, mode: spec.mode, counts: tiers.map((t) => t.length), weights });
+      const value = svcValue.encode({ id, mode: spec.mode, balance, counts: tiers.map((t) => t.length), weights });
       writeEntry(this.maps.services, svcKey.encode(spec.key), value, label);
     } catch (err) {
       this.rollBack(undo);
@@ -178,15 +179,12 @@ export class ServiceWriter {
 
     // Committed: connects now use the new counts. Record it, then clean up behind them.
     if (!old) this.nextServiceId = nextId(id);
-    const entry: MirrorService = { key: spec.key, label: spec.label, id, mode: spec.mode, weights, tiers: packTiers(tiers) };
+    const entry: MirrorService = { key: spec.key, label: spec.label, id, mode: spec.mode, balance, weights, tiers: packTiers(tiers) };
     this.mirror.set(ks, entry);
     this.retain(entry.tiers);
     const orphans = old ? this.release(old.tiers) : [];
-    const failed = sweep(
-      this.maps.backends,
-      orphans.map((b) => backendId.encode(b)),
-      sweep(this.maps.slots, trailing),
-    );
+    const orphanKeys = orphans.map((b) => backendId.encode(b));
+    const failed = sweep(this.maps.backendConns, orphanKeys, sweep(this.maps.backends, orphanKeys, sweep(this.maps.slots, trailing)));
     // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows, unchanged, what a map's delete threw
     if (failed !== undefined) throw failed;
     return toProgrammed(entry, this.backends);
@@ -195,7 +193,8 @@ export class ServiceWriter {
   /**
    * Removes a service: unpublish its entry first, then its slots, then backends nobody else
    * names. If one of those fails, what was deleted is written back and the entry published
-   * again, so the service stays as it was. Its counters go last, once it is gone.
+   * again, so the service stays as it was. Its counters, its rotation and the open-connection
+   * counts of its deleted backends go last, once it is gone.
    */
   remove(key: ServiceKey): boolean {
     const ks = serviceKeyText(key);
@@ -207,7 +206,7 @@ export class ServiceWriter {
     const undo = new UndoLog();
     try {
       if (this.maps.services.delete(entryKey)) {
-        const value = svcValue.encode({ id: old.id, mode: old.mode, counts, weights: old.weights });
+        const value = svcValue.encode({ id: old.id, mode: old.mode, balance: old.balance, counts, weights: old.weights });
         undo.add(() => writeEntry(this.maps.services, entryKey, value, label));
       }
       counts.forEach((count, t) => {
@@ -229,11 +228,13 @@ export class ServiceWriter {
 
     // Committed: nothing a connect reads names the service any more.
     this.mirror.delete(ks);
-    this.release(old.tiers);
-    const failed = sweep(
+    const orphans = this.release(old.tiers).map((b) => backendId.encode(b));
+    let failed = sweep(
       this.maps.counters,
       Array.from({ length: MAX_TIERS }, (_, tier) => counterKey.encode({ svcId: old.id, tier })),
     );
+    failed = sweep(this.maps.rotation, [backendId.encode(old.id)], failed); // a bare __u32 key
+    failed = sweep(this.maps.backendConns, orphans, failed);
     // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows, unchanged, what a map's delete threw
     if (failed !== undefined) throw failed;
     return true;

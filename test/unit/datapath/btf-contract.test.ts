@@ -5,8 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { MAX_TIERS, Mode } from '../../../pkg/contract/index.js';
-import { defaultObjectPath, STRUCTS } from '../../../pkg/datapath/index.js';
+import { Balance, MAX_TIERS, Mode } from '../../../pkg/contract/index.js';
+import { defaultObjectPath, MAP_LAYOUTS, STRUCTS } from '../../../pkg/datapath/index.js';
 
 const HEADER = readFileSync(join(resolve(dirname(fileURLToPath(import.meta.url)), '../../..'), 'bpf/nearby.h'), 'utf8');
 
@@ -82,5 +82,27 @@ describe('BTF contract between bpf/nearby.h and pkg/datapath/codecs.ts', () => {
     const body = /enum nearby_mode \{([^}]*)\}/.exec(HEADER)?.[1] ?? '';
     const inHeader = Object.fromEntries([...body.matchAll(/NEARBY_MODE_([A-Z]+) = (\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
     expect(inHeader).toEqual(Mode);
+  });
+
+  it('the balance names and values are those of enum nearby_balance, stored in nearby_svc_value.balance', () => {
+    const body = /enum nearby_balance \{([^}]*)\}/.exec(HEADER)?.[1] ?? '';
+    const inHeader = Object.fromEntries([...body.matchAll(/NEARBY_BALANCE_([A-Z_]+) = (\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
+    expect(inHeader).toEqual(Balance);
+    expect(STRUCTS.nearby_svc_value.fields.balance).toEqual([5, 1]);
+    expect(Math.max(...Object.values(Balance))).toBeLessThan(256);
+  });
+
+  it('every map the agent opens has the key and value sizes MAP_LAYOUTS says, rotation and backend_conns included', () => {
+    const vars = new Map([...types.values()].filter((t) => t.kind === 'VAR').map((t) => [t.name!, t]));
+    const pointee = (def: BtfType, field: string): number => {
+      const member = def.members!.find((m) => m.name === field)!;
+      return sizeOf(types, types.get(member.type_id)!.type_id!);
+    };
+    for (const layout of Object.values(MAP_LAYOUTS)) {
+      const def = types.get(vars.get(layout.name)!.type_id!)!;
+      expect([pointee(def, 'key'), pointee(def, 'value')], layout.name).toEqual([layout.keySize, layout.valueSize]);
+    }
+    expect(HEADER).toMatch(/ \* rotation: BPF_MAP_TYPE_HASH/);
+    expect(HEADER).toMatch(/ \* backend_conns: BPF_MAP_TYPE_HASH/);
   });
 });
