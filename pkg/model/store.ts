@@ -9,6 +9,7 @@
  */
 import { convertObject, type Conversion } from './from-k8s.js';
 import { buildSnapshot } from './snapshot.js';
+import type { DestinationRule } from './destination-rule-types.js';
 import type { EndpointSlice, Namespace, Node, Rejection, Service, Snapshot } from './types.js';
 
 /** What a source says changed: the object now, or undefined once deleted. */
@@ -38,6 +39,7 @@ export class SnapshotStore {
   private readonly nodes = new Map<string, Node>();
   private readonly services = new Map<string, Service>();
   private readonly namespaces = new Map<string, Namespace>();
+  private readonly destinationRules = new Map<string, DestinationRule>();
   private readonly slicesByName = new Map<string, EndpointSlice>();
   private readonly slicesByService = new Map<string, readonly EndpointSlice[]>();
   /** Small and rebuilt whole on change, so a plain array (a Set per Service costs far more). */
@@ -52,6 +54,7 @@ export class SnapshotStore {
     services: this.services,
     endpointSlices: this.slicesByService,
     namespaces: this.namespaces,
+    destinationRules: this.destinationRules,
   };
 
   /** Objects that could not be read, by kind and name. */
@@ -79,6 +82,9 @@ export class SnapshotStore {
     replaceMap(this.nodes, snapshot.nodes, delta.nodes);
     replaceMap(this.namespaces, snapshot.namespaces, delta.namespaces);
     replaceMap(this.services, snapshot.services, delta.services);
+    const rulesChanged = new Set<string>();
+    replaceMap(this.destinationRules, snapshot.destinationRules, rulesChanged);
+    if (rulesChanged.size > 0) this.touchEveryService(delta);
     const slices = new Map<string, EndpointSlice>();
     for (const group of snapshot.endpointSlices.values()) for (const s of group) slices.set(`${s.namespace}/${s.name}`, s);
     for (const [key, old] of this.slicesByName) {
@@ -136,9 +142,23 @@ export class SnapshotStore {
         case 'EndpointSlice':
           this.setSlice(change.name, model?.kind === 'EndpointSlice' ? model.endpointSlice : undefined, delta);
           break;
+        case 'DestinationRule':
+          if (setOrDelete(this.destinationRules, change.name, model?.kind === 'DestinationRule' ? model.destinationRule : undefined)) {
+            this.touchEveryService(delta);
+          }
+          break;
       }
     }
     return delta;
+  }
+
+  /**
+   * A DestinationRule may name Services by wildcard and from the root namespace, so working out
+   * which Services one affects is the planner's host matching; rules change rarely, so every
+   * Service is re-planned instead.
+   */
+  private touchEveryService(delta: MutableDelta): void {
+    for (const key of this.services.keys()) delta.services.add(key);
   }
 
   private convert(raw: unknown, index: number): Conversion {

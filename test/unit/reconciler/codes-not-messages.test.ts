@@ -4,6 +4,7 @@
 // Everything a dashboard, an alert or a readiness probe sees must come out the same.
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { BROKEN_SETTINGS, localityRule } from '../planner/dr-fixtures.js';
 import { readiness } from '../../../cmd/agent/readiness.js';
 import { BpfCallError, InvalidServiceError, MapFullError } from '../../../pkg/datapath/errors.js';
 import type { BulkResult } from '../../../pkg/datapath/writer.js';
@@ -116,6 +117,7 @@ function clusterWithEveryProblem(): unknown[] {
     service('bad-ip', { clusterIP: '10.96.0.300' }),
     service('bad-port', { clusterIP: '10.96.0.120', ports: [{ name: 'x', port: 0 }] }),
     service('quic', { clusterIP: '10.96.0.121', ports: [{ name: 'x', port: 80, protocol: 'QUIC' }] }),
+    ...BROKEN_SETTINGS.map(({ code, setting }) => localityRule(code, 'helloworld', setting)),
     service('dup-port', {
       clusterIP: '10.96.0.122',
       ports: [
