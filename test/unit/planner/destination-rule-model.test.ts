@@ -120,7 +120,7 @@ describe('DestinationRule conversion', () => {
     expect(simple.status === 'rejected' && simple.rejection).toMatchObject({
       code: 'unknown-enum',
       kind: 'DestinationRule',
-      name: 'default/r',
+      name: 'sample/r',
     });
     const hostless = convertObject(destinationRule('r', {}));
     expect(hostless.status === 'rejected' && hostless.rejection.code).toBe('missing-field');
@@ -168,8 +168,8 @@ describe('DestinationRule conversion', () => {
       localityRule('fine', 'h', { enabled: false }),
       { apiVersion: 'v1', kind: 'Node', metadata: { name: 'w1' } },
     ]);
-    expect(rejected.map((r) => [r.code, r.name])).toEqual([['dr-distribute-and-failover', 'default/broken']]);
-    expect([...snapshot.destinationRules.keys()]).toEqual(['default/fine']);
+    expect(rejected.map((r) => [r.code, r.name])).toEqual([['dr-distribute-and-failover', 'sample/broken']]);
+    expect([...snapshot.destinationRules.keys()]).toEqual(['sample/fine']);
     expect(snapshot.nodes.has('w1')).toBe(true);
   });
 });

@@ -13,7 +13,7 @@ export function destinationRule(name: string, spec: Record<string, unknown>, opt
     kind: 'DestinationRule',
     metadata: {
       name,
-      namespace: options.namespace ?? 'default',
+      namespace: options.namespace ?? 'sample',
       ...(options.creationTimestamp ? { creationTimestamp: options.creationTimestamp } : {}),
     },
     spec,
