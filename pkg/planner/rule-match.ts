@@ -65,13 +65,43 @@ function byPrecedence(hostname: string, options: PlanOptions): (a: DestinationRu
     compareText(a.key, b.key);
 }
 
+/** Rules by the exact host they name, and the wildcard ones, for one cluster domain. */
+interface RuleIndex {
+  readonly clusterDomain: string;
+  readonly exact: ReadonlyMap<string, readonly DestinationRule[]>;
+  readonly wildcard: readonly DestinationRule[];
+}
+
+/**
+ * Planning asks once per Service, so scanning every rule each time would cost Services × rules.
+ * Snapshots never change a rules map in place (the store replaces it), so an index per map
+ * object stays true for as long as the map lives.
+ */
+const indexes = new WeakMap<ReadonlyMap<string, DestinationRule>, RuleIndex>();
+
+function indexOf(rules: ReadonlyMap<string, DestinationRule>, options: PlanOptions): RuleIndex {
+  const cached = indexes.get(rules);
+  if (cached?.clusterDomain === options.clusterDomain) return cached;
+  const exact = new Map<string, DestinationRule[]>();
+  const wildcard: DestinationRule[] = [];
+  for (const rule of rules.values()) {
+    const host = ruleHost(rule, options);
+    if (host.startsWith('*')) wildcard.push(rule);
+    else exact.set(host, [...(exact.get(host) ?? []), rule]);
+  }
+  const index = { clusterDomain: options.clusterDomain, exact, wildcard };
+  indexes.set(rules, index);
+  return index;
+}
+
 export function chooseRule(snapshot: Snapshot, service: Service, options: PlanOptions): RuleChoice {
   if (snapshot.destinationRules.size === 0) return NO_RULE;
   const hostname = serviceHostname(service, options);
+  const index = indexOf(snapshot.destinationRules, options);
   const own: DestinationRule[] = [];
   const root: DestinationRule[] = [];
   const setAside: SetAside[] = [];
-  for (const rule of snapshot.destinationRules.values()) {
+  for (const rule of [...(index.exact.get(hostname) ?? []), ...index.wildcard]) {
     if (hostSpecificity(ruleHost(rule, options), hostname) < 0) continue;
     const home = rule.namespace === service.namespace ? own : rule.namespace === options.rootNamespace ? root : undefined;
     if (!home) {

@@ -1,7 +1,8 @@
 // DestinationRule -> model: what is kept, what is reported as not applied, and Istio's
 // validation rules as named rejections of the one rule.
 import { describe, expect, it } from 'vitest';
-import { buildSnapshot, convertObject, MODEL_KINDS, WATCHED_KINDS } from '../../../pkg/model/index.js';
+import { buildSnapshot, convertObject, MODEL_KINDS, SnapshotStore, WATCHED_KINDS } from '../../../pkg/model/index.js';
+import { planOf, seedEndpoints, seedNodes, service, slice } from './fixtures.js';
 import { parseManifest } from '../../../pkg/source/index.js';
 import { BROKEN_SETTINGS, destinationRule, localityRule } from './dr-fixtures.js';
 
@@ -171,5 +172,28 @@ describe('DestinationRule conversion', () => {
     expect(rejected.map((r) => [r.code, r.name])).toEqual([['dr-distribute-and-failover', 'sample/broken']]);
     expect([...snapshot.destinationRules.keys()]).toEqual(['sample/fine']);
     expect(snapshot.nodes.has('w1')).toBe(true);
+  });
+});
+
+describe('DestinationRules in the live store', () => {
+  it('a rule change re-plans every Service, and the planner sees the new rules', () => {
+    const store = new SnapshotStore();
+    store.rebuild([
+      ...seedNodes(),
+      service('helloworld'),
+      service('other', { clusterIP: '10.96.0.101' }),
+      slice('hw', { service: 'helloworld', endpoints: seedEndpoints() }),
+    ]);
+    expect(planOf(store.snapshot).destinationRule).toBeUndefined();
+    const before = store.snapshot.destinationRules;
+    const delta = store.apply([{ kind: 'DestinationRule', name: 'sample/r', object: localityRule('r', 'helloworld', { enabled: false }) }]);
+    expect([...delta.services].sort()).toEqual(['sample/helloworld', 'sample/other']);
+    expect(store.snapshot.destinationRules).not.toBe(before);
+    expect(planOf(store.snapshot)).toMatchObject({ destinationRule: 'sample/r', mode: 'RANDOM' });
+    store.apply([{ kind: 'DestinationRule', name: 'sample/r', object: undefined }]);
+    expect(planOf(store.snapshot).destinationRule).toBeUndefined();
+    const rebuilt = store.rebuild([...seedNodes(), service('helloworld'), localityRule('r', 'helloworld', { enabled: false })]);
+    expect(rebuilt.services.has('sample/helloworld')).toBe(true);
+    expect(planOf(store.snapshot).destinationRule).toBe('sample/r');
   });
 });
