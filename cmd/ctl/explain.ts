@@ -1,6 +1,6 @@
 /* `nearbyctl explain`: which tier a connect from this node uses for a Service, and why. */
 import type { Snapshot } from '../../pkg/model/index.js';
-import { explainEndpoint, plan, type PlanOptions } from '../../pkg/planner/index.js';
+import { explainEndpoint, explainRule, plan, type PlanOptions } from '../../pkg/planner/index.js';
 
 export function explainService(
   snapshot: Snapshot,
@@ -15,6 +15,8 @@ export function explainService(
   if (!planned) return { text: `${serviceKey}: no such Service in the manifests (write it as namespace/name)`, found: false };
 
   const lines = [`${serviceKey}: ${planned.mode}, ${planned.reason}`];
+  const rule = explainRule(snapshot, serviceKey, options);
+  if (rule.length > 0) lines.push('', ...rule);
   const explained = new Set<string>();
   for (const entry of planned.entries) {
     const vip = entry.vip.includes(':') ? `[${entry.vip}]` : entry.vip;
@@ -46,7 +48,10 @@ export function explainService(
     }
   }
   if (nodePlan.warnings.length > 0) {
-    const relevant = nodePlan.warnings.filter((w) => w.name === serviceKey || w.kind === 'Node' || w.kind === 'EndpointSlice');
+    const aboutThis = (w: (typeof nodePlan.warnings)[number]): boolean =>
+      w.name === serviceKey ||
+      (w.kind === 'DestinationRule' && [' ', ':'].some((end) => w.message.includes(`Service ${serviceKey}${end}`)));
+    const relevant = nodePlan.warnings.filter((w) => aboutThis(w) || w.kind === 'Node' || w.kind === 'EndpointSlice');
     if (relevant.length > 0) lines.push('', 'warnings:', ...relevant.map((w) => `  ${w.kind} ${w.name}: ${w.message}`));
   }
   return { text: lines.join('\n'), found: true };

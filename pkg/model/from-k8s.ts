@@ -1,4 +1,6 @@
 import { parseIp } from '../ip/index.js';
+import { toDestinationRule } from './destination-rule.js';
+import type { DestinationRule } from './destination-rule-types.js';
 import { isSharedConditions, sharedConditions } from './conditions.js';
 import { isWatchedKind, kindInfo, type WatchedKind } from './kinds.js';
 import {
@@ -35,7 +37,8 @@ export type ModelObject =
   | { readonly kind: 'Node'; readonly node: Node }
   | { readonly kind: 'Namespace'; readonly namespace: Namespace }
   | { readonly kind: 'Service'; readonly service: Service }
-  | { readonly kind: 'EndpointSlice'; readonly endpointSlice: EndpointSlice };
+  | { readonly kind: 'EndpointSlice'; readonly endpointSlice: EndpointSlice }
+  | { readonly kind: 'DestinationRule'; readonly destinationRule: DestinationRule };
 
 export type Conversion =
   | { readonly status: 'accepted'; readonly object: ModelObject }
@@ -310,6 +313,8 @@ function toModel(kind: WatchedKind, raw: RawRecord): ModelObject {
       return { kind, service: toService(raw) };
     case 'EndpointSlice':
       return { kind, endpointSlice: toEndpointSlice(raw) };
+    case 'DestinationRule':
+      return { kind, destinationRule: toDestinationRule(raw) };
   }
 }
 
@@ -330,13 +335,16 @@ export function convertObject(raw: unknown, index = 0): Conversion {
   if (!isWatchedKind(kind)) return { status: 'ignored' };
 
   const apiVersion = raw['apiVersion'];
-  const { apiVersion: expected, group } = kindInfo(kind);
+  const { apiVersions, group } = kindInfo(kind);
   // Tests and hand-written fixtures often leave apiVersion out; the kind alone is then trusted.
-  if (apiVersion !== undefined && apiVersion !== expected) {
+  if (apiVersion !== undefined && !apiVersions.includes(apiVersion as string)) {
     const sameGroup = typeof apiVersion === 'string' && apiGroup(apiVersion) === group;
     // Another API group that reuses the kind name (a Knative Service, say) is not ours to read.
     if (!sameGroup) return { status: 'ignored' };
-    return reject('unsupported-api-version', `unsupported apiVersion ${JSON.stringify(apiVersion)}; nearby reads ${expected}`);
+    return reject(
+      'unsupported-api-version',
+      `unsupported apiVersion ${JSON.stringify(apiVersion)}; nearby reads ${apiVersions.join(', ')}`,
+    );
   }
 
   try {

@@ -27,4 +27,26 @@ export { assembleSnapshot, buildSnapshot, type SnapshotBuild } from './snapshot.
 export { addressSortKey, parseIp } from '../ip/index.js';
 export { SnapshotStore, type RawChange, type SnapshotDelta } from './store.js';
 export { keepReadFields } from './read-fields.js';
-export { isWatchedKind, kindInfo, WATCHED_KINDS, type WatchedKind, type WatchedKindInfo } from './kinds.js';
+export {
+  isWatchedKind,
+  kindInfo,
+  MODEL_KINDS,
+  WATCHED_KINDS,
+  type OptionalKind,
+  type RequiredKind,
+  type WatchedKind,
+  type WatchedKindInfo,
+} from './kinds.js';
+export type {
+  ConsistentHashKind,
+  DestinationRule,
+  LoadBalancer,
+  LocalityDistribute,
+  LocalityFailover,
+  LocalityLbSetting,
+  PortLoadBalancer,
+  SimpleLbName,
+} from './destination-rule-types.js';
+export { SIMPLE_LB_NAMES } from './destination-rule-types.js';
+export { localityProblem } from './destination-rule.js';
+export * from './topology-labels.js';

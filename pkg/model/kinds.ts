@@ -9,13 +9,30 @@
  */
 
 const ROWS = [
-  { kind: 'Node', group: '', version: 'v1', plural: 'nodes', namespaced: false },
-  { kind: 'Service', group: '', version: 'v1', plural: 'services', namespaced: true },
-  { kind: 'EndpointSlice', group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', namespaced: true },
-  { kind: 'Namespace', group: '', version: 'v1', plural: 'namespaces', namespaced: false },
+  { kind: 'Node', group: '', version: 'v1', plural: 'nodes', namespaced: false, optional: false },
+  { kind: 'Service', group: '', version: 'v1', plural: 'services', namespaced: true, optional: false },
+  { kind: 'EndpointSlice', group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', namespaced: true, optional: false },
+  { kind: 'Namespace', group: '', version: 'v1', plural: 'namespaces', namespaced: false, optional: false },
+  // Istio's CRD, absent from clusters without Istio (hence optional). v1beta1 and v1alpha3 have
+  // the same schema as v1, so objects of any of them are read alike; which version a watch asks
+  // for is the watching source's choice, once it watches this kind at all.
+  {
+    kind: 'DestinationRule',
+    group: 'networking.istio.io',
+    version: 'v1',
+    plural: 'destinationrules',
+    namespaced: true,
+    optional: true,
+    otherVersions: ['v1beta1', 'v1alpha3'],
+  },
 ] as const;
 
+/** Every kind the model reads, required or optional. */
 export type WatchedKind = (typeof ROWS)[number]['kind'];
+/** Kinds whose API may be absent (a CRD): listing them must not be what keeps a source from syncing. */
+export type OptionalKind = Extract<(typeof ROWS)[number], { optional: true }>['kind'];
+/** Kinds every cluster serves. */
+export type RequiredKind = Exclude<WatchedKind, OptionalKind>;
 
 export interface WatchedKindInfo {
   readonly kind: WatchedKind;
@@ -25,6 +42,10 @@ export interface WatchedKindInfo {
   /** The resource name in URLs. */
   readonly plural: string;
   readonly namespaced: boolean;
+  /** Its API may be absent (a CRD that is not installed). */
+  readonly optional: boolean;
+  /** Every apiVersion objects of the kind are read at: `apiVersion` first. */
+  readonly apiVersions: readonly string[];
   /** As objects carry it: "v1", "discovery.k8s.io/v1". */
   readonly apiVersion: string;
   /** Every object of the kind, in all namespaces: what a list or watch requests. */
@@ -32,18 +53,36 @@ export interface WatchedKindInfo {
 }
 
 function withDerived(row: (typeof ROWS)[number]): WatchedKindInfo {
-  const { group, version, plural } = row;
+  const { kind, group, version, plural, namespaced, optional } = row;
+  const versions = [version, ...('otherVersions' in row ? row.otherVersions : [])];
+  const apiVersions = Object.freeze(versions.map((v) => (group ? `${group}/${v}` : v)));
   return {
-    ...row,
-    apiVersion: group ? `${group}/${version}` : version,
+    kind,
+    group,
+    version,
+    plural,
+    namespaced,
+    optional,
+    apiVersions,
+    apiVersion: apiVersions[0]!,
     path: group ? `/apis/${group}/${version}/${plural}` : `/api/${version}/${plural}`,
   };
 }
 
-/** In the order the agent's informers are started. */
-export const WATCHED_KINDS: readonly WatchedKindInfo[] = Object.freeze(ROWS.map((row) => Object.freeze(withDerived(row))));
+/** Every kind the model reads, in table order; files may hold any of them. */
+export const MODEL_KINDS: readonly WatchedKindInfo[] = Object.freeze(ROWS.map((row) => Object.freeze(withDerived(row))));
 
-const BY_KIND = Object.fromEntries(WATCHED_KINDS.map((info) => [info.kind, info])) as Readonly<Record<WatchedKind, WatchedKindInfo>>;
+/**
+ * The kinds sources list and watch today, in the order the agent's informers are started: the
+ * required ones. An optional kind is left out because listing a CRD that is not installed answers
+ * 404, which would keep the whole source from ever syncing; watching DestinationRules only where
+ * the CRD exists (and noticing it appear) is a later step.
+ */
+export const WATCHED_KINDS: ReadonlyArray<WatchedKindInfo & { readonly kind: RequiredKind }> = Object.freeze(
+  MODEL_KINDS.filter((info): info is WatchedKindInfo & { readonly kind: RequiredKind } => !info.optional),
+);
+
+const BY_KIND = Object.fromEntries(MODEL_KINDS.map((info) => [info.kind, info])) as Readonly<Record<WatchedKind, WatchedKindInfo>>;
 
 export function isWatchedKind(kind: unknown): kind is WatchedKind {
   return typeof kind === 'string' && Object.hasOwn(BY_KIND, kind);

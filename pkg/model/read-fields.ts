@@ -70,6 +70,11 @@ export function keepReadFields(raw: unknown): unknown {
         ...(raw['ports'] !== undefined ? { ports: mapList(raw['ports'], (p) => pick(p, ['name', 'port', 'protocol'])) } : {}),
         ...(raw['endpoints'] !== undefined ? { endpoints: mapList(raw['endpoints'], endpoint) } : {}),
       };
+    case 'DestinationRule': {
+      // Rules are few and small; the spec is kept whole, since what is not applied is reported by path.
+      const meta = isRecord(raw['metadata']) ? raw['metadata'] : {};
+      return { ...head, metadata: { ...head.metadata, ...pick(meta, ['creationTimestamp']) }, ...pick(raw, ['spec']) };
+    }
     default:
       return raw;
   }

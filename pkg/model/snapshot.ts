@@ -1,5 +1,6 @@
 import { convertObject, type Conversion, type ModelObject } from './from-k8s.js';
 import { isRecord } from './read.js';
+import type { DestinationRule } from './destination-rule-types.js';
 import type { EndpointSlice, Namespace, Node, Rejection, Service, Snapshot } from './types.js';
 
 export interface SnapshotBuild {
@@ -17,6 +18,8 @@ function identity(object: ModelObject): { kind: string; name: string } {
       return { kind: object.kind, name: object.service.key };
     case 'EndpointSlice':
       return { kind: object.kind, name: `${object.endpointSlice.namespace}/${object.endpointSlice.name}` };
+    case 'DestinationRule':
+      return { kind: object.kind, name: object.destinationRule.key };
   }
 }
 
@@ -30,6 +33,7 @@ export function assembleSnapshot(objects: readonly ModelObject[], indexes?: read
   const services = new Map<string, Service>();
   const namespaces = new Map<string, Namespace>();
   const slicesByName = new Map<string, EndpointSlice>();
+  const destinationRules = new Map<string, DestinationRule>();
   const rejected: Rejection[] = [];
 
   objects.forEach((object, position) => {
@@ -55,6 +59,9 @@ export function assembleSnapshot(objects: readonly ModelObject[], indexes?: read
       case 'EndpointSlice':
         claim(slicesByName, name, object.endpointSlice);
         break;
+      case 'DestinationRule':
+        claim(destinationRules, name, object.destinationRule);
+        break;
     }
   });
 
@@ -67,7 +74,7 @@ export function assembleSnapshot(objects: readonly ModelObject[], indexes?: read
   }
   for (const group of endpointSlices.values()) Object.freeze(group);
 
-  const snapshot: Snapshot = Object.freeze({ nodes, services, endpointSlices, namespaces });
+  const snapshot: Snapshot = Object.freeze({ nodes, services, endpointSlices, namespaces, destinationRules });
   return { snapshot, rejected };
 }
 

@@ -9,6 +9,7 @@
  */
 import { convertObject, type Conversion } from './from-k8s.js';
 import { buildSnapshot } from './snapshot.js';
+import type { DestinationRule } from './destination-rule-types.js';
 import type { EndpointSlice, Namespace, Node, Rejection, Service, Snapshot } from './types.js';
 
 /** What a source says changed: the object now, or undefined once deleted. */
@@ -38,6 +39,11 @@ export class SnapshotStore {
   private readonly nodes = new Map<string, Node>();
   private readonly services = new Map<string, Service>();
   private readonly namespaces = new Map<string, Namespace>();
+  /**
+   * Replaced, never changed in place, whenever a rule changes: the planner indexes rules per map
+   * (by identity), and rules are few and rarely change.
+   */
+  private destinationRules: ReadonlyMap<string, DestinationRule> = new Map();
   private readonly slicesByName = new Map<string, EndpointSlice>();
   private readonly slicesByService = new Map<string, readonly EndpointSlice[]>();
   /** Small and rebuilt whole on change, so a plain array (a Set per Service costs far more). */
@@ -47,12 +53,21 @@ export class SnapshotStore {
   private readonly conversions = new WeakMap<object, Conversion>();
 
   /** A view over the live maps: valid until the next rebuild or apply. */
-  readonly snapshot: Snapshot = {
-    nodes: this.nodes,
-    services: this.services,
-    endpointSlices: this.slicesByService,
-    namespaces: this.namespaces,
-  };
+  readonly snapshot: Snapshot = this.liveView();
+
+  private liveView(): Snapshot {
+    const rules = (): ReadonlyMap<string, DestinationRule> => this.destinationRules;
+    return {
+      nodes: this.nodes,
+      services: this.services,
+      endpointSlices: this.slicesByService,
+      namespaces: this.namespaces,
+      // A getter, since the map is replaced rather than changed (see the field).
+      get destinationRules() {
+        return rules();
+      },
+    };
+  }
 
   /** Objects that could not be read, by kind and name. */
   rejected(): Rejection[] {
@@ -79,6 +94,13 @@ export class SnapshotStore {
     replaceMap(this.nodes, snapshot.nodes, delta.nodes);
     replaceMap(this.namespaces, snapshot.namespaces, delta.namespaces);
     replaceMap(this.services, snapshot.services, delta.services);
+    const rules = new Map(this.destinationRules);
+    const rulesChanged = new Set<string>();
+    replaceMap(rules, snapshot.destinationRules, rulesChanged);
+    if (rulesChanged.size > 0) {
+      this.destinationRules = rules;
+      this.touchEveryService(delta);
+    }
     const slices = new Map<string, EndpointSlice>();
     for (const group of snapshot.endpointSlices.values()) for (const s of group) slices.set(`${s.namespace}/${s.name}`, s);
     for (const [key, old] of this.slicesByName) {
@@ -136,9 +158,26 @@ export class SnapshotStore {
         case 'EndpointSlice':
           this.setSlice(change.name, model?.kind === 'EndpointSlice' ? model.endpointSlice : undefined, delta);
           break;
+        case 'DestinationRule': {
+          const rules = new Map(this.destinationRules);
+          if (setOrDelete(rules, change.name, model?.kind === 'DestinationRule' ? model.destinationRule : undefined)) {
+            this.destinationRules = rules;
+            this.touchEveryService(delta);
+          }
+          break;
+        }
       }
     }
     return delta;
+  }
+
+  /**
+   * A DestinationRule may name Services by wildcard and from the root namespace, so working out
+   * which Services one affects is the planner's host matching; rules change rarely, so every
+   * Service is re-planned instead.
+   */
+  private touchEveryService(delta: MutableDelta): void {
+    for (const key of this.services.keys()) delta.services.add(key);
   }
 
   private convert(raw: unknown, index: number): Conversion {

@@ -7,6 +7,7 @@
  */
 
 import type { IpAddress, IpFamily } from '../ip/index.js';
+import type { DestinationRule } from './destination-rule-types.js';
 
 /** IpAddress is in canonical text form (IPv6 per RFC 5952), so equal addresses compare equal. */
 export type { IpAddress, IpFamily };
@@ -98,6 +99,8 @@ export interface Snapshot {
   /** Keyed by the Service's "namespace/name"; each list is ordered by slice name. */
   readonly endpointSlices: ReadonlyMap<string, readonly EndpointSlice[]>;
   readonly namespaces: ReadonlyMap<string, Namespace>;
+  /** Keyed by "namespace/name"; only rules that passed validation. */
+  readonly destinationRules: ReadonlyMap<string, DestinationRule>;
 }
 
 /**
@@ -115,6 +118,15 @@ export const REJECTION_CODES = [
   'bad-port',
   'unknown-enum',
   'duplicate-port',
+  // DestinationRule localityLbSetting, refused as Istio's validation refuses it.
+  'dr-distribute-and-failover',
+  'dr-weight-out-of-range',
+  'dr-weights-not-100',
+  'dr-bad-locality',
+  'dr-failover-wildcard',
+  'dr-failover-same-region',
+  'dr-failover-with-topology-priority',
+  'dr-too-many-localities',
 ] as const;
 export type RejectionCode = (typeof REJECTION_CODES)[number];
 

@@ -86,6 +86,8 @@ function rankingLines(
   switch (planned.mode) {
     case 'RANDOM':
       return ['RANDOM: every eligible endpoint shares tier 0'];
+    case 'WEIGHTED':
+      return [`WEIGHTED: tier weights ${(planned.weights ?? []).join(', ')}; each tier is one distribute.to locality`];
     case 'STRICT':
       return [
         endpointNode === nodeName
@@ -93,6 +95,7 @@ function rankingLines(
           : `STRICT: it runs on ${endpointNode ?? 'no known node'}, not on ${nodeName}, so it is never used here`,
       ];
     case 'FAILOVER': {
+      if (planned.scopes.length === 0) return ["FAILOVER in the DestinationRule's order (see the reason above)"];
       const ranking = rankEndpoint(client.locality, endpoint.locality, planned.scopes);
       const lines = ranking.steps.map(showStep);
       if (ranking.otherNetwork) lines.push('another network: ranked below every endpoint of this network');

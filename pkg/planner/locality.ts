@@ -1,12 +1,9 @@
 import type { Endpoint, Node, Snapshot } from '../model/index.js';
 import type { Scope } from './types.js';
 
-export const REGION_LABEL = 'topology.kubernetes.io/region';
-export const ZONE_LABEL = 'topology.kubernetes.io/zone';
-export const ISTIO_SUBZONE_LABEL = 'topology.istio.io/subzone';
-/** Not a Kubernetes standard, but the seeds (000/002) label nodes with it. */
-export const KUBERNETES_SUBZONE_LABEL = 'topology.kubernetes.io/subzone';
-export const NETWORK_LABEL = 'topology.istio.io/network';
+import { ISTIO_SUBZONE_LABEL, KUBERNETES_SUBZONE_LABEL, NETWORK_LABEL, REGION_LABEL, ZONE_LABEL } from '../model/index.js';
+
+export { ISTIO_SUBZONE_LABEL, KUBERNETES_SUBZONE_LABEL, NETWORK_LABEL, REGION_LABEL, ZONE_LABEL };
 
 /**
  * Where something runs, one value per scope. A missing label is '' (known to be empty); an

@@ -3,6 +3,9 @@ import { findCandidates } from './candidates.js';
 import { selectEligible } from './eligibility.js';
 import type { ResolvedLocality } from './locality.js';
 import { choosePolicy } from './policy.js';
+import { balanceFor, l7Warnings } from './rule-balance.js';
+import { localityPolicy } from './rule-locality.js';
+import { chooseRule, choiceWarnings } from './rule-match.js';
 import { placeInTiers } from './tiers.js';
 import type { PlannedEntry, PlannedService, PlanOptions, SkippedService, Warning } from './types.js';
 
@@ -51,7 +54,13 @@ export function planService(service: Service, context: ServiceContext): ServiceO
   if (ports.length === 0) return skip('only SCTP ports, which nearby does not intercept');
 
   const namespace: Namespace | undefined = context.snapshot.namespaces.get(service.namespace);
-  const policy = choosePolicy(service, namespace, context.options, context.warn);
+  const choice = chooseRule(context.snapshot, service, context.options);
+  choiceWarnings(service, choice).forEach(context.warn);
+  const rule = choice.rule;
+  if (rule) l7Warnings(rule, service).forEach(context.warn);
+  const owner = rule ? `DestinationRule ${rule.key} (${choice.from})` : '';
+  const fromRule = rule && localityPolicy(rule, { snapshot: context.snapshot, client: context.client, owner }, context.nodeName);
+  const policy = choosePolicy(service, namespace, context.options, context.warn, fromRule);
   const slices = context.snapshot.endpointSlices.get(service.key) ?? [];
 
   const entries: PlannedEntry[] = [];
@@ -63,6 +72,7 @@ export function planService(service: Service, context: ServiceContext): ServiceO
       // endpoint is terminating keeps using it even when other nodes have ready ones.
       const pool = policy.mode === 'STRICT' ? search.candidates.filter((c) => c.endpoint.nodeName === context.nodeName) : search.candidates;
       const tiers = placeInTiers(policy, selectEligible(pool), context);
+      const balance = rule && balanceFor(rule, service, port, context.warn);
       entries.push({
         vip: vip.address,
         family: vip.family,
@@ -70,8 +80,19 @@ export function planService(service: Service, context: ServiceContext): ServiceO
         protocol: port.protocol === 'UDP' ? 'UDP' : 'TCP',
         portName: port.name,
         tiers,
+        ...(balance ? { balance } : {}),
       });
     }
   }
-  return { planned: { service: service.key, mode: policy.mode, reason: policy.reason, scopes: [...policy.scopes], entries } };
+  const reason = rule && !fromRule ? `${policy.reason}; ${owner} sets no localityLbSetting` : policy.reason;
+  const planned: PlannedService = {
+    service: service.key,
+    mode: policy.mode,
+    reason,
+    scopes: [...policy.scopes],
+    entries,
+    ...(policy.weights ? { weights: [...policy.weights] } : {}),
+    ...(rule ? { destinationRule: rule.key } : {}),
+  };
+  return { planned };
 }

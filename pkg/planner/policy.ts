@@ -1,4 +1,5 @@
-import type { Namespace, Service } from '../model/index.js';
+import type { Endpoint, Namespace, Service } from '../model/index.js';
+import type { ResolvedLocality } from './locality.js';
 import type { Mode, PlanOptions, Scope, Warning } from './types.js';
 
 export const TRAFFIC_DISTRIBUTION_ANNOTATION = 'networking.istio.io/traffic-distribution';
@@ -8,10 +9,23 @@ export const PREFER_SAME_ZONE_SCOPES: readonly Scope[] = ['network', 'region', '
 export const PREFER_SAME_NODE_SCOPES: readonly Scope[] = ['network', 'region', 'zone', 'subzone', 'node'];
 export const STRICT_SCOPES: readonly Scope[] = ['node'];
 
+/**
+ * Where endpoints go when a DestinationRule orders them by something other than the scopes:
+ * a fixed number of tiers, and each endpoint's tier, or undefined to leave it out.
+ */
+export interface Placement {
+  readonly tiers: number;
+  readonly place: (endpoint: Endpoint, resolved: ResolvedLocality) => number | undefined;
+}
+
 export interface Policy {
   readonly mode: Mode;
   readonly scopes: readonly Scope[];
   readonly reason: string;
+  /** Replaces ranking by scopes. */
+  readonly placement?: Placement;
+  /** WEIGHTED only: one weight per tier. */
+  readonly weights?: readonly number[];
 }
 
 type Distribution = 'PreferClose' | 'PreferSameZone' | 'PreferSameNode';
@@ -52,6 +66,7 @@ export function choosePolicy(
   namespace: Namespace | undefined,
   options: PlanOptions,
   warn: (warning: Warning) => void,
+  fromRule?: Policy,
 ): Policy {
   // Every warning here is about a policy value nearby does not know.
   const serviceWarning = (message: string): void => warn({ code: 'unknown-policy', kind: 'Service', name: service.key, message });
@@ -61,12 +76,18 @@ export function choosePolicy(
     return {
       mode: 'STRICT',
       scopes: STRICT_SCOPES,
-      reason: 'spec.internalTrafficPolicy=Local: STRICT to endpoints on this node',
+      reason:
+        'spec.internalTrafficPolicy=Local: STRICT to endpoints on this node' +
+        (fromRule ? ` (it wins over ${fromRule.reason.split(':', 1)[0]!})` : ''),
     };
   }
   if (itp !== undefined && itp !== 'Cluster') {
     serviceWarning(`unknown spec.internalTrafficPolicy ${JSON.stringify(itp)}, read as Cluster`);
   }
+
+  // A rule's localityLbSetting replaces trafficDistribution and the annotations; nearby does not
+  // even look at them, so an unknown value there is not reported while a rule decides.
+  if (fromRule) return fromRule;
 
   const spec = service.trafficDistribution;
   if (spec !== undefined) {

@@ -51,6 +51,17 @@ function warnAboutLocality(candidate: Candidate, resolved: ResolvedLocality, war
  * caller has already kept only this node's endpoints); FAILOVER ranks each endpoint by locality.
  */
 export function placeInTiers(policy: Policy, eligible: readonly Candidate[], context: TierContext): PlannedTier[] {
+  const placement = policy.placement;
+  if (placement) {
+    const buckets: Candidate[][] = Array.from({ length: placement.tiers }, () => []);
+    for (const candidate of eligible) {
+      const resolved = endpointLocality(context.snapshot, candidate.endpoint);
+      warnAboutLocality(candidate, resolved, context.warn);
+      const tier = placement.place(candidate.endpoint, resolved);
+      if (tier !== undefined) buckets[tier]?.push(candidate);
+    }
+    return buckets.map(toTier);
+  }
   if (policy.mode !== 'FAILOVER') return [toTier(eligible)];
   const buckets: Candidate[][] = Array.from({ length: failoverTierCount(policy.scopes) }, () => []);
   for (const candidate of eligible) {

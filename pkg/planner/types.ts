@@ -3,12 +3,13 @@
  * (no Maps, no undefined), ordered deterministically, so a plan can be printed, stored and
  * diffed as text.
  */
-import type { ModeName } from '../contract/index.js';
+import type { BalanceName, ModeName } from '../contract/index.js';
 
 export { MAX_TIERS } from '../contract/index.js';
 
-/** The modes a policy can give; WEIGHTED is the datapath's, and no policy produces it yet. */
-export type Mode = Exclude<ModeName, 'WEIGHTED'>;
+/** The modes a policy can give: WEIGHTED comes from a DestinationRule's distribute. */
+export type Mode = ModeName;
+export type { BalanceName };
 
 /** Locality scopes, widest first. */
 export type Scope = 'network' | 'region' | 'zone' | 'subzone' | 'node';
@@ -20,9 +21,17 @@ export interface PlanOptions {
    * meaning: the same as PreferSameZone.
    */
   readonly preferCloseMeaning: 'subzone' | 'zone';
+  /** Istio's root namespace: its DestinationRules apply to every namespace's Services. */
+  readonly rootNamespace: string;
+  /** The cluster's DNS domain, for matching DestinationRule hosts. */
+  readonly clusterDomain: string;
 }
 
-export const DEFAULT_PLAN_OPTIONS: PlanOptions = Object.freeze({ preferCloseMeaning: 'subzone' });
+export const DEFAULT_PLAN_OPTIONS: PlanOptions = Object.freeze({
+  preferCloseMeaning: 'subzone',
+  rootNamespace: 'istio-system',
+  clusterDomain: 'cluster.local',
+});
 
 export interface PlannedEndpoint {
   readonly address: string;
@@ -62,6 +71,8 @@ export interface PlannedEntry {
   readonly protocol: 'TCP' | 'UDP';
   readonly portName: string;
   readonly tiers: readonly PlannedTier[];
+  /** How an endpoint is picked inside a tier, from a DestinationRule; absent means RANDOM. */
+  readonly balance?: BalanceName;
 }
 
 export interface PlannedService {
@@ -74,6 +85,10 @@ export interface PlannedService {
   readonly scopes: readonly Scope[];
   /** Ordered by the Service's clusterIPs (primary family first), then port, then protocol. */
   readonly entries: readonly PlannedEntry[];
+  /** WEIGHTED only: one weight per tier, the same for every entry. */
+  readonly weights?: readonly number[];
+  /** "namespace/name" of the DestinationRule applied, if any. */
+  readonly destinationRule?: string;
 }
 
 /** A Service with nothing to intercept, and why. */
@@ -93,12 +108,15 @@ export const WARNING_CODES = [
   'port-unset',
   'unknown-endpoint-node',
   'unknown-client-node',
+  'dr-per-client',
+  'dr-lb-not-applied',
+  'dr-l7-not-applied',
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 
 export interface Warning {
   readonly code: WarningCode;
-  readonly kind: 'Node' | 'Namespace' | 'Service' | 'EndpointSlice';
+  readonly kind: 'Node' | 'Namespace' | 'Service' | 'EndpointSlice' | 'DestinationRule';
   /** "namespace/name" for namespaced kinds, "name" otherwise. */
   readonly name: string;
   /** For people: names the objects and values involved. Nothing parses it. */

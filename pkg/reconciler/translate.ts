@@ -6,7 +6,7 @@ import { type BackendSpec, type ModeName, serviceKeyText, type ServiceSpec } fro
 import type { Mode, PlannedEntry, PlannedService } from '../planner/index.js';
 import type { NodeIds } from './node-ids.js';
 
-const MODES: Readonly<Record<Mode, ModeName>> = { RANDOM: 'RANDOM', FAILOVER: 'FAILOVER', STRICT: 'STRICT' };
+const MODES: Readonly<Record<Mode, ModeName>> = { RANDOM: 'RANDOM', FAILOVER: 'FAILOVER', STRICT: 'STRICT', WEIGHTED: 'WEIGHTED' };
 
 export interface DesiredService {
   /** serviceKeyText(spec.key) */
@@ -24,7 +24,7 @@ export interface VipConflict {
 /** Most tiers are empty; they all share this one, since specs are kept for every Service. */
 const EMPTY_TIER: readonly BackendSpec[] = Object.freeze([]);
 
-function toSpec(label: string, mode: ModeName, entry: PlannedEntry, nodeIds: NodeIds): ServiceSpec {
+function toSpec(label: string, mode: ModeName, entry: PlannedEntry, nodeIds: NodeIds, weights?: readonly number[]): ServiceSpec {
   const tiers = entry.tiers.map((tier) =>
     tier.endpoints.length === 0
       ? EMPTY_TIER
@@ -35,13 +35,20 @@ function toSpec(label: string, mode: ModeName, entry: PlannedEntry, nodeIds: Nod
           terminating: e.terminating,
         })),
   );
-  return { key: { address: entry.vip, port: entry.port, protocol: entry.protocol }, label, mode, tiers };
+  return {
+    key: { address: entry.vip, port: entry.port, protocol: entry.protocol },
+    label,
+    mode,
+    tiers,
+    ...(weights ? { weights } : {}),
+    ...(entry.balance ? { balance: entry.balance } : {}),
+  };
 }
 
 /** One planned Service as datapath specs, one per (VIP, port, protocol), in entry order. */
 export function serviceSpecs(service: PlannedService, nodeIds: NodeIds): DesiredService[] {
   return service.entries.map((entry) => {
-    const spec = toSpec(service.service, MODES[service.mode], entry, nodeIds);
+    const spec = toSpec(service.service, MODES[service.mode], entry, nodeIds, service.weights);
     return { id: serviceKeyText(spec.key), spec };
   });
 }

@@ -1,6 +1,6 @@
 import { CoreV1Api, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { WATCHED_KINDS } from '../model/index.js';
-import type { WatchedKind } from './types.js';
+import type { RequiredKind, WatchedKind } from '../model/index.js';
 
 type ListResult = Promise<{ metadata?: { resourceVersion?: string }; items: readonly unknown[] }>;
 
@@ -17,7 +17,7 @@ interface Clients {
 }
 
 /** client-node's list call for each kind; keyed by kind, so a new kind without one does not compile. */
-const LIST_CALLS: Readonly<Record<WatchedKind, (clients: Clients) => ListResult>> = {
+const LIST_CALLS: Readonly<Record<RequiredKind, (clients: Clients) => ListResult>> = {
   Node: ({ core }) => core.listNode(),
   Service: ({ core }) => core.listServiceForAllNamespaces(),
   EndpointSlice: ({ discovery }) => discovery.listEndpointSliceForAllNamespaces(),

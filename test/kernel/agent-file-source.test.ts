@@ -256,6 +256,44 @@ spec:
     expect(agentLog()).toContain('maps had drifted');
   });
 
+  it('reads a DestinationRule file: distribute programs WEIGHTED, a broken rule is refused by name, removing it restores PreferClose', async () => {
+    const pinnedService = () => readPinnedState(node.pinRoot).services.find((s) => s.key.address === VIP && s.key.port === 5000);
+    // w2 and w3 are both region/zone1/subzone2 by now; the client is region/zone1/subzone1.
+    writeFileSync(
+      join(stateDir, 'dr.yaml'),
+      `apiVersion: networking.istio.io/v1beta1
+kind: DestinationRule
+metadata: {name: helloworld, namespace: sample}
+spec:
+  host: helloworld.sample.svc.cluster.local
+  trafficPolicy:
+    loadBalancer:
+      localityLbSetting:
+        distribute:
+          - from: region/zone1/*
+            to: {"region/zone1/subzone2": 100}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: broken, namespace: sample}
+spec:
+  host: helloworld
+  trafficPolicy: {loadBalancer: {localityLbSetting: {failover: [{from: region, to: region}]}}}
+`,
+    );
+    const weighted = await until('WEIGHTED in the maps', () => {
+      const svc = pinnedService();
+      return Promise.resolve(svc?.mode === 'WEIGHTED' ? svc : undefined);
+    });
+    expect(weighted.weights[0]).toBe(100);
+    expect(weighted.tiers[0]?.map((b) => b.address).sort()).toEqual([PODS.w2, PODS.w3]);
+    expect(Object.keys(await answers(60)).sort()).toEqual(['hello-w2', 'hello-w3']);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/nearby_objects_rejected\{[^}]*reason="dr-failover-same-region"[^}]*\} 1/);
+    rmSync(join(stateDir, 'dr.yaml'));
+    await until('FAILOVER again', () => Promise.resolve(pinnedService()?.mode === 'FAILOVER' ? true : undefined));
+  });
+
   it('keeps the datapath serving after the agent stops', async () => {
     agent!.child.kill('SIGTERM');
     expect(await agent!.exited).toBe(0);

@@ -137,6 +137,11 @@ export function planFor(objects: unknown[], nodeName: string, options: Partial<P
   return plan(snapshotOf(objects), nodeName, options);
 }
 
+/** sample/helloworld as planned on w1 from a snapshot. */
+export function planOf(snapshot: Snapshot, key = 'sample/helloworld'): PlannedService {
+  return plannedService(plan(snapshot, 'w1'), key);
+}
+
 export function plannedService(result: Plan, key = 'sample/helloworld'): PlannedService {
   const found = result.services.find((s) => s.service === key);
   if (!found) throw new Error(`service ${key} not planned; skipped: ${JSON.stringify(result.skipped)}`);

@@ -4,6 +4,7 @@
 // Everything a dashboard, an alert or a readiness probe sees must come out the same.
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { BROKEN_SETTINGS, destinationRule, localityRule } from '../planner/dr-fixtures.js';
 import { readiness } from '../../../cmd/agent/readiness.js';
 import { BpfCallError, InvalidServiceError, MapFullError } from '../../../pkg/datapath/errors.js';
 import type { BulkResult } from '../../../pkg/datapath/writer.js';
@@ -102,6 +103,8 @@ function clusterWithEveryProblem(): unknown[] {
     slice('mismatch-abc', { service: 'mismatch', ports: [{ name: 'other', port: 1 }], endpoints: [ep(POD.w2, 'w2')] }),
     service('unset', { clusterIP: '10.96.0.106' }),
     slice('unset-abc', { service: 'unset', ports: [{ name: 'http' }], endpoints: [ep(POD.w2, 'w2')] }),
+    destinationRule('client-side', { host: 'helloworld.sample.svc.cluster.local' }, { namespace: 'sleep' }),
+    destinationRule('l4-only', { host: 'mismatch', subsets: [{ name: 'v1' }], trafficPolicy: { loadBalancer: { simple: 'PASSTHROUGH' } } }),
     // Failures.
     service('twin', { clusterIP: SEED_VIP }),
     ...['full', 'invalid', 'bpf', 'broken'].map((name, i) => service(name, { clusterIP: `10.96.0.${110 + i}` })),
@@ -116,6 +119,7 @@ function clusterWithEveryProblem(): unknown[] {
     service('bad-ip', { clusterIP: '10.96.0.300' }),
     service('bad-port', { clusterIP: '10.96.0.120', ports: [{ name: 'x', port: 0 }] }),
     service('quic', { clusterIP: '10.96.0.121', ports: [{ name: 'x', port: 80, protocol: 'QUIC' }] }),
+    ...BROKEN_SETTINGS.map(({ code, setting }) => localityRule(code, 'helloworld', setting)),
     service('dup-port', {
       clusterIP: '10.96.0.122',
       ports: [

@@ -1,0 +1,45 @@
+// `nearbyctl explain` for a Service a DestinationRule names.
+import { describe, expect, it } from 'vitest';
+import { explainService } from '../../../cmd/ctl/explain.js';
+import { explainRule } from '../../../pkg/planner/index.js';
+import { destinationRule, localityRule } from './dr-fixtures.js';
+import { node, seedEndpoints, seedNodes, service, slice, snapshotOf } from './fixtures.js';
+
+const base = [...seedNodes(), service('helloworld'), slice('hw-1', { service: 'helloworld', endpoints: seedEndpoints() })];
+
+describe('explain with DestinationRules', () => {
+  it('names the rule, where it came from, what it does not apply, and the rules set aside', () => {
+    const applied = destinationRule('hw', {
+      host: 'helloworld',
+      subsets: [{ name: 'v1' }],
+      trafficPolicy: {
+        connectionPool: { http: { maxRequestsPerConnection: 1 } },
+        loadBalancer: { simple: 'ROUND_ROBIN', localityLbSetting: { failoverPriority: ['pool', 'topology.kubernetes.io/zone'] } },
+        outlierDetection: { consecutive5xxErrors: 1 },
+      },
+    });
+    const client = localityRule('client', 'helloworld.sample.svc.cluster.local', { enabled: false }, { namespace: 'sleep' });
+    const root = localityRule('root', '*', { enabled: false }, { namespace: 'istio-system' });
+    const snapshot = snapshotOf([...base, applied, client, root]);
+    expect(explainRule(snapshot, 'sample/helloworld')).toEqual([
+      'DestinationRule sample/hw applies (from the service namespace, host "helloworld" names helloworld.sample.svc.cluster.local)',
+      '  its localityLbSetting replaces trafficDistribution and the annotation; nearby needs no outlierDetection for it (Istio sidecars apply locality only when outlierDetection is set)',
+      '  failoverPriority labels pool are read from the Nodes of client and endpoint, not from Pods as in Istio',
+      '  outlierDetection: recorded, not used for ranking',
+      '  port 5000: ROUND_ROBIN inside the tier',
+      '  not applied at L4: spec.subsets',
+      '  not applied at L4: spec.trafficPolicy.connectionPool.http',
+      'DestinationRule istio-system/root also names this Service; it loses by precedence',
+      'DestinationRule sleep/client not applied: it lives in namespace sleep, so Istio applies it to clients in sleep only',
+    ]);
+    const { text } = explainService(snapshot, 'w1', 'sample/helloworld', {});
+    expect(text).toContain('DestinationRule sample/hw applies');
+    expect(text).toContain('DestinationRule sleep/client: not applied to Service sample/helloworld');
+    expect(text).toContain('DestinationRule sample/hw: applied to Service sample/helloworld at L4 only');
+  });
+
+  it('says nothing about rules when none names the Service', () => {
+    const snapshot = snapshotOf([...base, node('extra'), localityRule('other', 'nowhere.example.com', { enabled: false })]);
+    expect(explainRule(snapshot, 'sample/helloworld')).toEqual([]);
+  });
+});
