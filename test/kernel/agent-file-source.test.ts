@@ -256,7 +256,7 @@ spec:
     expect(agentLog()).toContain('maps had drifted');
   });
 
-  it('reads a DestinationRule file: distribute programs WEIGHTED, a broken rule is refused by name, removing it restores PreferClose', async () => {
+  it('reads a DestinationRule file: distribute programs WEIGHTED, ROUND_ROBIN rotates in the kernel, a broken rule is refused by name, removing it restores PreferClose', async () => {
     const pinnedService = () => readPinnedState(node.pinRoot).services.find((s) => s.key.address === VIP && s.key.port === 5000);
     // w2 and w3 are both region/zone1/subzone2 by now; the client is region/zone1/subzone1.
     writeFileSync(
@@ -268,6 +268,7 @@ spec:
   host: helloworld.sample.svc.cluster.local
   trafficPolicy:
     loadBalancer:
+      simple: ROUND_ROBIN
       localityLbSetting:
         distribute:
           - from: region/zone1/*
@@ -287,7 +288,11 @@ spec:
     });
     expect(weighted.weights[0]).toBe(100);
     expect(weighted.tiers[0]?.map((b) => b.address).sort()).toEqual([PODS.w2, PODS.w3]);
-    expect(Object.keys(await answers(60)).sort()).toEqual(['hello-w2', 'hello-w3']);
+    // Planner to kernel: simple ROUND_ROBIN reaches the service entry, and the rotation is exact.
+    expect(weighted.balance).toBe('ROUND_ROBIN');
+    const split = await answers(60);
+    expect(Object.keys(split).sort()).toEqual(['hello-w2', 'hello-w3']);
+    for (const count of Object.values(split)) expect(Math.abs(count - 30)).toBeLessThanOrEqual(1);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toMatch(/nearby_objects_rejected\{[^}]*reason="dr-failover-same-region"[^}]*\} 1/);
     rmSync(join(stateDir, 'dr.yaml'));
