@@ -8,6 +8,8 @@
  *   - relabel_ms: this node moved to another zone, to the end of the re-rank of every Service;
  *   - rss_mib: the process's peak RSS (VmHWM), objects of the source included, as an agent
  *     holding its informer caches would, and the agent's modules loaded.
+ * With --destination-rules, one DestinationRule for every fifth Service (2,000) is added, cycling
+ * through failover, distribute, failoverPriority, enabled: false and simple.
  * Numbers only, no assertions on time. Run: npm run bench:control [-- --json] (root, bpffs); it
  * runs with the V8 flags the agent's image sets (--max-old-space-size=192 --max-semi-space-size=4).
  * The last line is JSON. BENCH_HEAP_SNAPSHOT=FILE writes a heap snapshot after the relabel, to
@@ -30,6 +32,7 @@ import {
   type RawSlice,
   seededRandom,
   sliceName,
+  ruleForm,
   syntheticObjects,
   withReadinessFlipped,
 } from './synthetic-cluster.js';
@@ -37,6 +40,8 @@ import {
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 1_000);
 const SELF = 0;
 const json = process.argv.includes('--json');
+// --destination-rules: one DestinationRule for every fifth Service (2,000 at the default shape).
+const DESTINATION_RULES = process.argv.includes('--destination-rules') ? Math.floor(BENCH_SHAPE.services / 5) : 0;
 
 function peakRssMiB(): number {
   const line = readFileSync('/proc/self/status', 'utf8')
@@ -61,7 +66,7 @@ async function main(): Promise<void> {
   assertKernelPrereqs();
   await cleanupLeftovers();
   // Only the source keeps the objects, as an agent's informer caches do.
-  const source = new MemorySource(syntheticObjects(BENCH_SHAPE));
+  const source = new MemorySource(syntheticObjects(BENCH_SHAPE, 1, DESTINATION_RULES));
   const lab = await KernelLab.create('control-bench');
   const node = await lab.addNode('self');
   const dp = Datapath.open({ pinRoot: node.pinRoot, cgroupPath: node.cgroupPath });
@@ -120,9 +125,11 @@ async function main(): Promise<void> {
 
     mark('full sync');
     // 2. EndpointSlice changes, one at a time. Local Services rarely have an endpoint on this
-    // node, so a change there writes nothing; the others always re-tier.
+    // node, so a change there writes nothing; the others always re-tier. So does an endpoint in a
+    // locality a distribute rule leaves out: those Services are left out too.
     const random = seededRandom(11);
-    const candidates = Array.from({ length: BENCH_SHAPE.services }, (_, s) => s).filter((s) => s % 10 !== 0);
+    const distributes = (s: number): boolean => DESTINATION_RULES > 0 && s % 5 === 0 && ruleForm(s) === 'distribute';
+    const candidates = Array.from({ length: BENCH_SHAPE.services }, (_, s) => s).filter((s) => s % 10 !== 0 && !distributes(s));
     const latencies: number[] = [];
     for (let i = 0; i < UPDATES; i++) {
       const s = candidates[Math.floor(random() * candidates.length)]!;
@@ -151,6 +158,7 @@ async function main(): Promise<void> {
       nodes: BENCH_SHAPE.nodes,
       services: BENCH_SHAPE.services,
       endpoints: BENCH_SHAPE.endpoints,
+      destination_rules: DESTINATION_RULES,
       programmed: first.desired,
       full_sync_ms: Math.round(fullSyncMs),
       update_p50_ms: round(percentile(latencies, 50)),

@@ -83,6 +83,37 @@ export function serviceObject(s: number): unknown {
   };
 }
 
+/**
+ * A DestinationRule for Service s, cycling through the forms nearby plans: failover between
+ * regions, distribute from the client's region, failoverPriority on node labels, locality off,
+ * and a rule that only sets the balance inside tiers.
+ */
+const RULE_FORMS = ['failover', 'distribute', 'failoverPriority', 'disabled', 'simple'] as const;
+
+/** Which form destinationRuleObject(s) takes. */
+export const ruleForm = (s: number): (typeof RULE_FORMS)[number] => RULE_FORMS[Math.floor(s / 5) % RULE_FORMS.length]!;
+
+export function destinationRuleObject(s: number): unknown {
+  const region = `region-${s % 3}`;
+  const forms: Record<(typeof RULE_FORMS)[number], Record<string, unknown>> = {
+    failover: { localityLbSetting: { failover: [{ from: region, to: `region-${(s + 1) % 3}` }] } },
+    distribute: {
+      localityLbSetting: {
+        distribute: [{ from: `${region}/*`, to: { [`${region}/${region}-z0/*`]: 70, [`${region}/${region}-z1/*`]: 30 } }],
+      },
+    },
+    failoverPriority: { localityLbSetting: { failoverPriority: ['topology.kubernetes.io/region', 'topology.kubernetes.io/zone'] } },
+    disabled: { localityLbSetting: { enabled: false } },
+    simple: { simple: 'ROUND_ROBIN' },
+  };
+  return {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'DestinationRule',
+    metadata: { name: `svc-${s}`, namespace: `ns-${s % 50}`, creationTimestamp: '2026-01-01T00:00:00Z' },
+    spec: { host: `svc-${s}`, trafficPolicy: { loadBalancer: forms[ruleForm(s)] } },
+  };
+}
+
 export interface SliceEndpoint {
   readonly ip: string;
   readonly node: number;
@@ -129,9 +160,12 @@ export function withReadinessFlipped(slice: RawSlice, index: number, generation:
 }
 
 /** Every object of the cluster, without keeping anything else of the generator alive. */
-export function syntheticObjects(shape: ClusterShape = BENCH_SHAPE, seed = 1): unknown[] {
+export function syntheticObjects(shape: ClusterShape = BENCH_SHAPE, seed = 1, destinationRules = 0): unknown[] {
   const { nodes, services, slices } = syntheticCluster(shape, seed);
-  return [...nodes, ...services, ...slices];
+  // Spread evenly: with 2,000 rules over 10,000 Services, one for every fifth Service.
+  const every = destinationRules > 0 ? Math.max(1, Math.floor(shape.services / destinationRules)) : 0;
+  const rules = Array.from({ length: destinationRules }, (_, i) => destinationRuleObject(i * every));
+  return [...nodes, ...services, ...slices, ...rules];
 }
 
 export interface SyntheticCluster {
