@@ -47,6 +47,16 @@ export class ServiceWriter {
   private nextServiceId: number;
   private nextBackendId: number;
   private undoFailures = 0;
+  // After an undo that could not finish, the record is what the maps should hold, not what they
+  // hold, until drift repair runs. Writes diff against the record, and three gaps would let them
+  // publish a hole: a remove cut short leaves slots and backends deleted that the record still
+  // names (unsettled: the service's next apply rewrites every slot it publishes; unsureBackends:
+  // written again before a slot names them, even when the record says the value is unchanged),
+  // and an apply or batch cut short leaves live slots naming backends the record does not tie to
+  // that service (heldBackends: never deleted as orphans; drift repair collects them).
+  private readonly unsettled = new Set<string>();
+  private readonly unsureBackends = new Set<number>();
+  private readonly heldBackends = new Set<number>();
   readonly readBack: ReadBackReport;
 
   private constructor(
@@ -149,36 +159,38 @@ export class ServiceWriter {
     const valid = validateSpec(spec, label);
     const ks = serviceKeyText(spec.key, valid.vip.canonical);
     const old = this.mirror.get(ks);
+    const unsettled = this.unsettled.has(ks);
     const id = old?.id ?? this.nextServiceId;
     const weights = weightsOf(spec.weights);
     const balance = balanceOf(spec);
     const undo = new UndoLog();
     const tiers: number[][] = [];
     const trailing: Buffer[] = [];
+    let ids: number[][] = [];
     try {
       let a = 0;
-      const ids = spec.tiers.map((tier) => tier.map((b) => this.ensureBackend(b, valid.backends[a++]!, undo, label)));
+      ids = spec.tiers.map((tier) => tier.map((b) => this.ensureBackend(b, valid.backends[a++]!, undo, label)));
       for (let t = 0; t < MAX_TIERS; t++) {
         const before = old ? tierIds(old.tiers, t) : [];
         const layout = layoutTier(before, ids[t] ?? []);
-        for (const [index, backend] of layout.writes) {
-          const key = slotKey.encode({ svcId: id, tier: t, index });
-          const previous = before[index];
-          writeEntry(this.maps.slots, key, backendId.encode(backend), label);
-          undo.add(() => (previous ? this.maps.slots.update(key, backendId.encode(previous)) : this.maps.slots.delete(key)));
-        }
+        if (unsettled) layout.next.forEach((backend, index) => this.writeSlot(id, t, index, backend, before[index], undo, label));
+        else for (const [index, backend] of layout.writes) this.writeSlot(id, t, index, backend, before[index], undo, label);
         for (const index of layout.deletes) trailing.push(slotKey.encode({ svcId: id, tier: t, index }));
         tiers.push([...layout.next]);
       }
       const value = svcValue.encode({ id, mode: spec.mode, balance, counts: tiers.map((t) => t.length), weights });
       writeEntry(this.maps.services, svcKey.encode(spec.key), value, label);
     } catch (err) {
-      this.rollBack(undo);
+      if (!this.rollBack(undo)) {
+        this.unsettled.add(ks);
+        for (const tier of ids) for (const b of tier) this.heldBackends.add(b);
+      }
       throw err;
     }
 
     // Committed: connects now use the new counts. Record it, then clean up behind them.
     if (!old) this.nextServiceId = nextId(id);
+    this.unsettled.delete(ks);
     const entry: MirrorService = { key: spec.key, label: spec.label, id, mode: spec.mode, balance, weights, tiers: packTiers(tiers) };
     this.mirror.set(ks, entry);
     this.retain(entry.tiers);
@@ -222,12 +234,18 @@ export class ServiceWriter {
         if (this.maps.backends.delete(bk)) undo.add(() => this.maps.backends.update(bk, value));
       }
     } catch (err) {
-      this.rollBack(undo);
+      if (!this.rollBack(undo)) {
+        this.unsettled.add(ks);
+        forEachId(old.tiers, (b) => {
+          if (b !== 0) this.unsureBackends.add(b);
+        });
+      }
       throw err;
     }
 
     // Committed: nothing a connect reads names the service any more.
     this.mirror.delete(ks);
+    this.unsettled.delete(ks);
     const orphans = this.release(old.tiers).map((b) => backendId.encode(b));
     let failed = sweep(
       this.maps.counters,
@@ -250,7 +268,13 @@ export class ServiceWriter {
       services: [...this.mirror.values()].map((s) => ({ ...s, tiers: unpackTiers(s.tiers) })),
       backendValue: (id: number) => this.backends.value(id),
     };
-    return applyRepairs(this.maps, planRepairs(mirror, readSnapshot(this.maps)));
+    const report = applyRepairs(this.maps, planRepairs(mirror, readSnapshot(this.maps)));
+    if (report.failed.length === 0) {
+      this.unsettled.clear();
+      this.unsureBackends.clear();
+      this.heldBackends.clear();
+    }
+    return report;
   }
 
   /**
@@ -272,6 +296,12 @@ export class ServiceWriter {
       }
     }
     if (fresh.length === 0) return result;
+    // The batch names a programmed backend without writing it, which is only safe while the
+    // kernel holds what the record says (see unsureBackends).
+    if (this.unsureBackends.size > 0) {
+      for (const spec of fresh) this.applyOne(spec, result);
+      return result;
+    }
     try {
       // A loop, not push(...): spreading 80,000 services as arguments can overflow the stack.
       for (const programmed of this.insertBatch(fresh, freshKeys)) result.applied.push(programmed);
@@ -309,8 +339,14 @@ export class ServiceWriter {
       // them out again, so the services applied one by one next get fresh ids.
       this.nextBackendId = plan.nextBackendId;
       this.nextServiceId = plan.nextServiceId;
-      // Undone in reverse order of visibility: services first, then the slots and backends.
-      this.rollBack(undo);
+      // Undone in reverse order of visibility: services first, then the slots and backends. Cut
+      // short, services the record lacks may stay published, naming programmed backends.
+      if (!this.rollBack(undo)) {
+        for (const s of plan.services)
+          forEachId(s.tiers, (b) => {
+            if (b !== 0) this.heldBackends.add(b);
+          });
+      }
       throw err;
     }
 
@@ -332,10 +368,12 @@ export class ServiceWriter {
     backendValue.write(value, 0, address, b.port, b.nodeId, b.terminating);
     const existing = this.backends.idOf(key);
     if (existing !== undefined) {
-      if (!this.backends.sameValue(existing, value)) {
+      if (!this.backends.sameValue(existing, value) || this.unsureBackends.has(existing)) {
         const before = Buffer.from(this.backends.value(existing)!);
         writeEntry(this.maps.backends, backendId.encode(existing), value, label);
         this.backends.setValue(existing, value);
+        // In the kernel now, whatever an undo does: it writes the old value back, never deletes.
+        this.unsureBackends.delete(existing);
         undo.add(
           () => this.maps.backends.update(backendId.encode(existing), before),
           () => this.backends.setValue(existing, before),
@@ -354,8 +392,25 @@ export class ServiceWriter {
     return id;
   }
 
-  private rollBack(undo: UndoLog): void {
-    if (!undo.run()) this.undoFailures++;
+  private writeSlot(
+    svcId: number,
+    tier: number,
+    index: number,
+    backend: number,
+    previous: number | undefined,
+    undo: UndoLog,
+    label: string,
+  ): void {
+    const key = slotKey.encode({ svcId, tier, index });
+    writeEntry(this.maps.slots, key, backendId.encode(backend), label);
+    undo.add(() => (previous ? this.maps.slots.update(key, backendId.encode(previous)) : this.maps.slots.delete(key)));
+  }
+
+  /** Returns false when the undo was cut short (see unsettled). */
+  private rollBack(undo: UndoLog): boolean {
+    if (undo.run()) return true;
+    this.undoFailures++;
+    return false;
   }
 
   private retain(tiers: PackedTiers): void {
@@ -368,7 +423,8 @@ export class ServiceWriter {
     forEachId(tiers, (id) => {
       if (!this.backends.release(id)) return;
       this.backends.remove(id);
-      orphans.push(id);
+      this.unsureBackends.delete(id);
+      if (!this.heldBackends.has(id)) orphans.push(id);
     });
     return orphans;
   }
@@ -379,7 +435,9 @@ export class ServiceWriter {
     forEachId(tiers, (id) => {
       if (id !== 0) named.set(id, (named.get(id) ?? 0) + 1);
     });
-    return [...named].filter(([id, n]) => this.backends.has(id) && this.backends.refs(id) <= n).map(([id]) => id);
+    return [...named]
+      .filter(([id, n]) => this.backends.has(id) && this.backends.refs(id) <= n && !this.heldBackends.has(id))
+      .map(([id]) => id);
   }
 }
 

@@ -20,7 +20,7 @@ import {
 import { ERRNO, Faults, faultyMaps } from './faulty-map.js';
 import { resolveAll, safeMix, sameShape, type Shape, shapeOfProgrammed, shapeOfSpec } from './resolve.js';
 
-const SEEDS = process.env.NEARBY_FAULT_SEED ? [Number(process.env.NEARBY_FAULT_SEED)] : [1, 2, 3, 4, 5, 6, 7, 8];
+const SEEDS = process.env.NEARBY_FAULT_SEED ? [Number(process.env.NEARBY_FAULT_SEED)] : [1, 2, 3, 4, 5, 6, 7, 8, 28, 29, 59, 106, 130];
 const STEPS = 300;
 const PROBABILITY = 0.1;
 const SIZES = { services: 8, backends: 16, slots: 40, revNat: 16, counters: 64 };
