@@ -86,7 +86,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
   for (const m of report.sizeMismatches) logger.warn(m, 'pinned map size differs from the flag; the pinned size is kept');
 
   try {
-    source = createSource(options, (err) => logger.error({ err }, 'source change listener failed'));
+    source = createSource(options, (err) => logger.error({ err }, 'source change listener failed'), logger.child({ component: 'source' }));
   } catch (error) {
     datapath.close();
     await server.close();
