@@ -103,7 +103,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
       source: agentSource,
       writer: datapath.writer,
       nodeName: options.nodeName,
-      planOptions: { preferCloseMeaning: options.preferClose },
+      planOptions: { preferCloseMeaning: options.preferClose, rootNamespace: options.rootNamespace, clusterDomain: options.clusterDomain },
       resyncMs: options.resyncMs,
     },
     logger.child({ component: 'reconciler' }),
