@@ -13,7 +13,11 @@ import { DEPLOY, helmYaml, kustomizeYaml, type KubeObject, NAMESPACE, only, pars
 const CAPABILITIES = ['BPF', 'NET_ADMIN'];
 const READ_VERBS = ['get', 'list', 'watch'];
 /** apiGroup -> resources the agent may read; nothing else, in any group. */
-const READABLE: Record<string, string[]> = { '': ['namespaces', 'nodes', 'services'], 'discovery.k8s.io': ['endpointslices'] };
+const READABLE: Record<string, string[]> = {
+  '': ['namespaces', 'nodes', 'services'],
+  'discovery.k8s.io': ['endpointslices'],
+  'networking.istio.io': ['destinationrules'],
+};
 /** hostPath -> mounted read-only? bpffs is written (pins), the cgroup tree only opened. */
 const HOST_PATHS: Record<string, boolean> = { '/sys/fs/bpf': false, '/sys/fs/cgroup': true };
 const SERVICE_ACCOUNT = 'nearby-agent';
@@ -208,7 +212,7 @@ describe.each(EACH)('%s', (name) => {
     expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
   });
 
-  it('grants get/list/watch on nodes, services, namespaces and endpointslices, and nothing else', () => {
+  it('grants get/list/watch on nodes, services, namespaces, endpointslices and destinationrules, and nothing else', () => {
     const objects = rendered(name);
     const rules = rulesOf(objects);
     expect(grants(rules)).toEqual(
