@@ -28,6 +28,8 @@ const HELM_VALUES_SET: Record<string, string> = {
   'image.repository': 'registry.example/nearby',
   'image.tag': 'custom',
   preferClose: 'zone',
+  clusterDomain: 'corp.example',
+  istioRootNamespace: 'mesh-root',
   logLevel: 'debug',
   resyncSeconds: '30',
   'mapSizes.services': '1000',
@@ -324,6 +326,8 @@ describe('helm and kustomize agree', () => {
     const env = Object.fromEntries((agentContainer(helmCustom).env ?? []).map((e) => [e.name, e.value]));
     expect(env).toMatchObject({
       NEARBY_PREFER_CLOSE: 'zone',
+      NEARBY_CLUSTER_DOMAIN: 'corp.example',
+      NEARBY_ISTIO_ROOT_NAMESPACE: 'mesh-root',
       LOG_LEVEL: 'debug',
       NEARBY_RESYNC_SECONDS: '30',
       NEARBY_MAX_SERVICES: '1000',
