@@ -12,7 +12,6 @@ export {
   type KubernetesSourceStats,
 } from './kubernetes-source.js';
 export type { SourceLog } from './optional-kind-watcher.js';
-export type { ServedVersionLookup } from './served-version.js';
 export { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 export { KindSyncError, ListTimeoutError, ManifestError, SourceError } from './errors.js';
 export { isWatchedKind, kindInfo, WATCHED_KINDS, type WatchedKindInfo } from '../model/index.js';

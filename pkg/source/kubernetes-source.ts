@@ -7,7 +7,7 @@ import { customKindSpec, kindSpecs } from './kind-specs.js';
 import { loadKubeConfig } from './kube-config.js';
 import { MODEL_KINDS } from '../model/index.js';
 import { OptionalKindWatcher, type SourceLog } from './optional-kind-watcher.js';
-import { servedVersionLookup, type ServedVersionLookup } from './served-version.js';
+import { servedVersionLookup } from './served-version.js';
 import type { ChangeListener, ObjectChange, Source, SourceStatus, WatchedKind } from './types.js';
 
 export interface KubernetesSourceOptions {
@@ -24,8 +24,6 @@ export interface KubernetesSourceOptions {
   readonly onListenerError?: (err: unknown) => void;
   /** How often discovery is asked whether an optional kind (a CRD) is served, or still is. */
   readonly optionalKindCheckMs?: number;
-  /** Tests replace discovery; by default GET /apis. */
-  readonly servedVersion?: ServedVersionLookup;
   /** What the source notices about optional kinds; silent by default. */
   readonly log?: SourceLog;
 }
@@ -87,7 +85,7 @@ export class KubernetesSource implements Source {
       },
     };
     this.informers = kindSpecs(kc).map((spec) => new KindInformer(spec, kc, informerOptions));
-    const servedVersion = options.servedVersion ?? servedVersionLookup(kc);
+    const servedVersion = servedVersionLookup(kc, informerOptions.listTimeoutMs);
     this.optional = MODEL_KINDS.filter((info) => info.optional).map(
       (info) =>
         new OptionalKindWatcher({
