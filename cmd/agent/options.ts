@@ -5,6 +5,8 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { MapSizes } from '../../pkg/datapath/index.js';
+import { DEFAULT_PLAN_OPTIONS } from '../../pkg/planner/index.js';
+import { isClusterDomain, isNamespaceName } from '../plan-flags.js';
 import { StartupError } from '../startup-error.js';
 
 export interface AgentOptions {
@@ -20,6 +22,10 @@ export interface AgentOptions {
   readonly listen: string;
   readonly logLevel: string;
   readonly preferClose: 'subzone' | 'zone';
+  /** For DestinationRule hosts: name.namespace.svc.<clusterDomain>. */
+  readonly clusterDomain: string;
+  /** Istio's root namespace: a DestinationRule there applies to every namespace's Services. */
+  readonly rootNamespace: string;
   readonly resyncMs: number;
   /** Waits between attempts to reach the API server at start: doubling from firstMs up to maxMs. */
   readonly apiRetry: { readonly firstMs: number; readonly maxMs: number };
@@ -50,6 +56,16 @@ const OPTIONS = {
     help: 'PreferClose means subzone (seed, Kmesh) or zone (Istio >=1.27)',
     default: 'subzone',
   },
+  'cluster-domain': {
+    env: 'NEARBY_CLUSTER_DOMAIN',
+    help: "the cluster's DNS domain, to match DestinationRule hosts (name.namespace.svc.<domain>)",
+    default: DEFAULT_PLAN_OPTIONS.clusterDomain,
+  },
+  'istio-root-namespace': {
+    env: 'NEARBY_ISTIO_ROOT_NAMESPACE',
+    help: "Istio's root namespace: its DestinationRules apply to every namespace's Services",
+    default: DEFAULT_PLAN_OPTIONS.rootNamespace,
+  },
   'resync-seconds': { env: 'NEARBY_RESYNC_SECONDS', help: 'full reconcile this often even without changes; 0 disables', default: '60' },
   'api-retry-ms': {
     env: 'NEARBY_API_RETRY_MS',
@@ -77,7 +93,7 @@ const NODE_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 export function agentUsage(): string {
   const lines = Object.entries(OPTIONS).map(([flag, spec]) => {
     const def = 'default' in spec ? ` (default ${spec.default})` : '';
-    return `  --${flag.padEnd(16)} ${spec.env.padEnd(24)} ${spec.help}${def}`;
+    return `  --${flag.padEnd(20)} ${spec.env.padEnd(24)} ${spec.help}${def}`;
   });
   return ['usage: nearby-agent [flags]   (each flag can also be set by its environment variable)', ...lines].join('\n');
 }
@@ -131,6 +147,10 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
     throw bad('prefer-close', `expected subzone or zone, got ${JSON.stringify(preferClose)}`);
   const logLevel = get('log-level') ?? 'info';
   if (!LOG_LEVELS.has(logLevel)) throw bad('log-level', `expected one of ${[...LOG_LEVELS].join(', ')}`);
+  const clusterDomain = get('cluster-domain') ?? DEFAULT_PLAN_OPTIONS.clusterDomain;
+  if (!isClusterDomain(clusterDomain)) throw bad('cluster-domain', `${JSON.stringify(clusterDomain)} is not a DNS domain`);
+  const rootNamespace = get('istio-root-namespace') ?? DEFAULT_PLAN_OPTIONS.rootNamespace;
+  if (!isNamespaceName(rootNamespace)) throw bad('istio-root-namespace', `${JSON.stringify(rootNamespace)} is not a namespace name`);
   const resyncText = get('resync-seconds') ?? '60';
   const resyncSeconds = Number(resyncText);
   if (!Number.isFinite(resyncSeconds) || resyncSeconds < 0)
@@ -157,6 +177,8 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
     listen: get('listen') ?? ':9790',
     logLevel,
     preferClose,
+    clusterDomain,
+    rootNamespace,
     resyncMs: Math.round(resyncSeconds * 1000),
     apiRetry,
     ...(kubeconfig ? { kubeconfig } : {}),

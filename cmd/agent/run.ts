@@ -86,7 +86,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
   for (const m of report.sizeMismatches) logger.warn(m, 'pinned map size differs from the flag; the pinned size is kept');
 
   try {
-    source = createSource(options, (err) => logger.error({ err }, 'source change listener failed'));
+    source = createSource(options, (err) => logger.error({ err }, 'source change listener failed'), logger.child({ component: 'source' }));
   } catch (error) {
     datapath.close();
     await server.close();
@@ -103,7 +103,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
       source: agentSource,
       writer: datapath.writer,
       nodeName: options.nodeName,
-      planOptions: { preferCloseMeaning: options.preferClose },
+      planOptions: { preferCloseMeaning: options.preferClose, rootNamespace: options.rootNamespace, clusterDomain: options.clusterDomain },
       resyncMs: options.resyncMs,
     },
     logger.child({ component: 'reconciler' }),

@@ -3,7 +3,7 @@
  * set, else the API server (kubeconfig file or in-cluster).
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { FileSource, KubernetesSource, loadKubeConfig, type Source } from '../../pkg/source/index.js';
+import { FileSource, KubernetesSource, loadKubeConfig, type Source, type SourceLog } from '../../pkg/source/index.js';
 import type { SourceStats } from '../../pkg/metrics/index.js';
 import { StartupError } from '../startup-error.js';
 import { ProbedKubernetesSource } from './api-server-source.js';
@@ -21,7 +21,7 @@ export interface SourceChoice {
 /** Spread so that a DaemonSet's agents do not all reconnect in the same instant. */
 const RECONNECT_JITTER = 0.2;
 
-export function createSource(options: SourceChoice, onListenerError: (err: unknown) => void): AgentSource {
+export function createSource(options: SourceChoice, onListenerError: (err: unknown) => void, log?: SourceLog): AgentSource {
   if (options.stateDir) return new FileSource(options.stateDir, { onListenerError });
   let kc: KubeConfig;
   try {
@@ -32,5 +32,5 @@ export function createSource(options: SourceChoice, onListenerError: (err: unkno
     throw new StartupError('source', `cannot load ${where}: ${(error as Error).message}`, { cause: error });
   }
   const backoff = { initialMs: options.apiRetry.firstMs, maxMs: options.apiRetry.maxMs, jitter: RECONNECT_JITTER };
-  return new ProbedKubernetesSource(kc, new KubernetesSource({ kubeConfig: kc, backoff, onListenerError }));
+  return new ProbedKubernetesSource(kc, new KubernetesSource({ kubeConfig: kc, backoff, onListenerError, ...(log ? { log } : {}) }));
 }

@@ -4,7 +4,8 @@
  */
 import { parseArgs } from 'node:util';
 import { buildSnapshot } from '../../pkg/model/index.js';
-import { plan, type PlanOptions } from '../../pkg/planner/index.js';
+import { DEFAULT_PLAN_OPTIONS, plan, type PlanOptions } from '../../pkg/planner/index.js';
+import { isClusterDomain, isNamespaceName } from '../plan-flags.js';
 import { STARTUP_EXIT_CODE, StartupError } from '../startup-error.js';
 import { explainService } from './explain.js';
 import { LAB_COMMANDS, runLabCommand } from './lab-commands.js';
@@ -19,8 +20,8 @@ export interface CtlIo {
 }
 
 const USAGE = `usage:
-  nearbyctl plan --state DIR --node NAME [--json] [--prefer-close subzone|zone]
-  nearbyctl explain NAMESPACE/SERVICE --state DIR [--node NAME] [--prefer-close subzone|zone]
+  nearbyctl plan --state DIR --node NAME [--json] [PLAN FLAGS]
+  nearbyctl explain NAMESPACE/SERVICE --state DIR [--node NAME] [PLAN FLAGS]
   nearbyctl maps [--node NAME] [--bpffs /sys/fs/bpf] [--json]
   nearbyctl lab up|apply|delete|label|exec|get|status|wait|down ...   (nearbyctl lab --help)
   nearbyctl demo [--files]
@@ -28,13 +29,17 @@ const USAGE = `usage:
                    on a real control plane with the seed's kubectl commands, or with
                    --files on the lab's own controllers
 --node defaults to $NODE_NAME; for maps, else to the only node pinned under <bpffs>/nearby/.
---bpffs defaults to $NEARBY_BPFFS, else /sys/fs/bpf.`;
+--bpffs defaults to $NEARBY_BPFFS, else /sys/fs/bpf.
+PLAN FLAGS, as the agent takes them: --prefer-close subzone|zone, --cluster-domain DOMAIN
+(default ${DEFAULT_PLAN_OPTIONS.clusterDomain}), --istio-root-namespace NAMESPACE (default ${DEFAULT_PLAN_OPTIONS.rootNamespace}).`;
 
 const OPTIONS = {
   state: { type: 'string' },
   node: { type: 'string' },
   json: { type: 'boolean' },
   'prefer-close': { type: 'string' },
+  'cluster-domain': { type: 'string' },
+  'istio-root-namespace': { type: 'string' },
   bpffs: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -44,11 +49,26 @@ function required(value: string | undefined, flag: string): string {
   return value;
 }
 
-function planOptions(value: string | undefined): Partial<PlanOptions> {
-  if (value === undefined) return {};
-  if (value !== 'subzone' && value !== 'zone')
-    throw new StartupError('usage', `--prefer-close: expected subzone or zone, got ${JSON.stringify(value)}`);
-  return { preferCloseMeaning: value };
+interface PlanFlags {
+  readonly 'prefer-close'?: string | undefined;
+  readonly 'cluster-domain'?: string | undefined;
+  readonly 'istio-root-namespace'?: string | undefined;
+}
+
+/** Unset flags leave the planner's defaults, the same as the agent's. */
+function planOptions(flags: PlanFlags): Partial<PlanOptions> {
+  const { 'prefer-close': preferClose, 'cluster-domain': clusterDomain, 'istio-root-namespace': rootNamespace } = flags;
+  if (preferClose !== undefined && preferClose !== 'subzone' && preferClose !== 'zone')
+    throw new StartupError('usage', `--prefer-close: expected subzone or zone, got ${JSON.stringify(preferClose)}`);
+  if (clusterDomain !== undefined && !isClusterDomain(clusterDomain))
+    throw new StartupError('usage', `--cluster-domain: ${JSON.stringify(clusterDomain)} is not a DNS domain`);
+  if (rootNamespace !== undefined && !isNamespaceName(rootNamespace))
+    throw new StartupError('usage', `--istio-root-namespace: ${JSON.stringify(rootNamespace)} is not a namespace name`);
+  return {
+    ...(preferClose !== undefined ? { preferCloseMeaning: preferClose } : {}),
+    ...(clusterDomain !== undefined ? { clusterDomain } : {}),
+    ...(rootNamespace !== undefined ? { rootNamespace } : {}),
+  };
 }
 
 async function snapshotFrom(dir: string, io: CtlIo) {
@@ -73,7 +93,7 @@ export async function runNearbyctl(argv: readonly string[], io: CtlIo, env: Node
       case 'plan': {
         const node = required(values.node, '--node');
         const { snapshot, problems } = await snapshotFrom(required(values.state, '--state'), io);
-        const result = plan(snapshot, node, planOptions(values['prefer-close']));
+        const result = plan(snapshot, node, planOptions(values));
         io.out(values.json ? JSON.stringify(planJson(result), null, 2) : planText(result, problems));
         return 0;
       }
@@ -82,7 +102,7 @@ export async function runNearbyctl(argv: readonly string[], io: CtlIo, env: Node
         const node = nodeForExplain(values.node, env);
         const { snapshot } = await snapshotFrom(required(values.state, '--state'), io);
         const key = service.includes('/') ? service : `default/${service}`;
-        const { text, found } = explainService(snapshot, node, key, planOptions(values['prefer-close']));
+        const { text, found } = explainService(snapshot, node, key, planOptions(values));
         io.out(text);
         return found ? 0 : 1;
       }

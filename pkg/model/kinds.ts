@@ -73,10 +73,10 @@ function withDerived(row: (typeof ROWS)[number]): WatchedKindInfo {
 export const MODEL_KINDS: readonly WatchedKindInfo[] = Object.freeze(ROWS.map((row) => Object.freeze(withDerived(row))));
 
 /**
- * The kinds sources list and watch today, in the order the agent's informers are started: the
+ * The kinds sources always list and watch, in the order the agent's informers are started: the
  * required ones. An optional kind is left out because listing a CRD that is not installed answers
- * 404, which would keep the whole source from ever syncing; watching DestinationRules only where
- * the CRD exists (and noticing it appear) is a later step.
+ * 404, which would keep the whole source from ever syncing; KubernetesSource watches optional
+ * kinds separately, only while discovery says the API server serves them.
  */
 export const WATCHED_KINDS: ReadonlyArray<WatchedKindInfo & { readonly kind: RequiredKind }> = Object.freeze(
   MODEL_KINDS.filter((info): info is WatchedKindInfo & { readonly kind: RequiredKind } => !info.optional),

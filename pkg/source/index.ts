@@ -4,7 +4,14 @@
  */
 export type { ChangeListener, ObjectChange, Source, SourceStatus, WatchedKind } from './types.js';
 export { FileSource, type FileProblem, type FileSourceOptions } from './file-source.js';
-export { KubernetesSource, type KindStatus, type KubernetesSourceOptions, type KubernetesSourceStats } from './kubernetes-source.js';
+export {
+  DEFAULT_OPTIONAL_KIND_CHECK_MS,
+  KubernetesSource,
+  type KindStatus,
+  type KubernetesSourceOptions,
+  type KubernetesSourceStats,
+} from './kubernetes-source.js';
+export type { SourceLog } from './optional-kind-watcher.js';
 export { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 export { KindSyncError, ListTimeoutError, ManifestError, SourceError } from './errors.js';
 export { isWatchedKind, kindInfo, WATCHED_KINDS, type WatchedKindInfo } from '../model/index.js';

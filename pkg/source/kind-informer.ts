@@ -137,7 +137,9 @@ export class KindInformer implements WatchHooks {
     const timeoutMs = this.options.listTimeoutMs;
     const result = await withTimeout(this.spec.list(), timeoutMs, () => new ListTimeoutError(timeoutMs));
     // Only what the model reads is cached: managedFields and the like would multiply the memory.
-    const items = result.items.map((item) => keepReadFields(withTypeMeta(toPlainJson(item) as Record<string, unknown>, this.kind)));
+    const items = result.items.map((item) =>
+      keepReadFields(withTypeMeta(toPlainJson(item) as Record<string, unknown>, this.kind, this.spec.apiVersion)),
+    );
     this.succeeded();
     // ListWatch applies the items after this returns and then opens the watch; beforeWatch marks sync.
     this.listAwaitingApply = true;
@@ -176,7 +178,7 @@ export class KindInformer implements WatchHooks {
 
   normalize(phase: string, object: unknown): unknown {
     if (!OBJECT_PHASES.has(phase) || typeof object !== 'object' || object === null) return object;
-    return keepReadFields(withTypeMeta(object as Record<string, unknown>, this.kind));
+    return keepReadFields(withTypeMeta(object as Record<string, unknown>, this.kind, this.spec.apiVersion));
   }
 
   afterEvent(phase: string): void {

@@ -1,12 +1,14 @@
-import { CoreV1Api, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { WATCHED_KINDS } from '../model/index.js';
-import type { RequiredKind, WatchedKind } from '../model/index.js';
+import type { RequiredKind, WatchedKind, WatchedKindInfo } from '../model/index.js';
 
 type ListResult = Promise<{ metadata?: { resourceVersion?: string }; items: readonly unknown[] }>;
 
 /** How to list one kind across all namespaces, and the path its watch uses. */
 export interface KindSpec {
   readonly kind: WatchedKind;
+  /** What list items lacking one are stamped with: the version this spec lists and watches. */
+  readonly apiVersion: string;
   readonly watchPath: string;
   readonly list: () => ListResult;
 }
@@ -26,5 +28,17 @@ const LIST_CALLS: Readonly<Record<RequiredKind, (clients: Clients) => ListResult
 
 export function kindSpecs(kc: KubeConfig): readonly KindSpec[] {
   const clients: Clients = { core: kc.makeApiClient(CoreV1Api), discovery: kc.makeApiClient(DiscoveryV1Api) };
-  return WATCHED_KINDS.map(({ kind, path }) => ({ kind, watchPath: path, list: () => LIST_CALLS[kind](clients) }));
+  return WATCHED_KINDS.map(({ kind, path, apiVersion }) => ({ kind, apiVersion, watchPath: path, list: () => LIST_CALLS[kind](clients) }));
+}
+
+/** A CRD-served kind at the version discovery found served (which may differ from the table's first). */
+export function customKindSpec(kc: KubeConfig, info: WatchedKindInfo, version: string): KindSpec {
+  const customObjects = kc.makeApiClient(CustomObjectsApi);
+  const { group, plural } = info;
+  return {
+    kind: info.kind,
+    apiVersion: `${group}/${version}`,
+    watchPath: `/apis/${group}/${version}/${plural}`,
+    list: () => customObjects.listCustomObjectForAllNamespaces({ group, version, plural }) as ListResult,
+  };
 }

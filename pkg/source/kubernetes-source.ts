@@ -3,8 +3,11 @@ import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { ChangeListeners } from './change-listeners.js';
 import { describeCause } from './errors.js';
 import { KindInformer } from './kind-informer.js';
-import { kindSpecs } from './kind-specs.js';
+import { customKindSpec, kindSpecs } from './kind-specs.js';
 import { loadKubeConfig } from './kube-config.js';
+import { MODEL_KINDS } from '../model/index.js';
+import { OptionalKindWatcher, type SourceLog } from './optional-kind-watcher.js';
+import { servedVersionLookup } from './served-version.js';
 import type { ChangeListener, ObjectChange, Source, SourceStatus, WatchedKind } from './types.js';
 
 export interface KubernetesSourceOptions {
@@ -19,7 +22,19 @@ export interface KubernetesSourceOptions {
   readonly minWatchLifetimeMs?: number;
   /** Where a throwing onChange listener is reported. */
   readonly onListenerError?: (err: unknown) => void;
+  /** How often discovery is asked whether an optional kind (a CRD) is served, or still is. */
+  readonly optionalKindCheckMs?: number;
+  /** What the source notices about optional kinds; silent by default. */
+  readonly log?: SourceLog;
 }
+
+/** A CRD installed after the agent starts is picked up within this long. */
+export const DEFAULT_OPTIONAL_KIND_CHECK_MS = 60_000;
+
+const SILENT: SourceLog = {
+  info: () => undefined,
+  warn: () => undefined,
+};
 
 /** Totals over all kinds, for the metrics layer. */
 export interface KubernetesSourceStats {
@@ -43,13 +58,16 @@ export interface KindStatus {
 const randomWatchTimeoutSeconds = (): number => 300 + Math.floor(Math.random() * 300);
 
 /**
- * Lists and watches Nodes, Services, EndpointSlices and Namespaces cluster-wide. Each kind has its
- * own informer, so one kind failing (say, RBAC on EndpointSlices) leaves the others current.
+ * Lists and watches Nodes, Services, EndpointSlices and Namespaces cluster-wide, and the optional
+ * kinds (DestinationRules) while the API server serves them. Each kind has its own informer, so
+ * one kind failing (say, RBAC on EndpointSlices) leaves the others current. Sync, status() and
+ * readiness are the required kinds' alone: an optional kind absent or failing never holds them up.
  * Once a kind has listed it stays synced through later errors: its cache is the last known
  * state, and status().message says what is failing.
  */
 export class KubernetesSource implements Source {
   private readonly informers: readonly KindInformer[];
+  private readonly optional: readonly OptionalKindWatcher[];
   private readonly listeners: ChangeListeners;
   private cached: readonly unknown[] | undefined;
 
@@ -67,19 +85,37 @@ export class KubernetesSource implements Source {
       },
     };
     this.informers = kindSpecs(kc).map((spec) => new KindInformer(spec, kc, informerOptions));
+    const servedVersion = servedVersionLookup(kc, informerOptions.listTimeoutMs);
+    this.optional = MODEL_KINDS.filter((info) => info.optional).map(
+      (info) =>
+        new OptionalKindWatcher({
+          info,
+          servedVersion,
+          makeInformer: (version) => new KindInformer(customKindSpec(kc, info, version), kc, informerOptions),
+          checkIntervalMs: options.optionalKindCheckMs ?? DEFAULT_OPTIONAL_KIND_CHECK_MS,
+          onDropped: () => informerOptions.onChange(),
+          log: options.log ?? SILENT,
+        }),
+    );
+  }
+
+  /** Every informer running now: the required kinds' and those of optional kinds being served. */
+  private allInformers(): KindInformer[] {
+    return [...this.informers, ...this.optional.flatMap((watcher) => (watcher.informer ? [watcher.informer] : []))];
   }
 
   start(): Promise<void> {
     for (const informer of this.informers) informer.start();
+    for (const watcher of this.optional) watcher.start();
     return Promise.resolve();
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.informers.map((informer) => informer.stop()));
+    await Promise.all([...this.informers.map((informer) => informer.stop()), ...this.optional.map((watcher) => watcher.stop())]);
   }
 
   objects(): readonly unknown[] {
-    this.cached ??= this.informers.flatMap((informer) => informer.objects());
+    this.cached ??= this.allInformers().flatMap((informer) => informer.objects());
     return this.cached;
   }
 
@@ -95,7 +131,7 @@ export class KubernetesSource implements Source {
   }
 
   kindStatus(): readonly KindStatus[] {
-    return this.informers.map((informer) => {
+    return this.allInformers().map((informer) => {
       const base = {
         kind: informer.kind,
         synced: informer.synced,
@@ -108,7 +144,7 @@ export class KubernetesSource implements Source {
 
   stats(): KubernetesSourceStats {
     const total = { lists: 0, relists: 0, watches: 0, watchRestarts: 0, errors: 0, events: 0, bookmarks: 0 };
-    for (const { counters } of this.informers) {
+    for (const { counters } of this.allInformers()) {
       for (const key of Object.keys(total) as Array<keyof typeof total>) total[key] += counters[key];
     }
     return total;

@@ -24,7 +24,11 @@ function formatKubernetesTime(date: Date): string {
 }
 
 /** List items usually lack kind and apiVersion; consumers dispatch on them, so fill them in. */
-export function withTypeMeta(object: Record<string, unknown>, kind: WatchedKind): Record<string, unknown> {
+export function withTypeMeta(
+  object: Record<string, unknown>,
+  kind: WatchedKind,
+  apiVersion = kindInfo(kind).apiVersion,
+): Record<string, unknown> {
   if (object.kind === kind && typeof object.apiVersion === 'string') return object;
-  return { ...object, apiVersion: object.apiVersion ?? kindInfo(kind).apiVersion, kind };
+  return { ...object, apiVersion: object.apiVersion ?? apiVersion, kind };
 }

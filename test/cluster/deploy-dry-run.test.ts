@@ -1,8 +1,8 @@
 // What users apply, validated by a real API server of the pinned release: the kustomize base
-// (`kubectl apply -k deploy/`), the Helm chart's output (`helm template | kubectl apply -f -`) and
-// the samples all pass a server-side dry run with strict field validation, which runs the
-// objects through the API server's schema, defaulting and admission (the priority class must
-// exist, the namespace must exist) without storing anything. The ServiceMonitor needs
+// (`kubectl apply -k deploy/`), the Helm chart's output (`helm template | kubectl apply -f -`),
+// the DestinationRule CRD and the samples all pass a server-side dry run with strict field
+// validation, which runs the objects through the API server's schema, defaulting and admission
+// (the priority class must exist, the namespace must exist) without storing anything. The ServiceMonitor needs
 // prometheus-operator's CRD, which a plain cluster lacks: that is why it is kept out of the base,
 // and the dry run shows it. Needs `make control-plane` and `make helm`; fails, never skips,
 // without them.
@@ -147,12 +147,27 @@ describe('server-side dry run against the pinned release', () => {
     for (const line of lines) expect(line).toMatch(/^(deployment\.apps|service)\/\S+ created \(server dry run\)$/);
   });
 
+  it('accepts the DestinationRule CRD of deploy/crds (structural, or the API server refuses it)', async () => {
+    const file = join(DEPLOY, 'crds/destinationrule.yaml');
+    const lines = expectOk(
+      await timed('apply --dry-run=server crds/destinationrule.yaml', ['apply', '--dry-run=server', '--validate=strict', '-f', file]),
+      'DestinationRule CRD',
+    );
+    expect(lines).toEqual(['customresourcedefinition.apiextensions.k8s.io/destinationrules.networking.istio.io created (server dry run)']);
+  });
+
   it('stored nothing but the two namespaces it created for real', async () => {
     const listed = expectOk(
-      await timed('get', ['get', 'daemonsets,services,serviceaccounts,clusterroles,clusterrolebindings,deployments', '-A', '-o', 'name']),
+      await timed('get', [
+        'get',
+        'daemonsets,services,serviceaccounts,clusterroles,clusterrolebindings,deployments,customresourcedefinitions',
+        '-A',
+        '-o',
+        'name',
+      ]),
       'get',
     );
-    expect(listed.filter((name) => /nearby|helloworld|sleep/.test(name))).toEqual([]);
+    expect(listed.filter((name) => /nearby|helloworld|sleep|destinationrules/.test(name))).toEqual([]);
     const namespaces = expectOk(await timed('get namespaces', ['get', 'namespaces', '-o', 'name']), 'namespaces');
     expect(namespaces).toEqual(expect.arrayContaining([`namespace/${NAMESPACE}`, 'namespace/sample']));
   });

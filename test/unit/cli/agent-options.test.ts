@@ -60,6 +60,21 @@ describe('nearby-agent options', () => {
     expect(problem(() => parseAgentOptions([...base, '--api-retry-ms', '500', '--api-retry-max-ms', '100'], {}))).toBe('bad-option');
   });
 
+  it('takes the cluster domain and Istio root namespace for DestinationRules, cluster.local and istio-system by default', () => {
+    const base = ['--node-name', 'w1', '--cgroup-path', '/x'];
+    expect(parseAgentOptions(base, {})).toMatchObject({ clusterDomain: 'cluster.local', rootNamespace: 'istio-system' });
+    expect(
+      parseAgentOptions([...base, '--cluster-domain', 'corp.example'], {
+        NEARBY_CLUSTER_DOMAIN: 'ignored.example',
+        NEARBY_ISTIO_ROOT_NAMESPACE: 'mesh',
+      }),
+    ).toMatchObject({ clusterDomain: 'corp.example', rootNamespace: 'mesh' });
+    expect(parseAgentOptions([...base, '--istio-root-namespace', 'mesh-root'], {})?.rootNamespace).toBe('mesh-root');
+    expect(problem(() => parseAgentOptions([...base, '--cluster-domain', 'Cluster_Local'], {}))).toBe('bad-option');
+    expect(problem(() => parseAgentOptions([...base, '--cluster-domain', '.local'], {}))).toBe('bad-option');
+    expect(problem(() => parseAgentOptions([...base, '--istio-root-namespace', 'istio.system'], {}))).toBe('bad-option');
+  });
+
   it('returns undefined for --help', () => {
     expect(parseAgentOptions(['--help'], {})).toBeUndefined();
   });

@@ -198,3 +198,47 @@ describe('the nearbyctl bin', () => {
     expect((JSON.parse(stdout) as PlanJson).services[0]!.tiers[0]!.endpoints[0]!.node).toBe('w1');
   });
 });
+
+describe('nearbyctl plan: the DestinationRule flags, as the agent takes them', () => {
+  let ruleDir: string;
+  /** enabled: false puts every endpoint in one tier, so whether the rule applied shows in the tiers. */
+  const rule = (namespace: string, host: string): string => `
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: no-locality, namespace: ${namespace}, creationTimestamp: "2024-01-01T00:00:00Z"}
+spec:
+  host: ${host}
+  trafficPolicy: {loadBalancer: {localityLbSetting: {enabled: false}}}
+`;
+  const tiersFrom = async (...flags: string[]): Promise<string[][]> => {
+    const { out } = await ctl('plan', '--state', ruleDir, '--node', 'w1', '--json', ...flags);
+    const services = (JSON.parse(out) as PlanJson).services.filter((s) => s.service === 'sample/helloworld');
+    return services[0]!.tiers.map((t) => t.endpoints.map((e) => e.node ?? '')).filter((nodes) => nodes.length > 0);
+  };
+
+  beforeAll(() => {
+    ruleDir = mkdtempSync(join(tmpdir(), 'nearbyctl-rules-'));
+    writeFileSync(join(ruleDir, 'nodes.yaml'), NODES);
+    writeFileSync(join(ruleDir, 'services.yaml'), SERVICES);
+    writeFileSync(join(ruleDir, 'slices.yaml'), SLICES);
+  });
+
+  afterAll(() => rmSync(ruleDir, { recursive: true, force: true }));
+
+  it('--istio-root-namespace names where a rule applies to every namespace', async () => {
+    writeFileSync(join(ruleDir, 'rule.yaml'), rule('mesh-root', 'helloworld.sample.svc.cluster.local'));
+    expect(await tiersFrom()).toEqual([['w1'], ['w2'], ['w3']]);
+    expect(await tiersFrom('--istio-root-namespace', 'mesh-root')).toEqual([['w1', 'w2', 'w3']]);
+  });
+
+  it('--cluster-domain names the domain of full hosts', async () => {
+    writeFileSync(join(ruleDir, 'rule.yaml'), rule('sample', 'helloworld.sample.svc.corp.example'));
+    expect(await tiersFrom()).toEqual([['w1'], ['w2'], ['w3']]);
+    expect(await tiersFrom('--cluster-domain', 'corp.example')).toEqual([['w1', 'w2', 'w3']]);
+  });
+
+  it('refuses a bad domain or namespace with exit 2', async () => {
+    expect((await ctl('plan', '--state', ruleDir, '--node', 'w1', '--cluster-domain', 'Not_A.Domain')).code).toBe(2);
+    expect((await ctl('plan', '--state', ruleDir, '--node', 'w1', '--istio-root-namespace', 'a/b')).code).toBe(2);
+  });
+});

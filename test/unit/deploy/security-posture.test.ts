@@ -13,7 +13,11 @@ import { DEPLOY, helmYaml, kustomizeYaml, type KubeObject, NAMESPACE, only, pars
 const CAPABILITIES = ['BPF', 'NET_ADMIN'];
 const READ_VERBS = ['get', 'list', 'watch'];
 /** apiGroup -> resources the agent may read; nothing else, in any group. */
-const READABLE: Record<string, string[]> = { '': ['namespaces', 'nodes', 'services'], 'discovery.k8s.io': ['endpointslices'] };
+const READABLE: Record<string, string[]> = {
+  '': ['namespaces', 'nodes', 'services'],
+  'discovery.k8s.io': ['endpointslices'],
+  'networking.istio.io': ['destinationrules'],
+};
 /** hostPath -> mounted read-only? bpffs is written (pins), the cgroup tree only opened. */
 const HOST_PATHS: Record<string, boolean> = { '/sys/fs/bpf': false, '/sys/fs/cgroup': true };
 const SERVICE_ACCOUNT = 'nearby-agent';
@@ -24,6 +28,8 @@ const HELM_VALUES_SET: Record<string, string> = {
   'image.repository': 'registry.example/nearby',
   'image.tag': 'custom',
   preferClose: 'zone',
+  clusterDomain: 'corp.example',
+  istioRootNamespace: 'mesh-root',
   logLevel: 'debug',
   resyncSeconds: '30',
   'mapSizes.services': '1000',
@@ -208,7 +214,7 @@ describe.each(EACH)('%s', (name) => {
     expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
   });
 
-  it('grants get/list/watch on nodes, services, namespaces and endpointslices, and nothing else', () => {
+  it('grants get/list/watch on nodes, services, namespaces, endpointslices and destinationrules, and nothing else', () => {
     const objects = rendered(name);
     const rules = rulesOf(objects);
     expect(grants(rules)).toEqual(
@@ -320,6 +326,8 @@ describe('helm and kustomize agree', () => {
     const env = Object.fromEntries((agentContainer(helmCustom).env ?? []).map((e) => [e.name, e.value]));
     expect(env).toMatchObject({
       NEARBY_PREFER_CLOSE: 'zone',
+      NEARBY_CLUSTER_DOMAIN: 'corp.example',
+      NEARBY_ISTIO_ROOT_NAMESPACE: 'mesh-root',
       LOG_LEVEL: 'debug',
       NEARBY_RESYNC_SECONDS: '30',
       NEARBY_MAX_SERVICES: '1000',

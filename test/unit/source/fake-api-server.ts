@@ -11,6 +11,8 @@ import type { AddressInfo } from 'node:net';
 interface ResourceType {
   readonly kind: string;
   readonly apiVersion: string;
+  /** Served only while a test says the CRD is installed (serveGroup). */
+  readonly custom?: true;
 }
 
 export const RESOURCES = {
@@ -18,6 +20,12 @@ export const RESOURCES = {
   '/api/v1/services': { kind: 'Service', apiVersion: 'v1' },
   '/apis/discovery.k8s.io/v1/endpointslices': { kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1' },
   '/api/v1/namespaces': { kind: 'Namespace', apiVersion: 'v1' },
+  '/apis/networking.istio.io/v1/destinationrules': { kind: 'DestinationRule', apiVersion: 'networking.istio.io/v1', custom: true },
+  '/apis/networking.istio.io/v1beta1/destinationrules': {
+    kind: 'DestinationRule',
+    apiVersion: 'networking.istio.io/v1beta1',
+    custom: true,
+  },
 } as const satisfies Record<string, ResourceType>;
 
 export type ResourcePath = keyof typeof RESOURCES;
@@ -64,6 +72,8 @@ export class FakeApiServer {
   private readonly compactedAt = new Map<ResourcePath, number>();
   private readonly failingLists = new Map<ResourcePath, number>();
   private readonly watches = new Set<OpenWatch>();
+  /** Installed CRD groups and the versions each serves, as discovery (GET /apis) lists them. */
+  private readonly customGroups = new Map<string, readonly string[]>();
 
   constructor() {
     for (const path of Object.keys(RESOURCES) as ResourcePath[]) {
@@ -162,6 +172,22 @@ export class FakeApiServer {
     return this.resourceVersion;
   }
 
+  /** Installs a CRD: discovery lists the group and its resource paths answer. */
+  serveGroup(group: string, versions: readonly string[]): void {
+    this.customGroups.set(group, versions);
+  }
+
+  /** Uninstalls a CRD: its paths answer 404 and its open watches close, as the API server does. */
+  stopServingGroup(group: string): void {
+    this.customGroups.delete(group);
+    for (const watch of this.openWatches()) {
+      if (!this.served(watch.path)) {
+        watch.res.end();
+        this.watches.delete(watch);
+      }
+    }
+  }
+
   /** The next `count` lists of this path answer 500. */
   failLists(path: ResourcePath, count: number): void {
     this.failingLists.set(path, count);
@@ -196,12 +222,33 @@ export class FakeApiServer {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const watch = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
     this.requests.push({ path: url.pathname, query: url.searchParams, watch });
-    if (req.method !== 'GET' || !isResourcePath(url.pathname)) {
+    if (req.method === 'GET' && url.pathname === '/apis') {
+      respondJson(res, 200, this.apiGroupList());
+      return;
+    }
+    if (req.method !== 'GET' || !isResourcePath(url.pathname) || !this.served(url.pathname)) {
       respondJson(res, 404, status(404, 'NotFound', `no route for ${req.method} ${url.pathname}`));
       return;
     }
     if (watch) this.serveWatch(url.pathname, url.searchParams, res);
     else this.serveList(url.pathname, res);
+  }
+
+  private served(path: ResourcePath): boolean {
+    const type: ResourceType = RESOURCES[path];
+    if (!type.custom) return true;
+    const [group, version] = type.apiVersion.split('/');
+    return this.customGroups.get(group ?? '')?.includes(version ?? '') ?? false;
+  }
+
+  private apiGroupList(): object {
+    const group = (name: string, versions: readonly string[]): object => ({
+      name,
+      versions: versions.map((version) => ({ groupVersion: `${name}/${version}`, version })),
+      preferredVersion: { groupVersion: `${name}/${versions[0]}`, version: versions[0] },
+    });
+    const groups = [group('discovery.k8s.io', ['v1']), ...[...this.customGroups].map(([name, versions]) => group(name, versions))];
+    return { kind: 'APIGroupList', apiVersion: 'v1', groups };
   }
 
   private serveList(path: ResourcePath, res: ServerResponse): void {

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KubernetesSource } from '../../../pkg/source/index.js';
+import { KubernetesSource, type KubernetesSourceOptions, type SourceLog } from '../../../pkg/source/index.js';
 import { FakeApiServer, type ApiObject, type ResourcePath } from './fake-api-server.js';
 import { sleep, waitFor } from './wait-for.js';
 import { ifSetUp } from '../../fixtures/if-set-up.js';
@@ -10,6 +10,9 @@ const NODES: ResourcePath = '/api/v1/nodes';
 const SERVICES: ResourcePath = '/api/v1/services';
 const SLICES: ResourcePath = '/apis/discovery.k8s.io/v1/endpointslices';
 const NAMESPACES: ResourcePath = '/api/v1/namespaces';
+const RULES_V1: ResourcePath = '/apis/networking.istio.io/v1/destinationrules';
+const RULES_V1BETA1: ResourcePath = '/apis/networking.istio.io/v1beta1/destinationrules';
+const ISTIO = 'networking.istio.io';
 
 type Raw = ApiObject & { kind: string; apiVersion: string };
 
@@ -51,6 +54,19 @@ function namespace(name: string): ApiObject {
   return { metadata: { name } };
 }
 
+function destinationRule(name: string, namespace = 'shop'): ApiObject {
+  return {
+    metadata: { name, namespace, creationTimestamp: '2024-01-02T03:04:05Z' },
+    spec: { host: 'web', trafficPolicy: { loadBalancer: { simple: 'ROUND_ROBIN' } } },
+  };
+}
+
+/** Keeps what the source logs, to check what it says and how often. */
+function recordingLog(): SourceLog & { lines: string[] } {
+  const lines: string[] = [];
+  return { lines, info: (_fields, message) => lines.push(`info: ${message}`), warn: (_fields, message) => lines.push(`warn: ${message}`) };
+}
+
 function seed(server: FakeApiServer): void {
   server.apply(NODES, node('node-a'));
   server.apply(NODES, node('node-b', 'z2'));
@@ -84,21 +100,29 @@ describe('KubernetesSource', () => {
     await ifSetUp(server)?.close();
   });
 
-  async function startAgainst(url: string): Promise<KubernetesSource> {
+  async function startAgainst(url: string, extra: Partial<KubernetesSourceOptions> = {}): Promise<KubernetesSource> {
     changes = 0;
-    source = new KubernetesSource({ kubeConfig: kubeConfigFor(url), ...FAST });
+    source = new KubernetesSource({ kubeConfig: kubeConfigFor(url), ...FAST, ...extra });
     source.onChange(() => (changes += 1));
     await source.start();
     return source;
   }
 
-  async function startSynced(): Promise<KubernetesSource> {
+  async function startSynced(
+    prepare: (server: FakeApiServer) => void = () => undefined,
+    extra: Partial<KubernetesSourceOptions> = {},
+  ): Promise<KubernetesSource> {
     server = new FakeApiServer();
     seed(server);
-    const s = await startAgainst(await server.listen());
+    prepare(server);
+    const s = await startAgainst(await server.listen(), extra);
     await waitFor(() => s.status().synced, 3_000, 'initial sync');
     // The watches must be open before a test scripts server-side events.
-    await waitFor(() => server.openWatches().length === 4, 3_000, 'four open watches');
+    await waitFor(
+      () => [NODES, SERVICES, SLICES, NAMESPACES].every((path) => server.openWatches(path).length === 1),
+      3_000,
+      'four open watches',
+    );
     return s;
   }
 
@@ -274,6 +298,89 @@ describe('KubernetesSource', () => {
     await waitFor(() => expect(names(s)).toContain('Node//node-z'), 5_000, 'caught up after outage');
     await waitFor(() => s.stats().relists === 4, 3_000, 'every kind relisted');
     await waitFor(() => s.status().message === undefined, 3_000, 'outage cleared');
+  });
+
+  describe('DestinationRules, an optional kind', () => {
+    const CHECK = { optionalKindCheckMs: 100 };
+
+    it('without the CRD: syncs as before, says so once at info, no error, and keeps asking discovery', async () => {
+      const log = recordingLog();
+      const s = await startSynced(undefined, { ...CHECK, log });
+      expect(s.status()).toMatchObject({ synced: true });
+      await waitFor(() => server.requests.filter((r) => r.path === '/apis').length >= 3, 3_000, 'discovery asked again');
+      expect(s.status().message).toBeUndefined();
+      expect(s.kindStatus().map((k) => k.kind)).not.toContain('DestinationRule');
+      expect(s.stats().errors).toBe(0);
+      expect(log.lines).toEqual(['info: DestinationRules not served; checking again every 0 s']);
+      expect(server.requestsFor(RULES_V1, 'list')).toHaveLength(0);
+    });
+
+    it('with the CRD: lists and watches the served version, and its objects arrive and change', async () => {
+      const s = await startSynced((api) => {
+        api.serveGroup(ISTIO, ['v1', 'v1beta1', 'v1alpha3']);
+        api.apply(RULES_V1, destinationRule('web-rr'));
+      }, CHECK);
+      await waitFor(() => expect(names(s)).toContain('DestinationRule/shop/web-rr'), 3_000, 'rule listed');
+      expect(find(s, 'DestinationRule', 'web-rr')).toMatchObject({ apiVersion: 'networking.istio.io/v1', spec: { host: 'web' } });
+      expect(server.requestsFor(RULES_V1BETA1, 'list')).toHaveLength(0);
+      await waitFor(() => server.openWatches(RULES_V1).length === 1, 3_000, 'rule watch open');
+      const before = changes;
+      server.apply(RULES_V1, destinationRule('web-second'));
+      await waitFor(() => expect(names(s)).toContain('DestinationRule/shop/web-second'), 3_000, 'watched rule');
+      expect(changes).toBeGreaterThan(before);
+      expect(s.kindStatus().find((k) => k.kind === 'DestinationRule')).toMatchObject({ synced: true });
+    });
+
+    it('prefers v1, else v1beta1: an API server serving only v1beta1 is watched at v1beta1', async () => {
+      const s = await startSynced((api) => {
+        api.serveGroup(ISTIO, ['v1beta1', 'v1alpha3']);
+        api.apply(RULES_V1BETA1, destinationRule('old-style'));
+      }, CHECK);
+      await waitFor(() => expect(find(s, 'DestinationRule', 'old-style')).toMatchObject({ apiVersion: 'networking.istio.io/v1beta1' }));
+      expect(server.requestsFor(RULES_V1, 'list')).toHaveLength(0);
+    });
+
+    it('picks up a CRD installed later, and drops its objects when it goes', async () => {
+      const log = recordingLog();
+      const s = await startSynced(undefined, { ...CHECK, log });
+      server.apply(RULES_V1, destinationRule('late'));
+      server.serveGroup(ISTIO, ['v1']);
+      const before = changes;
+      await waitFor(() => expect(names(s)).toContain('DestinationRule/shop/late'), 3_000, 'rule after the CRD appeared');
+      expect(changes).toBeGreaterThan(before);
+      expect(s.status()).toMatchObject({ synced: true });
+
+      server.stopServingGroup(ISTIO);
+      await waitFor(() => expect(names(s)).not.toContain('DestinationRule/shop/late'), 3_000, 'rule gone with the CRD');
+      expect(names(s)).toContain('Service/shop/web');
+      expect(s.status().synced).toBe(true);
+      expect(log.lines).toEqual([
+        'info: DestinationRules not served; checking again every 0 s',
+        'info: DestinationRules served; watching them',
+        'info: DestinationRules not served; checking again every 0 s',
+      ]);
+    });
+
+    it('a failing list of DestinationRules holds up neither the required kinds nor the sync', async () => {
+      server = new FakeApiServer();
+      seed(server);
+      server.serveGroup(ISTIO, ['v1']);
+      server.failLists(RULES_V1, 1_000);
+      const s = await startAgainst(await server.listen(), CHECK);
+      await waitFor(() => s.status().synced, 3_000, 'sync without the rules');
+      await waitFor(() => server.requestsFor(RULES_V1, 'list').length >= 2, 3_000, 'rule lists retried');
+      expect(s.status().synced).toBe(true);
+      expect(s.kindStatus().find((k) => k.kind === 'DestinationRule')).toMatchObject({ synced: false });
+    });
+
+    it('stops its discovery timer on stop()', async () => {
+      const s = await startSynced(undefined, CHECK);
+      await s.stop();
+      source = undefined;
+      const count = server.requests.length;
+      await sleep(350);
+      expect(server.requests.length).toBe(count);
+    });
   });
 
   it('stops cleanly: no requests after stop()', async () => {
