@@ -102,6 +102,12 @@ export const MAP_LAYOUTS = {
 
 export type MapRole = keyof DatapathMaps;
 
+/** Every map, opened or made by `open`: the one list of roles, so no caller repeats it. */
+export function mapsByRole<M extends BpfMap>(open: (role: MapRole) => M): Readonly<Record<MapRole, M>> {
+  const roles = Object.keys(MAP_LAYOUTS) as MapRole[];
+  return Object.fromEntries(roles.map((role) => [role, open(role)])) as Record<MapRole, M>;
+}
+
 export function zeroOps(): MapOps {
   return { reads: 0, writes: 0, deletes: 0 };
 }

@@ -6,7 +6,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MAP_LAYOUTS, type MapRole } from './bpf-map.js';
+import { MAP_LAYOUTS, mapsByRole, type MapRole } from './bpf-map.js';
 import { BpfCallError, DatapathError, errnoName, PinConflictError } from './errors.js';
 import { type Handle, isNull, lastErrno, libbpf } from './libbpf.js';
 import { KernelBpfMap } from './kernel-map.js';
@@ -147,15 +147,7 @@ export class LoadedDatapath {
         const fd = libbpf.mapFd(libbpf.objectFindMap(obj, l.name)) as number;
         return new KernelBpfMap(l.name, fd, l.keySize, l.perCpu ? l.valueSize * cpus : l.valueSize, capacities.get(l.name)!);
       };
-      const maps: KernelMaps = {
-        services: map('services'),
-        slots: map('slots'),
-        backends: map('backends'),
-        revNat: map('revNat'),
-        counters: map('counters'),
-        rotation: map('rotation'),
-        backendConns: map('backendConns'),
-      };
+      const maps: KernelMaps = mapsByRole(map);
       return new LoadedDatapath(obj, links, maps, sizes, opts.pinRoot, { reusedMaps, updatedLinks, sizeMismatches });
     } catch (err) {
       // Pinned links stay attached (that is their point); only our fds go.

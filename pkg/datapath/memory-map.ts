@@ -9,6 +9,7 @@ import {
   type BpfMap,
   type DatapathMaps,
   MAP_LAYOUTS,
+  mapsByRole,
   type MapOps,
   type MapRole,
   UPDATE_ANY,
@@ -103,13 +104,5 @@ export function memoryMaps(sizes: Partial<MapSizes> = {}, cpus = 1): DatapathMap
     const l = MAP_LAYOUTS[role];
     return new MemoryBpfMap(l.name, l.keySize, l.perCpu ? l.valueSize * cpus : l.valueSize, s[l.sizedBy]);
   };
-  return {
-    services: map('services'),
-    slots: map('slots'),
-    backends: map('backends'),
-    revNat: map('revNat'),
-    counters: map('counters'),
-    rotation: map('rotation'),
-    backendConns: map('backendConns'),
-  };
+  return mapsByRole(map);
 }
