@@ -2,27 +2,11 @@
  * The DestinationRule part of `nearbyctl explain`: which rule applied to a Service and from
  * where, which rules were set aside and why, and what of the applied rule acts above L4.
  */
-import {
-  HOSTNAME_LABEL,
-  ISTIO_SUBZONE_LABEL,
-  KUBERNETES_SUBZONE_LABEL,
-  NETWORK_LABEL,
-  REGION_LABEL,
-  ZONE_LABEL,
-  type Snapshot,
-} from '../model/index.js';
+import type { Snapshot } from '../model/index.js';
 import { balanceFor } from './rule-balance.js';
+import { isTopologyLabel } from './rule-locality.js';
 import { chooseRule, serviceHostname } from './rule-match.js';
 import { DEFAULT_PLAN_OPTIONS, type PlanOptions, type Warning } from './types.js';
-
-const TOPOLOGY_LABELS: ReadonlySet<string> = new Set([
-  REGION_LABEL,
-  ZONE_LABEL,
-  ISTIO_SUBZONE_LABEL,
-  KUBERNETES_SUBZONE_LABEL,
-  NETWORK_LABEL,
-  HOSTNAME_LABEL,
-]);
 
 /** Lines for people; none when no DestinationRule names the Service. */
 export function explainRule(snapshot: Snapshot, serviceKey: string, partial: Partial<PlanOptions> = {}): string[] {
@@ -42,7 +26,7 @@ export function explainRule(snapshot: Snapshot, serviceKey: string, partial: Par
         '  its localityLbSetting replaces trafficDistribution and the annotation; nearby needs no outlierDetection for it ' +
           '(Istio sidecars apply locality only when outlierDetection is set)',
       );
-      const fromNodes = setting.failoverPriority.map((p) => p.split('=', 1)[0]!).filter((label) => !TOPOLOGY_LABELS.has(label));
+      const fromNodes = setting.failoverPriority.map((p) => p.split('=', 1)[0]!).filter((label) => !isTopologyLabel(label));
       if (fromNodes.length > 0) {
         lines.push(
           `  failoverPriority labels ${fromNodes.join(', ')} are read from the Nodes of client and endpoint, not from Pods as in Istio`,

@@ -28,8 +28,8 @@ export interface RuleContext {
   readonly owner: string;
 }
 
+/** A locality string's parts, widest first ("region/zone/subzone"), and failover's closeness order. */
 const LOCALITY_PARTS: readonly Scope[] = ['region', 'zone', 'subzone'];
-const REGION_ZONE_SUBZONE: readonly Scope[] = ['region', 'zone', 'subzone'];
 
 /** Topology labels read from the resolved locality (node labels, or the slice's zone field). */
 const TOPOLOGY_SCOPE: Readonly<Record<string, Scope>> = {
@@ -40,6 +40,11 @@ const TOPOLOGY_SCOPE: Readonly<Record<string, Scope>> = {
   [NETWORK_LABEL]: 'network',
   [HOSTNAME_LABEL]: 'node',
 };
+
+/** Whether failoverPriority reads this label from the locality (as Istio does) rather than from Node labels. */
+export function isTopologyLabel(label: string): boolean {
+  return Object.hasOwn(TOPOLOGY_SCOPE, label);
+}
 
 /**
  * Istio's locality match: parts compared in order, `*` matches the rest, and a pattern naming
@@ -80,12 +85,12 @@ function failoverTargets(failover: readonly LocalityFailover[], region: string |
 function failoverPlacement(failover: readonly LocalityFailover[], context: RuleContext): { placement: Placement; targets: string[] } {
   const client = context.client.locality;
   const targets = failoverTargets(failover, client.region);
-  const levels = REGION_ZONE_SUBZONE.length + 1 + targets.length;
+  const levels = LOCALITY_PARTS.length + 1 + targets.length;
   const level = (endpoint: Locality): number => {
-    const closeness = tierOf(client, endpoint, REGION_ZONE_SUBZONE); // 0 same subzone .. 3 another region
-    if (closeness < REGION_ZONE_SUBZONE.length) return closeness;
+    const closeness = tierOf(client, endpoint, LOCALITY_PARTS); // 0 same subzone .. 3 another region
+    if (closeness < LOCALITY_PARTS.length) return closeness;
     const target = endpoint.region === undefined ? -1 : targets.indexOf(endpoint.region);
-    return REGION_ZONE_SUBZONE.length + (target >= 0 ? target : targets.length);
+    return LOCALITY_PARTS.length + (target >= 0 ? target : targets.length);
   };
   return {
     targets,
