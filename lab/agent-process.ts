@@ -24,6 +24,8 @@ const MAP_SIZE_FLAGS = [
   '--max-counters',
   '4096',
 ];
+/** A CRD applied to the lab (DestinationRule) is watched within a second, not the agent's default minute. */
+const CRD_CHECK_FLAGS = ['--crd-check-seconds', '1'];
 const BACKOFF = { firstMs: 500, maxMs: 10_000, resetAfterMs: 20_000 };
 
 /** Where the agent reads the cluster: the lab's cluster/ directory, or an API server. */
@@ -72,6 +74,7 @@ export class AgentProcess {
       '--prefer-close',
       this.spec.preferClose,
       ...MAP_SIZE_FLAGS,
+      ...CRD_CHECK_FLAGS,
     ];
     const log = openSync(this.spec.logFile, 'a');
     let child: ChildProcess;

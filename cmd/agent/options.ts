@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { MapSizes } from '../../pkg/datapath/index.js';
 import { DEFAULT_PLAN_OPTIONS } from '../../pkg/planner/index.js';
+import { DEFAULT_OPTIONAL_KIND_CHECK_MS } from '../../pkg/source/index.js';
 import { isClusterDomain, isNamespaceName } from '../plan-flags.js';
 import { StartupError } from '../startup-error.js';
 
@@ -27,6 +28,8 @@ export interface AgentOptions {
   /** Istio's root namespace: a DestinationRule there applies to every namespace's Services. */
   readonly rootNamespace: string;
   readonly resyncMs: number;
+  /** How often to look whether an optional kind's CRD (DestinationRule) appeared or went. */
+  readonly crdCheckMs: number;
   /** Waits between attempts to reach the API server at start: doubling from firstMs up to maxMs. */
   readonly apiRetry: { readonly firstMs: number; readonly maxMs: number };
   readonly bpfObject?: string;
@@ -67,6 +70,11 @@ const OPTIONS = {
     default: DEFAULT_PLAN_OPTIONS.rootNamespace,
   },
   'resync-seconds': { env: 'NEARBY_RESYNC_SECONDS', help: 'full reconcile this often even without changes; 0 disables', default: '60' },
+  'crd-check-seconds': {
+    env: 'NEARBY_CRD_CHECK_SECONDS',
+    help: 'how often to look whether the DestinationRule CRD was installed or removed',
+    default: String(DEFAULT_OPTIONAL_KIND_CHECK_MS / 1000),
+  },
   'api-retry-ms': {
     env: 'NEARBY_API_RETRY_MS',
     help: 'first wait before retrying the API server (at start, and watch reconnects); doubles per attempt',
@@ -156,6 +164,8 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
   if (!Number.isFinite(resyncSeconds) || resyncSeconds < 0)
     throw bad('resync-seconds', `expected seconds >= 0, got ${JSON.stringify(resyncText)}`);
 
+  const crdCheckSeconds = positive('crd-check-seconds') ?? DEFAULT_OPTIONAL_KIND_CHECK_MS / 1000;
+
   const apiRetry = { firstMs: positive('api-retry-ms') ?? 1000, maxMs: positive('api-retry-max-ms') ?? 30_000 };
   if (apiRetry.maxMs < apiRetry.firstMs) throw bad('api-retry-max-ms', `${apiRetry.maxMs} is below --api-retry-ms ${apiRetry.firstMs}`);
 
@@ -180,6 +190,7 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
     clusterDomain,
     rootNamespace,
     resyncMs: Math.round(resyncSeconds * 1000),
+    crdCheckMs: crdCheckSeconds * 1000,
     apiRetry,
     ...(kubeconfig ? { kubeconfig } : {}),
     ...(stateDir ? { stateDir } : {}),

@@ -16,6 +16,8 @@ export interface SourceChoice {
   readonly kubeconfig?: string;
   /** The informers' reconnect backoff follows the agent's API retry settings. */
   readonly apiRetry: { readonly firstMs: number; readonly maxMs: number };
+  /** How often discovery looks for optional kinds (the DestinationRule CRD). */
+  readonly crdCheckMs?: number;
 }
 
 /** Spread so that a DaemonSet's agents do not all reconnect in the same instant. */
@@ -32,5 +34,14 @@ export function createSource(options: SourceChoice, onListenerError: (err: unkno
     throw new StartupError('source', `cannot load ${where}: ${(error as Error).message}`, { cause: error });
   }
   const backoff = { initialMs: options.apiRetry.firstMs, maxMs: options.apiRetry.maxMs, jitter: RECONNECT_JITTER };
-  return new ProbedKubernetesSource(kc, new KubernetesSource({ kubeConfig: kc, backoff, onListenerError, ...(log ? { log } : {}) }));
+  return new ProbedKubernetesSource(
+    kc,
+    new KubernetesSource({
+      kubeConfig: kc,
+      backoff,
+      onListenerError,
+      ...(options.crdCheckMs !== undefined ? { optionalKindCheckMs: options.crdCheckMs } : {}),
+      ...(log ? { log } : {}),
+    }),
+  );
 }

@@ -60,6 +60,14 @@ describe('nearby-agent options', () => {
     expect(problem(() => parseAgentOptions([...base, '--api-retry-ms', '500', '--api-retry-max-ms', '100'], {}))).toBe('bad-option');
   });
 
+  it('looks for the DestinationRule CRD every minute by default, or as often as --crd-check-seconds says', () => {
+    const base = ['--node-name', 'w1', '--cgroup-path', '/x'];
+    expect(parseAgentOptions(base, {})?.crdCheckMs).toBe(60_000);
+    expect(parseAgentOptions([...base, '--crd-check-seconds', '2'], { NEARBY_CRD_CHECK_SECONDS: '5' })?.crdCheckMs).toBe(2_000);
+    expect(parseAgentOptions(base, { NEARBY_CRD_CHECK_SECONDS: '5' })?.crdCheckMs).toBe(5_000);
+    expect(problem(() => parseAgentOptions([...base, '--crd-check-seconds', '0'], {}))).toBe('bad-option');
+  });
+
   it('takes the cluster domain and Istio root namespace for DestinationRules, cluster.local and istio-system by default', () => {
     const base = ['--node-name', 'w1', '--cgroup-path', '/x'];
     expect(parseAgentOptions(base, {})).toMatchObject({ clusterDomain: 'cluster.local', rootNamespace: 'istio-system' });
