@@ -26,6 +26,8 @@ export const PROGRAMS = {
   prober: join(DIST, 'lab/prober-main.js'),
   agent: join(DIST, 'cmd/agent.js'),
   helloworld: join(DIST, 'lab/images/helloworld.js'),
+  /** A client tool for `lab exec`, not an image: many connects from a pod in one process. */
+  connectProbe: join(DIST, 'lab/connect-probe-main.js'),
 } as const;
 
 export const BPF_OBJECT = join(PROJECT_ROOT, 'build/bpf/nearby.bpf.o');
