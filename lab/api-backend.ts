@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { MODEL_KINDS, WATCHED_KINDS, type WatchedKind, type WatchedKindInfo } from '../pkg/model/index.js';
+import { WATCHED_KINDS, type WatchedKind } from '../pkg/model/index.js';
 import type { AgentSource } from './agent-process.js';
 import { BUILT_IN_NAMESPACES, deletableKind, resourceName } from './applied-objects.js';
 import type { BackendContext, ClusterBackend, ClusterObservation } from './cluster-backend.js';
@@ -21,7 +21,8 @@ import { LabError } from './errors.js';
 import { apiSettlement, type ApiLists } from './kubelet/api-settlement.js';
 import { NodeHeartbeat } from './kubelet/node-heartbeat.js';
 import { PodSync } from './kubelet/pod-sync.js';
-import { ApiRequestError, ApiRest } from './kubelet/rest.js';
+import { listOptionalKinds } from './kubelet/optional-kinds.js';
+import { ApiRest } from './kubelet/rest.js';
 import type { LabPaths } from './layout.js';
 import type { Labels } from './objects.js';
 import type { PodRuntime } from './pod-runtime.js';
@@ -169,9 +170,8 @@ export class ApiClusterBackend implements ClusterBackend {
           [k.kind, (await items(k.path)).map((o): Record<string, unknown> => ({ ...o, kind: k.kind, apiVersion: k.apiVersion }))] as const,
       ),
     );
-    // Optional kinds (a DestinationRule CRD) too, when served: agents watch them then, and a lab
-    // that left them out would wait forever on nodes programmed by rules it did not plan with.
-    const optional = await Promise.all(MODEL_KINDS.filter((k) => k.optional).map(async (k) => [k.kind, await this.listServed(k)] as const));
+    // Optional kinds (a DestinationRule CRD) too, when served, as the agents watch them.
+    const optional = await listOptionalKinds((path) => rest.call('GET', path));
     const all: ReadonlyArray<readonly [WatchedKind, Array<Record<string, unknown>>]> = [...listed, ...optional];
     const byKind = new Map<WatchedKind, Array<Record<string, unknown>>>(all);
     const ofKind = (kind: WatchedKind): Array<Record<string, unknown>> => byKind.get(kind) ?? [];
@@ -189,19 +189,6 @@ export class ApiClusterBackend implements ClusterBackend {
       endpointSlices: ofKind('EndpointSlice'),
       model: all.flatMap(([, objects]) => objects),
     };
-  }
-
-  /** Every object of an optional kind at the first of its versions the API serves, read as the agents read it; none when not served. */
-  private async listServed(info: WatchedKindInfo): Promise<Array<Record<string, unknown>>> {
-    for (const apiVersion of info.apiVersions) {
-      try {
-        const list = await this.rest!.call<{ items: Array<Record<string, unknown>> }>('GET', `/apis/${apiVersion}/${info.plural}`);
-        return list.items.map((o) => ({ ...o, kind: info.kind, apiVersion: info.apiVersion }));
-      } catch (error) {
-        if (!(error instanceof ApiRequestError && error.status === 404)) throw error;
-      }
-    }
-    return [];
   }
 
   async observe(): Promise<ClusterObservation> {
