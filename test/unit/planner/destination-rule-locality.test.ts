@@ -323,7 +323,7 @@ describe('loadBalancer inside the tiers', () => {
   });
 
   it.each([
-    [{ useSourceIp: true }, 1021, []],
+    [{ useSourceIp: true }, 1021, [] as string[]],
     [{ useSourceIp: true, maglev: { tableSize: 1000 } }, 997, []],
     [{ useSourceIp: true, maglev: { tableSize: 65537 } }, 4093, ['dr-maglev-table-capped']],
     [{ useSourceIp: true, ringHash: { minimumRingSize: 1024 } }, 1021, ['dr-ring-hash-as-maglev']],
