@@ -49,6 +49,7 @@ describe('a MAGLEV tier in the writer', () => {
     const nine = ten.slice(1);
     const changed = addresses(spec(nine)).filter((a, i) => a !== before[i]).length;
     const slotWrites = maps.slots.ops.writes;
+    expect(writer.totals().endpointsByModeTier.RANDOM?.[0]).toBe(10);
     const entryWrites = maps.services.ops.writes;
     writer.apply(spec(nine));
     const written = maps.slots.ops.writes - slotWrites;
@@ -59,6 +60,7 @@ describe('a MAGLEV tier in the writer', () => {
     expect(maps.services.ops.writes).toBe(entryWrites + 1);
     expect(maps.backends.ops.deletes).toBe(1);
     expect(writer.matches(spec(nine))).toBe(true);
+    expect(writer.totals().endpointsByModeTier.RANDOM?.[0]).toBe(9);
   });
 
   it('keeps every repeat in a bulk load', () => {
