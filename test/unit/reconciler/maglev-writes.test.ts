@@ -2,7 +2,7 @@
 // position, and a backend leaving rewrites only the slots that change (about M/N), not M.
 import { describe, expect, it } from 'vitest';
 import { type BackendSpec, memoryMaps, sameService, type ServiceSpec, ServiceWriter, svcKey } from '../../../pkg/datapath/index.js';
-import { svcValue } from '../../../pkg/datapath/codecs.js';
+import { slotKey, svcValue } from '../../../pkg/datapath/codecs.js';
 import { maglevTable } from '../../../pkg/reconciler/index.js';
 
 const M = 1021;
@@ -80,5 +80,26 @@ describe('a MAGLEV tier in the writer', () => {
     expect(writer.get(random.key)!.tiers[0]).toHaveLength(10);
     expect(maps.slots.dump().count).toBe(10);
     expect(writer.matches(random)).toBe(true);
+  });
+
+  it('is put back slot for slot by drift repair', () => {
+    const maps = memoryMaps(SIZES);
+    const writer = ServiceWriter.open(maps);
+    writer.apply(spec(ten));
+    const id = writer.serviceId(spec(ten).key)!;
+    const slot = slotKey.encode({ svcId: id, tier: 0, index: 7 });
+    const right = Buffer.from(maps.slots.lookup(slot)!);
+    const other = Buffer.from(
+      maps.slots.lookup(
+        slotKey.encode({
+          svcId: id,
+          tier: 0,
+          index: [...Array(M).keys()].find((i) => !maps.slots.lookup(slotKey.encode({ svcId: id, tier: 0, index: i }))!.equals(right))!,
+        }),
+      )!,
+    );
+    maps.slots.update(slot, other);
+    expect(writer.repairDrift().drifted).toEqual(['10.96.0.1:80/TCP']);
+    expect(maps.slots.lookup(slot)).toEqual(right);
   });
 });
