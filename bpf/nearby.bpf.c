@@ -200,10 +200,23 @@ static __always_inline __u32 open_conns(const __u32 *backend_id)
 	return n ? *n : 0;
 }
 
+/* MAGLEV: the client's 64-bit identity mixed down to 32 well-spread bits (splitmix64's
+ * finalizer), so clients whose cookies are neighbours land on unrelated slots of the table. */
+static __always_inline __u32 client_hash(__u64 x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return (__u32)(x ^ (x >> 32));
+}
+
 /* Picks a slot inside the range by the service's balance, filling *skey. Returns the backend id
- * it names, or NULL when the slot is missing. */
+ * it names, or NULL when the slot is missing. client (the connecting socket's network namespace
+ * cookie) is read by MAGLEV only. */
 static __always_inline __u32 *pick_slot(const struct nearby_svc_value *svc, int tier, __u32 size,
-					struct nearby_slot_key *skey)
+					__u64 client, struct nearby_slot_key *skey)
 {
 	struct nearby_slot_key other = {};
 	__u32 a, b, *first, *second;
@@ -230,6 +243,10 @@ static __always_inline __u32 *pick_slot(const struct nearby_svc_value *svc, int 
 			return second;
 		}
 		return first;
+	case NEARBY_BALANCE_MAGLEV:
+		/* The range is the tier's Maglev table: one client, one slot, while the table stands. */
+		a = client_hash(client) % size;
+		break;
 	default: /* RANDOM */
 		a = bpf_get_prandom_u32() % size;
 		break;
@@ -240,6 +257,7 @@ static __always_inline __u32 *pick_slot(const struct nearby_svc_value *svc, int 
 }
 
 struct pick {
+	__u64 client; /* in: who connects (netns cookie), for MAGLEV */
 	const struct nearby_svc_value *svc;
 	const struct nearby_backend *be;
 	__u32 backend_id;
@@ -262,7 +280,7 @@ static __always_inline int resolve(struct nearby_svc_key *key, struct pick *p)
 		count(p->svc->id, 0, CNT_REFUSED);
 		return -1;
 	}
-	backend_id = pick_slot(p->svc, tier, size, &skey);
+	backend_id = pick_slot(p->svc, tier, size, p->client, &skey);
 	tier = skey.tier;
 	if (!backend_id)
 		goto refused;
@@ -325,7 +343,7 @@ static __always_inline int do_connect(struct bpf_sock_addr *ctx, struct nearby_s
 				      const __u8 family)
 {
 	struct nearby_sock_meta *meta;
-	struct pick p = {};
+	struct pick p = { .client = bpf_get_netns_cookie(ctx) };
 	int rc;
 
 	rc = resolve(key, &p);
@@ -377,7 +395,7 @@ static __always_inline int do_sendmsg(struct bpf_sock_addr *ctx, struct nearby_s
 {
 	struct nearby_rev_key rkey = {};
 	struct nearby_rev_value rval = {};
-	struct pick p = {};
+	struct pick p = { .client = bpf_get_netns_cookie(ctx) };
 	int rc;
 
 	rc = resolve(key, &p);

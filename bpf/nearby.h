@@ -42,6 +42,11 @@ enum nearby_balance {
 	NEARBY_BALANCE_ROUND_ROBIN = 1,   /* the service's rotation (map rotation), exact per service */
 	NEARBY_BALANCE_LEAST_REQUEST = 2, /* the less loaded of two random endpoints, by open TCP
 	                                   * connections from this node (map backend_conns) */
+	NEARBY_BALANCE_MAGLEV = 3,        /* consistent hash: the tier's slots are a Maglev lookup
+	                                   * table (a backend id repeated over a prime number of slots,
+	                                   * written by the agent); the client's network namespace
+	                                   * cookie, hashed, picks the slot, so a client keeps its
+	                                   * backend and losing one of N backends moves ~1/N clients */
 };
 
 /* Returned (negated) by connect()/sendmsg() when a known service has no usable endpoint.
@@ -77,7 +82,9 @@ struct nearby_svc_value {
 /*
  * slots: BPF_MAP_TYPE_HASH, written by the agent.
  *   key   (service id, tier, index) with index < count[tier] when live.
- *   value backend id (__u32).
+ *   value backend id (__u32). Each backend of a tier has one slot, except for
+ *         NEARBY_BALANCE_MAGLEV, where the tier's count[tier] slots are its Maglev table and
+ *         a backend fills about count/N of them; the slot's position is then its meaning.
  */
 struct nearby_slot_key {
 	__u32 svc_id;

@@ -11,14 +11,18 @@ import { freePorts } from './free-port.js';
 import { refOf, sleep, type ProcessRef } from './processes.js';
 import { PROGRAMS } from './programs.js';
 
-/** Small maps: a lab has a handful of Services, and every node loads its own set. */
+/**
+ * Small maps: a lab has a handful of Services, and every node loads its own set. Slots leave room
+ * for a few Maglev Services (1021 slots per non-empty tier and port by default, docs/semantics.md);
+ * the slots map allocates on use, so the room costs nothing until it is used.
+ */
 const MAP_SIZE_FLAGS = [
   '--max-services',
   '256',
   '--max-backends',
   '1024',
   '--max-slots',
-  '4096',
+  '32768',
   '--max-rev-nat',
   '16384',
   '--max-counters',

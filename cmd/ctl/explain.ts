@@ -21,6 +21,14 @@ export function explainService(
   for (const entry of planned.entries) {
     const vip = entry.vip.includes(':') ? `[${entry.vip}]` : entry.vip;
     const used = entry.tiers.findIndex((t) => t.endpoints.length > 0);
+    if (entry.passthrough) {
+      lines.push(
+        '',
+        `${vip}:${entry.port}/${entry.protocol}: PASSTHROUGH, not intercepted: a connect from ${nodeName} reaches the VIP unmodified, ` +
+          'so it works only where kube-proxy (or another proxy) serves the VIP',
+      );
+      continue;
+    }
     if (used < 0) {
       lines.push('', `${vip}:${entry.port}/${entry.protocol}: no endpoint in any tier, so a connect from ${nodeName} fails at once`);
       continue;
@@ -33,6 +41,13 @@ export function explainService(
         chosen.map((e) => `${e.address}:${e.port}`).join(', '),
     );
     if (used > 0) lines.push(`  tiers 0..${used - 1} are empty for this node, so it fails over to tier ${used}`);
+    if (entry.balance === 'MAGLEV' && entry.maglevTableSize) {
+      const tables = entry.tiers.filter((t) => t.endpoints.length > 0).length;
+      lines.push(
+        `  MAGLEV: each client network namespace hashes to one of ${entry.maglevTableSize} slots of the tier's table, ` +
+          `so it keeps its endpoint; ${tables} non-empty tier(s), ${tables * entry.maglevTableSize} slots`,
+      );
+    }
   }
   // Every endpoint of the Service once, with the ranking behind its tier.
   for (const entry of planned.entries) {

@@ -58,6 +58,11 @@ export function planText(plan: Plan, problems: readonly string[] = []): string {
       const vip = entry.vip.includes(':') ? `[${entry.vip}]` : entry.vip;
       const used = entry.tiers.findIndex((t) => t.endpoints.length > 0);
       lines.push(`  ${vip}:${entry.port}/${entry.protocol}${entry.portName ? ` (${entry.portName})` : ''}`);
+      if (entry.passthrough) {
+        lines.push('    PASSTHROUGH: not intercepted, connects reach the VIP unmodified');
+        continue;
+      }
+      if (entry.balance === 'MAGLEV') lines.push(`    MAGLEV: a table of ${entry.maglevTableSize} slots per non-empty tier`);
       if (used < 0) {
         lines.push(
           s.mode === 'STRICT' ? '    no endpoint on this node: connects fail at once' : '    no eligible endpoint: connects fail at once',

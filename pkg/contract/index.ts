@@ -18,7 +18,9 @@ export const MODE_NAMES: readonly ModeName[] = Object.freeze((Object.keys(Mode) 
  * How a service picks an endpoint inside the tier its mode chose: DestinationRule's
  * loadBalancer.simple at L4. RANDOM is uniform; ROUND_ROBIN rotates per service; LEAST_REQUEST
  * takes the less loaded of two random endpoints by open connections (LEAST_CONN reads the same).
+ * MAGLEV (consistentHash) hashes the client into the tier, whose slots are then a Maglev lookup
+ * table rather than one slot per endpoint (docs/architecture.md, the slots map).
  * The values are what the kernel stores with the service entry.
  */
-export const Balance = { RANDOM: 0, ROUND_ROBIN: 1, LEAST_REQUEST: 2 } as const;
+export const Balance = { RANDOM: 0, ROUND_ROBIN: 1, LEAST_REQUEST: 2, MAGLEV: 3 } as const;
 export type BalanceName = keyof typeof Balance;

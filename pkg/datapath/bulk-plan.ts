@@ -8,7 +8,7 @@ import { BackendKeyIndex } from './backend-key-index.js';
 import type { BackendTable } from './backend-table.js';
 import { backendId, backendValue, slotKey, svcKey, svcValue } from './codecs.js';
 import { InvalidServiceError } from './errors.js';
-import { type BackendKey, backendKey, balanceOf } from './identity.js';
+import { type BackendKey, backendKey, balanceOf, slotsAreTable } from './identity.js';
 import type { MapDump } from './map-dump.js';
 import { type MirrorService, weightsOf } from './mirror-service.js';
 import { tierCounts, tierEnd, tierStart } from './packed-tiers.js';
@@ -56,6 +56,7 @@ export function planBulk(
     if (seen.has(mirrorKeys[s]!)) throw new InvalidServiceError(label, 'listed twice in one bulk load');
     seen.add(mirrorKeys[s]!);
     const tiers = new Array<number>(MAX_TIERS).fill(MAX_TIERS);
+    const table = slotsAreTable(balanceOf(spec));
     let a = 0;
     for (let t = 0; t < MAX_TIERS; t++) {
       const start = tiers.length;
@@ -74,8 +75,8 @@ export function planBulk(
           newKeys.push(key);
           addresses.push(address.canonical);
         }
-        // A backend listed twice in a tier takes one slot, the first.
-        const repeated = inTier ? inTier.has(id) : tiers.includes(id, start);
+        // A backend listed twice in a tier takes one slot, the first; in a table, every one.
+        const repeated = !table && (inTier ? inTier.has(id) : tiers.includes(id, start));
         if (repeated) continue;
         inTier?.add(id);
         tiers.push(id);

@@ -81,6 +81,14 @@ export function balanceOf(spec: Pick<ServiceSpec, 'balance'>): BalanceName {
   return spec.balance ?? 'RANDOM';
 }
 
+/**
+ * Whether a balance gives slot positions a meaning: a MAGLEV tier is a lookup table whose slots
+ * repeat backends in a set order; any other tier is a set of backends, one slot each, in any order.
+ */
+export function slotsAreTable(balance: BalanceName): boolean {
+  return balance === 'MAGLEV';
+}
+
 /** The programmed side of programmedAs(): the writer's mirror, or a ProgrammedService. */
 export interface ProgrammedTiers {
   readonly mode: ModeName;
@@ -90,12 +98,15 @@ export interface ProgrammedTiers {
   tierSize(tier: number): number;
   /** Whether tier `tier` holds this backend (its address parsed): same address, port, node id and flag. */
   holds(tier: number, backend: BackendSpec, address: ParsedAddress): boolean;
+  /** Whether slot `index` of tier `tier` holds this backend, as holds() compares it. */
+  holdsAt(tier: number, index: number, backend: BackendSpec, address: ParsedAddress): boolean;
 }
 
 /**
  * Whether a service is programmed as `spec` says: the same mode and balance, the same weight for every
  * tier, and in every tier as many slots as the spec has backends, each one of the spec's. Slot
- * order is the writer's business (it moves slots to fill holes), so it does not count.
+ * order is the writer's business (it moves slots to fill holes), so it does not count, except in
+ * a table (slotsAreTable), where every slot must hold the spec's backend at its position.
  */
 export function programmedAs(spec: ServiceSpec, have: ProgrammedTiers): boolean {
   if (have.mode !== spec.mode || have.balance !== balanceOf(spec)) return false;
@@ -103,14 +114,21 @@ export function programmedAs(spec: ServiceSpec, have: ProgrammedTiers): boolean 
   for (let t = 0; t < MAX_TIERS; t++) {
     const want = spec.tiers[t] ?? [];
     if (have.tierSize(t) !== want.length) return false;
-    for (const b of want) {
-      let address: ParsedAddress;
-      try {
-        address = parseAddress(b.address);
-      } catch {
-        return false;
+    const table = slotsAreTable(balanceOf(spec));
+    // A table repeats a few backends many times: each address is parsed once.
+    const parsed = new Map<string, ParsedAddress>();
+    for (let i = 0; i < want.length; i++) {
+      const b = want[i]!;
+      let address = parsed.get(b.address);
+      if (address === undefined) {
+        try {
+          address = parseAddress(b.address);
+        } catch {
+          return false;
+        }
+        parsed.set(b.address, address);
       }
-      if (!have.holds(t, b, address)) return false;
+      if (!(table ? have.holdsAt(t, i, b, address) : have.holds(t, b, address))) return false;
     }
   }
   return true;
@@ -138,6 +156,15 @@ export function sameService(spec: ServiceSpec, programmed: ProgrammedService, op
     holds: (t, b, address) => {
       const p = tiers[t]?.get(backendKey(address, b.port));
       return p?.terminating === b.terminating && (options.ignoreNodeIds === true || p.nodeId === b.nodeId);
+    },
+    holdsAt: (t, i, b, address) => {
+      const p = programmed.tiers[t]?.[i];
+      return (
+        p !== undefined &&
+        backendKeyOf(p.address, p.port) === backendKey(address, b.port) &&
+        p.terminating === b.terminating &&
+        (options.ignoreNodeIds === true || p.nodeId === b.nodeId)
+      );
     },
   });
 }

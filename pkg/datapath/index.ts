@@ -23,7 +23,7 @@ export {
 } from './identity.js';
 export { KernelState, type KernelEntry, readSnapshot, resolveServices } from './kernel-state.js';
 export { defaultObjectPath, type KernelMaps, type LoadOptions, type LoadReport, PROGRAMS, unpinDatapath } from './loader.js';
-export { layoutTier, type TierLayout } from './tier-layout.js';
+export { layoutTable, layoutTier, type TierLayout } from './tier-layout.js';
 export { keyAt, type MapDump, packEntries, valueAt } from './map-dump.js';
 export { memoryMaps, MemoryBpfMap } from './memory-map.js';
 export { readPinnedState, type PinnedState } from './pinned.js';

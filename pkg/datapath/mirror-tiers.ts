@@ -50,6 +50,15 @@ export class MirrorTiers implements ProgrammedTiers {
     return this.backends.sameValue(id, this.scratch);
   }
 
+  holdsAt(tier: number, index: number, backend: BackendSpec, address: ParsedAddress): boolean {
+    const tiers = this.current.tiers;
+    const at = tierStart(tiers, tier) + index;
+    const id = this.backends.idOf(backendKey(address, backend.port));
+    if (id === undefined || at >= tierEnd(tiers, tier) || tiers[at] !== id) return false;
+    backendValue.write(this.scratch, 0, address, backend.port, backend.nodeId, backend.terminating);
+    return this.backends.sameValue(id, this.scratch);
+  }
+
   private get current(): MirrorService {
     if (!this.entry) throw new Error('MirrorTiers read before of()');
     return this.entry;

@@ -3,6 +3,7 @@
  * agent's metrics report (services per mode, endpoints per mode and tier) kept as entries come
  * and go: reading them costs the number of modes, not of services.
  */
+import { slotsAreTable } from './identity.js';
 import type { MirrorService } from './mirror-service.js';
 import { tierEnd, tierStart } from './packed-tiers.js';
 import { MAX_TIERS, type ModeName } from './types.js';
@@ -65,11 +66,14 @@ export class ServiceMirror {
     this.modes.set(entry.mode, (this.modes.get(entry.mode) ?? 0) + sign);
     let tiers = this.tierEndpoints.get(entry.mode);
     if (!tiers) this.tierEndpoints.set(entry.mode, (tiers = new Array<number>(MAX_TIERS).fill(0)));
-    for (let t = 0; t < MAX_TIERS; t++) {
-      let endpoints = 0;
-      // 0 is a slot lost before a restart: no endpoint behind it.
-      for (let i = tierStart(entry.tiers, t); i < tierEnd(entry.tiers, t); i++) if (entry.tiers[i] !== 0) endpoints++;
-      tiers[t]! += sign * endpoints;
-    }
+    for (let t = 0; t < MAX_TIERS; t++) tiers[t]! += sign * endpointsIn(entry, t);
   }
+}
+
+/** Endpoints behind tier t: one per slot, or in a table (slotsAreTable) one per distinct backend. */
+function endpointsIn(entry: MirrorService, t: number): number {
+  const slots = entry.tiers.slice(tierStart(entry.tiers, t), tierEnd(entry.tiers, t));
+  // 0 is a slot lost before a restart: no endpoint behind it.
+  const ids = slots.filter((id) => id !== 0);
+  return slotsAreTable(entry.balance) ? new Set(ids).size : ids.length;
 }

@@ -59,3 +59,17 @@ export function layoutTier(current: readonly number[], desired: readonly number[
   for (let i = length; i < current.length; i++) deletes.push(i);
   return { next, writes, deletes };
 }
+
+/**
+ * The same for a tier whose slot positions mean something (a Maglev table): slot i must hold
+ * desired[i], so only the positions whose backend changes are written, and none moves.
+ */
+export function layoutTable(current: readonly number[], desired: readonly number[]): TierLayout {
+  const writes: Array<readonly [number, number]> = [];
+  desired.forEach((id, i) => {
+    if (current[i] !== id) writes.push([i, id]);
+  });
+  const deletes: number[] = [];
+  for (let i = desired.length; i < current.length; i++) deletes.push(i);
+  return { next: desired.slice(), writes, deletes };
+}

@@ -18,7 +18,7 @@ import { backendId, backendValue, counterKey, slotKey, svcKey, svcValue } from '
 import { type DriftReport, planRepairs } from './drift.js';
 import { applyRepairs } from './drift-repair.js';
 import { BpfCallError } from './errors.js';
-import { backendKey, backendKeyOf, balanceOf, programmedAs, serviceKeyText } from './identity.js';
+import { backendKey, backendKeyOf, balanceOf, programmedAs, serviceKeyText, slotsAreTable } from './identity.js';
 import { KernelState, readSnapshot } from './kernel-state.js';
 import { keyAt, type MapDump } from './map-dump.js';
 import { writeEntry } from './map-write.js';
@@ -27,7 +27,7 @@ import { MirrorTiers } from './mirror-tiers.js';
 import { forEachId, packTiers, type PackedTiers, tierCounts, tierIds, tierStart, unpackTiers } from './packed-tiers.js';
 import { collectLeftovers, type ReadBack, readBack, type ReadBackReport } from './read-back.js';
 import { type ProgrammedTotals, ServiceMirror } from './service-mirror.js';
-import { layoutTier } from './tier-layout.js';
+import { layoutTable, layoutTier } from './tier-layout.js';
 import { type BackendSpec, MAX_TIERS, type ProgrammedService, type ServiceKey, type ServiceSpec } from './types.js';
 import { UndoLog } from './undo-log.js';
 import { validateSpec } from './validate.js';
@@ -172,7 +172,7 @@ export class ServiceWriter {
       ids = spec.tiers.map((tier) => tier.map((b) => this.ensureBackend(b, valid.backends[a++]!, undo, label)));
       for (let t = 0; t < MAX_TIERS; t++) {
         const before = old ? tierIds(old.tiers, t) : [];
-        const layout = layoutTier(before, ids[t] ?? []);
+        const layout = (slotsAreTable(balance) ? layoutTable : layoutTier)(before, ids[t] ?? []);
         if (unsettled) layout.next.forEach((backend, index) => this.writeSlot(id, t, index, backend, before[index], undo, label));
         else for (const [index, backend] of layout.writes) this.writeSlot(id, t, index, backend, before[index], undo, label);
         for (const index of layout.deletes) trailing.push(slotKey.encode({ svcId: id, tier: t, index }));

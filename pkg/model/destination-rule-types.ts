@@ -11,6 +11,15 @@ export type SimpleLbName = (typeof SIMPLE_LB_NAMES)[number];
 /** Which consistentHash key a rule asks for; only the kind is kept, the L4 question is which. */
 export type ConsistentHashKind = 'useSourceIp' | 'httpHeaderName' | 'httpCookie' | 'httpQueryParameterName' | 'other';
 
+/**
+ * consistentHash's table: `maglev` (tableSize) or `ringHash` (minimumRingSize, or the older
+ * consistentHash.minimumRingSize). size is as written, before nearby caps and rounds it.
+ */
+export interface HashTable {
+  readonly kind: 'maglev' | 'ringHash';
+  readonly size?: number;
+}
+
 export interface LocalityDistribute {
   /** "region/zone/subzone", each part possibly `*`. */
   readonly from: string;
@@ -37,6 +46,8 @@ export interface LocalityLbSetting {
 export interface LoadBalancer {
   readonly simple?: SimpleLbName;
   readonly consistentHash?: ConsistentHashKind;
+  /** Set only with consistentHash. */
+  readonly hashTable?: HashTable;
   readonly localityLbSetting?: LocalityLbSetting;
 }
 

@@ -19,6 +19,7 @@ import {
   SIMPLE_LB_NAMES,
   type ConsistentHashKind,
   type DestinationRule,
+  type HashTable,
   type LoadBalancer,
   type LocalityDistribute,
   type LocalityFailover,
@@ -154,6 +155,27 @@ function readConsistentHash(lb: RawRecord, path: string): ConsistentHashKind | u
   return HASH_KEYS.find((key) => hash[key] !== undefined && hash[key] !== null) ?? 'other';
 }
 
+function readTableSize(parent: RawRecord, field: string, path: string): number | undefined {
+  const value = parent[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new BadField('wrong-type', `${path}.${field}`, `expected a positive integer, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** maglev, ringHash, or the deprecated consistentHash.minimumRingSize (a ring hash). */
+function readHashTable(lb: RawRecord, path: string): HashTable | undefined {
+  if (lb['consistentHash'] === undefined || lb['consistentHash'] === null) return undefined;
+  const where = `${path}.consistentHash`;
+  const hash = readRecord(lb, 'consistentHash', path);
+  const table = (kind: HashTable['kind'], size: number | undefined): HashTable => ({ kind, ...(size !== undefined ? { size } : {}) });
+  if (isRecord(hash['maglev'])) return table('maglev', readTableSize(hash['maglev'], 'tableSize', `${where}.maglev`));
+  if (isRecord(hash['ringHash'])) return table('ringHash', readTableSize(hash['ringHash'], 'minimumRingSize', `${where}.ringHash`));
+  const legacy = readTableSize(hash, 'minimumRingSize', where);
+  return legacy !== undefined ? table('ringHash', legacy) : undefined;
+}
+
 /** Fields of `record` nearby neither reads nor needs, as paths; connectionPool's are listed one level down. */
 function unreadFields(record: RawRecord, read: ReadonlySet<string>, path: string, out: string[]): void {
   for (const [field, value] of Object.entries(record)) {
@@ -174,11 +196,13 @@ function readLoadBalancer(policy: RawRecord, path: string, notApplied: string[])
   const lb = readRecord(policy, 'loadBalancer', path);
   const simple = readSimple(lb, where);
   const consistentHash = readConsistentHash(lb, where);
+  const hashTable = readHashTable(lb, where);
   const localityLbSetting = readLocalityLbSetting(lb, where);
   unreadFields(lb, LOAD_BALANCER_READ, where, notApplied);
   return {
     ...(simple !== undefined ? { simple } : {}),
     ...(consistentHash !== undefined ? { consistentHash } : {}),
+    ...(hashTable !== undefined ? { hashTable } : {}),
     ...(localityLbSetting !== undefined ? { localityLbSetting } : {}),
   };
 }

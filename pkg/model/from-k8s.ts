@@ -161,6 +161,9 @@ function toVips(spec: RawRecord, type: string): Vips {
   return { headless: false, clusterIPs };
 }
 
+/** kube-proxy leaves a Service carrying this label to the proxy it names (KEP-2447's alternative proxies). */
+export const SERVICE_PROXY_NAME_LABEL = 'service.kubernetes.io/service-proxy-name';
+
 function toService(raw: RawRecord): Service {
   const metadata = readRecord(raw, 'metadata', '');
   const name = readObjectName(metadata);
@@ -169,6 +172,7 @@ function toService(raw: RawRecord): Service {
   const type = readOptionalString(spec, 'type', 'spec') || 'ClusterIP';
   const internalTrafficPolicy = readOptionalString(spec, 'internalTrafficPolicy', 'spec');
   const trafficDistribution = readOptionalString(spec, 'trafficDistribution', 'spec');
+  const serviceProxyName = readStringMap(metadata, 'labels', 'metadata')[SERVICE_PROXY_NAME_LABEL];
   return {
     key: `${namespace}/${name}`,
     namespace,
@@ -178,6 +182,7 @@ function toService(raw: RawRecord): Service {
     ...toVips(spec, type),
     ...(internalTrafficPolicy ? { internalTrafficPolicy } : {}),
     ...(trafficDistribution ? { trafficDistribution } : {}),
+    ...(serviceProxyName !== undefined ? { serviceProxyName } : {}),
     ports: toServicePorts(spec),
   };
 }

@@ -22,7 +22,7 @@ export type {
   Snapshot,
 } from './types.js';
 export { REJECTION_CODES, SERVICE_NAME_LABEL } from './types.js';
-export { convertObject, freezeModelObjects, type Conversion, type ModelObject } from './from-k8s.js';
+export { convertObject, freezeModelObjects, SERVICE_PROXY_NAME_LABEL, type Conversion, type ModelObject } from './from-k8s.js';
 export { assembleSnapshot, buildSnapshot, type SnapshotBuild } from './snapshot.js';
 export { addressSortKey, parseIp } from '../ip/index.js';
 export { SnapshotStore, type RawChange, type SnapshotDelta } from './store.js';
@@ -39,6 +39,7 @@ export {
 } from './kinds.js';
 export type {
   ConsistentHashKind,
+  HashTable,
   DestinationRule,
   LoadBalancer,
   LocalityDistribute,

@@ -49,6 +49,8 @@ export interface Service {
   readonly clusterIPs: readonly IpAddress[];
   readonly internalTrafficPolicy?: string;
   readonly trafficDistribution?: string;
+  /** The service-proxy-name label: kube-proxy does not serve a Service that carries it. */
+  readonly serviceProxyName?: string;
   readonly ports: readonly ServicePort[];
 }
 

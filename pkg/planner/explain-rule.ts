@@ -3,10 +3,20 @@
  * where, which rules were set aside and why, and what of the applied rule acts above L4.
  */
 import type { Snapshot } from '../model/index.js';
-import { balanceFor } from './rule-balance.js';
+import { balanceFor, type BalanceChoice } from './rule-balance.js';
 import { isTopologyLabel } from './rule-locality.js';
 import { chooseRule, serviceHostname } from './rule-match.js';
 import { DEFAULT_PLAN_OPTIONS, type PlanOptions, type Warning } from './types.js';
+
+function showBalance(choice: BalanceChoice): string {
+  if (choice.passthrough) return 'PASSTHROUGH: not intercepted, connects reach the VIP unmodified';
+  if (choice.balance === 'MAGLEV') {
+    return `MAGLEV inside the tier: the client's network namespace hashed into a table of ${choice.maglevTableSize} slots per non-empty tier`;
+  }
+  return `${choice.balance ?? 'RANDOM'} inside the tier`;
+}
+
+const NOT_APPLIED: ReadonlySet<Warning['code']> = new Set(['dr-lb-not-applied', 'dr-l7-not-applied']);
 
 /** Lines for people; none when no DestinationRule names the Service. */
 export function explainRule(snapshot: Snapshot, serviceKey: string, partial: Partial<PlanOptions> = {}): string[] {
@@ -38,9 +48,9 @@ export function explainRule(snapshot: Snapshot, serviceKey: string, partial: Par
     if (rule.outlierDetection) lines.push('  outlierDetection: recorded, not used for ranking');
     for (const port of service.ports) {
       const warnings: Warning[] = [];
-      const balance = balanceFor(rule, service, port, (w) => warnings.push(w));
-      lines.push(`  port ${port.port}: ${balance ?? 'RANDOM'} inside the tier`);
-      for (const w of warnings) lines.push(`    not applied: ${w.message}`);
+      const choice = balanceFor(rule, service, port, (w) => warnings.push(w));
+      lines.push(`  port ${port.port}: ${showBalance(choice)}`);
+      for (const w of warnings) lines.push(`    ${NOT_APPLIED.has(w.code) ? 'not applied' : 'note'}: ${w.message}`);
     }
     for (const path of rule.notApplied) lines.push(`  not applied at L4: ${path}`);
   }

@@ -46,3 +46,4 @@ export {
   type ResolvedLocality,
 } from './locality.js';
 export { isReady, isServing, isServingTerminating, isTerminating, selectEligible } from './eligibility.js';
+export { MAGLEV_DEFAULT_TABLE_SIZE, MAGLEV_MAX_TABLE_SIZE, maglevTableSize } from './maglev-size.js';

@@ -72,7 +72,7 @@ export function planService(service: Service, context: ServiceContext): ServiceO
       // endpoint is terminating keeps using it even when other nodes have ready ones.
       const pool = policy.mode === 'STRICT' ? search.candidates.filter((c) => c.endpoint.nodeName === context.nodeName) : search.candidates;
       const tiers = placeInTiers(policy, selectEligible(pool), context);
-      const balance = rule && balanceFor(rule, service, port, context.warn);
+      const balance = rule ? balanceFor(rule, service, port, context.warn) : {};
       entries.push({
         vip: vip.address,
         family: vip.family,
@@ -80,7 +80,7 @@ export function planService(service: Service, context: ServiceContext): ServiceO
         protocol: port.protocol === 'UDP' ? 'UDP' : 'TCP',
         portName: port.name,
         tiers,
-        ...(balance ? { balance } : {}),
+        ...balance,
       });
     }
   }

@@ -73,6 +73,16 @@ export interface PlannedEntry {
   readonly tiers: readonly PlannedTier[];
   /** How an endpoint is picked inside a tier, from a DestinationRule; absent means RANDOM. */
   readonly balance?: BalanceName;
+  /**
+   * MAGLEV only: how many slots each non-empty tier's Maglev table has (a prime). The reconciler
+   * builds the tables; the plan keeps one entry per endpoint so it stays readable.
+   */
+  readonly maglevTableSize?: number;
+  /**
+   * simple PASSTHROUGH: nothing is programmed for this (VIP, port), so connects reach the VIP
+   * unmodified. The tiers are what nearby would use otherwise, for explain.
+   */
+  readonly passthrough?: true;
 }
 
 export interface PlannedService {
@@ -111,6 +121,9 @@ export const WARNING_CODES = [
   'dr-per-client',
   'dr-lb-not-applied',
   'dr-l7-not-applied',
+  'dr-maglev-table-capped',
+  'dr-ring-hash-as-maglev',
+  'dr-passthrough',
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 

@@ -6,6 +6,7 @@
 export { Reconciler } from './reconciler.js';
 export { NodeIds } from './node-ids.js';
 export { serviceSpecs, type DesiredService, type VipConflict } from './translate.js';
+export { maglevTable } from './maglev-table.js';
 export { PassScheduler } from './pass-scheduler.js';
 export { countCodes } from './count-codes.js';
 export {

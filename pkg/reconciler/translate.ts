@@ -4,6 +4,7 @@
  */
 import { type BackendSpec, type ModeName, serviceKeyText, type ServiceSpec } from '../datapath/index.js';
 import type { Mode, PlannedEntry, PlannedService } from '../planner/index.js';
+import { maglevTable } from './maglev-table.js';
 import type { NodeIds } from './node-ids.js';
 
 const MODES: Readonly<Record<Mode, ModeName>> = { RANDOM: 'RANDOM', FAILOVER: 'FAILOVER', STRICT: 'STRICT', WEIGHTED: 'WEIGHTED' };
@@ -24,17 +25,21 @@ export interface VipConflict {
 /** Most tiers are empty; they all share this one, since specs are kept for every Service. */
 const EMPTY_TIER: readonly BackendSpec[] = Object.freeze([]);
 
+/** A backend's identity for the Maglev permutation: the same on every node and after restarts. */
+const backendIdentity = (b: BackendSpec): string => `${b.address}#${b.port}`;
+
 function toSpec(label: string, mode: ModeName, entry: PlannedEntry, nodeIds: NodeIds, weights?: readonly number[]): ServiceSpec {
-  const tiers = entry.tiers.map((tier) =>
-    tier.endpoints.length === 0
-      ? EMPTY_TIER
-      : tier.endpoints.map((e): BackendSpec => ({
-          address: e.address,
-          port: e.port,
-          nodeId: nodeIds.idOf(e.node),
-          terminating: e.terminating,
-        })),
-  );
+  const tiers = entry.tiers.map((tier) => {
+    if (tier.endpoints.length === 0) return EMPTY_TIER;
+    const backends = tier.endpoints.map((e): BackendSpec => ({
+      address: e.address,
+      port: e.port,
+      nodeId: nodeIds.idOf(e.node),
+      terminating: e.terminating,
+    }));
+    // MAGLEV: the tier's slots are its lookup table (bpf/nearby.h, NEARBY_BALANCE_MAGLEV).
+    return entry.balance === 'MAGLEV' && entry.maglevTableSize ? maglevTable(backends, backendIdentity, entry.maglevTableSize) : backends;
+  });
   return {
     key: { address: entry.vip, port: entry.port, protocol: entry.protocol },
     label,
@@ -45,10 +50,15 @@ function toSpec(label: string, mode: ModeName, entry: PlannedEntry, nodeIds: Nod
   };
 }
 
-/** One planned Service as datapath specs, one per (VIP, port, protocol), in entry order. */
+/**
+ * One planned Service as datapath specs, one per (VIP, port, protocol), in entry order. A
+ * PASSTHROUGH entry has none: nothing programmed is what leaves its connects alone.
+ */
 export function serviceSpecs(service: PlannedService, nodeIds: NodeIds): DesiredService[] {
-  return service.entries.map((entry) => {
-    const spec = toSpec(service.service, MODES[service.mode], entry, nodeIds, service.weights);
-    return { id: serviceKeyText(spec.key), spec };
-  });
+  return service.entries
+    .filter((entry) => !entry.passthrough)
+    .map((entry) => {
+      const spec = toSpec(service.service, MODES[service.mode], entry, nodeIds, service.weights);
+      return { id: serviceKeyText(spec.key), spec };
+    });
 }

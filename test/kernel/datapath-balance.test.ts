@@ -1,21 +1,29 @@
 // loadBalancer.simple in the real kernel: how connect() picks an endpoint inside the tier the
 // mode chose. ROUND_ROBIN is an exact rotation per service; LEAST_REQUEST picks the less loaded
 // of two random endpoints by the open TCP connections sock_ops counts per backend, so it is
-// tested with connections that stay open, held by a process in the node's cgroup.
+// tested with connections that stay open, held by a process in the node's cgroup. MAGLEV hashes
+// the client's network namespace into the tier's table, so it is tested from several client
+// namespaces (extra labs whose pods answer on the same addresses), all in the node's cgroup.
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Client, kernelEnv, netnsPath } from '../../lab/kernel-lab/index.js';
+import { type Client, kernelEnv, KernelLab, netnsPath } from '../../lab/kernel-lab/index.js';
 import { backendId } from '../../pkg/datapath/codecs.js';
-import type { BalanceName, ModeName, ServiceSpec } from '../../pkg/datapath/index.js';
-import { be, kernelNode, type KernelNode, svc, tally } from './datapath-fixture.js';
+import type { BackendSpec, BalanceName, ModeName, ServiceSpec } from '../../pkg/datapath/index.js';
+import type { PlannedEndpoint, PlannedService } from '../../pkg/planner/index.js';
+import { maglevTable, NodeIds, serviceSpecs } from '../../pkg/reconciler/index.js';
+import { be, kernelNode, type KernelNode, SMALL_SIZES, svc, tally } from './datapath-fixture.js';
 import { ifSetUp } from '../fixtures/if-set-up.js';
 
 const VIP = '10.96.0.20';
 const POD = { a: '10.244.1.10', b: '10.244.1.11', c: '10.244.1.12', far: '10.244.2.10' };
 const NAME: Record<string, string> = { [POD.a]: 'pod-a', [POD.b]: 'pod-b', [POD.c]: 'pod-c', [POD.far]: 'pod-far' };
+/** MAGLEV clients: each its own network namespace, hence its own netns cookie. */
+const CLIENT_NETNS = 8;
+/** The planner's default table size: one MAGLEV tier needs this many slots. */
+const TABLE = 1021;
 
 /**
  * Opens TCP connections from inside the node's cgroup and keeps them open until told: it reads
@@ -112,17 +120,24 @@ class Holder {
 let k: KernelNode;
 let client: Client;
 let holder: Holder;
+const clientLabs: KernelLab[] = [];
 
 beforeAll(async () => {
-  k = await kernelNode('balance');
+  k = await kernelNode('balance', { ...SMALL_SIZES, slots: 4 * TABLE });
   const ports = [{ port: 8080, proto: 'tcp' as const }];
   for (const [address, name] of Object.entries(NAME)) await k.lab.addPod(name, [address], ports);
   client = await k.node.client();
   holder = await Holder.start(k.node.cgroupPath, k.lab.netns);
+  for (let i = 0; i < CLIENT_NETNS; i++) {
+    const lab = await KernelLab.create(`mgc${i}`);
+    clientLabs.push(lab);
+    for (const [address, name] of Object.entries(NAME)) await lab.addPod(name, [address], ports);
+  }
 });
 
 afterAll(async () => {
   ifSetUp(holder)?.stop();
+  for (const lab of clientLabs) await lab.destroy();
   await ifSetUp(client)?.close();
   await ifSetUp(k)?.destroy();
 });
@@ -241,5 +256,141 @@ describe('LEAST_REQUEST', () => {
     const r = await client.connect({ address: VIP, port: 92, proto: 'tcp', count: 5 });
     expect(tally(r)).toEqual({ '!ECONNREFUSED': 5 });
     expect(openConns(92)).toEqual({ 'pod-a': 0 });
+  });
+});
+
+/** Connects `count` times, one after the other, from a process in the node's cgroup and `netns`. */
+const CONNECTOR = `
+const net = require('node:net');
+const [host, port, count] = [process.argv[1], Number(process.argv[2]), Number(process.argv[3])];
+const one = () => new Promise((resolve) => {
+  const s = net.createConnection({ host, port, autoSelectFamily: false });
+  let data = '';
+  s.setTimeout(2000, () => { s.destroy(); resolve('!ETIMEDOUT'); });
+  s.on('error', (e) => resolve('!' + (e.code || e.message)));
+  s.on('data', (d) => { data += d; if (data.includes('\\n')) { s.destroy(); resolve(data.trim()); } });
+});
+(async () => { const out = []; for (let i = 0; i < count; i++) out.push(await one()); process.stdout.write(JSON.stringify(out)); })();
+`;
+
+function connectFrom(netns: string, port: number, count: number): Promise<string[]> {
+  const env = kernelEnv();
+  const { NODE_OPTIONS: _dropped, ...childEnv } = process.env;
+  const script = 'echo $$ > "$1" && exec "$2" --net="$3" -- "$4" -e "$5" "$6" "$7" "$8"';
+  const args = [
+    join(k.node.cgroupPath, 'cgroup.procs'),
+    env.nsenter,
+    netnsPath(netns),
+    process.execPath,
+    CONNECTOR,
+    VIP,
+    String(port),
+    String(count),
+  ];
+  const child = spawn(env.sh, ['-c', script, 'sh', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: childEnv });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`connector in ${netns} did not finish`));
+    }, 30_000);
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('close', () => {
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(out) as string[]);
+      } catch (err) {
+        reject(new Error(`connector in ${netns} wrote ${JSON.stringify(out)}`, { cause: err }));
+      }
+    });
+  });
+}
+
+const identity = (b: BackendSpec): string => `${b.address}#${b.port}`;
+const maglev = (port: number, pods: readonly string[]): ServiceSpec => ({
+  ...svc(VIP, port, 'RANDOM', [
+    maglevTable(
+      pods.map((a) => be(a)),
+      identity,
+      TABLE,
+    ),
+  ]),
+  balance: 'MAGLEV',
+});
+
+/** Where each client namespace lands: its one answer over `count` connects, or it fails the test. */
+async function landings(port: number, count: number): Promise<string[]> {
+  const out: string[] = [];
+  for (const lab of clientLabs) {
+    const got = await connectFrom(lab.netns, port, count);
+    expect(new Set(got).size, `${lab.netns}: ${got.join(',')}`).toBe(1);
+    out.push(got[0]!);
+  }
+  return out;
+}
+
+describe('MAGLEV', () => {
+  const pods = [POD.a, POD.b, POD.c, POD.far];
+
+  it('sends every connect of a client namespace to one backend, clients spread over several', async () => {
+    k.dp.writer.apply(maglev(70, pods));
+    const first = await landings(70, 5);
+    expect(first.every((a) => Object.values(NAME).includes(a))).toBe(true);
+    expect(new Set(first).size).toBeGreaterThan(1);
+    // The node's own namespace is one more client, as consistent as the others.
+    const own = await answers(70, 10);
+    expect(new Set(own).size).toBe(1);
+    expect(await landings(70, 3)).toEqual(first);
+  });
+
+  it('moves only the clients of a removed backend (others only where the table itself changed)', async () => {
+    const before = maglev(71, pods);
+    k.dp.writer.apply(before);
+    const was = await landings(71, 3);
+    const gone = Object.entries(NAME).find(([, name]) => name === was[0])![0];
+    const after = maglev(
+      71,
+      pods.filter((p) => p !== gone),
+    );
+    k.dp.writer.apply(after);
+    const now = await landings(71, 3);
+    const oldTable = before.tiers[0]!.map((b) => NAME[b.address]!);
+    const newTable = after.tiers[0]!.map((b) => NAME[b.address]!);
+    was.forEach((old, i) => {
+      if (old === NAME[gone]) {
+        expect(now[i], `client ${i} was on the removed backend`).not.toBe(old);
+        return;
+      }
+      if (now[i] === old) return;
+      // A client not on the removed backend may move only if some slot went from its old
+      // backend to its new one: Maglev moves a few such slots, the kernel must not move more.
+      const possible = oldTable.some((b, slot) => b === old && newTable[slot] === now[i]);
+      expect(possible, `client ${i} moved from ${old} to ${now[i]}`).toBe(true);
+    });
+    const movedOthers = was.filter((old, i) => old !== NAME[gone] && now[i] !== old).length;
+    expect(movedOthers).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('PASSTHROUGH', () => {
+  it('leaves a PASSTHROUGH port of a Service alone while its other port is rewritten', async () => {
+    const endpoint: PlannedEndpoint = { address: POD.a, port: 8080, node: 'w1', pod: null, terminating: false };
+    const entry = { vip: VIP, family: 4 as const, protocol: 'TCP' as const, tiers: [{ endpoints: [endpoint] }] };
+    const planned: PlannedService = {
+      service: 'test/passthrough',
+      mode: 'RANDOM',
+      reason: 'test',
+      scopes: [],
+      entries: [
+        { ...entry, port: 60, portName: 'http' },
+        { ...entry, port: 61, portName: 'admin', passthrough: true },
+      ],
+    };
+    const specs = serviceSpecs(planned, new NodeIds());
+    expect(specs.map((d) => d.spec.key.port)).toEqual([60]);
+    for (const d of specs) k.dp.writer.apply(d.spec);
+    expect(await answers(60, 3)).toEqual(['pod-a', 'pod-a', 'pod-a']);
+    // Not rewritten: the VIP itself is dialled, and the lab has no route to it.
+    expect(await answers(61, 3)).toEqual(['!ENETUNREACH', '!ENETUNREACH', '!ENETUNREACH']);
   });
 });

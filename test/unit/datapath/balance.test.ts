@@ -77,7 +77,7 @@ describe('balance in the service entry', () => {
 
   it('refuses a balance it does not know, by the service', () => {
     const writer = ServiceWriter.open(memoryMaps(SIZES));
-    expect(() => writer.apply({ ...spec(), balance: 'MAGLEV' as unknown as ServiceSpec['balance'] })).toThrow(InvalidServiceError);
+    expect(() => writer.apply({ ...spec(), balance: 'CONSISTENT' as unknown as ServiceSpec['balance'] })).toThrow(InvalidServiceError);
   });
 });
 

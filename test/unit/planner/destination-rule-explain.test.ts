@@ -38,6 +38,39 @@ describe('explain with DestinationRules', () => {
     expect(text).toContain('DestinationRule sample/hw: applied to Service sample/helloworld at L4 only');
   });
 
+  it('shows Maglev with its table per tier, ringHash as served by Maglev, and a PASSTHROUGH port as not intercepted', () => {
+    const ports = [
+      { name: 'http', port: 5000 },
+      { name: 'admin', port: 9000 },
+    ];
+    const rule = destinationRule('hw', {
+      host: 'helloworld',
+      trafficPolicy: {
+        loadBalancer: { consistentHash: { useSourceIp: true, ringHash: { minimumRingSize: 2048 } } },
+        portLevelSettings: [{ port: { number: 9000 }, loadBalancer: { simple: 'PASSTHROUGH' } }],
+      },
+    });
+    const snapshot = snapshotOf([
+      ...seedNodes(),
+      service('helloworld', { ports }),
+      slice('hw-1', { service: 'helloworld', ports, endpoints: seedEndpoints() }),
+      rule,
+    ]);
+    const lines = explainRule(snapshot, 'sample/helloworld');
+    expect(lines).toContain(
+      "  port 5000: MAGLEV inside the tier: the client's network namespace hashed into a table of 2039 slots per non-empty tier",
+    );
+    expect(
+      lines.some((l) =>
+        l.startsWith('    note: spec.trafficPolicy.loadBalancer.consistentHash.ringHash is served by a Maglev table of 2039'),
+      ),
+    ).toBe(true);
+    expect(lines).toContain('  port 9000: PASSTHROUGH: not intercepted, connects reach the VIP unmodified');
+    const { text } = explainService(snapshot, 'w1', 'sample/helloworld', {});
+    expect(text).toContain('MAGLEV: each client network namespace hashes to one of 2039 slots');
+    expect(text).toMatch(/:9000\/TCP: PASSTHROUGH, not intercepted: .* only where kube-proxy/);
+  });
+
   it('says nothing about rules when none names the Service', () => {
     const snapshot = snapshotOf([...base, node('extra'), localityRule('other', 'nowhere.example.com', { enabled: false })]);
     expect(explainRule(snapshot, 'sample/helloworld')).toEqual([]);

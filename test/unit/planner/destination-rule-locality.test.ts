@@ -289,7 +289,7 @@ describe('loadBalancer inside the tiers', () => {
     expect(result.warnings).toEqual([]);
   });
 
-  it('portLevelSettings override per port; PASSTHROUGH, consistentHash and port-level locality are warned about', () => {
+  it('portLevelSettings override per port; PASSTHROUGH, an HTTP consistentHash and port-level locality are warned about', () => {
     const rule = destinationRule('r', {
       host: 'helloworld',
       trafficPolicy: {
@@ -303,14 +303,37 @@ describe('loadBalancer inside the tiers', () => {
     const result = planFor([...seedNodes(), withPorts, sl, rule], 'w1');
     const [http, admin] = plannedService(result).entries;
     expect(http?.balance).toBe('ROUND_ROBIN');
+    expect(http?.passthrough).toBeUndefined();
     expect(admin?.balance).toBeUndefined();
-    expect(result.warnings.map((w) => w.code).sort()).toEqual(['dr-l7-not-applied', 'dr-lb-not-applied', 'dr-lb-not-applied']);
+    expect(admin?.passthrough).toBe(true);
+    expect(result.warnings.map((w) => w.code).sort()).toEqual(['dr-l7-not-applied', 'dr-lb-not-applied', 'dr-passthrough']);
+    expect(result.warnings.find((w) => w.code === 'dr-passthrough')?.message).toContain('only where kube-proxy');
   });
 
-  it('consistentHash by source IP is not applied yet, with a warning', () => {
-    const rule = destinationRule('r', { host: 'helloworld', trafficPolicy: { loadBalancer: { consistentHash: { useSourceIp: true } } } });
+  it('PASSTHROUGH on a Service kube-proxy ignores (service-proxy-name) warns that the connects have no proxy', () => {
+    const rule = destinationRule('r', { host: 'helloworld', trafficPolicy: { loadBalancer: { simple: 'PASSTHROUGH' } } });
+    const svc = service('helloworld');
+    (svc['metadata'] as Record<string, unknown>)['labels'] = { 'service.kubernetes.io/service-proxy-name': 'other-proxy' };
+    const result = planFor([...seedNodes(), svc, slice('hw-1', { service: 'helloworld', endpoints: seedEndpoints() }), rule], 'w1');
+    expect(plannedService(result).entries[0]?.passthrough).toBe(true);
+    const [warning] = result.warnings;
+    expect(warning?.code).toBe('dr-passthrough');
+    expect(warning?.message).toContain('service.kubernetes.io/service-proxy-name=other-proxy');
+    expect(warning?.message).toContain('no proxy');
+  });
+
+  it.each([
+    [{ useSourceIp: true }, 1021, [] as string[]],
+    [{ useSourceIp: true, maglev: { tableSize: 1000 } }, 997, []],
+    [{ useSourceIp: true, maglev: { tableSize: 65537 } }, 4093, ['dr-maglev-table-capped']],
+    [{ useSourceIp: true, ringHash: { minimumRingSize: 1024 } }, 1021, ['dr-ring-hash-as-maglev']],
+    [{ useSourceIp: true, minimumRingSize: 100000 }, 4093, ['dr-maglev-table-capped', 'dr-ring-hash-as-maglev']],
+  ])('consistentHash %j is MAGLEV with a table of %i slots, warned %j', (consistentHash, size, codes) => {
+    const rule = destinationRule('r', { host: 'helloworld', trafficPolicy: { loadBalancer: { consistentHash } } });
     const result = planFor([...seedNodes(), ...hw(), rule], 'w1');
-    expect(result.warnings.map((w) => w.code)).toEqual(['dr-lb-not-applied']);
-    expect(plannedService(result).entries[0]?.balance).toBeUndefined();
+    expect(result.warnings.map((w) => w.code).sort()).toEqual(codes);
+    expect(plannedService(result).entries[0]).toMatchObject({ balance: 'MAGLEV', maglevTableSize: size });
+    if (codes.includes('dr-maglev-table-capped'))
+      expect(result.warnings.find((w) => w.code === 'dr-maglev-table-capped')?.message).toContain('cap 4093');
   });
 });

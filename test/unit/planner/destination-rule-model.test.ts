@@ -116,6 +116,36 @@ describe('DestinationRule conversion', () => {
     expect(rule.loadBalancer?.consistentHash).toBe(kind);
   });
 
+  it.each([
+    [{ useSourceIp: true }, undefined],
+    [
+      { useSourceIp: true, maglev: { tableSize: 65537 } },
+      { kind: 'maglev', size: 65537 },
+    ],
+    [{ useSourceIp: true, maglev: {} }, { kind: 'maglev' }],
+    [
+      { useSourceIp: true, ringHash: { minimumRingSize: 1024 } },
+      { kind: 'ringHash', size: 1024 },
+    ],
+    [
+      { useSourceIp: true, minimumRingSize: 512 },
+      { kind: 'ringHash', size: 512 },
+    ],
+  ])('keeps the table of consistentHash %j as %j', (consistentHash, table) => {
+    const rule = accepted(destinationRule('r', { host: 'h', trafficPolicy: { loadBalancer: { consistentHash } } }));
+    expect(rule.loadBalancer?.hashTable).toEqual(table);
+  });
+
+  it('refuses a table size that is not a positive integer', () => {
+    const bad = convertObject(
+      destinationRule('r', {
+        host: 'h',
+        trafficPolicy: { loadBalancer: { consistentHash: { useSourceIp: true, maglev: { tableSize: -3 } } } },
+      }),
+    );
+    expect(bad.status === 'rejected' && bad.rejection).toMatchObject({ code: 'wrong-type', name: 'sample/r' });
+  });
+
   it('refuses an unknown simple load balancer and a rule without host', () => {
     const simple = convertObject(destinationRule('r', { host: 'h', trafficPolicy: { loadBalancer: { simple: 'FASTEST' } } }));
     expect(simple.status === 'rejected' && simple.rejection).toMatchObject({

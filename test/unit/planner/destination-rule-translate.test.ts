@@ -30,4 +30,48 @@ describe('DestinationRule plan -> ServiceSpec', () => {
     expect(desired?.spec).not.toHaveProperty('weights');
     expect(desired?.spec).not.toHaveProperty('balance');
   });
+
+  it('writes a MAGLEV tier as its table of maglevTableSize slots, the same on every node', () => {
+    const rule = destinationRule('h', {
+      host: 'helloworld',
+      trafficPolicy: { loadBalancer: { consistentHash: { useSourceIp: true, maglev: { tableSize: 97 } } } },
+    });
+    const objects = [
+      node('a'),
+      node('b'),
+      service('helloworld'),
+      slice('hw', { service: 'helloworld', endpoints: [ep('10.0.0.1', 'a'), ep('10.0.0.2', 'b'), ep('10.0.0.3', 'b')] }),
+      rule,
+    ];
+    const [onA] = serviceSpecs(plannedService(planFor(objects, 'a')), new NodeIds());
+    const [onB] = serviceSpecs(plannedService(planFor(objects, 'b')), new NodeIds());
+    expect(onA?.spec.balance).toBe('MAGLEV');
+    const table = onA?.spec.tiers[0]?.map((b) => b.address) ?? [];
+    expect(table).toHaveLength(97);
+    expect(new Set(table)).toEqual(new Set(['10.0.0.1', '10.0.0.2', '10.0.0.3']));
+    expect(onB?.spec.tiers[0]?.map((b) => b.address)).toEqual(table);
+  });
+
+  it('programs nothing for a PASSTHROUGH port and the other ports as usual', () => {
+    const rule = destinationRule('p', {
+      host: 'helloworld',
+      trafficPolicy: { portLevelSettings: [{ port: { number: 9000 }, loadBalancer: { simple: 'PASSTHROUGH' } }] },
+    });
+    const ports = [
+      { name: 'http', port: 5000 },
+      { name: 'admin', port: 9000 },
+    ];
+    const objects = [
+      node('a'),
+      service('helloworld', { ports }),
+      slice('hw', { service: 'helloworld', ports, endpoints: [ep('10.0.0.1', 'a')] }),
+      rule,
+    ];
+    const planned = plannedService(planFor(objects, 'a'));
+    expect(planned.entries.map((e) => [e.port, e.passthrough ?? false])).toEqual([
+      [5000, false],
+      [9000, true],
+    ]);
+    expect(serviceSpecs(planned, new NodeIds()).map((d) => d.spec.key.port)).toEqual([5000]);
+  });
 });

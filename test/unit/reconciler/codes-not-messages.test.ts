@@ -105,6 +105,20 @@ function clusterWithEveryProblem(): unknown[] {
     slice('unset-abc', { service: 'unset', ports: [{ name: 'http' }], endpoints: [ep(POD.w2, 'w2')] }),
     destinationRule('client-side', { host: 'helloworld.sample.svc.cluster.local' }, { namespace: 'sleep' }),
     destinationRule('l4-only', { host: 'mismatch', subsets: [{ name: 'v1' }], trafficPolicy: { loadBalancer: { simple: 'PASSTHROUGH' } } }),
+    destinationRule('hashed', {
+      host: 'unset',
+      trafficPolicy: {
+        portLevelSettings: [
+          {
+            port: { number: 5000 },
+            loadBalancer: {
+              consistentHash: { useSourceIp: true, ringHash: { minimumRingSize: 100000 } },
+              localityLbSetting: { enabled: false },
+            },
+          },
+        ],
+      },
+    }),
     // Failures.
     service('twin', { clusterIP: SEED_VIP }),
     ...['full', 'invalid', 'bpf', 'broken'].map((name, i) => service(name, { clusterIP: `10.96.0.${110 + i}` })),
