@@ -61,6 +61,7 @@ export class ApiClusterBackend implements ClusterBackend {
     const { paths } = this;
     const controlPlane = await ControlPlane.start({
       dir: join(paths.stateDir, 'control-plane'),
+      serviceCidr: context.network.serviceSubnet,
       logDir: paths.logDir,
       logger: this.logger.child({ component: 'control-plane' }),
       onProcess: (component, ref) => context.record.setControlPlaneProcess(component, ref),
