@@ -137,11 +137,11 @@ export function planCluster(doc: Record<string, unknown> | undefined, labName: s
     const name = `${labName}-${role}${counts[role] > 1 ? counts[role] : ''}`;
     const patched = [...clusterPatches, ...readPatches(node['kubeadmConfigPatches'], `${where}.kubeadmConfigPatches`)]
       .filter((p) => p.kind === joins)
-      .map((p) => p.labels);
+      .reduce<Record<string, string>>((all, p) => ({ ...all, ...p.labels }), {});
     return {
       name,
       role,
-      labels: { ...kubeletLabels(name, role), ...Object.assign({}, ...patched), ...stringMap(node['labels'], `${where}.labels`) },
+      labels: { ...kubeletLabels(name, role), ...patched, ...stringMap(node['labels'], `${where}.labels`) },
     };
   });
   if (counts['control-plane'] === 0) throw new LabError('invalid', 'kind Cluster nodes: at least one control-plane node is needed');

@@ -57,10 +57,11 @@ function extraArgs(value: unknown, where: string): Map<string, string> {
     throw new LabError('invalid', `${where}: expected a map (kubeadm v1beta3) or a list of {name, value} (v1beta4)`);
   return new Map(
     value.map((arg: unknown, i: number) => {
-      if (!isRecord(arg) || typeof arg['name'] !== 'string' || arg['value'] === undefined)
-        throw new LabError('invalid', `${where}[${i}]: expected {name, value}`);
+      const value = isRecord(arg) ? arg['value'] : undefined;
+      if (!isRecord(arg) || typeof arg['name'] !== 'string' || !['string', 'number', 'boolean'].includes(typeof value))
+        throw new LabError('invalid', `${where}[${i}]: expected {name, value} with a string value`);
       onlyFields(arg, ['name', 'value'], `${where}[${i}]`, 'an argument is a name and a value');
-      return [arg['name'], String(arg['value'])];
+      return [arg['name'], String(value as string | number | boolean)];
     }),
   );
 }
