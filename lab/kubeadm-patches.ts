@@ -61,7 +61,7 @@ function extraArgs(value: unknown, where: string): Map<string, string> {
       if (!isRecord(arg) || typeof arg['name'] !== 'string' || !['string', 'number', 'boolean'].includes(typeof value))
         throw new LabError('invalid', `${where}[${i}]: expected {name, value} with a string value`);
       onlyFields(arg, ['name', 'value'], `${where}[${i}]`, 'an argument is a name and a value');
-      return [arg['name'], String(value as string | number | boolean)];
+      return [arg['name'], String(value)];
     }),
   );
 }
