@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { WATCHED_KINDS, type WatchedKind } from '../pkg/model/index.js';
+import { MODEL_KINDS, type WatchedKind } from '../pkg/model/index.js';
 import type { AgentSource } from './agent-process.js';
 import { BUILT_IN_NAMESPACES, deletableKind, resourceName } from './applied-objects.js';
 import type { BackendContext, ClusterBackend, ClusterObservation } from './cluster-backend.js';
@@ -21,14 +21,17 @@ import { LabError } from './errors.js';
 import { apiSettlement, type ApiLists } from './kubelet/api-settlement.js';
 import { NodeHeartbeat } from './kubelet/node-heartbeat.js';
 import { PodSync } from './kubelet/pod-sync.js';
-import { ApiRest } from './kubelet/rest.js';
+import { ApiRequestError, ApiRest } from './kubelet/rest.js';
+import type { LabNetwork } from './ipam.js';
+import type { NodePlan } from './kind-config.js';
 import type { LabPaths } from './layout.js';
 import type { Labels } from './objects.js';
 import type { PodRuntime } from './pod-runtime.js';
 import { taintsOf } from './pod-scheduling.js';
 import type { PodView, ServiceView } from './views.js';
 
-/** The kinds whose items the agents' model reads, with the apiVersion a list leaves out. */
+const CRD_KIND = 'CustomResourceDefinition';
+const CRD_ESTABLISHED_S = 30;
 
 export class ApiClusterBackend implements ClusterBackend {
   readonly runsControlPlane = true;
@@ -40,6 +43,7 @@ export class ApiClusterBackend implements ClusterBackend {
   private rest: ApiRest | undefined;
   private heartbeat: NodeHeartbeat | undefined;
   private pods: PodSync | undefined;
+  private crds: readonly RawDocument[] = [];
 
   constructor(
     private readonly paths: LabPaths,
@@ -51,8 +55,13 @@ export class ApiClusterBackend implements ClusterBackend {
     return join(this.paths.stateDir, 'kubeconfig');
   }
 
-  /** The API server checks what is applied, once it runs. */
-  accept(): string[] {
+  /**
+   * The API server checks what is applied, once it runs. CustomResourceDefinitions among the
+   * first manifests are kept apart: start() creates them before the agents start, as a cluster's
+   * CRDs usually predate its DaemonSets, so the agents' first discovery finds them served.
+   */
+  accept(_cluster: readonly NodePlan[], _network: LabNetwork, documents: readonly RawDocument[]): string[] {
+    this.crds = documents.filter((d) => d.object['kind'] === CRD_KIND);
     return [];
   }
 
@@ -99,7 +108,15 @@ export class ApiClusterBackend implements ClusterBackend {
       writeEtc: (pod) => this.writeEtc(pod),
     });
     await this.pods.start();
+    await this.createCrds();
     return { kubeconfig: agentKubeconfig };
+  }
+
+  private async createCrds(): Promise<void> {
+    if (this.crds.length === 0) return;
+    await this.apply(this.crds, '');
+    const names = this.crds.map((d) => `crd/${String((d.object['metadata'] as { name?: unknown } | undefined)?.name)}`);
+    await this.kubectl(['wait', '--for=condition=Established', `--timeout=${CRD_ESTABLISHED_S}s`, ...names]);
   }
 
   async populate(documents: readonly RawDocument[], namespace: string): Promise<string[]> {
@@ -163,12 +180,16 @@ export class ApiClusterBackend implements ClusterBackend {
       items('/apis/apps/v1/replicasets'),
       items('/api/v1/pods'),
     ]);
-    // The agents' own table of kinds, so the lab settles on exactly what the agents watch.
+    // The agents' own table of kinds, so the lab settles on exactly what the agents watch; an
+    // optional kind (a CRD) only while it is served, as the agents watch it.
     const listed = await Promise.all(
-      WATCHED_KINDS.map(
-        async (k) =>
-          [k.kind, (await items(k.path)).map((o): Record<string, unknown> => ({ ...o, kind: k.kind, apiVersion: k.apiVersion }))] as const,
-      ),
+      MODEL_KINDS.map(async (k) => {
+        const found = await items(k.path).catch((error: unknown) => {
+          if (k.optional && error instanceof ApiRequestError && error.status === 404) return [];
+          throw error;
+        });
+        return [k.kind, found.map((o): Record<string, unknown> => ({ ...o, kind: k.kind, apiVersion: k.apiVersion }))] as const;
+      }),
     );
     const byKind = new Map<WatchedKind, Array<Record<string, unknown>>>(listed);
     const ofKind = (kind: WatchedKind): Array<Record<string, unknown>> => byKind.get(kind) ?? [];
