@@ -23,13 +23,16 @@ import { NodeHeartbeat } from './kubelet/node-heartbeat.js';
 import { PodSync } from './kubelet/pod-sync.js';
 import { listOptionalKinds } from './kubelet/optional-kinds.js';
 import { ApiRest } from './kubelet/rest.js';
+import type { LabNetwork } from './ipam.js';
+import type { NodePlan } from './kind-config.js';
 import type { LabPaths } from './layout.js';
 import type { Labels } from './objects.js';
 import type { PodRuntime } from './pod-runtime.js';
 import { taintsOf } from './pod-scheduling.js';
 import type { PodView, ServiceView } from './views.js';
 
-/** The kinds whose items the agents' model reads, with the apiVersion a list leaves out. */
+const CRD_KIND = 'CustomResourceDefinition';
+const CRD_ESTABLISHED_S = 30;
 
 export class ApiClusterBackend implements ClusterBackend {
   readonly runsControlPlane = true;
@@ -41,6 +44,7 @@ export class ApiClusterBackend implements ClusterBackend {
   private rest: ApiRest | undefined;
   private heartbeat: NodeHeartbeat | undefined;
   private pods: PodSync | undefined;
+  private crds: readonly RawDocument[] = [];
 
   constructor(
     private readonly paths: LabPaths,
@@ -52,8 +56,13 @@ export class ApiClusterBackend implements ClusterBackend {
     return join(this.paths.stateDir, 'kubeconfig');
   }
 
-  /** The API server checks what is applied, once it runs. */
-  accept(): string[] {
+  /**
+   * The API server checks what is applied, once it runs. CustomResourceDefinitions among the
+   * first manifests are kept apart: start() creates them before the agents start, as a cluster's
+   * CRDs usually predate its DaemonSets, so the agents' first discovery finds them served.
+   */
+  accept(_cluster: readonly NodePlan[], _network: LabNetwork, documents: readonly RawDocument[]): string[] {
+    this.crds = documents.filter((d) => d.object['kind'] === CRD_KIND);
     return [];
   }
 
@@ -62,6 +71,7 @@ export class ApiClusterBackend implements ClusterBackend {
     const { paths } = this;
     const controlPlane = await ControlPlane.start({
       dir: join(paths.stateDir, 'control-plane'),
+      serviceCidr: context.network.serviceSubnet,
       logDir: paths.logDir,
       logger: this.logger.child({ component: 'control-plane' }),
       onProcess: (component, ref) => context.record.setControlPlaneProcess(component, ref),
@@ -99,7 +109,15 @@ export class ApiClusterBackend implements ClusterBackend {
       writeEtc: (pod) => this.writeEtc(pod),
     });
     await this.pods.start();
+    await this.createCrds();
     return { kubeconfig: agentKubeconfig };
+  }
+
+  private async createCrds(): Promise<void> {
+    if (this.crds.length === 0) return;
+    await this.apply(this.crds, '');
+    const names = this.crds.map((d) => `crd/${String((d.object['metadata'] as { name?: unknown } | undefined)?.name)}`);
+    await this.kubectl(['wait', '--for=condition=Established', `--timeout=${CRD_ESTABLISHED_S}s`, ...names]);
   }
 
   async populate(documents: readonly RawDocument[], namespace: string): Promise<string[]> {

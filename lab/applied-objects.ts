@@ -5,6 +5,7 @@
  */
 import { LabError } from './errors.js';
 import { ServiceAddresses } from './ipam.js';
+import { SERVICE_SUBNET } from './kind-config.js';
 import type { Applied } from './objects.js';
 import { podTemplateHash } from './pod-names.js';
 
@@ -62,9 +63,14 @@ export class AppliedObjects {
   readonly services = new Map<string, ServiceEntry>();
   readonly deployments = new Map<string, DeploymentEntry>();
   readonly pods = new Map<string, Of<'Pod'>>();
-  private readonly addresses = new ServiceAddresses();
+  private readonly addresses: ServiceAddresses;
 
-  constructor(private readonly nodes: ReadonlyMap<string, LabelledNode>) {}
+  constructor(
+    private readonly nodes: ReadonlyMap<string, LabelledNode>,
+    serviceSubnet: string = SERVICE_SUBNET,
+  ) {
+    this.addresses = new ServiceAddresses(serviceSubnet);
+  }
 
   /** Checks every object, then applies them all: namespaces and nodes first, as they are needed by the rest. */
   apply(objects: readonly Applied[]): string[] {

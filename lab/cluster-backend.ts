@@ -9,7 +9,7 @@ import type { AgentProcess, AgentSource } from './agent-process.js';
 import type { ControlPlaneAction, ControlPlaneActionResult } from './control-plane-action.js';
 import type { RawDocument } from './documents.js';
 import type { HostEnv } from './host.js';
-import type { NodeAddresses } from './ipam.js';
+import type { LabNetwork, NodeAddresses } from './ipam.js';
 import type { NodePlan } from './kind-config.js';
 import type { LabPaths } from './layout.js';
 import type { Labels } from './objects.js';
@@ -36,6 +36,8 @@ export interface LabNode {
 /** What the supervisor hands a backend once the host is ready (bridge, prober, node records). */
 export interface BackendContext {
   readonly nodes: ReadonlyMap<string, LabNode>;
+  /** The cluster's pod and Service subnets (kind's networking). */
+  readonly network: LabNetwork;
   /** How pods are run; `changed` is the backend's own. */
   readonly pods: Omit<PodContext, 'changed'>;
   readonly record: LabRecordFile;
@@ -62,7 +64,7 @@ export interface ClusterBackend {
   readonly kubeconfig: string | undefined;
 
   /** Checks the first manifests before anything is built, so a bad one leaves nothing behind; returns kubectl-style lines. */
-  accept(cluster: readonly NodePlan[], documents: readonly RawDocument[], namespace: string): string[];
+  accept(cluster: readonly NodePlan[], network: LabNetwork, documents: readonly RawDocument[], namespace: string): string[];
   /** Brings up the cluster's side; returns where the agents read the cluster from. */
   start(context: BackendContext): Promise<AgentSource>;
   /** With the agents running: creates what `lab up` was given. */

@@ -7,6 +7,7 @@ import type { ControlPlaneAction, ControlPlaneActionResult } from './control-pla
 import { parseControlPlaneAction } from './control-plane-action.js';
 import type { RawDocument } from './documents.js';
 import { LabError } from './errors.js';
+import type { LabNetwork } from './ipam.js';
 import type { NodePlan } from './kind-config.js';
 import type { ExecTarget, LabStatus, PodStatus, Settlement } from './status.js';
 
@@ -14,7 +15,7 @@ type Labels = Record<string, string | null>;
 
 export interface ControlOps {
   ping: { request: object; response: { pid: number } };
-  up: { request: { cluster: NodePlan[]; documents: RawDocument[]; namespace: string }; response: string[] };
+  up: { request: { cluster: NodePlan[]; network: LabNetwork; documents: RawDocument[]; namespace: string }; response: string[] };
   apply: { request: { documents: RawDocument[]; namespace: string }; response: string[] };
   delete: { request: { kind: string; name: string; namespace: string }; response: string[] };
   label: { request: { node: string; labels: Labels; overwrite: boolean }; response: string[] };
@@ -69,12 +70,20 @@ function list<T>(op: string, fields: Fields, key: string, isItem: (item: unknown
 
 const isNodePlan = (v: unknown): v is NodePlan =>
   isRecord(v) && typeof v['name'] === 'string' && (v['role'] === 'control-plane' || v['role'] === 'worker') && isRecord(v['labels']);
+const isNetwork = (v: unknown): v is LabNetwork =>
+  isRecord(v) && typeof v['podSubnet'] === 'string' && typeof v['serviceSubnet'] === 'string';
 const isDocument = (v: unknown): v is RawDocument => isRecord(v) && typeof v['origin'] === 'string' && isRecord(v['object']);
 
 function labelChanges(op: string, fields: Fields): Labels {
   const value = fields['labels'];
   if (!isRecord(value) || !Object.values(value).every((v) => typeof v === 'string' || v === null)) throw missing(op, 'labels');
   return value as Labels;
+}
+
+function network(op: string, fields: Fields): LabNetwork {
+  const value = fields['network'];
+  if (!isNetwork(value)) throw missing(op, 'network');
+  return { podSubnet: value.podSubnet, serviceSubnet: value.serviceSubnet };
 }
 
 function withOptional<T extends object, K extends string, V>(base: T, key: K, value: V | undefined): T & Partial<Record<K, V>> {
@@ -94,6 +103,7 @@ export function parseControlRequest(value: unknown): ControlRequest {
       return {
         op,
         cluster: list(op, value, 'cluster', isNodePlan),
+        network: network(op, value),
         documents: list(op, value, 'documents', isDocument),
         namespace: text(op, value, 'namespace', 'default'),
       };

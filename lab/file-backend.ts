@@ -22,6 +22,7 @@ import { ClusterFiles } from './cluster-files.js';
 import type { ControlPlaneAction, ControlPlaneActionResult } from './control-plane-action.js';
 import type { RawDocument } from './documents.js';
 import { LabError } from './errors.js';
+import type { LabNetwork } from './ipam.js';
 import type { NodePlan } from './kind-config.js';
 import { podCgroupDirName, podNetnsName, type LabPaths } from './layout.js';
 import { readApplied, type Applied, type Labels, type PodSpec } from './objects.js';
@@ -37,7 +38,8 @@ export class FileClusterBackend implements ClusterBackend {
   readonly kubeconfig = undefined;
   /** The nodes' labels as applied (`lab label` changes them). */
   private readonly labelled = new Map<string, LabelledNode>();
-  private readonly desired = new AppliedObjects(this.labelled);
+  /** Made anew by accept(), with the cluster's Service subnet. */
+  private desired = new AppliedObjects(this.labelled);
   private readonly pods = new Map<string, PodRuntime>();
   /** The scheduling input of each pod, kept beside it until the pod is gone. */
   private readonly specs = new Map<PodRuntime, PodSpec>();
@@ -68,7 +70,7 @@ export class FileClusterBackend implements ClusterBackend {
 
   // ---- bring-up -------------------------------------------------------------------------
 
-  accept(cluster: readonly NodePlan[], documents: readonly RawDocument[], namespace: string): string[] {
+  accept(cluster: readonly NodePlan[], network: LabNetwork, documents: readonly RawDocument[], namespace: string): string[] {
     // -n of lab up names the namespace the manifests go to; it is created, as by kubectl create namespace.
     const implied =
       namespace &&
@@ -82,6 +84,7 @@ export class FileClusterBackend implements ClusterBackend {
     // Checked before anything is built, so a bad manifest leaves nothing behind.
     const objects = all.map((d) => readApplied(d.object, d.origin, namespace));
     for (const plan of cluster) this.labelled.set(plan.name, { labels: { ...plan.labels } });
+    this.desired = new AppliedObjects(this.labelled, network.serviceSubnet);
     return this.desired.apply(objects);
   }
 

@@ -5,7 +5,7 @@
  *
  * Nodes are cgroup v2 subtrees, each with its own nearby-agent and pin root; pods are processes
  * in their own network namespaces, joined by veth pairs to one bridge namespace (kind's docker
- * network), addressed from 10.244.0.0/16, with no route out of the lab. A supervisor process per
+ * network), addressed from the kind config's podSubnet (kind's 10.244.0.0/16 by default), with no route out of the lab. A supervisor process per
  * lab is the kubelet, scheduler and EndpointSlice controller: it publishes Nodes, Namespaces,
  * Services, EndpointSlices and Pods as YAML in the lab's cluster/ directory, which the agents
  * read through their FileSource. Images map to built-in programs (images.ts).

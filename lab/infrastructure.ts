@@ -17,13 +17,18 @@ import { Prober } from './prober.js';
 import type { ProcessRef } from './processes.js';
 
 /** Builds the lab's cgroup, moves this process into it, and starts the bridge and the prober. */
-export async function prepareLabHost(host: HostEnv, paths: LabPaths, onProber: (ref: ProcessRef | undefined) => void): Promise<Prober> {
+export async function prepareLabHost(
+  host: HostEnv,
+  paths: LabPaths,
+  bridgeAddress: string,
+  onProber: (ref: ProcessRef | undefined) => void,
+): Promise<Prober> {
   for (const dir of [paths.logDir, join(paths.logDir, 'pods')]) mkdirSync(dir, { recursive: true });
   createCgroup(paths.cgroupRoot, paths.systemCgroup);
   // The supervisor, and the agents and prober it starts, live in the lab's own cgroup, so
   // `lab down` finds every one of them even after the supervisor was SIGKILLed.
   moveInto(paths.cgroupRoot, paths.systemCgroup);
-  await createBridge(host.ip, paths.bridgeNetns);
+  await createBridge(host.ip, paths.bridgeNetns, bridgeAddress);
   const proberLog = openSync(join(paths.logDir, 'prober.log'), 'a');
   try {
     const prober = await Prober.start(host.ip, paths.bridgeNetns, proberLog);

@@ -1,20 +1,20 @@
 /*
  * The lab's network, like kind's docker network: one bridge in its own namespace, and per pod a
- * namespace joined to the bridge by a veth pair. Addresses are on-link in 10.244.0.0/16 and no
+ * namespace joined to the bridge by a veth pair. Addresses are on-link in one /16 of the pod subnet (ipam.ts) and no
  * namespace gets any other route, so nothing can leave the lab.
  */
 import { assertNoRouteOut, createNetns, deleteNetns, ipBatch } from './netns.js';
 import { run } from './exec.js';
-import { BRIDGE_ADDRESS, POD_PREFIX_LENGTH } from './ipam.js';
+import { POD_PREFIX_LENGTH } from './ipam.js';
 
 export const BRIDGE_DEVICE = 'br0';
 
-export async function createBridge(ip: string, netns: string): Promise<void> {
+export async function createBridge(ip: string, netns: string, bridgeAddress: string): Promise<void> {
   await createNetns(ip, netns);
   await ipBatch(ip, netns, [
     'link set lo up',
     `link add ${BRIDGE_DEVICE} type bridge`,
-    `addr add ${BRIDGE_ADDRESS}/${POD_PREFIX_LENGTH} dev ${BRIDGE_DEVICE}`,
+    `addr add ${bridgeAddress}/${POD_PREFIX_LENGTH} dev ${BRIDGE_DEVICE}`,
     `link set ${BRIDGE_DEVICE} up`,
   ]);
   await assertNoRouteOut(ip, netns);

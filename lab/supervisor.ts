@@ -13,7 +13,7 @@ import type { RawDocument } from './documents.js';
 import { LabError } from './errors.js';
 import { execTargetIn } from './exec-target.js';
 import { prepareLabHost, startAgents } from './infrastructure.js';
-import { NodeAddresses, nodePodCidr } from './ipam.js';
+import { PodNetwork, type LabNetwork } from './ipam.js';
 import type { NodePlan } from './kind-config.js';
 import { PodEtcFiles } from './pod-etc.js';
 import type { Prober } from './prober.js';
@@ -48,7 +48,7 @@ export class LabSupervisor {
   handlers(): ControlHandlers {
     return {
       ping: () => ({ pid: process.pid }),
-      up: (r) => this.up(r.cluster, r.documents, r.namespace),
+      up: (r) => this.up(r.cluster, r.network, r.documents, r.namespace),
       apply: (r) => this.whenUp().apply(r.documents, r.namespace),
       delete: (r) => this.whenUp().delete(r.kind, r.name, r.namespace),
       label: (r) => this.whenUp().label(r.node, r.labels, r.overwrite),
@@ -66,30 +66,32 @@ export class LabSupervisor {
     return this.backend;
   }
 
-  async up(cluster: readonly NodePlan[], documents: readonly RawDocument[], namespace: string): Promise<string[]> {
+  async up(cluster: readonly NodePlan[], network: LabNetwork, documents: readonly RawDocument[], namespace: string): Promise<string[]> {
     if (this.started) throw new LabError('conflict', `lab ${this.config.paths.name} is already up`);
     this.started = true;
     const { host, paths, logger } = this.config;
-    const accepted = this.backend.accept(cluster, documents, namespace);
+    const pods = new PodNetwork(network.podSubnet);
+    const accepted = this.backend.accept(cluster, network, documents, namespace);
     cluster.forEach((plan, index) => {
       const record: NodeRecord = {
         name: plan.name,
         role: plan.role,
         cgroup: join(paths.cgroupRoot, plan.name),
         pinRoot: join(paths.pinBase, plan.name),
-        podCidr: nodePodCidr(index),
+        podCidr: pods.nodeCidr(index),
         agent: undefined,
       };
       this.record.addNode(record);
-      this.nodes.set(plan.name, { plan, record, addresses: new NodeAddresses(index) });
+      this.nodes.set(plan.name, { plan, record, addresses: pods.nodeAddresses(index) });
     });
     this.record.save();
 
-    const prober = await prepareLabHost(host, paths, (ref) => this.record.setProber(ref));
+    const prober = await prepareLabHost(host, paths, pods.bridgeAddress, (ref) => this.record.setProber(ref));
     this.prober = prober;
     const kubelet = logger.child({ component: 'kubelet' });
     const source = await this.backend.start({
       nodes: this.nodes,
+      network,
       pods: {
         host,
         bridgeNetns: paths.bridgeNetns,

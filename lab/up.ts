@@ -94,6 +94,7 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
   const name = options.name ?? (typeof clusterDoc?.['name'] === 'string' ? clusterDoc['name'] : DEFAULT_LAB_NAME);
   assertLabName(name);
   const cluster = planCluster(clusterDoc, name);
+  for (const note of cluster.notes) log(note);
   const manifests = documents.filter((d) => !isKindCluster(d.object));
   const namespace = options.namespace ?? '';
   const nodeNames = new Set(cluster.nodes.map((n) => n.name));
@@ -142,7 +143,7 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let lines: string[];
   try {
-    lines = await lab.call({ op: 'up', cluster: [...cluster.nodes], documents: manifests, namespace }, timeoutMs);
+    lines = await lab.call({ op: 'up', cluster: [...cluster.nodes], network: cluster.network, documents: manifests, namespace }, timeoutMs);
   } catch (error) {
     // Half a lab is no use: remove it, and say why it failed.
     const report = await teardownLab(host, name).catch(() => undefined);

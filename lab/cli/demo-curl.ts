@@ -15,6 +15,8 @@ export interface CurlResult {
 
 export interface CurlRound {
   readonly results: readonly CurlResult[];
+  /** The pod the curls ran in. */
+  readonly from?: string;
 }
 
 const ANSWER = /^Hello version: (.*), instance: (.*)$/;
@@ -25,8 +27,9 @@ export function answerOf(result: CurlResult): { version: string; instance: strin
   return m ? { version: m[1]!, instance: m[2]! } : undefined;
 }
 
-export async function curlRound(lab: LabClient, namespace: string, url: string, count: number): Promise<CurlRound> {
-  const pod = await lab.podName('app=sleep', namespace);
+/** `count` curls from `pod`, by default the first sleep pod. */
+export async function curlRound(lab: LabClient, namespace: string, url: string, count: number, pod?: string): Promise<CurlRound> {
+  pod ??= await lab.podName('app=sleep', namespace);
   // One tab-separated line per curl: exit code, milliseconds, the answer or curl's error, and the
   // connect error from curl's verbose output (which tells "refused" from "unreachable").
   const script = [
@@ -45,7 +48,7 @@ export async function curlRound(lab: LabClient, namespace: string, url: string, 
       return { code: Number(code), ms: Number(ms), text, refused: Number(code) === 7 && why === 'Connection refused' };
     });
   if (results.length !== count) throw new Error(`expected ${count} curl results, got ${results.length}: ${r.stdout}${r.stderr}`);
-  return { results };
+  return { results, from: pod };
 }
 
 /** The lines a user would see, one per curl. */

@@ -1,18 +1,49 @@
 /*
- * The lab's commands as a function of argv: `lab ...` and `demo [--files]`. nearbyctl delegates
- * both here when the lab is installed beside it (a checkout's build), and the lab's own bin
- * (bin/nearby-lab) goes through nearbyctl. Exit codes: 0 ok, 1 failed, 2 usage or prerequisites.
+ * The lab's commands as a function of argv: `lab ...` and `demo [--files] [--experiment ID]`.
+ * nearbyctl delegates both here when the lab is installed beside it (a checkout's build), and the
+ * lab's own bin (bin/nearby-lab) goes through nearbyctl. Exit codes: 0 ok, 1 failed, 2 usage or
+ * prerequisites.
  */
-import { runDemo } from './demo.js';
+import { parseArgs } from 'node:util';
+import { DEFAULT_EXPERIMENT, experimentOf, EXPERIMENTS, runDemo, type DemoOptions } from './demo.js';
 import type { CliIo } from './io.js';
 import { runLab } from './lab.js';
 
 export type { CliIo } from './io.js';
 
+/** `demo`'s flags as DemoOptions, or the usage error to print. */
+export function parseDemoArgs(args: readonly string[]): DemoOptions | { error: string } {
+  let values: { files?: boolean; experiment?: string };
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      options: { files: { type: 'boolean' }, experiment: { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    return { error: `nearbyctl demo: ${(error as Error).message}` };
+  }
+  const experiment = values.experiment ?? DEFAULT_EXPERIMENT;
+  if (!experimentOf(experiment)) {
+    return {
+      error: `nearbyctl demo: --experiment ${JSON.stringify(experiment)}: expected one of ${EXPERIMENTS.map((e) => e.id).join(', ')}`,
+    };
+  }
+  return { controlPlane: values.files !== true, experiment };
+}
+
 /** argv starts with the command word, `lab` or `demo`, as nearbyctl received it. */
 export async function runLabCli(argv: readonly string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === 'demo') return runDemo(io, { controlPlane: !rest.includes('--files') });
+  if (command === 'demo') {
+    const options = parseDemoArgs(rest);
+    if ('error' in options) {
+      io.err(options.error);
+      return 2;
+    }
+    return runDemo(io, options);
+  }
   if (command === 'lab') return runLab(rest, io);
   io.err(`nearby-lab: unknown command ${JSON.stringify(command ?? '')}; expected lab or demo`);
   return 2;

@@ -56,7 +56,7 @@ describe('kind Cluster config', () => {
   it("defaults to kind's single control-plane node and refuses what it cannot simulate", () => {
     expect(planCluster(undefined, 'solo').nodes.map((n) => n.name)).toEqual(['solo-control-plane']);
     expect(() => planCluster({ apiVersion: 'kind.x-k8s.io/v1alpha3' }, 'x')).toThrow(/not supported/);
-    expect(() => planCluster({ apiVersion: 'kind.x-k8s.io/v1alpha4', networking: { podSubnet: '10.1.0.0/16' } }, 'x')).toThrow(/podSubnet/);
+    expect(() => planCluster({ apiVersion: 'kind.x-k8s.io/v1alpha4', networking: { podSubnet: '10.1.0.0/24' } }, 'x')).toThrow(/podSubnet/);
     expect(() => planCluster({ apiVersion: 'kind.x-k8s.io/v1alpha4', nodes: [{ role: 'worker' }] }, 'x')).toThrow(/control-plane/);
   });
 });

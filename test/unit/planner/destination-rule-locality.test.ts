@@ -1,5 +1,7 @@
 // localityLbSetting's forms as tiers, SEMANTICS.md conformance cases 11-15 at the plan level,
 // and the DestinationRules of seeds 001 and 003 as written.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildSnapshot } from '../../../pkg/model/index.js';
 import { parseManifest } from '../../../pkg/source/index.js';
@@ -136,75 +138,11 @@ describe('SEMANTICS.md conformance cases 11-15 (plan level)', () => {
   });
 });
 
-/** Seed 003's rules, re-indented (the blog lost its indentation), otherwise as written. */
-const SEED_003_FAILOVER = `apiVersion: networking.istio.io/v1beta1
-kind: DestinationRule
-metadata:
-  name: helloworld
-  namespace: sample
-spec:
-  host: helloworld.sample.svc.cluster.local
-  trafficPolicy:
-    connectionPool:
-      http:
-        maxRequestsPerConnection: 1
-    loadBalancer:
-      localityLbSetting:
-        enabled: true
-        failover:
-          - from: az01
-            to: az02
-      simple: ROUND_ROBIN
-    outlierDetection:
-      baseEjectionTime: 1m
-      consecutive5xxErrors: 1
-      interval: 1s
-`;
-
-const SEED_003_DISTRIBUTE = `apiVersion: networking.istio.io/v1beta1
-kind: DestinationRule
-metadata:
-  name: helloworld
-spec:
-  host: helloworld.sample.svc.cluster.local
-  trafficPolicy:
-    connectionPool:
-      http:
-        maxRequestsPerConnection: 1 # 最大连接数量
-    loadBalancer:
-      localityLbSetting:
-        enabled: true
-        distribute:
-          - from: sg/az01/*
-            to:
-              "sg/az01/*": 100
-          - from: sg/az02/*
-            to:
-              "sg/az02/*": 100
-    outlierDetection:
-      consecutive5xxErrors: 100 # 连续错误数量
-      interval: 1s # 移除检测的时间间隔
-      baseEjectionTime: 1m # 最小的移除时间长度
-`;
-
-/** Seed 001's example, as written. */
-const SEED_001 = `apiVersion: networking.istio.io/v1alpha3
-kind: DestinationRule
-metadata:
-  name: my-destination-rule
-spec:
-  host: my-service.example.com
-  trafficPolicy:
-    loadBalancer:
-      simple: ROUND_ROBIN
-  subsets:
-    - name: v1
-      labels:
-        version: v1
-    - name: v2
-      labels:
-        version: v2
-`;
+/** The seeds' rules as committed under deploy/samples (seed 003's re-indented, otherwise as written). */
+const sampleText = (file: string): string => readFileSync(join(import.meta.dirname, '../../../deploy/samples', file), 'utf8');
+const SEED_003_FAILOVER = sampleText('seed-003/destination-rule-failover.yaml');
+const SEED_003_DISTRIBUTE = sampleText('seed-003/destination-rule-distribute.yaml');
+const SEED_001 = sampleText('seed-001/destination-rule-subsets.yaml');
 
 /** kubectl apply -n sample puts a namespace-less manifest in sample. */
 function inNamespace(objects: Array<Record<string, unknown>>, ns: string): unknown[] {

@@ -1,0 +1,23 @@
+/*
+ * A demo experiment: a seed's walk-through as a list of steps over one DemoSession. The first
+ * step brings the lab up; each later one changes something the way the seed does and records
+ * what the client saw. Steps are plain values, so an experiment grows by appending steps.
+ */
+import type { DemoSession } from './demo-session.js';
+
+export interface DemoStep {
+  /** Printed as "== Step N: title". */
+  readonly title: string;
+  run(session: DemoSession): Promise<void>;
+}
+
+export interface DemoExperiment {
+  /** What --experiment names, e.g. "003". */
+  readonly id: string;
+  /** One line for the start of the run. */
+  readonly title: string;
+  /** Needs kubectl against a real control plane (no --files equivalent of its commands). */
+  readonly controlPlaneOnly: boolean;
+  /** The steps for a lab of this name (undefined: the experiment's own default). */
+  steps(labName: string | undefined): readonly DemoStep[];
+}

@@ -1,0 +1,140 @@
+/*
+ * What every demo experiment does the same way: bring a lab up from sample files, print each
+ * command a user would type, run the seed's kubectl commands against the lab's kubeconfig (or
+ * their `nearbyctl lab` equivalents on the file-backed lab), curl from a client pod, record each
+ * check as a step outcome, and take the lab down. An experiment (demo-seed-*.ts) is a list of
+ * steps over one session, so a later one can add steps without touching the others.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { labDown, labUp, PROJECT_ROOT, resolveControlPlaneBinaries, type LabClient } from '../index.js';
+import { type CurlRound, curlRound, formatRound } from './demo-curl.js';
+import type { StepOutcome } from './demo-summary.js';
+
+export interface DemoIo {
+  out(line: string): void;
+}
+
+export const SAMPLES = join(PROJECT_ROOT, 'deploy/samples');
+/** A sample file's path, and how the demo shows it (relative to the repository). */
+export const sample = (file: string): string => join(SAMPLES, file);
+export const shown = (file: string): string => `deploy/samples/${file}`;
+
+export interface CurlOptions {
+  readonly namespace: string;
+  readonly url: string;
+  readonly count: number;
+  /** The client pod; by default the first app=sleep pod. */
+  readonly pod?: string;
+  /** How the client pod is found in the printed command, e.g. "-l app=sleep". */
+  readonly lookup?: string;
+}
+
+export class DemoSession {
+  readonly outcomes: StepOutcome[] = [];
+  readonly kubectl: string | undefined;
+  private client: LabClient | undefined;
+  private kubeconfig: string | undefined;
+
+  constructor(
+    private readonly io: DemoIo,
+    readonly controlPlane: boolean,
+  ) {
+    this.kubectl = controlPlane ? resolveControlPlaneBinaries().kubectl : undefined;
+  }
+
+  get lab(): LabClient {
+    if (!this.client) throw new Error('the lab is not up yet');
+    return this.client;
+  }
+
+  get isUp(): boolean {
+    return this.client !== undefined;
+  }
+
+  say(line = ''): void {
+    this.io.out(line);
+  }
+
+  command(text: string): void {
+    this.say(`$ ${text}`);
+  }
+
+  /** `nearbyctl lab up` with files of the repository (paths relative to it), under the lab name given. */
+  async up(files: readonly string[], name: string | undefined): Promise<void> {
+    const shownName = name ? ` --name ${name}` : '';
+    this.command(`nearbyctl lab up ${files.join(' ')}${shownName}${this.kubectl ? ' --control-plane' : ''}`);
+    const up = await labUp({
+      files: files.map((f) => join(PROJECT_ROOT, f)),
+      controlPlane: this.controlPlane,
+      ...(name ? { name } : {}),
+      log: (line) => this.say(`  ${line}`),
+    });
+    this.client = up.lab;
+    this.kubeconfig = (await this.client.status()).kubeconfig;
+    if (this.kubectl) this.command(`export KUBECONFIG=${this.kubeconfig}`);
+  }
+
+  /** One of the seed's kubectl commands: run by kubectl on a real control plane, else by the lab's equivalent. */
+  async kube(args: readonly string[], viaLab?: (l: LabClient) => Promise<unknown>): Promise<string[]> {
+    if (!this.kubectl || !this.kubeconfig) {
+      if (!viaLab) throw new Error(`kubectl ${args.join(' ')} needs the lab's real control plane`);
+      this.command(`nearbyctl lab ${args.join(' ')}`);
+      await viaLab(this.lab);
+      return [];
+    }
+    this.command(`kubectl ${args.join(' ')}`);
+    const run = spawnSync(this.kubectl, args, {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, KUBECONFIG: this.kubeconfig },
+      encoding: 'utf8',
+    });
+    const lines = run.stdout.trim().split('\n').filter(Boolean);
+    for (const line of lines) this.say(`  ${line}`);
+    if (run.status !== 0)
+      throw new Error(`kubectl ${args.join(' ')} failed: ${run.stderr.trim() || run.error?.message || `exit ${run.status}`}`);
+    return lines;
+  }
+
+  async curl(options: CurlOptions): Promise<CurlRound> {
+    const lookup = options.lookup ?? '-l app=sleep';
+    const get = `${this.kubectl ? 'kubectl' : 'nearbyctl lab'} get pod -n ${options.namespace} ${lookup} -o jsonpath='{.items[0].metadata.name}'`;
+    this.command(`nearbyctl lab exec -n ${options.namespace} "$(${get})" -c sleep -- curl -sSL "${options.url}"   # x${options.count}`);
+    const round = await curlRound(this.lab, options.namespace, options.url, options.count, options.pod);
+    for (const line of formatRound(round)) this.say(`  ${line}`);
+    return round;
+  }
+
+  /** Records a check: `ok` decides whether the step answered as the seed says it should. */
+  expect(step: string, what: string, wanted: string, round: CurlRound, ok: (r: CurlRound) => boolean): boolean {
+    const passed = ok(round);
+    this.outcomes.push({ step, what, wanted, round, passed });
+    this.say(passed ? `  -> as expected: ${wanted}` : `  -> NOT as expected (wanted ${wanted})`);
+    this.say();
+    return passed;
+  }
+
+  /** Records a check that is not a curl round: what was `seen`, and whether it is what the seed wants. */
+  check(step: string, what: string, wanted: string, seen: string, passed: boolean): boolean {
+    this.outcomes.push({ step, what, wanted, round: undefined, seen, passed });
+    this.say(passed ? `  -> as expected: ${wanted}` : `  -> NOT as expected (wanted ${wanted}, saw ${seen})`);
+    this.say();
+    return passed;
+  }
+
+  failed(what: string, error: unknown): void {
+    this.say(`demo failed: ${(error as Error).message}`);
+    this.outcomes.push({ step: '!', what, wanted: 'no error', round: undefined, passed: false });
+  }
+
+  async down(): Promise<void> {
+    if (!this.client) return;
+    this.command('nearbyctl lab down');
+    try {
+      await labDown({ name: this.client.name });
+    } catch (error) {
+      this.say(`lab down failed: ${(error as Error).message}`);
+      this.outcomes.push({ step: '!', what: 'lab down', wanted: 'nothing left behind', round: undefined, passed: false });
+    }
+  }
+}
