@@ -38,6 +38,22 @@ export interface ServiceSpec {
   readonly weights?: readonly number[];
   /** How an endpoint is picked inside the chosen tier; RANDOM when absent. */
   readonly balance?: BalanceName;
+  /** Passive ejection of failing TCP backends; none when absent (docs/outlier-detection.md). */
+  readonly outlier?: OutlierSpec;
+}
+
+/**
+ * A service's passive-ejection settings: a backend whose TCP connects fail consecutiveFailures
+ * times in a row is skipped for baseEjectionMs x (times ejected), capped at max(300 s, base).
+ */
+export interface OutlierSpec {
+  /** 1.. failed connects in a row that eject a backend. */
+  readonly consecutiveFailures: number;
+  /** 0..100: share of the service's endpoints ejected at once; one can always be. */
+  readonly maxEjectionPercent: number;
+  readonly baseEjectionMs: number;
+  /** The ejection multiplier decays by one per interval a backend stays healthy. */
+  readonly intervalMs: number;
 }
 
 /** A service as it is in the kernel maps, read back or just written. */
@@ -48,6 +64,8 @@ export interface ProgrammedService {
   readonly balance: BalanceName;
   readonly tiers: ReadonlyArray<readonly ProgrammedBackend[]>;
   readonly weights: readonly number[];
+  /** Absent when the service never ejects. */
+  readonly outlier?: OutlierSpec;
 }
 
 export interface ProgrammedBackend extends BackendSpec {
