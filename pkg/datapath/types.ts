@@ -2,7 +2,7 @@
  * The datapath's vocabulary. It speaks of services, tiers and backends, never of Kubernetes:
  * the reconciler translates a plan into these.
  */
-import type { BalanceName, ModeName } from '../contract/index.js';
+import type { BalanceName, ModeName, OutlierSettings } from '../contract/index.js';
 
 export type Family = 4 | 6;
 export type Protocol = 'TCP' | 'UDP';
@@ -42,19 +42,8 @@ export interface ServiceSpec {
   readonly outlier?: OutlierSpec;
 }
 
-/**
- * A service's passive-ejection settings: a backend whose TCP connects fail consecutiveFailures
- * times in a row is skipped for baseEjectionMs x (times ejected), capped at max(300 s, base).
- */
-export interface OutlierSpec {
-  /** 1.. failed connects in a row that eject a backend. */
-  readonly consecutiveFailures: number;
-  /** 0..100: share of the service's endpoints ejected at once; one can always be. */
-  readonly maxEjectionPercent: number;
-  readonly baseEjectionMs: number;
-  /** The ejection multiplier decays by one per interval a backend stays healthy. */
-  readonly intervalMs: number;
-}
+/** A service's passive-ejection settings, consecutiveFailures 1.. (pkg/contract). */
+export type OutlierSpec = OutlierSettings;
 
 /** A service as it is in the kernel maps, read back or just written. */
 export interface ProgrammedService {

@@ -46,3 +46,4 @@ export {
   type ResolvedLocality,
 } from './locality.js';
 export { isReady, isServing, isServingTerminating, isTerminating, selectEligible } from './eligibility.js';
+export { OUTLIER_ANNOTATION, outlierFor } from './rule-outlier.js';

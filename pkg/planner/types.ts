@@ -3,7 +3,7 @@
  * (no Maps, no undefined), ordered deterministically, so a plan can be printed, stored and
  * diffed as text.
  */
-import type { BalanceName, ModeName } from '../contract/index.js';
+import type { BalanceName, ModeName, OutlierSettings } from '../contract/index.js';
 
 export { MAX_TIERS } from '../contract/index.js';
 
@@ -73,6 +73,8 @@ export interface PlannedEntry {
   readonly tiers: readonly PlannedTier[];
   /** How an endpoint is picked inside a tier, from a DestinationRule; absent means RANDOM. */
   readonly balance?: BalanceName;
+  /** Passive ejection (TCP only), from a DestinationRule or the Service's annotation; absent means none. */
+  readonly outlier?: OutlierSettings;
 }
 
 export interface PlannedService {
@@ -111,6 +113,7 @@ export const WARNING_CODES = [
   'dr-per-client',
   'dr-lb-not-applied',
   'dr-l7-not-applied',
+  'bad-outlier-annotation',
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 

@@ -42,6 +42,7 @@ function toSpec(label: string, mode: ModeName, entry: PlannedEntry, nodeIds: Nod
     tiers,
     ...(weights ? { weights } : {}),
     ...(entry.balance ? { balance: entry.balance } : {}),
+    ...(entry.outlier ? { outlier: entry.outlier } : {}),
   };
 }
 

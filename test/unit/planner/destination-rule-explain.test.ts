@@ -25,7 +25,7 @@ describe('explain with DestinationRules', () => {
       'DestinationRule sample/hw applies (from the service namespace, host "helloworld" names helloworld.sample.svc.cluster.local)',
       '  its localityLbSetting replaces trafficDistribution and the annotation; nearby needs no outlierDetection for it (Istio sidecars apply locality only when outlierDetection is set)',
       '  failoverPriority labels pool are read from the Nodes of client and endpoint, not from Pods as in Istio',
-      '  outlierDetection: recorded, not used for ranking',
+      '  outlierDetection: a TCP endpoint is ejected after 1 failed connects in a row, for 30s x times ejected, at most 10% of endpoints at once (decay every 10s)',
       '  port 5000: ROUND_ROBIN inside the tier',
       '  not applied at L4: spec.subsets',
       '  not applied at L4: spec.trafficPolicy.connectionPool.http',

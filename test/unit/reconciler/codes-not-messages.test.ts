@@ -105,6 +105,7 @@ function clusterWithEveryProblem(): unknown[] {
     slice('unset-abc', { service: 'unset', ports: [{ name: 'http' }], endpoints: [ep(POD.w2, 'w2')] }),
     destinationRule('client-side', { host: 'helloworld.sample.svc.cluster.local' }, { namespace: 'sleep' }),
     destinationRule('l4-only', { host: 'mismatch', subsets: [{ name: 'v1' }], trafficPolicy: { loadBalancer: { simple: 'PASSTHROUGH' } } }),
+    service('bad-outlier', { clusterIP: '10.96.0.107', annotations: { 'nearby.io/outlier-detection': 'not json' } }),
     // Failures.
     service('twin', { clusterIP: SEED_VIP }),
     ...['full', 'invalid', 'bpf', 'broken'].map((name, i) => service(name, { clusterIP: `10.96.0.${110 + i}` })),
@@ -120,6 +121,7 @@ function clusterWithEveryProblem(): unknown[] {
     service('bad-port', { clusterIP: '10.96.0.120', ports: [{ name: 'x', port: 0 }] }),
     service('quic', { clusterIP: '10.96.0.121', ports: [{ name: 'x', port: 80, protocol: 'QUIC' }] }),
     ...BROKEN_SETTINGS.map(({ code, setting }) => localityRule(code, 'helloworld', setting)),
+    destinationRule('bad-outlier', { host: 'helloworld', trafficPolicy: { outlierDetection: { interval: 'never' } } }),
     service('dup-port', {
       clusterIP: '10.96.0.122',
       ports: [
