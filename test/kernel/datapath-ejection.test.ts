@@ -9,10 +9,12 @@ import {
   type OutlierSpec,
   readBackendHealth,
   readEjected,
+  readPinnedState,
   readServiceEjections,
   type ServiceSpec,
 } from '../../pkg/datapath/index.js';
 import { backendId } from '../../pkg/datapath/codecs.js';
+import { mapsText } from '../../cmd/ctl/maps.js';
 import { ifSetUp } from '../fixtures/if-set-up.js';
 import { be, kernelNode, type KernelNode, svc } from './datapath-fixture.js';
 
@@ -268,6 +270,26 @@ describe('passive ejection', () => {
     k.dp.writer.apply({ ...svc(VIP, 108, 'FAILOVER', [[be(pod(10), CLOSED + 4000), be(pod(11), LISTEN)]]), balance: 'ROUND_ROBIN' });
     expect(failures(await connects(108, 20))).toBe(10);
     expect(readBackendHealth(k.dp.loaded.maps.backendHealth, backendIdOf(108, pod(10), CLOSED + 4000))).toBeUndefined();
+  });
+
+  it('shows ejected endpoints through the read-only pinned state (nearbyctl maps and explain)', async () => {
+    k.dp.writer.apply(
+      spec(
+        110,
+        [
+          [
+            [pod(11), CLOSED + 5000],
+            [pod(10), LISTEN],
+          ],
+        ],
+        outlier({ consecutiveFailures: 1, baseEjectionMs: 30_000 }),
+      ),
+    );
+    await connects(110, 4);
+    const state = readPinnedState(k.node.pinRoot);
+    const id = backendIdOf(110, pod(11), CLOSED + 5000);
+    expect(state.ejected.get(id)?.remainingMs).toBeGreaterThan(29_000);
+    expect(mapsText(state)).toMatch(new RegExp(`${pod(11).replaceAll('.', '\\.')}:${CLOSED + 5000} ejected \\d+s`));
   });
 
   it('deletes the rows with the service and its backends', () => {
