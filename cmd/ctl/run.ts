@@ -2,6 +2,7 @@
  * nearbyctl's commands, as a function of argv (and env) so tests run them in-process. Exit
  * codes: 0 ok, 1 the thing asked about does not exist, 2 usage or environment problems.
  */
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { buildSnapshot } from '../../pkg/model/index.js';
 import { DEFAULT_PLAN_OPTIONS, plan, type PlanOptions } from '../../pkg/planner/index.js';
@@ -21,7 +22,7 @@ export interface CtlIo {
 
 const USAGE = `usage:
   nearbyctl plan --state DIR --node NAME [--json] [PLAN FLAGS]
-  nearbyctl explain NAMESPACE/SERVICE --state DIR [--node NAME] [PLAN FLAGS]
+  nearbyctl explain NAMESPACE/SERVICE --state DIR [--node NAME] [--bpffs /sys/fs/bpf] [PLAN FLAGS]
   nearbyctl maps [--node NAME] [--bpffs /sys/fs/bpf] [--json]
   nearbyctl lab up|apply|delete|label|exec|get|status|wait|down ...   (nearbyctl lab --help)
   nearbyctl demo [--files] [--experiment 000|003]
@@ -103,7 +104,8 @@ export async function runNearbyctl(argv: readonly string[], io: CtlIo, env: Node
         const node = nodeForExplain(values.node, env);
         const { snapshot } = await snapshotFrom(required(values.state, '--state'), io);
         const key = service.includes('/') ? service : `default/${service}`;
-        const { text, found } = explainService(snapshot, node, key, planOptions(values));
+        const bpffs = values.bpffs || env['NEARBY_BPFFS'] || '/sys/fs/bpf';
+        const { text, found } = explainService(snapshot, node, key, planOptions(values), await ejectedOn(pinRootOf(bpffs, node)));
         io.out(text);
         return found ? 0 : 1;
       }
@@ -134,4 +136,20 @@ export async function runNearbyctl(argv: readonly string[], io: CtlIo, env: Node
     }
     throw error;
   }
+}
+
+/** What this node's kernel ejected now, by "address:port"; nothing when the node has no pinned datapath here. */
+async function ejectedOn(pinRoot: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (!existsSync(pinRoot)) return out;
+  // Loaded only here: reading maps needs libbpf, planning does not.
+  const { readPinnedState } = await import('../../pkg/datapath/index.js');
+  const state = readPinnedState(pinRoot);
+  for (const s of state.services) {
+    for (const b of s.tiers.flat()) {
+      const e = state.ejected.get(b.id);
+      if (e) out.set(`${b.address}:${b.port}`, e.remainingMs);
+    }
+  }
+  return out;
 }

@@ -50,4 +50,5 @@ export type {
 } from './destination-rule-types.js';
 export { SIMPLE_LB_NAMES } from './destination-rule-types.js';
 export { localityProblem } from './destination-rule.js';
+export { OUTLIER_DEFAULTS, parseDurationMs, readOutlierDetection } from './outlier-detection.js';
 export * from './topology-labels.js';

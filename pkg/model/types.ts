@@ -129,6 +129,8 @@ export const REJECTION_CODES = [
   'dr-failover-same-region',
   'dr-failover-with-topology-priority',
   'dr-too-many-localities',
+  // DestinationRule outlierDetection, refused as Istio's validation refuses it.
+  'dr-bad-outlier',
 ] as const;
 export type RejectionCode = (typeof REJECTION_CODES)[number];
 

@@ -6,6 +6,7 @@ import { choosePolicy } from './policy.js';
 import { balanceFor, l7Warnings } from './rule-balance.js';
 import { localityPolicy } from './rule-locality.js';
 import { chooseRule, choiceWarnings } from './rule-match.js';
+import { outlierFor } from './rule-outlier.js';
 import { placeInTiers } from './tiers.js';
 import type { PlannedEntry, PlannedService, PlanOptions, SkippedService, Warning } from './types.js';
 
@@ -63,6 +64,7 @@ export function planService(service: Service, context: ServiceContext): ServiceO
   const policy = choosePolicy(service, namespace, context.options, context.warn, fromRule);
   const slices = context.snapshot.endpointSlices.get(service.key) ?? [];
 
+  const outlier = outlierFor(rule, service, context.warn);
   const entries: PlannedEntry[] = [];
   for (const vip of service.clusterIPs) {
     for (const port of ports) {
@@ -73,14 +75,17 @@ export function planService(service: Service, context: ServiceContext): ServiceO
       const pool = policy.mode === 'STRICT' ? search.candidates.filter((c) => c.endpoint.nodeName === context.nodeName) : search.candidates;
       const tiers = placeInTiers(policy, selectEligible(pool), context);
       const balance = rule ? balanceFor(rule, service, port, context.warn) : {};
+      const protocol = port.protocol === 'UDP' ? 'UDP' : 'TCP';
       entries.push({
         vip: vip.address,
         family: vip.family,
         port: port.port,
-        protocol: port.protocol === 'UDP' ? 'UDP' : 'TCP',
+        protocol,
         portName: port.name,
         tiers,
         ...balance,
+        // TCP only: sock_ops sees no UDP handshake, so a UDP backend never fails a connect.
+        ...(outlier && protocol === 'TCP' ? { outlier } : {}),
       });
     }
   }

@@ -3,7 +3,7 @@
  * (no Maps, no undefined), ordered deterministically, so a plan can be printed, stored and
  * diffed as text.
  */
-import type { BalanceName, ModeName } from '../contract/index.js';
+import type { BalanceName, ModeName, OutlierSettings } from '../contract/index.js';
 
 export { MAX_TIERS } from '../contract/index.js';
 
@@ -83,6 +83,8 @@ export interface PlannedEntry {
    * unmodified. The tiers are what nearby would use otherwise, for explain.
    */
   readonly passthrough?: true;
+  /** Passive ejection (TCP only), from a DestinationRule or the Service's annotation; absent means none. */
+  readonly outlier?: OutlierSettings;
 }
 
 export interface PlannedService {
@@ -124,6 +126,7 @@ export const WARNING_CODES = [
   'dr-maglev-table-capped',
   'dr-ring-hash-as-maglev',
   'dr-passthrough',
+  'bad-outlier-annotation',
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 

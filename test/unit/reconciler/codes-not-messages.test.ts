@@ -119,6 +119,7 @@ function clusterWithEveryProblem(): unknown[] {
         ],
       },
     }),
+    service('bad-outlier', { clusterIP: '10.96.0.107', annotations: { 'nearby.io/outlier-detection': 'not json' } }),
     // Failures.
     service('twin', { clusterIP: SEED_VIP }),
     ...['full', 'invalid', 'bpf', 'broken'].map((name, i) => service(name, { clusterIP: `10.96.0.${110 + i}` })),
@@ -134,6 +135,7 @@ function clusterWithEveryProblem(): unknown[] {
     service('bad-port', { clusterIP: '10.96.0.120', ports: [{ name: 'x', port: 0 }] }),
     service('quic', { clusterIP: '10.96.0.121', ports: [{ name: 'x', port: 80, protocol: 'QUIC' }] }),
     ...BROKEN_SETTINGS.map(({ code, setting }) => localityRule(code, 'helloworld', setting)),
+    destinationRule('bad-outlier', { host: 'helloworld', trafficPolicy: { outlierDetection: { interval: 'never' } } }),
     service('dup-port', {
       clusterIP: '10.96.0.122',
       ports: [
