@@ -11,6 +11,7 @@ import { parseDocuments, readDocuments, type RawDocument } from './documents.js'
 import { LabError } from './errors.js';
 import { hostEnv, type HostEnv } from './host.js';
 import { DEFAULT_LAB_NAME, labPaths, RUN_BASE, type LabPaths } from './layout.js';
+import type { PodFault } from './pod-fault.js';
 import { execInPod, type ExecOptions, type ExecResult } from './pod-exec.js';
 import { readRecord } from './record.js';
 import { isRunning } from './processes.js';
@@ -136,6 +137,11 @@ export class LabClient {
   /** Stops or starts the lab's kube-apiserver, or compacts its etcd; a lab on a real control plane only. */
   controlPlane(action: ControlPlaneAction): Promise<ControlPlaneActionResult> {
     return this.call({ op: 'control-plane', action }, CONTROL_PLANE_ANSWER_MS);
+  }
+
+  /** `lab fault`: the pod (a name, pod/NAME or deployment/NAME) refuses or drops new connections, or takes them again. */
+  fault(target: string, fault: PodFault, options: { namespace?: string } = {}): Promise<string[]> {
+    return this.call({ op: 'fault', namespace: options.namespace ?? 'default', target, fault });
   }
 
   /** Runs argv in the pod (a name, pod/NAME or deployment/NAME). */

@@ -9,6 +9,7 @@ import type { RawDocument } from './documents.js';
 import { LabError } from './errors.js';
 import type { LabNetwork } from './ipam.js';
 import type { NodePlan } from './kind-config.js';
+import { isPodFault, POD_FAULTS, type PodFault } from './pod-fault.js';
 import type { ExecTarget, LabStatus, PodStatus, Settlement } from './status.js';
 
 type Labels = Record<string, string | null>;
@@ -25,6 +26,7 @@ export interface ControlOps {
   pods: { request: { namespace?: string; selector?: string }; response: PodStatus[] };
   'exec-target': { request: { namespace: string; target: string; container?: string }; response: ExecTarget };
   'control-plane': { request: { action: ControlPlaneAction }; response: ControlPlaneActionResult };
+  fault: { request: { namespace: string; target: string; fault: PodFault }; response: string[] };
 }
 
 export type ControlOp = keyof ControlOps;
@@ -129,6 +131,11 @@ export function parseControlRequest(value: unknown): ControlRequest {
       );
     case 'control-plane':
       return { op, action: parseControlPlaneAction(value['action']) };
+    case 'fault': {
+      const fault = value['fault'];
+      if (!isPodFault(fault)) throw new LabError('usage', `fault: expected one of ${POD_FAULTS.join(', ')}`);
+      return { op, namespace: text(op, value, 'namespace', 'default'), target: text(op, value, 'target'), fault };
+    }
     default:
       throw new LabError('usage', `unknown request ${JSON.stringify(op)}`);
   }

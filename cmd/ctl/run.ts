@@ -24,7 +24,7 @@ const USAGE = `usage:
   nearbyctl plan --state DIR --node NAME [--json] [PLAN FLAGS]
   nearbyctl explain NAMESPACE/SERVICE --state DIR [--node NAME] [--bpffs /sys/fs/bpf] [PLAN FLAGS]
   nearbyctl maps [--node NAME] [--bpffs /sys/fs/bpf] [--json]
-  nearbyctl lab up|apply|delete|label|exec|get|status|wait|down ...   (nearbyctl lab --help)
+  nearbyctl lab up|apply|delete|label|exec|fault|get|status|wait|down ... (nearbyctl lab --help)
   nearbyctl demo [--files] [--experiment 000|003]
                    a seed's experiment on a lab cluster (root): 000, the default (make demo),
                    seeds 000/002's locality steps; 003 (make demo-003), seed 003's

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { isLabError, LabClient, labDown, labUp, type ManifestInput } from '../index.js';
+import { isLabError, LabClient, labDown, labUp, type ManifestInput, POD_FAULTS } from '../index.js';
 import type { CliIo } from './io.js';
 import { jsonpath } from './lab-jsonpath.js';
 import { podsTable, statusText } from './lab-print.js';
@@ -20,6 +20,9 @@ export const LAB_USAGE = `usage: nearbyctl lab COMMAND [--name LAB]   (LAB defau
   delete KIND NAME [-n NS] [--no-wait]        deployment, pod, service or namespace
   label node NAME key=value|key-... [--overwrite] [--no-wait]
   exec POD|deployment/NAME [-n NS] [-c C] -- CMD...
+  fault POD|deployment/NAME --refuse|--drop|--clear [-n NS]
+                          new connections to the pod refused (RST) or their SYNs
+                          dropped, or taken again; the pod stays Ready
   get pods [-n NS | -A] [-l SELECTOR] [-o wide|name|json|jsonpath=TEMPLATE]
   status [--json]         nodes, agents, pods, services
   wait [--timeout 30s]    until pods are ready and every datapath is as planned
@@ -39,6 +42,10 @@ const OPTIONS = {
   'prefer-close': { type: 'string' },
   'control-plane': { type: 'boolean' },
   json: { type: 'boolean' },
+  // lab fault: one flag per POD_FAULTS entry
+  refuse: { type: 'boolean' },
+  drop: { type: 'boolean' },
+  clear: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -162,6 +169,13 @@ export async function runLab(argv: readonly string[], io: CliIo): Promise<number
           ...(values.container ? { container: values.container } : {}),
         });
         return result.code;
+      }
+      case 'fault': {
+        const [target] = rest;
+        const faults = POD_FAULTS.filter((f) => values[f] === true);
+        if (!target || faults.length !== 1) throw new UsageError('fault needs POD and one of --refuse, --drop, --clear');
+        for (const line of await LabClient.attach(values.name).fault(target, faults[0]!, namespace ? { namespace } : {})) io.out(line);
+        return 0;
       }
       case 'get': {
         const [what] = rest;
