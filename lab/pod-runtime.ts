@@ -23,7 +23,8 @@ import type { PodPhase, PodView } from './views.js';
 /** The lab keeps termination short: a demo step should not wait 30 s for a pod to go. */
 const MAX_GRACE_MS = 2000;
 const RESTART_BACKOFF = { firstMs: 1000, maxMs: 10_000 };
-const PROBE = { timeoutMs: 500, readyPeriodMs: 1000, startingPeriodMs: 100, failureThreshold: 3 };
+/** The readiness probe of every pod: a TCP connect to each container port, from the bridge. */
+export const PROBE = { timeoutMs: 500, readyPeriodMs: 1000, startingPeriodMs: 100, failureThreshold: 3 } as const;
 const POD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface PodContext {

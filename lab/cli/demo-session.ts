@@ -7,8 +7,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { labDown, labUp, PROJECT_ROOT, resolveControlPlaneBinaries, type LabClient } from '../index.js';
-import { type CurlRound, curlRound, formatRound } from './demo-curl.js';
+import { labDown, labUp, PROJECT_ROOT, resolveControlPlaneBinaries, type LabClient, type PodFault } from '../index.js';
+import { type CurlRound, curlRound, type CurlUntil, curlUntil, formatRound } from './demo-curl.js';
 import type { StepOutcome } from './demo-summary.js';
 
 export interface DemoIo {
@@ -28,6 +28,18 @@ export interface CurlOptions {
   readonly pod?: string;
   /** How the client pod is found in the printed command, e.g. "-l app=sleep". */
   readonly lookup?: string;
+}
+
+/** Runs of the same line as one line and its count. */
+function collapse(lines: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < lines.length;) {
+    let j = i;
+    while (j < lines.length && lines[j] === lines[i]) j++;
+    out.push(j - i > 1 ? `${lines[i]!}   (x${j - i})` : lines[i]!);
+    i = j;
+  }
+  return out;
 }
 
 export class DemoSession {
@@ -103,6 +115,24 @@ export class DemoSession {
     const round = await curlRound(this.lab, options.namespace, options.url, options.count, options.pod);
     for (const line of formatRound(round)) this.say(`  ${line}`);
     return round;
+  }
+
+  /** Curls again and again until an answer contains `until.answer`; prints repeated answers once, with their count. */
+  async curlUntil(options: CurlOptions & { readonly pod: string }, until: CurlUntil): Promise<CurlRound> {
+    const lookup = options.lookup ?? '-l app=sleep';
+    const get = `${this.kubectl ? 'kubectl' : 'nearbyctl lab'} get pod -n ${options.namespace} ${lookup} -o jsonpath='{.items[0].metadata.name}'`;
+    this.command(
+      `nearbyctl lab exec -n ${options.namespace} "$(${get})" -c sleep -- sh -c 'until curl -sSL "${options.url}" | grep "${until.answer}"; do sleep ${until.pauseMs / 1000}; done'`,
+    );
+    const round = await curlUntil(this.lab, options.namespace, options.url, options.pod, until);
+    for (const line of collapse(formatRound(round))) this.say(`  ${line}`);
+    return round;
+  }
+
+  /** `nearbyctl lab fault`: the pod refuses or drops new connections, or takes them again. */
+  async fault(namespace: string, pod: string, fault: PodFault): Promise<void> {
+    this.command(`nearbyctl lab fault -n ${namespace} ${pod} --${fault}`);
+    for (const line of await this.lab.fault(pod, fault, { namespace })) this.say(`  ${line}`);
   }
 
   /** Records a check: `ok` decides whether the step answered as the seed says it should. */

@@ -5,13 +5,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAP_LAYOUTS } from './bpf-map.js';
-import { counterKey, counterValue } from './codecs.js';
+import { backendId, counterKey, counterValue } from './codecs.js';
 import type { TierCounters } from './counters.js';
 import { type EjectedBackend, readEjected } from './ejections.js';
 import { BpfCallError, DatapathError } from './errors.js';
 import { KernelBpfMap } from './kernel-map.js';
 import { KernelState, readSnapshot, resolveServices } from './kernel-state.js';
 import { libbpf, objGetReadOnly } from './libbpf.js';
+import { decodeOutlier } from './outlier.js';
 import type { ProgrammedService } from './types.js';
 
 export interface PinnedState {
@@ -58,7 +59,17 @@ export function readPinnedState(pinRoot: string): PinnedState {
       readSnapshot({ services: open(MAP_LAYOUTS.services), slots: open(MAP_LAYOUTS.slots), backends: open(MAP_LAYOUTS.backends) }),
     );
     const counters = open(MAP_LAYOUTS.counters);
-    const { services, holes } = resolveServices(kernel);
+    const resolved = resolveServices(kernel);
+    // Each service with its ejection settings, as the writer's mirror has them, so a reader
+    // comparing with a plan (the lab's convergence, sameService) sees what the kernel applies.
+    const outlierPath = join(dir, MAP_LAYOUTS.outlier.name);
+    const outliers = existsSync(outlierPath) ? open(MAP_LAYOUTS.outlier) : undefined;
+    const services = resolved.services.map((service): ProgrammedService => {
+      const row = outliers?.lookup(backendId.encode(service.id));
+      const outlier = row && decodeOutlier(row);
+      return outlier ? { ...service, outlier } : service;
+    });
+    const holes = resolved.holes;
     const tierCounters = counters
       .entries()
       .map(([k, v]) => ({ ...counterKey.decode(k), ...counterValue.decodePerCpu(v, cpus) }))
