@@ -50,3 +50,4 @@ export type {
 export { SIMPLE_LB_NAMES } from './destination-rule-types.js';
 export { localityProblem } from './destination-rule.js';
 export * from './topology-labels.js';
+export { clusterKey, DEFAULT_LOCAL_CLUSTER, inCluster, isClusterObject, type ClusterObject } from './clusters.js';

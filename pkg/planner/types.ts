@@ -4,6 +4,7 @@
  * diffed as text.
  */
 import type { BalanceName, ModeName } from '../contract/index.js';
+import { DEFAULT_LOCAL_CLUSTER } from '../model/index.js';
 
 export { MAX_TIERS } from '../contract/index.js';
 
@@ -25,12 +26,15 @@ export interface PlanOptions {
   readonly rootNamespace: string;
   /** The cluster's DNS domain, for matching DestinationRule hosts. */
   readonly clusterDomain: string;
+  /** This (the local) cluster's name: the topology.istio.io/cluster of its endpoints. */
+  readonly localCluster: string;
 }
 
 export const DEFAULT_PLAN_OPTIONS: PlanOptions = Object.freeze({
   preferCloseMeaning: 'subzone',
   rootNamespace: 'istio-system',
   clusterDomain: 'cluster.local',
+  localCluster: DEFAULT_LOCAL_CLUSTER,
 });
 
 export interface PlannedEndpoint {
@@ -111,6 +115,7 @@ export const WARNING_CODES = [
   'dr-per-client',
   'dr-lb-not-applied',
   'dr-l7-not-applied',
+  'remote-other-network',
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 
