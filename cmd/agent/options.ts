@@ -78,8 +78,9 @@ const OPTIONS = {
   },
   'multi-cluster': {
     env: 'NEARBY_MULTI_CLUSTER',
+    // Off unless asked for: reading Secrets needs the Role of deploy/multi-cluster/ or the chart.
     help: 'read remote clusters from Secrets labelled istio/multiCluster=true (true or false)',
-    default: 'true',
+    default: 'false',
   },
   'remote-secret-namespace': {
     env: 'NEARBY_REMOTE_SECRET_NAMESPACE',
@@ -176,7 +177,7 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
   const clusterName = get('cluster-name') ?? DEFAULT_PLAN_OPTIONS.localCluster;
   if (!CLUSTER_NAME.test(clusterName))
     throw bad('cluster-name', `${JSON.stringify(clusterName)} is not a cluster name (letters, digits, -, _, .)`);
-  const multiCluster = get('multi-cluster') ?? 'true';
+  const multiCluster = get('multi-cluster') ?? 'false';
   if (multiCluster !== 'true' && multiCluster !== 'false')
     throw bad('multi-cluster', `expected true or false, got ${JSON.stringify(multiCluster)}`);
   const remoteSecretNamespace = get('remote-secret-namespace') ?? DEFAULT_REMOTE_SECRET_NAMESPACE;
