@@ -175,7 +175,7 @@ export class RemoteClusters {
       }
     }
     for (const problem of problems)
-      if (!this.problems.some((p) => samePoblem(p, problem))) this.log.warn({ ...problem }, 'remote secret rejected');
+      if (!this.problems.some((p) => sameProblem(p, problem))) this.log.warn({ ...problem }, 'remote secret rejected');
     this.problems = problems;
 
     let changed = false;
@@ -233,6 +233,6 @@ function named(credentials: RemoteClusterCredentials): RemoteSecretProblem {
   return { secret: credentials.secret, cluster: credentials.cluster, message: '' };
 }
 
-function samePoblem(a: RemoteSecretProblem, b: RemoteSecretProblem): boolean {
+function sameProblem(a: RemoteSecretProblem, b: RemoteSecretProblem): boolean {
   return a.secret === b.secret && a.cluster === b.cluster && a.message === b.message;
 }
