@@ -14,6 +14,7 @@ import { readManifests } from './manifests.js';
 import { mapsJson, mapsText, pinRootOf } from './maps.js';
 import { nodeForExplain, nodeForMaps } from './node-choice.js';
 import { planJson, planText } from './plan-view.js';
+import { runCreateRemoteSecret } from './remote-secret-command.js';
 
 export interface CtlIo {
   out(text: string): void;
@@ -30,6 +31,11 @@ const USAGE = `usage:
                    seeds 000/002's locality steps; 003 (make demo-003), seed 003's
                    DestinationRules. On a real control plane with the seed's kubectl
                    commands, or with --files on the lab's own controllers (000 only)
+  nearbyctl create-remote-secret --name NAME [--context CTX] [--kubeconfig FILE]
+                   [--namespace istio-system] [--server URL] [--print-remote-rbac]
+                   gives the cluster of CTX a read-only ServiceAccount and prints the
+                   Secret (istioctl's format) to apply on the cluster that reads it;
+                   --print-remote-rbac only prints the remote side's manifests
 --node defaults to $NODE_NAME; for maps, else to the only node pinned under <bpffs>/nearby/.
 --bpffs defaults to $NEARBY_BPFFS, else /sys/fs/bpf.
 PLAN FLAGS, as the agent takes them: --prefer-close subzone|zone, --cluster-domain DOMAIN
@@ -43,6 +49,12 @@ const OPTIONS = {
   'cluster-domain': { type: 'string' },
   'istio-root-namespace': { type: 'string' },
   bpffs: { type: 'string' },
+  name: { type: 'string' },
+  context: { type: 'string' },
+  kubeconfig: { type: 'string' },
+  namespace: { type: 'string' },
+  server: { type: 'string' },
+  'print-remote-rbac': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -118,6 +130,8 @@ export async function runNearbyctl(argv: readonly string[], io: CtlIo, env: Node
         io.out(values.json ? JSON.stringify(mapsJson(state), null, 2) : mapsText(state));
         return 0;
       }
+      case 'create-remote-secret':
+        return await runCreateRemoteSecret(values, io, USAGE);
       default:
         throw new StartupError('usage', `unknown command ${JSON.stringify(command)}\n${USAGE}`);
     }
