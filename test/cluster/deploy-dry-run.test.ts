@@ -26,10 +26,6 @@ beforeAll(async () => {
   // Only the API is needed: no controller has to run for a dry run.
   env = await startTestControlPlane('deploy-dry-run', { waitForControllers: false });
   cp = env.cp;
-  // The chart's multi-cluster Role (on by default) lives in istio-system, which Istio creates;
-  // the chart requires it to exist (values.yaml, docs/multi-cluster.md), as a cluster with Istio has it.
-  const created = await cp.kubectl(['create', 'namespace', 'istio-system']);
-  if (created.code !== 0) throw new Error(`creating istio-system: ${created.stderr}`);
 }, 180_000);
 
 afterAll(async () => {

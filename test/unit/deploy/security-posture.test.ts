@@ -4,8 +4,8 @@
 // run privileged or add a capability beyond BPF and NET_ADMIN (the set
 // test/kernel/agent-capabilities.test.ts proves necessary and sufficient), nor grant more than
 // get/list/watch cluster-wide on the kinds the agent plans from, nor touch Secrets anywhere but
-// in the one namespace of remote secrets (a Role, when multi-cluster is on: the chart by default,
-// deploy/multi-cluster/ for kustomize). And the two installs must agree on every field that
+// in the one namespace of remote secrets (a Role, only when multi-cluster is turned on: the chart's
+// multiCluster.enabled, deploy/multi-cluster/ for kustomize). And the two installs must agree on every field that
 // decides what the agent may do.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,6 +33,7 @@ const HELM_VALUES_SET: Record<string, string> = {
   clusterDomain: 'corp.example',
   istioRootNamespace: 'mesh-root',
   clusterName: 'cluster1',
+  'multiCluster.enabled': 'true',
   logLevel: 'debug',
   resyncSeconds: '30',
   'mapSizes.services': '1000',
@@ -168,7 +169,7 @@ beforeAll(async () => {
     kustomizeYaml(join(DEPLOY, 'prometheus-operator')),
     kustomizeYaml(join(DEPLOY, 'multi-cluster')),
     helmYaml({ 'multiCluster.enabled': 'false' }),
-    helmYaml({ 'multiCluster.secretNamespace': 'mesh-secrets' }),
+    helmYaml({ 'multiCluster.enabled': 'true', 'multiCluster.secretNamespace': 'mesh-secrets' }),
   ]);
   kustomizeMulti = parseObjects(multi);
   helmOff = parseObjects(off);
@@ -245,12 +246,12 @@ describe.each(EACH)('%s', (name) => {
       for (const field of [rule.apiGroups, rule.resources, rule.verbs]) expect(field ?? []).not.toContain('*');
     }
     expect(JSON.stringify(rulesOf(objects, ['ClusterRole']))).not.toMatch(/secret/i);
-    // Secrets only through a Role in istio-system: the chart has multi-cluster on by default, the kustomize base off.
+    // Secrets only through a Role in istio-system, and only where multi-cluster is turned on (off by default in both).
     const roles = objects.filter((o) => o.kind === 'Role');
     expect(roles.map((r) => `${r.metadata.namespace}/${r.metadata.name}`)).toEqual(
-      name === 'kustomize' ? [] : ['istio-system/nearby-agent-remote-secrets'],
+      name === 'helm (every value set)' ? ['istio-system/nearby-agent-remote-secrets'] : [],
     );
-    expect(grants(rulesOf(objects, ['Role']))).toEqual(name === 'kustomize' ? [] : SECRET_GRANTS);
+    expect(grants(rulesOf(objects, ['Role']))).toEqual(name === 'helm (every value set)' ? SECRET_GRANTS : []);
   });
 
   it('binds that role to the agent ServiceAccount only, and runs the agent as it', () => {
@@ -308,11 +309,11 @@ describe.each(EACH)('%s', (name) => {
 });
 
 describe('helm and kustomize agree', () => {
-  it('on every security-relevant field, with the chart defaults (kustomize with deploy/multi-cluster/)', () => {
-    expect(securityView(helmDefault)).toEqual(securityView([...kustomize, ...kustomizeMulti]));
+  it('on every security-relevant field, with the chart defaults (the kustomize base alone)', () => {
+    expect(securityView(helmDefault)).toEqual(securityView(kustomize));
   });
 
-  it('on every security-relevant field, whatever the values a user is meant to change', () => {
+  it('on every security-relevant field, whatever the values a user is meant to change (multi-cluster on: kustomize with deploy/multi-cluster/)', () => {
     expect(securityView(helmCustom)).toEqual(securityView([...kustomize, ...kustomizeMulti]));
   });
 
@@ -396,11 +397,12 @@ describe('remote secrets (multi-cluster)', () => {
   it('the agent reads remote secrets exactly where it may: on with the Role, off without it', () => {
     expect(env(kustomize)).toMatchObject({ NEARBY_MULTI_CLUSTER: 'false', NEARBY_REMOTE_SECRET_NAMESPACE: 'istio-system' });
     expect(env(helmDefault)).toMatchObject({
-      NEARBY_MULTI_CLUSTER: 'true',
+      NEARBY_MULTI_CLUSTER: 'false',
       NEARBY_REMOTE_SECRET_NAMESPACE: 'istio-system',
       NEARBY_CLUSTER_NAME: 'Kubernetes',
     });
-    expect(env(helmCustom)).toMatchObject({ NEARBY_CLUSTER_NAME: 'cluster1' });
+    expect(helmDefault.filter((o) => o.kind === 'Role' || o.kind === 'RoleBinding')).toEqual([]);
+    expect(env(helmCustom)).toMatchObject({ NEARBY_MULTI_CLUSTER: 'true', NEARBY_CLUSTER_NAME: 'cluster1' });
     expect(env(helmOff)).toMatchObject({ NEARBY_MULTI_CLUSTER: 'false' });
     expect(helmOff.filter((o) => o.kind === 'Role' || o.kind === 'RoleBinding')).toEqual([]);
     expect(JSON.stringify(rulesOf(helmOff))).not.toMatch(/secret/i);
