@@ -5,9 +5,9 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { MapSizes } from '../../pkg/datapath/index.js';
-import { DEFAULT_PLAN_OPTIONS } from '../../pkg/planner/index.js';
+import { DEFAULT_PLAN_OPTIONS, type ServiceSelection } from '../../pkg/planner/index.js';
 import { DEFAULT_OPTIONAL_KIND_CHECK_MS } from '../../pkg/source/index.js';
-import { isClusterDomain, isNamespaceName } from '../plan-flags.js';
+import { isClusterDomain, isNamespaceName, isServiceProxyName, isServiceSelection } from '../plan-flags.js';
 import { StartupError } from '../startup-error.js';
 
 export interface AgentOptions {
@@ -27,6 +27,10 @@ export interface AgentOptions {
   readonly clusterDomain: string;
   /** Istio's root namespace: a DestinationRule there applies to every namespace's Services. */
   readonly rootNamespace: string;
+  /** nearby's value of the service.kubernetes.io/service-proxy-name label. */
+  readonly serviceProxyName: string;
+  /** Which unlabelled Services to take over: every one, or those with a locality policy. */
+  readonly services: ServiceSelection;
   readonly resyncMs: number;
   /** How often to look whether an optional kind's CRD (DestinationRule) appeared or went. */
   readonly crdCheckMs: number;
@@ -68,6 +72,16 @@ const OPTIONS = {
     env: 'NEARBY_ISTIO_ROOT_NAMESPACE',
     help: "Istio's root namespace: its DestinationRules apply to every namespace's Services",
     default: DEFAULT_PLAN_OPTIONS.rootNamespace,
+  },
+  'service-proxy-name': {
+    env: 'NEARBY_SERVICE_PROXY_NAME',
+    help: 'Services labelled service.kubernetes.io/service-proxy-name with another value are left alone',
+    default: DEFAULT_PLAN_OPTIONS.serviceProxyName,
+  },
+  services: {
+    env: 'NEARBY_SERVICES',
+    help: 'all: every Service; with-policy: only those with a locality policy (the rest to kube-proxy)',
+    default: DEFAULT_PLAN_OPTIONS.services,
   },
   'resync-seconds': { env: 'NEARBY_RESYNC_SECONDS', help: 'full reconcile this often even without changes; 0 disables', default: '60' },
   'crd-check-seconds': {
@@ -159,6 +173,10 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
   if (!isClusterDomain(clusterDomain)) throw bad('cluster-domain', `${JSON.stringify(clusterDomain)} is not a DNS domain`);
   const rootNamespace = get('istio-root-namespace') ?? DEFAULT_PLAN_OPTIONS.rootNamespace;
   if (!isNamespaceName(rootNamespace)) throw bad('istio-root-namespace', `${JSON.stringify(rootNamespace)} is not a namespace name`);
+  const serviceProxyName = get('service-proxy-name') ?? DEFAULT_PLAN_OPTIONS.serviceProxyName;
+  if (!isServiceProxyName(serviceProxyName)) throw bad('service-proxy-name', `${JSON.stringify(serviceProxyName)} is not a label value`);
+  const services = get('services') ?? DEFAULT_PLAN_OPTIONS.services;
+  if (!isServiceSelection(services)) throw bad('services', `expected all or with-policy, got ${JSON.stringify(services)}`);
   const resyncText = get('resync-seconds') ?? '60';
   const resyncSeconds = Number(resyncText);
   if (!Number.isFinite(resyncSeconds) || resyncSeconds < 0)
@@ -189,6 +207,8 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
     preferClose,
     clusterDomain,
     rootNamespace,
+    serviceProxyName,
+    services,
     resyncMs: Math.round(resyncSeconds * 1000),
     crdCheckMs: crdCheckSeconds * 1000,
     apiRetry,

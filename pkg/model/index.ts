@@ -6,6 +6,7 @@ export type {
   AddressType,
   Endpoint,
   EndpointConditions,
+  EndpointHints,
   EndpointPort,
   EndpointSlice,
   IpAddress,
@@ -21,7 +22,7 @@ export type {
   ServicePort,
   Snapshot,
 } from './types.js';
-export { REJECTION_CODES, SERVICE_NAME_LABEL } from './types.js';
+export { REJECTION_CODES, SERVICE_NAME_LABEL, SERVICE_PROXY_NAME_LABEL } from './types.js';
 export { convertObject, freezeModelObjects, type Conversion, type ModelObject } from './from-k8s.js';
 export { assembleSnapshot, buildSnapshot, type SnapshotBuild } from './snapshot.js';
 export { addressSortKey, parseIp } from '../ip/index.js';

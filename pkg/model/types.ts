@@ -43,6 +43,11 @@ export interface Service {
   /** spec.type, "ClusterIP" when unset. */
   readonly type: string;
   readonly annotations: Labels;
+  /**
+   * The value of the service.kubernetes.io/service-proxy-name label when the label is present,
+   * even empty: its presence alone makes kube-proxy leave the Service alone.
+   */
+  readonly serviceProxyName?: string;
   /** clusterIP "None": there is no VIP to intercept. */
   readonly headless: boolean;
   /** Every VIP, primary family first; empty when headless, ExternalName or not yet allocated. */
@@ -73,6 +78,14 @@ export interface ObjectReference {
   readonly name: string;
 }
 
+/** Topology Aware Routing hints, as the EndpointSlice controller writes them. */
+export interface EndpointHints {
+  /** hints.forZones[].name */
+  readonly forZones: readonly string[];
+  /** hints.forNodes[].name */
+  readonly forNodes: readonly string[];
+}
+
 export interface Endpoint {
   /** Canonical IPs for IPv4/IPv6 slices, as written for FQDN slices. May be empty. */
   readonly addresses: readonly string[];
@@ -80,6 +93,8 @@ export interface Endpoint {
   readonly nodeName?: string;
   readonly zone?: string;
   readonly targetRef?: ObjectReference;
+  /** Absent when the slice gives none. */
+  readonly hints?: EndpointHints;
 }
 
 export interface EndpointSlice {
@@ -144,3 +159,5 @@ export interface Rejection {
 }
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+/** Names the proxy that serves a Service; kube-proxy serves only Services without it. */
+export const SERVICE_PROXY_NAME_LABEL = 'service.kubernetes.io/service-proxy-name';

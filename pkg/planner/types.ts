@@ -25,12 +25,28 @@ export interface PlanOptions {
   readonly rootNamespace: string;
   /** The cluster's DNS domain, for matching DestinationRule hosts. */
   readonly clusterDomain: string;
+  /**
+   * nearby's name in the service.kubernetes.io/service-proxy-name label: a Service labelled with
+   * it is nearby's (and kube-proxy ignores it); one labelled with any other value is left alone.
+   */
+  readonly serviceProxyName: string;
+  /** Which unlabelled Services nearby takes over (docs/concepts.md, "Coexisting with kube-proxy"). */
+  readonly services: ServiceSelection;
 }
+
+/**
+ * 'all': every Service with a VIP. 'with-policy': only those with a locality policy (and those
+ * labelled with nearby's proxy name); the rest are left to kube-proxy.
+ */
+export type ServiceSelection = 'all' | 'with-policy';
+export const SERVICE_SELECTIONS: readonly ServiceSelection[] = ['all', 'with-policy'];
 
 export const DEFAULT_PLAN_OPTIONS: PlanOptions = Object.freeze({
   preferCloseMeaning: 'subzone',
   rootNamespace: 'istio-system',
   clusterDomain: 'cluster.local',
+  serviceProxyName: 'nearby',
+  services: 'all',
 });
 
 export interface PlannedEndpoint {
@@ -111,6 +127,8 @@ export const WARNING_CODES = [
   'dr-per-client',
   'dr-lb-not-applied',
   'dr-l7-not-applied',
+  'service-proxy-name-empty',
+  'hint-unknown-zone',
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 

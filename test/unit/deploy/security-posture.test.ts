@@ -30,6 +30,8 @@ const HELM_VALUES_SET: Record<string, string> = {
   preferClose: 'zone',
   clusterDomain: 'corp.example',
   istioRootNamespace: 'mesh-root',
+  serviceProxyName: 'nearby-b',
+  services: 'with-policy',
   logLevel: 'debug',
   resyncSeconds: '30',
   'mapSizes.services': '1000',
@@ -328,6 +330,8 @@ describe('helm and kustomize agree', () => {
       NEARBY_PREFER_CLOSE: 'zone',
       NEARBY_CLUSTER_DOMAIN: 'corp.example',
       NEARBY_ISTIO_ROOT_NAMESPACE: 'mesh-root',
+      NEARBY_SERVICE_PROXY_NAME: 'nearby-b',
+      NEARBY_SERVICES: 'with-policy',
       LOG_LEVEL: 'debug',
       NEARBY_RESYNC_SECONDS: '30',
       NEARBY_MAX_SERVICES: '1000',
@@ -346,5 +350,9 @@ describe('helm and kustomize agree', () => {
 describe('the chart refuses', () => {
   it('a PreferClose meaning the agent does not know', async () => {
     await expect(helmYaml({ preferClose: 'region' })).rejects.toThrow(/preferClose must be subzone or zone, got region/);
+  });
+
+  it('a Service selection the agent does not know', async () => {
+    await expect(helmYaml({ services: 'some' })).rejects.toThrow(/services must be all or with-policy, got some/);
   });
 });

@@ -105,6 +105,9 @@ function clusterWithEveryProblem(): unknown[] {
     slice('unset-abc', { service: 'unset', ports: [{ name: 'http' }], endpoints: [ep(POD.w2, 'w2')] }),
     destinationRule('client-side', { host: 'helloworld.sample.svc.cluster.local' }, { namespace: 'sleep' }),
     destinationRule('l4-only', { host: 'mismatch', subsets: [{ name: 'v1' }], trafficPolicy: { loadBalancer: { simple: 'PASSTHROUGH' } } }),
+    service('unclaimed', { clusterIP: '10.96.0.107', labels: { 'service.kubernetes.io/service-proxy-name': '' } }),
+    service('hinted', { clusterIP: '10.96.0.108' }),
+    slice('hinted-abc', { service: 'hinted', endpoints: [ep(POD.w2, 'w2', { forZones: ['z9'] })] }),
     // Failures.
     service('twin', { clusterIP: SEED_VIP }),
     ...['full', 'invalid', 'bpf', 'broken'].map((name, i) => service(name, { clusterIP: `10.96.0.${110 + i}` })),
