@@ -5,9 +5,9 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { MapSizes } from '../../pkg/datapath/index.js';
-import { DEFAULT_PLAN_OPTIONS } from '../../pkg/planner/index.js';
+import { DEFAULT_PLAN_OPTIONS, type ServiceSelection } from '../../pkg/planner/index.js';
 import { DEFAULT_OPTIONAL_KIND_CHECK_MS, DEFAULT_REMOTE_SECRET_NAMESPACE } from '../../pkg/source/index.js';
-import { isClusterDomain, isNamespaceName } from '../plan-flags.js';
+import { isClusterDomain, isNamespaceName, isServiceProxyName, isServiceSelection } from '../plan-flags.js';
 import { StartupError } from '../startup-error.js';
 
 export interface AgentOptions {
@@ -31,6 +31,10 @@ export interface AgentOptions {
   readonly clusterName: string;
   /** Read remote clusters from the labelled Secrets of this namespace; undefined: multi-cluster off. */
   readonly remoteSecretNamespace?: string;
+  /** nearby's value of the service.kubernetes.io/service-proxy-name label. */
+  readonly serviceProxyName: string;
+  /** Which unlabelled Services to take over: every one, or those with a locality policy. */
+  readonly services: ServiceSelection;
   readonly resyncMs: number;
   /** How often to look whether an optional kind's CRD (DestinationRule) appeared or went. */
   readonly crdCheckMs: number;
@@ -88,6 +92,16 @@ const OPTIONS = {
     env: 'NEARBY_REMOTE_SECRET_NAMESPACE',
     help: 'the one namespace whose remote secrets are read',
     default: DEFAULT_REMOTE_SECRET_NAMESPACE,
+  },
+  'service-proxy-name': {
+    env: 'NEARBY_SERVICE_PROXY_NAME',
+    help: 'Services labelled service.kubernetes.io/service-proxy-name with another value are left alone',
+    default: DEFAULT_PLAN_OPTIONS.serviceProxyName,
+  },
+  services: {
+    env: 'NEARBY_SERVICES',
+    help: 'all: every Service; with-policy: only those with a locality policy (the rest to kube-proxy)',
+    default: DEFAULT_PLAN_OPTIONS.services,
   },
   'resync-seconds': { env: 'NEARBY_RESYNC_SECONDS', help: 'full reconcile this often even without changes; 0 disables', default: '60' },
   'crd-check-seconds': {
@@ -190,6 +204,10 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
   const remoteSecretNamespace = get('remote-secret-namespace') ?? DEFAULT_REMOTE_SECRET_NAMESPACE;
   if (!isNamespaceName(remoteSecretNamespace))
     throw bad('remote-secret-namespace', `${JSON.stringify(remoteSecretNamespace)} is not a namespace name`);
+  const serviceProxyName = get('service-proxy-name') ?? DEFAULT_PLAN_OPTIONS.serviceProxyName;
+  if (!isServiceProxyName(serviceProxyName)) throw bad('service-proxy-name', `${JSON.stringify(serviceProxyName)} is not a label value`);
+  const services = get('services') ?? DEFAULT_PLAN_OPTIONS.services;
+  if (!isServiceSelection(services)) throw bad('services', `expected all or with-policy, got ${JSON.stringify(services)}`);
   const resyncText = get('resync-seconds') ?? '60';
   const resyncSeconds = Number(resyncText);
   if (!Number.isFinite(resyncSeconds) || resyncSeconds < 0)
@@ -222,6 +240,8 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
     rootNamespace,
     clusterName,
     ...(multiCluster === 'true' ? { remoteSecretNamespace } : {}),
+    serviceProxyName,
+    services,
     resyncMs: Math.round(resyncSeconds * 1000),
     crdCheckMs: crdCheckSeconds * 1000,
     apiRetry,

@@ -108,6 +108,8 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
         rootNamespace: options.rootNamespace,
         clusterDomain: options.clusterDomain,
         localCluster: options.clusterName,
+        serviceProxyName: options.serviceProxyName,
+        services: options.services,
       },
       resyncMs: options.resyncMs,
     },

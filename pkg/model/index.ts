@@ -6,6 +6,7 @@ export type {
   AddressType,
   Endpoint,
   EndpointConditions,
+  EndpointHints,
   EndpointPort,
   EndpointSlice,
   IpAddress,
@@ -21,8 +22,8 @@ export type {
   ServicePort,
   Snapshot,
 } from './types.js';
-export { REJECTION_CODES, SERVICE_NAME_LABEL } from './types.js';
-export { convertObject, freezeModelObjects, SERVICE_PROXY_NAME_LABEL, type Conversion, type ModelObject } from './from-k8s.js';
+export { REJECTION_CODES, SERVICE_NAME_LABEL, SERVICE_PROXY_NAME_LABEL } from './types.js';
+export { convertObject, freezeModelObjects, type Conversion, type ModelObject } from './from-k8s.js';
 export { assembleSnapshot, buildSnapshot, type SnapshotBuild } from './snapshot.js';
 export { addressSortKey, parseIp } from '../ip/index.js';
 export { SnapshotStore, type RawChange, type SnapshotDelta } from './store.js';

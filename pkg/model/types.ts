@@ -46,14 +46,17 @@ export interface Service {
   /** spec.type, "ClusterIP" when unset. */
   readonly type: string;
   readonly annotations: Labels;
+  /**
+   * The value of the service.kubernetes.io/service-proxy-name label when the label is present,
+   * even empty: its presence alone makes kube-proxy leave the Service alone.
+   */
+  readonly serviceProxyName?: string;
   /** clusterIP "None": there is no VIP to intercept. */
   readonly headless: boolean;
   /** Every VIP, primary family first; empty when headless, ExternalName or not yet allocated. */
   readonly clusterIPs: readonly IpAddress[];
   readonly internalTrafficPolicy?: string;
   readonly trafficDistribution?: string;
-  /** The service-proxy-name label: kube-proxy does not serve a Service that carries it. */
-  readonly serviceProxyName?: string;
   readonly ports: readonly ServicePort[];
   /**
    * Absent for the local cluster's Service. Set only when no local Service of this namespace/name
@@ -83,6 +86,14 @@ export interface ObjectReference {
   readonly name: string;
 }
 
+/** Topology Aware Routing hints, as the EndpointSlice controller writes them. */
+export interface EndpointHints {
+  /** hints.forZones[].name */
+  readonly forZones: readonly string[];
+  /** hints.forNodes[].name */
+  readonly forNodes: readonly string[];
+}
+
 export interface Endpoint {
   /** Canonical IPs for IPv4/IPv6 slices, as written for FQDN slices. May be empty. */
   readonly addresses: readonly string[];
@@ -92,6 +103,8 @@ export interface Endpoint {
   readonly targetRef?: ObjectReference;
   /** The remote cluster it runs in (nodeName is then qualified by clusterKey()); absent for local. */
   readonly cluster?: string;
+  /** Absent when the slice gives none. */
+  readonly hints?: EndpointHints;
 }
 
 export interface EndpointSlice {
@@ -162,3 +175,5 @@ export interface Rejection {
 }
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+/** Names the proxy that serves a Service; kube-proxy serves only Services without it. */
+export const SERVICE_PROXY_NAME_LABEL = 'service.kubernetes.io/service-proxy-name';

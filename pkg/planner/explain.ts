@@ -151,13 +151,19 @@ export function explainEndpoint(
     );
   }
   lines.push(`conditions: ${showConditions(endpoint.conditions)}`);
+  if (endpoint.hints) {
+    const { forZones, forNodes } = endpoint.hints;
+    lines.push(
+      `hints: forZones=${JSON.stringify(forZones)} forNodes=${JSON.stringify(forNodes)} (read only without another locality rule)`,
+    );
+  }
   lines.push(...rankingLines(planned, client, resolved, nodeName, endpoint.nodeName));
 
   const placements = placementsOf(planned, address);
   if (placements.length === 0) {
     lines.push(
       'not planned: it is not eligible (not ready while ready endpoints exist, or neither ready nor serving+terminating), ' +
-        'not on this node under STRICT, or its slice lacks the Service port',
+        'not on this node under STRICT, left out by topology hints (see the reason above), or its slice lacks the Service port',
     );
   }
   for (const p of placements) lines.push(`planned in tier ${p.tier} of ${p.vip} port ${p.port}/${p.protocol}`);

@@ -135,6 +135,11 @@ export class KubernetesSource implements Source {
     return message === undefined ? { synced, lastSyncMs } : { synced, lastSyncMs, message };
   }
 
+  /** Synced, and every optional kind looked up once and listed if served: what a list-once reader waits for. */
+  settled(): boolean {
+    return this.status().synced && this.optional.every((watcher) => watcher.settled);
+  }
+
   kindStatus(): readonly KindStatus[] {
     return this.allInformers().map((informer) => {
       const base = {

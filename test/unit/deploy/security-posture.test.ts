@@ -34,6 +34,8 @@ const HELM_VALUES_SET: Record<string, string> = {
   istioRootNamespace: 'mesh-root',
   clusterName: 'cluster1',
   'multiCluster.enabled': 'true',
+  serviceProxyName: 'nearby-b',
+  services: 'with-policy',
   logLevel: 'debug',
   resyncSeconds: '30',
   'mapSizes.services': '1000',
@@ -355,6 +357,8 @@ describe('helm and kustomize agree', () => {
       NEARBY_PREFER_CLOSE: 'zone',
       NEARBY_CLUSTER_DOMAIN: 'corp.example',
       NEARBY_ISTIO_ROOT_NAMESPACE: 'mesh-root',
+      NEARBY_SERVICE_PROXY_NAME: 'nearby-b',
+      NEARBY_SERVICES: 'with-policy',
       LOG_LEVEL: 'debug',
       NEARBY_RESYNC_SECONDS: '30',
       NEARBY_MAX_SERVICES: '1000',
@@ -373,6 +377,10 @@ describe('helm and kustomize agree', () => {
 describe('the chart refuses', () => {
   it('a PreferClose meaning the agent does not know', async () => {
     await expect(helmYaml({ preferClose: 'region' })).rejects.toThrow(/preferClose must be subzone or zone, got region/);
+  });
+
+  it('a Service selection the agent does not know', async () => {
+    await expect(helmYaml({ services: 'some' })).rejects.toThrow(/services must be all or with-policy, got some/);
   });
 });
 

@@ -123,6 +123,9 @@ function clusterWithEveryProblem(): unknown[] {
       },
     }),
     service('bad-outlier', { clusterIP: '10.96.0.107', annotations: { 'nearby.io/outlier-detection': 'not json' } }),
+    service('unclaimed', { clusterIP: '10.96.0.109', labels: { 'service.kubernetes.io/service-proxy-name': '' } }),
+    service('hinted', { clusterIP: '10.96.0.108' }),
+    slice('hinted-abc', { service: 'hinted', endpoints: [ep(POD.w2, 'w2', { forZones: ['z9'] })] }),
     // Failures.
     service('twin', { clusterIP: SEED_VIP }),
     ...['full', 'invalid', 'bpf', 'broken'].map((name, i) => service(name, { clusterIP: `10.96.0.${110 + i}` })),
