@@ -154,6 +154,9 @@ async function main(): Promise<void> {
       throw new Error(`first sync failed for ${first.failures.length} services: ${first.failures[0]?.message}`);
 
     mark('full sync');
+    // Slot writes and deletes of the full sync: deletes there mean a bulk insert was rolled back
+    // and the services written one by one instead.
+    const fullSyncSlotOps = w.mapOps()['slots'];
     // 2. EndpointSlice changes, one at a time. Local Services rarely have an endpoint on this
     // node, so a change there writes nothing; the others always re-tier. So does an endpoint in a
     // locality a distribute rule leaves out: those Services are left out too.
@@ -192,6 +195,8 @@ async function main(): Promise<void> {
       maglev_rules: MAGLEV ? Array.from({ length: DESTINATION_RULES }, (_, i) => i).filter(isMaglevRule).length : 0,
       programmed_slots: [...slotsOf.values()].reduce((a, b) => a + b, 0),
       programmed: first.desired,
+      full_sync_slot_writes: fullSyncSlotOps?.writes ?? 0,
+      full_sync_slot_deletes: fullSyncSlotOps?.deletes ?? 0,
       full_sync_ms: Math.round(fullSyncMs),
       update_p50_ms: round(percentile(latencies, 50)),
       update_p99_ms: round(percentile(latencies, 99)),

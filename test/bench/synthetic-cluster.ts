@@ -124,8 +124,12 @@ function withConsistentHash(loadBalancer: Record<string, unknown>): Record<strin
   return { ...rest, consistentHash: { useSourceIp: true } };
 }
 
-/** With --maglev, every other rule (by rule index, so each form gets its share) is consistentHash. */
-export const isMaglevRule = (ruleIndex: number): boolean => ruleIndex % 2 === 1;
+/**
+ * With --maglev, one rule in BENCH_MAGLEV_EVERY (default 2: half) is consistentHash, by rule
+ * index, so with an `every` prime to the five forms each form gets its share.
+ */
+export const MAGLEV_EVERY = Math.max(1, Number(process.env['BENCH_MAGLEV_EVERY'] ?? 2));
+export const isMaglevRule = (ruleIndex: number): boolean => ruleIndex % MAGLEV_EVERY === MAGLEV_EVERY - 1;
 
 export interface SliceEndpoint {
   readonly ip: string;
