@@ -290,6 +290,9 @@ describe('passive ejection', () => {
     const id = backendIdOf(110, pod(11), CLOSED + 5000);
     expect(state.ejected.get(id)?.remainingMs).toBeGreaterThan(29_000);
     expect(mapsText(state)).toMatch(new RegExp(`${pod(11).replaceAll('.', '\\.')}:${CLOSED + 5000} ejected \\d+s`));
+    // The pinned view carries each service's settings, so nearbyctl and the lab compare them with the plan.
+    const programmed = state.services.find((p) => p.key.port === 110);
+    expect(programmed?.outlier).toEqual(outlier({ consecutiveFailures: 1, baseEjectionMs: 30_000 }));
   });
 
   it('deletes the rows with the service and its backends', () => {
