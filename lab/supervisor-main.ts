@@ -20,6 +20,7 @@ const { values } = parseArgs({
     bpffs: { type: 'string' },
     'prefer-close': { type: 'string' },
     'control-plane': { type: 'boolean' },
+    'cluster-name': { type: 'string' },
   },
   strict: true,
 });
@@ -31,7 +32,8 @@ mkdirSync(paths.logDir, { recursive: true });
 const logger = pino({ level: 'info', base: { lab: name } }, pino.destination({ dest: join(paths.logDir, 'supervisor.log'), sync: true }));
 // A real control plane, or the lab's own controllers publishing manifests for FileSource agents.
 const backend = values['control-plane'] ? new ApiClusterBackend(paths, logger) : new FileClusterBackend(paths, logger);
-const supervisor = new LabSupervisor({ host, paths, logger, preferClose }, backend);
+const clusterName = values['cluster-name'];
+const supervisor = new LabSupervisor({ host, paths, logger, preferClose, ...(clusterName ? { clusterName } : {}) }, backend);
 
 let stopping = false;
 async function stop(signal: string): Promise<void> {
