@@ -81,7 +81,7 @@ export class AgentProcess {
       this.spec.preferClose,
       ...MAP_SIZE_FLAGS,
       ...CRD_CHECK_FLAGS,
-      ...(this.spec.clusterName ? ['--multi-cluster', '--cluster-name', this.spec.clusterName] : []),
+      ...(this.spec.clusterName ? ['--multi-cluster=true', '--cluster-name', this.spec.clusterName] : []),
     ];
     const log = openSync(this.spec.logFile, 'a');
     let child: ChildProcess;

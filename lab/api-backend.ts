@@ -49,6 +49,8 @@ export class ApiClusterBackend implements ClusterBackend {
   constructor(
     private readonly paths: LabPaths,
     private readonly logger: Logger,
+    /** One cluster of a lab set: its agents read the others' remote secrets. */
+    private readonly options: { readonly multiCluster?: boolean } = {},
   ) {}
 
   /** The admin kubeconfig users' kubectl reads; `lab up` prints its path. */
@@ -96,7 +98,11 @@ export class ApiClusterBackend implements ClusterBackend {
       this.logger.child({ component: 'kubelet' }),
     );
     await this.heartbeat.register();
-    const agentKubeconfig = await agentIdentity(controlPlane, { namespace: 'nearby-system', serviceAccount: 'nearby-agent' });
+    const agentKubeconfig = await agentIdentity(controlPlane, {
+      namespace: 'nearby-system',
+      serviceAccount: 'nearby-agent',
+      ...(this.options.multiCluster ? { multiCluster: true } : {}),
+    });
 
     this.pods = new PodSync({
       kc,

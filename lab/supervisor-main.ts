@@ -31,7 +31,9 @@ const paths = labPaths(name, host.cgroup2, host.bpffs);
 mkdirSync(paths.logDir, { recursive: true });
 const logger = pino({ level: 'info', base: { lab: name } }, pino.destination({ dest: join(paths.logDir, 'supervisor.log'), sync: true }));
 // A real control plane, or the lab's own controllers publishing manifests for FileSource agents.
-const backend = values['control-plane'] ? new ApiClusterBackend(paths, logger) : new FileClusterBackend(paths, logger);
+const backend = values['control-plane']
+  ? new ApiClusterBackend(paths, logger, { multiCluster: values['cluster-name'] !== undefined })
+  : new FileClusterBackend(paths, logger);
 const clusterName = values['cluster-name'];
 const supervisor = new LabSupervisor({ host, paths, logger, preferClose, ...(clusterName ? { clusterName } : {}) }, backend);
 
