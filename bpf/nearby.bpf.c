@@ -78,6 +78,30 @@ struct {
 	__type(value, __u32);
 } backend_conns SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 80000);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct nearby_outlier);
+} outlier SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 150000);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct nearby_backend_health);
+} backend_health SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 80000);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct nearby_svc_ejections);
+} svc_ejections SEC(".maps");
+
 enum counter_field { CNT_ATTEMPT, CNT_ESTABLISHED, CNT_FAILED, CNT_REFUSED };
 
 static __always_inline void count(__u32 svc_id, __u32 tier, enum counter_field field)
@@ -256,6 +280,93 @@ static __always_inline __u32 *pick_slot(const struct nearby_svc_value *svc, int 
 	return bpf_map_lookup_elem(&slots, skey);
 }
 
+/*
+ * Passive ejection, connect side (docs/outlier-detection.md). sock_ops marks a backend ejected in
+ * backend_health; here a pick that landed on one moves to the next live slot of the same range,
+ * then to the later tiers, and only when every allowed endpoint is ejected keeps its first pick
+ * (Envoy's panic: ejection alone never makes a service unreachable).
+ */
+
+/* Slots looked at per range: one more than a service can have ejected at once, so a window this
+ * wide always holds a live slot unless the whole range is ejected. */
+#define EJECT_WINDOW (NEARBY_MAX_EJECTED + 1)
+
+static __always_inline int ejected(const __u32 *backend_id, __u64 now)
+{
+	struct nearby_backend_health *h = bpf_map_lookup_elem(&backend_health, backend_id);
+
+	return h && h->ejected_until > now;
+}
+
+/* Where skey sits in the range choose() gave: its index, or for ALL_TIERS its overall position. */
+static __always_inline __u32 range_pos(const struct nearby_svc_value *svc, int tier,
+				       const struct nearby_slot_key *skey)
+{
+	__u32 pos = skey->index;
+	int t;
+
+	if (tier != ALL_TIERS)
+		return pos;
+	for (t = 0; t < NEARBY_MAX_TIERS; t++) {
+		if (t >= skey->tier)
+			break;
+		pos += svc->count[t];
+	}
+	return pos;
+}
+
+/* The first slot from position start on (wrapping) whose backend is not ejected, within the
+ * window. Fills *skey only when it finds one. */
+static __always_inline __u32 *scan_range(const struct nearby_svc_value *svc, int tier, __u32 size,
+					 __u32 start, struct nearby_slot_key *skey, __u64 now)
+{
+	struct nearby_slot_key k = {};
+	__u32 i, *id;
+
+	for (i = 0; i < EJECT_WINDOW; i++) {
+		if (i >= size)
+			break;
+		if (locate(svc, tier, (start + i) % size, &k))
+			return NULL;
+		id = bpf_map_lookup_elem(&slots, &k);
+		if (id && !ejected(id, now)) {
+			*skey = k;
+			return id;
+		}
+	}
+	return NULL;
+}
+
+/* TCP only: sock_ops sees no UDP handshake, so UDP backends are never ejected, and a UDP service
+ * sharing an address:port with an ejected TCP one must not skip it. */
+static __always_inline __u32 *avoid_ejected(const struct nearby_svc_value *svc, int tier, __u32 size,
+					    struct nearby_slot_key *skey, __u32 *picked, __u8 proto)
+{
+	__u32 *id;
+	__u64 now;
+	int t;
+
+	if (!picked || proto != IPPROTO_TCP)
+		return picked;
+	now = bpf_ktime_get_ns();
+	if (!ejected(picked, now))
+		return picked;
+	id = scan_range(svc, tier, size, range_pos(svc, tier, skey) + 1, skey, now);
+	if (id)
+		return id;
+	/* RANDOM already looked at every tier; STRICT may not leave tier 0. */
+	if (tier == ALL_TIERS || svc->mode == NEARBY_MODE_STRICT)
+		return picked;
+	for (t = 0; t < NEARBY_MAX_TIERS; t++) {
+		if (t <= tier || !svc->count[t])
+			continue;
+		id = scan_range(svc, t, svc->count[t], bpf_get_prandom_u32() % svc->count[t], skey, now);
+		if (id)
+			return id;
+	}
+	return picked;
+}
+
 struct pick {
 	__u64 client; /* in: who connects (netns cookie), for MAGLEV */
 	const struct nearby_svc_value *svc;
@@ -281,6 +392,7 @@ static __always_inline int resolve(struct nearby_svc_key *key, struct pick *p)
 		return -1;
 	}
 	backend_id = pick_slot(p->svc, tier, size, p->client, &skey);
+	backend_id = avoid_ejected(p->svc, tier, size, &skey, backend_id, key->proto);
 	tier = skey.tier;
 	if (!backend_id)
 		goto refused;
@@ -365,6 +477,7 @@ static __always_inline int do_connect(struct bpf_sock_addr *ctx, struct nearby_s
 		meta->backend_id = p.backend_id;
 		__builtin_memcpy(meta->backend_addr, p.be->addr, sizeof(meta->backend_addr));
 		meta->backend_port = p.be->port;
+		meta->outcome = NEARBY_OUTCOME_NONE;
 	}
 	set_dest(ctx, p.be->addr, p.be->port, family);
 	return 1;
@@ -539,6 +652,149 @@ static __always_inline void conn_closed(struct nearby_sock_meta *meta)
 		__sync_fetch_and_sub(n, 1);
 }
 
+/*
+ * Passive ejection, sock_ops side (docs/outlier-detection.md): consecutive failed connects per
+ * backend, and the ejection itself, decided here without the agent.
+ */
+
+#define EJECTION_CAP_NS (300ULL * 1000000000ULL) /* Envoy: max(300 s, baseEjectionTime) */
+
+static __always_inline struct nearby_backend_health *health_row(const __u32 *backend_id)
+{
+	struct nearby_backend_health zero = {}, *h = bpf_map_lookup_elem(&backend_health, backend_id);
+
+	if (h)
+		return h;
+	/* NOEXIST: another CPU may have created the row meanwhile; then use theirs. */
+	bpf_map_update_elem(&backend_health, backend_id, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&backend_health, backend_id);
+}
+
+static __always_inline struct nearby_svc_ejections *ejections_row(const __u32 *svc_id)
+{
+	struct nearby_svc_ejections zero = {}, *st = bpf_map_lookup_elem(&svc_ejections, svc_id);
+
+	if (st)
+		return st;
+	bpf_map_update_elem(&svc_ejections, svc_id, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&svc_ejections, svc_id);
+}
+
+/* Endpoints of the service the socket dialled, all tiers: what maxEjectionPercent is a share of
+ * (Envoy counts the whole cluster too, not one priority). 0 when the service changed id. */
+static __always_inline __u32 service_endpoints(const struct nearby_sock_meta *meta)
+{
+	struct nearby_svc_key key = {};
+	struct nearby_svc_value *svc;
+	__u32 n = 0;
+	int t;
+
+	__builtin_memcpy(key.addr, meta->vip, sizeof(key.addr));
+	key.port = meta->vip_port;
+	key.proto = IPPROTO_TCP;
+	key.family = meta->family;
+	svc = bpf_map_lookup_elem(&services, &key);
+	if (!svc || svc->id != meta->svc_id)
+		return 0;
+	for (t = 0; t < NEARBY_MAX_TIERS; t++)
+		n += svc->count[t];
+	return n;
+}
+
+/* Envoy's multiplier decays by one per interval the backend spends not ejected. Without timers
+ * the kernel applies the decay for every whole interval since the last ejection ended, at the
+ * moment it matters: the next ejection. */
+static __always_inline __u32 decayed_multiplier(const struct nearby_backend_health *h,
+						const struct nearby_outlier *cfg, __u64 now)
+{
+	__u64 healthy;
+
+	if (!cfg->interval_ns || now <= h->decay_from)
+		return h->multiplier;
+	healthy = (now - h->decay_from) / cfg->interval_ns;
+	return healthy >= h->multiplier ? 0 : h->multiplier - (__u32)healthy;
+}
+
+/* Ejects the backend if the service's budget allows: Envoy's rule, (ejected + 1) / endpoints
+ * <= maxEjectionPercent, or nothing ejected yet (one backend can always be ejected). The
+ * service's lock makes the count and the ejection one step across CPUs. */
+static __always_inline void try_eject(const struct nearby_sock_meta *meta, const struct nearby_outlier *cfg,
+				      struct nearby_backend_health *h, __u64 now)
+{
+	__u32 endpoints = service_endpoints(meta), active = 0, free = NEARBY_MAX_EJECTED, i, mult;
+	struct nearby_svc_ejections *st;
+	__u64 cap, length;
+
+	if (!endpoints)
+		return;
+	st = ejections_row(&meta->svc_id);
+	if (!st)
+		return;
+	cap = cfg->base_ns > EJECTION_CAP_NS ? cfg->base_ns : EJECTION_CAP_NS;
+	bpf_spin_lock(&st->lock);
+	if (h->ejected_until > now) /* another CPU ejected it meanwhile */
+		goto out;
+	for (i = 0; i < NEARBY_MAX_EJECTED; i++) {
+		if (st->until[i] > now)
+			active++;
+		else if (free == NEARBY_MAX_EJECTED)
+			free = i;
+	}
+	if (free >= NEARBY_MAX_EJECTED)
+		goto out;
+	if (active && (__u64)(active + 1) * 100 > (__u64)cfg->max_percent * endpoints)
+		goto out;
+	mult = decayed_multiplier(h, cfg, now) + 1;
+	length = cfg->base_ns * mult;
+	if (length > cap)
+		length = cap;
+	h->multiplier = mult;
+	h->ejected_until = now + length;
+	h->decay_from = now + length;
+	h->failures = 0; /* re-admitted with a clean count */
+	h->ejections++;
+	h->svc_id = meta->svc_id;
+	st->until[free] = now + length;
+	st->backend[free] = meta->backend_id;
+	st->ejections++;
+out:
+	bpf_spin_unlock(&st->lock);
+}
+
+/* A handshake that did not complete: refused, reset, or not answered by the first SYN timeout. */
+static __always_inline void connect_failed(struct nearby_sock_meta *meta)
+{
+	struct nearby_backend_health *h;
+	struct nearby_outlier *cfg;
+	__u64 now;
+
+	if (meta->outcome == NEARBY_OUTCOME_FAILED)
+		return; /* an RTO already told it; the close that follows is the same failure */
+	meta->outcome = NEARBY_OUTCOME_FAILED;
+	cfg = bpf_map_lookup_elem(&outlier, &meta->svc_id);
+	if (!cfg || !cfg->consecutive)
+		return;
+	h = health_row(&meta->backend_id);
+	if (!h)
+		return;
+	now = bpf_ktime_get_ns();
+	/* A connect picked before the ejection, failing after it: already accounted for. */
+	if (h->ejected_until > now)
+		return;
+	if (__sync_add_and_fetch(&h->failures, 1) < cfg->consecutive)
+		return;
+	try_eject(meta, cfg, h, now);
+}
+
+static __always_inline void connect_succeeded(const struct nearby_sock_meta *meta)
+{
+	struct nearby_backend_health *h = bpf_map_lookup_elem(&backend_health, &meta->backend_id);
+
+	/* Written only when set, so healthy backends' rows are not bounced between CPUs. */
+	if (h && h->failures)
+		h->failures = 0;
+}
+
 /* TCP outcome per (service, tier). Only sockets that connect4/6 rewrote carry sock_meta. */
 SEC("sockops")
 int nearby_sockops(struct bpf_sock_ops *skops)
@@ -552,16 +808,27 @@ int nearby_sockops(struct bpf_sock_ops *skops)
 	case BPF_SOCK_OPS_TCP_CONNECT_CB:
 		meta = bpf_sk_storage_get(&sock_meta, sk, 0, 0);
 		if (meta)
-			/* Ask for state changes only for our sockets, to see a failed handshake. */
-			bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_STATE_CB_FLAG);
+			/* Ask for state changes only for our sockets, to see a failed handshake, and
+			 * for retransmission timeouts, to see an unanswered SYN before the app gives up. */
+			bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_STATE_CB_FLAG | BPF_SOCK_OPS_RTO_CB_FLAG);
 		break;
 	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
 		meta = bpf_sk_storage_get(&sock_meta, sk, 0, 0);
 		if (meta) {
 			count(meta->svc_id, meta->tier, CNT_ESTABLISHED);
+			connect_succeeded(meta);
 			conn_opened(meta);
 			/* State callbacks stay on: the close is what uncounts the connection. */
 		}
+		break;
+	case BPF_SOCK_OPS_RTO_CB:
+		/* The first SYN went unanswered for an RTO (1 s by default): a black-holed backend
+		 * counts as failing now rather than when the application's connect timeout ends. */
+		if (skops->state != 2 /* TCP_SYN_SENT */)
+			break;
+		meta = bpf_sk_storage_get(&sock_meta, sk, 0, 0);
+		if (meta)
+			connect_failed(meta);
 		break;
 	case BPF_SOCK_OPS_STATE_CB:
 		/* args[0] old state, args[1] new state. Every end of a TCP socket (FIN, RST, timeout,
@@ -571,8 +838,10 @@ int nearby_sockops(struct bpf_sock_ops *skops)
 		meta = bpf_sk_storage_get(&sock_meta, sk, 0, 0);
 		if (!meta)
 			break;
-		if (skops->args[0] == 2 /* TCP_SYN_SENT */)
+		if (skops->args[0] == 2 /* TCP_SYN_SENT */) {
 			count(meta->svc_id, meta->tier, CNT_FAILED);
+			connect_failed(meta);
+		}
 		conn_closed(meta);
 		break;
 	}

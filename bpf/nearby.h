@@ -21,6 +21,11 @@
  *                              service's row when it removes the service.
  *   backend_conns              sock_ops (open TCP connections per backend, for LEAST_REQUEST);
  *                              the agent deletes a backend's row when it deletes the backend.
+ *   outlier                    the agent, before the service entry; deleted with the service.
+ *   backend_health             sock_ops (failed/established connects, ejection); the agent
+ *                              deletes a backend's row with the backend.
+ *   svc_ejections              sock_ops (ejections in force per service, maxEjectionPercent);
+ *                              the agent deletes a service's row with the service.
  */
 #ifndef NEARBY_H
 #define NEARBY_H
@@ -52,6 +57,10 @@ enum nearby_balance {
 /* Returned (negated) by connect()/sendmsg() when a known service has no usable endpoint.
  * ECONNREFUSED is what kube-proxy's REJECT rule gives for a Service without endpoints. */
 #define NEARBY_ERRNO_NO_ENDPOINT 111 /* ECONNREFUSED */
+
+/* sock_meta.outcome: whether sock_ops already told backend_health how the handshake ended. */
+#define NEARBY_OUTCOME_NONE 0
+#define NEARBY_OUTCOME_FAILED 1
 
 /* backend.flags */
 #define NEARBY_BACKEND_TERMINATING 0x1 /* serving but terminating (KEP-1669 fallback) */
@@ -120,7 +129,7 @@ struct nearby_sock_meta {
 	__u32 backend_addr[4];
 	__u16 backend_port;
 	__u8 conn_open;                 /* counted in backend_conns; cleared when uncounted */
-	__u8 reserved;
+	__u8 outcome;                   /* NEARBY_OUTCOME_*: the connect's result, told to backend_health once */
 };
 
 /*
@@ -178,5 +187,53 @@ struct nearby_counter_value {
  *         the backend (ids are not reused, so a row a late close recreates is only garbage, and
  *         read-back collects it). Sized like backends.
  */
+
+
+/*
+ * outlier: BPF_MAP_TYPE_HASH, written by the agent before the service entry that uses it.
+ *   key   service id (__u32).
+ *   value the service's passive-ejection settings (docs/outlier-detection.md). A missing row,
+ *         or consecutive = 0, means the service never ejects (as kube-proxy). The agent deletes
+ *         the row with the service. Sized like services.
+ */
+struct nearby_outlier {
+	__u32 consecutive;   /* failed TCP connects in a row that eject a backend; 0 = off */
+	__u32 max_percent;   /* maxEjectionPercent, 0..100; at least one backend may always be ejected */
+	__u64 base_ns;       /* baseEjectionTime */
+	__u64 interval_ns;   /* interval: the ejection multiplier decays by one per interval healthy */
+};
+
+/* Ejection deadlines one service keeps at once; also the probe window of the connect path. */
+#define NEARBY_MAX_EJECTED 16
+
+/*
+ * backend_health: BPF_MAP_TYPE_HASH, written by sock_ops (and the connect path never writes it).
+ *   key   backend id (__u32).
+ *   value consecutive failed connects and ejection state. Times are bpf_ktime_get_ns()
+ *         (CLOCK_MONOTONIC). A row is created at a backend's first failed connect of a service
+ *         with outlier settings; the agent deletes it with the backend.
+ */
+struct nearby_backend_health {
+	__u64 ejected_until; /* connects skip the backend while now < ejected_until */
+	__u64 decay_from;    /* the multiplier has decayed up to here (end of the last ejection) */
+	__u32 failures;      /* consecutive failed connects; reset by an established one */
+	__u32 multiplier;    /* Envoy's ejection multiplier: ejection = base x multiplier */
+	__u32 ejections;     /* times ejected, ever (metrics) */
+	__u32 svc_id;        /* the service whose settings ejected it last */
+};
+
+/*
+ * svc_ejections: BPF_MAP_TYPE_HASH, written by sock_ops under the value's spin lock.
+ *   key   service id (__u32).
+ *   value the service's ejections in force, for maxEjectionPercent: slot i holds a backend
+ *         id and its deadline; a slot whose deadline passed is free. Ejections ever, for
+ *         metrics. The agent deletes the row with the service. Sized like services.
+ */
+struct nearby_svc_ejections {
+	struct bpf_spin_lock lock;
+	__u32 ejections;                      /* ejections ever made through this service */
+	__u64 until[NEARBY_MAX_EJECTED];      /* ktime ns; <= now is a free slot */
+	__u32 backend[NEARBY_MAX_EJECTED];    /* backend id ejected in the slot */
+};
 
 #endif /* NEARBY_H */

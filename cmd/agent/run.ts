@@ -4,7 +4,7 @@
  * reason, rather than as a pod that does not answer at all.
  */
 import pino, { type Logger } from 'pino';
-import type { Datapath } from '../../pkg/datapath/index.js';
+import { type Datapath, readServiceEjections } from '../../pkg/datapath/index.js';
 import { AgentMetrics, startHealthServer, type HealthServer } from '../../pkg/metrics/index.js';
 import { Reconciler } from '../../pkg/reconciler/index.js';
 import type { AgentOptions } from './options.js';
@@ -103,7 +103,12 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
       source: agentSource,
       writer: datapath.writer,
       nodeName: options.nodeName,
-      planOptions: { preferCloseMeaning: options.preferClose, rootNamespace: options.rootNamespace, clusterDomain: options.clusterDomain },
+      planOptions: {
+        preferCloseMeaning: options.preferClose,
+        rootNamespace: options.rootNamespace,
+        clusterDomain: options.clusterDomain,
+        localCluster: options.clusterName,
+      },
       resyncMs: options.resyncMs,
     },
     logger.child({ component: 'reconciler' }),
@@ -119,6 +124,14 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     return datapath
       .counters()
       .map((c) => ({ service: labels.get(c.svcId) ?? '', tier: c.tier, attempts: c.attempts, failed: c.failed, refused: c.refused }));
+  });
+  metrics.setEjectionCounts(() => {
+    const labels = datapath.writer.labelsById();
+    return [...readServiceEjections(datapath.loaded.maps.svcEjections)].map(([id, e]) => ({
+      service: labels.get(id) ?? '',
+      ejections: e.total,
+      ejectedNow: e.active,
+    }));
   });
   rec.start();
   void startSourceWithRetry(

@@ -1,12 +1,15 @@
 /* `nearbyctl explain`: which tier a connect from this node uses for a Service, and why. */
 import type { Snapshot } from '../../pkg/model/index.js';
 import { explainEndpoint, explainRule, plan, type PlanOptions } from '../../pkg/planner/index.js';
+import { formatRemaining } from './maps.js';
 
 export function explainService(
   snapshot: Snapshot,
   nodeName: string,
   serviceKey: string,
   options: Partial<PlanOptions>,
+  /** Endpoints this node's kernel has ejected now, "address:port" -> milliseconds left; read from its pinned maps when present. */
+  ejected: ReadonlyMap<string, number> = new Map(),
 ): { text: string; found: boolean } {
   const nodePlan = plan(snapshot, nodeName, options);
   const skipped = nodePlan.skipped.find((s) => s.service === serviceKey);
@@ -48,6 +51,13 @@ export function explainService(
           `so it keeps its endpoint; ${tables} non-empty tier(s), ${tables * entry.maglevTableSize} slots`,
       );
     }
+    const out = entry.tiers.flatMap((t, i) =>
+      t.endpoints.flatMap((e) => {
+        const ms = ejected.get(`${e.address}:${e.port}`);
+        return ms === undefined ? [] : [`${e.address}:${e.port} (tier ${i}, ${formatRemaining(ms)} left)`];
+      }),
+    );
+    if (out.length > 0) lines.push(`  ejected now by outlier detection, skipped by connects: ${out.join(', ')}`);
   }
   // Every endpoint of the Service once, with the ranking behind its tier.
   for (const entry of planned.entries) {

@@ -20,7 +20,14 @@ export function mapsJson(state: PinnedState): unknown {
       mode: s.mode,
       ...(s.mode === 'WEIGHTED' ? { weights: s.weights } : {}),
       tiers: s.tiers.map((t) => ({
-        endpoints: t.map((b) => ({ id: b.id, address: b.address, port: b.port, nodeId: b.nodeId, terminating: b.terminating })),
+        endpoints: t.map((b) => ({
+          id: b.id,
+          address: b.address,
+          port: b.port,
+          nodeId: b.nodeId,
+          terminating: b.terminating,
+          ...(state.ejected.has(b.id) ? { ejectedForMs: state.ejected.get(b.id)!.remainingMs } : {}),
+        })),
       })),
       connects: state.counters
         .filter((c) => c.svcId === s.id)
@@ -46,9 +53,21 @@ export function mapsText(state: PinnedState): string {
       if (tier.length === 0) return;
       const counters = state.counters.find((c) => c.svcId === s.id && c.tier === t);
       const connects = counters ? ` (connects ${counters.attempts}, failed ${counters.failed + counters.refused})` : '';
-      const backends = tier.map((b) => `${b.address}:${b.port}${b.terminating ? ' terminating' : ''} node#${b.nodeId}`).join(', ');
+      const backends = tier
+        .map((b) => `${b.address}:${b.port}${b.terminating ? ' terminating' : ''}${ejectedText(state, b.id)} node#${b.nodeId}`)
+        .join(', ');
       lines.push(`  tier ${t}${connects}: ${backends}`);
     });
   }
   return lines.join('\n');
+}
+
+/** " ejected 12.3s" for a backend outlier detection ejected, "" otherwise. */
+function ejectedText(state: PinnedState, id: number): string {
+  const e = state.ejected.get(id);
+  return e ? ` ejected ${formatRemaining(e.remainingMs)}` : '';
+}
+
+export function formatRemaining(ms: number): string {
+  return ms >= 10_000 ? `${Math.round(ms / 1000)}s` : `${(ms / 1000).toFixed(1)}s`;
 }

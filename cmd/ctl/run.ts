@@ -2,6 +2,7 @@
  * nearbyctl's commands, as a function of argv (and env) so tests run them in-process. Exit
  * codes: 0 ok, 1 the thing asked about does not exist, 2 usage or environment problems.
  */
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { buildSnapshot } from '../../pkg/model/index.js';
 import { DEFAULT_PLAN_OPTIONS, plan, type PlanOptions } from '../../pkg/planner/index.js';
@@ -13,6 +14,7 @@ import { readManifests } from './manifests.js';
 import { mapsJson, mapsText, pinRootOf } from './maps.js';
 import { nodeForExplain, nodeForMaps } from './node-choice.js';
 import { planJson, planText } from './plan-view.js';
+import { runCreateRemoteSecret } from './remote-secret-command.js';
 
 export interface CtlIo {
   out(text: string): void;
@@ -21,7 +23,7 @@ export interface CtlIo {
 
 const USAGE = `usage:
   nearbyctl plan --state DIR --node NAME [--json] [PLAN FLAGS]
-  nearbyctl explain NAMESPACE/SERVICE --state DIR [--node NAME] [PLAN FLAGS]
+  nearbyctl explain NAMESPACE/SERVICE --state DIR [--node NAME] [--bpffs /sys/fs/bpf] [PLAN FLAGS]
   nearbyctl maps [--node NAME] [--bpffs /sys/fs/bpf] [--json]
   nearbyctl lab up|apply|delete|label|exec|get|status|wait|down ...   (nearbyctl lab --help)
   nearbyctl demo [--files] [--experiment 000|003|004]
@@ -30,6 +32,11 @@ const USAGE = `usage:
                    DestinationRules; 004 (make demo-004), seed 004's two clusters
                    and 70/20/10 across them. On a real control plane with the seed's kubectl
                    commands, or with --files on the lab's own controllers (000 only)
+  nearbyctl create-remote-secret --name NAME [--context CTX] [--kubeconfig FILE]
+                   [--namespace istio-system] [--server URL] [--print-remote-rbac]
+                   gives the cluster of CTX a read-only ServiceAccount and prints the
+                   Secret (istioctl's format) to apply on the cluster that reads it;
+                   --print-remote-rbac only prints the remote side's manifests
 --node defaults to $NODE_NAME; for maps, else to the only node pinned under <bpffs>/nearby/.
 --bpffs defaults to $NEARBY_BPFFS, else /sys/fs/bpf.
 PLAN FLAGS, as the agent takes them: --prefer-close subzone|zone, --cluster-domain DOMAIN
@@ -43,6 +50,12 @@ const OPTIONS = {
   'cluster-domain': { type: 'string' },
   'istio-root-namespace': { type: 'string' },
   bpffs: { type: 'string' },
+  name: { type: 'string' },
+  context: { type: 'string' },
+  kubeconfig: { type: 'string' },
+  namespace: { type: 'string' },
+  server: { type: 'string' },
+  'print-remote-rbac': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -104,7 +117,8 @@ export async function runNearbyctl(argv: readonly string[], io: CtlIo, env: Node
         const node = nodeForExplain(values.node, env);
         const { snapshot } = await snapshotFrom(required(values.state, '--state'), io);
         const key = service.includes('/') ? service : `default/${service}`;
-        const { text, found } = explainService(snapshot, node, key, planOptions(values));
+        const bpffs = values.bpffs || env['NEARBY_BPFFS'] || '/sys/fs/bpf';
+        const { text, found } = explainService(snapshot, node, key, planOptions(values), await ejectedOn(pinRootOf(bpffs, node)));
         io.out(text);
         return found ? 0 : 1;
       }
@@ -117,6 +131,8 @@ export async function runNearbyctl(argv: readonly string[], io: CtlIo, env: Node
         io.out(values.json ? JSON.stringify(mapsJson(state), null, 2) : mapsText(state));
         return 0;
       }
+      case 'create-remote-secret':
+        return await runCreateRemoteSecret(values, io, USAGE);
       default:
         throw new StartupError('usage', `unknown command ${JSON.stringify(command)}\n${USAGE}`);
     }
@@ -135,4 +151,20 @@ export async function runNearbyctl(argv: readonly string[], io: CtlIo, env: Node
     }
     throw error;
   }
+}
+
+/** What this node's kernel ejected now, by "address:port"; nothing when the node has no pinned datapath here. */
+async function ejectedOn(pinRoot: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (!existsSync(pinRoot)) return out;
+  // Loaded only here: reading maps needs libbpf, planning does not.
+  const { readPinnedState } = await import('../../pkg/datapath/index.js');
+  const state = readPinnedState(pinRoot);
+  for (const s of state.services) {
+    for (const b of s.tiers.flat()) {
+      const e = state.ejected.get(b.id);
+      if (e) out.set(`${b.address}:${b.port}`, e.remainingMs);
+    }
+  }
+  return out;
 }

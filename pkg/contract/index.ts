@@ -24,3 +24,18 @@ export const MODE_NAMES: readonly ModeName[] = Object.freeze((Object.keys(Mode) 
  */
 export const Balance = { RANDOM: 0, ROUND_ROBIN: 1, LEAST_REQUEST: 2, MAGLEV: 3 } as const;
 export type BalanceName = keyof typeof Balance;
+
+/**
+ * A service's passive-ejection settings (docs/outlier-detection.md): a backend whose TCP connects
+ * fail consecutiveFailures times in a row is skipped for baseEjectionMs x (times ejected),
+ * capped at max(300 s, base). The kernel's outlier map holds the same four numbers.
+ */
+export interface OutlierSettings {
+  /** Failed connects in a row that eject a backend; 0 means never eject. */
+  readonly consecutiveFailures: number;
+  /** 0..100: share of the service's endpoints ejected at once; one can always be. */
+  readonly maxEjectionPercent: number;
+  readonly baseEjectionMs: number;
+  /** The ejection multiplier decays by one per interval a backend stays healthy. */
+  readonly intervalMs: number;
+}

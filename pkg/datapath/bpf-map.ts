@@ -62,6 +62,12 @@ export interface DatapathMaps {
   readonly rotation: BpfMap;
   /** Open TCP connections by backend id, kept by sock_ops; the agent deletes a backend's row. */
   readonly backendConns: BpfMap;
+  /** Passive-ejection settings by service id, written before the service entry; deleted with it. */
+  readonly outlier: BpfMap;
+  /** Consecutive failures and ejection by backend id, kept by sock_ops; deleted with the backend. */
+  readonly backendHealth: BpfMap;
+  /** Ejections in force by service id, kept by sock_ops; deleted with the service. */
+  readonly svcEjections: BpfMap;
 }
 
 /**
@@ -95,6 +101,9 @@ export const MAP_LAYOUTS = {
   },
   rotation: { name: 'rotation', keySize: 4, valueSize: 4, perCpu: false, sizedBy: 'services' },
   backendConns: { name: 'backend_conns', keySize: 4, valueSize: 4, perCpu: false, sizedBy: 'backends' },
+  outlier: { name: 'outlier', keySize: 4, valueSize: STRUCTS.nearby_outlier.size, perCpu: false, sizedBy: 'services' },
+  backendHealth: { name: 'backend_health', keySize: 4, valueSize: STRUCTS.nearby_backend_health.size, perCpu: false, sizedBy: 'backends' },
+  svcEjections: { name: 'svc_ejections', keySize: 4, valueSize: STRUCTS.nearby_svc_ejections.size, perCpu: false, sizedBy: 'services' },
 } as const satisfies Record<
   keyof DatapathMaps,
   { name: string; keySize: number; valueSize: number; perCpu: boolean; sizedBy: keyof MapSizes }

@@ -34,13 +34,19 @@ export const STRUCTS = {
       backend_addr: [28, 16],
       backend_port: [44, 2],
       conn_open: [46, 1],
-      reserved: [47, 1],
+      outcome: [47, 1],
     },
   },
   nearby_rev_key: { size: 32, fields: { cookie: [0, 8], addr: [8, 16], port: [24, 2], family: [26, 1], reserved: [27, 5] } },
   nearby_rev_value: { size: 20, fields: { addr: [0, 16], port: [16, 2], reserved: [18, 2] } },
   nearby_counter_key: { size: 8, fields: { svc_id: [0, 4], tier: [4, 4] } },
   nearby_counter_value: { size: 32, fields: { attempts: [0, 8], established: [8, 8], failed: [16, 8], refused: [24, 8] } },
+  nearby_outlier: { size: 24, fields: { consecutive: [0, 4], max_percent: [4, 4], base_ns: [8, 8], interval_ns: [16, 8] } },
+  nearby_backend_health: {
+    size: 32,
+    fields: { ejected_until: [0, 8], decay_from: [8, 8], failures: [16, 4], multiplier: [20, 4], ejections: [24, 4], svc_id: [28, 4] },
+  },
+  nearby_svc_ejections: { size: 200, fields: { lock: [0, 4], ejections: [4, 4], until: [8, 128], backend: [136, 64] } },
 } as const satisfies Record<string, StructLayout>;
 
 const LE = endianness() === 'LE';
@@ -64,6 +70,10 @@ const u32 = (b: Buffer, o: number, v: number): void => {
 const r16 = (b: Buffer, o: number): number => (LE ? b.readUInt16LE(o) : b.readUInt16BE(o));
 const r32 = (b: Buffer, o: number): number => (LE ? b.readUInt32LE(o) : b.readUInt32BE(o));
 const r64 = (b: Buffer, o: number): bigint => (LE ? b.readBigUInt64LE(o) : b.readBigUInt64BE(o));
+const w64 = (b: Buffer, o: number, v: bigint): void => {
+  if (LE) b.writeBigUInt64LE(v, o);
+  else b.writeBigUInt64BE(v, o);
+};
 
 const toAf = (f: Family): number => (f === 4 ? AF_INET : AF_INET6);
 const fromAf = (af: number): Family => (af === AF_INET ? 4 : 6);
@@ -312,5 +322,80 @@ export const counterValue = {
       sum.refused += r64(buf, at + off('nearby_counter_value', 'refused'));
     }
     return sum;
+  },
+};
+
+/** nearby_outlier: a service's passive-ejection settings, as the kernel applies them. */
+export interface OutlierValue {
+  /** Failed TCP connects in a row that eject a backend; 0 turns ejection off. */
+  consecutive: number;
+  /** maxEjectionPercent, 0..100. */
+  maxPercent: number;
+  baseEjectionNs: bigint;
+  intervalNs: bigint;
+}
+
+export const outlierValue = {
+  size: STRUCTS.nearby_outlier.size,
+  encode(v: OutlierValue, buf = Buffer.alloc(STRUCTS.nearby_outlier.size), at = 0): Buffer {
+    buf.fill(0, at, at + STRUCTS.nearby_outlier.size);
+    u32(buf, at + off('nearby_outlier', 'consecutive'), v.consecutive);
+    u32(buf, at + off('nearby_outlier', 'max_percent'), v.maxPercent);
+    w64(buf, at + off('nearby_outlier', 'base_ns'), v.baseEjectionNs);
+    w64(buf, at + off('nearby_outlier', 'interval_ns'), v.intervalNs);
+    return buf;
+  },
+  decode(buf: Buffer, at = 0): OutlierValue {
+    return {
+      consecutive: r32(buf, at + off('nearby_outlier', 'consecutive')),
+      maxPercent: r32(buf, at + off('nearby_outlier', 'max_percent')),
+      baseEjectionNs: r64(buf, at + off('nearby_outlier', 'base_ns')),
+      intervalNs: r64(buf, at + off('nearby_outlier', 'interval_ns')),
+    };
+  },
+};
+
+/** nearby_backend_health, written by sock_ops. Times are CLOCK_MONOTONIC nanoseconds. */
+export interface BackendHealth {
+  ejectedUntilNs: bigint;
+  decayFromNs: bigint;
+  failures: number;
+  multiplier: number;
+  ejections: number;
+  svcId: number;
+}
+
+export const backendHealth = {
+  size: STRUCTS.nearby_backend_health.size,
+  decode(buf: Buffer, at = 0): BackendHealth {
+    return {
+      ejectedUntilNs: r64(buf, at + off('nearby_backend_health', 'ejected_until')),
+      decayFromNs: r64(buf, at + off('nearby_backend_health', 'decay_from')),
+      failures: r32(buf, at + off('nearby_backend_health', 'failures')),
+      multiplier: r32(buf, at + off('nearby_backend_health', 'multiplier')),
+      ejections: r32(buf, at + off('nearby_backend_health', 'ejections')),
+      svcId: r32(buf, at + off('nearby_backend_health', 'svc_id')),
+    };
+  },
+};
+
+/** nearby_svc_ejections: the ejections a service has in force, and its ejections ever. */
+export interface SvcEjections {
+  ejections: number;
+  /** One per slot: a backend id and its deadline; a deadline in the past is a free slot. */
+  slots: Array<{ backendId: number; untilNs: bigint }>;
+}
+
+/** NEARBY_MAX_EJECTED: slots in nearby_svc_ejections (8-byte deadlines). */
+export const MAX_EJECTED = STRUCTS.nearby_svc_ejections.fields.until[1] / 8;
+
+export const svcEjections = {
+  size: STRUCTS.nearby_svc_ejections.size,
+  decode(buf: Buffer, at = 0): SvcEjections {
+    const until = at + off('nearby_svc_ejections', 'until');
+    const backend = at + off('nearby_svc_ejections', 'backend');
+    const slots: SvcEjections['slots'] = [];
+    for (let i = 0; i < MAX_EJECTED; i++) slots.push({ backendId: r32(buf, backend + 4 * i), untilNs: r64(buf, until + 8 * i) });
+    return { ejections: r32(buf, at + off('nearby_svc_ejections', 'ejections')), slots };
   },
 };

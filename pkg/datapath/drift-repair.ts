@@ -60,10 +60,13 @@ export function applyRepairs(maps: DatapathMaps, plan: RepairPlan): DriftReport 
       if (maps.counters.delete(counterKey.encode({ svcId, tier }))) report.deleted.counters++;
     }
     maps.rotation.delete(backendId.encode(svcId)); // a bare __u32 key, as a backend id is
+    maps.outlier.delete(backendId.encode(svcId));
+    maps.svcEjections.delete(backendId.encode(svcId));
   }
   for (const id of dead.backends) {
     if (maps.backends.delete(backendId.encode(id))) report.deleted.backends++;
     maps.backendConns.delete(backendId.encode(id));
+    maps.backendHealth.delete(backendId.encode(id));
   }
   return report;
 }

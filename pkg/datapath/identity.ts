@@ -5,11 +5,13 @@
  */
 import { parseIp } from '../ip/index.js';
 import { type ParsedAddress, parseAddress } from './addr.js';
+import { sameOutlier } from './outlier.js';
 import {
   type BackendSpec,
   type BalanceName,
   MAX_TIERS,
   type ModeName,
+  type OutlierSpec,
   type ProgrammedService,
   type ServiceKey,
   type ServiceSpec,
@@ -66,6 +68,7 @@ export function sameBackend(a: BackendSpec, b: BackendSpec): boolean {
 export function sameSpec(a: ServiceSpec, b: ServiceSpec): boolean {
   if (a.mode !== b.mode || a.label !== b.label || a.tiers.length !== b.tiers.length) return false;
   if (balanceOf(a) !== balanceOf(b)) return false;
+  if (!sameOutlier(a.outlier, b.outlier)) return false;
   if (a.key.address !== b.key.address || a.key.port !== b.key.port || a.key.protocol !== b.key.protocol) return false;
   const wa = a.weights ?? [];
   const wb = b.weights ?? [];
@@ -94,6 +97,8 @@ export interface ProgrammedTiers {
   readonly mode: ModeName;
   readonly balance: BalanceName;
   readonly weights: ArrayLike<number>;
+  /** Passive-ejection settings; absent when the service never ejects. */
+  readonly outlier?: OutlierSpec | undefined;
   /** Slots tier `tier` holds. */
   tierSize(tier: number): number;
   /** Whether tier `tier` holds this backend (its address parsed): same address, port, node id and flag. */
@@ -110,6 +115,7 @@ export interface ProgrammedTiers {
  */
 export function programmedAs(spec: ServiceSpec, have: ProgrammedTiers): boolean {
   if (have.mode !== spec.mode || have.balance !== balanceOf(spec)) return false;
+  if (!sameOutlier(spec.outlier, have.outlier)) return false;
   for (let t = 0; t < MAX_TIERS; t++) if ((spec.weights?.[t] ?? 0) !== (have.weights[t] ?? 0)) return false;
   for (let t = 0; t < MAX_TIERS; t++) {
     const want = spec.tiers[t] ?? [];
@@ -152,6 +158,7 @@ export function sameService(spec: ServiceSpec, programmed: ProgrammedService, op
     mode: programmed.mode,
     balance: programmed.balance,
     weights: programmed.weights,
+    outlier: programmed.outlier,
     tierSize: (t) => programmed.tiers[t]?.length ?? 0,
     holds: (t, b, address) => {
       const p = tiers[t]?.get(backendKey(address, b.port));

@@ -27,6 +27,15 @@ export { layoutTable, layoutTier, type TierLayout } from './tier-layout.js';
 export { keyAt, type MapDump, packEntries, valueAt } from './map-dump.js';
 export { memoryMaps, MemoryBpfMap } from './memory-map.js';
 export { readPinnedState, type PinnedState } from './pinned.js';
+export {
+  type EjectedBackend,
+  monotonicNs,
+  readBackendHealth,
+  readEjected,
+  readServiceEjections,
+  type ServiceEjections,
+} from './ejections.js';
+export { type BackendHealth, MAX_EJECTED } from './codecs.js';
 export type { TierCounters } from './counters.js';
 export { type BulkResult, type ProgrammedTotals, type ReadBackReport, ServiceWriter } from './writer.js';
 export {

@@ -4,7 +4,15 @@
  */
 import type { BackendTable } from './backend-table.js';
 import { type PackedTiers, tierEnd, tierStart } from './packed-tiers.js';
-import { type BalanceName, MAX_TIERS, type ModeName, type ProgrammedBackend, type ProgrammedService, type ServiceKey } from './types.js';
+import {
+  type BalanceName,
+  MAX_TIERS,
+  type ModeName,
+  type OutlierSpec,
+  type ProgrammedBackend,
+  type ProgrammedService,
+  type ServiceKey,
+} from './types.js';
 
 export interface MirrorService {
   readonly key: ServiceKey;
@@ -14,6 +22,8 @@ export interface MirrorService {
   readonly mode: ModeName;
   readonly balance: BalanceName;
   readonly weights: readonly number[];
+  /** Passive-ejection settings, as written to the outlier map; absent when none. */
+  readonly outlier?: OutlierSpec;
   /** Backend ids per tier, index = slot index; 0 marks a slot found missing on read-back. */
   readonly tiers: PackedTiers;
 }
@@ -42,5 +52,13 @@ export function toProgrammed(s: MirrorService, backends: BackendTable): Programm
     }
     tiers.push(tier);
   }
-  return { key: s.key, id: s.id, mode: s.mode, balance: s.balance, weights: s.weights, tiers };
+  return {
+    key: s.key,
+    id: s.id,
+    mode: s.mode,
+    balance: s.balance,
+    weights: s.weights,
+    tiers,
+    ...(s.outlier ? { outlier: s.outlier } : {}),
+  };
 }

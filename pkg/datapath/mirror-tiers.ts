@@ -8,7 +8,7 @@ import { backendValue } from './codecs.js';
 import { backendKey, type ProgrammedTiers } from './identity.js';
 import type { MirrorService } from './mirror-service.js';
 import { tierEnd, tierStart } from './packed-tiers.js';
-import type { BackendSpec, BalanceName, ModeName } from './types.js';
+import type { BackendSpec, BalanceName, ModeName, OutlierSpec } from './types.js';
 
 export class MirrorTiers implements ProgrammedTiers {
   private entry: MirrorService | undefined;
@@ -33,6 +33,10 @@ export class MirrorTiers implements ProgrammedTiers {
 
   get weights(): readonly number[] {
     return this.current.weights;
+  }
+
+  get outlier(): OutlierSpec | undefined {
+    return this.current.outlier;
   }
 
   tierSize(tier: number): number {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { MAP_LAYOUTS } from './bpf-map.js';
 import { counterKey, counterValue } from './codecs.js';
 import type { TierCounters } from './counters.js';
+import { type EjectedBackend, readEjected } from './ejections.js';
 import { BpfCallError, DatapathError } from './errors.js';
 import { KernelBpfMap } from './kernel-map.js';
 import { KernelState, readSnapshot, resolveServices } from './kernel-state.js';
@@ -21,6 +22,8 @@ export interface PinnedState {
   /** Slots a live count points at that are missing, or name a missing backend. */
   readonly holes: number;
   readonly counters: readonly TierCounters[];
+  /** Backends ejected now by outlier detection, by backend id (empty before the map existed). */
+  readonly ejected: ReadonlyMap<number, EjectedBackend>;
 }
 
 const MAP_INFO_SIZE = 96; // struct bpf_map_info, of which only key/value sizes and max_entries are read
@@ -60,7 +63,10 @@ export function readPinnedState(pinRoot: string): PinnedState {
       .entries()
       .map(([k, v]) => ({ ...counterKey.decode(k), ...counterValue.decodePerCpu(v, cpus) }))
       .sort((a, b) => a.svcId - b.svcId || a.tier - b.tier);
-    return { pinRoot, services, backends: kernel.snapshot.backends.count, holes, counters: tierCounters };
+    // A node whose agent predates outlier detection has no backend_health pin: nothing is ejected.
+    const healthPath = join(dir, MAP_LAYOUTS.backendHealth.name);
+    const ejected = existsSync(healthPath) ? readEjected(open(MAP_LAYOUTS.backendHealth)) : new Map<number, EjectedBackend>();
+    return { pinRoot, services, backends: kernel.snapshot.backends.count, holes, counters: tierCounters, ejected };
   } finally {
     for (const map of opened) libbpf.close(map.fd);
   }

@@ -95,6 +95,14 @@ export function collectLeftovers(maps: DatapathMaps, read: ReadBack, mirror: Ser
   for (let i = 0; i < rotations.count; i++) {
     if (!liveIds.has(backendId.decode(rotations.keys, i * rotations.keySize))) maps.rotation.delete(keyAt(rotations, i));
   }
+  for (const map of [maps.outlier, maps.svcEjections]) {
+    const rows = map.dump();
+    for (let i = 0; i < rows.count; i++) if (!liveIds.has(backendId.decode(rows.keys, i * rows.keySize))) map.delete(keyAt(rows, i));
+  }
+  const health = maps.backendHealth.dump();
+  for (let i = 0; i < health.count; i++) {
+    if (!backends.has(backendId.decode(health.keys, i * health.keySize))) maps.backendHealth.delete(keyAt(health, i));
+  }
   const conns = maps.backendConns.dump();
   for (let i = 0; i < conns.count; i++) {
     if (!backends.has(backendId.decode(conns.keys, i * conns.keySize))) maps.backendConns.delete(keyAt(conns, i));

@@ -2,7 +2,7 @@
  * The datapath's vocabulary. It speaks of services, tiers and backends, never of Kubernetes:
  * the reconciler translates a plan into these.
  */
-import type { BalanceName, ModeName } from '../contract/index.js';
+import type { BalanceName, ModeName, OutlierSettings } from '../contract/index.js';
 
 export type Family = 4 | 6;
 export type Protocol = 'TCP' | 'UDP';
@@ -38,7 +38,12 @@ export interface ServiceSpec {
   readonly weights?: readonly number[];
   /** How an endpoint is picked inside the chosen tier; RANDOM when absent. */
   readonly balance?: BalanceName;
+  /** Passive ejection of failing TCP backends; none when absent (docs/outlier-detection.md). */
+  readonly outlier?: OutlierSpec;
 }
+
+/** A service's passive-ejection settings, consecutiveFailures 1.. (pkg/contract). */
+export type OutlierSpec = OutlierSettings;
 
 /** A service as it is in the kernel maps, read back or just written. */
 export interface ProgrammedService {
@@ -48,6 +53,8 @@ export interface ProgrammedService {
   readonly balance: BalanceName;
   readonly tiers: ReadonlyArray<readonly ProgrammedBackend[]>;
   readonly weights: readonly number[];
+  /** Absent when the service never ejects. */
+  readonly outlier?: OutlierSpec;
 }
 
 export interface ProgrammedBackend extends BackendSpec {

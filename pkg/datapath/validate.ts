@@ -4,7 +4,7 @@
  */
 import { type ParsedAddress, parseAddress } from './addr.js';
 import { InvalidServiceError } from './errors.js';
-import { Balance, MAX_TIER_SIZE, MAX_TIERS, type ServiceSpec } from './types.js';
+import { Balance, MAX_TIER_SIZE, MAX_TIERS, type OutlierSpec, type ServiceSpec } from './types.js';
 
 export interface ValidSpec {
   readonly vip: ParsedAddress;
@@ -36,5 +36,14 @@ export function validateSpec(spec: ServiceSpec, label: string): ValidSpec {
   if (spec.balance !== undefined && !Object.hasOwn(Balance, spec.balance)) {
     throw new InvalidServiceError(label, `unknown balance ${spec.balance}`);
   }
+  if (spec.outlier) validateOutlier(spec.outlier, label);
   return { vip, backends };
+}
+
+function validateOutlier(o: OutlierSpec, label: string): void {
+  const whole = (v: number, min: number, max: number): boolean => Number.isInteger(v) && v >= min && v <= max;
+  if (!whole(o.consecutiveFailures, 1, 0xffffffff)) throw new InvalidServiceError(label, `outlier threshold ${o.consecutiveFailures}`);
+  if (!whole(o.maxEjectionPercent, 0, 100)) throw new InvalidServiceError(label, `maxEjectionPercent ${o.maxEjectionPercent}`);
+  if (!whole(o.baseEjectionMs, 1, Number.MAX_SAFE_INTEGER)) throw new InvalidServiceError(label, `baseEjectionTime ${o.baseEjectionMs} ms`);
+  if (!whole(o.intervalMs, 1, Number.MAX_SAFE_INTEGER)) throw new InvalidServiceError(label, `interval ${o.intervalMs} ms`);
 }

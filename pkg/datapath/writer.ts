@@ -27,8 +27,9 @@ import { MirrorTiers } from './mirror-tiers.js';
 import { forEachId, packTiers, type PackedTiers, tierCounts, tierIds, tierStart, unpackTiers } from './packed-tiers.js';
 import { collectLeftovers, type ReadBack, readBack, type ReadBackReport } from './read-back.js';
 import { type ProgrammedTotals, ServiceMirror } from './service-mirror.js';
+import { encodeOutlier, readOutliers, sameOutlier } from './outlier.js';
 import { layoutTable, layoutTier } from './tier-layout.js';
-import { type BackendSpec, MAX_TIERS, type ProgrammedService, type ServiceKey, type ServiceSpec } from './types.js';
+import { type BackendSpec, MAX_TIERS, type OutlierSpec, type ProgrammedService, type ServiceKey, type ServiceSpec } from './types.js';
 import { UndoLog } from './undo-log.js';
 import { validateSpec } from './validate.js';
 
@@ -80,6 +81,7 @@ export class ServiceWriter {
     const mirror = new ServiceMirror();
     const backends = new BackendTable();
     const read = readBack(new KernelState(readSnapshot(maps)), mirror, backends);
+    readOutliers(maps, mirror);
     collectLeftovers(maps, read, mirror, backends);
     return new ServiceWriter(maps, mirror, backends, read);
   }
@@ -178,6 +180,8 @@ export class ServiceWriter {
         for (const index of layout.deletes) trailing.push(slotKey.encode({ svcId: id, tier: t, index }));
         tiers.push([...layout.next]);
       }
+      // Settings before the entry: a new service's first failed connect already finds them.
+      if (spec.outlier && !sameOutlier(old?.outlier, spec.outlier)) this.writeOutlier(id, spec.outlier, old?.outlier, undo, label);
       const value = svcValue.encode({ id, mode: spec.mode, balance, counts: tiers.map((t) => t.length), weights });
       writeEntry(this.maps.services, svcKey.encode(spec.key), value, label);
     } catch (err) {
@@ -191,12 +195,24 @@ export class ServiceWriter {
     // Committed: connects now use the new counts. Record it, then clean up behind them.
     if (!old) this.nextServiceId = nextId(id);
     this.unsettled.delete(ks);
-    const entry: MirrorService = { key: spec.key, label: spec.label, id, mode: spec.mode, balance, weights, tiers: packTiers(tiers) };
+    const entry: MirrorService = {
+      key: spec.key,
+      label: spec.label,
+      id,
+      mode: spec.mode,
+      balance,
+      weights,
+      tiers: packTiers(tiers),
+      ...(spec.outlier ? { outlier: spec.outlier } : {}),
+    };
     this.mirror.set(ks, entry);
     this.retain(entry.tiers);
     const orphans = old ? this.release(old.tiers) : [];
     const orphanKeys = orphans.map((b) => backendId.encode(b));
-    const failed = sweep(this.maps.backendConns, orphanKeys, sweep(this.maps.backends, orphanKeys, sweep(this.maps.slots, trailing)));
+    let failed = sweep(this.maps.backendConns, orphanKeys, sweep(this.maps.backends, orphanKeys, sweep(this.maps.slots, trailing)));
+    failed = sweep(this.maps.backendHealth, orphanKeys, failed);
+    // Ejection turned off: the row goes once the entry is published; a connect never needs it.
+    if (old?.outlier && !spec.outlier) failed = sweep(this.maps.outlier, [backendId.encode(id)], failed);
     // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows, unchanged, what a map's delete threw
     if (failed !== undefined) throw failed;
     return toProgrammed(entry, this.backends);
@@ -253,6 +269,9 @@ export class ServiceWriter {
     );
     failed = sweep(this.maps.rotation, [backendId.encode(old.id)], failed); // a bare __u32 key
     failed = sweep(this.maps.backendConns, orphans, failed);
+    failed = sweep(this.maps.backendHealth, orphans, failed);
+    failed = sweep(this.maps.outlier, [backendId.encode(old.id)], failed); // bare __u32 keys
+    failed = sweep(this.maps.svcEjections, [backendId.encode(old.id)], failed);
     // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows, unchanged, what a map's delete threw
     if (failed !== undefined) throw failed;
     return true;
@@ -289,7 +308,7 @@ export class ServiceWriter {
     const freshKeys: string[] = [];
     for (const spec of specs) {
       const ks = serviceKeyText(spec.key);
-      if (this.mirror.has(ks)) this.applyOne(spec, result);
+      if (this.mirror.has(ks) || spec.outlier) this.applyOne(spec, result);
       else {
         fresh.push(spec);
         freshKeys.push(ks);
@@ -390,6 +409,12 @@ export class ServiceWriter {
       () => this.backends.remove(id),
     );
     return id;
+  }
+
+  private writeOutlier(svcId: number, spec: OutlierSpec, previous: OutlierSpec | undefined, undo: UndoLog, label: string): void {
+    const key = backendId.encode(svcId); // a bare __u32 key, as a backend id is
+    writeEntry(this.maps.outlier, key, encodeOutlier(spec), label);
+    undo.add(() => (previous ? this.maps.outlier.update(key, encodeOutlier(previous)) : this.maps.outlier.delete(key)));
   }
 
   private writeSlot(

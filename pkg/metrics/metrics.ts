@@ -13,6 +13,16 @@ export interface SourceStats {
   readonly relists?: number;
 }
 
+/** Passive ejection of one datapath service (docs/outlier-detection.md), already named. */
+export interface EjectionCounts {
+  /** "ns/name", or "" when the service id is unknown to the agent. */
+  readonly service: string;
+  /** Ejections the kernel made through the service, ever. */
+  readonly ejections: number;
+  /** Its endpoints ejected now. */
+  readonly ejectedNow: number;
+}
+
 /** Connect counters of one datapath service and tier, already named. */
 export interface ConnectCounters {
   /** "ns/name", or "" when the service id is unknown to the agent. */
@@ -39,6 +49,7 @@ export class AgentMetrics {
   private readonly relists: Counter;
   private readonly seenSourceStats = { watchRestarts: 0, relists: 0 };
   private connects: () => readonly ConnectCounters[] = () => [];
+  private ejections: () => readonly EjectionCounts[] = () => [];
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -135,6 +146,27 @@ export class AgentMetrics {
         for (const c of read()) this.inc({ service: c.service, tier: String(c.tier) }, Number(c.failed) + Number(c.refused));
       },
     });
+    const readEjections = (): readonly EjectionCounts[] => this.ejections();
+    new Counter({
+      name: 'nearby_ejections_total',
+      help: 'Endpoints the kernel ejected for failed TCP connects (outlier detection), by service',
+      labelNames: ['service'],
+      registers,
+      collect() {
+        this.reset();
+        for (const e of readEjections()) this.inc({ service: e.service }, e.ejections);
+      },
+    });
+    new Gauge({
+      name: 'nearby_endpoints_ejected',
+      help: 'Endpoints ejected now by outlier detection, by service',
+      labelNames: ['service'],
+      registers,
+      collect() {
+        this.reset();
+        for (const e of readEjections()) this.inc({ service: e.service }, e.ejectedNow);
+      },
+    });
     new Gauge({
       name: 'nearby_connects_tier0_ratio',
       help: "Share of a service's connects that stayed in tier 0 (the closest endpoints)",
@@ -152,6 +184,11 @@ export class AgentMetrics {
         for (const [service, t] of totals) if (t.all > 0) this.set({ service }, t.tier0 / t.all);
       },
     });
+  }
+
+  /** Where ejection counts come from; read on every scrape. */
+  setEjectionCounts(reader: () => readonly EjectionCounts[]): void {
+    this.ejections = reader;
   }
 
   /** Where connect counters come from; read on every scrape. */

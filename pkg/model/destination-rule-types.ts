@@ -3,6 +3,7 @@
  * the load balancer settings that act at L4. Everything else it may carry is remembered only by
  * field path, so the planner can say what it does not apply instead of dropping it silently.
  */
+import type { OutlierSettings } from '../contract/index.js';
 
 /** loadBalancer.simple as written; LEAST_CONN is Istio's older name for LEAST_REQUEST. */
 export const SIMPLE_LB_NAMES = ['UNSPECIFIED', 'RANDOM', 'ROUND_ROBIN', 'LEAST_REQUEST', 'LEAST_CONN', 'PASSTHROUGH'] as const;
@@ -70,8 +71,8 @@ export interface DestinationRule {
   readonly loadBalancer?: LoadBalancer;
   /** Ordered as written; a port appears once. */
   readonly portLevelSettings: readonly PortLoadBalancer[];
-  /** Parsed and kept for passive health checking; nearby's ranking does not read it. */
-  readonly outlierDetection?: Readonly<Record<string, unknown>>;
+  /** trafficPolicy.outlierDetection as nearby applies it (passive ejection, docs/outlier-detection.md). */
+  readonly outlierDetection?: OutlierSettings;
   /** Field paths present in the rule that act above L4 or that nearby does not apply. */
   readonly notApplied: readonly string[];
 }

@@ -27,6 +27,8 @@ import {
   type PortLoadBalancer,
   type SimpleLbName,
 } from './destination-rule-types.js';
+import type { OutlierSettings } from '../contract/index.js';
+import { OUTLIER_FIELDS_READ, readOutlierDetection } from './outlier-detection.js';
 import { ISTIO_SUBZONE_LABEL, KUBERNETES_SUBZONE_LABEL, REGION_LABEL, ZONE_LABEL } from './topology-labels.js';
 
 /** Labels Istio refuses in failoverPriority when failover is also set: they are what failover orders by. */
@@ -240,10 +242,7 @@ export function toDestinationRule(raw: RawRecord): DestinationRule {
   const loadBalancer = readLoadBalancer(policy, 'spec.trafficPolicy', notApplied);
   const portLevelSettings = readPortLevelSettings(policy, 'spec.trafficPolicy', notApplied);
   unreadFields(policy, TRAFFIC_POLICY_READ, 'spec.trafficPolicy', notApplied);
-  const outlier = policy['outlierDetection'];
-  if (outlier !== undefined && outlier !== null && !isRecord(outlier)) {
-    throw new BadField('wrong-type', 'spec.trafficPolicy.outlierDetection', 'expected an object');
-  }
+  const outlierDetection = readRuleOutlier(policy, notApplied);
   const selector = spec['workloadSelector'];
   return {
     key: `${namespace}/${name}`,
@@ -255,7 +254,16 @@ export function toDestinationRule(raw: RawRecord): DestinationRule {
     hasWorkloadSelector: selector !== undefined && selector !== null,
     ...(loadBalancer ? { loadBalancer } : {}),
     portLevelSettings,
-    ...(isRecord(outlier) ? { outlierDetection: outlier } : {}),
+    ...(outlierDetection ? { outlierDetection } : {}),
     notApplied,
   };
+}
+
+function readRuleOutlier(policy: RawRecord, notApplied: string[]): OutlierSettings | undefined {
+  const path = 'spec.trafficPolicy.outlierDetection';
+  const outlier = policy['outlierDetection'];
+  if (outlier === undefined || outlier === null) return undefined;
+  if (!isRecord(outlier)) throw new BadField('wrong-type', path, 'expected an object');
+  unreadFields(outlier, OUTLIER_FIELDS_READ, path, notApplied);
+  return readOutlierDetection(outlier, path, 'dr-bad-outlier');
 }

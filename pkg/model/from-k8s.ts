@@ -1,4 +1,5 @@
 import { parseIp } from '../ip/index.js';
+import { clusterKey, isClusterObject, tagCluster } from './clusters.js';
 import { toDestinationRule } from './destination-rule.js';
 import type { DestinationRule } from './destination-rule-types.js';
 import { isSharedConditions, sharedConditions } from './conditions.js';
@@ -328,6 +329,7 @@ function toModel(kind: WatchedKind, raw: RawRecord): ModelObject {
  * Never throws: a malformed object comes back as a rejection that says what is wrong.
  */
 export function convertObject(raw: unknown, index = 0): Conversion {
+  if (isClusterObject(raw)) return convertRemote(raw.cluster, raw.object, index);
   if (!isRecord(raw)) {
     return { status: 'rejected', rejection: { code: 'not-an-object', kind: '', name: '', index, message: 'not an object' } };
   }
@@ -357,5 +359,22 @@ export function convertObject(raw: unknown, index = 0): Conversion {
   } catch (error) {
     if (error instanceof BadField) return reject(error.code, error.message);
     throw error;
+  }
+}
+
+/** A remote cluster's object: converted as a local one, then tagged with its cluster (clusters.ts). */
+function convertRemote(cluster: string, raw: unknown, index: number): Conversion {
+  const conversion = convertObject(raw, index);
+  switch (conversion.status) {
+    case 'ignored':
+      return conversion;
+    case 'rejected': {
+      const rejection = conversion.rejection;
+      return { status: 'rejected', rejection: { ...rejection, name: clusterKey(cluster, rejection.name), cluster } };
+    }
+    case 'accepted': {
+      const tagged = tagCluster(conversion.object, cluster);
+      return tagged ? { status: 'accepted', object: deepFreeze(tagged) } : { status: 'ignored' };
+    }
   }
 }

@@ -50,4 +50,6 @@ export type {
 } from './destination-rule-types.js';
 export { SIMPLE_LB_NAMES } from './destination-rule-types.js';
 export { localityProblem } from './destination-rule.js';
+export { OUTLIER_DEFAULTS, parseDurationMs, readOutlierDetection } from './outlier-detection.js';
 export * from './topology-labels.js';
+export { clusterKey, DEFAULT_LOCAL_CLUSTER, inCluster, isClusterObject, type ClusterObject } from './clusters.js';

@@ -18,8 +18,11 @@ export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 export type Labels = Readonly<Record<string, string>>;
 
 export interface Node {
+  /** Its key in Snapshot.nodes: the Node name, as clusterKey() qualifies it for a remote cluster. */
   readonly name: string;
   readonly labels: Labels;
+  /** The remote cluster it belongs to; absent for the local cluster. */
+  readonly cluster?: string;
 }
 
 export interface Namespace {
@@ -52,6 +55,11 @@ export interface Service {
   /** The service-proxy-name label: kube-proxy does not serve a Service that carries it. */
   readonly serviceProxyName?: string;
   readonly ports: readonly ServicePort[];
+  /**
+   * Absent for the local cluster's Service. Set only when no local Service of this namespace/name
+   * exists and the snapshot holds a remote cluster's copy instead: such a Service has no VIP here.
+   */
+  readonly cluster?: string;
 }
 
 export type AddressType = 'IPv4' | 'IPv6' | 'FQDN';
@@ -82,6 +90,8 @@ export interface Endpoint {
   readonly nodeName?: string;
   readonly zone?: string;
   readonly targetRef?: ObjectReference;
+  /** The remote cluster it runs in (nodeName is then qualified by clusterKey()); absent for local. */
+  readonly cluster?: string;
 }
 
 export interface EndpointSlice {
@@ -92,6 +102,8 @@ export interface EndpointSlice {
   readonly addressType: AddressType;
   readonly ports: readonly EndpointPort[];
   readonly endpoints: readonly Endpoint[];
+  /** The remote cluster it was read from; absent for the local cluster. */
+  readonly cluster?: string;
 }
 
 export interface Snapshot {
@@ -129,6 +141,8 @@ export const REJECTION_CODES = [
   'dr-failover-same-region',
   'dr-failover-with-topology-priority',
   'dr-too-many-localities',
+  // DestinationRule outlierDetection, refused as Istio's validation refuses it.
+  'dr-bad-outlier',
 ] as const;
 export type RejectionCode = (typeof REJECTION_CODES)[number];
 
@@ -143,6 +157,8 @@ export interface Rejection {
   readonly index: number;
   /** For people: names the field and the value. Nothing parses it. */
   readonly message: string;
+  /** The remote cluster the object came from (name is then qualified by clusterKey()). */
+  readonly cluster?: string;
 }
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';

@@ -2,6 +2,7 @@
  * The DestinationRule part of `nearbyctl explain`: which rule applied to a Service and from
  * where, which rules were set aside and why, and what of the applied rule acts above L4.
  */
+import { describeOutlier } from './outlier-text.js';
 import type { Snapshot } from '../model/index.js';
 import { balanceFor, type BalanceChoice } from './rule-balance.js';
 import { isTopologyLabel } from './rule-locality.js';
@@ -45,7 +46,7 @@ export function explainRule(snapshot: Snapshot, serviceKey: string, partial: Par
     } else {
       lines.push('  it sets no localityLbSetting: the Service keeps the locality its own fields give it');
     }
-    if (rule.outlierDetection) lines.push('  outlierDetection: recorded, not used for ranking');
+    if (rule.outlierDetection) lines.push(`  ${describeOutlier(rule.outlierDetection)}`);
     for (const port of service.ports) {
       const warnings: Warning[] = [];
       const choice = balanceFor(rule, service, port, (w) => warnings.push(w));

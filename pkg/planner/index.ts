@@ -47,3 +47,4 @@ export {
 } from './locality.js';
 export { isReady, isServing, isServingTerminating, isTerminating, selectEligible } from './eligibility.js';
 export { MAGLEV_DEFAULT_TABLE_SIZE, MAGLEV_MAX_TABLE_SIZE, maglevTableSize } from './maglev-size.js';
+export { OUTLIER_ANNOTATION, outlierFor } from './rule-outlier.js';

@@ -6,7 +6,9 @@ import { choosePolicy } from './policy.js';
 import { balanceFor, l7Warnings } from './rule-balance.js';
 import { localityPolicy } from './rule-locality.js';
 import { chooseRule, choiceWarnings } from './rule-match.js';
+import { outlierFor } from './rule-outlier.js';
 import { placeInTiers } from './tiers.js';
+import { dialable } from './remote-network.js';
 import type { PlannedEntry, PlannedService, PlanOptions, SkippedService, Warning } from './types.js';
 
 export interface ServiceContext {
@@ -22,6 +24,12 @@ export type ServiceOutcome =
 
 /** Why a Service has no VIP to intercept, or undefined when it has one. */
 function noVipReason(service: Service): string | undefined {
+  if (service.cluster !== undefined) {
+    return (
+      `exists only in remote cluster ${service.cluster} (no Service ${service.key} in this cluster): ` +
+      'there is no local ClusterIP to intercept, so it is not programmed'
+    );
+  }
   if (service.headless) {
     return 'headless (clusterIP None): there is no VIP to intercept; clients reach the endpoints directly through DNS';
   }
@@ -59,10 +67,12 @@ export function planService(service: Service, context: ServiceContext): ServiceO
   const rule = choice.rule;
   if (rule) l7Warnings(rule, service).forEach(context.warn);
   const owner = rule ? `DestinationRule ${rule.key} (${choice.from})` : '';
-  const fromRule = rule && localityPolicy(rule, { snapshot: context.snapshot, client: context.client, owner }, context.nodeName);
+  const ruleContext = { snapshot: context.snapshot, client: context.client, owner, localCluster: context.options.localCluster };
+  const fromRule = rule && localityPolicy(rule, ruleContext, context.nodeName);
   const policy = choosePolicy(service, namespace, context.options, context.warn, fromRule);
   const slices = context.snapshot.endpointSlices.get(service.key) ?? [];
 
+  const outlier = outlierFor(rule, service, context.warn);
   const entries: PlannedEntry[] = [];
   for (const vip of service.clusterIPs) {
     for (const port of ports) {
@@ -70,17 +80,22 @@ export function planService(service: Service, context: ServiceContext): ServiceO
       search.warnings.forEach(context.warn);
       // STRICT narrows to this node before the terminating fallback: a node whose only local
       // endpoint is terminating keeps using it even when other nodes have ready ones.
-      const pool = policy.mode === 'STRICT' ? search.candidates.filter((c) => c.endpoint.nodeName === context.nodeName) : search.candidates;
+      const local =
+        policy.mode === 'STRICT' ? search.candidates.filter((c) => c.endpoint.nodeName === context.nodeName) : search.candidates;
+      const pool = dialable(local, context);
       const tiers = placeInTiers(policy, selectEligible(pool), context);
       const balance = rule ? balanceFor(rule, service, port, context.warn) : {};
+      const protocol = port.protocol === 'UDP' ? 'UDP' : 'TCP';
       entries.push({
         vip: vip.address,
         family: vip.family,
         port: port.port,
-        protocol: port.protocol === 'UDP' ? 'UDP' : 'TCP',
+        protocol,
         portName: port.name,
         tiers,
         ...balance,
+        // TCP only: sock_ops sees no UDP handshake, so a UDP backend never fails a connect.
+        ...(outlier && protocol === 'TCP' ? { outlier } : {}),
       });
     }
   }

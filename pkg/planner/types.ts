@@ -3,7 +3,8 @@
  * (no Maps, no undefined), ordered deterministically, so a plan can be printed, stored and
  * diffed as text.
  */
-import type { BalanceName, ModeName } from '../contract/index.js';
+import type { BalanceName, ModeName, OutlierSettings } from '../contract/index.js';
+import { DEFAULT_LOCAL_CLUSTER } from '../model/index.js';
 
 export { MAX_TIERS } from '../contract/index.js';
 
@@ -25,12 +26,15 @@ export interface PlanOptions {
   readonly rootNamespace: string;
   /** The cluster's DNS domain, for matching DestinationRule hosts. */
   readonly clusterDomain: string;
+  /** This (the local) cluster's name: the topology.istio.io/cluster of its endpoints. */
+  readonly localCluster: string;
 }
 
 export const DEFAULT_PLAN_OPTIONS: PlanOptions = Object.freeze({
   preferCloseMeaning: 'subzone',
   rootNamespace: 'istio-system',
   clusterDomain: 'cluster.local',
+  localCluster: DEFAULT_LOCAL_CLUSTER,
 });
 
 export interface PlannedEndpoint {
@@ -83,6 +87,8 @@ export interface PlannedEntry {
    * unmodified. The tiers are what nearby would use otherwise, for explain.
    */
   readonly passthrough?: true;
+  /** Passive ejection (TCP only), from a DestinationRule or the Service's annotation; absent means none. */
+  readonly outlier?: OutlierSettings;
 }
 
 export interface PlannedService {
@@ -124,6 +130,8 @@ export const WARNING_CODES = [
   'dr-maglev-table-capped',
   'dr-ring-hash-as-maglev',
   'dr-passthrough',
+  'bad-outlier-annotation',
+  'remote-other-network',
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 

@@ -47,6 +47,7 @@ function toSpec(label: string, mode: ModeName, entry: PlannedEntry, nodeIds: Nod
     tiers,
     ...(weights ? { weights } : {}),
     ...(entry.balance ? { balance: entry.balance } : {}),
+    ...(entry.outlier ? { outlier: entry.outlier } : {}),
   };
 }
 

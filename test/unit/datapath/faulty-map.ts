@@ -138,5 +138,8 @@ export function faultyMaps(maps: DatapathMaps, faults: Faults): DatapathMaps {
     // there would shift every seeded fault sequence the suites were written against.
     rotation: maps.rotation,
     backendConns: maps.backendConns,
+    outlier: maps.outlier,
+    backendHealth: maps.backendHealth,
+    svcEjections: maps.svcEjections,
   };
 }

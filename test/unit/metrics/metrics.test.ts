@@ -107,3 +107,16 @@ describe('metrics server', () => {
     expect(() => parseListen('nowhere')).toThrow(/listen address/);
   });
 });
+
+describe('outlier detection metrics', () => {
+  it('mirror the kernel ejection counts per service at scrape time', async () => {
+    const metrics = new AgentMetrics({ defaultMetrics: false });
+    let now = 1;
+    metrics.setEjectionCounts(() => [{ service: 'sample/helloworld', ejections: 3, ejectedNow: now }]);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('nearby_ejections_total{service="sample/helloworld"} 3');
+    expect(text).toContain('nearby_endpoints_ejected{service="sample/helloworld"} 1');
+    now = 0;
+    expect(await metrics.registry.metrics()).toContain('nearby_endpoints_ejected{service="sample/helloworld"} 0');
+  });
+});

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { explainService } from '../../../cmd/ctl/explain.js';
 import { explainRule } from '../../../pkg/planner/index.js';
 import { destinationRule, localityRule } from './dr-fixtures.js';
-import { node, seedEndpoints, seedNodes, service, slice, snapshotOf } from './fixtures.js';
+import { node, POD, seedEndpoints, seedNodes, service, slice, snapshotOf } from './fixtures.js';
 
 const base = [...seedNodes(), service('helloworld'), slice('hw-1', { service: 'helloworld', endpoints: seedEndpoints() })];
 
@@ -25,7 +25,7 @@ describe('explain with DestinationRules', () => {
       'DestinationRule sample/hw applies (from the service namespace, host "helloworld" names helloworld.sample.svc.cluster.local)',
       '  its localityLbSetting replaces trafficDistribution and the annotation; nearby needs no outlierDetection for it (Istio sidecars apply locality only when outlierDetection is set)',
       '  failoverPriority labels pool are read from the Nodes of client and endpoint, not from Pods as in Istio',
-      '  outlierDetection: recorded, not used for ranking',
+      '  outlierDetection: a TCP endpoint is ejected after 1 failed connects in a row, for 30s x times ejected, at most 10% of endpoints at once (decay every 10s)',
       '  port 5000: ROUND_ROBIN inside the tier',
       '  not applied at L4: spec.subsets',
       '  not applied at L4: spec.trafficPolicy.connectionPool.http',
@@ -74,5 +74,16 @@ describe('explain with DestinationRules', () => {
   it('says nothing about rules when none names the Service', () => {
     const snapshot = snapshotOf([...base, node('extra'), localityRule('other', 'nowhere.example.com', { enabled: false })]);
     expect(explainRule(snapshot, 'sample/helloworld')).toEqual([]);
+  });
+});
+
+describe('explain with the kernel ejection state', () => {
+  it('lists the endpoints the node ejected now, with their tier and the time left', () => {
+    const snapshot = snapshotOf(base);
+    const ejected = new Map([[`${POD.w1}:5000`, 12_400]]);
+    const { text } = explainService(snapshot, 'w1', 'sample/helloworld', {}, ejected);
+    expect(text).toContain(`ejected now by outlier detection, skipped by connects: ${POD.w1}:5000 (tier `);
+    expect(text).toContain('12s left)');
+    expect(explainService(snapshot, 'w1', 'sample/helloworld', {}).text).not.toContain('ejected now');
   });
 });

@@ -77,7 +77,7 @@ describe('DestinationRule conversion', () => {
         localityLbSetting: { enabled: true, distribute: [], failover: [{ from: 'az01', to: 'az02' }], failoverPriority: ['app'] },
       },
       portLevelSettings: [{ port: 5000, loadBalancer: { consistentHash: 'useSourceIp' } }],
-      outlierDetection: { consecutive5xxErrors: 1 },
+      outlierDetection: { consecutiveFailures: 1, maxEjectionPercent: 10, baseEjectionMs: 30_000, intervalMs: 10_000 },
       notApplied: [],
     });
   });
