@@ -28,12 +28,15 @@ export function nodeConvergence(
   node: string,
   pinRoot: string,
   preferCloseMeaning: 'subzone' | 'zone',
+  /** One cluster of a lab set: the name local endpoints carry, as the agent's --cluster-name. */
+  localCluster?: string,
 ): NodeConvergence {
   // "The same" is the agent's own rule (pkg/datapath's sameService), minus node ids, which only
   // the agent that numbered them knows.
   const nodeIds = new NodeIds();
   const want = new Map<string, ServiceSpec>();
-  for (const service of plan(buildSnapshot(objects).snapshot, node, { preferCloseMeaning }).services) {
+  for (const service of plan(buildSnapshot(objects).snapshot, node, { preferCloseMeaning, ...(localCluster ? { localCluster } : {}) })
+    .services) {
     for (const { id, spec } of serviceSpecs(service, nodeIds)) want.set(id, spec);
   }
   const have = new Map<string, ProgrammedService>();

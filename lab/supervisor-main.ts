@@ -30,11 +30,11 @@ const host = hostEnv(values.bpffs);
 const paths = labPaths(name, host.cgroup2, host.bpffs);
 mkdirSync(paths.logDir, { recursive: true });
 const logger = pino({ level: 'info', base: { lab: name } }, pino.destination({ dest: join(paths.logDir, 'supervisor.log'), sync: true }));
+const clusterName = values['cluster-name'];
 // A real control plane, or the lab's own controllers publishing manifests for FileSource agents.
 const backend = values['control-plane']
-  ? new ApiClusterBackend(paths, logger, { multiCluster: values['cluster-name'] !== undefined })
+  ? new ApiClusterBackend(paths, logger, clusterName ? { clusterName } : {})
   : new FileClusterBackend(paths, logger);
-const clusterName = values['cluster-name'];
 const supervisor = new LabSupervisor({ host, paths, logger, preferClose, ...(clusterName ? { clusterName } : {}) }, backend);
 
 let stopping = false;

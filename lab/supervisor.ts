@@ -135,7 +135,7 @@ export class LabSupervisor {
     const problems = [...observed.problems];
     if (waiting.length === 0 && problems.length === 0) {
       for (const node of this.nodes.values()) {
-        const c = nodeConvergence(observed.objects, node.plan.name, node.record.pinRoot, this.config.preferClose);
+        const c = nodeConvergence(observed.objects, node.plan.name, node.record.pinRoot, this.config.preferClose, this.config.clusterName);
         if (!c.converged) waiting.push(`datapath of ${node.plan.name} not yet as planned: ${c.difference ?? ''}`);
       }
     }
