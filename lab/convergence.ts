@@ -10,10 +10,21 @@ import { NodeIds, serviceSpecs } from '../pkg/reconciler/index.js';
 import { readPinnedState, sameService, serviceKeyText, type ProgrammedService, type ServiceSpec } from '../pkg/datapath/index.js';
 
 /** A tier list for messages: addresses per tier, "~" marking terminating ones. */
-function describe(mode: string, tiers: ReadonlyArray<ReadonlyArray<{ address: string; port: number; terminating: boolean }>>): string {
+/** A tier list for messages, with the balance, weights and outlier ejection that also make a service differ. */
+function describe(
+  mode: string,
+  tiers: ReadonlyArray<ReadonlyArray<{ address: string; port: number; terminating: boolean }>>,
+  extra: { balance?: string; weights?: readonly number[]; outlier?: unknown },
+): string {
   const shown = tiers.map((t) => t.map((b) => `${b.address}:${b.port}${b.terminating ? '~' : ''}`).sort());
   while (shown.length > 0 && shown[shown.length - 1]?.length === 0) shown.pop();
-  return JSON.stringify({ mode, tiers: shown });
+  return JSON.stringify({
+    mode,
+    tiers: shown,
+    balance: extra.balance ?? 'RANDOM',
+    weights: (extra.weights ?? []).filter((w) => w > 0),
+    outlier: extra.outlier ?? null,
+  });
 }
 
 export interface NodeConvergence {
@@ -48,8 +59,8 @@ export function nodeConvergence(
   for (const [key, spec] of want) {
     const programmed = have.get(key);
     if (programmed === undefined || !sameService(spec, programmed, { ignoreNodeIds: true })) {
-      const had = programmed ? describe(programmed.mode, programmed.tiers) : 'nothing';
-      return { node, converged: false, difference: `${key}: want ${describe(spec.mode, spec.tiers)}, have ${had}` };
+      const had = programmed ? describe(programmed.mode, programmed.tiers, programmed) : 'nothing';
+      return { node, converged: false, difference: `${key}: want ${describe(spec.mode, spec.tiers, spec)}, have ${had}` };
     }
   }
   for (const key of have.keys()) if (!want.has(key)) return { node, converged: false, difference: `${key}: programmed but not planned` };
