@@ -100,7 +100,7 @@ describe('two kind clusters in one lab', () => {
     }
   });
 
-  it("reaches a pod of the other cluster by its address: one flat network", async () => {
+  it('reaches a pod of the other cluster by its address: one flat network', async () => {
     const [one, two] = labs as [LabClient, LabClient];
     const server = await podOf(two, 'hello');
     expect(server.ip.startsWith('10.245.')).toBe(true);
