@@ -28,10 +28,11 @@ const USAGE = `usage:
   nearbyctl explain NAMESPACE/SERVICE [SOURCE] [--node NAME] [--bpffs PATH] [PLAN FLAGS]
   nearbyctl maps [--node NAME] [--bpffs /sys/fs/bpf] [--json]
   nearbyctl lab up|apply|delete|label|exec|get|status|wait|down ...   (nearbyctl lab --help)
-  nearbyctl demo [--files] [--experiment 000|003]
+  nearbyctl demo [--files] [--experiment 000|003|004]
                    a seed's experiment on a lab cluster (root): 000, the default (make demo),
                    seeds 000/002's locality steps; 003 (make demo-003), seed 003's
-                   DestinationRules. On a real control plane with the seed's kubectl
+                   DestinationRules; 004 (make demo-004), seed 004's two clusters
+                   and 70/20/10 across them. On a real control plane with the seed's kubectl
                    commands, or with --files on the lab's own controllers (000 only)
   nearbyctl create-remote-secret --name NAME [--context CTX] [--kubeconfig FILE]
                    [--namespace istio-system] [--server URL] [--print-remote-rbac]
