@@ -11,7 +11,9 @@ export type StartupProblem =
   | 'no-bpf-permission'
   | 'pin-conflict'
   | 'datapath'
-  | 'source';
+  | 'source'
+  | 'kubeconfig'
+  | 'cluster';
 
 export const STARTUP_EXIT_CODE = 2;
 

@@ -16,7 +16,10 @@ type Labels = Record<string, string | null>;
 
 export interface ControlOps {
   ping: { request: object; response: { pid: number } };
-  up: { request: { cluster: NodePlan[]; network: LabNetwork; documents: RawDocument[]; namespace: string }; response: string[] };
+  up: {
+    request: { cluster: NodePlan[]; network: LabNetwork; documents: RawDocument[]; namespace: string; peerRanges?: string[] };
+    response: string[];
+  };
   apply: { request: { documents: RawDocument[]; namespace: string }; response: string[] };
   delete: { request: { kind: string; name: string; namespace: string }; response: string[] };
   label: { request: { node: string; labels: Labels; overwrite: boolean }; response: string[] };
@@ -108,6 +111,9 @@ export function parseControlRequest(value: unknown): ControlRequest {
         network: network(op, value),
         documents: list(op, value, 'documents', isDocument),
         namespace: text(op, value, 'namespace', 'default'),
+        ...(value['peerRanges'] === undefined
+          ? {}
+          : { peerRanges: list(op, value, 'peerRanges', (v): v is string => typeof v === 'string') }),
       };
     case 'apply':
       return { op, documents: list(op, value, 'documents', isDocument), namespace: text(op, value, 'namespace', '') };

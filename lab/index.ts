@@ -38,6 +38,7 @@
  */
 export { labUp, type UpOptions, type UpResult } from './up.js';
 export { labDown, type DownResult } from './down.js';
+export { readLabSet as labSetOf, kindContext, type LabSetRecord } from './lab-set.js';
 export { LabClient, listLabs, resolveLabName, DEFAULT_TIMEOUT_MS, type ManifestInput, type WaitOptions } from './client.js';
 export { LabError, isLabError, type LabErrorCode } from './errors.js';
 export type { ExecOptions, ExecResult } from './pod-exec.js';

@@ -51,7 +51,7 @@ export class LabSupervisor {
   handlers(): ControlHandlers {
     return {
       ping: () => ({ pid: process.pid }),
-      up: (r) => this.up(r.cluster, r.network, r.documents, r.namespace),
+      up: (r) => this.up(r.cluster, r.network, r.documents, r.namespace, r.peerRanges ?? []),
       apply: (r) => this.whenUp().apply(r.documents, r.namespace),
       delete: (r) => this.whenUp().delete(r.kind, r.name, r.namespace),
       label: (r) => this.whenUp().label(r.node, r.labels, r.overwrite),
@@ -70,7 +70,13 @@ export class LabSupervisor {
     return this.backend;
   }
 
-  async up(cluster: readonly NodePlan[], network: LabNetwork, documents: readonly RawDocument[], namespace: string): Promise<string[]> {
+  async up(
+    cluster: readonly NodePlan[],
+    network: LabNetwork,
+    documents: readonly RawDocument[],
+    namespace: string,
+    peerRanges: readonly string[],
+  ): Promise<string[]> {
     if (this.started) throw new LabError('conflict', `lab ${this.config.paths.name} is already up`);
     this.started = true;
     const { host, paths, logger } = this.config;
@@ -100,6 +106,7 @@ export class LabSupervisor {
       pods: {
         host,
         bridgeNetns: paths.bridgeNetns,
+        peerRanges,
         cgroupRoot: paths.cgroupRoot,
         podLogDir: join(paths.logDir, 'pods'),
         prober,
@@ -117,6 +124,7 @@ export class LabSupervisor {
     const agents = await startAgents(host, paths, agentNodes, {
       source,
       preferClose: this.config.preferClose,
+      ...(this.config.clusterName ? { clusterName: this.config.clusterName } : {}),
       logger: logger.child({ component: 'agents' }),
     });
     for (const node of this.nodes.values()) node.agent = agents.get(node.plan.name);
@@ -132,7 +140,7 @@ export class LabSupervisor {
     const problems = [...observed.problems];
     if (waiting.length === 0 && problems.length === 0) {
       for (const node of this.nodes.values()) {
-        const c = nodeConvergence(observed.objects, node.plan.name, node.record.pinRoot, this.config.preferClose);
+        const c = nodeConvergence(observed.objects, node.plan.name, node.record.pinRoot, this.config.preferClose, this.config.clusterName);
         if (!c.converged) waiting.push(`datapath of ${node.plan.name} not yet as planned: ${c.difference ?? ''}`);
       }
     }

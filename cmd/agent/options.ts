@@ -5,9 +5,9 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { MapSizes } from '../../pkg/datapath/index.js';
-import { DEFAULT_PLAN_OPTIONS } from '../../pkg/planner/index.js';
-import { DEFAULT_OPTIONAL_KIND_CHECK_MS } from '../../pkg/source/index.js';
-import { isClusterDomain, isNamespaceName } from '../plan-flags.js';
+import { DEFAULT_PLAN_OPTIONS, type ServiceSelection } from '../../pkg/planner/index.js';
+import { DEFAULT_OPTIONAL_KIND_CHECK_MS, DEFAULT_REMOTE_SECRET_NAMESPACE } from '../../pkg/source/index.js';
+import { isClusterDomain, isNamespaceName, isServiceProxyName, isServiceSelection } from '../plan-flags.js';
 import { StartupError } from '../startup-error.js';
 
 export interface AgentOptions {
@@ -27,6 +27,14 @@ export interface AgentOptions {
   readonly clusterDomain: string;
   /** Istio's root namespace: a DestinationRule there applies to every namespace's Services. */
   readonly rootNamespace: string;
+  /** This cluster's name: topology.istio.io/cluster of local endpoints (docs/multi-cluster.md). */
+  readonly clusterName: string;
+  /** Read remote clusters from the labelled Secrets of this namespace; undefined: multi-cluster off. */
+  readonly remoteSecretNamespace?: string;
+  /** nearby's value of the service.kubernetes.io/service-proxy-name label. */
+  readonly serviceProxyName: string;
+  /** Which unlabelled Services to take over: every one, or those with a locality policy. */
+  readonly services: ServiceSelection;
   readonly resyncMs: number;
   /** How often to look whether an optional kind's CRD (DestinationRule) appeared or went. */
   readonly crdCheckMs: number;
@@ -69,6 +77,32 @@ const OPTIONS = {
     help: "Istio's root namespace: its DestinationRules apply to every namespace's Services",
     default: DEFAULT_PLAN_OPTIONS.rootNamespace,
   },
+  'cluster-name': {
+    env: 'NEARBY_CLUSTER_NAME',
+    help: "this cluster's name (topology.istio.io/cluster of its endpoints), as other clusters' remote secrets call it",
+    default: DEFAULT_PLAN_OPTIONS.localCluster,
+  },
+  'multi-cluster': {
+    env: 'NEARBY_MULTI_CLUSTER',
+    // Off unless asked for: reading Secrets needs the Role of deploy/multi-cluster/ or the chart.
+    help: 'read remote clusters from Secrets labelled istio/multiCluster=true (true or false)',
+    default: 'false',
+  },
+  'remote-secret-namespace': {
+    env: 'NEARBY_REMOTE_SECRET_NAMESPACE',
+    help: 'the one namespace whose remote secrets are read',
+    default: DEFAULT_REMOTE_SECRET_NAMESPACE,
+  },
+  'service-proxy-name': {
+    env: 'NEARBY_SERVICE_PROXY_NAME',
+    help: 'Services labelled service.kubernetes.io/service-proxy-name with another value are left alone',
+    default: DEFAULT_PLAN_OPTIONS.serviceProxyName,
+  },
+  services: {
+    env: 'NEARBY_SERVICES',
+    help: 'all: every Service; with-policy: only those with a locality policy (the rest to kube-proxy)',
+    default: DEFAULT_PLAN_OPTIONS.services,
+  },
   'resync-seconds': { env: 'NEARBY_RESYNC_SECONDS', help: 'full reconcile this often even without changes; 0 disables', default: '60' },
   'crd-check-seconds': {
     env: 'NEARBY_CRD_CHECK_SECONDS',
@@ -96,6 +130,8 @@ const SIZE_FLAGS: ReadonlyArray<readonly [OptionName, keyof MapSizes]> = [
 
 const LOG_LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
 /** A Kubernetes node name (DNS subdomain); it becomes a path component of the pin root. */
+/** A Secret data key, which is what names a cluster in remote secrets. */
+const CLUSTER_NAME = /^[-._a-zA-Z0-9]+$/;
 const NODE_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 export function agentUsage(): string {
@@ -159,6 +195,19 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
   if (!isClusterDomain(clusterDomain)) throw bad('cluster-domain', `${JSON.stringify(clusterDomain)} is not a DNS domain`);
   const rootNamespace = get('istio-root-namespace') ?? DEFAULT_PLAN_OPTIONS.rootNamespace;
   if (!isNamespaceName(rootNamespace)) throw bad('istio-root-namespace', `${JSON.stringify(rootNamespace)} is not a namespace name`);
+  const clusterName = get('cluster-name') ?? DEFAULT_PLAN_OPTIONS.localCluster;
+  if (!CLUSTER_NAME.test(clusterName))
+    throw bad('cluster-name', `${JSON.stringify(clusterName)} is not a cluster name (letters, digits, -, _, .)`);
+  const multiCluster = get('multi-cluster') ?? 'false';
+  if (multiCluster !== 'true' && multiCluster !== 'false')
+    throw bad('multi-cluster', `expected true or false, got ${JSON.stringify(multiCluster)}`);
+  const remoteSecretNamespace = get('remote-secret-namespace') ?? DEFAULT_REMOTE_SECRET_NAMESPACE;
+  if (!isNamespaceName(remoteSecretNamespace))
+    throw bad('remote-secret-namespace', `${JSON.stringify(remoteSecretNamespace)} is not a namespace name`);
+  const serviceProxyName = get('service-proxy-name') ?? DEFAULT_PLAN_OPTIONS.serviceProxyName;
+  if (!isServiceProxyName(serviceProxyName)) throw bad('service-proxy-name', `${JSON.stringify(serviceProxyName)} is not a label value`);
+  const services = get('services') ?? DEFAULT_PLAN_OPTIONS.services;
+  if (!isServiceSelection(services)) throw bad('services', `expected all or with-policy, got ${JSON.stringify(services)}`);
   const resyncText = get('resync-seconds') ?? '60';
   const resyncSeconds = Number(resyncText);
   if (!Number.isFinite(resyncSeconds) || resyncSeconds < 0)
@@ -189,6 +238,10 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
     preferClose,
     clusterDomain,
     rootNamespace,
+    clusterName,
+    ...(multiCluster === 'true' ? { remoteSecretNamespace } : {}),
+    serviceProxyName,
+    services,
     resyncMs: Math.round(resyncSeconds * 1000),
     crdCheckMs: crdCheckSeconds * 1000,
     apiRetry,

@@ -12,6 +12,9 @@
  * Losing the API server after that makes the node unready too, but changes nothing programmed:
  * connects keep using the last state, and the reason says so. The agent is ready again once its
  * watches work.
+ *
+ * A remote cluster (docs/multi-cluster.md) that is stale or whose Secret is refused does not make
+ * the node unready: the reason names it, as the source's `degraded` says.
  */
 import type { Readiness } from '../../pkg/metrics/index.js';
 import type { ReconcileResult } from '../../pkg/reconciler/index.js';
@@ -40,5 +43,7 @@ export function readiness(
   }
   const failed = completed.failures.length;
   const note = failed > 0 ? `, ${failed} not programmed (see nearby_services_failed)` : '';
-  return { ready: true, reason: `${completed.desired} services planned${note}` };
+  // A stale or refused remote cluster leaves the node ready: its last known endpoints stay in use.
+  const remotes = source.degraded ? `; ${source.degraded}` : '';
+  return { ready: true, reason: `${completed.desired} services planned${note}${remotes}` };
 }

@@ -3,7 +3,15 @@
  * set, else the API server (kubeconfig file or in-cluster).
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { FileSource, KubernetesSource, loadKubeConfig, type Source, type SourceLog } from '../../pkg/source/index.js';
+import {
+  FileSource,
+  KubernetesSource,
+  loadKubeConfig,
+  MultiClusterSource,
+  RemoteClusters,
+  type Source,
+  type SourceLog,
+} from '../../pkg/source/index.js';
 import type { SourceStats } from '../../pkg/metrics/index.js';
 import { StartupError } from '../startup-error.js';
 import { ProbedKubernetesSource } from './api-server-source.js';
@@ -14,6 +22,10 @@ export type AgentSource = Source & { stats?(): SourceStats };
 export interface SourceChoice {
   readonly stateDir?: string;
   readonly kubeconfig?: string;
+  /** This cluster's name: a remote secret for it is ignored. */
+  readonly clusterName: string;
+  /** Where remote secrets are read (docs/multi-cluster.md); undefined: the local cluster only. */
+  readonly remoteSecretNamespace?: string;
   /** The informers' reconnect backoff follows the agent's API retry settings. */
   readonly apiRetry: { readonly firstMs: number; readonly maxMs: number };
   /** How often discovery looks for optional kinds (the DestinationRule CRD). */
@@ -34,7 +46,7 @@ export function createSource(options: SourceChoice, onListenerError: (err: unkno
     throw new StartupError('source', `cannot load ${where}: ${(error as Error).message}`, { cause: error });
   }
   const backoff = { initialMs: options.apiRetry.firstMs, maxMs: options.apiRetry.maxMs, jitter: RECONNECT_JITTER };
-  return new ProbedKubernetesSource(
+  const local = new ProbedKubernetesSource(
     kc,
     new KubernetesSource({
       kubeConfig: kc,
@@ -44,4 +56,15 @@ export function createSource(options: SourceChoice, onListenerError: (err: unkno
       ...(log ? { log } : {}),
     }),
   );
+  if (options.remoteSecretNamespace === undefined) return local;
+  const remotes = new RemoteClusters({
+    kubeConfig: kc,
+    namespace: options.remoteSecretNamespace,
+    localCluster: options.clusterName,
+    backoff,
+    onListenerError,
+    ...(log ? { log } : {}),
+  });
+  // Watch counters are the local cluster's: remote clusters report through status() instead.
+  return Object.assign(new MultiClusterSource(local, remotes), { stats: () => local.stats() });
 }

@@ -6,14 +6,17 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { buildSnapshot } from '../../pkg/model/index.js';
 import { DEFAULT_PLAN_OPTIONS, plan, type PlanOptions } from '../../pkg/planner/index.js';
-import { isClusterDomain, isNamespaceName } from '../plan-flags.js';
+import { isClusterDomain, isNamespaceName, isServiceProxyName, isServiceSelection } from '../plan-flags.js';
 import { STARTUP_EXIT_CODE, StartupError } from '../startup-error.js';
+import { listCluster, loadClusterConfig } from './cluster.js';
 import { explainService } from './explain.js';
 import { LAB_COMMANDS, runLabCommand } from './lab-commands.js';
 import { readManifests } from './manifests.js';
 import { mapsJson, mapsText, pinRootOf } from './maps.js';
 import { nodeForExplain, nodeForMaps } from './node-choice.js';
+import { compareWithPins, readPins } from './pinned-check.js';
 import { planJson, planText } from './plan-view.js';
+import { runCreateRemoteSecret } from './remote-secret-command.js';
 
 export interface CtlIo {
   out(text: string): void;
@@ -21,28 +24,46 @@ export interface CtlIo {
 }
 
 const USAGE = `usage:
-  nearbyctl plan --state DIR --node NAME [--json] [PLAN FLAGS]
-  nearbyctl explain NAMESPACE/SERVICE --state DIR [--node NAME] [--bpffs /sys/fs/bpf] [PLAN FLAGS]
+  nearbyctl plan [SOURCE] --node NAME [--json] [PLAN FLAGS]
+  nearbyctl explain NAMESPACE/SERVICE [SOURCE] [--node NAME] [--bpffs PATH] [PLAN FLAGS]
   nearbyctl maps [--node NAME] [--bpffs /sys/fs/bpf] [--json]
   nearbyctl lab up|apply|delete|label|exec|fault|get|status|wait|down ... (nearbyctl lab --help)
-  nearbyctl demo [--files] [--experiment 000|003]
+  nearbyctl demo [--files] [--experiment 000|003|004]
                    a seed's experiment on a lab cluster (root): 000, the default (make demo),
                    seeds 000/002's locality steps; 003 (make demo-003), seed 003's
-                   DestinationRules. On a real control plane with the seed's kubectl
+                   DestinationRules; 004 (make demo-004), seed 004's two clusters
+                   and 70/20/10 across them. On a real control plane with the seed's kubectl
                    commands, or with --files on the lab's own controllers (000 only)
+  nearbyctl create-remote-secret --name NAME [--context CTX] [--kubeconfig FILE]
+                   [--namespace istio-system] [--server URL] [--print-remote-rbac]
+                   gives the cluster of CTX a read-only ServiceAccount and prints the
+                   Secret (istioctl's format) to apply on the cluster that reads it;
+                   --print-remote-rbac only prints the remote side's manifests
 --node defaults to $NODE_NAME; for maps, else to the only node pinned under <bpffs>/nearby/.
 --bpffs defaults to $NEARBY_BPFFS, else /sys/fs/bpf.
+SOURCE: --state DIR (manifests), or the cluster: --kubeconfig FILE (else $KUBECONFIG, else the
+in-cluster config in a pod, else ~/.kube/config), --context NAME, --timeout SECONDS (default 30).
 PLAN FLAGS, as the agent takes them: --prefer-close subzone|zone, --cluster-domain DOMAIN
-(default ${DEFAULT_PLAN_OPTIONS.clusterDomain}), --istio-root-namespace NAMESPACE (default ${DEFAULT_PLAN_OPTIONS.rootNamespace}).`;
+(default ${DEFAULT_PLAN_OPTIONS.clusterDomain}), --istio-root-namespace NAMESPACE (default ${DEFAULT_PLAN_OPTIONS.rootNamespace}),
+--service-proxy-name NAME (default ${DEFAULT_PLAN_OPTIONS.serviceProxyName}), --services all|with-policy (default ${DEFAULT_PLAN_OPTIONS.services}).`;
 
 const OPTIONS = {
   state: { type: 'string' },
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+  timeout: { type: 'string' },
   node: { type: 'string' },
   json: { type: 'boolean' },
   'prefer-close': { type: 'string' },
   'cluster-domain': { type: 'string' },
   'istio-root-namespace': { type: 'string' },
+  'service-proxy-name': { type: 'string' },
+  services: { type: 'string' },
   bpffs: { type: 'string' },
+  name: { type: 'string' },
+  namespace: { type: 'string' },
+  server: { type: 'string' },
+  'print-remote-rbac': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -55,30 +76,63 @@ interface PlanFlags {
   readonly 'prefer-close'?: string | undefined;
   readonly 'cluster-domain'?: string | undefined;
   readonly 'istio-root-namespace'?: string | undefined;
+  readonly 'service-proxy-name'?: string | undefined;
+  readonly services?: string | undefined;
 }
 
 /** Unset flags leave the planner's defaults, the same as the agent's. */
 function planOptions(flags: PlanFlags): Partial<PlanOptions> {
-  const { 'prefer-close': preferClose, 'cluster-domain': clusterDomain, 'istio-root-namespace': rootNamespace } = flags;
+  const {
+    'prefer-close': preferClose,
+    'cluster-domain': clusterDomain,
+    'istio-root-namespace': rootNamespace,
+    'service-proxy-name': serviceProxyName,
+    services,
+  } = flags;
   if (preferClose !== undefined && preferClose !== 'subzone' && preferClose !== 'zone')
     throw new StartupError('usage', `--prefer-close: expected subzone or zone, got ${JSON.stringify(preferClose)}`);
   if (clusterDomain !== undefined && !isClusterDomain(clusterDomain))
     throw new StartupError('usage', `--cluster-domain: ${JSON.stringify(clusterDomain)} is not a DNS domain`);
   if (rootNamespace !== undefined && !isNamespaceName(rootNamespace))
     throw new StartupError('usage', `--istio-root-namespace: ${JSON.stringify(rootNamespace)} is not a namespace name`);
+  if (serviceProxyName !== undefined && !isServiceProxyName(serviceProxyName))
+    throw new StartupError('usage', `--service-proxy-name: ${JSON.stringify(serviceProxyName)} is not a label value`);
+  if (services !== undefined && !isServiceSelection(services))
+    throw new StartupError('usage', `--services: expected all or with-policy, got ${JSON.stringify(services)}`);
   return {
+    ...(serviceProxyName !== undefined ? { serviceProxyName } : {}),
+    ...(services !== undefined ? { services } : {}),
     ...(preferClose !== undefined ? { preferCloseMeaning: preferClose } : {}),
     ...(clusterDomain !== undefined ? { clusterDomain } : {}),
     ...(rootNamespace !== undefined ? { rootNamespace } : {}),
   };
 }
 
-async function snapshotFrom(dir: string, io: CtlIo) {
-  const manifests = await readManifests(dir);
+interface SourceFlags {
+  readonly state?: string | undefined;
+  readonly kubeconfig?: string | undefined;
+  readonly context?: string | undefined;
+  readonly timeout?: string | undefined;
+}
+
+/** --state DIR, else the cluster the kubeconfig (or the pod's service account) names. */
+async function snapshotFrom(flags: SourceFlags, io: CtlIo, env: NodeJS.ProcessEnv) {
+  if (flags.state !== undefined && (flags.kubeconfig !== undefined || flags.context !== undefined))
+    throw new StartupError('usage', '--state reads manifests: it does not go with --kubeconfig or --context');
+  const timeoutSeconds = Number(flags.timeout ?? '30');
+  if (!(timeoutSeconds > 0)) throw new StartupError('usage', `--timeout: expected seconds > 0, got ${JSON.stringify(flags.timeout)}`);
+  const manifests =
+    flags.state !== undefined
+      ? await readManifests(flags.state)
+      : { objects: await listCluster(loadClusterConfig(flags, env), timeoutSeconds * 1000), problems: [] };
   for (const p of manifests.problems) io.err(`warning: ${p}`);
   const build = buildSnapshot(manifests.objects);
   for (const r of build.rejected) io.err(`warning: ${r.kind || 'object'} ${r.name || `#${r.index}`} skipped: ${r.message}`);
   return { snapshot: build.snapshot, problems: manifests.problems };
+}
+
+function bpffsOf(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  return flag || env['NEARBY_BPFFS'] || '/sys/fs/bpf';
 }
 
 export async function runNearbyctl(argv: readonly string[], io: CtlIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -94,7 +148,7 @@ export async function runNearbyctl(argv: readonly string[], io: CtlIo, env: Node
     switch (command) {
       case 'plan': {
         const node = required(values.node, '--node');
-        const { snapshot, problems } = await snapshotFrom(required(values.state, '--state'), io);
+        const { snapshot, problems } = await snapshotFrom(values, io, env);
         const result = plan(snapshot, node, planOptions(values));
         io.out(values.json ? JSON.stringify(planJson(result), null, 2) : planText(result, problems));
         return 0;
@@ -102,15 +156,22 @@ export async function runNearbyctl(argv: readonly string[], io: CtlIo, env: Node
       case 'explain': {
         const service = required(rest[0], 'SERVICE (namespace/name)');
         const node = nodeForExplain(values.node, env);
-        const { snapshot } = await snapshotFrom(required(values.state, '--state'), io);
+        const options = planOptions(values);
+        const { snapshot } = await snapshotFrom(values, io, env);
         const key = service.includes('/') ? service : `default/${service}`;
-        const bpffs = values.bpffs || env['NEARBY_BPFFS'] || '/sys/fs/bpf';
-        const { text, found } = explainService(snapshot, node, key, planOptions(values), await ejectedOn(pinRootOf(bpffs, node)));
+        const { text, found } = explainService(snapshot, node, key, options, await ejectedOn(pinRootOf(bpffsOf(values.bpffs, env), node)));
         io.out(text);
-        return found ? 0 : 1;
+        if (!found) return 1;
+        const pins = await readPins(pinRootOf(bpffsOf(values.bpffs, env), node));
+        if (typeof pins === 'string') io.out(`\n${pins}`);
+        else {
+          const planned = plan(snapshot, node, options).services.find((s) => s.service === key);
+          io.out(['', ...compareWithPins(snapshot.services.get(key), planned, pins).lines].join('\n'));
+        }
+        return 0;
       }
       case 'maps': {
-        const bpffs = values.bpffs || env['NEARBY_BPFFS'] || '/sys/fs/bpf';
+        const bpffs = bpffsOf(values.bpffs, env);
         const node = nodeForMaps(values.node, env, bpffs);
         // Loaded only here: reading maps needs libbpf, planning does not.
         const { readPinnedState } = await import('../../pkg/datapath/index.js');
@@ -118,6 +179,8 @@ export async function runNearbyctl(argv: readonly string[], io: CtlIo, env: Node
         io.out(values.json ? JSON.stringify(mapsJson(state), null, 2) : mapsText(state));
         return 0;
       }
+      case 'create-remote-secret':
+        return await runCreateRemoteSecret(values, io, USAGE);
       default:
         throw new StartupError('usage', `unknown command ${JSON.stringify(command)}\n${USAGE}`);
     }

@@ -6,8 +6,10 @@
  * steps over one session, so a later one can add steps without touching the others.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { labDown, labUp, PROJECT_ROOT, resolveControlPlaneBinaries, type LabClient, type PodFault } from '../index.js';
+import { PROGRAMS } from '../programs.js';
 import { type CurlRound, curlRound, type CurlUntil, curlUntil, formatRound } from './demo-curl.js';
 import type { StepOutcome } from './demo-summary.js';
 
@@ -46,6 +48,8 @@ export class DemoSession {
   readonly outcomes: StepOutcome[] = [];
   readonly kubectl: string | undefined;
   private client: LabClient | undefined;
+  /** Every cluster's lab, when the experiment runs several. */
+  private clusters: readonly LabClient[] = [];
   private kubeconfig: string | undefined;
 
   constructor(
@@ -85,6 +89,45 @@ export class DemoSession {
     this.client = up.lab;
     this.kubeconfig = (await this.client.status()).kubeconfig;
     if (this.kubectl) this.command(`export KUBECONFIG=${this.kubeconfig}`);
+  }
+
+  /**
+   * `nearbyctl lab up` with several kind configs (files of the repository), each cluster renamed
+   * as `names` says (the seed's own names when empty), on real control planes; KUBECONFIG then
+   * holds a kind-<name> context per cluster.
+   */
+  async upClusters(files: readonly string[], names: ReadonlyMap<string, string>): Promise<void> {
+    this.command(`nearbyctl lab up ${files.join(' ')} --control-plane`);
+    const text = files
+      .map((f) => readFileSync(join(PROJECT_ROOT, f), 'utf8').replace(/^name: (.*)$/m, (line, n: string) => `name: ${names.get(n) ?? n}`))
+      .join('\n---\n');
+    const up = await labUp({ text, controlPlane: true, timeoutMs: 180_000, log: (line) => this.say(`  ${line}`) });
+    this.client = up.lab;
+    this.clusters = up.labs;
+    this.kubeconfig = up.kubeconfig;
+    this.command(`export KUBECONFIG=${this.kubeconfig}`);
+  }
+
+  /** The lab of one cluster of several. */
+  cluster(name: string): LabClient {
+    const lab = this.clusters.find((l) => l.name === name);
+    if (!lab) throw new Error(`no cluster ${name} is up (${this.clusters.map((l) => l.name).join(', ')})`);
+    return lab;
+  }
+
+  /** `nearbyctl ARGS | kubectl KUBECTL-ARGS`, e.g. create-remote-secret piped into kubectl apply -f -. */
+  nearbyctlInto(args: readonly string[], kubectlArgs: readonly string[]): string[] {
+    if (!this.kubectl || !this.kubeconfig) throw new Error(`nearbyctl ${args.join(' ')} needs the lab's real control plane`);
+    this.command(`nearbyctl ${args.join(' ')} | \\\n    kubectl ${kubectlArgs.join(' ')}`);
+    const env = { ...process.env, KUBECONFIG: this.kubeconfig };
+    const made = spawnSync(process.execPath, [PROGRAMS.nearbyctl, ...args], { cwd: PROJECT_ROOT, env, encoding: 'utf8' });
+    if (made.status !== 0) throw new Error(`nearbyctl ${args.join(' ')} failed: ${made.stderr.trim() || `exit ${made.status}`}`);
+    const applied = spawnSync(this.kubectl, kubectlArgs, { cwd: PROJECT_ROOT, env, input: made.stdout, encoding: 'utf8' });
+    const lines = applied.stdout.trim().split('\n').filter(Boolean);
+    for (const line of lines) this.say(`  ${line}`);
+    if (applied.status !== 0)
+      throw new Error(`kubectl ${kubectlArgs.join(' ')} failed: ${applied.stderr.trim() || `exit ${applied.status}`}`);
+    return lines;
   }
 
   /** One of the seed's kubectl commands: run by kubectl on a real control plane, else by the lab's equivalent. */

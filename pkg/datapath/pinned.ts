@@ -5,14 +5,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAP_LAYOUTS } from './bpf-map.js';
-import { backendId, counterKey, counterValue } from './codecs.js';
+import { counterKey, counterValue } from './codecs.js';
 import type { TierCounters } from './counters.js';
 import { type EjectedBackend, readEjected } from './ejections.js';
 import { BpfCallError, DatapathError } from './errors.js';
 import { KernelBpfMap } from './kernel-map.js';
 import { KernelState, readSnapshot, resolveServices } from './kernel-state.js';
 import { libbpf, objGetReadOnly } from './libbpf.js';
-import { decodeOutlier } from './outlier.js';
+import { withOutliers } from './outlier.js';
 import type { ProgrammedService } from './types.js';
 
 export interface PinnedState {
@@ -60,15 +60,9 @@ export function readPinnedState(pinRoot: string): PinnedState {
     );
     const counters = open(MAP_LAYOUTS.counters);
     const resolved = resolveServices(kernel);
-    // Each service with its ejection settings, as the writer's mirror has them, so a reader
-    // comparing with a plan (the lab's convergence, sameService) sees what the kernel applies.
+    // A node whose agent predates outlier detection has no outlier pin: no service has settings.
     const outlierPath = join(dir, MAP_LAYOUTS.outlier.name);
-    const outliers = existsSync(outlierPath) ? open(MAP_LAYOUTS.outlier) : undefined;
-    const services = resolved.services.map((service): ProgrammedService => {
-      const row = outliers?.lookup(backendId.encode(service.id));
-      const outlier = row && decodeOutlier(row);
-      return outlier ? { ...service, outlier } : service;
-    });
+    const services = existsSync(outlierPath) ? withOutliers(open(MAP_LAYOUTS.outlier), resolved.services) : resolved.services;
     const holes = resolved.holes;
     const tierCounters = counters
       .entries()

@@ -1,4 +1,5 @@
 import { parseIp } from '../ip/index.js';
+import { clusterKey, isClusterObject, tagCluster } from './clusters.js';
 import { toDestinationRule } from './destination-rule.js';
 import type { DestinationRule } from './destination-rule-types.js';
 import { isSharedConditions, sharedConditions } from './conditions.js';
@@ -17,8 +18,10 @@ import {
 } from './read.js';
 import {
   SERVICE_NAME_LABEL,
+  SERVICE_PROXY_NAME_LABEL,
   type AddressType,
   type Endpoint,
+  type EndpointHints,
   type EndpointPort,
   type EndpointSlice,
   type IpAddress,
@@ -161,9 +164,6 @@ function toVips(spec: RawRecord, type: string): Vips {
   return { headless: false, clusterIPs };
 }
 
-/** kube-proxy leaves a Service carrying this label to the proxy it names (KEP-2447's alternative proxies). */
-export const SERVICE_PROXY_NAME_LABEL = 'service.kubernetes.io/service-proxy-name';
-
 function toService(raw: RawRecord): Service {
   const metadata = readRecord(raw, 'metadata', '');
   const name = readObjectName(metadata);
@@ -179,10 +179,10 @@ function toService(raw: RawRecord): Service {
     name,
     type,
     annotations: readStringMap(metadata, 'annotations', 'metadata'),
+    ...(serviceProxyName !== undefined ? { serviceProxyName } : {}),
     ...toVips(spec, type),
     ...(internalTrafficPolicy ? { internalTrafficPolicy } : {}),
     ...(trafficDistribution ? { trafficDistribution } : {}),
-    ...(serviceProxyName !== undefined ? { serviceProxyName } : {}),
     ports: toServicePorts(spec),
   };
 }
@@ -206,6 +206,22 @@ function toTargetRef(item: RawRecord, path: string): ObjectReference | undefined
   if (!kind || !name) return undefined;
   const namespace = readOptionalString(ref, 'namespace', `${path}.targetRef`);
   return { kind, name, ...(namespace ? { namespace } : {}) };
+}
+
+function readHintNames(hints: RawRecord, field: string, path: string): string[] {
+  return readList(hints, field, path).map((item, i) => {
+    const where = `${path}.${field}[${i}]`;
+    if (!isRecord(item)) throw new BadField('wrong-type', where, 'expected an object');
+    return readRequiredString(item, 'name', where);
+  });
+}
+
+/** Kept only when the slice gives some: a hint list that is empty means no hint (kube-proxy). */
+function toHints(item: RawRecord, path: string): EndpointHints | undefined {
+  const raw = readRecord(item, 'hints', path);
+  const forZones = readHintNames(raw, 'forZones', `${path}.hints`);
+  const forNodes = readHintNames(raw, 'forNodes', `${path}.hints`);
+  return forZones.length > 0 || forNodes.length > 0 ? { forZones, forNodes } : undefined;
 }
 
 function toAddresses(item: RawRecord, path: string, addressType: AddressType): string[] {
@@ -271,6 +287,7 @@ function toEndpoints(raw: RawRecord, addressType: AddressType): readonly Endpoin
     const nodeName = readOptionalString(item, 'nodeName', path);
     const zone = readOptionalString(item, 'zone', path);
     const targetRef = toTargetRef(item, path);
+    const hints = toHints(item, path);
     // Built field by field rather than by spreading: every endpoint then shares a few object
     // shapes, which keeps 100,000 of them compact.
     const endpoint: { -readonly [K in keyof Endpoint]: Endpoint[K] } = {
@@ -280,6 +297,7 @@ function toEndpoints(raw: RawRecord, addressType: AddressType): readonly Endpoin
     if (nodeName) endpoint.nodeName = nodeName;
     if (zone) endpoint.zone = zone;
     if (targetRef) endpoint.targetRef = targetRef;
+    if (hints) endpoint.hints = hints;
     return endpoint;
   });
 }
@@ -328,6 +346,7 @@ function toModel(kind: WatchedKind, raw: RawRecord): ModelObject {
  * Never throws: a malformed object comes back as a rejection that says what is wrong.
  */
 export function convertObject(raw: unknown, index = 0): Conversion {
+  if (isClusterObject(raw)) return convertRemote(raw.cluster, raw.object, index);
   if (!isRecord(raw)) {
     return { status: 'rejected', rejection: { code: 'not-an-object', kind: '', name: '', index, message: 'not an object' } };
   }
@@ -357,5 +376,22 @@ export function convertObject(raw: unknown, index = 0): Conversion {
   } catch (error) {
     if (error instanceof BadField) return reject(error.code, error.message);
     throw error;
+  }
+}
+
+/** A remote cluster's object: converted as a local one, then tagged with its cluster (clusters.ts). */
+function convertRemote(cluster: string, raw: unknown, index: number): Conversion {
+  const conversion = convertObject(raw, index);
+  switch (conversion.status) {
+    case 'ignored':
+      return conversion;
+    case 'rejected': {
+      const rejection = conversion.rejection;
+      return { status: 'rejected', rejection: { ...rejection, name: clusterKey(cluster, rejection.name), cluster } };
+    }
+    case 'accepted': {
+      const tagged = tagCluster(conversion.object, cluster);
+      return tagged ? { status: 'accepted', object: deepFreeze(tagged) } : { status: 'ignored' };
+    }
   }
 }

@@ -6,6 +6,7 @@ export type {
   AddressType,
   Endpoint,
   EndpointConditions,
+  EndpointHints,
   EndpointPort,
   EndpointSlice,
   IpAddress,
@@ -21,8 +22,8 @@ export type {
   ServicePort,
   Snapshot,
 } from './types.js';
-export { REJECTION_CODES, SERVICE_NAME_LABEL } from './types.js';
-export { convertObject, freezeModelObjects, SERVICE_PROXY_NAME_LABEL, type Conversion, type ModelObject } from './from-k8s.js';
+export { REJECTION_CODES, SERVICE_NAME_LABEL, SERVICE_PROXY_NAME_LABEL } from './types.js';
+export { convertObject, freezeModelObjects, type Conversion, type ModelObject } from './from-k8s.js';
 export { assembleSnapshot, buildSnapshot, type SnapshotBuild } from './snapshot.js';
 export { addressSortKey, parseIp } from '../ip/index.js';
 export { SnapshotStore, type RawChange, type SnapshotDelta } from './store.js';
@@ -52,3 +53,4 @@ export { SIMPLE_LB_NAMES } from './destination-rule-types.js';
 export { localityProblem } from './destination-rule.js';
 export { OUTLIER_DEFAULTS, parseDurationMs, readOutlierDetection } from './outlier-detection.js';
 export * from './topology-labels.js';
+export { clusterKey, DEFAULT_LOCAL_CLUSTER, inCluster, isClusterObject, type ClusterObject } from './clusters.js';

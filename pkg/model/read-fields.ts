@@ -35,7 +35,7 @@ const mapList = (value: unknown, fn: (item: RawRecord) => Fields): unknown =>
   Array.isArray(value) ? value.map((item: unknown) => (isRecord(item) ? fn(item) : item)) : value;
 
 function endpoint(item: RawRecord): Fields {
-  const out = pick(item, ['addresses', 'conditions', 'nodeName', 'zone']);
+  const out = pick(item, ['addresses', 'conditions', 'nodeName', 'zone', 'hints']);
   // Shared condition objects: the cache then holds one pointer per endpoint instead of an object,
   // and the model can take the endpoint as it is (see isModelShaped in from-k8s.ts).
   const conditions = out['conditions'];

@@ -1,11 +1,14 @@
 import { convertObject, type Conversion, type ModelObject } from './from-k8s.js';
 import { isRecord } from './read.js';
+import { clusterKey, sameService } from './clusters.js';
 import type { DestinationRule } from './destination-rule-types.js';
 import type { EndpointSlice, Namespace, Node, Rejection, Service, Snapshot } from './types.js';
 
 export interface SnapshotBuild {
   readonly snapshot: Snapshot;
   readonly rejected: readonly Rejection[];
+  /** Every remote cluster's Service, by key then cluster: what snapshot.services chose among. */
+  readonly remoteServices: ReadonlyMap<string, ReadonlyMap<string, Service>>;
 }
 
 function identity(object: ModelObject): { kind: string; name: string } {
@@ -15,9 +18,11 @@ function identity(object: ModelObject): { kind: string; name: string } {
     case 'Namespace':
       return { kind: object.kind, name: object.namespace.name };
     case 'Service':
-      return { kind: object.kind, name: object.service.key };
-    case 'EndpointSlice':
-      return { kind: object.kind, name: `${object.endpointSlice.namespace}/${object.endpointSlice.name}` };
+      return { kind: object.kind, name: clusterKey(object.service.cluster, object.service.key) };
+    case 'EndpointSlice': {
+      const slice = object.endpointSlice;
+      return { kind: object.kind, name: clusterKey(slice.cluster, `${slice.namespace}/${slice.name}`) };
+    }
     case 'DestinationRule':
       return { kind: object.kind, name: object.destinationRule.key };
   }
@@ -34,6 +39,7 @@ export function assembleSnapshot(objects: readonly ModelObject[], indexes?: read
   const namespaces = new Map<string, Namespace>();
   const slicesByName = new Map<string, EndpointSlice>();
   const destinationRules = new Map<string, DestinationRule>();
+  const remoteServices = new Map<string, Map<string, Service>>();
   const rejected: Rejection[] = [];
 
   objects.forEach((object, position) => {
@@ -53,9 +59,16 @@ export function assembleSnapshot(objects: readonly ModelObject[], indexes?: read
       case 'Namespace':
         claim(namespaces, name, object.namespace);
         break;
-      case 'Service':
-        claim(services, name, object.service);
+      case 'Service': {
+        const cluster = object.service.cluster;
+        if (cluster === undefined) claim(services, name, object.service);
+        else {
+          let copies = remoteServices.get(object.service.key);
+          if (!copies) remoteServices.set(object.service.key, (copies = new Map<string, Service>()));
+          claim(copies, cluster, object.service);
+        }
         break;
+      }
       case 'EndpointSlice':
         claim(slicesByName, name, object.endpointSlice);
         break;
@@ -64,6 +77,11 @@ export function assembleSnapshot(objects: readonly ModelObject[], indexes?: read
         break;
     }
   });
+
+  for (const [key, copies] of remoteServices) {
+    const chosen = sameService(services.get(key), copies);
+    if (chosen) services.set(key, chosen);
+  }
 
   const endpointSlices = new Map<string, EndpointSlice[]>();
   const bySliceName = [...slicesByName.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -75,7 +93,7 @@ export function assembleSnapshot(objects: readonly ModelObject[], indexes?: read
   for (const group of endpointSlices.values()) Object.freeze(group);
 
   const snapshot: Snapshot = Object.freeze({ nodes, services, endpointSlices, namespaces, destinationRules });
-  return { snapshot, rejected };
+  return { snapshot, rejected, remoteServices };
 }
 
 /** `kind: List` (and `NodeList`, `ServiceList`, ...) as `kubectl get -o yaml` writes them. */
@@ -114,5 +132,5 @@ export function buildSnapshot(
 
   const assembled = assembleSnapshot(accepted, indexes);
   const allRejected = [...rejected, ...assembled.rejected].sort((a, b) => a.index - b.index);
-  return { snapshot: assembled.snapshot, rejected: allRejected };
+  return { snapshot: assembled.snapshot, rejected: allRejected, remoteServices: assembled.remoteServices };
 }

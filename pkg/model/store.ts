@@ -9,6 +9,7 @@
  */
 import { convertObject, type Conversion } from './from-k8s.js';
 import { buildSnapshot } from './snapshot.js';
+import { clusterKey, sameService } from './clusters.js';
 import type { DestinationRule } from './destination-rule-types.js';
 import type { EndpointSlice, Namespace, Node, Rejection, Service, Snapshot } from './types.js';
 
@@ -17,6 +18,11 @@ export interface RawChange {
   readonly kind: string;
   /** "namespace/name", or "name" for cluster-scoped kinds. */
   readonly name: string;
+  /**
+   * The remote cluster it was read from (the object is then its inCluster() envelope); absent for
+   * the local cluster. Remote Namespaces and DestinationRules are ignored.
+   */
+  readonly cluster?: string;
   readonly object: unknown;
 }
 
@@ -33,11 +39,21 @@ interface MutableDelta {
   namespaces: Set<string>;
 }
 
-const byName = (a: EndpointSlice, b: EndpointSlice): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+/** The order assembleSnapshot() gives a Service's slices: by qualified name. */
+const sliceKey = (s: EndpointSlice): string => clusterKey(s.cluster, `${s.namespace}/${s.name}`);
+const byName = (a: EndpointSlice, b: EndpointSlice): number => {
+  const x = sliceKey(a);
+  const y = sliceKey(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+};
 
 export class SnapshotStore {
   private readonly nodes = new Map<string, Node>();
+  /** Per key, the local Service if any, else a remote copy (see sameService()). */
   private readonly services = new Map<string, Service>();
+  private readonly localServices = new Map<string, Service>();
+  /** Remote clusters' Services, by key then cluster. */
+  private readonly remoteServices = new Map<string, Map<string, Service>>();
   private readonly namespaces = new Map<string, Namespace>();
   /**
    * Replaced, never changed in place, whenever a rule changes: the planner indexes rules per map
@@ -89,11 +105,15 @@ export class SnapshotStore {
    */
   rebuild(objects: Iterable<unknown>): SnapshotDelta {
     const delta: MutableDelta = { services: new Set(), nodes: new Set(), namespaces: new Set() };
-    const { snapshot, rejected } = buildSnapshot(objects, (raw, index) => this.convert(raw, index));
+    const { snapshot, rejected, remoteServices } = buildSnapshot(objects, (raw, index) => this.convert(raw, index));
 
     replaceMap(this.nodes, snapshot.nodes, delta.nodes);
     replaceMap(this.namespaces, snapshot.namespaces, delta.namespaces);
     replaceMap(this.services, snapshot.services, delta.services);
+    this.localServices.clear();
+    for (const [key, service] of snapshot.services) if (service.cluster === undefined) this.localServices.set(key, service);
+    this.remoteServices.clear();
+    for (const [key, copies] of remoteServices) this.remoteServices.set(key, new Map(copies));
     const rules = new Map(this.destinationRules);
     const rulesChanged = new Set<string>();
     replaceMap(rules, snapshot.destinationRules, rulesChanged);
@@ -102,7 +122,7 @@ export class SnapshotStore {
       this.touchEveryService(delta);
     }
     const slices = new Map<string, EndpointSlice>();
-    for (const group of snapshot.endpointSlices.values()) for (const s of group) slices.set(`${s.namespace}/${s.name}`, s);
+    for (const group of snapshot.endpointSlices.values()) for (const s of group) slices.set(sliceKey(s), s);
     for (const [key, old] of this.slicesByName) {
       const next = slices.get(key);
       if (next === old) continue;
@@ -137,28 +157,30 @@ export class SnapshotStore {
     const delta: MutableDelta = { services: new Set(), nodes: new Set(), namespaces: new Set() };
     for (const change of changes) {
       const conversion = change.object === undefined ? undefined : this.convert(change.object, 0);
-      const rejectionKey = `${change.kind}|${change.name}|`;
+      const cluster = change.cluster;
+      const name = clusterKey(cluster, change.name);
+      const rejectionKey = `${change.kind}|${name}|`;
       if (conversion?.status === 'rejected') this.rejections.set(rejectionKey, conversion.rejection);
       else this.rejections.delete(rejectionKey);
       const model = conversion?.status === 'accepted' ? conversion.object : undefined;
       switch (change.kind) {
         case 'Node':
-          if (setOrDelete(this.nodes, change.name, model?.kind === 'Node' ? model.node : undefined)) delta.nodes.add(change.name);
+          if (setOrDelete(this.nodes, name, model?.kind === 'Node' ? model.node : undefined)) delta.nodes.add(name);
           break;
         case 'Namespace':
+          if (cluster !== undefined) break;
           if (setOrDelete(this.namespaces, change.name, model?.kind === 'Namespace' ? model.namespace : undefined)) {
             delta.namespaces.add(change.name);
           }
           break;
         case 'Service':
-          if (setOrDelete(this.services, change.name, model?.kind === 'Service' ? model.service : undefined)) {
-            delta.services.add(change.name);
-          }
+          this.setService(change.name, cluster, model?.kind === 'Service' ? model.service : undefined, delta);
           break;
         case 'EndpointSlice':
-          this.setSlice(change.name, model?.kind === 'EndpointSlice' ? model.endpointSlice : undefined, delta);
+          this.setSlice(name, model?.kind === 'EndpointSlice' ? model.endpointSlice : undefined, delta);
           break;
         case 'DestinationRule': {
+          if (cluster !== undefined) break;
           const rules = new Map(this.destinationRules);
           if (setOrDelete(rules, change.name, model?.kind === 'DestinationRule' ? model.destinationRule : undefined)) {
             this.destinationRules = rules;
@@ -188,6 +210,17 @@ export class SnapshotStore {
     const conversion = convertObject(raw, index);
     this.conversions.set(raw, conversion);
     return conversion;
+  }
+
+  private setService(key: string, cluster: string | undefined, service: Service | undefined, delta: MutableDelta): void {
+    if (cluster === undefined) setOrDelete(this.localServices, key, service);
+    else {
+      let copies = this.remoteServices.get(key);
+      if (!copies) this.remoteServices.set(key, (copies = new Map<string, Service>()));
+      setOrDelete(copies, cluster, service);
+      if (copies.size === 0) this.remoteServices.delete(key);
+    }
+    if (setOrDelete(this.services, key, sameService(this.localServices.get(key), this.remoteServices.get(key)))) delta.services.add(key);
   }
 
   private setSlice(name: string, slice: EndpointSlice | undefined, delta: MutableDelta): void {

@@ -10,3 +10,9 @@ export const ISTIO_SUBZONE_LABEL = 'topology.istio.io/subzone';
 export const KUBERNETES_SUBZONE_LABEL = 'topology.kubernetes.io/subzone';
 export const NETWORK_LABEL = 'topology.istio.io/network';
 export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
+/**
+ * The cluster an endpoint runs in, as Istio names it. Not read from Node labels: nearby gives
+ * each endpoint its cluster's name (the local one from --cluster-name, a remote one from the key
+ * of its remote Secret), as Istio does.
+ */
+export const CLUSTER_LABEL = 'topology.istio.io/cluster';

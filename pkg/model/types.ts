@@ -18,8 +18,11 @@ export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 export type Labels = Readonly<Record<string, string>>;
 
 export interface Node {
+  /** Its key in Snapshot.nodes: the Node name, as clusterKey() qualifies it for a remote cluster. */
   readonly name: string;
   readonly labels: Labels;
+  /** The remote cluster it belongs to; absent for the local cluster. */
+  readonly cluster?: string;
 }
 
 export interface Namespace {
@@ -43,15 +46,23 @@ export interface Service {
   /** spec.type, "ClusterIP" when unset. */
   readonly type: string;
   readonly annotations: Labels;
+  /**
+   * The value of the service.kubernetes.io/service-proxy-name label when the label is present,
+   * even empty: its presence alone makes kube-proxy leave the Service alone.
+   */
+  readonly serviceProxyName?: string;
   /** clusterIP "None": there is no VIP to intercept. */
   readonly headless: boolean;
   /** Every VIP, primary family first; empty when headless, ExternalName or not yet allocated. */
   readonly clusterIPs: readonly IpAddress[];
   readonly internalTrafficPolicy?: string;
   readonly trafficDistribution?: string;
-  /** The service-proxy-name label: kube-proxy does not serve a Service that carries it. */
-  readonly serviceProxyName?: string;
   readonly ports: readonly ServicePort[];
+  /**
+   * Absent for the local cluster's Service. Set only when no local Service of this namespace/name
+   * exists and the snapshot holds a remote cluster's copy instead: such a Service has no VIP here.
+   */
+  readonly cluster?: string;
 }
 
 export type AddressType = 'IPv4' | 'IPv6' | 'FQDN';
@@ -75,6 +86,14 @@ export interface ObjectReference {
   readonly name: string;
 }
 
+/** Topology Aware Routing hints, as the EndpointSlice controller writes them. */
+export interface EndpointHints {
+  /** hints.forZones[].name */
+  readonly forZones: readonly string[];
+  /** hints.forNodes[].name */
+  readonly forNodes: readonly string[];
+}
+
 export interface Endpoint {
   /** Canonical IPs for IPv4/IPv6 slices, as written for FQDN slices. May be empty. */
   readonly addresses: readonly string[];
@@ -82,6 +101,10 @@ export interface Endpoint {
   readonly nodeName?: string;
   readonly zone?: string;
   readonly targetRef?: ObjectReference;
+  /** The remote cluster it runs in (nodeName is then qualified by clusterKey()); absent for local. */
+  readonly cluster?: string;
+  /** Absent when the slice gives none. */
+  readonly hints?: EndpointHints;
 }
 
 export interface EndpointSlice {
@@ -92,6 +115,8 @@ export interface EndpointSlice {
   readonly addressType: AddressType;
   readonly ports: readonly EndpointPort[];
   readonly endpoints: readonly Endpoint[];
+  /** The remote cluster it was read from; absent for the local cluster. */
+  readonly cluster?: string;
 }
 
 export interface Snapshot {
@@ -145,6 +170,10 @@ export interface Rejection {
   readonly index: number;
   /** For people: names the field and the value. Nothing parses it. */
   readonly message: string;
+  /** The remote cluster the object came from (name is then qualified by clusterKey()). */
+  readonly cluster?: string;
 }
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+/** Names the proxy that serves a Service; kube-proxy serves only Services without it. */
+export const SERVICE_PROXY_NAME_LABEL = 'service.kubernetes.io/service-proxy-name';

@@ -1,4 +1,4 @@
-import type { Endpoint, EndpointSlice, IpFamily, ServicePort } from '../model/index.js';
+import { clusterKey, type Endpoint, type EndpointSlice, type IpFamily, type ServicePort } from '../model/index.js';
 import { usability } from './eligibility.js';
 import type { Warning } from './types.js';
 
@@ -9,7 +9,7 @@ export interface Candidate {
   readonly port: number;
   readonly endpoint: Endpoint;
   readonly conditions: Endpoint['conditions'];
-  /** "namespace/name" of the slice it came from. */
+  /** "namespace/name" of the slice it came from, qualified by clusterKey() for a remote cluster. */
   readonly slice: string;
 }
 
@@ -41,7 +41,7 @@ export function findCandidates(
 
   for (const slice of slices) {
     if (slice.addressType !== addressType) continue;
-    const sliceName = `${slice.namespace}/${slice.name}`;
+    const sliceName = clusterKey(slice.cluster, `${slice.namespace}/${slice.name}`);
     const hasEndpoints = slice.endpoints.some((e) => e.addresses.length > 0);
     if (hasEndpoints) slicesWithEndpoints++;
     const port = slice.ports.find((p) => p.name === servicePort.name);

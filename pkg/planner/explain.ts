@@ -3,7 +3,8 @@ import { isReady, isServing, isTerminating } from './eligibility.js';
 import { clientLocality, endpointLocality, type Locality, type ResolvedLocality } from './locality.js';
 import { plan } from './plan.js';
 import { rankEndpoint, type ScopeStep } from './rank.js';
-import type { PlanOptions, PlannedService, Scope } from './types.js';
+import { DEFAULT_PLAN_OPTIONS, type PlanOptions, type PlannedService, type Scope } from './types.js';
+import { networkOf } from './remote-network.js';
 
 export interface Placement {
   readonly vip: string;
@@ -137,15 +138,32 @@ export function explainEndpoint(
   const endpoint = findEndpoint(snapshot, serviceKey, address);
   if (!endpoint) return answer([...lines, `${address} is not an endpoint of ${serviceKey}`]);
   const resolved = endpointLocality(snapshot, endpoint);
-  lines.push(`endpoint ${address} on node ${endpoint.nodeName ?? '?'}: ${showLocality(resolved.locality)} (${showSource(resolved)})`);
+  // Local endpoints are in the cluster named by PlanOptions.localCluster; only remote ones say theirs.
+  const cluster = endpoint.cluster ?? options.localCluster ?? DEFAULT_PLAN_OPTIONS.localCluster;
+  const where = endpoint.cluster === undefined ? '' : ` in remote cluster ${cluster}`;
+  lines.push(
+    `endpoint ${address} on node ${endpoint.nodeName ?? '?'}${where}: ${showLocality(resolved.locality)} (${showSource(resolved)})`,
+  );
+  if (endpoint.cluster !== undefined && networkOf(resolved) !== networkOf(client)) {
+    lines.push(
+      `remote cluster ${cluster} endpoint on network ${JSON.stringify(networkOf(resolved))}, not this node's ` +
+        `${JSON.stringify(networkOf(client))}: skipped (it needs an east-west gateway, which nearby does not program)`,
+    );
+  }
   lines.push(`conditions: ${showConditions(endpoint.conditions)}`);
+  if (endpoint.hints) {
+    const { forZones, forNodes } = endpoint.hints;
+    lines.push(
+      `hints: forZones=${JSON.stringify(forZones)} forNodes=${JSON.stringify(forNodes)} (read only without another locality rule)`,
+    );
+  }
   lines.push(...rankingLines(planned, client, resolved, nodeName, endpoint.nodeName));
 
   const placements = placementsOf(planned, address);
   if (placements.length === 0) {
     lines.push(
       'not planned: it is not eligible (not ready while ready endpoints exist, or neither ready nor serving+terminating), ' +
-        'not on this node under STRICT, or its slice lacks the Service port',
+        'not on this node under STRICT, left out by topology hints (see the reason above), or its slice lacks the Service port',
     );
   }
   for (const p of placements) lines.push(`planned in tier ${p.tier} of ${p.vip} port ${p.port}/${p.protocol}`);

@@ -17,6 +17,8 @@ export {
   type PlannedTier,
   type PlanOptions,
   type Scope,
+  type ServiceSelection,
+  SERVICE_SELECTIONS,
   type SkippedService,
   type Warning,
   type WarningCode,

@@ -1,4 +1,4 @@
-import type { Namespace, Service, ServicePort, Snapshot } from '../model/index.js';
+import { ZONE_LABEL, type Namespace, type Service, type ServicePort, type Snapshot } from '../model/index.js';
 import { findCandidates } from './candidates.js';
 import { selectEligible } from './eligibility.js';
 import type { ResolvedLocality } from './locality.js';
@@ -7,7 +7,10 @@ import { balanceFor, l7Warnings } from './rule-balance.js';
 import { localityPolicy } from './rule-locality.js';
 import { chooseRule, choiceWarnings } from './rule-match.js';
 import { outlierFor } from './rule-outlier.js';
+import { proxyClaim, ruleSetsPolicy, withoutPolicyReason } from './service-selection.js';
+import { chooseHints, unknownZoneWarnings } from './topology-hints.js';
 import { placeInTiers } from './tiers.js';
+import { dialable } from './remote-network.js';
 import type { PlannedEntry, PlannedService, PlanOptions, SkippedService, Warning } from './types.js';
 
 export interface ServiceContext {
@@ -23,6 +26,12 @@ export type ServiceOutcome =
 
 /** Why a Service has no VIP to intercept, or undefined when it has one. */
 function noVipReason(service: Service): string | undefined {
+  if (service.cluster !== undefined) {
+    return (
+      `exists only in remote cluster ${service.cluster} (no Service ${service.key} in this cluster): ` +
+      'there is no local ClusterIP to intercept, so it is not programmed'
+    );
+  }
   if (service.headless) {
     return 'headless (clusterIP None): there is no VIP to intercept; clients reach the endpoints directly through DNS';
   }
@@ -35,12 +44,21 @@ function byPortThenProtocol(a: ServicePort, b: ServicePort): number {
   return a.port - b.port || (a.protocol < b.protocol ? -1 : a.protocol > b.protocol ? 1 : 0);
 }
 
+/** Which topology-hint rule applied, once when every (VIP, port) agrees, else per (VIP, port). */
+function hintsReason(whys: ReadonlyMap<string, string>): string[] {
+  const distinct = new Set(whys.values());
+  if (distinct.size === 1) return [...distinct].filter((why) => why !== '');
+  return [...whys].map(([where, why]) => `${where}: ${why || 'no endpoint has topology hints; every endpoint is used'}`);
+}
+
 /** Plans one Service: its mode, and for every (VIP, port) the tiers of endpoints. */
 export function planService(service: Service, context: ServiceContext): ServiceOutcome {
   const skip = (reason: string): ServiceOutcome => ({ skipped: { service: service.key, reason } });
   const noVip = noVipReason(service);
   if (noVip) return skip(noVip);
   if (service.ports.length === 0) return skip('no ports: there is nothing to intercept');
+  const claim = proxyClaim(service, context.options, context.warn);
+  if (claim.owner === 'other') return skip(claim.reason);
 
   const ports = [...service.ports].sort(byPortThenProtocol).filter((port) => {
     if (port.protocol !== 'SCTP') return true;
@@ -60,9 +78,18 @@ export function planService(service: Service, context: ServiceContext): ServiceO
   const rule = choice.rule;
   if (rule) l7Warnings(rule, service).forEach(context.warn);
   const owner = rule ? `DestinationRule ${rule.key} (${choice.from})` : '';
-  const fromRule = rule && localityPolicy(rule, { snapshot: context.snapshot, client: context.client, owner }, context.nodeName);
+  const ruleContext = { snapshot: context.snapshot, client: context.client, owner, localCluster: context.options.localCluster };
+  const fromRule = rule && localityPolicy(rule, ruleContext, context.nodeName);
   const policy = choosePolicy(service, namespace, context.options, context.warn, fromRule);
+  if (claim.owner === 'unlabelled' && policy.fallback && !(rule && ruleSetsPolicy(rule))) {
+    const leftAlone = withoutPolicyReason(context.options);
+    if (leftAlone) return skip(leftAlone);
+  }
   const slices = context.snapshot.endpointSlices.get(service.key) ?? [];
+  // Hints are kube-proxy's fallback too: any rule or DestinationRule comes first.
+  const useHints = policy.fallback === true && !rule;
+  const zone = context.snapshot.nodes.get(context.nodeName)?.labels[ZONE_LABEL];
+  const hintWhys = new Map<string, string>();
 
   const outlier = outlierFor(rule, service, context.warn);
   const entries: PlannedEntry[] = [];
@@ -72,7 +99,18 @@ export function planService(service: Service, context: ServiceContext): ServiceO
       search.warnings.forEach(context.warn);
       // STRICT narrows to this node before the terminating fallback: a node whose only local
       // endpoint is terminating keeps using it even when other nodes have ready ones.
-      const pool = policy.mode === 'STRICT' ? search.candidates.filter((c) => c.endpoint.nodeName === context.nodeName) : search.candidates;
+      const local =
+        policy.mode === 'STRICT' ? search.candidates.filter((c) => c.endpoint.nodeName === context.nodeName) : search.candidates;
+      const reachable = dialable(local, context);
+      const hints = useHints
+        ? chooseHints(
+            reachable.map((c) => c.endpoint),
+            context.nodeName,
+            zone,
+          )
+        : undefined;
+      if (hints) hintWhys.set(`IPv${vip.family} port ${port.port}/${port.protocol}`, hints.why);
+      const pool = hints ? reachable.filter((c) => hints.keeps(c.endpoint)) : reachable;
       const tiers = placeInTiers(policy, selectEligible(pool), context);
       const balance = rule ? balanceFor(rule, service, port, context.warn) : {};
       const protocol = port.protocol === 'UDP' ? 'UDP' : 'TCP';
@@ -89,7 +127,17 @@ export function planService(service: Service, context: ServiceContext): ServiceO
       });
     }
   }
-  const reason = rule && !fromRule ? `${policy.reason}; ${owner} sets no localityLbSetting` : policy.reason;
+  const hinted = [...hintWhys.values()].some((why) => why !== '');
+  if (hinted) unknownZoneWarnings(context.snapshot, service.key).forEach(context.warn);
+  const reason = [
+    hinted
+      ? 'no locality policy: RANDOM over the endpoints the topology hints allow'
+      : rule && !fromRule
+        ? `${policy.reason}; ${owner} sets no localityLbSetting`
+        : policy.reason,
+    ...hintsReason(hintWhys),
+    ...(claim.owner === 'nearby' ? [claim.note] : []),
+  ].join('; ');
   const planned: PlannedService = {
     service: service.key,
     mode: policy.mode,

@@ -26,6 +26,8 @@ export interface Policy {
   readonly placement?: Placement;
   /** WEIGHTED only: one weight per tier. */
   readonly weights?: readonly number[];
+  /** No rule gave a policy: RANDOM, unless topology hints narrow it (topology-hints.ts). */
+  readonly fallback?: boolean;
 }
 
 type Distribution = 'PreferClose' | 'PreferSameZone' | 'PreferSameNode';
@@ -118,5 +120,5 @@ export function choosePolicy(
     if (byNamespace) return byNamespace;
   }
 
-  return { mode: 'RANDOM', scopes: [], reason: 'no locality policy: RANDOM over every eligible endpoint' };
+  return { mode: 'RANDOM', scopes: [], reason: 'no locality policy: RANDOM over every eligible endpoint', fallback: true };
 }

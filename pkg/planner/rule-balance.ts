@@ -51,7 +51,8 @@ function passthrough(service: Service, say: Say): BalanceChoice {
     'dr-passthrough',
     proxy === undefined
       ? 'simple PASSTHROUGH: nearby leaves these connects alone, so they reach the VIP unmodified; they work only where kube-proxy (or another proxy) also serves the VIP, which nearby cannot see'
-      : `simple PASSTHROUGH: nearby leaves these connects alone, but the Service carries ${SERVICE_PROXY_NAME_LABEL}=${proxy}, which kube-proxy ignores: unless proxy ${JSON.stringify(proxy)} serves the VIP, these connects have no proxy`,
+      : // Only nearby's own name gets here: a Service labelled for another proxy is left alone before any rule is read.
+        `simple PASSTHROUGH: nearby leaves these connects alone, but the Service carries ${SERVICE_PROXY_NAME_LABEL}=${proxy}, nearby's own, which kube-proxy ignores: these connects have no proxy`,
   );
   return { passthrough: true };
 }

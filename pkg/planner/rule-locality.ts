@@ -4,6 +4,7 @@
  * the default brings its own placement: which tier an endpoint goes to, or none.
  */
 import {
+  CLUSTER_LABEL,
   HOSTNAME_LABEL,
   ISTIO_SUBZONE_LABEL,
   KUBERNETES_SUBZONE_LABEL,
@@ -26,6 +27,8 @@ export interface RuleContext {
   readonly client: ResolvedLocality;
   /** How the rule is named in reasons: `DestinationRule ns/name (service namespace)`. */
   readonly owner: string;
+  /** The local cluster's name: the cluster of endpoints that carry none (PlanOptions.localCluster). */
+  readonly localCluster: string;
 }
 
 /** A locality string's parts, widest first ("region/zone/subzone"), and failover's closeness order. */
@@ -43,7 +46,7 @@ const TOPOLOGY_SCOPE: Readonly<Record<string, Scope>> = {
 
 /** Whether failoverPriority reads this label from the locality (as Istio does) rather than from Node labels. */
 export function isTopologyLabel(label: string): boolean {
-  return Object.hasOwn(TOPOLOGY_SCOPE, label);
+  return Object.hasOwn(TOPOLOGY_SCOPE, label) || label === CLUSTER_LABEL;
 }
 
 /**
@@ -133,8 +136,10 @@ function priorityPlacement(setting: LocalityLbSetting, context: RuleContext, cli
       const labels = endpoint.nodeName === undefined ? undefined : context.snapshot.nodes.get(endpoint.nodeName)?.labels;
       let matched = 0;
       for (const { label, value } of terms) {
-        const theirs = labelValue(label, resolved, labels);
-        const wanted = value ?? labelValue(label, client, clientLabels);
+        // The client is always in the local cluster; an endpoint names its cluster when remote.
+        const isCluster = label === CLUSTER_LABEL;
+        const theirs = isCluster ? (endpoint.cluster ?? context.localCluster) : labelValue(label, resolved, labels);
+        const wanted = value ?? (isCluster ? context.localCluster : labelValue(label, client, clientLabels));
         if (theirs === undefined || wanted === undefined || theirs !== wanted) break;
         matched++;
       }

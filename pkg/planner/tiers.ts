@@ -15,7 +15,7 @@ export interface TierContext {
 function podOf(candidate: Candidate): string | null {
   const ref = candidate.endpoint.targetRef;
   if (ref?.kind !== 'Pod') return null;
-  const sliceNamespace = candidate.slice.slice(0, candidate.slice.indexOf('/'));
+  const sliceNamespace = candidate.slice.split('/').at(-2) ?? '';
   return `${ref.namespace ?? sliceNamespace}/${ref.name}`;
 }
 

@@ -4,6 +4,7 @@
  * diffed as text.
  */
 import type { BalanceName, ModeName, OutlierSettings } from '../contract/index.js';
+import { DEFAULT_LOCAL_CLUSTER } from '../model/index.js';
 
 export { MAX_TIERS } from '../contract/index.js';
 
@@ -25,12 +26,31 @@ export interface PlanOptions {
   readonly rootNamespace: string;
   /** The cluster's DNS domain, for matching DestinationRule hosts. */
   readonly clusterDomain: string;
+  /** This (the local) cluster's name: the topology.istio.io/cluster of its endpoints. */
+  readonly localCluster: string;
+  /**
+   * nearby's name in the service.kubernetes.io/service-proxy-name label: a Service labelled with
+   * it is nearby's (and kube-proxy ignores it); one labelled with any other value is left alone.
+   */
+  readonly serviceProxyName: string;
+  /** Which unlabelled Services nearby takes over (docs/concepts.md, "Coexisting with kube-proxy"). */
+  readonly services: ServiceSelection;
 }
+
+/**
+ * 'all': every Service with a VIP. 'with-policy': only those with a locality policy (and those
+ * labelled with nearby's proxy name); the rest are left to kube-proxy.
+ */
+export type ServiceSelection = 'all' | 'with-policy';
+export const SERVICE_SELECTIONS: readonly ServiceSelection[] = ['all', 'with-policy'];
 
 export const DEFAULT_PLAN_OPTIONS: PlanOptions = Object.freeze({
   preferCloseMeaning: 'subzone',
   rootNamespace: 'istio-system',
   clusterDomain: 'cluster.local',
+  localCluster: DEFAULT_LOCAL_CLUSTER,
+  serviceProxyName: 'nearby',
+  services: 'all',
 });
 
 export interface PlannedEndpoint {
@@ -127,6 +147,9 @@ export const WARNING_CODES = [
   'dr-ring-hash-as-maglev',
   'dr-passthrough',
   'bad-outlier-annotation',
+  'remote-other-network',
+  'service-proxy-name-empty',
+  'hint-unknown-zone',
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 

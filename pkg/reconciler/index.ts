@@ -5,7 +5,7 @@
  */
 export { Reconciler } from './reconciler.js';
 export { NodeIds } from './node-ids.js';
-export { serviceSpecs, type DesiredService, type VipConflict } from './translate.js';
+export { maglevBackendIdentity, serviceSpecs, type DesiredService, type VipConflict } from './translate.js';
 export { maglevTable } from './maglev-table.js';
 export { PassScheduler } from './pass-scheduler.js';
 export { countCodes } from './count-codes.js';

@@ -26,7 +26,7 @@ export interface VipConflict {
 const EMPTY_TIER: readonly BackendSpec[] = Object.freeze([]);
 
 /** A backend's identity for the Maglev permutation: the same on every node and after restarts. */
-const backendIdentity = (b: BackendSpec): string => `${b.address}#${b.port}`;
+export const maglevBackendIdentity = (b: BackendSpec): string => `${b.address}#${b.port}`;
 
 function toSpec(label: string, mode: ModeName, entry: PlannedEntry, nodeIds: NodeIds, weights?: readonly number[]): ServiceSpec {
   const tiers = entry.tiers.map((tier) => {
@@ -38,7 +38,9 @@ function toSpec(label: string, mode: ModeName, entry: PlannedEntry, nodeIds: Nod
       terminating: e.terminating,
     }));
     // MAGLEV: the tier's slots are its lookup table (bpf/nearby.h, NEARBY_BALANCE_MAGLEV).
-    return entry.balance === 'MAGLEV' && entry.maglevTableSize ? maglevTable(backends, backendIdentity, entry.maglevTableSize) : backends;
+    return entry.balance === 'MAGLEV' && entry.maglevTableSize
+      ? maglevTable(backends, maglevBackendIdentity, entry.maglevTableSize)
+      : backends;
   });
   return {
     key: { address: entry.vip, port: entry.port, protocol: entry.protocol },

@@ -24,7 +24,7 @@ export class KindSyncError extends SourceError {
   readonly unreachable: boolean;
 
   constructor(
-    readonly kind: WatchedKind,
+    readonly kind: WatchedKind | 'Secret',
     readonly phase: 'list' | 'watch',
     cause: unknown,
   ) {

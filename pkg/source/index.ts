@@ -18,3 +18,24 @@ export { isWatchedKind, kindInfo, WATCHED_KINDS, type WatchedKindInfo } from '..
 export { loadKubeConfig } from './kube-config.js';
 export { withTimeout } from './with-timeout.js';
 export { parseManifest } from './manifest-parse.js';
+export {
+  DEFAULT_REMOTE_SECRET_NAMESPACE,
+  REMOTE_KINDS,
+  RemoteClusters,
+  type RemoteClusterStatus,
+  type RemoteClustersLog,
+  type RemoteClustersOptions,
+  type RemoteClustersStatus,
+  type RemoteSource,
+} from './remote-clusters.js';
+export {
+  CLUSTER_ANNOTATION,
+  MULTI_CLUSTER_LABEL,
+  MULTI_CLUSTER_SELECTOR,
+  readRemoteKubeconfig,
+  readRemoteSecret,
+  type RemoteClusterCredentials,
+  type RemoteSecretProblem,
+  type RemoteSecretReading,
+} from './remote-secrets.js';
+export { describeRemotes, MultiClusterSource } from './multi-cluster-source.js';

@@ -2,13 +2,13 @@ import { ListWatch, V1ListMeta, type KubeConfig, type KubernetesListObject, type
 import { ExponentialBackoff, type BackoffOptions } from './backoff.js';
 import { KindSyncError, ListTimeoutError } from './errors.js';
 import { InstrumentedWatch, type WatchHooks } from './instrumented-watch.js';
-import type { KindSpec } from './kind-specs.js';
+import type { InformedKind, KindSpec } from './kind-specs.js';
 import { keepReadFields } from '../model/index.js';
 import { toPlainJson, withTypeMeta } from './plain-object.js';
 import type { ObjectChange, WatchedKind } from './types.js';
 import { withTimeout } from './with-timeout.js';
 
-export interface KindInformerOptions {
+export interface KindInformerOptions<K extends InformedKind = WatchedKind> {
   readonly backoff: BackoffOptions;
   /** Asked of the server per watch, so half-open connections cannot hang a watch forever. */
   readonly watchTimeoutSeconds: () => number;
@@ -16,7 +16,7 @@ export interface KindInformerOptions {
   /** A watch the server closes cleanly sooner than this is retried with backoff, not at once. */
   readonly minWatchLifetimeMs: number;
   /** One cached object changed, or (without a change) the cache as a whole did: it synced. */
-  readonly onChange: (change?: ObjectChange) => void;
+  readonly onChange: (change?: ObjectChange<K>) => void;
 }
 
 export interface KindCounters {
@@ -36,8 +36,8 @@ const OBJECT_PHASES = new Set(['ADDED', 'MODIFIED', 'DELETED']);
  * 410 and re-watches after a clean close, but any other error (unreachable server, dropped
  * stream, failed list) ends it for good; this class restarts it with exponential backoff.
  */
-export class KindInformer implements WatchHooks {
-  readonly kind: WatchedKind;
+export class KindInformer<K extends InformedKind = WatchedKind> implements WatchHooks {
+  readonly kind: K;
   readonly counters: KindCounters = { lists: 0, relists: 0, watches: 0, watchRestarts: 0, errors: 0, events: 0, bookmarks: 0 };
   private readonly informer: ListWatch<KubernetesObject>;
   private readonly backoff: ExponentialBackoff;
@@ -52,13 +52,13 @@ export class KindInformer implements WatchHooks {
   private lastWatchEndedCleanlyAfterMs: number | undefined;
 
   constructor(
-    private readonly spec: KindSpec,
+    private readonly spec: KindSpec<K>,
     kc: KubeConfig,
-    private readonly options: KindInformerOptions,
+    private readonly options: KindInformerOptions<K>,
   ) {
     this.kind = spec.kind;
     this.backoff = new ExponentialBackoff(options.backoff);
-    this.informer = new ListWatch(spec.watchPath, new InstrumentedWatch(kc, this), () => this.list(), false);
+    this.informer = new ListWatch(spec.watchPath, new InstrumentedWatch(kc, this), () => this.list(), false, spec.labelSelector);
     const changed = (object: KubernetesObject, deleted: boolean): void =>
       this.options.onChange({ kind: this.kind, name: objectName(object), object: deleted ? undefined : object });
     this.informer.on('add', (object) => changed(object, false));

@@ -5,11 +5,16 @@ import type { RequiredKind, WatchedKind, WatchedKindInfo } from '../model/index.
 type ListResult = Promise<{ metadata?: { resourceVersion?: string }; items: readonly unknown[] }>;
 
 /** How to list one kind across all namespaces, and the path its watch uses. */
-export interface KindSpec {
-  readonly kind: WatchedKind;
+/** Secrets are watched only for remote clusters' credentials (remote-secrets.ts); the model never sees them. */
+export type InformedKind = WatchedKind | 'Secret';
+
+export interface KindSpec<K extends InformedKind = WatchedKind> {
+  readonly kind: K;
   /** What list items lacking one are stamped with: the version this spec lists and watches. */
   readonly apiVersion: string;
   readonly watchPath: string;
+  /** Lists and watches only objects with these labels (the list call must apply it too). */
+  readonly labelSelector?: string;
   readonly list: () => ListResult;
 }
 
@@ -26,9 +31,15 @@ const LIST_CALLS: Readonly<Record<RequiredKind, (clients: Clients) => ListResult
   Namespace: ({ core }) => core.listNamespace(),
 };
 
-export function kindSpecs(kc: KubeConfig): readonly KindSpec[] {
+/** The required kinds, or only `only` of them (a remote cluster is read for three). */
+export function kindSpecs(kc: KubeConfig, only?: readonly RequiredKind[]): readonly KindSpec[] {
   const clients: Clients = { core: kc.makeApiClient(CoreV1Api), discovery: kc.makeApiClient(DiscoveryV1Api) };
-  return WATCHED_KINDS.map(({ kind, path, apiVersion }) => ({ kind, apiVersion, watchPath: path, list: () => LIST_CALLS[kind](clients) }));
+  return WATCHED_KINDS.filter(({ kind }) => !only || only.includes(kind)).map(({ kind, path, apiVersion }) => ({
+    kind,
+    apiVersion,
+    watchPath: path,
+    list: () => LIST_CALLS[kind](clients),
+  }));
 }
 
 /** A CRD-served kind at the version discovery found served (which may differ from the table's first). */

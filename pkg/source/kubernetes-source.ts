@@ -5,7 +5,7 @@ import { describeCause } from './errors.js';
 import { KindInformer } from './kind-informer.js';
 import { customKindSpec, kindSpecs } from './kind-specs.js';
 import { loadKubeConfig } from './kube-config.js';
-import { MODEL_KINDS } from '../model/index.js';
+import { MODEL_KINDS, type RequiredKind } from '../model/index.js';
 import { OptionalKindWatcher, type SourceLog } from './optional-kind-watcher.js';
 import { servedVersionLookup } from './served-version.js';
 import type { ChangeListener, ObjectChange, Source, SourceStatus, WatchedKind } from './types.js';
@@ -26,6 +26,11 @@ export interface KubernetesSourceOptions {
   readonly optionalKindCheckMs?: number;
   /** What the source notices about optional kinds; silent by default. */
   readonly log?: SourceLog;
+  /**
+   * Only these required kinds, and no optional ones: a remote cluster is read for Services,
+   * EndpointSlices and Nodes alone (docs/multi-cluster.md). Every kind when absent.
+   */
+  readonly onlyKinds?: readonly RequiredKind[];
 }
 
 /** A CRD installed after the agent starts is picked up within this long. */
@@ -84,9 +89,9 @@ export class KubernetesSource implements Source {
         this.listeners.notify(change);
       },
     };
-    this.informers = kindSpecs(kc).map((spec) => new KindInformer(spec, kc, informerOptions));
+    this.informers = kindSpecs(kc, options.onlyKinds).map((spec) => new KindInformer(spec, kc, informerOptions));
     const servedVersion = servedVersionLookup(kc, informerOptions.listTimeoutMs);
-    this.optional = MODEL_KINDS.filter((info) => info.optional).map(
+    this.optional = MODEL_KINDS.filter((info) => info.optional && !options.onlyKinds).map(
       (info) =>
         new OptionalKindWatcher({
           info,
@@ -128,6 +133,11 @@ export class KubernetesSource implements Source {
     const lastSyncMs = synced ? Math.max(...this.informers.map((informer) => informer.lastSuccessMs)) : 0;
     const message = this.statusMessage();
     return message === undefined ? { synced, lastSyncMs } : { synced, lastSyncMs, message };
+  }
+
+  /** Synced, and every optional kind looked up once and listed if served: what a list-once reader waits for. */
+  settled(): boolean {
+    return this.status().synced && this.optional.every((watcher) => watcher.settled);
   }
 
   kindStatus(): readonly KindStatus[] {

@@ -33,11 +33,17 @@ export class OptionalKindWatcher {
   private checking: Promise<void> | undefined;
   private saidAbsent = false;
   private discoveryFailing = false;
+  private checkedOnce = false;
 
   constructor(private readonly options: OptionalKindWatcherOptions) {}
 
   get informer(): KindInformer | undefined {
     return this.informerAt?.informer;
+  }
+
+  /** Discovery answered (or failed) once, and the kind is listed if it is served: a one-shot reader may take objects(). */
+  get settled(): boolean {
+    return this.checkedOnce && (this.informerAt === undefined || this.informerAt.informer.synced);
   }
 
   start(): void {
@@ -62,7 +68,10 @@ export class OptionalKindWatcher {
   private runCheck(): void {
     this.checking ??= this.check()
       .catch((err: unknown) => this.options.log.warn({ kind: this.options.info.kind, err }, 'checking an optional kind failed'))
-      .finally(() => (this.checking = undefined));
+      .finally(() => {
+        this.checking = undefined;
+        this.checkedOnce = true;
+      });
   }
 
   private async check(): Promise<void> {

@@ -26,8 +26,8 @@ function formatKubernetesTime(date: Date): string {
 /** List items usually lack kind and apiVersion; consumers dispatch on them, so fill them in. */
 export function withTypeMeta(
   object: Record<string, unknown>,
-  kind: WatchedKind,
-  apiVersion = kindInfo(kind).apiVersion,
+  kind: WatchedKind | 'Secret',
+  apiVersion = kind === 'Secret' ? 'v1' : kindInfo(kind).apiVersion,
 ): Record<string, unknown> {
   if (object.kind === kind && typeof object.apiVersion === 'string') return object;
   return { ...object, apiVersion: object.apiVersion ?? apiVersion, kind };

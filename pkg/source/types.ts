@@ -16,16 +16,23 @@ export interface SourceStatus {
   readonly lastSyncMs: number;
   /** Human-readable reason when not synced or degraded, e.g. "API server unreachable: ...". */
   readonly message?: string;
+  /**
+   * What is out of date or refused without stopping the agent from being ready: remote clusters
+   * that are stale, remote Secrets that cannot be used (docs/multi-cluster.md).
+   */
+  readonly degraded?: string;
 }
 
 /**
  * One object that changed, when a source knows which: the object as it is now, or undefined once
  * it is deleted. Lets the reconciler redo only what depends on it.
  */
-export interface ObjectChange {
-  readonly kind: WatchedKind;
+export interface ObjectChange<K extends string = WatchedKind> {
+  readonly kind: K;
   /** "namespace/name", or "name" for cluster-scoped kinds. */
   readonly name: string;
+  /** The remote cluster it was read from (object is then its inCluster() envelope); absent when local. */
+  readonly cluster?: string;
   readonly object: unknown;
 }
 

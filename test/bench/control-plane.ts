@@ -9,7 +9,10 @@
  *   - rss_mib: the process's peak RSS (VmHWM), objects of the source included, as an agent
  *     holding its informer caches would, and the agent's modules loaded.
  * With --destination-rules, one DestinationRule for every fifth Service (2,000) is added, cycling
- * through failover, distribute, failoverPriority, enabled: false and simple.
+ * through failover, distribute, failoverPriority, enabled: false and simple. With --maglev (which
+ * implies --destination-rules), every other one of those rules balances by consistentHash
+ * (useSourceIp) instead: a Maglev table of 1,021 slots per non-empty tier, so the slots map is
+ * sized for them (MAGLEV_SLOTS) and programmed_slots says how many were written.
  * Numbers only, no assertions on time. Run: npm run bench:control [-- --json] (root, bpffs); it
  * runs with the V8 flags the agent's image sets (--max-old-space-size=192 --max-semi-space-size=4).
  * The last line is JSON. BENCH_HEAP_SNAPSHOT=FILE writes a heap snapshot after the relabel, to
@@ -33,6 +36,7 @@ import {
   seededRandom,
   sliceName,
   ruleForm,
+  isMaglevRule,
   syntheticObjects,
   withReadinessFlipped,
 } from './synthetic-cluster.js';
@@ -41,7 +45,14 @@ const UPDATES = Number(process.env.BENCH_UPDATES ?? 1_000);
 const SELF = 0;
 const json = process.argv.includes('--json');
 // --destination-rules: one DestinationRule for every fifth Service (2,000 at the default shape).
-const DESTINATION_RULES = process.argv.includes('--destination-rules') ? Math.floor(BENCH_SHAPE.services / 5) : 0;
+const MAGLEV = process.argv.includes('--maglev');
+const DESTINATION_RULES = process.argv.includes('--destination-rules') || MAGLEV ? Math.floor(BENCH_SHAPE.services / 5) : 0;
+/**
+ * The slots map for --maglev: 1,000 Services of up to three non-empty tiers of 1,021 slots each
+ * do not fit the agent's default 300,000 (docs/semantics.md says so); an agent serving that
+ * many consistentHash rules needs --max-slots raised the same way.
+ */
+const MAGLEV_SLOTS = 4_000_000;
 
 function peakRssMiB(): number {
   const line = readFileSync('/proc/self/status', 'utf8')
@@ -66,10 +77,14 @@ async function main(): Promise<void> {
   assertKernelPrereqs();
   await cleanupLeftovers();
   // Only the source keeps the objects, as an agent's informer caches do.
-  const source = new MemorySource(syntheticObjects(BENCH_SHAPE, 1, DESTINATION_RULES));
+  const source = new MemorySource(syntheticObjects(BENCH_SHAPE, 1, DESTINATION_RULES, MAGLEV));
   const lab = await KernelLab.create('control-bench');
   const node = await lab.addNode('self');
-  const dp = Datapath.open({ pinRoot: node.pinRoot, cgroupPath: node.cgroupPath });
+  const dp = Datapath.open({
+    pinRoot: node.pinRoot,
+    cgroupPath: node.cgroupPath,
+    ...(MAGLEV ? { sizes: { slots: MAGLEV_SLOTS } } : {}),
+  });
   try {
     // Resolves a waiter when the writer writes the key it waits for.
     const waiters = new Map<string, (atMs: number) => void>();
@@ -81,15 +96,30 @@ async function main(): Promise<void> {
         waiter(performance.now());
       }
     };
+    // Slots each programmed key holds, as last written: the Maglev tables' cost in the slots map.
+    const slotsOf = new Map<string, number>();
+    const counted = (spec: ServiceSpec): void => {
+      slotsOf.set(
+        serviceKeyText(spec.key),
+        spec.tiers.reduce((n, tier) => n + tier.length, 0),
+      );
+    };
     const w = dp.writer;
     const writer: ServiceWriterLike = {
       apply: (spec) => {
         const p = w.apply(spec);
+        counted(spec);
         wrote(spec);
         return p;
       },
-      remove: (key) => w.remove(key),
-      applyMany: (specs) => w.applyMany(specs),
+      remove: (key) => {
+        slotsOf.delete(serviceKeyText(key));
+        return w.remove(key);
+      },
+      applyMany: (specs) => {
+        specs.forEach(counted);
+        return w.applyMany(specs);
+      },
       matches: (spec) => w.matches(spec),
       repairDrift: () => w.repairDrift(),
       keys: () => w.keys(),
@@ -124,6 +154,9 @@ async function main(): Promise<void> {
       throw new Error(`first sync failed for ${first.failures.length} services: ${first.failures[0]?.message}`);
 
     mark('full sync');
+    // Slot writes and deletes of the full sync: deletes there mean a bulk insert was rolled back
+    // and the services written one by one instead.
+    const fullSyncSlotOps = w.mapOps()['slots'];
     // 2. EndpointSlice changes, one at a time. Local Services rarely have an endpoint on this
     // node, so a change there writes nothing; the others always re-tier. So does an endpoint in a
     // locality a distribute rule leaves out: those Services are left out too.
@@ -159,7 +192,11 @@ async function main(): Promise<void> {
       services: BENCH_SHAPE.services,
       endpoints: BENCH_SHAPE.endpoints,
       destination_rules: DESTINATION_RULES,
+      maglev_rules: MAGLEV ? Array.from({ length: DESTINATION_RULES }, (_, i) => i).filter(isMaglevRule).length : 0,
+      programmed_slots: [...slotsOf.values()].reduce((a, b) => a + b, 0),
       programmed: first.desired,
+      full_sync_slot_writes: fullSyncSlotOps?.writes ?? 0,
+      full_sync_slot_deletes: fullSyncSlotOps?.deletes ?? 0,
       full_sync_ms: Math.round(fullSyncMs),
       update_p50_ms: round(percentile(latencies, 50)),
       update_p99_ms: round(percentile(latencies, 99)),

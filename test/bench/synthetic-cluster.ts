@@ -86,14 +86,15 @@ export function serviceObject(s: number): unknown {
 /**
  * A DestinationRule for Service s, cycling through the forms nearby plans: failover between
  * regions, distribute from the client's region, failoverPriority on node labels, locality off,
- * and a rule that only sets the balance inside tiers.
+ * and a rule that only sets the balance inside tiers. With `consistentHash`, the rule balances inside
+ * its tiers by source (a Maglev table per non-empty tier) instead of its own `simple`.
  */
 const RULE_FORMS = ['failover', 'distribute', 'failoverPriority', 'disabled', 'simple'] as const;
 
 /** Which form destinationRuleObject(s) takes. */
 export const ruleForm = (s: number): (typeof RULE_FORMS)[number] => RULE_FORMS[Math.floor(s / 5) % RULE_FORMS.length]!;
 
-export function destinationRuleObject(s: number): unknown {
+export function destinationRuleObject(s: number, consistentHash = false): unknown {
   const region = `region-${s % 3}`;
   const forms: Record<(typeof RULE_FORMS)[number], Record<string, unknown>> = {
     failover: { localityLbSetting: { failover: [{ from: region, to: `region-${(s + 1) % 3}` }] } },
@@ -110,9 +111,25 @@ export function destinationRuleObject(s: number): unknown {
     apiVersion: 'networking.istio.io/v1',
     kind: 'DestinationRule',
     metadata: { name: `svc-${s}`, namespace: `ns-${s % 50}`, creationTimestamp: '2026-01-01T00:00:00Z' },
-    spec: { host: `svc-${s}`, trafficPolicy: { loadBalancer: forms[ruleForm(s)] } },
+    spec: {
+      host: `svc-${s}`,
+      trafficPolicy: { loadBalancer: consistentHash ? withConsistentHash(forms[ruleForm(s)]) : forms[ruleForm(s)] },
+    },
   };
 }
+
+/** The rule's loadBalancer with consistentHash by source in place of its `simple`. */
+function withConsistentHash(loadBalancer: Record<string, unknown>): Record<string, unknown> {
+  const { simple: _simple, ...rest } = loadBalancer;
+  return { ...rest, consistentHash: { useSourceIp: true } };
+}
+
+/**
+ * With --maglev, one rule in BENCH_MAGLEV_EVERY (default 2: half) is consistentHash, by rule
+ * index, so with an `every` prime to the five forms each form gets its share.
+ */
+export const MAGLEV_EVERY = Math.max(1, Number(process.env['BENCH_MAGLEV_EVERY'] ?? 2));
+export const isMaglevRule = (ruleIndex: number): boolean => ruleIndex % MAGLEV_EVERY === MAGLEV_EVERY - 1;
 
 export interface SliceEndpoint {
   readonly ip: string;
@@ -160,11 +177,11 @@ export function withReadinessFlipped(slice: RawSlice, index: number, generation:
 }
 
 /** Every object of the cluster, without keeping anything else of the generator alive. */
-export function syntheticObjects(shape: ClusterShape = BENCH_SHAPE, seed = 1, destinationRules = 0): unknown[] {
+export function syntheticObjects(shape: ClusterShape = BENCH_SHAPE, seed = 1, destinationRules = 0, maglev = false): unknown[] {
   const { nodes, services, slices } = syntheticCluster(shape, seed);
   // Spread evenly: with 2,000 rules over 10,000 Services, one for every fifth Service.
   const every = destinationRules > 0 ? Math.max(1, Math.floor(shape.services / destinationRules)) : 0;
-  const rules = Array.from({ length: destinationRules }, (_, i) => destinationRuleObject(i * every));
+  const rules = Array.from({ length: destinationRules }, (_, i) => destinationRuleObject(i * every, maglev && isMaglevRule(i)));
   return [...nodes, ...services, ...slices, ...rules];
 }
 

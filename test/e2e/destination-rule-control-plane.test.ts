@@ -2,14 +2,18 @@
 // from a client pod through its node's datapath: failover to the named region, distribute's
 // weights within binomial bounds (and a gone locality's share moving to the others in
 // proportion), ROUND_ROBIN's exact rotation, LEAST_REQUEST's balance of held connections, and a
-// rule changed through the API server taking effect in the running agent. The CRD is this
+// rule changed through the API server taking effect in the running agent, and consistentHash
+// (Maglev) keeping each client pod on its endpoint. The CRD is this
 // project's deploy/crds/destinationrule.yaml, applied with kubectl as a user would.
 //
 // Layout: worker r1/z1 (the client), worker2 r1/z2, worker3 r2/z3, worker4 r3/z4. Service hello
-// starts with endpoints in r2 and r3 only; services rr and lr share three pods trio-a/b/c.
+// starts with endpoints in r2 and r3 only; services rr and lr share three pods trio-a/b/c; the
+// Maglev case adds service mg over five pods mg-a..e and seven client pods mclient on worker.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labUp, readRecord, resolveControlPlaneBinaries, type LabClient, type LabRecord } from '../../lab/index.js';
+import { MAGLEV_DEFAULT_TABLE_SIZE } from '../../pkg/planner/index.js';
+import { maglevBackendIdentity, maglevTable } from '../../pkg/reconciler/index.js';
 import { ifSetUp } from '../fixtures/if-set-up.js';
 import { assertLabPrereqs, downExpectingNothingLeft, ROOT } from './lab-fixture.js';
 import {
@@ -22,6 +26,7 @@ import {
   ruleJson,
   serviceYaml,
   total,
+  type Worker,
 } from './destination-rule-fixture.js';
 
 const NAME = `e2e-dr-${process.pid}`;
@@ -37,6 +42,18 @@ const vip: Record<string, string> = {};
 /** Each node's agent PID when the rules start: the rules must take effect without a restart. */
 let agentPids: Record<string, number>;
 
+/** Maglev: five endpoints over the four workers, seven client pods (each its own netns, so its own client). */
+const MAGLEV_ENDPOINTS: ReadonlyArray<readonly [string, Worker]> = [
+  ['mg-a', 'worker'],
+  ['mg-b', 'worker2'],
+  ['mg-c', 'worker3'],
+  ['mg-d', 'worker4'],
+  ['mg-e', 'worker2'],
+];
+const MAGLEV_CLIENTS = 7;
+/** Connects per client pod: under RANDOM over five endpoints, 20 all alike happen once in 10^13. */
+const MAGLEV_CONNECTS = 20;
+
 const kubectl = (args: string[], input?: string): Promise<string> =>
   kubectlAt(resolveControlPlaneBinaries().kubectl, kubeconfig, args, input);
 
@@ -44,6 +61,25 @@ const kubectl = (args: string[], input?: string): Promise<string> =>
 async function applyRule(json: string): Promise<void> {
   await kubectl(['apply', '-f', '-'], json);
   await lab.wait(30_000);
+}
+
+/** Where each client pod lands: its one answer over MAGLEV_CONNECTS connects, or the test fails. */
+async function landings(clients: readonly string[], ip: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const pod of clients) {
+    const { answers, failures } = await probe(lab, pod, 'count', ip, MAGLEV_CONNECTS);
+    expect(failures).toEqual({});
+    expect(Object.keys(answers), `${pod}: ${JSON.stringify(answers)}`).toHaveLength(1);
+    out.push(Object.keys(answers)[0]!);
+  }
+  return out;
+}
+
+/** The Maglev table the agent should program over the running pods of `selector`, as versions per slot. */
+async function maglevTableOf(selector: string): Promise<string[]> {
+  const pods = (await lab.pods({ namespace: 'sample', selector })).filter((p) => p.ip && !p.terminating);
+  const backends = pods.map((p) => ({ address: p.ip!, port: 5000, nodeId: 0, terminating: false, version: p.labels['version']! }));
+  return maglevTable(backends, maglevBackendIdentity, MAGLEV_DEFAULT_TABLE_SIZE).map((b) => b.version);
 }
 
 async function agentPidsNow(): Promise<Record<string, number>> {
@@ -154,8 +190,54 @@ describe('DestinationRules on the real control plane, by who answers connects fr
     expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(3);
   });
 
-  // MAGLEV (consistentHash.useSourceIp / maglev): the branch building it adds its case here,
-  // on the same lab: several client pods each keep their endpoint across connects, and removing
-  // one of N endpoints moves about 1/N of the clients.
-  it.todo('consistentHash maglev: each client keeps its endpoint; removing one of N moves about 1/N of clients');
+  it('consistentHash useSourceIp (Maglev): each client pod keeps its endpoint; removing one of five moves only its clients', async () => {
+    // Five endpoints of one tier (no locality on mg) and seven client pods on the r1/z1 worker.
+    await lab.apply(
+      {
+        text: [
+          serviceYaml('mg', 'mg'),
+          ...MAGLEV_ENDPOINTS.map(([name, worker]) => helloDeployment(NAME, name, 'mg', worker)),
+          clientYaml(NAME, 'mclient', MAGLEV_CLIENTS),
+        ].join('---\n'),
+      },
+      { namespace: 'sample', timeoutMs: 60_000 },
+    );
+    const mgVip = (await kubectl(['get', 'service', 'mg', '-n', 'sample', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
+    await applyRule(ruleJson('mg', 'mg', { consistentHash: { useSourceIp: true } }));
+    const clients = (await lab.pods({ namespace: 'sample', selector: 'app=mclient' })).map((p) => p.name);
+    expect(clients).toHaveLength(MAGLEV_CLIENTS);
+    const tableBefore = await maglevTableOf('app=mg');
+
+    const was = await landings(clients, mgVip);
+    console.log(`Maglev landings of ${clients.length} clients: ${was.join(',')}`);
+    expect(new Set(was).size, 'clients spread over more than one endpoint').toBeGreaterThan(1);
+
+    // The endpoint of the first client goes, so at least one client has to move.
+    const gone = was[0]!;
+    await lab.delete('deployment', gone, { namespace: 'sample', timeoutMs: 30_000 });
+    const tableAfter = await maglevTableOf('app=mg');
+    expect(new Set(tableAfter)).toEqual(new Set(MAGLEV_ENDPOINTS.map(([name]) => name).filter((n) => n !== gone)));
+    const now = await landings(clients, mgVip);
+    console.log(`after ${gone} went: ${now.join(',')}`);
+
+    // A client not on the removed endpoint may move only where the table moved one of its old
+    // endpoint's slots to its new one (Maglev does, for a few percent of them); none more.
+    const keptSlots = tableBefore.filter((b) => b !== gone).length;
+    const movedSlots = tableBefore.filter((b, slot) => b !== gone && tableAfter[slot] !== b).length;
+    console.log(`the table moved ${movedSlots} of the ${keptSlots} slots not on ${gone}`);
+    was.forEach((old, i) => {
+      if (old === gone) {
+        expect(now[i], `client ${clients[i]} was on the removed endpoint`).not.toBe(gone);
+        return;
+      }
+      if (now[i] === old) return;
+      const possible = tableBefore.some((b, slot) => b === old && tableAfter[slot] === now[i]);
+      expect(possible, `client ${clients[i]} moved from ${old} to ${now[i]}`).toBe(true);
+    });
+    const movedOthers = was.filter((old, i) => old !== gone && now[i] !== old).length;
+    // At a few percent of slots moved, more than two of the other (at most six) clients moving
+    // is far below a chance in a thousand for a correct datapath.
+    expect(movedSlots / keptSlots).toBeLessThan(0.1);
+    expect(movedOthers).toBeLessThanOrEqual(2);
+  });
 });

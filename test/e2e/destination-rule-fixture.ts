@@ -73,19 +73,22 @@ spec:
 `;
 }
 
-/** The idle client pod, on the r1/z1 worker. */
-export function clientYaml(lab: string): string {
+/**
+ * Idle client pods labelled app=`name`, on the r1/z1 worker: each pod is its own network
+ * namespace, hence its own client to a consistent hash.
+ */
+export function clientYaml(lab: string, name = 'client', replicas = 1): string {
   return `apiVersion: apps/v1
 kind: Deployment
 metadata:
-  name: client
+  name: ${name}
 spec:
-  replicas: 1
+  replicas: ${replicas}
   selector:
-    matchLabels: {app: client}
+    matchLabels: {app: ${name}}
   template:
     metadata:
-      labels: {app: client}
+      labels: {app: ${name}}
     spec:
       terminationGracePeriodSeconds: 0
       containers:

@@ -216,6 +216,28 @@ spec:
     expect(svc?.tiers[1]?.endpoints.map((e) => e.address).sort()).toEqual([PODS.w2, PODS.w3]);
   });
 
+  it('nearbyctl explain compares the plan with the pinned maps and shows their counters', async () => {
+    const explain = async (...flags: string[]): Promise<string> => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const argv = ['explain', 'sample/helloworld', '--state', stateDir, ...flags];
+      const code = await runNearbyctl(argv, { out: (t) => out.push(t), err: (t) => err.push(t) }, { NODE_NAME: node.nodeName });
+      // The bad object an earlier step left in the directory is reported, as the agent reports it.
+      expect(err.filter((line) => !line.includes('sample/broken'))).toEqual([]);
+      expect(code).toBe(0);
+      return out.join('\n');
+    };
+    const same = await explain();
+    expect(same).toContain(`pinned maps ${node.pinRoot}:`);
+    expect(same).toContain(`${VIP}:5000/TCP: programmed as planned (FAILOVER`);
+    expect(same).toMatch(/connects: .*tier 1 [1-9]/);
+    expect(same).toContain('the maps match the plan');
+    // Planned with another PreferClose meaning than the agent's: the same pins no longer match.
+    const other = await explain('--prefer-close', 'zone');
+    expect(other).toContain(`${VIP}:5000/TCP: DIFFERS from the plan`);
+    expect(other).toContain('the maps do NOT match the plan');
+  });
+
   it('reads the pins through read-only fds: the kernel refuses a write (EPERM)', () => {
     const services = openPinnedReadOnly(join(node.pinRoot, 'maps', 'services'), 'services', STRUCTS.nearby_svc_value.size);
     try {

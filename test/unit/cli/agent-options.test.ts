@@ -83,6 +83,16 @@ describe('nearby-agent options', () => {
     expect(problem(() => parseAgentOptions([...base, '--istio-root-namespace', 'istio.system'], {}))).toBe('bad-option');
   });
 
+  it('takes every Service under the proxy name nearby by default, or as --service-proxy-name and --services say', () => {
+    const base = ['--node-name', 'w1', '--cgroup-path', '/x'];
+    expect(parseAgentOptions(base, {})).toMatchObject({ serviceProxyName: 'nearby', services: 'all' });
+    expect(
+      parseAgentOptions([...base, '--services', 'with-policy'], { NEARBY_SERVICE_PROXY_NAME: 'nearby-b', NEARBY_SERVICES: 'all' }),
+    ).toMatchObject({ serviceProxyName: 'nearby-b', services: 'with-policy' });
+    expect(problem(() => parseAgentOptions([...base, '--services', 'some'], {}))).toBe('bad-option');
+    expect(problem(() => parseAgentOptions([...base, '--service-proxy-name', 'bad name'], {}))).toBe('bad-option');
+  });
+
   it('returns undefined for --help', () => {
     expect(parseAgentOptions(['--help'], {})).toBeUndefined();
   });

@@ -242,3 +242,72 @@ spec:
     expect((await ctl('plan', '--state', ruleDir, '--node', 'w1', '--istio-root-namespace', 'a/b')).code).toBe(2);
   });
 });
+
+describe('plan and explain against a cluster', () => {
+  it('names a kubeconfig that does not parse in one line, and exits 2 without a stack', async () => {
+    const file = join(dir, 'broken-kubeconfig');
+    writeFileSync(file, 'apiVersion: v1\nclusters: [\n  - name: x\n   bad: indent\n');
+    for (const command of [
+      ['plan', '--node', 'w1'],
+      ['explain', 'sample/helloworld', '--node', 'w1'],
+    ]) {
+      const { code, out, err } = await ctl(...command, '--kubeconfig', file);
+      expect(code).toBe(2);
+      expect(out).toBe('');
+      expect(err).toMatch(new RegExp(`^nearbyctl: kubeconfig ${file} does not parse: \\S`));
+      expect(err.split('\n')).toHaveLength(1);
+      expect(err).not.toMatch(/\bat .*\.[jt]s:\d+/);
+    }
+  });
+
+  it('takes $KUBECONFIG when --kubeconfig is not given', async () => {
+    const file = join(dir, 'missing-kubeconfig');
+    const { code, err } = await ctlWith({ KUBECONFIG: file }, 'plan', '--node', 'w1');
+    expect(code).toBe(2);
+    expect(err).toBe(`nearbyctl: kubeconfig ${file}: no such file (give --kubeconfig FILE or --state DIR)`);
+  });
+
+  it('refuses a context the kubeconfig does not have', async () => {
+    const file = join(dir, 'kubeconfig');
+    writeFileSync(
+      file,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]',
+        'users: [{name: u, user: {token: t}}]',
+        'contexts: [{name: here, context: {cluster: c, user: u}}]',
+        'current-context: here',
+      ].join('\n'),
+    );
+    const { code, err } = await ctl('plan', '--node', 'w1', '--kubeconfig', file, '--context', 'elsewhere');
+    expect(code).toBe(2);
+    expect(err).toBe(`nearbyctl: kubeconfig ${file} has no context "elsewhere"`);
+  });
+
+  it('says when the cluster does not answer within --timeout', async () => {
+    const file = join(dir, 'kubeconfig');
+    const { code, err } = await ctl('plan', '--node', 'w1', '--kubeconfig', file, '--timeout', '1');
+    expect(code).toBe(2);
+    expect(err).toMatch(/^nearbyctl: https:\/\/127\.0\.0\.1:1: not listed within 1 s: /);
+  });
+
+  it('does not take --state with --kubeconfig', async () => {
+    const { code, err } = await ctl('plan', '--node', 'w1', '--state', dir, '--kubeconfig', '/nonexistent');
+    expect(code).toBe(2);
+    expect(err).toContain('--state reads manifests');
+  });
+});
+
+describe('explain and the pinned maps', () => {
+  it('says when the node has no pins to compare with', async () => {
+    const bpffs = mkdtempSync(join(tmpdir(), 'nearbyctl-bpffs-'));
+    try {
+      const { code, out } = await ctl('explain', 'sample/helloworld', '--state', dir, '--node', 'w2', '--bpffs', bpffs);
+      expect(code).toBe(0);
+      expect(out).toContain(`no pins at ${join(bpffs, 'nearby', 'w2')}: maps not compared`);
+    } finally {
+      rmSync(bpffs, { recursive: true, force: true });
+    }
+  });
+});

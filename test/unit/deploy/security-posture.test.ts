@@ -3,8 +3,10 @@
 // renders it (with its defaults, and with every value a user is meant to change set). Neither may
 // run privileged or add a capability beyond BPF and NET_ADMIN (the set
 // test/kernel/agent-capabilities.test.ts proves necessary and sufficient), nor grant more than
-// get/list/watch on the four kinds the agent plans from, nor touch Secrets. And the two installs
-// must agree on every field that decides what the agent may do.
+// get/list/watch cluster-wide on the kinds the agent plans from, nor touch Secrets anywhere but
+// in the one namespace of remote secrets (a Role, only when multi-cluster is turned on: the chart's
+// multiCluster.enabled, deploy/multi-cluster/ for kustomize). And the two installs must agree on every field that
+// decides what the agent may do.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -30,6 +32,10 @@ const HELM_VALUES_SET: Record<string, string> = {
   preferClose: 'zone',
   clusterDomain: 'corp.example',
   istioRootNamespace: 'mesh-root',
+  clusterName: 'cluster1',
+  'multiCluster.enabled': 'true',
+  serviceProxyName: 'nearby-b',
+  services: 'with-policy',
   logLevel: 'debug',
   resyncSeconds: '30',
   'mapSizes.services': '1000',
@@ -84,8 +90,10 @@ const agentContainer = (objects: readonly KubeObject[]): Container => {
   expect(containers.map((c) => c.name)).toEqual(['agent']);
   return containers[0]!;
 };
-const rulesOf = (objects: readonly KubeObject[]): Rule[] =>
-  objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role').flatMap((o) => (o['rules'] as Rule[] | undefined) ?? []);
+const rulesOf = (objects: readonly KubeObject[], kinds = ['ClusterRole', 'Role']): Rule[] =>
+  objects.filter((o) => kinds.includes(o.kind)).flatMap((o) => (o['rules'] as Rule[] | undefined) ?? []);
+/** The only namespaced grant there may be: Secrets, read-only, in the remote-secret namespace. */
+const SECRET_GRANTS = READ_VERBS.map((v) => `/secrets:${v}`);
 
 /** Every path (a.b[0].c) in an object tree whose key is `key` and whose value is `value`. */
 function pathsWhere(tree: unknown, key: string, value: unknown, at = ''): string[] {
@@ -122,7 +130,10 @@ function securityView(objects: readonly KubeObject[]): unknown {
       .filter((k) => !k.startsWith('Namespace/'))
       .sort(),
     rules: grants(rulesOf(objects)),
-    bindings: objects.filter((o) => o.kind.endsWith('Binding')).map((o) => ({ roleRef: o['roleRef'], subjects: o['subjects'] })),
+    bindings: objects
+      .filter((o) => o.kind.endsWith('Binding'))
+      .map((o) => ({ namespace: o.metadata.namespace, roleRef: o['roleRef'], subjects: o['subjects'] }))
+      .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
     pod: {
       serviceAccountName: pod.serviceAccountName,
       automountServiceAccountToken: pod.automountServiceAccountToken,
@@ -146,16 +157,25 @@ function securityView(objects: readonly KubeObject[]): unknown {
 let kustomize: KubeObject[];
 let helmDefault: KubeObject[];
 let helmCustom: KubeObject[];
+let kustomizeMulti: KubeObject[];
+let helmOff: KubeObject[];
+let helmMovedSecrets: KubeObject[];
 let serviceMonitor: KubeObject[];
 
 beforeAll(async () => {
   // Throws naming `make control-plane` or `make helm` when a binary is missing: fails, never skips.
-  const [base, chart, chartSet, monitor] = await Promise.all([
+  const [base, chart, chartSet, monitor, multi, off, moved] = await Promise.all([
     kustomizeYaml(),
     helmYaml(),
     helmYaml(HELM_VALUES_SET),
     kustomizeYaml(join(DEPLOY, 'prometheus-operator')),
+    kustomizeYaml(join(DEPLOY, 'multi-cluster')),
+    helmYaml({ 'multiCluster.enabled': 'false' }),
+    helmYaml({ 'multiCluster.enabled': 'true', 'multiCluster.secretNamespace': 'mesh-secrets' }),
   ]);
+  kustomizeMulti = parseObjects(multi);
+  helmOff = parseObjects(off);
+  helmMovedSecrets = parseObjects(moved);
   kustomize = parseObjects(base);
   helmDefault = parseObjects(chart);
   helmCustom = parseObjects(chartSet);
@@ -217,7 +237,7 @@ describe.each(EACH)('%s', (name) => {
   it('grants get/list/watch on nodes, services, namespaces, endpointslices and destinationrules, and nothing else', () => {
     const objects = rendered(name);
     const rules = rulesOf(objects);
-    expect(grants(rules)).toEqual(
+    expect(grants(rulesOf(objects, ['ClusterRole']))).toEqual(
       Object.entries(READABLE)
         .flatMap(([g, resources]) => resources.flatMap((r) => READ_VERBS.map((v) => `${g}/${r}:${v}`)))
         .sort(),
@@ -227,8 +247,13 @@ describe.each(EACH)('%s', (name) => {
       expect(rule.nonResourceURLs ?? [], 'nonResourceURLs').toEqual([]);
       for (const field of [rule.apiGroups, rule.resources, rule.verbs]) expect(field ?? []).not.toContain('*');
     }
-    expect(JSON.stringify(rules)).not.toMatch(/secret/i);
-    expect(objects.filter((o) => o.kind === 'Role' || o.kind === 'RoleBinding')).toEqual([]);
+    expect(JSON.stringify(rulesOf(objects, ['ClusterRole']))).not.toMatch(/secret/i);
+    // Secrets only through a Role in istio-system, and only where multi-cluster is turned on (off by default in both).
+    const roles = objects.filter((o) => o.kind === 'Role');
+    expect(roles.map((r) => `${r.metadata.namespace}/${r.metadata.name}`)).toEqual(
+      name === 'helm (every value set)' ? ['istio-system/nearby-agent-remote-secrets'] : [],
+    );
+    expect(grants(rulesOf(objects, ['Role']))).toEqual(name === 'helm (every value set)' ? SECRET_GRANTS : []);
   });
 
   it('binds that role to the agent ServiceAccount only, and runs the agent as it', () => {
@@ -286,12 +311,16 @@ describe.each(EACH)('%s', (name) => {
 });
 
 describe('helm and kustomize agree', () => {
-  it('on every security-relevant field, with the chart defaults', () => {
+  it('on every security-relevant field, with the chart defaults (the kustomize base alone)', () => {
     expect(securityView(helmDefault)).toEqual(securityView(kustomize));
   });
 
-  it('on every security-relevant field, whatever the values a user is meant to change', () => {
-    expect(securityView(helmCustom)).toEqual(securityView(kustomize));
+  it('on every security-relevant field, whatever the values a user is meant to change (multi-cluster on: kustomize with deploy/multi-cluster/)', () => {
+    expect(securityView(helmCustom)).toEqual(securityView([...kustomize, ...kustomizeMulti]));
+  });
+
+  it('on every security-relevant field with multi-cluster off (the kustomize base alone)', () => {
+    expect(securityView(helmOff)).toEqual(securityView(kustomize));
   });
 
   it("on the image, which is package.json's version, and the resources and tolerations by default", () => {
@@ -328,6 +357,8 @@ describe('helm and kustomize agree', () => {
       NEARBY_PREFER_CLOSE: 'zone',
       NEARBY_CLUSTER_DOMAIN: 'corp.example',
       NEARBY_ISTIO_ROOT_NAMESPACE: 'mesh-root',
+      NEARBY_SERVICE_PROXY_NAME: 'nearby-b',
+      NEARBY_SERVICES: 'with-policy',
       LOG_LEVEL: 'debug',
       NEARBY_RESYNC_SECONDS: '30',
       NEARBY_MAX_SERVICES: '1000',
@@ -346,5 +377,49 @@ describe('helm and kustomize agree', () => {
 describe('the chart refuses', () => {
   it('a PreferClose meaning the agent does not know', async () => {
     await expect(helmYaml({ preferClose: 'region' })).rejects.toThrow(/preferClose must be subzone or zone, got region/);
+  });
+
+  it('a Service selection the agent does not know', async () => {
+    await expect(helmYaml({ services: 'some' })).rejects.toThrow(/services must be all or with-policy, got some/);
+  });
+});
+
+describe('remote secrets (multi-cluster)', () => {
+  const env = (objects: readonly KubeObject[]): Record<string, string | undefined> =>
+    Object.fromEntries((agentContainer(objects).env ?? []).map((e) => [e.name, e.value]));
+
+  it('deploy/multi-cluster/ grants get/list/watch on Secrets in istio-system only, by Role, to the agent only', () => {
+    expect(kustomizeMulti.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`).sort()).toEqual([
+      'Namespace//istio-system',
+      'Role/istio-system/nearby-agent-remote-secrets',
+      'RoleBinding/istio-system/nearby-agent-remote-secrets',
+    ]);
+    const rules = rulesOf(kustomizeMulti);
+    expect(grants(rules)).toEqual(SECRET_GRANTS);
+    for (const rule of rules) expect(rule.resourceNames ?? []).toEqual([]);
+    const binding = only(kustomizeMulti, 'RoleBinding');
+    expect(binding['roleRef']).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'nearby-agent-remote-secrets' });
+    expect(binding['subjects']).toEqual([{ kind: 'ServiceAccount', name: SERVICE_ACCOUNT, namespace: NAMESPACE }]);
+  });
+
+  it('the agent reads remote secrets exactly where it may: on with the Role, off without it', () => {
+    expect(env(kustomize)).toMatchObject({ NEARBY_MULTI_CLUSTER: 'false', NEARBY_REMOTE_SECRET_NAMESPACE: 'istio-system' });
+    expect(env(helmDefault)).toMatchObject({
+      NEARBY_MULTI_CLUSTER: 'false',
+      NEARBY_REMOTE_SECRET_NAMESPACE: 'istio-system',
+      NEARBY_CLUSTER_NAME: 'Kubernetes',
+    });
+    expect(helmDefault.filter((o) => o.kind === 'Role' || o.kind === 'RoleBinding')).toEqual([]);
+    expect(env(helmCustom)).toMatchObject({ NEARBY_MULTI_CLUSTER: 'true', NEARBY_CLUSTER_NAME: 'cluster1' });
+    expect(env(helmOff)).toMatchObject({ NEARBY_MULTI_CLUSTER: 'false' });
+    expect(helmOff.filter((o) => o.kind === 'Role' || o.kind === 'RoleBinding')).toEqual([]);
+    expect(JSON.stringify(rulesOf(helmOff))).not.toMatch(/secret/i);
+  });
+
+  it('the chart value secretNamespace moves the Role, its binding and the agent together', () => {
+    expect(env(helmMovedSecrets)).toMatchObject({ NEARBY_MULTI_CLUSTER: 'true', NEARBY_REMOTE_SECRET_NAMESPACE: 'mesh-secrets' });
+    const moved = helmMovedSecrets.filter((o) => o.kind === 'Role' || o.kind === 'RoleBinding');
+    expect(moved.map((o) => `${o.kind}/${o.metadata.namespace}`)).toEqual(['Role/mesh-secrets', 'RoleBinding/mesh-secrets']);
+    expect(grants(rulesOf(helmMovedSecrets, ['Role']))).toEqual(SECRET_GRANTS);
   });
 });

@@ -248,15 +248,15 @@ describe('loadBalancer inside the tiers', () => {
     expect(result.warnings.find((w) => w.code === 'dr-passthrough')?.message).toContain('only where kube-proxy');
   });
 
-  it('PASSTHROUGH on a Service kube-proxy ignores (service-proxy-name) warns that the connects have no proxy', () => {
+  it('PASSTHROUGH on a Service claimed for nearby alone (service-proxy-name=nearby, which kube-proxy ignores) warns that the connects have no proxy', () => {
     const rule = destinationRule('r', { host: 'helloworld', trafficPolicy: { loadBalancer: { simple: 'PASSTHROUGH' } } });
     const svc = service('helloworld');
-    (svc['metadata'] as Record<string, unknown>)['labels'] = { 'service.kubernetes.io/service-proxy-name': 'other-proxy' };
+    (svc['metadata'] as Record<string, unknown>)['labels'] = { 'service.kubernetes.io/service-proxy-name': 'nearby' };
     const result = planFor([...seedNodes(), svc, slice('hw-1', { service: 'helloworld', endpoints: seedEndpoints() }), rule], 'w1');
     expect(plannedService(result).entries[0]?.passthrough).toBe(true);
     const [warning] = result.warnings;
     expect(warning?.code).toBe('dr-passthrough');
-    expect(warning?.message).toContain('service.kubernetes.io/service-proxy-name=other-proxy');
+    expect(warning?.message).toContain('service.kubernetes.io/service-proxy-name=nearby');
     expect(warning?.message).toContain('no proxy');
   });
 

@@ -46,6 +46,7 @@ export interface ServiceSpec {
   trafficDistribution?: string;
   internalTrafficPolicy?: string;
   annotations?: Record<string, string>;
+  labels?: Record<string, string>;
 }
 
 export const SEED_VIP = '10.96.0.100';
@@ -53,14 +54,15 @@ export const SEED_VIP6 = 'fd00:10:96::100';
 export const SEED_PORT: PortSpec = { name: 'http', port: 5000, protocol: 'TCP' };
 
 export function service(name: string, spec: ServiceSpec = {}): Raw {
-  const { namespace: ns = 'sample', annotations = {}, ports = [SEED_PORT], ...rest } = spec;
+  const { namespace: ns = 'sample', annotations = {}, labels, ports = [SEED_PORT], ...rest } = spec;
   const body: Raw = { ports, selector: { app: name } };
   if (rest.type !== undefined) body['type'] = rest.type;
   if (rest.clusterIPs !== undefined) body['clusterIPs'] = rest.clusterIPs;
   body['clusterIP'] = rest.clusterIP ?? rest.clusterIPs?.[0] ?? SEED_VIP;
   if (rest.trafficDistribution !== undefined) body['trafficDistribution'] = rest.trafficDistribution;
   if (rest.internalTrafficPolicy !== undefined) body['internalTrafficPolicy'] = rest.internalTrafficPolicy;
-  return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns, annotations }, spec: body };
+  const metadata = { name, namespace: ns, annotations, ...(labels ? { labels } : {}) };
+  return { apiVersion: 'v1', kind: 'Service', metadata, spec: body };
 }
 
 export interface EndpointSpec {
@@ -71,6 +73,9 @@ export interface EndpointSpec {
   ready?: boolean;
   serving?: boolean;
   terminating?: boolean;
+  /** Topology Aware Routing hints: hints.forZones[].name and hints.forNodes[].name. */
+  forZones?: string[];
+  forNodes?: string[];
 }
 
 /** An endpoint on a node; its pod is named after the node unless given. */
@@ -98,6 +103,10 @@ export function slice(name: string, spec: SliceSpec): Raw {
     if (e.zone !== undefined) out['zone'] = e.zone;
     const pod = e.pod ?? (e.node !== undefined ? `helloworld-${e.node}` : undefined);
     if (pod !== undefined) out['targetRef'] = { kind: 'Pod', namespace: ns, name: pod };
+    if (e.forZones !== undefined || e.forNodes !== undefined) {
+      const named = (names: string[] | undefined): Raw[] | undefined => names?.map((n) => ({ name: n }));
+      out['hints'] = { forZones: named(e.forZones), forNodes: named(e.forNodes) };
+    }
     return out;
   });
   return {

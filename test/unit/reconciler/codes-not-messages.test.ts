@@ -12,7 +12,7 @@ import type { ProgrammedService, ServiceSpec } from '../../../pkg/datapath/types
 import { serviceKeyText } from '../../../pkg/datapath/index.js';
 import { AgentMetrics } from '../../../pkg/metrics/index.js';
 import type * as Model from '../../../pkg/model/index.js';
-import { REJECTION_CODES } from '../../../pkg/model/index.js';
+import { inCluster, REJECTION_CODES } from '../../../pkg/model/index.js';
 import type * as Planner from '../../../pkg/planner/index.js';
 import { WARNING_CODES, type Warning } from '../../../pkg/planner/index.js';
 import { countCodes, Reconciler, SERVICE_FAILURE_CODES, type ReconcileResult } from '../../../pkg/reconciler/index.js';
@@ -103,6 +103,9 @@ function clusterWithEveryProblem(): unknown[] {
     slice('mismatch-abc', { service: 'mismatch', ports: [{ name: 'other', port: 1 }], endpoints: [ep(POD.w2, 'w2')] }),
     service('unset', { clusterIP: '10.96.0.106' }),
     slice('unset-abc', { service: 'unset', ports: [{ name: 'http' }], endpoints: [ep(POD.w2, 'w2')] }),
+    ...[node('far', { network: 'net2' }), slice('hw-far', { service: 'helloworld', endpoints: [ep('10.250.0.1', 'far')] })].map((o) =>
+      inCluster('c2', o),
+    ),
     destinationRule('client-side', { host: 'helloworld.sample.svc.cluster.local' }, { namespace: 'sleep' }),
     destinationRule('l4-only', { host: 'mismatch', subsets: [{ name: 'v1' }], trafficPolicy: { loadBalancer: { simple: 'PASSTHROUGH' } } }),
     destinationRule('hashed', {
@@ -120,6 +123,9 @@ function clusterWithEveryProblem(): unknown[] {
       },
     }),
     service('bad-outlier', { clusterIP: '10.96.0.107', annotations: { 'nearby.io/outlier-detection': 'not json' } }),
+    service('unclaimed', { clusterIP: '10.96.0.109', labels: { 'service.kubernetes.io/service-proxy-name': '' } }),
+    service('hinted', { clusterIP: '10.96.0.108' }),
+    slice('hinted-abc', { service: 'hinted', endpoints: [ep(POD.w2, 'w2', { forZones: ['z9'] })] }),
     // Failures.
     service('twin', { clusterIP: SEED_VIP }),
     ...['full', 'invalid', 'bpf', 'broken'].map((name, i) => service(name, { clusterIP: `10.96.0.${110 + i}` })),

@@ -122,6 +122,20 @@ describe('incremental passes', () => {
     expect(writer.state.has('10.96.0.102:5000/TCP')).toBe(false);
   });
 
+  it('removes a programmed Service once it is labelled for another proxy, and takes it back when the label goes', async () => {
+    const { source, writer, reconciler } = setup(base());
+    await pass(reconciler);
+    expect(writer.state.has(OTHER)).toBe(true);
+    source.upsert(service('other', { clusterIP: '10.96.0.101', labels: { 'service.kubernetes.io/service-proxy-name': 'cilium' } }));
+    const result = await pass(reconciler);
+    expect(result.removed).toBe(1);
+    expect(writer.state.has(OTHER)).toBe(false);
+    expect(writer.state.has(HELLO)).toBe(true);
+    source.upsert(service('other', { clusterIP: '10.96.0.101' }));
+    await pass(reconciler);
+    expect(writer.state.has(OTHER)).toBe(true);
+  });
+
   it('hands a contested VIP to the next claimant when its owner goes', async () => {
     const { source, writer, reconciler } = setup([...base(), service('aaa', { clusterIP: '10.96.0.101' })]);
     const first = await pass(reconciler);
