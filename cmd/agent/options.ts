@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { MapSizes } from '../../pkg/datapath/index.js';
-import { DEFAULT_PLAN_OPTIONS } from '../../pkg/planner/index.js';
+import { DEFAULT_PLAN_OPTIONS, SPILLOVER_SCOPES, type SpilloverScope } from '../../pkg/planner/index.js';
 import { DEFAULT_OPTIONAL_KIND_CHECK_MS } from '../../pkg/source/index.js';
 import { isClusterDomain, isNamespaceName } from '../plan-flags.js';
 import { StartupError } from '../startup-error.js';
@@ -27,6 +27,8 @@ export interface AgentOptions {
   readonly clusterDomain: string;
   /** Istio's root namespace: a DestinationRule there applies to every namespace's Services. */
   readonly rootNamespace: string;
+  /** Which FAILOVER Services without a nearby.io/spillover annotation spill over gradually. */
+  readonly spillover: SpilloverScope;
   readonly resyncMs: number;
   /** How often to look whether an optional kind's CRD (DestinationRule) appeared or went. */
   readonly crdCheckMs: number;
@@ -68,6 +70,11 @@ const OPTIONS = {
     env: 'NEARBY_ISTIO_ROOT_NAMESPACE',
     help: "Istio's root namespace: its DestinationRules apply to every namespace's Services",
     default: DEFAULT_PLAN_OPTIONS.rootNamespace,
+  },
+  spillover: {
+    env: 'NEARBY_SPILLOVER',
+    help: 'which FAILOVER Services without a nearby.io/spillover annotation spill over gradually: off, destination-rules, all',
+    default: 'destination-rules',
   },
   'resync-seconds': { env: 'NEARBY_RESYNC_SECONDS', help: 'full reconcile this often even without changes; 0 disables', default: '60' },
   'crd-check-seconds': {
@@ -159,6 +166,9 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
   if (!isClusterDomain(clusterDomain)) throw bad('cluster-domain', `${JSON.stringify(clusterDomain)} is not a DNS domain`);
   const rootNamespace = get('istio-root-namespace') ?? DEFAULT_PLAN_OPTIONS.rootNamespace;
   if (!isNamespaceName(rootNamespace)) throw bad('istio-root-namespace', `${JSON.stringify(rootNamespace)} is not a namespace name`);
+  const spillover = get('spillover') ?? 'destination-rules';
+  if (!(SPILLOVER_SCOPES as readonly string[]).includes(spillover))
+    throw bad('spillover', `expected ${SPILLOVER_SCOPES.join(', ')}, got ${JSON.stringify(spillover)}`);
   const resyncText = get('resync-seconds') ?? '60';
   const resyncSeconds = Number(resyncText);
   if (!Number.isFinite(resyncSeconds) || resyncSeconds < 0)
@@ -189,6 +199,7 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
     preferClose,
     clusterDomain,
     rootNamespace,
+    spillover: spillover as SpilloverScope,
     resyncMs: Math.round(resyncSeconds * 1000),
     crdCheckMs: crdCheckSeconds * 1000,
     apiRetry,

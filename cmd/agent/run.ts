@@ -103,7 +103,12 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
       source: agentSource,
       writer: datapath.writer,
       nodeName: options.nodeName,
-      planOptions: { preferCloseMeaning: options.preferClose, rootNamespace: options.rootNamespace, clusterDomain: options.clusterDomain },
+      planOptions: {
+        preferCloseMeaning: options.preferClose,
+        rootNamespace: options.rootNamespace,
+        clusterDomain: options.clusterDomain,
+        spillover: options.spillover,
+      },
       resyncMs: options.resyncMs,
     },
     logger.child({ component: 'reconciler' }),

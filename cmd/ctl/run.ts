@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { buildSnapshot } from '../../pkg/model/index.js';
-import { DEFAULT_PLAN_OPTIONS, plan, type PlanOptions } from '../../pkg/planner/index.js';
+import { DEFAULT_PLAN_OPTIONS, plan, type PlanOptions, SPILLOVER_SCOPES, type SpilloverScope } from '../../pkg/planner/index.js';
 import { isClusterDomain, isNamespaceName } from '../plan-flags.js';
 import { STARTUP_EXIT_CODE, StartupError } from '../startup-error.js';
 import { explainService } from './explain.js';
@@ -33,7 +33,8 @@ const USAGE = `usage:
 --node defaults to $NODE_NAME; for maps, else to the only node pinned under <bpffs>/nearby/.
 --bpffs defaults to $NEARBY_BPFFS, else /sys/fs/bpf.
 PLAN FLAGS, as the agent takes them: --prefer-close subzone|zone, --cluster-domain DOMAIN
-(default ${DEFAULT_PLAN_OPTIONS.clusterDomain}), --istio-root-namespace NAMESPACE (default ${DEFAULT_PLAN_OPTIONS.rootNamespace}).`;
+(default ${DEFAULT_PLAN_OPTIONS.clusterDomain}), --istio-root-namespace NAMESPACE (default ${DEFAULT_PLAN_OPTIONS.rootNamespace}),
+--spillover off|destination-rules|all (default destination-rules).`;
 
 const OPTIONS = {
   state: { type: 'string' },
@@ -42,6 +43,7 @@ const OPTIONS = {
   'prefer-close': { type: 'string' },
   'cluster-domain': { type: 'string' },
   'istio-root-namespace': { type: 'string' },
+  spillover: { type: 'string' },
   bpffs: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -55,11 +57,14 @@ interface PlanFlags {
   readonly 'prefer-close'?: string | undefined;
   readonly 'cluster-domain'?: string | undefined;
   readonly 'istio-root-namespace'?: string | undefined;
+  readonly spillover?: string | undefined;
 }
 
 /** Unset flags leave the planner's defaults, the same as the agent's. */
 function planOptions(flags: PlanFlags): Partial<PlanOptions> {
-  const { 'prefer-close': preferClose, 'cluster-domain': clusterDomain, 'istio-root-namespace': rootNamespace } = flags;
+  const { 'prefer-close': preferClose, 'cluster-domain': clusterDomain, 'istio-root-namespace': rootNamespace, spillover } = flags;
+  if (spillover !== undefined && !(SPILLOVER_SCOPES as readonly string[]).includes(spillover))
+    throw new StartupError('usage', `--spillover: expected ${SPILLOVER_SCOPES.join(', ')}, got ${JSON.stringify(spillover)}`);
   if (preferClose !== undefined && preferClose !== 'subzone' && preferClose !== 'zone')
     throw new StartupError('usage', `--prefer-close: expected subzone or zone, got ${JSON.stringify(preferClose)}`);
   if (clusterDomain !== undefined && !isClusterDomain(clusterDomain))
@@ -70,6 +75,7 @@ function planOptions(flags: PlanFlags): Partial<PlanOptions> {
     ...(preferClose !== undefined ? { preferCloseMeaning: preferClose } : {}),
     ...(clusterDomain !== undefined ? { clusterDomain } : {}),
     ...(rootNamespace !== undefined ? { rootNamespace } : {}),
+    ...(spillover !== undefined ? { spillover: spillover as SpilloverScope } : {}),
   };
 }
 

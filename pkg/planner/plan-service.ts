@@ -7,6 +7,7 @@ import { balanceFor, l7Warnings } from './rule-balance.js';
 import { localityPolicy } from './rule-locality.js';
 import { chooseRule, choiceWarnings } from './rule-match.js';
 import { outlierFor } from './rule-outlier.js';
+import { spilloverCounts, spilloverPercent } from './rule-spillover.js';
 import { placeInTiers } from './tiers.js';
 import type { PlannedEntry, PlannedService, PlanOptions, SkippedService, Warning } from './types.js';
 
@@ -65,6 +66,13 @@ export function planService(service: Service, context: ServiceContext): ServiceO
   const slices = context.snapshot.endpointSlices.get(service.key) ?? [];
 
   const outlier = outlierFor(rule, service, context.warn);
+  const spillPercent = spilloverPercent(
+    policy,
+    service,
+    rule !== undefined,
+    context.options.spillover ?? 'destination-rules',
+    context.warn,
+  );
   const entries: PlannedEntry[] = [];
   for (const vip of service.clusterIPs) {
     for (const port of ports) {
@@ -74,6 +82,7 @@ export function planService(service: Service, context: ServiceContext): ServiceO
       // endpoint is terminating keeps using it even when other nodes have ready ones.
       const pool = policy.mode === 'STRICT' ? search.candidates.filter((c) => c.endpoint.nodeName === context.nodeName) : search.candidates;
       const tiers = placeInTiers(policy, selectEligible(pool), context);
+      const spillover = spillPercent === undefined ? undefined : spilloverCounts(policy, pool, tiers, context, spillPercent);
       const balance = rule ? balanceFor(rule, service, port, context.warn) : {};
       const protocol = port.protocol === 'UDP' ? 'UDP' : 'TCP';
       entries.push({
@@ -86,6 +95,7 @@ export function planService(service: Service, context: ServiceContext): ServiceO
         ...balance,
         // TCP only: sock_ops sees no UDP handshake, so a UDP backend never fails a connect.
         ...(outlier && protocol === 'TCP' ? { outlier } : {}),
+        ...(spillover ? { spillover } : {}),
       });
     }
   }
@@ -93,7 +103,7 @@ export function planService(service: Service, context: ServiceContext): ServiceO
   const planned: PlannedService = {
     service: service.key,
     mode: policy.mode,
-    reason,
+    reason: spillPercent === undefined ? reason : `${reason}; spills over gradually (overprovisioning factor ${spillPercent / 100})`,
     scopes: [...policy.scopes],
     entries,
     ...(policy.weights ? { weights: [...policy.weights] } : {}),

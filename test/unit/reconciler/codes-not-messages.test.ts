@@ -120,6 +120,7 @@ function clusterWithEveryProblem(): unknown[] {
       },
     }),
     service('bad-outlier', { clusterIP: '10.96.0.107', annotations: { 'nearby.io/outlier-detection': 'not json' } }),
+    service('bad-spillover', { clusterIP: '10.96.0.108', annotations: { 'nearby.io/spillover': 'yes please' } }),
     // Failures.
     service('twin', { clusterIP: SEED_VIP }),
     ...['full', 'invalid', 'bpf', 'broken'].map((name, i) => service(name, { clusterIP: `10.96.0.${110 + i}` })),
