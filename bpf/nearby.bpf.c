@@ -134,7 +134,7 @@ static __always_inline void count(__u32 svc_id, __u32 tier, enum counter_field f
  * later tier min(what remains, its health), the healths scaled up first when they add up to less
  * than 100, and what integer division leaves goes to the first healthy tier. priorityLoad() in
  * pkg/contract is the same rule for the agent: the two must agree, and
- * test/unit/planner/priority-load.test.ts and test/kernel/datapath-spillover.test.ts hold both
+ * test/unit/planner/spillover.test.ts and test/kernel/datapath-spillover.test.ts hold both
  * to one table. Computed at each connect, so a kernel ejection moves the split at once.
  */
 

@@ -75,7 +75,7 @@ enum nearby_balance {
  * services: BPF_MAP_TYPE_HASH, written by the agent.
  *   key   (VIP, port, protocol, family) as dialled by the application.
  *   value the service id that names its slots, its mode, its balance and the live size of each
- *         tier.
+ *         tier; for SPILLOVER also what each tier's health is computed from.
  * Replacing the value is atomic, so the counts are the switch that makes new slots visible.
  */
 struct nearby_svc_key {

@@ -63,7 +63,7 @@ export function tierHealth(endpoints: number, healthy: number, overprovisionPerc
  *
  * The one statement of the rule on the agent's side (explain, tests). spill_tier() in
  * bpf/nearby.bpf.c is the same rule in the kernel and must agree: a unit test and the kernel
- * spillover test check both against one table (test/unit/planner/priority-load.test.ts).
+ * spillover test check both against one table (test/unit/planner/priority-load-table.ts).
  */
 export function priorityLoad(healths: readonly number[]): number[] {
   const sum = healths.reduce((a, h) => a + h, 0);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Client, type ConnectResult, nowMs } from '../../lab/kernel-lab/index.js';
 import { type BackendSpec, type OutlierSpec, readServiceEjections, type ServiceSpec } from '../../pkg/datapath/index.js';
 import { ifSetUp } from '../fixtures/if-set-up.js';
-import { FACTOR, TIER0_OF_FOUR } from '../unit/planner/priority-load-table.js';
+import { FACTOR, HEALTH_CASES, TIER0_OF_FOUR } from '../unit/planner/priority-load-table.js';
 import { be, kernelNode, type KernelNode, tally } from './datapath-fixture.js';
 
 const VIP = '10.96.0.60';
@@ -114,6 +114,30 @@ describe('spillover shares, tier 0 of four endpoints (factor 1.4) and a healthy 
       expect(withinBounds(inTier0(firstSecond), firstSecond.length, loads[0])).toBe(true);
     },
   );
+});
+
+describe('the priority-load table, in the kernel', () => {
+  // Factor 100% and n = 100 make a tier's health its ready count: the agent writes the counts, so
+  // each tier needs only one endpoint to send connects to.
+  it.each(HEALTH_CASES.map((c, i) => ({ ...c, i })))('healths $healths give loads $loads', async ({ healths, loads, i }) => {
+    const port = 250 + i;
+    k.dp.writer.apply({
+      key: { address: VIP, port, protocol: 'TCP' },
+      label: 'test/priority-load',
+      mode: 'SPILLOVER',
+      tiers: healths.map((_, t) => [be(T0[t]!, LISTEN)]),
+      spillover: { overprovisionPercent: 100, endpoints: healths.map(() => 100), ready: [...healths] },
+    });
+    const got = await connects(port, N);
+    const shares = tally(got);
+    console.log(`healths ${healths.join('/')}: ${JSON.stringify(shares)} (expected ${loads.join('/')}%)`);
+    // No tier with health: FAILOVER, all to the first non-empty tier.
+    const expected = loads.every((l) => l === 0) ? healths.map((_, t) => (t === 0 ? 100 : 0)) : loads;
+    expected.forEach((load, t) => {
+      const hits = shares[`t0-${t}`] ?? 0;
+      expect(withinBounds(hits, N, load), `tier ${t}: ${hits} of ${N} vs ${load}%`).toBe(true);
+    });
+  });
 });
 
 describe('churn', () => {
