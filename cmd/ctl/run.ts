@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { buildSnapshot } from '../../pkg/model/index.js';
-import { DEFAULT_PLAN_OPTIONS, plan, type PlanOptions } from '../../pkg/planner/index.js';
+import { DEFAULT_PLAN_OPTIONS, plan, type PlanOptions, SPILLOVER_SCOPES, type SpilloverScope } from '../../pkg/planner/index.js';
 import { isClusterDomain, isNamespaceName, isServiceProxyName, isServiceSelection } from '../plan-flags.js';
 import { STARTUP_EXIT_CODE, StartupError } from '../startup-error.js';
 import { listCluster, loadClusterConfig } from './cluster.js';
@@ -45,7 +45,8 @@ SOURCE: --state DIR (manifests), or the cluster: --kubeconfig FILE (else $KUBECO
 in-cluster config in a pod, else ~/.kube/config), --context NAME, --timeout SECONDS (default 30).
 PLAN FLAGS, as the agent takes them: --prefer-close subzone|zone, --cluster-domain DOMAIN
 (default ${DEFAULT_PLAN_OPTIONS.clusterDomain}), --istio-root-namespace NAMESPACE (default ${DEFAULT_PLAN_OPTIONS.rootNamespace}),
---service-proxy-name NAME (default ${DEFAULT_PLAN_OPTIONS.serviceProxyName}), --services all|with-policy (default ${DEFAULT_PLAN_OPTIONS.services}).`;
+--service-proxy-name NAME (default ${DEFAULT_PLAN_OPTIONS.serviceProxyName}), --services all|with-policy (default ${DEFAULT_PLAN_OPTIONS.services}),
+--spillover off|destination-rules|all (default destination-rules).`;
 
 const OPTIONS = {
   state: { type: 'string' },
@@ -59,6 +60,7 @@ const OPTIONS = {
   'istio-root-namespace': { type: 'string' },
   'service-proxy-name': { type: 'string' },
   services: { type: 'string' },
+  spillover: { type: 'string' },
   bpffs: { type: 'string' },
   name: { type: 'string' },
   namespace: { type: 'string' },
@@ -78,6 +80,7 @@ interface PlanFlags {
   readonly 'istio-root-namespace'?: string | undefined;
   readonly 'service-proxy-name'?: string | undefined;
   readonly services?: string | undefined;
+  readonly spillover?: string | undefined;
 }
 
 /** Unset flags leave the planner's defaults, the same as the agent's. */
@@ -88,7 +91,10 @@ function planOptions(flags: PlanFlags): Partial<PlanOptions> {
     'istio-root-namespace': rootNamespace,
     'service-proxy-name': serviceProxyName,
     services,
+    spillover,
   } = flags;
+  if (spillover !== undefined && !(SPILLOVER_SCOPES as readonly string[]).includes(spillover))
+    throw new StartupError('usage', `--spillover: expected ${SPILLOVER_SCOPES.join(', ')}, got ${JSON.stringify(spillover)}`);
   if (preferClose !== undefined && preferClose !== 'subzone' && preferClose !== 'zone')
     throw new StartupError('usage', `--prefer-close: expected subzone or zone, got ${JSON.stringify(preferClose)}`);
   if (clusterDomain !== undefined && !isClusterDomain(clusterDomain))
@@ -105,6 +111,7 @@ function planOptions(flags: PlanFlags): Partial<PlanOptions> {
     ...(preferClose !== undefined ? { preferCloseMeaning: preferClose } : {}),
     ...(clusterDomain !== undefined ? { clusterDomain } : {}),
     ...(rootNamespace !== undefined ? { rootNamespace } : {}),
+    ...(spillover !== undefined ? { spillover: spillover as SpilloverScope } : {}),
   };
 }
 

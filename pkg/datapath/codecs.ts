@@ -5,7 +5,7 @@
  */
 import { endianness } from 'node:os';
 import { type ParsedAddress, parseAddress, readAddress, writeAddress } from './addr.js';
-import type { BalanceName, Family, ModeName, Protocol } from './types.js';
+import type { BalanceName, Family, ModeName, Protocol, SpilloverSpec } from './types.js';
 import { Balance, MAX_TIERS, Mode } from './types.js';
 
 export interface StructLayout {
@@ -17,8 +17,17 @@ export interface StructLayout {
 export const STRUCTS = {
   nearby_svc_key: { size: 20, fields: { addr: [0, 16], port: [16, 2], proto: [18, 1], family: [19, 1] } },
   nearby_svc_value: {
-    size: 40,
-    fields: { id: [0, 4], mode: [4, 1], balance: [5, 1], reserved: [6, 2], count: [8, 16], weight: [24, 16] },
+    size: 72,
+    fields: {
+      id: [0, 4],
+      mode: [4, 1],
+      balance: [5, 1],
+      overprovision: [6, 2],
+      count: [8, 16],
+      weight: [24, 16],
+      endpoints: [40, 16],
+      ready: [56, 16],
+    },
   },
   nearby_slot_key: { size: 8, fields: { svc_id: [0, 4], tier: [4, 2], index: [6, 2] } },
   nearby_backend: { size: 24, fields: { addr: [0, 16], port: [16, 2], family: [18, 1], flags: [19, 1], node_id: [20, 4] } },
@@ -46,7 +55,10 @@ export const STRUCTS = {
     size: 32,
     fields: { ejected_until: [0, 8], decay_from: [8, 8], failures: [16, 4], multiplier: [20, 4], ejections: [24, 4], svc_id: [28, 4] },
   },
-  nearby_svc_ejections: { size: 200, fields: { lock: [0, 4], ejections: [4, 4], until: [8, 128], backend: [136, 64] } },
+  nearby_svc_ejections: {
+    size: 216,
+    fields: { lock: [0, 4], ejections: [4, 4], until: [8, 128], backend: [136, 64], tier: [200, 16] },
+  },
 } as const satisfies Record<string, StructLayout>;
 
 const LE = endianness() === 'LE';
@@ -116,6 +128,8 @@ export interface SvcValue {
   balance: BalanceName;
   counts: number[];
   weights: number[];
+  /** SPILLOVER only: the tiers' endpoint counts and overprovisioning factor; absent when all 0. */
+  spillover?: SpilloverSpec;
 }
 
 const SVC_ID = off('nearby_svc_value', 'id');
@@ -123,6 +137,9 @@ const SVC_MODE = off('nearby_svc_value', 'mode');
 const SVC_BALANCE = off('nearby_svc_value', 'balance');
 const SVC_COUNT = off('nearby_svc_value', 'count');
 const SVC_WEIGHT = off('nearby_svc_value', 'weight');
+const SVC_OVERPROVISION = off('nearby_svc_value', 'overprovision');
+const SVC_ENDPOINTS = off('nearby_svc_value', 'endpoints');
+const SVC_READY = off('nearby_svc_value', 'ready');
 
 export const svcValue = {
   size: STRUCTS.nearby_svc_value.size,
@@ -134,6 +151,7 @@ export const svcValue = {
       readonly balance?: BalanceName;
       readonly counts: ArrayLike<number>;
       readonly weights: ArrayLike<number>;
+      readonly spillover?: SpilloverSpec | undefined;
     },
     buf = Buffer.alloc(STRUCTS.nearby_svc_value.size),
     at = 0,
@@ -145,17 +163,27 @@ export const svcValue = {
     for (let t = 0; t < MAX_TIERS; t++) {
       u16(buf, at + SVC_COUNT + 2 * t, v.counts[t] ?? 0);
       u16(buf, at + SVC_WEIGHT + 2 * t, v.weights[t] ?? 0);
+      u16(buf, at + SVC_ENDPOINTS + 2 * t, v.spillover?.endpoints[t] ?? 0);
+      u16(buf, at + SVC_READY + 2 * t, v.spillover?.ready[t] ?? 0);
     }
+    u16(buf, at + SVC_OVERPROVISION, v.spillover?.overprovisionPercent ?? 0);
     return buf;
   },
   decode(buf: Buffer, at = 0): SvcValue {
     const counts: number[] = [];
     const weights: number[] = [];
+    const endpoints: number[] = [];
+    const ready: number[] = [];
     for (let t = 0; t < MAX_TIERS; t++) {
       counts.push(r16(buf, at + SVC_COUNT + 2 * t));
       weights.push(r16(buf, at + SVC_WEIGHT + 2 * t));
+      endpoints.push(r16(buf, at + SVC_ENDPOINTS + 2 * t));
+      ready.push(r16(buf, at + SVC_READY + 2 * t));
     }
+    const overprovisionPercent = r16(buf, at + SVC_OVERPROVISION);
+    const spilling = overprovisionPercent !== 0 || endpoints.some((n) => n !== 0) || ready.some((n) => n !== 0);
     return {
+      ...(spilling ? { spillover: { overprovisionPercent, endpoints, ready } } : {}),
       id: r32(buf, at + SVC_ID),
       mode: modeName(buf.readUInt8(at + SVC_MODE)),
       balance: balanceName(buf.readUInt8(at + SVC_BALANCE)),
@@ -383,7 +411,7 @@ export const backendHealth = {
 export interface SvcEjections {
   ejections: number;
   /** One per slot: a backend id and its deadline; a deadline in the past is a free slot. */
-  slots: Array<{ backendId: number; untilNs: bigint }>;
+  slots: Array<{ backendId: number; untilNs: bigint; tier: number }>;
 }
 
 /** NEARBY_MAX_EJECTED: slots in nearby_svc_ejections (8-byte deadlines). */
@@ -394,8 +422,11 @@ export const svcEjections = {
   decode(buf: Buffer, at = 0): SvcEjections {
     const until = at + off('nearby_svc_ejections', 'until');
     const backend = at + off('nearby_svc_ejections', 'backend');
+    const tier = at + off('nearby_svc_ejections', 'tier');
     const slots: SvcEjections['slots'] = [];
-    for (let i = 0; i < MAX_EJECTED; i++) slots.push({ backendId: r32(buf, backend + 4 * i), untilNs: r64(buf, until + 8 * i) });
+    for (let i = 0; i < MAX_EJECTED; i++) {
+      slots.push({ backendId: r32(buf, backend + 4 * i), untilNs: r64(buf, until + 8 * i), tier: buf.readUInt8(tier + i) });
+    }
     return { ejections: r32(buf, at + off('nearby_svc_ejections', 'ejections')), slots };
   },
 };

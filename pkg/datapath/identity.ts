@@ -15,6 +15,7 @@ import {
   type ProgrammedService,
   type ServiceKey,
   type ServiceSpec,
+  type SpilloverSpec,
 } from './types.js';
 
 /**
@@ -69,6 +70,7 @@ export function sameSpec(a: ServiceSpec, b: ServiceSpec): boolean {
   if (a.mode !== b.mode || a.label !== b.label || a.tiers.length !== b.tiers.length) return false;
   if (balanceOf(a) !== balanceOf(b)) return false;
   if (!sameOutlier(a.outlier, b.outlier)) return false;
+  if (!sameSpillover(a.spillover, b.spillover)) return false;
   if (a.key.address !== b.key.address || a.key.port !== b.key.port || a.key.protocol !== b.key.protocol) return false;
   const wa = a.weights ?? [];
   const wb = b.weights ?? [];
@@ -77,6 +79,16 @@ export function sameSpec(a: ServiceSpec, b: ServiceSpec): boolean {
     const other = b.tiers[t]!;
     return tier.length === other.length && tier.every((backend, i) => sameBackend(backend, other[i]!));
   });
+}
+
+/** Whether two entries carry the same SPILLOVER counts, a missing tier reading as 0 (as encoded). */
+export function sameSpillover(a: SpilloverSpec | undefined, b: SpilloverSpec | undefined): boolean {
+  if (!a || !b) return a === b;
+  if (a.overprovisionPercent !== b.overprovisionPercent) return false;
+  for (let t = 0; t < MAX_TIERS; t++) {
+    if ((a.endpoints[t] ?? 0) !== (b.endpoints[t] ?? 0) || (a.ready[t] ?? 0) !== (b.ready[t] ?? 0)) return false;
+  }
+  return true;
 }
 
 /** The balance a spec programs: RANDOM when it names none. */
@@ -99,6 +111,8 @@ export interface ProgrammedTiers {
   readonly weights: ArrayLike<number>;
   /** Passive-ejection settings; absent when the service never ejects. */
   readonly outlier?: OutlierSpec | undefined;
+  /** SPILLOVER's counts; absent when the entry has none. */
+  readonly spillover?: SpilloverSpec | undefined;
   /** Slots tier `tier` holds. */
   tierSize(tier: number): number;
   /** Whether tier `tier` holds this backend (its address parsed): same address, port, node id and flag. */
@@ -116,6 +130,7 @@ export interface ProgrammedTiers {
 export function programmedAs(spec: ServiceSpec, have: ProgrammedTiers): boolean {
   if (have.mode !== spec.mode || have.balance !== balanceOf(spec)) return false;
   if (!sameOutlier(spec.outlier, have.outlier)) return false;
+  if (!sameSpillover(spec.spillover, have.spillover)) return false;
   for (let t = 0; t < MAX_TIERS; t++) if ((spec.weights?.[t] ?? 0) !== (have.weights[t] ?? 0)) return false;
   for (let t = 0; t < MAX_TIERS; t++) {
     const want = spec.tiers[t] ?? [];
@@ -159,6 +174,7 @@ export function sameService(spec: ServiceSpec, programmed: ProgrammedService, op
     balance: programmed.balance,
     weights: programmed.weights,
     outlier: programmed.outlier,
+    spillover: programmed.spillover,
     tierSize: (t) => programmed.tiers[t]?.length ?? 0,
     holds: (t, b, address) => {
       const p = tiers[t]?.get(backendKey(address, b.port));

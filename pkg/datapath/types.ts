@@ -40,6 +40,22 @@ export interface ServiceSpec {
   readonly balance?: BalanceName;
   /** Passive ejection of failing TCP backends; none when absent (docs/outlier-detection.md). */
   readonly outlier?: OutlierSpec;
+  /** SPILLOVER mode only: what the kernel computes each tier's health from. */
+  readonly spillover?: SpilloverSpec;
+}
+
+/**
+ * SPILLOVER (docs/outlier-detection.md, "Gradual spillover"): per tier, n (endpoints not
+ * terminating, ready or not) and the distinct ready endpoints programmed, with the
+ * overprovisioning factor; the kernel subtracts the tier's ejections at each connect.
+ */
+export interface SpilloverSpec {
+  /** 140 = Envoy's 1.4. */
+  readonly overprovisionPercent: number;
+  /** One per tier (MAX_TIERS at most): n. */
+  readonly endpoints: readonly number[];
+  /** One per tier: ready endpoints, counted once each (a MAGLEV table repeats them). */
+  readonly ready: readonly number[];
 }
 
 /** A service's passive-ejection settings, consecutiveFailures 1.. (pkg/contract). */
@@ -55,6 +71,8 @@ export interface ProgrammedService {
   readonly weights: readonly number[];
   /** Absent when the service never ejects. */
   readonly outlier?: OutlierSpec;
+  /** Absent unless the entry carries SPILLOVER's counts. */
+  readonly spillover?: SpilloverSpec;
 }
 
 export interface ProgrammedBackend extends BackendSpec {
