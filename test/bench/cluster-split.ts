@@ -21,7 +21,8 @@ export const remoteClusterName = (c: number): string => `remote-${c}`;
 export interface ClusterPart {
   /** undefined for the local cluster. */
   readonly cluster: string | undefined;
-  readonly objects: unknown[];
+  /** Made on each call, so only one cluster's raw objects need exist at a time. */
+  readonly objects: () => unknown[];
 }
 
 export interface SplitCluster {
@@ -41,23 +42,22 @@ export function splitCluster(shape: ClusterShape, clusters: number, seed = 1, de
   if (!Number.isInteger(clusters) || clusters < 1 || clusters > shape.nodes) throw new Error(`--clusters must be 1..${shape.nodes}`);
   const { endpoints } = syntheticCluster(shape, seed);
   const clusterOfNode = (n: number): number => Math.floor((n * clusters) / shape.nodes);
+  const every = destinationRules > 0 ? Math.max(1, Math.floor(shape.services / destinationRules)) : 0;
+  const objectsOf = (c: number): unknown[] => {
+    const objects: unknown[] = [];
+    for (let n = 0; n < shape.nodes; n++) if (clusterOfNode(n) === c) objects.push(nodeObject(n, shape));
+    for (let s = 0; s < shape.services; s++) objects.push(serviceObject(s));
+    for (let s = 0; s < shape.services; s++) {
+      const own = endpoints[s]!.filter((e) => clusterOfNode(e.node) === c);
+      if (own.length > 0) objects.push(sliceObject(s, own));
+    }
+    if (c === 0) for (let i = 0; i < destinationRules; i++) objects.push(destinationRuleObject(i * every, maglev && isMaglevRule(i)));
+    return objects;
+  };
   const parts = Array.from({ length: clusters }, (_, c): ClusterPart => ({
     cluster: c === 0 ? undefined : remoteClusterName(c),
-    objects: [],
+    objects: () => objectsOf(c),
   }));
-  for (let n = 0; n < shape.nodes; n++) {
-    parts[clusterOfNode(n)]!.objects.push(nodeObject(n, shape));
-  }
-  for (let s = 0; s < shape.services; s++) {
-    for (const [c, part] of parts.entries()) {
-      part.objects.push(serviceObject(s));
-      const own = endpoints[s]!.filter((e) => clusterOfNode(e.node) === c);
-      if (own.length === 0) continue;
-      part.objects.push(sliceObject(s, own));
-    }
-  }
-  const every = destinationRules > 0 ? Math.max(1, Math.floor(shape.services / destinationRules)) : 0;
-  for (let i = 0; i < destinationRules; i++) parts[0]!.objects.push(destinationRuleObject(i * every, maglev && isMaglevRule(i)));
   // Compact, so the generator's endpoint objects are not kept alive: the benchmark measures RSS.
   const perService = Math.floor(shape.endpoints / shape.services);
   const clusterOf = new Uint16Array(shape.services * perService);
@@ -77,9 +77,17 @@ export function splitCluster(shape: ClusterShape, clusters: number, seed = 1, de
   return { parts, clusterOfNode, placement };
 }
 
+export interface ClusterCounts {
+  readonly cluster: string;
+  readonly nodes: number;
+  readonly services: number;
+  readonly slices: number;
+  readonly endpoints: number;
+}
+
 /** What one cluster's objects hold, counted from the objects themselves. */
-export function countObjects(objects: readonly unknown[]): { nodes: number; services: number; slices: number; endpoints: number } {
-  const totals = { nodes: 0, services: 0, slices: 0, endpoints: 0 };
+export function countObjects(cluster: string | undefined, objects: readonly unknown[]): ClusterCounts {
+  const totals = { cluster: cluster ?? 'local', nodes: 0, services: 0, slices: 0, endpoints: 0 };
   for (const object of objects) {
     const o = object as { kind: string; endpoints?: unknown[] };
     if (o.kind === 'Node') totals.nodes++;
@@ -97,8 +105,7 @@ export function countObjects(objects: readonly unknown[]): { nodes: number; serv
  * node in exactly one cluster, every endpoint in exactly one cluster's slice, and every cluster
  * holding every Service.
  */
-export function splitTotalsProblem(shape: ClusterShape, split: SplitCluster): string | undefined {
-  const counts = split.parts.map((p) => ({ cluster: p.cluster ?? 'local', ...countObjects(p.objects) }));
+export function splitTotalsProblem(shape: ClusterShape, counts: readonly ClusterCounts[]): string | undefined {
   const sum = (field: 'nodes' | 'endpoints'): number => counts.reduce((n, c) => n + c[field], 0);
   if (sum('nodes') !== shape.nodes) return `nodes: ${sum('nodes')} across clusters, ${shape.nodes} stated`;
   if (sum('endpoints') !== shape.endpoints) return `endpoints: ${sum('endpoints')} across clusters, ${shape.endpoints} stated`;

@@ -89,19 +89,20 @@ function buildSources(): {
   parts: Array<{ cluster: string; nodes: number; services: number; slices: number; endpoints: number; source_heap_mib?: number }>;
 } {
   const split = splitCluster(BENCH_SHAPE, CLUSTERS, 1, DESTINATION_RULES, MAGLEV);
-  const problem = splitTotalsProblem(BENCH_SHAPE, split);
-  if (problem) throw new Error(`the ${CLUSTERS}-cluster split misses the stated totals: ${problem}`);
   const clusters: MemorySource[] = [];
   const parts = split.parts.map((part) => {
-    const counts = countObjects(part.objects);
+    // One cluster's raw objects at a time, and only the source keeps them, as an agent's informer caches do.
     const before = heapAfterGc();
-    clusters.push(new MemorySource(part.objects));
-    // Only the source keeps the objects, as an agent's informer caches do.
-    part.objects.length = 0;
+    const counts = ((objects: unknown[]) => {
+      clusters.push(new MemorySource(objects));
+      return countObjects(part.cluster, objects);
+    })(part.objects());
     const after = heapAfterGc();
     const heap = before === undefined || after === undefined ? {} : { source_heap_mib: Math.round(((after - before) / 2 ** 20) * 10) / 10 };
-    return { cluster: part.cluster ?? 'local', ...counts, ...heap };
+    return { ...counts, ...heap };
   });
+  const problem = splitTotalsProblem(BENCH_SHAPE, parts);
+  if (problem) throw new Error(`the ${CLUSTERS}-cluster split misses the stated totals: ${problem}`);
   return { local: clusters[0]!, clusters, placement: split.placement, parts };
 }
 
