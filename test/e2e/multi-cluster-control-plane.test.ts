@@ -6,7 +6,7 @@
 //  2. failover across clusters: no endpoint of the Service in the client's cluster, the remote one
 //     answers.
 //  3. a remote Node relabelled into the client's zone: its endpoint becomes tier 0 and takes all
-//     (then relabelled back). SKIPPED for now: the relabel does not reach the ranking (below).
+//     (then relabelled back).
 //  4. the remote kube-apiserver stopped for 30 s under a bounded connect loop: not one connect
 //     fails, the local endpoint keeps answering and the remote one is kept (its last list).
 //  5. the remote Secret deleted: within a couple of seconds the remote endpoints get no connects.
@@ -55,11 +55,13 @@ const LOCALITIES: ReadonlyArray<[string, string, string]> = [
 
 const namespace = (name: string): string => `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${name}}\n`;
 
+/** PreferClose: without a locality policy a Service is RANDOM, and no relabel could move its endpoints. */
 const service = (name: string): string => `apiVersion: v1
 kind: Service
 metadata: {name: ${name}, namespace: sample}
 spec:
   ports: [{name: http, port: 5000}]
+  trafficDistribution: PreferClose
   selector: {app: ${name}}
 `;
 
@@ -191,11 +193,7 @@ describe('two clusters on two real control planes, through the kernel datapath',
     expect(r).toMatchObject({ answers: { 'failover-two': 30 }, failures: {} });
   });
 
-  // Skipped: seen failing on two runs. The remote Node's relabel (kubectl label on cluster two)
-  // did not move its endpoint to tier 0 within 20 s; merge still split ~50/50. The planner and the
-  // store handle a remote relabel (test/unit/planner/multi-cluster.test.ts), so the change is lost
-  // between cluster two's API server and the agent's store; not yet found.
-  it.skip("ranks by the remote cluster's Node labels: a remote Node relabelled into the client's zone takes tier 0", async () => {
+  it("ranks by the remote cluster's Node labels: a remote Node relabelled into the client's zone takes tier 0", async () => {
     await ctl(TWO, ['label', '--overwrite', 'node', `${TWO}-worker`, `${ZONE}=z1`]);
     const { last } = await probeUntil('merge', 20, (r) => r.answers['merge-two'] === 20, 20_000);
     expect(last.failures).toEqual({});

@@ -162,6 +162,11 @@ export class FakeSource implements ObjectProvider {
     this.emit();
   }
 
+  /** Replaces the objects without signalling; emit() then names what changed. */
+  replace(objects: unknown[]): void {
+    this.current = objects;
+  }
+
   emit(changes?: ObjectChange[]): void {
     for (const listener of this.listeners) listener(changes);
   }

@@ -3,6 +3,7 @@
  * same datapath a full pass over the same objects would give.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { inCluster } from '../../../pkg/model/index.js';
 import { Reconciler, type ReconcileResult } from '../../../pkg/reconciler/index.js';
 import { ep, namespace, node, POD, seedEndpoints, seedNodes, service, slice } from '../planner/fixtures.js';
 import { seededRandom } from '../../bench/synthetic-cluster.js';
@@ -87,6 +88,33 @@ describe('incremental passes', () => {
         .tiers[0]!.map((b) => b.address)
         .sort(),
     ).toEqual([POD.w1, POD.w3]);
+  });
+
+  it("re-ranks a Service's remote endpoints when their remote Node is relabelled", async () => {
+    // Both endpoints start in r/z2, as near as each other; the remote node then moves into w1's zone.
+    const remoteNode = (zone: string): unknown => inCluster('c2', node('w1', { region: 'r', zone }));
+    const local = [
+      node('w1', { region: 'r', zone: 'z1' }),
+      node('w2', { region: 'r', zone: 'z2' }),
+      service('helloworld', { trafficDistribution: 'PreferClose' }),
+      slice('hw', { service: 'helloworld', endpoints: [ep(POD.w2, 'w2')] }),
+    ];
+    const remoteSlice = inCluster('c2', slice('hw', { service: 'helloworld', endpoints: [ep(POD.w3, 'w1')] }));
+    const { source, writer, reconciler } = setup([...local, remoteNode('z2'), remoteSlice]);
+    await pass(reconciler);
+    expect(
+      writer.state
+        .get(HELLO)!
+        .tiers.find((t) => t.length > 0)!
+        .map((b) => b.address)
+        .sort(),
+    ).toEqual([POD.w2, POD.w3]);
+    const relabelled = remoteNode('z1');
+    source.replace([...local, relabelled, remoteSlice]);
+    source.emit([{ kind: 'Node', name: 'w1', cluster: 'c2', object: relabelled }]);
+    const result = await pass(reconciler);
+    expect(result.full).toBe(false);
+    expect(writer.state.get(HELLO)!.tiers[0]!.map((b) => b.address)).toEqual([POD.w3]);
   });
 
   it('re-plans every Service when this node is relabelled', async () => {
