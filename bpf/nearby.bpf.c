@@ -426,7 +426,7 @@ static __always_inline __u32 *avoid_ejected(const struct nearby_svc_value *svc, 
 {
 	__u32 *id;
 	__u64 now;
-	int t;
+	int t, i;
 
 	if (!picked || proto != IPPROTO_TCP)
 		return picked;
@@ -439,8 +439,14 @@ static __always_inline __u32 *avoid_ejected(const struct nearby_svc_value *svc, 
 	/* RANDOM already looked at every tier; STRICT may not leave tier 0. */
 	if (tier == ALL_TIERS || svc->mode == NEARBY_MODE_STRICT)
 		return picked;
-	for (t = 0; t < NEARBY_MAX_TIERS; t++) {
-		if (t <= tier || !svc->count[t])
+	/* The later tiers, counted from the chosen one. The exit is a >= test on the tier itself:
+	 * without CAP_PERFMON the verifier also walks mispredicted branches, and a loop whose only exit
+	 * is an == test on its counter looks endless on such a path. */
+	for (i = 1; i < NEARBY_MAX_TIERS; i++) {
+		t = tier + i;
+		if (t >= NEARBY_MAX_TIERS)
+			break;
+		if (!svc->count[t])
 			continue;
 		id = scan_range(svc, t, svc->count[t], bpf_get_prandom_u32() % svc->count[t], skey, now);
 		if (id)
