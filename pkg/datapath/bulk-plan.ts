@@ -93,6 +93,7 @@ export function planBulk(
       balance: balanceOf(spec),
       weights: weightsOf(spec.weights),
       tiers: tiers.slice(),
+      ...(spec.affinitySeconds ? { affinitySeconds: spec.affinitySeconds } : {}),
     });
     nextService = ids.next(nextService);
   });
@@ -138,7 +139,7 @@ function serviceBatch(services: readonly MirrorService[]): MapDump {
   services.forEach((s, i) => {
     svcKey.encode(s.key, keys, i * svcKey.size);
     svcValue.encode(
-      { id: s.id, mode: s.mode, balance: s.balance, counts: tierCounts(s.tiers), weights: s.weights },
+      { id: s.id, mode: s.mode, balance: s.balance, counts: tierCounts(s.tiers), weights: s.weights, affinitySeconds: s.affinitySeconds },
       values,
       i * svcValue.size,
     );

@@ -17,8 +17,8 @@ export interface StructLayout {
 export const STRUCTS = {
   nearby_svc_key: { size: 20, fields: { addr: [0, 16], port: [16, 2], proto: [18, 1], family: [19, 1] } },
   nearby_svc_value: {
-    size: 40,
-    fields: { id: [0, 4], mode: [4, 1], balance: [5, 1], reserved: [6, 2], count: [8, 16], weight: [24, 16] },
+    size: 44,
+    fields: { id: [0, 4], mode: [4, 1], balance: [5, 1], reserved: [6, 2], count: [8, 16], weight: [24, 16], affinity_s: [40, 4] },
   },
   nearby_slot_key: { size: 8, fields: { svc_id: [0, 4], tier: [4, 2], index: [6, 2] } },
   nearby_backend: { size: 24, fields: { addr: [0, 16], port: [16, 2], family: [18, 1], flags: [19, 1], node_id: [20, 4] } },
@@ -46,6 +46,8 @@ export const STRUCTS = {
     size: 32,
     fields: { ejected_until: [0, 8], decay_from: [8, 8], failures: [16, 4], multiplier: [20, 4], ejections: [24, 4], svc_id: [28, 4] },
   },
+  nearby_affinity_key: { size: 16, fields: { client: [0, 8], svc_id: [8, 4], reserved: [12, 4] } },
+  nearby_affinity: { size: 16, fields: { last_ns: [0, 8], backend_id: [8, 4], tier: [12, 2], index: [14, 2] } },
   nearby_svc_ejections: { size: 200, fields: { lock: [0, 4], ejections: [4, 4], until: [8, 128], backend: [136, 64] } },
 } as const satisfies Record<string, StructLayout>;
 
@@ -116,6 +118,8 @@ export interface SvcValue {
   balance: BalanceName;
   counts: number[];
   weights: number[];
+  /** nearby_svc_value.affinity_s: session affinity timeout in seconds; 0 = none. */
+  affinitySeconds: number;
 }
 
 const SVC_ID = off('nearby_svc_value', 'id');
@@ -123,6 +127,7 @@ const SVC_MODE = off('nearby_svc_value', 'mode');
 const SVC_BALANCE = off('nearby_svc_value', 'balance');
 const SVC_COUNT = off('nearby_svc_value', 'count');
 const SVC_WEIGHT = off('nearby_svc_value', 'weight');
+const SVC_AFFINITY = off('nearby_svc_value', 'affinity_s');
 
 export const svcValue = {
   size: STRUCTS.nearby_svc_value.size,
@@ -134,6 +139,8 @@ export const svcValue = {
       readonly balance?: BalanceName;
       readonly counts: ArrayLike<number>;
       readonly weights: ArrayLike<number>;
+      /** No session affinity when absent or 0. */
+      readonly affinitySeconds?: number | undefined;
     },
     buf = Buffer.alloc(STRUCTS.nearby_svc_value.size),
     at = 0,
@@ -146,6 +153,7 @@ export const svcValue = {
       u16(buf, at + SVC_COUNT + 2 * t, v.counts[t] ?? 0);
       u16(buf, at + SVC_WEIGHT + 2 * t, v.weights[t] ?? 0);
     }
+    u32(buf, at + SVC_AFFINITY, v.affinitySeconds ?? 0);
     return buf;
   },
   decode(buf: Buffer, at = 0): SvcValue {
@@ -161,6 +169,7 @@ export const svcValue = {
       balance: balanceName(buf.readUInt8(at + SVC_BALANCE)),
       counts,
       weights,
+      affinitySeconds: r32(buf, at + SVC_AFFINITY),
     };
   },
 };
@@ -397,5 +406,36 @@ export const svcEjections = {
     const slots: SvcEjections['slots'] = [];
     for (let i = 0; i < MAX_EJECTED; i++) slots.push({ backendId: r32(buf, backend + 4 * i), untilNs: r64(buf, until + 8 * i) });
     return { ejections: r32(buf, at + off('nearby_svc_ejections', 'ejections')), slots };
+  },
+};
+
+/** nearby_affinity_key and nearby_affinity: a client's remembered backend (read by tests and tools). */
+export interface AffinityKey {
+  /** The client's network namespace cookie. */
+  client: bigint;
+  svcId: number;
+}
+
+export interface AffinityValue {
+  /** bpf_ktime_get_ns() of the client's last connect through the row. */
+  lastNs: bigint;
+  backendId: number;
+  tier: number;
+  index: number;
+}
+
+export const affinityRow = {
+  keySize: STRUCTS.nearby_affinity_key.size,
+  valueSize: STRUCTS.nearby_affinity.size,
+  decodeKey(buf: Buffer, at = 0): AffinityKey {
+    return { client: r64(buf, at + off('nearby_affinity_key', 'client')), svcId: r32(buf, at + off('nearby_affinity_key', 'svc_id')) };
+  },
+  decodeValue(buf: Buffer, at = 0): AffinityValue {
+    return {
+      lastNs: r64(buf, at + off('nearby_affinity', 'last_ns')),
+      backendId: r32(buf, at + off('nearby_affinity', 'backend_id')),
+      tier: r16(buf, at + off('nearby_affinity', 'tier')),
+      index: r16(buf, at + off('nearby_affinity', 'index')),
+    };
   },
 };

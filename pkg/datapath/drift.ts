@@ -26,6 +26,8 @@ export interface MirroredService {
   /** RANDOM when absent. */
   readonly balance?: BalanceName;
   readonly weights: readonly number[];
+  /** Session affinity timeout in seconds; absent when none. */
+  readonly affinitySeconds?: number | undefined;
   /** Backend ids per tier, index = slot index; 0 is a slot the writer itself lost at read-back. */
   readonly tiers: ReadonlyArray<readonly number[]>;
 }
@@ -139,6 +141,7 @@ export function planRepairs(mirror: MirrorView, snapshot: KernelSnapshot): Repai
       balance: s.balance ?? 'RANDOM',
       counts: s.tiers.map((t) => t.length),
       weights: s.weights,
+      affinitySeconds: s.affinitySeconds,
     });
     const current = kernel.entry(entryKey);
     const entryHealthy = current !== undefined && kernel.valueOf(current).equals(want);

@@ -69,6 +69,7 @@ export function sameSpec(a: ServiceSpec, b: ServiceSpec): boolean {
   if (a.mode !== b.mode || a.label !== b.label || a.tiers.length !== b.tiers.length) return false;
   if (balanceOf(a) !== balanceOf(b)) return false;
   if (!sameOutlier(a.outlier, b.outlier)) return false;
+  if (affinityOf(a) !== affinityOf(b)) return false;
   if (a.key.address !== b.key.address || a.key.port !== b.key.port || a.key.protocol !== b.key.protocol) return false;
   const wa = a.weights ?? [];
   const wb = b.weights ?? [];
@@ -77,6 +78,11 @@ export function sameSpec(a: ServiceSpec, b: ServiceSpec): boolean {
     const other = b.tiers[t]!;
     return tier.length === other.length && tier.every((backend, i) => sameBackend(backend, other[i]!));
   });
+}
+
+/** The session affinity timeout a spec or programmed service has: 0 for none. */
+export function affinityOf(s: { readonly affinitySeconds?: number | undefined }): number {
+  return s.affinitySeconds ?? 0;
 }
 
 /** The balance a spec programs: RANDOM when it names none. */
@@ -99,6 +105,8 @@ export interface ProgrammedTiers {
   readonly weights: ArrayLike<number>;
   /** Passive-ejection settings; absent when the service never ejects. */
   readonly outlier?: OutlierSpec | undefined;
+  /** Session affinity timeout in seconds; absent or 0 for none. */
+  readonly affinitySeconds?: number | undefined;
   /** Slots tier `tier` holds. */
   tierSize(tier: number): number;
   /** Whether tier `tier` holds this backend (its address parsed): same address, port, node id and flag. */
@@ -116,6 +124,7 @@ export interface ProgrammedTiers {
 export function programmedAs(spec: ServiceSpec, have: ProgrammedTiers): boolean {
   if (have.mode !== spec.mode || have.balance !== balanceOf(spec)) return false;
   if (!sameOutlier(spec.outlier, have.outlier)) return false;
+  if (affinityOf(spec) !== affinityOf(have)) return false;
   for (let t = 0; t < MAX_TIERS; t++) if ((spec.weights?.[t] ?? 0) !== (have.weights[t] ?? 0)) return false;
   for (let t = 0; t < MAX_TIERS; t++) {
     const want = spec.tiers[t] ?? [];
@@ -159,6 +168,7 @@ export function sameService(spec: ServiceSpec, programmed: ProgrammedService, op
     balance: programmed.balance,
     weights: programmed.weights,
     outlier: programmed.outlier,
+    affinitySeconds: programmed.affinitySeconds,
     tierSize: (t) => programmed.tiers[t]?.length ?? 0,
     holds: (t, b, address) => {
       const p = tiers[t]?.get(backendKey(address, b.port));

@@ -152,7 +152,15 @@ export function resolveServices(kernel: KernelState): { services: ProgrammedServ
     const reached = kernel.tiersOf(entry);
     holes += reached.holes;
     const tiers = reached.tiers.map((tier) => tier.filter((id) => id !== 0).map(backendOf));
-    return { key: kernel.serviceKey(entry), id: entry.id, mode: entry.mode, balance: entry.balance, weights: entry.weights, tiers };
+    return {
+      key: kernel.serviceKey(entry),
+      id: entry.id,
+      mode: entry.mode,
+      balance: entry.balance,
+      weights: entry.weights,
+      tiers,
+      ...(entry.affinitySeconds ? { affinitySeconds: entry.affinitySeconds } : {}),
+    };
   });
   services.sort((a, b) => a.id - b.id);
   return { services, holes };

@@ -24,6 +24,8 @@ export interface MirrorService {
   readonly weights: readonly number[];
   /** Passive-ejection settings, as written to the outlier map; absent when none. */
   readonly outlier?: OutlierSpec;
+  /** Session affinity timeout in seconds, as in the service value; absent when none. */
+  readonly affinitySeconds?: number;
   /** Backend ids per tier, index = slot index; 0 marks a slot found missing on read-back. */
   readonly tiers: PackedTiers;
 }
@@ -60,5 +62,6 @@ export function toProgrammed(s: MirrorService, backends: BackendTable): Programm
     weights: s.weights,
     tiers,
     ...(s.outlier ? { outlier: s.outlier } : {}),
+    ...(s.affinitySeconds ? { affinitySeconds: s.affinitySeconds } : {}),
   };
 }

@@ -39,6 +39,10 @@ export class MirrorTiers implements ProgrammedTiers {
     return this.current.outlier;
   }
 
+  get affinitySeconds(): number | undefined {
+    return this.current.affinitySeconds;
+  }
+
   tierSize(tier: number): number {
     return tierEnd(this.current.tiers, tier) - tierStart(this.current.tiers, tier);
   }

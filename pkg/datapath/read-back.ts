@@ -57,6 +57,7 @@ export function readBack(kernel: KernelState, mirror: ServiceMirror, backends: B
       balance: entry.balance,
       weights: weightsOf(entry.weights),
       tiers: packTiers(tiers),
+      ...(entry.affinitySeconds ? { affinitySeconds: entry.affinitySeconds } : {}),
     };
     mirror.set(serviceKeyText(key), mirrored);
     for (const tier of tiers) for (const id of tier) backends.retain(id);

@@ -40,6 +40,9 @@ export interface ServiceSpec {
   readonly balance?: BalanceName;
   /** Passive ejection of failing TCP backends; none when absent (docs/outlier-detection.md). */
   readonly outlier?: OutlierSpec;
+  /** Session affinity: seconds a client (network namespace) keeps its backend since it last used
+   * it; none when absent or 0 (docs/semantics.md, "Session affinity"). */
+  readonly affinitySeconds?: number;
 }
 
 /** A service's passive-ejection settings, consecutiveFailures 1.. (pkg/contract). */
@@ -55,6 +58,8 @@ export interface ProgrammedService {
   readonly weights: readonly number[];
   /** Absent when the service never ejects. */
   readonly outlier?: OutlierSpec;
+  /** Absent when the service has no session affinity. */
+  readonly affinitySeconds?: number;
 }
 
 export interface ProgrammedBackend extends BackendSpec {

@@ -37,6 +37,10 @@ export function validateSpec(spec: ServiceSpec, label: string): ValidSpec {
     throw new InvalidServiceError(label, `unknown balance ${spec.balance}`);
   }
   if (spec.outlier) validateOutlier(spec.outlier, label);
+  const affinity = spec.affinitySeconds ?? 0;
+  if (!(Number.isInteger(affinity) && affinity >= 0 && affinity <= 0xffffffff)) {
+    throw new InvalidServiceError(label, `affinity timeout ${affinity} s`);
+  }
   return { vip, backends };
 }
 

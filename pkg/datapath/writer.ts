@@ -182,7 +182,14 @@ export class ServiceWriter {
       }
       // Settings before the entry: a new service's first failed connect already finds them.
       if (spec.outlier && !sameOutlier(old?.outlier, spec.outlier)) this.writeOutlier(id, spec.outlier, old?.outlier, undo, label);
-      const value = svcValue.encode({ id, mode: spec.mode, balance, counts: tiers.map((t) => t.length), weights });
+      const value = svcValue.encode({
+        id,
+        mode: spec.mode,
+        balance,
+        counts: tiers.map((t) => t.length),
+        weights,
+        affinitySeconds: spec.affinitySeconds,
+      });
       writeEntry(this.maps.services, svcKey.encode(spec.key), value, label);
     } catch (err) {
       if (!this.rollBack(undo)) {
@@ -204,6 +211,7 @@ export class ServiceWriter {
       weights,
       tiers: packTiers(tiers),
       ...(spec.outlier ? { outlier: spec.outlier } : {}),
+      ...(spec.affinitySeconds ? { affinitySeconds: spec.affinitySeconds } : {}),
     };
     this.mirror.set(ks, entry);
     this.retain(entry.tiers);
@@ -234,7 +242,14 @@ export class ServiceWriter {
     const undo = new UndoLog();
     try {
       if (this.maps.services.delete(entryKey)) {
-        const value = svcValue.encode({ id: old.id, mode: old.mode, balance: old.balance, counts, weights: old.weights });
+        const value = svcValue.encode({
+          id: old.id,
+          mode: old.mode,
+          balance: old.balance,
+          counts,
+          weights: old.weights,
+          affinitySeconds: old.affinitySeconds,
+        });
         undo.add(() => writeEntry(this.maps.services, entryKey, value, label));
       }
       counts.forEach((count, t) => {
