@@ -124,6 +124,7 @@ export function planService(service: Service, context: ServiceContext): ServiceO
         ...balance,
         // TCP only: sock_ops sees no UDP handshake, so a UDP backend never fails a connect.
         ...(outlier && protocol === 'TCP' ? { outlier } : {}),
+        ...(service.sessionAffinitySeconds !== undefined ? { sessionAffinitySeconds: service.sessionAffinitySeconds } : {}),
       });
     }
   }

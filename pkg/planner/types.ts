@@ -105,6 +105,11 @@ export interface PlannedEntry {
   readonly passthrough?: true;
   /** Passive ejection (TCP only), from a DestinationRule or the Service's annotation; absent means none. */
   readonly outlier?: OutlierSettings;
+  /**
+   * sessionAffinity ClientIP: seconds a client (network namespace) keeps its endpoint since it
+   * last connected, while the endpoint is still one the mode would choose; absent for None.
+   */
+  readonly sessionAffinitySeconds?: number;
 }
 
 export interface PlannedService {

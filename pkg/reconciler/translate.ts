@@ -50,6 +50,7 @@ function toSpec(label: string, mode: ModeName, entry: PlannedEntry, nodeIds: Nod
     ...(weights ? { weights } : {}),
     ...(entry.balance ? { balance: entry.balance } : {}),
     ...(entry.outlier ? { outlier: entry.outlier } : {}),
+    ...(entry.sessionAffinitySeconds !== undefined ? { affinitySeconds: entry.sessionAffinitySeconds } : {}),
   };
 }
 
