@@ -5,7 +5,7 @@
 # package (lab/), a workspace the product never imports.
 FROM node:20-bookworm AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      clang llvm libbpf-dev bpftool iproute2 iptables curl openssl make && rm -rf /var/lib/apt/lists/*
+      clang llvm libbpf-dev bpftool iproute2 iptables nftables curl openssl make && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --workspaces=false

@@ -7,10 +7,10 @@ BPF_ARCH := $(subst x86_64,x86,$(subst aarch64,arm64,$(ARCH)))
 BUILD := build
 BPF_OBJ := $(BUILD)/bpf/nearby.bpf.o
 BPF_SRC := $(wildcard bpf/*.c) $(wildcard bpf/*.h)
-APT_PKGS := clang llvm libbpf-dev bpftool iproute2 iptables curl openssl
+APT_PKGS := clang llvm libbpf-dev bpftool iproute2 iptables nftables curl openssl
 CLANG ?= clang
 
-.PHONY: all deps apt npm bpffs bpf build product lint test test-unit test-kernel bench demo demo-003 clean control-plane helm image dashboard-png
+.PHONY: all deps apt npm bpffs bpf build product lint test test-unit test-kernel bench demo demo-003 demo-004 clean control-plane helm image dashboard-png
 
 all: build
 
@@ -25,6 +25,7 @@ apt:
 	command -v bpftool >/dev/null || missing="$$missing bpftool"; \
 	command -v ip >/dev/null || missing="$$missing iproute2"; \
 	command -v iptables >/dev/null || missing="$$missing iptables"; \
+	command -v nft >/dev/null || missing="$$missing nftables"; \
 	command -v curl >/dev/null || missing="$$missing curl"; \
 	command -v openssl >/dev/null || missing="$$missing openssl"; \
 	if [ -n "$$missing" ]; then \
@@ -86,6 +87,10 @@ demo: build bpffs control-plane
 # Seed 003 (multi-AZ locality with DestinationRules) on the lab's real control plane.
 demo-003: build bpffs control-plane
 	node dist/cmd/nearbyctl.js demo --experiment 003
+
+# Seed 004 (two clusters, locality-weighted distribution across them) on two real control planes.
+demo-004: build bpffs control-plane
+	node dist/cmd/nearbyctl.js demo --experiment 004
 
 # etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kubectl of one pinned release
 # (test/control-plane/versions.env): taken from KUBEBUILDER_ASSETS/PATH when they match, else

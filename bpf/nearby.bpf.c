@@ -134,6 +134,83 @@ static __always_inline void count(__u32 svc_id, __u32 tier, enum counter_field f
 	}
 }
 
+/*
+ * SPILLOVER: Envoy's priority load (docs/outlier-detection.md, "Gradual spillover between tiers").
+ * A tier's health is min(100, overprovision x h / n) in percent, n = endpoints[t], h = ready[t]
+ * minus the tier's backends ejected now; tier 0 takes min(100, health0) of the connects, each
+ * later tier min(what remains, its health), the healths scaled up first when they add up to less
+ * than 100, and what integer division leaves goes to the first healthy tier. priorityLoad() in
+ * pkg/contract is the same rule for the agent: the two must agree, and
+ * test/unit/planner/spillover.test.ts and test/kernel/datapath-spillover.test.ts hold both
+ * to one table. Computed at each connect, so a kernel ejection moves the split at once.
+ */
+
+/* Backends of each tier ejected now, from the service's ejection slots. Read without the lock: a
+ * slot torn by a concurrent ejection miscounts one connect's split, never its safety. */
+static __always_inline void ejected_per_tier(const struct nearby_svc_value *svc, __u32 *out, __u64 now)
+{
+	struct nearby_svc_ejections *st = bpf_map_lookup_elem(&svc_ejections, &svc->id);
+	struct nearby_backend_health *h;
+	__u32 i, t;
+
+	if (!st)
+		return;
+	for (i = 0; i < NEARBY_MAX_EJECTED; i++) {
+		if (st->until[i] <= now)
+			continue;
+		/* A backend the agent removed meanwhile has no health row left: not this tier's. */
+		h = bpf_map_lookup_elem(&backend_health, &st->backend[i]);
+		if (!h || h->ejected_until <= now)
+			continue;
+		t = st->tier[i];
+		if (t < NEARBY_MAX_TIERS)
+			out[t & (NEARBY_MAX_TIERS - 1)]++;
+	}
+}
+
+/* The tier SPILLOVER draws for this connect, or -1 when every tier's health is 0; then the caller
+ * fails over as FAILOVER does (Envoy would panic: ejection alone never refuses a connect). */
+static __always_inline int spill_tier(const struct nearby_svc_value *svc, __u32 *size)
+{
+	__u32 ejected[NEARBY_MAX_TIERS] = {}, health[NEARBY_MAX_TIERS] = {};
+	__u32 sum = 0, norm, remaining = 100, load, first = NEARBY_MAX_TIERS, r, h;
+	int t;
+
+	ejected_per_tier(svc, ejected, bpf_ktime_get_ns());
+	for (t = 0; t < NEARBY_MAX_TIERS; t++) {
+		if (!svc->count[t] || !svc->endpoints[t])
+			continue;
+		h = svc->ready[t] > ejected[t] ? svc->ready[t] - ejected[t] : 0;
+		health[t] = (__u32)svc->overprovision * h / svc->endpoints[t];
+		if (health[t] > 100)
+			health[t] = 100;
+		if (health[t] && first == NEARBY_MAX_TIERS)
+			first = t;
+		sum += health[t];
+	}
+	if (!sum)
+		return -1;
+	norm = sum < 100 ? sum : 100;
+	r = bpf_get_prandom_u32() % 100;
+	/* Integer division's remainder goes to the first healthy tier, so draw it there first. */
+	for (t = 0; t < NEARBY_MAX_TIERS; t++) {
+		load = health[t] * 100 / norm;
+		if (load > remaining)
+			load = remaining;
+		remaining -= load;
+		health[t] = load;
+	}
+	for (t = 0; t < NEARBY_MAX_TIERS; t++) {
+		load = health[t] + (t == first ? remaining : 0);
+		if (r < load) {
+			*size = svc->count[t];
+			return t;
+		}
+		r -= load;
+	}
+	return -1;
+}
+
 /* choose() returns this for NEARBY_MODE_RANDOM: the range is every slot of every tier, in order. */
 #define ALL_TIERS NEARBY_MAX_TIERS
 
@@ -150,6 +227,11 @@ static __always_inline int choose(const struct nearby_svc_value *svc, __u32 *siz
 			return -1;
 		*size = svc->count[0];
 		return 0;
+	case NEARBY_MODE_SPILLOVER:
+		t = spill_tier(svc, size);
+		if (t >= 0)
+			return t;
+		/* fall through: no tier has health left, so fail over as FAILOVER does */
 	case NEARBY_MODE_FAILOVER:
 		for (t = 0; t < NEARBY_MAX_TIERS; t++) {
 			if (svc->count[t]) {
@@ -378,7 +460,8 @@ static __always_inline __u32 *avoid_ejected(const struct nearby_svc_value *svc, 
  * Session affinity (docs/semantics.md, "Session affinity"): a client that connected to a
  * service with affinity_s set keeps its backend while the row is younger than affinity_s and the
  * backend is still one the service's policy would choose: in the tier choose() gave (any tier
- * for RANDOM; any tier with a weight for WEIGHTED, whose draw is per client, not per connect),
+ * for RANDOM; any tier with a weight for WEIGHTED, whose draw is per client, not per connect;
+ * any tier with endpoints for SPILLOVER, whose priority load may send a connect to a later tier),
  * still in that tier's slots, and not ejected. Otherwise the connect is balanced as usual and
  * the new choice is remembered.
  */
@@ -395,6 +478,11 @@ static __always_inline int affinity_tier_allowed(const struct nearby_svc_value *
 		return 1;
 	if (svc->mode == NEARBY_MODE_WEIGHTED)
 		return svc->weight[t] != 0;
+	/* The priority load draws a tier per connect, and a tier's share moves with its health at
+	 * each connect: like WEIGHTED, the draw is made once per client, so any tier with
+	 * endpoints (count above) is one the policy may choose. */
+	if (svc->mode == NEARBY_MODE_SPILLOVER)
+		return 1;
 	return t == (__u32)tier;
 }
 
@@ -449,7 +537,7 @@ static __always_inline __u32 *affinity_backend(const struct nearby_svc_value *sv
 	/* The backend changed tier (a new tier 0 endpoint, a relabelled node): look where the
 	 * policy goes now; RANDOM and WEIGHTED first look where it was. */
 	if (!affinity_tier_allowed(svc, tier, t)) {
-		if (tier == ALL_TIERS || svc->mode == NEARBY_MODE_WEIGHTED)
+		if (tier == ALL_TIERS || svc->mode == NEARBY_MODE_WEIGHTED || svc->mode == NEARBY_MODE_SPILLOVER)
 			return NULL;
 		t = tier;
 	}
@@ -877,6 +965,7 @@ static __always_inline void try_eject(const struct nearby_sock_meta *meta, const
 	h->svc_id = meta->svc_id;
 	st->until[free] = now + length;
 	st->backend[free] = meta->backend_id;
+	st->tier[free] = meta->tier;
 	st->ejections++;
 out:
 	bpf_spin_unlock(&st->lock);

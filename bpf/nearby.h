@@ -42,7 +42,13 @@ enum nearby_mode {
 	NEARBY_MODE_FAILOVER = 1, /* the first tier with a non-zero count */
 	NEARBY_MODE_STRICT = 2,   /* tier 0 only; empty tier 0 refuses the connect */
 	NEARBY_MODE_WEIGHTED = 3, /* a non-empty tier drawn by weight[], then a slot in it */
+	NEARBY_MODE_SPILLOVER = 4, /* FAILOVER with Envoy's priority load: a tier drawn by the
+	                            * shares spill_load() gives from endpoints[], ready[],
+	                            * overprovision and the ejections in force (svc_ejections) */
 };
+
+/* Envoy's default overprovisioning factor, 1.4, in percent (nearby_svc_value.overprovision). */
+#define NEARBY_DEFAULT_OVERPROVISION 140
 
 /* How a service picks an endpoint inside the tier its mode chose (for NEARBY_MODE_RANDOM, the
  * "tier" is every slot of every tier). pkg/contract's Balance holds the same names and values. */
@@ -73,7 +79,7 @@ enum nearby_balance {
  * services: BPF_MAP_TYPE_HASH, written by the agent.
  *   key   (VIP, port, protocol, family) as dialled by the application.
  *   value the service id that names its slots, its mode, its balance and the live size of each
- *         tier.
+ *         tier; for SPILLOVER also what each tier's health is computed from.
  * Replacing the value is atomic, so the counts are the switch that makes new slots visible.
  */
 struct nearby_svc_key {
@@ -87,9 +93,15 @@ struct nearby_svc_value {
 	__u32 id;                       /* 1.. ; 0 is never used */
 	__u8 mode;                      /* enum nearby_mode */
 	__u8 balance;                   /* enum nearby_balance; 0 (RANDOM) in entries older than it */
-	__u16 reserved;
+	__u16 overprovision;            /* SPILLOVER only: the overprovisioning factor in percent
+	                                 * (140 = 1.4); 0 in every other mode */
 	__u16 count[NEARBY_MAX_TIERS];  /* slots 0..count-1 of each tier are live */
 	__u16 weight[NEARBY_MAX_TIERS]; /* WEIGHTED only: relative share of each tier */
+	__u16 endpoints[NEARBY_MAX_TIERS]; /* SPILLOVER only: n, the tier's endpoints in the
+	                                    * EndpointSlices that are not terminating, ready or not */
+	__u16 ready[NEARBY_MAX_TIERS];  /* SPILLOVER only: the tier's distinct ready endpoints as
+	                                 * the agent wrote them (not count[]: a MAGLEV tier's count
+	                                 * is its table size). h = ready - ejected now */
 	__u32 affinity_s;               /* sessionAffinity ClientIP: seconds a client keeps its
 	                                 * backend since its last use (map affinity); 0 = none */
 };
@@ -231,8 +243,8 @@ struct nearby_backend_health {
 /*
  * svc_ejections: BPF_MAP_TYPE_HASH, written by sock_ops under the value's spin lock.
  *   key   service id (__u32).
- *   value the service's ejections in force, for maxEjectionPercent: slot i holds a backend
- *         id and its deadline; a slot whose deadline passed is free. Ejections ever, for
+ *   value the service's ejections in force, for maxEjectionPercent and SPILLOVER's health:
+ *         slot i holds a backend id, its tier and its deadline; a slot whose deadline passed is free. Ejections ever, for
  *         metrics. The agent deletes the row with the service. Sized like services.
  */
 struct nearby_svc_ejections {
@@ -240,6 +252,9 @@ struct nearby_svc_ejections {
 	__u32 ejections;                      /* ejections ever made through this service */
 	__u64 until[NEARBY_MAX_EJECTED];      /* ktime ns; <= now is a free slot */
 	__u32 backend[NEARBY_MAX_EJECTED];    /* backend id ejected in the slot */
+	__u8 tier[NEARBY_MAX_EJECTED];        /* the tier the backend was ejected from (sock_meta.tier),
+	                                       * so SPILLOVER counts each tier's ejected without a
+	                                       * lookup per backend */
 };
 
 /*

@@ -41,6 +41,8 @@ export interface AgentSpec {
   readonly source: AgentSource;
   readonly bpffs: string;
   readonly preferClose: 'subzone' | 'zone';
+  /** Set when the lab is one cluster of several: the agent reads the others from remote secrets. */
+  readonly clusterName?: string;
   /** Appended to by every run of the agent. */
   readonly logFile: string;
   readonly logger: Logger;
@@ -79,6 +81,7 @@ export class AgentProcess {
       this.spec.preferClose,
       ...MAP_SIZE_FLAGS,
       ...CRD_CHECK_FLAGS,
+      ...(this.spec.clusterName ? ['--multi-cluster=true', '--cluster-name', this.spec.clusterName] : []),
     ];
     const log = openSync(this.spec.logFile, 'a');
     let child: ChildProcess;

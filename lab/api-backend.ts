@@ -22,10 +22,11 @@ import { apiSettlement, type ApiLists } from './kubelet/api-settlement.js';
 import { NodeHeartbeat } from './kubelet/node-heartbeat.js';
 import { PodSync } from './kubelet/pod-sync.js';
 import { listOptionalKinds } from './kubelet/optional-kinds.js';
+import { RemoteLists } from './kubelet/remote-lists.js';
 import { ApiRest } from './kubelet/rest.js';
 import type { LabNetwork } from './ipam.js';
 import type { NodePlan } from './kind-config.js';
-import type { LabPaths } from './layout.js';
+import { adminKubeconfigPath, type LabPaths } from './layout.js';
 import type { Labels } from './objects.js';
 import type { PodRuntime } from './pod-runtime.js';
 import { taintsOf } from './pod-scheduling.js';
@@ -45,15 +46,20 @@ export class ApiClusterBackend implements ClusterBackend {
   private heartbeat: NodeHeartbeat | undefined;
   private pods: PodSync | undefined;
   private crds: readonly RawDocument[] = [];
+  private readonly remotes: RemoteLists | undefined;
 
   constructor(
     private readonly paths: LabPaths,
     private readonly logger: Logger,
-  ) {}
+    /** One cluster of a lab set, by name: its agents read the others through remote secrets. */
+    private readonly options: { readonly clusterName?: string } = {},
+  ) {
+    this.remotes = options.clusterName ? new RemoteLists(logger.child({ component: 'remote-lists' })) : undefined;
+  }
 
   /** The admin kubeconfig users' kubectl reads; `lab up` prints its path. */
   get kubeconfig(): string {
-    return join(this.paths.stateDir, 'kubeconfig');
+    return adminKubeconfigPath(this.paths.stateDir);
   }
 
   /**
@@ -96,7 +102,11 @@ export class ApiClusterBackend implements ClusterBackend {
       this.logger.child({ component: 'kubelet' }),
     );
     await this.heartbeat.register();
-    const agentKubeconfig = await agentIdentity(controlPlane, { namespace: 'nearby-system', serviceAccount: 'nearby-agent' });
+    const agentKubeconfig = await agentIdentity(controlPlane, {
+      namespace: 'nearby-system',
+      serviceAccount: 'nearby-agent',
+      ...(this.options.clusterName ? { multiCluster: true } : {}),
+    });
 
     this.pods = new PodSync({
       kc,
@@ -218,7 +228,9 @@ export class ApiClusterBackend implements ClusterBackend {
       if (view.phase === 'Failed') problems.push(`pod ${view.namespace}/${view.name}: ${view.reason ?? 'Failed'}`);
       else if (view.restarts > 0 && !view.serving) problems.push(`pod ${view.namespace}/${view.name}: ${view.reason ?? 'restarting'}`);
     }
-    return { applying: false, waiting: api.waiting, problems, objects: lists.model };
+    // The agents of a lab set also program what they read from the other clusters.
+    const remote = this.remotes ? await this.remotes.list(this.rest!) : [];
+    return { applying: false, waiting: api.waiting, problems, objects: [...lists.model, ...remote] };
   }
 
   runtimes(): PodRuntime[] {

@@ -11,7 +11,9 @@ import { parseDocuments, readDocuments, type RawDocument } from './documents.js'
 import { LabError } from './errors.js';
 import { hostEnv, type HostEnv } from './host.js';
 import { DEFAULT_LAB_NAME, labPaths, RUN_BASE, type LabPaths } from './layout.js';
+import type { PodFault } from './pod-fault.js';
 import { execInPod, type ExecOptions, type ExecResult } from './pod-exec.js';
+import { readLabSet } from './lab-set.js';
 import { readRecord } from './record.js';
 import { isRunning } from './processes.js';
 import type { LabStatus, PodStatus, Settlement } from './status.js';
@@ -51,11 +53,14 @@ export function listLabs(): string[] {
   }
 }
 
-/** --name if given, else the only lab there is, else "nearby". */
+/** --name if given, else the only lab there is (or the first cluster of the only lab set), else "nearby". */
 export function resolveLabName(explicit?: string): string {
   if (explicit) return explicit;
   const labs = listLabs();
-  return labs.length === 1 && labs[0] ? labs[0] : DEFAULT_LAB_NAME;
+  if (labs.length === 1 && labs[0]) return labs[0];
+  const set = labs[0] ? readLabSet(labs[0]) : undefined;
+  if (set && labs.every((l) => set.clusters.includes(l))) return set.clusters[0] ?? DEFAULT_LAB_NAME;
+  return DEFAULT_LAB_NAME;
 }
 
 export class LabClient {
@@ -136,6 +141,11 @@ export class LabClient {
   /** Stops or starts the lab's kube-apiserver, or compacts its etcd; a lab on a real control plane only. */
   controlPlane(action: ControlPlaneAction): Promise<ControlPlaneActionResult> {
     return this.call({ op: 'control-plane', action }, CONTROL_PLANE_ANSWER_MS);
+  }
+
+  /** `lab fault`: the pod (a name, pod/NAME or deployment/NAME) refuses or drops new connections, or takes them again. */
+  fault(target: string, fault: PodFault, options: { namespace?: string } = {}): Promise<string[]> {
+    return this.call({ op: 'fault', namespace: options.namespace ?? 'default', target, fault });
   }
 
   /** Runs argv in the pod (a name, pod/NAME or deployment/NAME). */

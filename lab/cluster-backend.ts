@@ -23,6 +23,8 @@ export interface SupervisorConfig {
   readonly paths: LabPaths;
   readonly logger: Logger;
   readonly preferClose: 'subzone' | 'zone';
+  /** One cluster of several (lab-set.ts): its agents run with --multi-cluster --cluster-name. */
+  readonly clusterName?: string;
 }
 
 /** One node of the lab as the supervisor runs it. */

@@ -9,13 +9,17 @@ import type { RawDocument } from './documents.js';
 import { LabError } from './errors.js';
 import type { LabNetwork } from './ipam.js';
 import type { NodePlan } from './kind-config.js';
+import { isPodFault, POD_FAULTS, type PodFault } from './pod-fault.js';
 import type { ExecTarget, LabStatus, PodStatus, Settlement } from './status.js';
 
 type Labels = Record<string, string | null>;
 
 export interface ControlOps {
   ping: { request: object; response: { pid: number } };
-  up: { request: { cluster: NodePlan[]; network: LabNetwork; documents: RawDocument[]; namespace: string }; response: string[] };
+  up: {
+    request: { cluster: NodePlan[]; network: LabNetwork; documents: RawDocument[]; namespace: string; peerRanges?: string[] };
+    response: string[];
+  };
   apply: { request: { documents: RawDocument[]; namespace: string }; response: string[] };
   delete: { request: { kind: string; name: string; namespace: string }; response: string[] };
   label: { request: { node: string; labels: Labels; overwrite: boolean }; response: string[] };
@@ -25,6 +29,7 @@ export interface ControlOps {
   pods: { request: { namespace?: string; selector?: string }; response: PodStatus[] };
   'exec-target': { request: { namespace: string; target: string; container?: string }; response: ExecTarget };
   'control-plane': { request: { action: ControlPlaneAction }; response: ControlPlaneActionResult };
+  fault: { request: { namespace: string; target: string; fault: PodFault }; response: string[] };
 }
 
 export type ControlOp = keyof ControlOps;
@@ -106,6 +111,9 @@ export function parseControlRequest(value: unknown): ControlRequest {
         network: network(op, value),
         documents: list(op, value, 'documents', isDocument),
         namespace: text(op, value, 'namespace', 'default'),
+        ...(value['peerRanges'] === undefined
+          ? {}
+          : { peerRanges: list(op, value, 'peerRanges', (v): v is string => typeof v === 'string') }),
       };
     case 'apply':
       return { op, documents: list(op, value, 'documents', isDocument), namespace: text(op, value, 'namespace', '') };
@@ -129,6 +137,11 @@ export function parseControlRequest(value: unknown): ControlRequest {
       );
     case 'control-plane':
       return { op, action: parseControlPlaneAction(value['action']) };
+    case 'fault': {
+      const fault = value['fault'];
+      if (!isPodFault(fault)) throw new LabError('usage', `fault: expected one of ${POD_FAULTS.join(', ')}`);
+      return { op, namespace: text(op, value, 'namespace', 'default'), target: text(op, value, 'target'), fault };
+    }
     default:
       throw new LabError('usage', `unknown request ${JSON.stringify(op)}`);
   }

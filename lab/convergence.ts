@@ -10,10 +10,21 @@ import { NodeIds, serviceSpecs } from '../pkg/reconciler/index.js';
 import { readPinnedState, sameService, serviceKeyText, type ProgrammedService, type ServiceSpec } from '../pkg/datapath/index.js';
 
 /** A tier list for messages: addresses per tier, "~" marking terminating ones. */
-function describe(mode: string, tiers: ReadonlyArray<ReadonlyArray<{ address: string; port: number; terminating: boolean }>>): string {
+/** A tier list for messages, with the balance, weights and outlier ejection that also make a service differ. */
+function describe(
+  mode: string,
+  tiers: ReadonlyArray<ReadonlyArray<{ address: string; port: number; terminating: boolean }>>,
+  extra: { balance?: string; weights?: readonly number[]; outlier?: unknown },
+): string {
   const shown = tiers.map((t) => t.map((b) => `${b.address}:${b.port}${b.terminating ? '~' : ''}`).sort());
   while (shown.length > 0 && shown[shown.length - 1]?.length === 0) shown.pop();
-  return JSON.stringify({ mode, tiers: shown });
+  return JSON.stringify({
+    mode,
+    tiers: shown,
+    balance: extra.balance ?? 'RANDOM',
+    weights: (extra.weights ?? []).filter((w) => w > 0),
+    outlier: extra.outlier ?? null,
+  });
 }
 
 export interface NodeConvergence {
@@ -28,12 +39,15 @@ export function nodeConvergence(
   node: string,
   pinRoot: string,
   preferCloseMeaning: 'subzone' | 'zone',
+  /** One cluster of a lab set: the name local endpoints carry, as the agent's --cluster-name. */
+  localCluster?: string,
 ): NodeConvergence {
   // "The same" is the agent's own rule (pkg/datapath's sameService), minus node ids, which only
   // the agent that numbered them knows.
   const nodeIds = new NodeIds();
   const want = new Map<string, ServiceSpec>();
-  for (const service of plan(buildSnapshot(objects).snapshot, node, { preferCloseMeaning }).services) {
+  for (const service of plan(buildSnapshot(objects).snapshot, node, { preferCloseMeaning, ...(localCluster ? { localCluster } : {}) })
+    .services) {
     for (const { id, spec } of serviceSpecs(service, nodeIds)) want.set(id, spec);
   }
   const have = new Map<string, ProgrammedService>();
@@ -45,8 +59,8 @@ export function nodeConvergence(
   for (const [key, spec] of want) {
     const programmed = have.get(key);
     if (programmed === undefined || !sameService(spec, programmed, { ignoreNodeIds: true })) {
-      const had = programmed ? describe(programmed.mode, programmed.tiers) : 'nothing';
-      return { node, converged: false, difference: `${key}: want ${describe(spec.mode, spec.tiers)}, have ${had}` };
+      const had = programmed ? describe(programmed.mode, programmed.tiers, programmed) : 'nothing';
+      return { node, converged: false, difference: `${key}: want ${describe(spec.mode, spec.tiers, spec)}, have ${had}` };
     }
   }
   for (const key of have.keys()) if (!want.has(key)) return { node, converged: false, difference: `${key}: programmed but not planned` };

@@ -3,12 +3,12 @@
  */
 import { LabError } from './errors.js';
 import { deletableKind } from './applied-objects.js';
-import type { PodRuntime } from './pod-runtime.js';
+import type { PodPlacement, PodRuntime } from './pod-runtime.js';
 import type { ExecTarget } from './status.js';
 import { isReady } from './views.js';
 
-/** `POD`, `pod/POD` or `deployment/NAME` (a ready pod of it, as kubectl exec picks one). */
-export function execTargetIn(pods: readonly PodRuntime[], namespace: string, target: string, containerName?: string): ExecTarget {
+/** `POD`, `pod/POD` or `deployment/NAME` (a ready pod of it, as kubectl exec picks one), running. */
+export function runningPodIn(pods: readonly PodRuntime[], namespace: string, target: string): PodRuntime & { placement: PodPlacement } {
   const [kindText, name] = target.includes('/') ? (target.split('/', 2) as [string, string]) : ['pod', target];
   let pod: PodRuntime | undefined;
   if (deletableKind(kindText) === 'Deployment') {
@@ -24,6 +24,13 @@ export function execTargetIn(pods: readonly PodRuntime[], namespace: string, tar
   const placement = pod.placement;
   if (!placement || pod.view().phase !== 'Running')
     throw new LabError('conflict', `pod ${pod.key} is not running (${pod.view().reason ?? pod.view().phase})`);
+  return pod as PodRuntime & { placement: PodPlacement };
+}
+
+/** Where `lab exec` runs: the pod's namespace and cgroup, and the container's environment. */
+export function execTargetIn(pods: readonly PodRuntime[], namespace: string, target: string, containerName?: string): ExecTarget {
+  const pod = runningPodIn(pods, namespace, target);
+  const placement = pod.placement;
   const container = containerName === undefined ? pod.id.containers[0] : pod.id.containers.find((c) => c.name === containerName);
   if (!container)
     throw new LabError(

@@ -38,9 +38,12 @@
  */
 export { labUp, type UpOptions, type UpResult } from './up.js';
 export { labDown, type DownResult } from './down.js';
+export { readLabSet as labSetOf, kindContext, type LabSetRecord } from './lab-set.js';
 export { LabClient, listLabs, resolveLabName, DEFAULT_TIMEOUT_MS, type ManifestInput, type WaitOptions } from './client.js';
 export { LabError, isLabError, type LabErrorCode } from './errors.js';
 export type { ExecOptions, ExecResult } from './pod-exec.js';
+export { POD_FAULTS, type PodFault } from './pod-fault.js';
+export { PROBE as READINESS_PROBE } from './pod-runtime.js';
 export type { AgentStatus, ExecTarget, LabStatus, NodeStatus, PodStatus, ServiceStatus, Settlement } from './status.js';
 export type { TeardownReport } from './teardown.js';
 export { hostEnv, type HostEnv } from './host.js';

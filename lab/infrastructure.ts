@@ -50,7 +50,7 @@ export async function startAgents(
   host: HostEnv,
   paths: LabPaths,
   nodes: readonly AgentNode[],
-  options: { source: AgentSource; preferClose: 'subzone' | 'zone'; logger: Logger },
+  options: { source: AgentSource; preferClose: 'subzone' | 'zone'; clusterName?: string; logger: Logger },
 ): Promise<Map<string, AgentProcess>> {
   const agents = new Map<string, AgentProcess>();
   for (const node of nodes) createCgroup(paths.cgroupRoot, node.cgroup);
@@ -64,6 +64,7 @@ export async function startAgents(
       source: options.source,
       bpffs: host.bpffs,
       preferClose: options.preferClose,
+      ...(options.clusterName ? { clusterName: options.clusterName } : {}),
       logFile: join(paths.logDir, `agent-${node.name}.log`),
       logger: options.logger,
       onProcess: node.onProcess,

@@ -159,3 +159,44 @@ export class ServiceAddresses {
     this.used.delete(address);
   }
 }
+
+/** The /16 of a pod subnet the lab uses (its first), as a CIDR string. */
+export function usedPodRange(podSubnet: string): string {
+  const cidr = parseCidr(podSubnet, 'podSubnet', POD_PREFIX);
+  return `${fromInt(cidr.base)}/${POD_PREFIX_LENGTH}`;
+}
+
+export interface MovedPodSubnet {
+  readonly index: number;
+  readonly from: string;
+  readonly to: string;
+}
+
+/**
+ * Several clusters on one flat lab network: each needs pod addresses no other cluster uses, or
+ * a pod could not tell a remote pod from a local one. Two kind clusters both default to
+ * 10.244.0.0/16, so a cluster whose pod range collides with an earlier cluster's pod range (or
+ * with any cluster's Service range) gets the next free /16 after it; Service ranges may overlap,
+ * since a VIP only means something to its own cluster's agents.
+ */
+export function distinctPodSubnets(networks: readonly LabNetwork[]): { networks: LabNetwork[]; moved: MovedPodSubnet[] } {
+  const services = networks.map((n) => parseCidr(n.serviceSubnet, 'serviceSubnet', SERVICE_PREFIX));
+  const taken: Cidr[] = [];
+  const moved: MovedPodSubnet[] = [];
+  const clashes = (c: Cidr): boolean => [...taken, ...services].some((t) => overlaps(t, c));
+  const result = networks.map((network, index) => {
+    const wanted = parseCidr(usedPodRange(network.podSubnet), 'podSubnet', POD_PREFIX);
+    let candidate = wanted;
+    for (let step = 0; clashes(candidate); step++) {
+      const base = (wanted.base + (step + 1) * size(wanted)) % 2 ** 32;
+      if (step >= 256) throw new LabError('invalid', `no free /16 for the pods of cluster ${index + 1} near ${network.podSubnet}`);
+      candidate = { base, length: POD_PREFIX_LENGTH };
+    }
+    taken.push(candidate);
+    if (candidate === wanted) return network;
+    const to = `${fromInt(candidate.base)}/${POD_PREFIX_LENGTH}`;
+    moved.push({ index, from: network.podSubnet, to });
+    return { ...network, podSubnet: to };
+  });
+  return { networks: result, moved };
+}

@@ -72,6 +72,11 @@ export function labPaths(name: string, cgroup2: string, bpffs: string): LabPaths
   };
 }
 
+/** A lab on a real control plane: its admin kubeconfig, which users' kubectl (and the lab set's other clusters) read. */
+export function adminKubeconfigPath(stateDir: string): string {
+  return join(stateDir, 'kubeconfig');
+}
+
 /** True for the lab's bridge netns and its pods' netns. */
 export function isLabNetns(lab: string, netns: string): boolean {
   const bridge = `${NETNS_PREFIX}${lab}`;

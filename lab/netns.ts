@@ -1,7 +1,7 @@
 /*
  * Network namespaces through iproute2, for the lab's pods and for the kernel lab. Neither ever
- * adds a route: every namespace has only connected routes (the pod CIDR on eth0, addresses on lo,
- * or nothing), so an address the BPF program does not rewrite (a Service VIP) fails with
+ * adds a route through a gateway: every namespace has only connected routes (the pod CIDR on eth0,
+ * with several clusters their pod ranges on eth0 too, addresses on lo, or nothing), so an address the BPF program does not rewrite (a Service VIP) fails with
  * ENETUNREACH inside the namespace and never leaves it.
  */
 import { isIP } from 'node:net';

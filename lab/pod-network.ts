@@ -1,7 +1,9 @@
 /*
  * The lab's network, like kind's docker network: one bridge in its own namespace, and per pod a
  * namespace joined to the bridge by a veth pair. Addresses are on-link in one /16 of the pod subnet (ipam.ts) and no
- * namespace gets any other route, so nothing can leave the lab.
+ * namespace gets any other route, so nothing can leave the lab. Several clusters (lab-set.ts) share one L2 network: their
+ * bridges are joined by veth pairs, and each pod has the other clusters' pod ranges on-link on its eth0 as well, still
+ * with no default route.
  */
 import { assertNoRouteOut, createNetns, deleteNetns, ipBatch } from './netns.js';
 import { run } from './exec.js';
@@ -25,6 +27,8 @@ export interface PodLink {
   /** The veth end on the bridge; at most 15 characters. */
   readonly hostDevice: string;
   readonly ip: string;
+  /** Other clusters' pod ranges on the same flat network, reachable on-link. */
+  readonly peerRanges?: readonly string[];
 }
 
 export async function createPodNetwork(ip: string, bridgeNetns: string, link: PodLink): Promise<void> {
@@ -34,6 +38,7 @@ export async function createPodNetwork(ip: string, bridgeNetns: string, link: Po
     `link add eth0 type veth peer name ${link.hostDevice} netns ${bridgeNetns}`,
     `addr add ${link.ip}/${POD_PREFIX_LENGTH} dev eth0`,
     'link set eth0 up',
+    ...(link.peerRanges ?? []).map((range) => `route add ${range} dev eth0`),
   ]);
   await run(ip, ['-n', bridgeNetns, 'link', 'set', link.hostDevice, 'master', BRIDGE_DEVICE, 'up']);
 }
@@ -42,4 +47,23 @@ export async function createPodNetwork(ip: string, bridgeNetns: string, link: Po
 export async function deletePodNetwork(ip: string, bridgeNetns: string, link: PodLink): Promise<void> {
   await run(ip, ['-n', bridgeNetns, 'link', 'del', link.hostDevice]).catch(() => undefined);
   await deleteNetns(ip, link.netns);
+}
+
+/** The veth end, in a bridge namespace, that joins its bridge to `peer`'s: at most 15 characters, so a hash of the peer's name. */
+export function bridgeLinkDevice(peer: string): string {
+  let h = 0;
+  for (const c of peer) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  return `nbx${h.toString(36)}`.slice(0, 15);
+}
+
+/**
+ * Joins two labs' bridges into one L2 segment, as two kind clusters share docker's network; the
+ * pair disappears with either bridge namespace, so `lab down` of one side needs no extra step.
+ */
+export async function linkBridges(ip: string, a: { lab: string; netns: string }, b: { lab: string; netns: string }): Promise<void> {
+  const aDevice = bridgeLinkDevice(b.lab);
+  const bDevice = bridgeLinkDevice(a.lab);
+  await run(ip, ['-n', a.netns, 'link', 'add', aDevice, 'type', 'veth', 'peer', 'name', bDevice, 'netns', b.netns]);
+  await run(ip, ['-n', a.netns, 'link', 'set', aDevice, 'master', BRIDGE_DEVICE, 'up']);
+  await run(ip, ['-n', b.netns, 'link', 'set', bDevice, 'master', BRIDGE_DEVICE, 'up']);
 }

@@ -23,12 +23,15 @@ import type { PodPhase, PodView } from './views.js';
 /** The lab keeps termination short: a demo step should not wait 30 s for a pod to go. */
 const MAX_GRACE_MS = 2000;
 const RESTART_BACKOFF = { firstMs: 1000, maxMs: 10_000 };
-const PROBE = { timeoutMs: 500, readyPeriodMs: 1000, startingPeriodMs: 100, failureThreshold: 3 };
+/** The readiness probe of every pod: a TCP connect to each container port, from the bridge. */
+export const PROBE = { timeoutMs: 500, readyPeriodMs: 1000, startingPeriodMs: 100, failureThreshold: 3 } as const;
 const POD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface PodContext {
   readonly host: HostEnv;
   readonly bridgeNetns: string;
+  /** Other clusters' pod ranges on the lab's flat network (several clusters), on-link in every pod. */
+  readonly peerRanges: readonly string[];
   readonly cgroupRoot: string;
   readonly podLogDir: string;
   readonly prober: Prober;
@@ -143,9 +146,9 @@ export class PodRuntime {
   /** Builds the pod's network and cgroup, writes its hosts file, starts its containers. */
   async start(placement: PodPlacement, writeHosts: (pod: PodRuntime) => void): Promise<void> {
     this.placement = placement;
-    const { host, bridgeNetns, cgroupRoot } = this.ctx;
+    const { host, bridgeNetns, cgroupRoot, peerRanges } = this.ctx;
     try {
-      await createPodNetwork(host.ip, bridgeNetns, placement.link);
+      await createPodNetwork(host.ip, bridgeNetns, { ...placement.link, peerRanges });
       createCgroup(cgroupRoot, placement.cgroup);
       mkdirSync(etcNetnsDir(placement.link.netns), { recursive: true });
       writeHosts(this);

@@ -28,6 +28,8 @@ export const PROGRAMS = {
   helloworld: join(DIST, 'lab/images/helloworld.js'),
   /** A client tool for `lab exec`, not an image: many connects from a pod in one process. */
   connectProbe: join(DIST, 'lab/connect-probe-main.js'),
+  /** The CLI, for what a demo runs as a user would (nearbyctl create-remote-secret). */
+  nearbyctl: join(DIST, 'cmd/nearbyctl.js'),
 } as const;
 
 export const BPF_OBJECT = join(PROJECT_ROOT, 'build/bpf/nearby.bpf.o');

@@ -20,6 +20,7 @@ const { values } = parseArgs({
     bpffs: { type: 'string' },
     'prefer-close': { type: 'string' },
     'control-plane': { type: 'boolean' },
+    'cluster-name': { type: 'string' },
   },
   strict: true,
 });
@@ -29,9 +30,12 @@ const host = hostEnv(values.bpffs);
 const paths = labPaths(name, host.cgroup2, host.bpffs);
 mkdirSync(paths.logDir, { recursive: true });
 const logger = pino({ level: 'info', base: { lab: name } }, pino.destination({ dest: join(paths.logDir, 'supervisor.log'), sync: true }));
+const clusterName = values['cluster-name'];
 // A real control plane, or the lab's own controllers publishing manifests for FileSource agents.
-const backend = values['control-plane'] ? new ApiClusterBackend(paths, logger) : new FileClusterBackend(paths, logger);
-const supervisor = new LabSupervisor({ host, paths, logger, preferClose }, backend);
+const backend = values['control-plane']
+  ? new ApiClusterBackend(paths, logger, clusterName ? { clusterName } : {})
+  : new FileClusterBackend(paths, logger);
+const supervisor = new LabSupervisor({ host, paths, logger, preferClose, ...(clusterName ? { clusterName } : {}) }, backend);
 
 let stopping = false;
 async function stop(signal: string): Promise<void> {

@@ -11,11 +11,12 @@ import type { ClusterBackend, LabNode, SupervisorConfig } from './cluster-backen
 import type { ControlHandlers } from './control-protocol.js';
 import type { RawDocument } from './documents.js';
 import { LabError } from './errors.js';
-import { execTargetIn } from './exec-target.js';
+import { execTargetIn, runningPodIn } from './exec-target.js';
 import { prepareLabHost, startAgents } from './infrastructure.js';
 import { PodNetwork, type LabNetwork } from './ipam.js';
 import type { NodePlan } from './kind-config.js';
 import { PodEtcFiles } from './pod-etc.js';
+import { applyPodFault, type PodFault } from './pod-fault.js';
 import type { Prober } from './prober.js';
 import { refOf, type ProcessRef } from './processes.js';
 import { LabRecordFile, newLabRecord, type NodeRecord } from './record.js';
@@ -30,6 +31,8 @@ export class LabSupervisor {
   private readonly record: LabRecordFile;
   private readonly etc = new PodEtcFiles();
   private prober: Prober | undefined;
+  /** Where the prober connects from; `lab fault` lets it through. */
+  private bridgeAddress: string | undefined;
   private started = false;
   private running = false;
 
@@ -48,7 +51,7 @@ export class LabSupervisor {
   handlers(): ControlHandlers {
     return {
       ping: () => ({ pid: process.pid }),
-      up: (r) => this.up(r.cluster, r.network, r.documents, r.namespace),
+      up: (r) => this.up(r.cluster, r.network, r.documents, r.namespace, r.peerRanges ?? []),
       apply: (r) => this.whenUp().apply(r.documents, r.namespace),
       delete: (r) => this.whenUp().delete(r.kind, r.name, r.namespace),
       label: (r) => this.whenUp().label(r.node, r.labels, r.overwrite),
@@ -58,6 +61,7 @@ export class LabSupervisor {
       pods: (r) => this.podStatuses(r.namespace, r.selector),
       'exec-target': (r) => this.execTarget(r.namespace, r.target, r.container),
       'control-plane': (r) => this.backend.controlPlaneAction(r.action),
+      fault: (r) => this.fault(r.namespace, r.target, r.fault),
     };
   }
 
@@ -66,7 +70,13 @@ export class LabSupervisor {
     return this.backend;
   }
 
-  async up(cluster: readonly NodePlan[], network: LabNetwork, documents: readonly RawDocument[], namespace: string): Promise<string[]> {
+  async up(
+    cluster: readonly NodePlan[],
+    network: LabNetwork,
+    documents: readonly RawDocument[],
+    namespace: string,
+    peerRanges: readonly string[],
+  ): Promise<string[]> {
     if (this.started) throw new LabError('conflict', `lab ${this.config.paths.name} is already up`);
     this.started = true;
     const { host, paths, logger } = this.config;
@@ -86,6 +96,7 @@ export class LabSupervisor {
     });
     this.record.save();
 
+    this.bridgeAddress = pods.bridgeAddress;
     const prober = await prepareLabHost(host, paths, pods.bridgeAddress, (ref) => this.record.setProber(ref));
     this.prober = prober;
     const kubelet = logger.child({ component: 'kubelet' });
@@ -95,6 +106,7 @@ export class LabSupervisor {
       pods: {
         host,
         bridgeNetns: paths.bridgeNetns,
+        peerRanges,
         cgroupRoot: paths.cgroupRoot,
         podLogDir: join(paths.logDir, 'pods'),
         prober,
@@ -112,6 +124,7 @@ export class LabSupervisor {
     const agents = await startAgents(host, paths, agentNodes, {
       source,
       preferClose: this.config.preferClose,
+      ...(this.config.clusterName ? { clusterName: this.config.clusterName } : {}),
       logger: logger.child({ component: 'agents' }),
     });
     for (const node of this.nodes.values()) node.agent = agents.get(node.plan.name);
@@ -127,7 +140,7 @@ export class LabSupervisor {
     const problems = [...observed.problems];
     if (waiting.length === 0 && problems.length === 0) {
       for (const node of this.nodes.values()) {
-        const c = nodeConvergence(observed.objects, node.plan.name, node.record.pinRoot, this.config.preferClose);
+        const c = nodeConvergence(observed.objects, node.plan.name, node.record.pinRoot, this.config.preferClose, this.config.clusterName);
         if (!c.converged) waiting.push(`datapath of ${node.plan.name} not yet as planned: ${c.difference ?? ''}`);
       }
     }
@@ -169,6 +182,22 @@ export class LabSupervisor {
   /** `POD`, `pod/POD` or `deployment/NAME` (a ready pod of it, as kubectl exec picks one). */
   execTarget(namespace: string, target: string, containerName?: string): ExecTarget {
     return execTargetIn(this.whenUp().runtimes(), namespace, target, containerName);
+  }
+
+  /** `lab fault`: the pod refuses or drops new connections, or takes them again; it stays Ready. */
+  async fault(namespace: string, target: string, fault: PodFault): Promise<string[]> {
+    const pod = runningPodIn(this.whenUp().runtimes(), namespace, target);
+    const proberAddress = this.bridgeAddress;
+    if (!proberAddress) throw new LabError('conflict', `lab ${this.config.paths.name} is not up yet`);
+    const ports = pod.id.containers.flatMap((c) => c.ports.filter((p) => p.protocol === 'TCP').map((p) => p.containerPort));
+    await applyPodFault(this.config.host.ip, pod.placement.link.netns, fault, { ports, proberAddress });
+    this.config.logger.info({ pod: pod.key, fault, ports }, 'pod fault set');
+    const on = ports.length > 0 ? `port${ports.length === 1 ? '' : 's'} ${ports.join(', ')}` : 'every TCP port';
+    const what =
+      fault === 'clear'
+        ? `accepts connections again`
+        : `${fault === 'refuse' ? 'refuses (RST)' : 'drops the SYNs of'} new connections on ${on}; readiness probes from ${proberAddress} still connect`;
+    return [`pod/${pod.id.name} ${what}`];
   }
 
   /** Ends every process the lab runs; `lab down` removes the rest. */

@@ -2,14 +2,18 @@
  * `lab up`: checks everything that can be checked before building anything (machine, build,
  * manifests, images, leftovers), then starts the lab's supervisor detached, has it build the
  * cluster, and waits until agents and pods are ready and every node's datapath is programmed.
+ * Several kind configs make a lab set (lab-set.ts): a lab per cluster on one flat network.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_TIMEOUT_MS, LabClient, readInput, type ManifestInput } from './client.js';
 import { LabError, messageOf } from './errors.js';
-import { hostEnv } from './host.js';
-import { isKindCluster, planCluster } from './kind-config.js';
+import type { RawDocument } from './documents.js';
+import { hostEnv, type HostEnv } from './host.js';
+import { isKindCluster, planCluster, type ClusterPlan } from './kind-config.js';
+import { labSetKubeconfigPath, mergeKubeconfigs, planLabSet, writeLabSet } from './lab-set.js';
+import { linkBridges } from './pod-network.js';
 import { assertLabName, DEFAULT_LAB_NAME, labPaths } from './layout.js';
 import { resolveControlPlaneBinaries } from './control-plane/binaries.js';
 import { readApplied } from './objects.js';
@@ -38,7 +42,12 @@ export interface UpOptions extends ManifestInput {
 }
 
 export interface UpResult {
+  /** The lab, or with several clusters the first. */
   readonly lab: LabClient;
+  /** Every cluster's lab, in the order of the kind configs. */
+  readonly labs: readonly LabClient[];
+  /** With several clusters: the kubeconfig holding a kind-<name> context per cluster. */
+  readonly kubeconfig?: string;
   readonly lines: readonly string[];
   readonly elapsedMs: number;
 }
@@ -49,15 +58,19 @@ async function startSupervisor(
   name: string,
   logFile: string,
   bpffs: string,
-  preferClose: string,
   socket: string,
-  controlPlane: boolean,
+  flags: { preferClose: string; controlPlane: boolean; clusterName?: string },
 ): Promise<void> {
   const log = openSync(logFile, 'a');
   const { NODE_OPTIONS: _dropped, ...env } = process.env;
   const child = spawn(
     process.execPath,
-    [PROGRAMS.supervisor, '--name', name, '--bpffs', bpffs, '--prefer-close', preferClose, ...(controlPlane ? ['--control-plane'] : [])],
+    [
+      PROGRAMS.supervisor,
+      ...['--name', name, '--bpffs', bpffs, '--prefer-close', flags.preferClose],
+      ...(flags.controlPlane ? ['--control-plane'] : []),
+      ...(flags.clusterName ? ['--cluster-name', flags.clusterName] : []),
+    ],
     {
       detached: true,
       stdio: ['ignore', log, log],
@@ -78,33 +91,14 @@ async function startSupervisor(
   throw new LabError('system', `the lab supervisor did not start${output ? `:\n${output}` : ''}`);
 }
 
-export async function labUp(options: UpOptions): Promise<UpResult> {
-  const started = Date.now();
-  const log = options.log ?? (() => undefined);
-  const host = hostEnv(options.bpffs);
-  assertBuilt();
-  // Before anything is built: a missing `make control-plane` is a prerequisite error, not half a lab.
-  if (options.controlPlane) resolveControlPlaneBinaries();
+/** What one cluster of a lab set adds to its lab: its agents' cluster name, the other clusters' pod ranges. */
+interface SetRole {
+  readonly clusterName: string;
+  readonly peerRanges: readonly string[];
+}
 
-  const documents = readInput(options);
-  const clusterDocs = documents.filter((d) => isKindCluster(d.object));
-  if (clusterDocs.length > 1)
-    throw new LabError('invalid', `more than one kind Cluster document: ${clusterDocs.map((d) => d.origin).join(', ')}`);
-  const clusterDoc = clusterDocs[0]?.object;
-  const name = options.name ?? (typeof clusterDoc?.['name'] === 'string' ? clusterDoc['name'] : DEFAULT_LAB_NAME);
-  assertLabName(name);
-  const cluster = planCluster(clusterDoc, name);
-  for (const note of cluster.notes) log(note);
-  const manifests = documents.filter((d) => !isKindCluster(d.object));
-  const namespace = options.namespace ?? '';
-  const nodeNames = new Set(cluster.nodes.map((n) => n.name));
-  for (const d of manifests) {
-    const object = readApplied(d.object, d.origin, namespace);
-    if (object.kind === 'Node' && !nodeNames.has(object.name)) {
-      throw new LabError('invalid', `${d.origin}: node ${object.name} is not in the cluster (its nodes: ${[...nodeNames].join(', ')})`);
-    }
-  }
-
+/** Refuses a lab that is up, removes what a crashed one left, and refuses pin roots no lab owns. */
+async function clearTheWay(host: HostEnv, name: string, cluster: ClusterPlan, log: (line: string) => void): Promise<void> {
   const paths = labPaths(name, host.cgroup2, host.bpffs);
   const previous = existsSync(paths.record) ? readRecord(paths.record) : undefined;
   if (previous?.supervisor && isRunning(previous.supervisor)) {
@@ -133,17 +127,41 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
       );
     }
   }
+}
 
+/** Starts the lab's supervisor and has it build the cluster; a lab that fails half-way is removed. */
+async function startLab(
+  host: HostEnv,
+  name: string,
+  cluster: ClusterPlan,
+  manifests: readonly RawDocument[],
+  options: UpOptions,
+  role: SetRole | undefined,
+): Promise<{ lab: LabClient; lines: string[] }> {
+  const paths = labPaths(name, host.cgroup2, host.bpffs);
+  const namespace = options.namespace ?? '';
   // Root only: the control socket in it can change the lab.
   mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 });
   mkdirSync(paths.logDir, { recursive: true });
-  const preferClose = options.preferClose ?? 'subzone';
-  await startSupervisor(name, join(paths.logDir, 'supervisor.out'), host.bpffs, preferClose, paths.socket, options.controlPlane === true);
+  await startSupervisor(name, join(paths.logDir, 'supervisor.out'), host.bpffs, paths.socket, {
+    preferClose: options.preferClose ?? 'subzone',
+    controlPlane: options.controlPlane === true,
+    ...(role ? { clusterName: role.clusterName } : {}),
+  });
   const lab = new LabClient(name, host);
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  let lines: string[];
   try {
-    lines = await lab.call({ op: 'up', cluster: [...cluster.nodes], network: cluster.network, documents: manifests, namespace }, timeoutMs);
+    const lines = await lab.call(
+      {
+        op: 'up',
+        cluster: [...cluster.nodes],
+        network: cluster.network,
+        documents: [...manifests],
+        namespace,
+        ...(role ? { peerRanges: [...role.peerRanges] } : {}),
+      },
+      options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    );
+    return { lab, lines };
   } catch (error) {
     // Half a lab is no use: remove it, and say why it failed.
     const report = await teardownLab(host, name).catch(() => undefined);
@@ -152,16 +170,105 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
       cause: error,
     });
   }
-  for (const line of lines) log(line);
+}
+
+async function waitReady(lab: LabClient, timeoutMs: number, started: number): Promise<void> {
   try {
     await lab.wait(Math.max(1000, timeoutMs - (Date.now() - started)));
   } catch (error) {
     throw new LabError(
       error instanceof LabError ? error.code : 'system',
-      `lab ${name} is up but not ready: ${messageOf(error)}; ` +
-        `see nearbyctl lab status --name ${name}, or remove it with nearbyctl lab down --name ${name}`,
+      `lab ${lab.name} is up but not ready: ${messageOf(error)}; ` +
+        `see nearbyctl lab status --name ${lab.name}, or remove it with nearbyctl lab down --name ${lab.name}`,
       { cause: error },
     );
   }
-  return { lab, lines, elapsedMs: Date.now() - started };
+}
+
+export async function labUp(options: UpOptions): Promise<UpResult> {
+  const started = Date.now();
+  const log = options.log ?? (() => undefined);
+  const host = hostEnv(options.bpffs);
+  assertBuilt();
+  // Before anything is built: a missing `make control-plane` is a prerequisite error, not half a lab.
+  if (options.controlPlane) resolveControlPlaneBinaries();
+
+  const documents = readInput(options);
+  const clusterDocs = documents.filter((d) => isKindCluster(d.object));
+  const manifests = documents.filter((d) => !isKindCluster(d.object));
+  if (clusterDocs.length > 1) return labSetUp(host, clusterDocs, manifests, options, started);
+  const clusterDoc = clusterDocs[0]?.object;
+  const name = options.name ?? (typeof clusterDoc?.['name'] === 'string' ? clusterDoc['name'] : DEFAULT_LAB_NAME);
+  assertLabName(name);
+  const cluster = planCluster(clusterDoc, name);
+  for (const note of cluster.notes) log(note);
+  const namespace = options.namespace ?? '';
+  const nodeNames = new Set(cluster.nodes.map((n) => n.name));
+  for (const d of manifests) {
+    const object = readApplied(d.object, d.origin, namespace);
+    if (object.kind === 'Node' && !nodeNames.has(object.name)) {
+      throw new LabError('invalid', `${d.origin}: node ${object.name} is not in the cluster (its nodes: ${[...nodeNames].join(', ')})`);
+    }
+  }
+  await clearTheWay(host, name, cluster, log);
+  const { lab, lines } = await startLab(host, name, cluster, manifests, options, undefined);
+  for (const line of lines) log(line);
+  await waitReady(lab, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, started);
+  return { lab, labs: [lab], lines, elapsedMs: Date.now() - started };
+}
+
+/**
+ * Several kind configs: a lab per cluster (lab-set.ts), each on its own real control plane,
+ * their bridges joined into one flat network, and one kubeconfig with a kind-<name> context each.
+ * Manifests are applied per cluster afterwards (kubectl --context), so none are taken here.
+ */
+async function labSetUp(
+  host: HostEnv,
+  clusterDocs: readonly RawDocument[],
+  manifests: readonly RawDocument[],
+  options: UpOptions,
+  started: number,
+): Promise<UpResult> {
+  const log = options.log ?? (() => undefined);
+  const origins = clusterDocs.map((d) => d.origin).join(', ');
+  if (!options.controlPlane)
+    throw new LabError('usage', `several kind Cluster configs (${origins}) need --control-plane: each cluster runs its own API server`);
+  if (options.name)
+    throw new LabError('usage', `--name does not apply to several kind Cluster configs (${origins}): each config names its cluster`);
+  if (manifests.length > 0)
+    throw new LabError(
+      'usage',
+      `with several clusters, apply manifests to each with kubectl --context kind-NAME, not with lab up (${manifests.map((d) => d.origin).join(', ')})`,
+    );
+  const set = planLabSet(clusterDocs.map((d) => d.object));
+  for (const note of set.notes) log(note);
+  for (const member of set.members) await clearTheWay(host, member.name, member.plan, log);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const labs: LabClient[] = [];
+  const lines: string[] = [];
+  try {
+    for (const member of set.members) {
+      const up = await startLab(host, member.name, member.plan, [], options, { clusterName: member.name, peerRanges: member.peerRanges });
+      labs.push(up.lab);
+      for (const line of up.lines) log(`${member.name}: ${line}`);
+      lines.push(...up.lines);
+    }
+    const bridges = set.members.map((m) => ({ lab: m.name, netns: labPaths(m.name, host.cgroup2, host.bpffs).bridgeNetns }));
+    for (const [i, a] of bridges.entries()) for (const b of bridges.slice(i + 1)) await linkBridges(host.ip, a, b);
+    const kubeconfigs: Array<readonly [string, string]> = [];
+    for (const lab of labs) {
+      const own = (await lab.status()).kubeconfig;
+      if (!own) throw new LabError('system', `lab ${lab.name} has no kubeconfig`);
+      kubeconfigs.push([lab.name, own]);
+    }
+    const kubeconfig = labSetKubeconfigPath(labs[0]!.name);
+    writeFileSync(kubeconfig, mergeKubeconfigs(kubeconfigs), { mode: 0o600 });
+    writeLabSet({ clusters: labs.map((l) => l.name), kubeconfig });
+    for (const lab of labs) await waitReady(lab, timeoutMs, started);
+    return { lab: labs[0]!, labs, lines, elapsedMs: Date.now() - started, kubeconfig };
+  } catch (error) {
+    // One cluster without the others is not the lab that was asked for: remove every member.
+    for (const member of set.members) await teardownLab(host, member.name).catch(() => undefined);
+    throw error;
+  }
 }

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { MapSizes } from '../../pkg/datapath/index.js';
-import { DEFAULT_PLAN_OPTIONS, type ServiceSelection } from '../../pkg/planner/index.js';
+import { DEFAULT_PLAN_OPTIONS, type ServiceSelection, SPILLOVER_SCOPES, type SpilloverScope } from '../../pkg/planner/index.js';
 import { DEFAULT_OPTIONAL_KIND_CHECK_MS, DEFAULT_REMOTE_SECRET_NAMESPACE } from '../../pkg/source/index.js';
 import { isClusterDomain, isNamespaceName, isServiceProxyName, isServiceSelection } from '../plan-flags.js';
 import { StartupError } from '../startup-error.js';
@@ -35,6 +35,8 @@ export interface AgentOptions {
   readonly serviceProxyName: string;
   /** Which unlabelled Services to take over: every one, or those with a locality policy. */
   readonly services: ServiceSelection;
+  /** Which FAILOVER Services without a nearby.io/spillover annotation spill over gradually. */
+  readonly spillover: SpilloverScope;
   readonly resyncMs: number;
   /** How often to look whether an optional kind's CRD (DestinationRule) appeared or went. */
   readonly crdCheckMs: number;
@@ -102,6 +104,11 @@ const OPTIONS = {
     env: 'NEARBY_SERVICES',
     help: 'all: every Service; with-policy: only those with a locality policy (the rest to kube-proxy)',
     default: DEFAULT_PLAN_OPTIONS.services,
+  },
+  spillover: {
+    env: 'NEARBY_SPILLOVER',
+    help: 'which FAILOVER Services without a nearby.io/spillover annotation spill over gradually: off, destination-rules, all',
+    default: 'destination-rules',
   },
   'resync-seconds': { env: 'NEARBY_RESYNC_SECONDS', help: 'full reconcile this often even without changes; 0 disables', default: '60' },
   'crd-check-seconds': {
@@ -208,6 +215,9 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
   if (!isServiceProxyName(serviceProxyName)) throw bad('service-proxy-name', `${JSON.stringify(serviceProxyName)} is not a label value`);
   const services = get('services') ?? DEFAULT_PLAN_OPTIONS.services;
   if (!isServiceSelection(services)) throw bad('services', `expected all or with-policy, got ${JSON.stringify(services)}`);
+  const spillover = get('spillover') ?? 'destination-rules';
+  if (!(SPILLOVER_SCOPES as readonly string[]).includes(spillover))
+    throw bad('spillover', `expected ${SPILLOVER_SCOPES.join(', ')}, got ${JSON.stringify(spillover)}`);
   const resyncText = get('resync-seconds') ?? '60';
   const resyncSeconds = Number(resyncText);
   if (!Number.isFinite(resyncSeconds) || resyncSeconds < 0)
@@ -242,6 +252,7 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
     ...(multiCluster === 'true' ? { remoteSecretNamespace } : {}),
     serviceProxyName,
     services,
+    spillover: spillover as SpilloverScope,
     resyncMs: Math.round(resyncSeconds * 1000),
     crdCheckMs: crdCheckSeconds * 1000,
     apiRetry,

@@ -110,6 +110,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
         localCluster: options.clusterName,
         serviceProxyName: options.serviceProxyName,
         services: options.services,
+        spillover: options.spillover,
       },
       resyncMs: options.resyncMs,
     },

@@ -1,7 +1,34 @@
 /* `nearbyctl explain`: which tier a connect from this node uses for a Service, and why. */
+import { priorityLoad, tierHealth } from '../../pkg/contract/index.js';
 import type { Snapshot } from '../../pkg/model/index.js';
-import { explainEndpoint, explainRule, plan, type PlanOptions } from '../../pkg/planner/index.js';
+import { explainEndpoint, explainRule, plan, type PlannedEntry, type PlanOptions } from '../../pkg/planner/index.js';
 import { formatRemaining } from './maps.js';
+
+/**
+ * SPILLOVER: each tier's n, h (ready minus ejected now, when the node's maps were readable) and
+ * the share of connects priority load gives it, by pkg/contract's rule (the kernel's too).
+ */
+function spilloverLines(entry: PlannedEntry, ejected: ReadonlyMap<string, number>): string[] {
+  const spill = entry.spillover;
+  if (!spill) return [];
+  const factor = spill.overprovisionPercent;
+  const tiers = entry.tiers.map((tier, t) => {
+    const out = tier.endpoints.filter((e) => !e.terminating && ejected.has(`${e.address}:${e.port}`)).length;
+    const n = spill.endpoints[t] ?? 0;
+    const h = Math.max(0, (spill.ready[t] ?? 0) - out);
+    return { n, h, out, health: tierHealth(n, h, factor) };
+  });
+  const loads = priorityLoad(tiers.map((t) => t.health));
+  const shown = tiers.flatMap((t, i) =>
+    t.n > 0 || loads[i]! > 0
+      ? [`tier ${i}: n=${t.n} h=${t.h}${t.out > 0 ? ` (${t.out} ejected now)` : ''}, health ${t.health}%, load ${loads[i]}%`]
+      : [],
+  );
+  const head = `  SPILLOVER (priority load, overprovisioning factor ${factor / 100}): `;
+  if (loads.every((l) => l === 0))
+    return [`${head}no tier has health left, so connects fail over as FAILOVER`, ...shown.map((s) => `    ${s}`)];
+  return [`${head}connects split by tier health`, ...shown.map((s) => `    ${s}`)];
+}
 
 export function explainService(
   snapshot: Snapshot,
@@ -58,6 +85,7 @@ export function explainService(
       }),
     );
     if (out.length > 0) lines.push(`  ejected now by outlier detection, skipped by connects: ${out.join(', ')}`);
+    lines.push(...spilloverLines(entry, ejected));
   }
   // Every endpoint of the Service once, with the ranking behind its tier.
   for (const entry of planned.entries) {

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { buildSnapshot } from '../../pkg/model/index.js';
-import { DEFAULT_PLAN_OPTIONS, plan, type PlanOptions } from '../../pkg/planner/index.js';
+import { DEFAULT_PLAN_OPTIONS, plan, type PlanOptions, SPILLOVER_SCOPES, type SpilloverScope } from '../../pkg/planner/index.js';
 import { isClusterDomain, isNamespaceName, isServiceProxyName, isServiceSelection } from '../plan-flags.js';
 import { STARTUP_EXIT_CODE, StartupError } from '../startup-error.js';
 import { listCluster, loadClusterConfig } from './cluster.js';
@@ -27,11 +27,12 @@ const USAGE = `usage:
   nearbyctl plan [SOURCE] --node NAME [--json] [PLAN FLAGS]
   nearbyctl explain NAMESPACE/SERVICE [SOURCE] [--node NAME] [--bpffs PATH] [PLAN FLAGS]
   nearbyctl maps [--node NAME] [--bpffs /sys/fs/bpf] [--json]
-  nearbyctl lab up|apply|delete|label|exec|get|status|wait|down ...   (nearbyctl lab --help)
-  nearbyctl demo [--files] [--experiment 000|003]
+  nearbyctl lab up|apply|delete|label|exec|fault|get|status|wait|down ... (nearbyctl lab --help)
+  nearbyctl demo [--files] [--experiment 000|003|004]
                    a seed's experiment on a lab cluster (root): 000, the default (make demo),
                    seeds 000/002's locality steps; 003 (make demo-003), seed 003's
-                   DestinationRules. On a real control plane with the seed's kubectl
+                   DestinationRules; 004 (make demo-004), seed 004's two clusters
+                   and 70/20/10 across them. On a real control plane with the seed's kubectl
                    commands, or with --files on the lab's own controllers (000 only)
   nearbyctl create-remote-secret --name NAME [--context CTX] [--kubeconfig FILE]
                    [--namespace istio-system] [--server URL] [--print-remote-rbac]
@@ -44,7 +45,8 @@ SOURCE: --state DIR (manifests), or the cluster: --kubeconfig FILE (else $KUBECO
 in-cluster config in a pod, else ~/.kube/config), --context NAME, --timeout SECONDS (default 30).
 PLAN FLAGS, as the agent takes them: --prefer-close subzone|zone, --cluster-domain DOMAIN
 (default ${DEFAULT_PLAN_OPTIONS.clusterDomain}), --istio-root-namespace NAMESPACE (default ${DEFAULT_PLAN_OPTIONS.rootNamespace}),
---service-proxy-name NAME (default ${DEFAULT_PLAN_OPTIONS.serviceProxyName}), --services all|with-policy (default ${DEFAULT_PLAN_OPTIONS.services}).`;
+--service-proxy-name NAME (default ${DEFAULT_PLAN_OPTIONS.serviceProxyName}), --services all|with-policy (default ${DEFAULT_PLAN_OPTIONS.services}),
+--spillover off|destination-rules|all (default destination-rules).`;
 
 const OPTIONS = {
   state: { type: 'string' },
@@ -58,6 +60,7 @@ const OPTIONS = {
   'istio-root-namespace': { type: 'string' },
   'service-proxy-name': { type: 'string' },
   services: { type: 'string' },
+  spillover: { type: 'string' },
   bpffs: { type: 'string' },
   name: { type: 'string' },
   namespace: { type: 'string' },
@@ -77,6 +80,7 @@ interface PlanFlags {
   readonly 'istio-root-namespace'?: string | undefined;
   readonly 'service-proxy-name'?: string | undefined;
   readonly services?: string | undefined;
+  readonly spillover?: string | undefined;
 }
 
 /** Unset flags leave the planner's defaults, the same as the agent's. */
@@ -87,7 +91,10 @@ function planOptions(flags: PlanFlags): Partial<PlanOptions> {
     'istio-root-namespace': rootNamespace,
     'service-proxy-name': serviceProxyName,
     services,
+    spillover,
   } = flags;
+  if (spillover !== undefined && !(SPILLOVER_SCOPES as readonly string[]).includes(spillover))
+    throw new StartupError('usage', `--spillover: expected ${SPILLOVER_SCOPES.join(', ')}, got ${JSON.stringify(spillover)}`);
   if (preferClose !== undefined && preferClose !== 'subzone' && preferClose !== 'zone')
     throw new StartupError('usage', `--prefer-close: expected subzone or zone, got ${JSON.stringify(preferClose)}`);
   if (clusterDomain !== undefined && !isClusterDomain(clusterDomain))
@@ -104,6 +111,7 @@ function planOptions(flags: PlanFlags): Partial<PlanOptions> {
     ...(preferClose !== undefined ? { preferCloseMeaning: preferClose } : {}),
     ...(clusterDomain !== undefined ? { clusterDomain } : {}),
     ...(rootNamespace !== undefined ? { rootNamespace } : {}),
+    ...(spillover !== undefined ? { spillover: spillover as SpilloverScope } : {}),
   };
 }
 

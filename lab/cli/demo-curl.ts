@@ -1,12 +1,15 @@
 /*
  * The demo's curl rounds: N curls from the sleep pod in one exec (one process spawn, not N), each
- * reported with its exit code, its time and what it printed, parsed into helloworld answers.
+ * reported with its exit code, its start and time and what it printed, parsed into helloworld
+ * answers.
  */
 import type { LabClient } from '../index.js';
 
 export interface CurlResult {
   /** curl's exit code: 0 answered, 7 could not connect. */
   readonly code: number;
+  /** When the curl started, in epoch milliseconds (the machine's clock, which the pods share). */
+  readonly at: number;
   readonly ms: number;
   readonly text: string;
   /** Refused at connect (ECONNREFUSED), as a Service with no endpoint gives. */
@@ -27,28 +30,60 @@ export function answerOf(result: CurlResult): { version: string; instance: strin
   return m ? { version: m[1]!, instance: m[2]! } : undefined;
 }
 
-/** `count` curls from `pod`, by default the first sleep pod. */
-export async function curlRound(lab: LabClient, namespace: string, url: string, count: number, pod?: string): Promise<CurlRound> {
-  pod ??= await lab.podName('app=sleep', namespace);
-  // One tab-separated line per curl: exit code, milliseconds, the answer or curl's error, and the
-  // connect error from curl's verbose output (which tells "refused" from "unreachable").
-  const script = [
-    `for i in $(seq ${count}); do`,
+/**
+ * One curl as shell, printing one tab-separated line: exit code, start (epoch ms), milliseconds,
+ * the answer or curl's error, and the connect error from curl's verbose output (which tells
+ * "refused" from "unreachable"). Leaves the answer in $text.
+ */
+function curlLine(url: string): string {
+  return [
     `s=$(date +%s%N); out=$(curl -sSL -v --max-time 3 "${url}" 2>&1); rc=$?; e=$(date +%s%N);`,
     `text=$(printf '%s\\n' "$out" | grep -v '^[*<>{}]' | head -1);`,
     `why=$(printf '%s\\n' "$out" | grep -oE 'Connection refused|Network is unreachable|timed out' | head -1);`,
-    `printf '%s\\t%s\\t%s\\t%s\\n' "$rc" "$(( (e - s) / 1000000 ))" "$text" "$why"; done`,
+    `printf '%s\\t%s\\t%s\\t%s\\t%s\\n' "$rc" "$(( s / 1000000 ))" "$(( (e - s) / 1000000 ))" "$text" "$why";`,
   ].join(' ');
-  const r = await lab.exec(pod, ['sh', '-c', script], { namespace, timeoutMs: count * 4_000 + 5_000 });
+}
+
+async function runCurls(lab: LabClient, namespace: string, pod: string, script: string, timeoutMs: number): Promise<CurlRound> {
+  const r = await lab.exec(pod, ['sh', '-c', script], { namespace, timeoutMs });
   const results = r.stdout
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line): CurlResult => {
-      const [code = '', ms = '', text = '', why = ''] = line.split('\t');
-      return { code: Number(code), ms: Number(ms), text, refused: Number(code) === 7 && why === 'Connection refused' };
+      const [code = '', at = '', ms = '', text = '', why = ''] = line.split('\t');
+      return { code: Number(code), at: Number(at), ms: Number(ms), text, refused: Number(code) === 7 && why === 'Connection refused' };
     });
-  if (results.length !== count) throw new Error(`expected ${count} curl results, got ${results.length}: ${r.stdout}${r.stderr}`);
+  if (results.length === 0) throw new Error(`no curl results: ${r.stdout}${r.stderr}`);
   return { results, from: pod };
+}
+
+/** `count` curls from `pod`, by default the first sleep pod. */
+export async function curlRound(lab: LabClient, namespace: string, url: string, count: number, pod?: string): Promise<CurlRound> {
+  pod ??= await lab.podName('app=sleep', namespace);
+  const script = `for i in $(seq ${count}); do ${curlLine(url)} done`;
+  const round = await runCurls(lab, namespace, pod, script, count * 4_000 + 5_000);
+  if (round.results.length !== count) throw new Error(`expected ${count} curl results, got ${round.results.length}`);
+  return round;
+}
+
+export interface CurlUntil {
+  /** Stop after the first answer containing this text. */
+  readonly answer: string;
+  /** Give up after this long. */
+  readonly withinMs: number;
+  /** Between two curls. */
+  readonly pauseMs: number;
+}
+
+/** Curls from `pod` until an answer contains `until.answer` (the last result) or `until.withinMs` is up. */
+export async function curlUntil(lab: LabClient, namespace: string, url: string, pod: string, until: CurlUntil): Promise<CurlRound> {
+  const deadlineNs = `$(( $(date +%s%N) + ${until.withinMs} * 1000000 ))`;
+  const script = [
+    `end=${deadlineNs}; while [ "$(date +%s%N)" -lt "$end" ]; do`,
+    curlLine(url),
+    `case "$text" in *${JSON.stringify(until.answer)}*) break;; esac; sleep ${(until.pauseMs / 1000).toFixed(3)}; done`,
+  ].join(' ');
+  return runCurls(lab, namespace, pod, script, until.withinMs + 10_000);
 }
 
 /** The lines a user would see, one per curl. */

@@ -11,6 +11,15 @@ export interface DemoStep {
   run(session: DemoSession): Promise<void>;
 }
 
+/** What a run may tune; each experiment says which it reads. */
+export interface DemoParams {
+  /**
+   * Seed 003's outage: the DestinationRule's outlierDetection.baseEjectionTime, as Istio writes
+   * durations ("1m", the seed's; a test uses a few seconds).
+   */
+  readonly ejectionTime?: string;
+}
+
 export interface DemoExperiment {
   /** What --experiment names, e.g. "003". */
   readonly id: string;
@@ -19,5 +28,5 @@ export interface DemoExperiment {
   /** Needs kubectl against a real control plane (no --files equivalent of its commands). */
   readonly controlPlaneOnly: boolean;
   /** The steps for a lab of this name (undefined: the experiment's own default). */
-  steps(labName: string | undefined): readonly DemoStep[];
+  steps(labName: string | undefined, params: DemoParams): readonly DemoStep[];
 }

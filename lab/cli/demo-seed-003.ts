@@ -7,10 +7,10 @@
  * (every endpoint answers), and keeps each client in its zone once the workers carry region `sg`,
  * as the seed's later `kubectl get node --show-labels` shows them.
  *
- * The steps share one Seed003 state; seed003Steps() returns them as a list so the outage steps of
- * the seed can be appended.
+ * The steps share one Seed003 state; seed003Steps() returns them as a list, and the experiment
+ * appends the seed's outage (demo-seed-003-outage.ts) to them.
  */
-import type { DemoExperiment, DemoStep } from './demo-experiment.js';
+import type { DemoStep } from './demo-experiment.js';
 import { answerOf, type CurlRound } from './demo-curl.js';
 import type { DemoSession } from './demo-session.js';
 
@@ -20,7 +20,7 @@ export const SEED_003_NS = 'sample';
 export const SEED_003_LAB = 'cluster1';
 export const SEED_003_ZONES = ['az01', 'az02'] as const;
 export type Seed003Zone = (typeof SEED_003_ZONES)[number];
-const URL = 'http://helloworld.sample:5000/hello';
+export const SEED_003_URL = 'http://helloworld.sample:5000/hello';
 const REGION = 'topology.kubernetes.io/region';
 /** Enough that a client picking uniformly among two never sees only one (2 * 0.5^20, about 2e-6). */
 export const SEED_003_CURLS = 20;
@@ -69,7 +69,7 @@ export class Seed003 {
   curl(s: DemoSession, zone: Seed003Zone): Promise<CurlRound> {
     return s.curl({
       namespace: SEED_003_NS,
-      url: URL,
+      url: SEED_003_URL,
       count: SEED_003_CURLS,
       pod: this.clients[zone]!,
       lookup: `-l app=sleep --field-selector spec.nodeName=${this.workers[zone]}`,
@@ -166,10 +166,3 @@ export function seed003Steps(state: Seed003): DemoStep[] {
     },
   ];
 }
-
-export const SEED_003: DemoExperiment = {
-  id: '003',
-  title: 'seed 003, multi-AZ locality: round robin, the failover and distribute DestinationRules (region az01/az02, then sg)',
-  controlPlaneOnly: true,
-  steps: (labName) => seed003Steps(new Seed003(labName ?? SEED_003_LAB)),
-};

@@ -6,9 +6,11 @@
  * steps over one session, so a later one can add steps without touching the others.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { labDown, labUp, PROJECT_ROOT, resolveControlPlaneBinaries, type LabClient } from '../index.js';
-import { type CurlRound, curlRound, formatRound } from './demo-curl.js';
+import { labDown, labUp, PROJECT_ROOT, resolveControlPlaneBinaries, type LabClient, type PodFault } from '../index.js';
+import { PROGRAMS } from '../programs.js';
+import { type CurlRound, curlRound, type CurlUntil, curlUntil, formatRound } from './demo-curl.js';
 import type { StepOutcome } from './demo-summary.js';
 
 export interface DemoIo {
@@ -30,10 +32,24 @@ export interface CurlOptions {
   readonly lookup?: string;
 }
 
+/** Runs of the same line as one line and its count. */
+function collapse(lines: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < lines.length;) {
+    let j = i;
+    while (j < lines.length && lines[j] === lines[i]) j++;
+    out.push(j - i > 1 ? `${lines[i]!}   (x${j - i})` : lines[i]!);
+    i = j;
+  }
+  return out;
+}
+
 export class DemoSession {
   readonly outcomes: StepOutcome[] = [];
   readonly kubectl: string | undefined;
   private client: LabClient | undefined;
+  /** Every cluster's lab, when the experiment runs several. */
+  private clusters: readonly LabClient[] = [];
   private kubeconfig: string | undefined;
 
   constructor(
@@ -75,6 +91,45 @@ export class DemoSession {
     if (this.kubectl) this.command(`export KUBECONFIG=${this.kubeconfig}`);
   }
 
+  /**
+   * `nearbyctl lab up` with several kind configs (files of the repository), each cluster renamed
+   * as `names` says (the seed's own names when empty), on real control planes; KUBECONFIG then
+   * holds a kind-<name> context per cluster.
+   */
+  async upClusters(files: readonly string[], names: ReadonlyMap<string, string>): Promise<void> {
+    this.command(`nearbyctl lab up ${files.join(' ')} --control-plane`);
+    const text = files
+      .map((f) => readFileSync(join(PROJECT_ROOT, f), 'utf8').replace(/^name: (.*)$/m, (line, n: string) => `name: ${names.get(n) ?? n}`))
+      .join('\n---\n');
+    const up = await labUp({ text, controlPlane: true, timeoutMs: 180_000, log: (line) => this.say(`  ${line}`) });
+    this.client = up.lab;
+    this.clusters = up.labs;
+    this.kubeconfig = up.kubeconfig;
+    this.command(`export KUBECONFIG=${this.kubeconfig}`);
+  }
+
+  /** The lab of one cluster of several. */
+  cluster(name: string): LabClient {
+    const lab = this.clusters.find((l) => l.name === name);
+    if (!lab) throw new Error(`no cluster ${name} is up (${this.clusters.map((l) => l.name).join(', ')})`);
+    return lab;
+  }
+
+  /** `nearbyctl ARGS | kubectl KUBECTL-ARGS`, e.g. create-remote-secret piped into kubectl apply -f -. */
+  nearbyctlInto(args: readonly string[], kubectlArgs: readonly string[]): string[] {
+    if (!this.kubectl || !this.kubeconfig) throw new Error(`nearbyctl ${args.join(' ')} needs the lab's real control plane`);
+    this.command(`nearbyctl ${args.join(' ')} | \\\n    kubectl ${kubectlArgs.join(' ')}`);
+    const env = { ...process.env, KUBECONFIG: this.kubeconfig };
+    const made = spawnSync(process.execPath, [PROGRAMS.nearbyctl, ...args], { cwd: PROJECT_ROOT, env, encoding: 'utf8' });
+    if (made.status !== 0) throw new Error(`nearbyctl ${args.join(' ')} failed: ${made.stderr.trim() || `exit ${made.status}`}`);
+    const applied = spawnSync(this.kubectl, kubectlArgs, { cwd: PROJECT_ROOT, env, input: made.stdout, encoding: 'utf8' });
+    const lines = applied.stdout.trim().split('\n').filter(Boolean);
+    for (const line of lines) this.say(`  ${line}`);
+    if (applied.status !== 0)
+      throw new Error(`kubectl ${kubectlArgs.join(' ')} failed: ${applied.stderr.trim() || `exit ${applied.status}`}`);
+    return lines;
+  }
+
   /** One of the seed's kubectl commands: run by kubectl on a real control plane, else by the lab's equivalent. */
   async kube(args: readonly string[], viaLab?: (l: LabClient) => Promise<unknown>): Promise<string[]> {
     if (!this.kubectl || !this.kubeconfig) {
@@ -103,6 +158,24 @@ export class DemoSession {
     const round = await curlRound(this.lab, options.namespace, options.url, options.count, options.pod);
     for (const line of formatRound(round)) this.say(`  ${line}`);
     return round;
+  }
+
+  /** Curls again and again until an answer contains `until.answer`; prints repeated answers once, with their count. */
+  async curlUntil(options: CurlOptions & { readonly pod: string }, until: CurlUntil): Promise<CurlRound> {
+    const lookup = options.lookup ?? '-l app=sleep';
+    const get = `${this.kubectl ? 'kubectl' : 'nearbyctl lab'} get pod -n ${options.namespace} ${lookup} -o jsonpath='{.items[0].metadata.name}'`;
+    this.command(
+      `nearbyctl lab exec -n ${options.namespace} "$(${get})" -c sleep -- sh -c 'until curl -sSL "${options.url}" | grep "${until.answer}"; do sleep ${until.pauseMs / 1000}; done'`,
+    );
+    const round = await curlUntil(this.lab, options.namespace, options.url, options.pod, until);
+    for (const line of collapse(formatRound(round))) this.say(`  ${line}`);
+    return round;
+  }
+
+  /** `nearbyctl lab fault`: the pod refuses or drops new connections, or takes them again. */
+  async fault(namespace: string, pod: string, fault: PodFault): Promise<void> {
+    this.command(`nearbyctl lab fault -n ${namespace} ${pod} --${fault}`);
+    for (const line of await this.lab.fault(pod, fault, { namespace })) this.say(`  ${line}`);
   }
 
   /** Records a check: `ok` decides whether the step answered as the seed says it should. */

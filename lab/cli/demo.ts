@@ -1,5 +1,5 @@
 /*
- * `nearbyctl demo` (what `make demo` and `make demo-003` run): a seed's experiment on a lab
+ * `nearbyctl demo` (what `make demo`, `make demo-003` and `make demo-004` run): a seed's experiment on a lab
  * cluster, step by step. Each step prints the commands a user would type and the helloworld
  * answers, checks them against what the seed says should happen, and the run ends with a
  * summary table and lab down. The exit code says whether every step answered as expected. On a
@@ -8,19 +8,20 @@
  * controllers (experiments that need kubectl refuse --files). Only curl goes through
  * `nearbyctl lab exec`: the lab has no kubelet API for `kubectl exec`.
  */
-import type { DemoExperiment } from './demo-experiment.js';
+import type { DemoExperiment, DemoParams } from './demo-experiment.js';
 import { SEED_000 } from './demo-seed-000.js';
-import { SEED_003 } from './demo-seed-003.js';
+import { SEED_003 } from './demo-seed-003-experiment.js';
+import { SEED_004 } from './demo-seed-004.js';
 import { DemoSession, type DemoIo } from './demo-session.js';
 import { formatSummary, type StepOutcome } from './demo-summary.js';
 
 export type { DemoIo } from './demo-session.js';
 
 /** Every experiment --experiment can name; the first is the default. */
-export const EXPERIMENTS: readonly DemoExperiment[] = [SEED_000, SEED_003];
+export const EXPERIMENTS: readonly DemoExperiment[] = [SEED_000, SEED_003, SEED_004];
 export const DEFAULT_EXPERIMENT = EXPERIMENTS[0]!.id;
 
-export interface DemoOptions {
+export interface DemoOptions extends DemoParams {
   /** A real kube-apiserver etc. and the seed's kubectl commands; else the file-backed lab. */
   readonly controlPlane: boolean;
   /** An id of EXPERIMENTS; default DEFAULT_EXPERIMENT. */
@@ -55,7 +56,7 @@ export async function runExperiment(io: DemoIo, options: DemoOptions): Promise<D
   say(`demo ${experiment.id}: ${experiment.title}`);
   say();
   try {
-    for (const [i, step] of experiment.steps(options.labName).entries()) {
+    for (const [i, step] of experiment.steps(options.labName, options).entries()) {
       say(`== Step ${i + 1}: ${step.title}`);
       await step.run(session);
     }

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { isLabError, LabClient, labDown, labUp, type ManifestInput } from '../index.js';
+import { isLabError, LabClient, labDown, labSetOf, labUp, type ManifestInput, POD_FAULTS } from '../index.js';
 import type { CliIo } from './io.js';
 import { jsonpath } from './lab-jsonpath.js';
 import { podsTable, statusText } from './lab-print.js';
@@ -14,12 +14,18 @@ export const LAB_USAGE = `usage: nearbyctl lab COMMAND [--name LAB]   (LAB defau
                           kind Cluster config + manifests (-n NS is created); waits for
                           agents, pods and every node's datapath. --control-plane runs a
                           real kube-apiserver etc. (make control-plane) and prints its
-                          KUBECONFIG; then kubectl works against the lab
+                          KUBECONFIG; then kubectl works against the lab.
+                          Several kind configs (each with its name) with --control-plane:
+                          a cluster each on one flat network, and a KUBECONFIG with a
+                          kind-NAME context per cluster; status and down cover them all
   apply -f FILE|DIR|- [-n NS] [--no-wait]      kubectl apply -f
   create namespace NAME
   delete KIND NAME [-n NS] [--no-wait]        deployment, pod, service or namespace
   label node NAME key=value|key-... [--overwrite] [--no-wait]
   exec POD|deployment/NAME [-n NS] [-c C] -- CMD...
+  fault POD|deployment/NAME --refuse|--drop|--clear [-n NS]
+                          new connections to the pod refused (RST) or their SYNs
+                          dropped, or taken again; the pod stays Ready
   get pods [-n NS | -A] [-l SELECTOR] [-o wide|name|json|jsonpath=TEMPLATE]
   status [--json]         nodes, agents, pods, services
   wait [--timeout 30s]    until pods are ready and every datapath is as planned
@@ -39,6 +45,10 @@ const OPTIONS = {
   'prefer-close': { type: 'string' },
   'control-plane': { type: 'boolean' },
   json: { type: 'boolean' },
+  // lab fault: one flag per POD_FAULTS entry
+  refuse: { type: 'boolean' },
+  drop: { type: 'boolean' },
+  clear: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -105,13 +115,16 @@ export async function runLab(argv: readonly string[], io: CliIo): Promise<number
           ...(values['control-plane'] ? { controlPlane: true } : {}),
           log: (line) => io.out(line),
         });
-        const status = await result.lab.status();
-        const pods = status.pods.length;
-        io.out(
-          `lab ${result.lab.name} is up in ${seconds(result.elapsedMs)}: ${status.nodes.length} nodes with ready agents, ` +
-            `${pods} pod${pods === 1 ? '' : 's'} ready (state in ${status.stateDir})`,
-        );
-        if (status.kubeconfig) io.out(`export KUBECONFIG=${status.kubeconfig}`);
+        for (const lab of result.labs) {
+          const status = await lab.status();
+          const pods = status.pods.length;
+          io.out(
+            `lab ${lab.name} is up in ${seconds(result.elapsedMs)}: ${status.nodes.length} nodes with ready agents, ` +
+              `${pods} pod${pods === 1 ? '' : 's'} ready (state in ${status.stateDir})`,
+          );
+          if (status.kubeconfig && !result.kubeconfig) io.out(`export KUBECONFIG=${status.kubeconfig}`);
+        }
+        if (result.kubeconfig) io.out(`export KUBECONFIG=${result.kubeconfig}`);
         return 0;
       }
       case 'apply': {
@@ -163,6 +176,13 @@ export async function runLab(argv: readonly string[], io: CliIo): Promise<number
         });
         return result.code;
       }
+      case 'fault': {
+        const [target] = rest;
+        const faults = POD_FAULTS.filter((f) => values[f] === true);
+        if (!target || faults.length !== 1) throw new UsageError('fault needs POD and one of --refuse, --drop, --clear');
+        for (const line of await LabClient.attach(values.name).fault(target, faults[0]!, namespace ? { namespace } : {})) io.out(line);
+        return 0;
+      }
       case 'get': {
         const [what] = rest;
         if (what !== 'pods' && what !== 'pod' && what !== 'po') throw new UsageError('the lab can get pods: nearbyctl lab get pods');
@@ -189,8 +209,11 @@ export async function runLab(argv: readonly string[], io: CliIo): Promise<number
         return 0;
       }
       case 'status': {
-        const status = await LabClient.attach(values.name).status();
-        io.out(values.json ? JSON.stringify(status, null, 2) : statusText(status));
+        const first = LabClient.attach(values.name);
+        const members = labSetOf(first.name)?.clusters ?? [first.name];
+        const statuses = await Promise.all(members.map((m) => (m === first.name ? first : LabClient.attach(m)).status()));
+        if (values.json) io.out(JSON.stringify(members.length > 1 ? statuses : statuses[0], null, 2));
+        else io.out(statuses.map((s) => (members.length > 1 ? `cluster ${s.name}\n${statusText(s)}` : statusText(s))).join('\n\n'));
         return 0;
       }
       case 'wait': {
@@ -203,7 +226,7 @@ export async function runLab(argv: readonly string[], io: CliIo): Promise<number
         const result = await labDown(values.name ? { name: values.name } : {});
         io.out(
           result.existed
-            ? `lab ${result.name} removed in ${seconds(result.elapsedMs)}; nothing left behind`
+            ? `lab ${result.names.join(', ')} removed in ${seconds(result.elapsedMs)}; nothing left behind`
             : `lab ${result.name}: nothing to remove`,
         );
         return 0;

@@ -18,6 +18,8 @@ export interface AgentIdentityOptions {
   readonly serviceAccount: string;
   /** Where to write the kubeconfig; default <control plane dir>/<serviceAccount>.kubeconfig. */
   readonly kubeconfigPath?: string;
+  /** One cluster of several: the agent also reads remote secrets, with the Role of deploy/multi-cluster/. */
+  readonly multiCluster?: boolean;
 }
 
 export const AGENT_IDENTITY: AgentIdentityOptions = { namespace: 'nearby-system', serviceAccount: 'nearby-agent' };
@@ -27,6 +29,8 @@ export const AGENT_IDENTITY: AgentIdentityOptions = { namespace: 'nearby-system'
  * DaemonSet, which a lab without kubelets must not get.
  */
 const RBAC_MANIFESTS = ['deploy/namespace.yaml', 'deploy/rbac.yaml'].map((file) => join(PROJECT_ROOT, file));
+/** The Role and RoleBinding by which the agent reads remote secrets in istio-system (not the kustomization around them). */
+const MULTI_CLUSTER_RBAC = join(PROJECT_ROOT, 'deploy/multi-cluster/remote-secrets-rbac.yaml');
 
 /** A token outlives any lab or test run; TokenRequest caps nothing shorter than this by default. */
 const TOKEN_DURATION = '24h';
@@ -49,7 +53,8 @@ async function kubectlOrThrow(cp: ControlPlane, args: readonly string[], what: s
  * moment after the apply).
  */
 export async function agentIdentity(cp: ControlPlane, options: AgentIdentityOptions = AGENT_IDENTITY): Promise<string> {
-  await kubectlOrThrow(cp, ['apply', ...RBAC_MANIFESTS.flatMap((file) => ['-f', file])], 'applying the agent RBAC');
+  const manifests = [...RBAC_MANIFESTS, ...(options.multiCluster ? [MULTI_CLUSTER_RBAC] : [])];
+  await kubectlOrThrow(cp, ['apply', ...manifests.flatMap((file) => ['-f', file])], 'applying the agent RBAC');
   const token = (
     await kubectlOrThrow(
       cp,

@@ -5,7 +5,7 @@
  */
 import { endianness } from 'node:os';
 import { type ParsedAddress, parseAddress, readAddress, writeAddress } from './addr.js';
-import type { BalanceName, Family, ModeName, Protocol } from './types.js';
+import type { BalanceName, Family, ModeName, Protocol, SpilloverSpec } from './types.js';
 import { Balance, MAX_TIERS, Mode } from './types.js';
 
 export interface StructLayout {
@@ -17,8 +17,18 @@ export interface StructLayout {
 export const STRUCTS = {
   nearby_svc_key: { size: 20, fields: { addr: [0, 16], port: [16, 2], proto: [18, 1], family: [19, 1] } },
   nearby_svc_value: {
-    size: 44,
-    fields: { id: [0, 4], mode: [4, 1], balance: [5, 1], reserved: [6, 2], count: [8, 16], weight: [24, 16], affinity_s: [40, 4] },
+    size: 76,
+    fields: {
+      id: [0, 4],
+      mode: [4, 1],
+      balance: [5, 1],
+      overprovision: [6, 2],
+      count: [8, 16],
+      weight: [24, 16],
+      endpoints: [40, 16],
+      ready: [56, 16],
+      affinity_s: [72, 4],
+    },
   },
   nearby_slot_key: { size: 8, fields: { svc_id: [0, 4], tier: [4, 2], index: [6, 2] } },
   nearby_backend: { size: 24, fields: { addr: [0, 16], port: [16, 2], family: [18, 1], flags: [19, 1], node_id: [20, 4] } },
@@ -48,7 +58,10 @@ export const STRUCTS = {
   },
   nearby_affinity_key: { size: 16, fields: { client: [0, 8], svc_id: [8, 4], reserved: [12, 4] } },
   nearby_affinity: { size: 16, fields: { last_ns: [0, 8], backend_id: [8, 4], tier: [12, 2], index: [14, 2] } },
-  nearby_svc_ejections: { size: 200, fields: { lock: [0, 4], ejections: [4, 4], until: [8, 128], backend: [136, 64] } },
+  nearby_svc_ejections: {
+    size: 216,
+    fields: { lock: [0, 4], ejections: [4, 4], until: [8, 128], backend: [136, 64], tier: [200, 16] },
+  },
 } as const satisfies Record<string, StructLayout>;
 
 const LE = endianness() === 'LE';
@@ -120,6 +133,8 @@ export interface SvcValue {
   weights: number[];
   /** nearby_svc_value.affinity_s: session affinity timeout in seconds; 0 = none. */
   affinitySeconds: number;
+  /** SPILLOVER only: the tiers' endpoint counts and overprovisioning factor; absent when all 0. */
+  spillover?: SpilloverSpec;
 }
 
 const SVC_ID = off('nearby_svc_value', 'id');
@@ -128,6 +143,9 @@ const SVC_BALANCE = off('nearby_svc_value', 'balance');
 const SVC_COUNT = off('nearby_svc_value', 'count');
 const SVC_WEIGHT = off('nearby_svc_value', 'weight');
 const SVC_AFFINITY = off('nearby_svc_value', 'affinity_s');
+const SVC_OVERPROVISION = off('nearby_svc_value', 'overprovision');
+const SVC_ENDPOINTS = off('nearby_svc_value', 'endpoints');
+const SVC_READY = off('nearby_svc_value', 'ready');
 
 export const svcValue = {
   size: STRUCTS.nearby_svc_value.size,
@@ -141,6 +159,7 @@ export const svcValue = {
       readonly weights: ArrayLike<number>;
       /** No session affinity when absent or 0. */
       readonly affinitySeconds?: number | undefined;
+      readonly spillover?: SpilloverSpec | undefined;
     },
     buf = Buffer.alloc(STRUCTS.nearby_svc_value.size),
     at = 0,
@@ -152,18 +171,28 @@ export const svcValue = {
     for (let t = 0; t < MAX_TIERS; t++) {
       u16(buf, at + SVC_COUNT + 2 * t, v.counts[t] ?? 0);
       u16(buf, at + SVC_WEIGHT + 2 * t, v.weights[t] ?? 0);
+      u16(buf, at + SVC_ENDPOINTS + 2 * t, v.spillover?.endpoints[t] ?? 0);
+      u16(buf, at + SVC_READY + 2 * t, v.spillover?.ready[t] ?? 0);
     }
     u32(buf, at + SVC_AFFINITY, v.affinitySeconds ?? 0);
+    u16(buf, at + SVC_OVERPROVISION, v.spillover?.overprovisionPercent ?? 0);
     return buf;
   },
   decode(buf: Buffer, at = 0): SvcValue {
     const counts: number[] = [];
     const weights: number[] = [];
+    const endpoints: number[] = [];
+    const ready: number[] = [];
     for (let t = 0; t < MAX_TIERS; t++) {
       counts.push(r16(buf, at + SVC_COUNT + 2 * t));
       weights.push(r16(buf, at + SVC_WEIGHT + 2 * t));
+      endpoints.push(r16(buf, at + SVC_ENDPOINTS + 2 * t));
+      ready.push(r16(buf, at + SVC_READY + 2 * t));
     }
+    const overprovisionPercent = r16(buf, at + SVC_OVERPROVISION);
+    const spilling = overprovisionPercent !== 0 || endpoints.some((n) => n !== 0) || ready.some((n) => n !== 0);
     return {
+      ...(spilling ? { spillover: { overprovisionPercent, endpoints, ready } } : {}),
       id: r32(buf, at + SVC_ID),
       mode: modeName(buf.readUInt8(at + SVC_MODE)),
       balance: balanceName(buf.readUInt8(at + SVC_BALANCE)),
@@ -392,7 +421,7 @@ export const backendHealth = {
 export interface SvcEjections {
   ejections: number;
   /** One per slot: a backend id and its deadline; a deadline in the past is a free slot. */
-  slots: Array<{ backendId: number; untilNs: bigint }>;
+  slots: Array<{ backendId: number; untilNs: bigint; tier: number }>;
 }
 
 /** NEARBY_MAX_EJECTED: slots in nearby_svc_ejections (8-byte deadlines). */
@@ -403,8 +432,11 @@ export const svcEjections = {
   decode(buf: Buffer, at = 0): SvcEjections {
     const until = at + off('nearby_svc_ejections', 'until');
     const backend = at + off('nearby_svc_ejections', 'backend');
+    const tier = at + off('nearby_svc_ejections', 'tier');
     const slots: SvcEjections['slots'] = [];
-    for (let i = 0; i < MAX_EJECTED; i++) slots.push({ backendId: r32(buf, backend + 4 * i), untilNs: r64(buf, until + 8 * i) });
+    for (let i = 0; i < MAX_EJECTED; i++) {
+      slots.push({ backendId: r32(buf, backend + 4 * i), untilNs: r64(buf, until + 8 * i), tier: buf.readUInt8(tier + i) });
+    }
     return { ejections: r32(buf, at + off('nearby_svc_ejections', 'ejections')), slots };
   },
 };

@@ -15,7 +15,7 @@
 import { backendId, backendValue, slotKey, svcKey, svcValue } from './codecs.js';
 import { serviceKeyText } from './identity.js';
 import { extendReach, type KernelSnapshot, KernelState } from './kernel-state.js';
-import type { BalanceName, ModeName, ServiceKey } from './types.js';
+import type { BalanceName, ModeName, ServiceKey, SpilloverSpec } from './types.js';
 
 export type { KernelSnapshot } from './kernel-state.js';
 
@@ -26,6 +26,8 @@ export interface MirroredService {
   /** RANDOM when absent. */
   readonly balance?: BalanceName;
   readonly weights: readonly number[];
+  /** SPILLOVER's counts in the entry; absent when none. */
+  readonly spillover?: SpilloverSpec | undefined;
   /** Session affinity timeout in seconds; absent when none. */
   readonly affinitySeconds?: number | undefined;
   /** Backend ids per tier, index = slot index; 0 is a slot the writer itself lost at read-back. */
@@ -141,6 +143,7 @@ export function planRepairs(mirror: MirrorView, snapshot: KernelSnapshot): Repai
       balance: s.balance ?? 'RANDOM',
       counts: s.tiers.map((t) => t.length),
       weights: s.weights,
+      spillover: s.spillover,
       affinitySeconds: s.affinitySeconds,
     });
     const current = kernel.entry(entryKey);

@@ -5,6 +5,7 @@
  */
 import type { BpfMap } from './bpf-map.js';
 import { type BackendHealth, backendHealth, backendId, svcEjections } from './codecs.js';
+import { MAX_TIERS } from './types.js';
 
 /** The kernel's clock (bpf_ktime_get_ns). */
 export const monotonicNs = (): bigint => process.hrtime.bigint();
@@ -41,6 +42,8 @@ export interface ServiceEjections {
   readonly total: number;
   /** Its ejections in force (what maxEjectionPercent counts). */
   readonly active: number;
+  /** Of those, how many each tier had when it ejected them (SPILLOVER subtracts these from ready). */
+  readonly activeByTier: readonly number[];
 }
 
 /** Ejection totals by service id. */
@@ -49,7 +52,10 @@ export function readServiceEjections(map: BpfMap, now = monotonicNs()): Map<numb
   const rows = map.dump();
   for (let i = 0; i < rows.count; i++) {
     const v = svcEjections.decode(rows.values, i * rows.valueSize);
-    out.set(backendId.decode(rows.keys, i * rows.keySize), { total: v.ejections, active: v.slots.filter((s) => s.untilNs > now).length });
+    const live = v.slots.filter((s) => s.untilNs > now);
+    const activeByTier = new Array<number>(MAX_TIERS).fill(0);
+    for (const s of live) if (s.tier < MAX_TIERS) activeByTier[s.tier]!++;
+    out.set(backendId.decode(rows.keys, i * rows.keySize), { total: v.ejections, active: live.length, activeByTier });
   }
   return out;
 }

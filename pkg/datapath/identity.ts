@@ -15,6 +15,7 @@ import {
   type ProgrammedService,
   type ServiceKey,
   type ServiceSpec,
+  type SpilloverSpec,
 } from './types.js';
 
 /**
@@ -70,6 +71,7 @@ export function sameSpec(a: ServiceSpec, b: ServiceSpec): boolean {
   if (balanceOf(a) !== balanceOf(b)) return false;
   if (!sameOutlier(a.outlier, b.outlier)) return false;
   if (affinityOf(a) !== affinityOf(b)) return false;
+  if (!sameSpillover(a.spillover, b.spillover)) return false;
   if (a.key.address !== b.key.address || a.key.port !== b.key.port || a.key.protocol !== b.key.protocol) return false;
   const wa = a.weights ?? [];
   const wb = b.weights ?? [];
@@ -83,6 +85,16 @@ export function sameSpec(a: ServiceSpec, b: ServiceSpec): boolean {
 /** The session affinity timeout a spec or programmed service has: 0 for none. */
 export function affinityOf(s: { readonly affinitySeconds?: number | undefined }): number {
   return s.affinitySeconds ?? 0;
+}
+
+/** Whether two entries carry the same SPILLOVER counts, a missing tier reading as 0 (as encoded). */
+export function sameSpillover(a: SpilloverSpec | undefined, b: SpilloverSpec | undefined): boolean {
+  if (!a || !b) return a === b;
+  if (a.overprovisionPercent !== b.overprovisionPercent) return false;
+  for (let t = 0; t < MAX_TIERS; t++) {
+    if ((a.endpoints[t] ?? 0) !== (b.endpoints[t] ?? 0) || (a.ready[t] ?? 0) !== (b.ready[t] ?? 0)) return false;
+  }
+  return true;
 }
 
 /** The balance a spec programs: RANDOM when it names none. */
@@ -107,6 +119,8 @@ export interface ProgrammedTiers {
   readonly outlier?: OutlierSpec | undefined;
   /** Session affinity timeout in seconds; absent or 0 for none. */
   readonly affinitySeconds?: number | undefined;
+  /** SPILLOVER's counts; absent when the entry has none. */
+  readonly spillover?: SpilloverSpec | undefined;
   /** Slots tier `tier` holds. */
   tierSize(tier: number): number;
   /** Whether tier `tier` holds this backend (its address parsed): same address, port, node id and flag. */
@@ -125,6 +139,7 @@ export function programmedAs(spec: ServiceSpec, have: ProgrammedTiers): boolean 
   if (have.mode !== spec.mode || have.balance !== balanceOf(spec)) return false;
   if (!sameOutlier(spec.outlier, have.outlier)) return false;
   if (affinityOf(spec) !== affinityOf(have)) return false;
+  if (!sameSpillover(spec.spillover, have.spillover)) return false;
   for (let t = 0; t < MAX_TIERS; t++) if ((spec.weights?.[t] ?? 0) !== (have.weights[t] ?? 0)) return false;
   for (let t = 0; t < MAX_TIERS; t++) {
     const want = spec.tiers[t] ?? [];
@@ -169,6 +184,7 @@ export function sameService(spec: ServiceSpec, programmed: ProgrammedService, op
     weights: programmed.weights,
     outlier: programmed.outlier,
     affinitySeconds: programmed.affinitySeconds,
+    spillover: programmed.spillover,
     tierSize: (t) => programmed.tiers[t]?.length ?? 0,
     holds: (t, b, address) => {
       const p = tiers[t]?.get(backendKey(address, b.port));

@@ -159,6 +159,7 @@ export function resolveServices(kernel: KernelState): { services: ProgrammedServ
       balance: entry.balance,
       weights: entry.weights,
       tiers,
+      ...(entry.spillover ? { spillover: entry.spillover } : {}),
       ...(entry.affinitySeconds ? { affinitySeconds: entry.affinitySeconds } : {}),
     };
   });

@@ -12,6 +12,7 @@ import {
   type ProgrammedBackend,
   type ProgrammedService,
   type ServiceKey,
+  type SpilloverSpec,
 } from './types.js';
 
 export interface MirrorService {
@@ -24,6 +25,8 @@ export interface MirrorService {
   readonly weights: readonly number[];
   /** Passive-ejection settings, as written to the outlier map; absent when none. */
   readonly outlier?: OutlierSpec;
+  /** SPILLOVER's counts, as written in the entry; absent when none. */
+  readonly spillover?: SpilloverSpec;
   /** Session affinity timeout in seconds, as in the service value; absent when none. */
   readonly affinitySeconds?: number;
   /** Backend ids per tier, index = slot index; 0 marks a slot found missing on read-back. */
@@ -62,6 +65,7 @@ export function toProgrammed(s: MirrorService, backends: BackendTable): Programm
     weights: s.weights,
     tiers,
     ...(s.outlier ? { outlier: s.outlier } : {}),
+    ...(s.spillover ? { spillover: s.spillover } : {}),
     ...(s.affinitySeconds ? { affinitySeconds: s.affinitySeconds } : {}),
   };
 }

@@ -8,7 +8,7 @@ import { backendValue } from './codecs.js';
 import { backendKey, type ProgrammedTiers } from './identity.js';
 import type { MirrorService } from './mirror-service.js';
 import { tierEnd, tierStart } from './packed-tiers.js';
-import type { BackendSpec, BalanceName, ModeName, OutlierSpec } from './types.js';
+import type { BackendSpec, BalanceName, ModeName, OutlierSpec, SpilloverSpec } from './types.js';
 
 export class MirrorTiers implements ProgrammedTiers {
   private entry: MirrorService | undefined;
@@ -41,6 +41,10 @@ export class MirrorTiers implements ProgrammedTiers {
 
   get affinitySeconds(): number | undefined {
     return this.current.affinitySeconds;
+  }
+
+  get spillover(): SpilloverSpec | undefined {
+    return this.current.spillover;
   }
 
   tierSize(tier: number): number {

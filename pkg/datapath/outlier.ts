@@ -2,10 +2,10 @@
  * Passive ejection settings as the datapath programs them (docs/outlier-detection.md): one row of
  * the outlier map per service, written before the service entry, deleted with the service.
  */
-import type { DatapathMaps } from './bpf-map.js';
+import type { BpfMap, DatapathMaps } from './bpf-map.js';
 import { backendId, outlierValue } from './codecs.js';
 import type { ServiceMirror } from './service-mirror.js';
-import type { OutlierSpec } from './types.js';
+import type { OutlierSpec, ProgrammedService } from './types.js';
 
 const NS_PER_MS = 1_000_000n;
 
@@ -42,12 +42,25 @@ export function sameOutlier(a: OutlierSpec | undefined, b: OutlierSpec | undefin
   );
 }
 
+/** The settings programmed for one service id, if any. */
+function outlierOf(map: Pick<BpfMap, 'lookup'>, id: number): OutlierSpec | undefined {
+  const row = map.lookup(backendId.encode(id));
+  return row && decodeOutlier(row);
+}
+
+/** Services read from pins (nearbyctl, the lab) with their settings, as the writer would compare them. */
+export function withOutliers(map: Pick<BpfMap, 'lookup'>, services: readonly ProgrammedService[]): ProgrammedService[] {
+  return services.map((s) => {
+    const outlier = outlierOf(map, s.id);
+    return outlier ? { ...s, outlier } : s;
+  });
+}
+
 /** Puts each read-back service's settings into its record (a restarted writer). */
 export function readOutliers(maps: Pick<DatapathMaps, 'outlier'>, mirror: ServiceMirror): void {
   for (const ks of [...mirror.keys()]) {
     const s = mirror.get(ks)!;
-    const row = maps.outlier.lookup(backendId.encode(s.id));
-    const outlier = row && decodeOutlier(row);
+    const outlier = outlierOf(maps.outlier, s.id);
     if (outlier) mirror.set(ks, { ...s, outlier });
   }
 }

@@ -12,6 +12,7 @@ import { BpfCallError, DatapathError } from './errors.js';
 import { KernelBpfMap } from './kernel-map.js';
 import { KernelState, readSnapshot, resolveServices } from './kernel-state.js';
 import { libbpf, objGetReadOnly } from './libbpf.js';
+import { withOutliers } from './outlier.js';
 import type { ProgrammedService } from './types.js';
 
 export interface PinnedState {
@@ -58,7 +59,11 @@ export function readPinnedState(pinRoot: string): PinnedState {
       readSnapshot({ services: open(MAP_LAYOUTS.services), slots: open(MAP_LAYOUTS.slots), backends: open(MAP_LAYOUTS.backends) }),
     );
     const counters = open(MAP_LAYOUTS.counters);
-    const { services, holes } = resolveServices(kernel);
+    const resolved = resolveServices(kernel);
+    // A node whose agent predates outlier detection has no outlier pin: no service has settings.
+    const outlierPath = join(dir, MAP_LAYOUTS.outlier.name);
+    const services = existsSync(outlierPath) ? withOutliers(open(MAP_LAYOUTS.outlier), resolved.services) : resolved.services;
+    const holes = resolved.holes;
     const tierCounters = counters
       .entries()
       .map(([k, v]) => ({ ...counterKey.decode(k), ...counterValue.decodePerCpu(v, cpus) }))

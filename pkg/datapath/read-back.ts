@@ -56,6 +56,7 @@ export function readBack(kernel: KernelState, mirror: ServiceMirror, backends: B
       mode: entry.mode,
       balance: entry.balance,
       weights: weightsOf(entry.weights),
+      ...(entry.spillover ? { spillover: entry.spillover } : {}),
       tiers: packTiers(tiers),
       ...(entry.affinitySeconds ? { affinitySeconds: entry.affinitySeconds } : {}),
     };

@@ -43,6 +43,22 @@ export interface ServiceSpec {
   /** Session affinity: seconds a client (network namespace) keeps its backend since it last used
    * it; none when absent or 0 (docs/semantics.md, "Session affinity"). */
   readonly affinitySeconds?: number;
+  /** SPILLOVER mode only: what the kernel computes each tier's health from. */
+  readonly spillover?: SpilloverSpec;
+}
+
+/**
+ * SPILLOVER (docs/outlier-detection.md, "Gradual spillover"): per tier, n (endpoints not
+ * terminating, ready or not) and the distinct ready endpoints programmed, with the
+ * overprovisioning factor; the kernel subtracts the tier's ejections at each connect.
+ */
+export interface SpilloverSpec {
+  /** 140 = Envoy's 1.4. */
+  readonly overprovisionPercent: number;
+  /** One per tier (MAX_TIERS at most): n. */
+  readonly endpoints: readonly number[];
+  /** One per tier: ready endpoints, counted once each (a MAGLEV table repeats them). */
+  readonly ready: readonly number[];
 }
 
 /** A service's passive-ejection settings, consecutiveFailures 1.. (pkg/contract). */
@@ -60,6 +76,8 @@ export interface ProgrammedService {
   readonly outlier?: OutlierSpec;
   /** Absent when the service has no session affinity. */
   readonly affinitySeconds?: number;
+  /** Absent unless the entry carries SPILLOVER's counts. */
+  readonly spillover?: SpilloverSpec;
 }
 
 export interface ProgrammedBackend extends BackendSpec {

@@ -4,7 +4,7 @@
  */
 import { type ParsedAddress, parseAddress } from './addr.js';
 import { InvalidServiceError } from './errors.js';
-import { Balance, MAX_TIER_SIZE, MAX_TIERS, type OutlierSpec, type ServiceSpec } from './types.js';
+import { Balance, MAX_TIER_SIZE, MAX_TIERS, type OutlierSpec, type ServiceSpec, type SpilloverSpec } from './types.js';
 
 export interface ValidSpec {
   readonly vip: ParsedAddress;
@@ -37,11 +37,25 @@ export function validateSpec(spec: ServiceSpec, label: string): ValidSpec {
     throw new InvalidServiceError(label, `unknown balance ${spec.balance}`);
   }
   if (spec.outlier) validateOutlier(spec.outlier, label);
+  if ((spec.mode === 'SPILLOVER') !== (spec.spillover !== undefined)) {
+    throw new InvalidServiceError(label, 'SPILLOVER mode and its tier counts go together');
+  }
+  if (spec.spillover) validateSpillover(spec.spillover, label);
   const affinity = spec.affinitySeconds ?? 0;
   if (!(Number.isInteger(affinity) && affinity >= 0 && affinity <= 0xffffffff)) {
     throw new InvalidServiceError(label, `affinity timeout ${affinity} s`);
   }
   return { vip, backends };
+}
+
+function validateSpillover(s: SpilloverSpec, label: string): void {
+  const u16 = (v: number): boolean => Number.isInteger(v) && v >= 0 && v <= 0xffff;
+  if (!u16(s.overprovisionPercent) || s.overprovisionPercent === 0) {
+    throw new InvalidServiceError(label, `overprovisioning factor ${s.overprovisionPercent}%`);
+  }
+  if (s.endpoints.length > MAX_TIERS || s.ready.length > MAX_TIERS || ![...s.endpoints, ...s.ready].every(u16)) {
+    throw new InvalidServiceError(label, `spillover counts ${JSON.stringify([s.endpoints, s.ready])}`);
+  }
 }
 
 function validateOutlier(o: OutlierSpec, label: string): void {

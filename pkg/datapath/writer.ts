@@ -188,6 +188,7 @@ export class ServiceWriter {
         balance,
         counts: tiers.map((t) => t.length),
         weights,
+        spillover: spec.spillover,
         affinitySeconds: spec.affinitySeconds,
       });
       writeEntry(this.maps.services, svcKey.encode(spec.key), value, label);
@@ -211,6 +212,7 @@ export class ServiceWriter {
       weights,
       tiers: packTiers(tiers),
       ...(spec.outlier ? { outlier: spec.outlier } : {}),
+      ...(spec.spillover ? { spillover: spec.spillover } : {}),
       ...(spec.affinitySeconds ? { affinitySeconds: spec.affinitySeconds } : {}),
     };
     this.mirror.set(ks, entry);
@@ -248,6 +250,7 @@ export class ServiceWriter {
           balance: old.balance,
           counts,
           weights: old.weights,
+          spillover: old.spillover,
           affinitySeconds: old.affinitySeconds,
         });
         undo.add(() => writeEntry(this.maps.services, entryKey, value, label));

@@ -14,8 +14,11 @@ export {
   type PlannedEndpoint,
   type PlannedEntry,
   type PlannedService,
+  type PlannedSpillover,
   type PlannedTier,
   type PlanOptions,
+  SPILLOVER_SCOPES,
+  type SpilloverScope,
   type Scope,
   type ServiceSelection,
   SERVICE_SELECTIONS,
@@ -50,3 +53,4 @@ export {
 export { isReady, isServing, isServingTerminating, isTerminating, selectEligible } from './eligibility.js';
 export { MAGLEV_DEFAULT_TABLE_SIZE, MAGLEV_MAX_TABLE_SIZE, maglevTableSize } from './maglev-size.js';
 export { OUTLIER_ANNOTATION, outlierFor } from './rule-outlier.js';
+export { SPILLOVER_ANNOTATION, spilloverPercent } from './rule-spillover.js';

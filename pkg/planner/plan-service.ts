@@ -9,6 +9,7 @@ import { chooseRule, choiceWarnings } from './rule-match.js';
 import { outlierFor } from './rule-outlier.js';
 import { proxyClaim, ruleSetsPolicy, withoutPolicyReason } from './service-selection.js';
 import { chooseHints, unknownZoneWarnings } from './topology-hints.js';
+import { spilloverCounts, spilloverPercent } from './rule-spillover.js';
 import { placeInTiers } from './tiers.js';
 import { dialable } from './remote-network.js';
 import type { PlannedEntry, PlannedService, PlanOptions, SkippedService, Warning } from './types.js';
@@ -92,6 +93,13 @@ export function planService(service: Service, context: ServiceContext): ServiceO
   const hintWhys = new Map<string, string>();
 
   const outlier = outlierFor(rule, service, context.warn);
+  const spillPercent = spilloverPercent(
+    policy,
+    service,
+    rule !== undefined,
+    context.options.spillover ?? 'destination-rules',
+    context.warn,
+  );
   const entries: PlannedEntry[] = [];
   for (const vip of service.clusterIPs) {
     for (const port of ports) {
@@ -112,6 +120,7 @@ export function planService(service: Service, context: ServiceContext): ServiceO
       if (hints) hintWhys.set(`IPv${vip.family} port ${port.port}/${port.protocol}`, hints.why);
       const pool = hints ? reachable.filter((c) => hints.keeps(c.endpoint)) : reachable;
       const tiers = placeInTiers(policy, selectEligible(pool), context);
+      const spillover = spillPercent === undefined ? undefined : spilloverCounts(policy, pool, tiers, context, spillPercent);
       const balance = rule ? balanceFor(rule, service, port, context.warn) : {};
       const protocol = port.protocol === 'UDP' ? 'UDP' : 'TCP';
       entries.push({
@@ -124,6 +133,7 @@ export function planService(service: Service, context: ServiceContext): ServiceO
         ...balance,
         // TCP only: sock_ops sees no UDP handshake, so a UDP backend never fails a connect.
         ...(outlier && protocol === 'TCP' ? { outlier } : {}),
+        ...(spillover ? { spillover } : {}),
         ...(service.sessionAffinitySeconds !== undefined ? { sessionAffinitySeconds: service.sessionAffinitySeconds } : {}),
       });
     }
@@ -142,7 +152,7 @@ export function planService(service: Service, context: ServiceContext): ServiceO
   const planned: PlannedService = {
     service: service.key,
     mode: policy.mode,
-    reason,
+    reason: spillPercent === undefined ? reason : `${reason}; spills over gradually (overprovisioning factor ${spillPercent / 100})`,
     scopes: [...policy.scopes],
     entries,
     ...(policy.weights ? { weights: [...policy.weights] } : {}),

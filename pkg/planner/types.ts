@@ -8,8 +8,11 @@ import { DEFAULT_LOCAL_CLUSTER } from '../model/index.js';
 
 export { MAX_TIERS } from '../contract/index.js';
 
-/** The modes a policy can give: WEIGHTED comes from a DestinationRule's distribute. */
-export type Mode = ModeName;
+/**
+ * The modes a policy can give: WEIGHTED comes from a DestinationRule's distribute. SPILLOVER is
+ * not one: it is FAILOVER whose entries carry spillover counts (translate writes it).
+ */
+export type Mode = Exclude<ModeName, 'SPILLOVER'>;
 export type { BalanceName };
 
 /** Locality scopes, widest first. */
@@ -35,6 +38,25 @@ export interface PlanOptions {
   readonly serviceProxyName: string;
   /** Which unlabelled Services nearby takes over (docs/concepts.md, "Coexisting with kube-proxy"). */
   readonly services: ServiceSelection;
+  /** Which FAILOVER Services spill over gradually without an annotation; 'destination-rules' when absent. */
+  readonly spillover?: SpilloverScope;
+}
+
+/**
+ * The agent's --spillover: which FAILOVER Services without a nearby.io/spillover annotation use
+ * Envoy's priority load (docs/outlier-detection.md): none, those with a DestinationRule, or all.
+ */
+export const SPILLOVER_SCOPES = ['off', 'destination-rules', 'all'] as const;
+export type SpilloverScope = (typeof SPILLOVER_SCOPES)[number];
+
+/**
+ * SPILLOVER's counts for one entry, one per tier: n (endpoints not terminating, ready or not),
+ * the ready endpoints planned, and the overprovisioning factor in percent (140 = 1.4).
+ */
+export interface PlannedSpillover {
+  readonly overprovisionPercent: number;
+  readonly endpoints: readonly number[];
+  readonly ready: readonly number[];
 }
 
 /**
@@ -105,6 +127,8 @@ export interface PlannedEntry {
   readonly passthrough?: true;
   /** Passive ejection (TCP only), from a DestinationRule or the Service's annotation; absent means none. */
   readonly outlier?: OutlierSettings;
+  /** SPILLOVER services only: what each tier's health is computed from. */
+  readonly spillover?: PlannedSpillover;
   /**
    * sessionAffinity ClientIP: seconds a client (network namespace) keeps its endpoint since it
    * last connected, while the endpoint is still one the mode would choose; absent for None.
@@ -155,6 +179,7 @@ export const WARNING_CODES = [
   'remote-other-network',
   'service-proxy-name-empty',
   'hint-unknown-zone',
+  'bad-spillover-annotation',
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 

@@ -7,7 +7,12 @@ import type { Mode, PlannedEntry, PlannedService } from '../planner/index.js';
 import { maglevTable } from './maglev-table.js';
 import type { NodeIds } from './node-ids.js';
 
-const MODES: Readonly<Record<Mode, ModeName>> = { RANDOM: 'RANDOM', FAILOVER: 'FAILOVER', STRICT: 'STRICT', WEIGHTED: 'WEIGHTED' };
+const MODES: Readonly<Record<Mode, ModeName>> = {
+  RANDOM: 'RANDOM',
+  FAILOVER: 'FAILOVER',
+  STRICT: 'STRICT',
+  WEIGHTED: 'WEIGHTED',
+};
 
 export interface DesiredService {
   /** serviceKeyText(spec.key) */
@@ -50,6 +55,7 @@ function toSpec(label: string, mode: ModeName, entry: PlannedEntry, nodeIds: Nod
     ...(weights ? { weights } : {}),
     ...(entry.balance ? { balance: entry.balance } : {}),
     ...(entry.outlier ? { outlier: entry.outlier } : {}),
+    ...(entry.spillover ? { spillover: entry.spillover } : {}),
     ...(entry.sessionAffinitySeconds !== undefined ? { affinitySeconds: entry.sessionAffinitySeconds } : {}),
   };
 }
@@ -62,7 +68,9 @@ export function serviceSpecs(service: PlannedService, nodeIds: NodeIds): Desired
   return service.entries
     .filter((entry) => !entry.passthrough)
     .map((entry) => {
-      const spec = toSpec(service.service, MODES[service.mode], entry, nodeIds, service.weights);
+      // FAILOVER with priority load: the kernel draws the tier (bpf/nearby.h, NEARBY_MODE_SPILLOVER).
+      const mode = entry.spillover ? 'SPILLOVER' : MODES[service.mode];
+      const spec = toSpec(service.service, mode, entry, nodeIds, service.weights);
       return { id: serviceKeyText(spec.key), spec };
     });
 }

@@ -38,4 +38,4 @@ export {
   type RemoteSecretProblem,
   type RemoteSecretReading,
 } from './remote-secrets.js';
-export { describeRemotes, MultiClusterSource } from './multi-cluster-source.js';
+export { describeRemotes, MultiClusterSource, type RemoteClustersLike } from './multi-cluster-source.js';

@@ -7,12 +7,15 @@
 import type { RemoteClusters, RemoteClustersStatus } from './remote-clusters.js';
 import type { ChangeListener, Source, SourceStatus } from './types.js';
 
+/** What the join reads of the remote clusters: RemoteClusters, or an in-memory stand-in (the control-plane benchmark). */
+export type RemoteClustersLike = Pick<RemoteClusters, 'start' | 'stop' | 'objects' | 'onChange' | 'status'>;
+
 export class MultiClusterSource implements Source {
   private cached: { local: readonly unknown[]; remote: readonly unknown[]; all: readonly unknown[] } | undefined;
 
   constructor(
     private readonly local: Source,
-    readonly remotes: RemoteClusters,
+    readonly remotes: RemoteClustersLike,
   ) {}
 
   async start(): Promise<void> {

@@ -13,6 +13,11 @@
  * implies --destination-rules), every other one of those rules balances by consistentHash
  * (useSourceIp) instead: a Maglev table of 1,021 slots per non-empty tier, so the slots map is
  * sized for them (MAGLEV_SLOTS) and programmed_slots says how many were written.
+ * With --clusters N (default 1), the same totals are split across N clusters as a multi-cluster
+ * agent sees them (test/bench/cluster-split.ts): the local cluster and N-1 remote ones, each with
+ * its own nodes and every Service with a slice of the endpoints on its nodes, the remote ones fed
+ * through MultiClusterSource wrapped by inCluster() as RemoteClusters feeds them. Started with
+ * node --expose-gc, it also reports the heap each cluster's cached objects retain (source_heap_mib).
  * Numbers only, no assertions on time. Run: npm run bench:control [-- --json] (root, bpffs); it
  * runs with the V8 flags the agent's image sets (--max-old-space-size=192 --max-semi-space-size=4).
  * The last line is JSON. BENCH_HEAP_SNAPSHOT=FILE writes a heap snapshot after the relabel, to
@@ -24,7 +29,10 @@ import pino from 'pino';
 import { Datapath, type ServiceSpec, serviceKeyText, unpinDatapath } from '../../pkg/datapath/index.js';
 import { Reconciler, type ReconcileResult, type ServiceWriterLike } from '../../pkg/reconciler/index.js';
 import { assertKernelPrereqs, cleanupLeftovers, KernelLab } from '../../lab/kernel-lab/index.js';
+import { MultiClusterSource, type Source } from '../../pkg/source/index.js';
 import { MemorySource } from './memory-source.js';
+import { MemoryRemoteClusters } from './memory-remote-clusters.js';
+import { countObjects, splitCluster, splitTotalsProblem } from './cluster-split.js';
 // The agent loads its API-server source (and with it @kubernetes/client-node, ~75 MiB of RSS) even
 // while another source feeds it; load it here too, so rss_mib is the agent's and not less.
 import '../../cmd/agent/sources.js';
@@ -37,7 +45,6 @@ import {
   sliceName,
   ruleForm,
   isMaglevRule,
-  syntheticObjects,
   withReadinessFlipped,
 } from './synthetic-cluster.js';
 
@@ -53,6 +60,51 @@ const DESTINATION_RULES = process.argv.includes('--destination-rules') || MAGLEV
  * many consistentHash rules needs --max-slots raised the same way.
  */
 const MAGLEV_SLOTS = 4_000_000;
+
+function clustersOption(): number {
+  const at = process.argv.indexOf('--clusters');
+  if (at < 0) return 1;
+  const n = Number(process.argv[at + 1]);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--clusters needs a whole number >= 1, got ${process.argv[at + 1]}`);
+  return n;
+}
+const CLUSTERS = clustersOption();
+
+/** Heap in use after a full collection, when node runs with --expose-gc; undefined otherwise. */
+function heapAfterGc(): number | undefined {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return undefined;
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+/**
+ * The local cluster's source and the remote clusters', each holding its part of the split, and
+ * the heap each part's source retains. Fails loudly when the split misses the stated totals.
+ */
+function buildSources(): {
+  local: MemorySource;
+  clusters: MemorySource[];
+  placement: (s: number, i: number) => { cluster: number; index: number };
+  parts: Array<{ cluster: string; nodes: number; services: number; slices: number; endpoints: number; source_heap_mib?: number }>;
+} {
+  const split = splitCluster(BENCH_SHAPE, CLUSTERS, 1, DESTINATION_RULES, MAGLEV);
+  const clusters: MemorySource[] = [];
+  const parts = split.parts.map((part) => {
+    // One cluster's raw objects at a time, and only the source keeps them, as an agent's informer caches do.
+    const before = heapAfterGc();
+    const counts = ((objects: unknown[]) => {
+      clusters.push(new MemorySource(objects));
+      return countObjects(part.cluster, objects);
+    })(part.objects());
+    const after = heapAfterGc();
+    const heap = before === undefined || after === undefined ? {} : { source_heap_mib: Math.round(((after - before) / 2 ** 20) * 10) / 10 };
+    return { ...counts, ...heap };
+  });
+  const problem = splitTotalsProblem(BENCH_SHAPE, parts);
+  if (problem) throw new Error(`the ${CLUSTERS}-cluster split misses the stated totals: ${problem}`);
+  return { local: clusters[0]!, clusters, placement: split.placement, parts };
+}
 
 function peakRssMiB(): number {
   const line = readFileSync('/proc/self/status', 'utf8')
@@ -76,8 +128,11 @@ const round = (ms: number): number => Math.round(ms * 100) / 100;
 async function main(): Promise<void> {
   assertKernelPrereqs();
   await cleanupLeftovers();
-  // Only the source keeps the objects, as an agent's informer caches do.
-  const source = new MemorySource(syntheticObjects(BENCH_SHAPE, 1, DESTINATION_RULES, MAGLEV));
+  const built = buildSources();
+  const { local, clusters, placement } = built;
+  const remotes = new Map(built.parts.slice(1).map((part, i) => [part.cluster, clusters[i + 1]!] as const));
+  // One cluster is an agent without remote secrets: the local source alone, as cmd/agent runs it.
+  const source: Source = remotes.size === 0 ? local : new MultiClusterSource(local, new MemoryRemoteClusters(remotes));
   const lab = await KernelLab.create('control-bench');
   const node = await lab.addNode('self');
   const dp = Datapath.open({
@@ -163,15 +218,20 @@ async function main(): Promise<void> {
     const random = seededRandom(11);
     const distributes = (s: number): boolean => DESTINATION_RULES > 0 && s % 5 === 0 && ruleForm(s) === 'distribute';
     const candidates = Array.from({ length: BENCH_SHAPE.services }, (_, s) => s).filter((s) => s % 10 !== 0 && !distributes(s));
+    // The endpoint flipped is any of the Service's, in whichever cluster's slice holds it.
+    const perService = Math.floor(BENCH_SHAPE.endpoints / BENCH_SHAPE.services);
     const latencies: number[] = [];
+    let remoteUpdates = 0;
     for (let i = 0; i < UPDATES; i++) {
       const s = candidates[Math.floor(random() * candidates.length)]!;
-      const slice = source.get('EndpointSlice', sliceName(s)) as RawSlice;
-      const flip = Math.floor(random() * slice.endpoints.length);
+      const { cluster, index } = placement(s, Math.floor(random() * perService));
+      const holder = clusters[cluster]!;
+      if (cluster > 0) remoteUpdates++;
+      const slice = holder.get('EndpointSlice', sliceName(s)) as RawSlice;
       const key = `10.96.${s >> 8}.${s & 255}:80/TCP`;
       const written = new Promise<number>((resolve) => waiters.set(key, resolve));
       t0 = performance.now();
-      source.upsert(withReadinessFlipped(slice, flip, i + 1));
+      holder.upsert(withReadinessFlipped(slice, index, i + 1));
       latencies.push((await written) - t0);
     }
     latencies.sort((a, b) => a - b);
@@ -180,7 +240,7 @@ async function main(): Promise<void> {
     // 3. This node moves to another region: every Service re-ranks.
     const relabelled = nextResult();
     t0 = performance.now();
-    source.upsert(nodeObject(SELF, BENCH_SHAPE, { region: 'region-2', zone: 'region-2-z2', subzone: 'region-2-z2-s1' }));
+    local.upsert(nodeObject(SELF, BENCH_SHAPE, { region: 'region-2', zone: 'region-2-z2', subzone: 'region-2-z2-s1' }));
     const relabel = await relabelled;
     const relabelMs = performance.now() - t0;
     reconciler.stop();
@@ -188,6 +248,8 @@ async function main(): Promise<void> {
     if (process.env['BENCH_HEAP_SNAPSHOT']) writeHeapSnapshot(process.env['BENCH_HEAP_SNAPSHOT']);
 
     const out = {
+      clusters: CLUSTERS,
+      per_cluster: built.parts,
       nodes: BENCH_SHAPE.nodes,
       services: BENCH_SHAPE.services,
       endpoints: BENCH_SHAPE.endpoints,
@@ -201,6 +263,7 @@ async function main(): Promise<void> {
       update_p50_ms: round(percentile(latencies, 50)),
       update_p99_ms: round(percentile(latencies, 99)),
       update_max_ms: round(latencies[latencies.length - 1] ?? NaN),
+      remote_updates: remoteUpdates,
       relabel_ms: Math.round(relabelMs),
       relabel_rewritten: relabel.applied,
       rss_mib: peakRssMiB(),
@@ -218,6 +281,18 @@ async function main(): Promise<void> {
         `EndpointSlice change -> map write over ${UPDATES}: ` +
           `p50 ${out.update_p50_ms} ms, p99 ${out.update_p99_ms} ms, max ${out.update_max_ms} ms`,
       );
+      if (CLUSTERS > 1)
+        console.log(
+          `${CLUSTERS} clusters: ` +
+            built.parts
+              .map(
+                (p) =>
+                  `${p.cluster} ${p.nodes} nodes, ${p.slices} slices, ${p.endpoints} endpoints` +
+                  (p.source_heap_mib === undefined ? '' : `, ${p.source_heap_mib} MiB of heap`),
+              )
+              .join('; ') +
+            `; ${remoteUpdates} of the changes in remote clusters`,
+        );
       console.log(`relabel of this node -> ${out.relabel_rewritten} services re-ranked in ${out.relabel_ms} ms`);
       console.log(
         `peak RSS ${out.rss_mib} MiB; peak after each stage: ${Object.entries(stages)

@@ -2,13 +2,20 @@
 // the checks are the experiment's, read back as step outcomes and asserted here by which pod
 // answered each curl. Region az01/az02 as the seed's kind config writes it, then region sg as its
 // later output shows, so both readings of the distribute rule run (docs/destination-rules-demo.md).
+// Then the seed's outage with a short ejection time: az01's helloworld refuses while Ready, the
+// client in az01 fails at most the threshold number of connects before az02 answers, and az01
+// answers again once it listens and the ejection time is up.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runExperiment, type DemoRun } from '../../lab/cli/demo.js';
-import { answerOf } from '../../lab/cli/demo-curl.js';
+import { answerOf, type CurlResult } from '../../lab/cli/demo-curl.js';
+import { OUTAGE_CURLS, OUTAGE_THRESHOLD } from '../../lab/cli/demo-seed-003-outage.js';
 import { SEED_003_CURLS } from '../../lab/cli/demo-seed-003.js';
 import { assertLabPrereqs } from './lab-fixture.js';
 
 const NAME = `e2e-seed003-${process.pid}`;
+/** Short, so the test waits seconds, not the seed's minute; longer than the Ready check after the fault (4 s). */
+const EJECTION_TIME = '6s';
+const EJECTION_MS = 6_000;
 let run: DemoRun | undefined;
 const lines: string[] = [];
 
@@ -45,11 +52,16 @@ const both = (counts: Record<string, number>): void => {
 
 beforeAll(async () => {
   await assertLabPrereqs();
-  run = await runExperiment({ out: (line) => lines.push(line) }, { controlPlane: true, experiment: '003', labName: NAME });
-}, 180_000);
+  run = await runExperiment(
+    { out: (line) => lines.push(line) },
+    { controlPlane: true, experiment: '003', labName: NAME, ejectionTime: EJECTION_TIME },
+  );
+}, 240_000);
 
 afterAll(() => {
   if (run?.code !== 0) console.log(lines.join('\n'));
+  // The outage's numbers, for the record: failed connects, time to move, time to come back.
+  else console.log(lines.filter((l) => /failed connects|answered again|^== Step [678]|^demo passed/.test(l)).join('\n'));
 });
 
 describe('seed 003 on a real control plane (make demo-003)', () => {
@@ -84,5 +96,54 @@ describe('seed 003 on a real control plane (make demo-003)', () => {
   it('the distribute rule with region sg: each client stays in its zone', () => {
     only(answers('5a'), AZ01);
     only(answers('5b'), AZ02);
+  });
+
+  describe('the outage, replayed (ejection time ' + EJECTION_TIME + ')', () => {
+    const results = (step: string): readonly CurlResult[] => {
+      const outcome = run!.outcomes.find((o) => o.step === step);
+      expect(outcome?.round, `step ${step} ran; output:\n${lines.join('\n')}`).toBeDefined();
+      return outcome!.round!.results;
+    };
+    const pod = (r: CurlResult): string => answerOf(r)?.instance ?? `exit ${r.code}`;
+
+    it('with the rule in force and nothing faulted, the client in az01 gets az01', () => {
+      only(answers('6'), AZ01);
+    });
+
+    it('the client in az01 fails at most the threshold number of connects, refused, then every connect is answered by az02', () => {
+      const round = results('7a');
+      expect(round).toHaveLength(OUTAGE_CURLS);
+      const firstAz02 = round.findIndex((r) => pod(r).startsWith(AZ02));
+      expect(firstAz02, round.map(pod).join(' ')).toBeGreaterThanOrEqual(1);
+      expect(firstAz02).toBeLessThanOrEqual(OUTAGE_THRESHOLD);
+      expect(round.slice(0, firstAz02).every((r) => r.refused)).toBe(true);
+      expect(
+        round
+          .slice(firstAz02)
+          .map(pod)
+          .every((p) => p.startsWith(AZ02)),
+        round.map(pod).join(' '),
+      ).toBe(true);
+    });
+
+    it('the refusing pod stays Ready (readiness does not see the fault)', () => {
+      const step = run!.outcomes.find((o) => o.step === '7b');
+      expect(step?.seen).toBe('ready=true');
+    });
+
+    it('once az01 listens again, az02 answers until the ejection time is up, then az01', () => {
+      const faulted = results('7a');
+      const ejectedAt = faulted.find((r) => r.code !== 0)!.at;
+      const back = results('8');
+      const last = back.at(-1)!;
+      expect(pod(last).startsWith(AZ01), back.map(pod).join(' ')).toBe(true);
+      expect(back.slice(0, -1).length).toBeGreaterThan(0);
+      expect(
+        back.slice(0, -1).every((r) => pod(r).startsWith(AZ02)),
+        back.map(pod).join(' '),
+      ).toBe(true);
+      expect(last.at - ejectedAt).toBeGreaterThanOrEqual(EJECTION_MS);
+      expect(last.at - ejectedAt).toBeLessThan(EJECTION_MS + 2_000);
+    });
   });
 });

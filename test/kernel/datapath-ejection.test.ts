@@ -109,7 +109,11 @@ describe('passive ejection', () => {
     expect([...ejected.keys()]).toEqual([backendIdOf(100, pod(0), CLOSED)]);
     expect(ejected.get(backendIdOf(100, pod(0), CLOSED))!.remainingMs).toBeLessThanOrEqual(1000);
     const id = k.dp.writer.serviceId({ address: VIP, port: 100, protocol: 'TCP' })!;
-    expect(readServiceEjections(k.dp.loaded.maps.svcEjections).get(id)).toEqual({ total: 1, active: 1 });
+    expect(readServiceEjections(k.dp.loaded.maps.svcEjections).get(id)).toEqual({
+      total: 1,
+      active: 1,
+      activeByTier: [1, 0, 0, 0, 0, 0, 0, 0],
+    });
   });
 
   it('ejects a black-holed backend (SYNs dropped) once the connects time out', async () => {
@@ -230,7 +234,11 @@ describe('passive ejection', () => {
     const ejected = [...readEjected(k.dp.loaded.maps.backendHealth).keys()].filter((id) => ids.has(id));
     expect(ejected).toHaveLength(1);
     const id = k.dp.writer.serviceId({ address: VIP, port: 104, protocol: 'TCP' })!;
-    expect(readServiceEjections(k.dp.loaded.maps.svcEjections).get(id)).toEqual({ total: 1, active: 1 });
+    expect(readServiceEjections(k.dp.loaded.maps.svcEjections).get(id)).toEqual({
+      total: 1,
+      active: 1,
+      activeByTier: [1, 0, 0, 0, 0, 0, 0, 0],
+    });
   });
 
   it('at 30% of 10 ejects three', async () => {
@@ -290,6 +298,9 @@ describe('passive ejection', () => {
     const id = backendIdOf(110, pod(11), CLOSED + 5000);
     expect(state.ejected.get(id)?.remainingMs).toBeGreaterThan(29_000);
     expect(mapsText(state)).toMatch(new RegExp(`${pod(11).replaceAll('.', '\\.')}:${CLOSED + 5000} ejected \\d+s`));
+    // The pinned view carries each service's settings, so nearbyctl and the lab compare them with the plan.
+    const programmed = state.services.find((p) => p.key.port === 110);
+    expect(programmed?.outlier).toEqual(outlier({ consecutiveFailures: 1, baseEjectionMs: 30_000 }));
   });
 
   it('deletes the rows with the service and its backends', () => {

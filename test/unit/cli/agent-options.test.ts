@@ -93,6 +93,14 @@ describe('nearby-agent options', () => {
     expect(problem(() => parseAgentOptions([...base, '--service-proxy-name', 'bad name'], {}))).toBe('bad-option');
   });
 
+  it('spills over for Services with a DestinationRule by default, or as --spillover says', () => {
+    const base = ['--node-name', 'w1', '--cgroup-path', '/x'];
+    expect(parseAgentOptions(base, {})?.spillover).toBe('destination-rules');
+    expect(parseAgentOptions(base, { NEARBY_SPILLOVER: 'all' })?.spillover).toBe('all');
+    expect(parseAgentOptions([...base, '--spillover', 'off'], { NEARBY_SPILLOVER: 'all' })?.spillover).toBe('off');
+    expect(problem(() => parseAgentOptions([...base, '--spillover', 'some'], {}))).toBe('bad-option');
+  });
+
   it('returns undefined for --help', () => {
     expect(parseAgentOptions(['--help'], {})).toBeUndefined();
   });

@@ -34,6 +34,20 @@ describe('session affinity in the service value', () => {
     expect(restarted.get(spec().key)).not.toHaveProperty('affinitySeconds');
   });
 
+  it('keeps SPILLOVER counts and the timeout side by side in one entry', () => {
+    const maps = memoryMaps(SIZES);
+    const writer = ServiceWriter.open(maps);
+    const spillover = { overprovisionPercent: 140, endpoints: [3, 2], ready: [2, 2] };
+    const both: ServiceSpec = { ...spec(300), mode: 'SPILLOVER', spillover };
+
+    writer.apply(both);
+    const value = svcValue.decode(maps.services.lookup(svcKey.encode(both.key))!);
+    expect(value.affinitySeconds).toBe(300);
+    expect(value.spillover).toEqual({ overprovisionPercent: 140, endpoints: [3, 2, 0, 0, 0, 0, 0, 0], ready: [2, 2, 0, 0, 0, 0, 0, 0] });
+    expect(sameService(both, ServiceWriter.open(maps).get(both.key)!)).toBe(true);
+    expect(sameService({ ...both, affinitySeconds: 301 }, writer.get(both.key)!)).toBe(false);
+  });
+
   it('refuses a timeout the value cannot hold', () => {
     const writer = ServiceWriter.open(memoryMaps(SIZES));
     expect(() => writer.apply(spec(1.5))).toThrow(/affinity timeout/);

@@ -126,6 +126,7 @@ function clusterWithEveryProblem(): unknown[] {
     service('unclaimed', { clusterIP: '10.96.0.109', labels: { 'service.kubernetes.io/service-proxy-name': '' } }),
     service('hinted', { clusterIP: '10.96.0.108' }),
     slice('hinted-abc', { service: 'hinted', endpoints: [ep(POD.w2, 'w2', { forZones: ['z9'] })] }),
+    service('bad-spillover', { clusterIP: '10.96.0.125', annotations: { 'nearby.io/spillover': 'yes please' } }),
     // Failures.
     service('twin', { clusterIP: SEED_VIP }),
     ...['full', 'invalid', 'bpf', 'broken'].map((name, i) => service(name, { clusterIP: `10.96.0.${110 + i}` })),
