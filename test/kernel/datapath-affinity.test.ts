@@ -141,4 +141,21 @@ describe('sessionAffinity ClientIP', () => {
     k.dp.writer.apply(sticky(85, 'FAILOVER', [[POD.a, POD.b, POD.c], []], 600));
     expect(await landings(85, 5)).toEqual(before);
   });
+
+  it('keeps each client on one backend in whichever tier the priority load drew for it (SPILLOVER)', async () => {
+    // Tier 0: 1 ready of n = 4, health 25% x 1.4: it keeps 35% of connects, tier 1 the rest.
+    const spilling = (port: number, affinitySeconds?: number): ServiceSpec => ({
+      ...sticky(port, 'SPILLOVER', [[POD.a], [POD.far, POD.c]], affinitySeconds),
+      spillover: { overprovisionPercent: 140, endpoints: [4, 2], ready: [1, 2] },
+    });
+    // Without affinity one client's connects go to both tiers (all 30 in one: 0.65^30, 2.5e-6).
+    k.dp.writer.apply(spilling(86));
+    const free = await from(clients[0]!, 86, 30);
+    expect(new Set(free).size, free.join(',')).toBeGreaterThan(1);
+    // With it, every client keeps the one backend it first reached, tier 0 or tier 1.
+    k.dp.writer.apply(spilling(87, 600));
+    const got = await landings(87, 20);
+    for (const b of got) expect(['pod-a', 'pod-far', 'pod-c']).toContain(b);
+    expect(rowsOf(87)).toBe(CLIENTS);
+  });
 });
