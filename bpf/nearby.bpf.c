@@ -102,6 +102,13 @@ struct {
 	__type(value, struct nearby_svc_ejections);
 } svc_ejections SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct nearby_affinity_key);
+	__type(value, struct nearby_affinity);
+} affinity SEC(".maps");
+
 enum counter_field { CNT_ATTEMPT, CNT_ESTABLISHED, CNT_FAILED, CNT_REFUSED };
 
 static __always_inline void count(__u32 svc_id, __u32 tier, enum counter_field field)
@@ -455,8 +462,123 @@ static __always_inline __u32 *avoid_ejected(const struct nearby_svc_value *svc, 
 	return picked;
 }
 
+/*
+ * Session affinity (docs/semantics.md, "Session affinity"): a client that connected to a
+ * service with affinity_s set keeps its backend while the row is younger than affinity_s and the
+ * backend is still one the service's policy would choose: in the tier choose() gave (any tier
+ * for RANDOM; any tier with a weight for WEIGHTED, whose draw is per client, not per connect;
+ * any tier with endpoints for SPILLOVER, whose priority load may send a connect to a later tier),
+ * still in that tier's slots, and not ejected. Otherwise the connect is balanced as usual and
+ * the new choice is remembered.
+ */
+
+/* Slots of the tier looked at when the backend is no longer at the remembered slot (the writer
+ * moved it to fill a hole, or it changed tier). Past it, the client is balanced again. */
+#define AFFINITY_SCAN 32
+
+static __always_inline int affinity_tier_allowed(const struct nearby_svc_value *svc, int tier, __u32 t)
+{
+	if (t >= NEARBY_MAX_TIERS || !svc->count[t])
+		return 0;
+	if (tier == ALL_TIERS)
+		return 1;
+	if (svc->mode == NEARBY_MODE_WEIGHTED)
+		return svc->weight[t] != 0;
+	/* The priority load draws a tier per connect, and a tier's share moves with its health at
+	 * each connect: like WEIGHTED, the draw is made once per client, so any tier with
+	 * endpoints (count above) is one the policy may choose. */
+	if (svc->mode == NEARBY_MODE_SPILLOVER)
+		return 1;
+	return t == (__u32)tier;
+}
+
+/* Where the backend sits in tier t: the remembered index if it still holds it, else the first
+ * of the tier's first AFFINITY_SCAN slots that does. Fills *skey; 0 when found. */
+static __always_inline int affinity_find(const struct nearby_svc_value *svc, __u32 t, __u32 index,
+					 __u32 backend_id, struct nearby_slot_key *skey)
+{
+	struct nearby_slot_key k = { .svc_id = svc->id, .tier = t, .index = index };
+	__u32 i, n = svc->count[t & (NEARBY_MAX_TIERS - 1)], *id;
+
+	if (index < n) {
+		id = bpf_map_lookup_elem(&slots, &k);
+		if (id && *id == backend_id) {
+			*skey = k;
+			return 0;
+		}
+	}
+	for (i = 0; i < AFFINITY_SCAN; i++) {
+		if (i >= n)
+			break;
+		k.index = i;
+		id = bpf_map_lookup_elem(&slots, &k);
+		if (id && *id == backend_id) {
+			*skey = k;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* The client's remembered backend if it still stands (see above), with *skey filled and the row
+ * refreshed; NULL when the service has no affinity or the client must be balanced again. */
+static __always_inline __u32 *affinity_backend(const struct nearby_svc_value *svc, int tier, __u64 client,
+						__u8 proto, struct nearby_slot_key *skey)
+{
+	struct nearby_affinity_key k = { .client = client, .svc_id = svc->id };
+	struct nearby_slot_key found = {};
+	struct nearby_affinity *row;
+	__u32 t, *id;
+	__u64 now;
+
+	if (!svc->affinity_s)
+		return NULL;
+	row = bpf_map_lookup_elem(&affinity, &k);
+	if (!row)
+		return NULL;
+	now = bpf_ktime_get_ns();
+	if (now - row->last_ns >= (__u64)svc->affinity_s * 1000000000ULL)
+		return NULL;
+	t = row->tier;
+	/* The backend changed tier (a new tier 0 endpoint, a relabelled node): look where the
+	 * policy goes now; RANDOM and WEIGHTED first look where it was. */
+	if (!affinity_tier_allowed(svc, tier, t)) {
+		if (tier == ALL_TIERS || svc->mode == NEARBY_MODE_WEIGHTED || svc->mode == NEARBY_MODE_SPILLOVER)
+			return NULL;
+		t = tier;
+	}
+	if (affinity_find(svc, t, row->index, row->backend_id, &found))
+		return NULL;
+	id = bpf_map_lookup_elem(&slots, &found);
+	if (!id || *id != row->backend_id)
+		return NULL;
+	if (proto == IPPROTO_TCP && ejected(id, now))
+		return NULL;
+	row->last_ns = now;
+	row->tier = found.tier;
+	row->index = found.index;
+	*skey = found;
+	return id;
+}
+
+/* Remembers the client's new choice, for a service with affinity. */
+static __always_inline void affinity_remember(const struct nearby_svc_value *svc, __u64 client,
+					      const struct nearby_slot_key *skey, __u32 backend_id)
+{
+	struct nearby_affinity_key k = { .client = client, .svc_id = svc->id };
+	struct nearby_affinity v = {
+		.last_ns = bpf_ktime_get_ns(),
+		.backend_id = backend_id,
+		.tier = skey->tier,
+		.index = skey->index,
+	};
+
+	if (svc->affinity_s)
+		bpf_map_update_elem(&affinity, &k, &v, BPF_ANY);
+}
+
 struct pick {
-	__u64 client; /* in: who connects (netns cookie), for MAGLEV */
+	__u64 client; /* in: who connects (netns cookie), for MAGLEV and session affinity */
 	const struct nearby_svc_value *svc;
 	const struct nearby_backend *be;
 	__u32 backend_id;
@@ -479,8 +601,13 @@ static __always_inline int resolve(struct nearby_svc_key *key, struct pick *p)
 		count(p->svc->id, 0, CNT_REFUSED);
 		return -1;
 	}
-	backend_id = pick_slot(p->svc, tier, size, p->client, &skey);
-	backend_id = avoid_ejected(p->svc, tier, size, &skey, backend_id, key->proto);
+	backend_id = affinity_backend(p->svc, tier, p->client, key->proto, &skey);
+	if (!backend_id) {
+		backend_id = pick_slot(p->svc, tier, size, p->client, &skey);
+		backend_id = avoid_ejected(p->svc, tier, size, &skey, backend_id, key->proto);
+		if (backend_id)
+			affinity_remember(p->svc, p->client, &skey, *backend_id);
+	}
 	tier = skey.tier;
 	if (!backend_id)
 		goto refused;

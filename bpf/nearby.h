@@ -26,6 +26,10 @@
  *                              deletes a backend's row with the backend.
  *   svc_ejections              sock_ops (ejections in force per service, maxEjectionPercent);
  *                              the agent deletes a service's row with the service.
+ *   affinity                   connect4/6 and sendmsg4/6 (services with session affinity); the
+ *                              agent never writes or deletes it: rows age out by the timeout and
+ *                              the LRU (service ids are not reused, so a removed service's rows
+ *                              never match again).
  */
 #ifndef NEARBY_H
 #define NEARBY_H
@@ -98,6 +102,8 @@ struct nearby_svc_value {
 	__u16 ready[NEARBY_MAX_TIERS];  /* SPILLOVER only: the tier's distinct ready endpoints as
 	                                 * the agent wrote them (not count[]: a MAGLEV tier's count
 	                                 * is its table size). h = ready - ejected now */
+	__u32 affinity_s;               /* sessionAffinity ClientIP: seconds a client keeps its
+	                                 * backend since its last use (map affinity); 0 = none */
 };
 
 /*
@@ -249,6 +255,28 @@ struct nearby_svc_ejections {
 	__u8 tier[NEARBY_MAX_EJECTED];        /* the tier the backend was ejected from (sock_meta.tier),
 	                                       * so SPILLOVER counts each tier's ejected without a
 	                                       * lookup per backend */
+};
+
+/*
+ * affinity: BPF_MAP_TYPE_LRU_HASH, written by connect4/6 and sendmsg4/6 for services whose
+ * affinity_s is set (docs/semantics.md, "Session affinity").
+ *   key   (client network namespace cookie, service id): a pod is one network namespace; the
+ *         node's host processes share one.
+ *   value the backend the client was last sent to, where it was found (tier, slot index, a hint
+ *         for the membership check), and when (bpf_ktime_get_ns()). A row older than the
+ *         service's affinity_s is ignored and overwritten. Sized like rev_nat.
+ */
+struct nearby_affinity_key {
+	__u64 client;
+	__u32 svc_id;
+	__u32 reserved;
+};
+
+struct nearby_affinity {
+	__u64 last_ns;
+	__u32 backend_id;
+	__u16 tier;
+	__u16 index;
 };
 
 #endif /* NEARBY_H */

@@ -68,6 +68,8 @@ export interface DatapathMaps {
   readonly backendHealth: BpfMap;
   /** Ejections in force by service id, kept by sock_ops; deleted with the service. */
   readonly svcEjections: BpfMap;
+  /** Session affinity by (client netns, service id), kept by connect/sendmsg; the agent leaves it to timeout and LRU. */
+  readonly affinity: BpfMap;
 }
 
 /**
@@ -104,6 +106,13 @@ export const MAP_LAYOUTS = {
   outlier: { name: 'outlier', keySize: 4, valueSize: STRUCTS.nearby_outlier.size, perCpu: false, sizedBy: 'services' },
   backendHealth: { name: 'backend_health', keySize: 4, valueSize: STRUCTS.nearby_backend_health.size, perCpu: false, sizedBy: 'backends' },
   svcEjections: { name: 'svc_ejections', keySize: 4, valueSize: STRUCTS.nearby_svc_ejections.size, perCpu: false, sizedBy: 'services' },
+  affinity: {
+    name: 'affinity',
+    keySize: STRUCTS.nearby_affinity_key.size,
+    valueSize: STRUCTS.nearby_affinity.size,
+    perCpu: false,
+    sizedBy: 'revNat',
+  },
 } as const satisfies Record<
   keyof DatapathMaps,
   { name: string; keySize: number; valueSize: number; perCpu: boolean; sizedBy: keyof MapSizes }

@@ -94,6 +94,7 @@ export function planBulk(
       weights: weightsOf(spec.weights),
       ...(spec.spillover ? { spillover: spec.spillover } : {}),
       tiers: tiers.slice(),
+      ...(spec.affinitySeconds ? { affinitySeconds: spec.affinitySeconds } : {}),
     });
     nextService = ids.next(nextService);
   });
@@ -139,7 +140,15 @@ function serviceBatch(services: readonly MirrorService[]): MapDump {
   services.forEach((s, i) => {
     svcKey.encode(s.key, keys, i * svcKey.size);
     svcValue.encode(
-      { id: s.id, mode: s.mode, balance: s.balance, counts: tierCounts(s.tiers), weights: s.weights, spillover: s.spillover },
+      {
+        id: s.id,
+        mode: s.mode,
+        balance: s.balance,
+        counts: tierCounts(s.tiers),
+        weights: s.weights,
+        spillover: s.spillover,
+        affinitySeconds: s.affinitySeconds,
+      },
       values,
       i * svcValue.size,
     );

@@ -17,7 +17,7 @@ export interface StructLayout {
 export const STRUCTS = {
   nearby_svc_key: { size: 20, fields: { addr: [0, 16], port: [16, 2], proto: [18, 1], family: [19, 1] } },
   nearby_svc_value: {
-    size: 72,
+    size: 76,
     fields: {
       id: [0, 4],
       mode: [4, 1],
@@ -27,6 +27,7 @@ export const STRUCTS = {
       weight: [24, 16],
       endpoints: [40, 16],
       ready: [56, 16],
+      affinity_s: [72, 4],
     },
   },
   nearby_slot_key: { size: 8, fields: { svc_id: [0, 4], tier: [4, 2], index: [6, 2] } },
@@ -55,6 +56,8 @@ export const STRUCTS = {
     size: 32,
     fields: { ejected_until: [0, 8], decay_from: [8, 8], failures: [16, 4], multiplier: [20, 4], ejections: [24, 4], svc_id: [28, 4] },
   },
+  nearby_affinity_key: { size: 16, fields: { client: [0, 8], svc_id: [8, 4], reserved: [12, 4] } },
+  nearby_affinity: { size: 16, fields: { last_ns: [0, 8], backend_id: [8, 4], tier: [12, 2], index: [14, 2] } },
   nearby_svc_ejections: {
     size: 216,
     fields: { lock: [0, 4], ejections: [4, 4], until: [8, 128], backend: [136, 64], tier: [200, 16] },
@@ -128,6 +131,8 @@ export interface SvcValue {
   balance: BalanceName;
   counts: number[];
   weights: number[];
+  /** nearby_svc_value.affinity_s: session affinity timeout in seconds; 0 = none. */
+  affinitySeconds: number;
   /** SPILLOVER only: the tiers' endpoint counts and overprovisioning factor; absent when all 0. */
   spillover?: SpilloverSpec;
 }
@@ -137,6 +142,7 @@ const SVC_MODE = off('nearby_svc_value', 'mode');
 const SVC_BALANCE = off('nearby_svc_value', 'balance');
 const SVC_COUNT = off('nearby_svc_value', 'count');
 const SVC_WEIGHT = off('nearby_svc_value', 'weight');
+const SVC_AFFINITY = off('nearby_svc_value', 'affinity_s');
 const SVC_OVERPROVISION = off('nearby_svc_value', 'overprovision');
 const SVC_ENDPOINTS = off('nearby_svc_value', 'endpoints');
 const SVC_READY = off('nearby_svc_value', 'ready');
@@ -151,6 +157,8 @@ export const svcValue = {
       readonly balance?: BalanceName;
       readonly counts: ArrayLike<number>;
       readonly weights: ArrayLike<number>;
+      /** No session affinity when absent or 0. */
+      readonly affinitySeconds?: number | undefined;
       readonly spillover?: SpilloverSpec | undefined;
     },
     buf = Buffer.alloc(STRUCTS.nearby_svc_value.size),
@@ -166,6 +174,7 @@ export const svcValue = {
       u16(buf, at + SVC_ENDPOINTS + 2 * t, v.spillover?.endpoints[t] ?? 0);
       u16(buf, at + SVC_READY + 2 * t, v.spillover?.ready[t] ?? 0);
     }
+    u32(buf, at + SVC_AFFINITY, v.affinitySeconds ?? 0);
     u16(buf, at + SVC_OVERPROVISION, v.spillover?.overprovisionPercent ?? 0);
     return buf;
   },
@@ -189,6 +198,7 @@ export const svcValue = {
       balance: balanceName(buf.readUInt8(at + SVC_BALANCE)),
       counts,
       weights,
+      affinitySeconds: r32(buf, at + SVC_AFFINITY),
     };
   },
 };
@@ -428,5 +438,36 @@ export const svcEjections = {
       slots.push({ backendId: r32(buf, backend + 4 * i), untilNs: r64(buf, until + 8 * i), tier: buf.readUInt8(tier + i) });
     }
     return { ejections: r32(buf, at + off('nearby_svc_ejections', 'ejections')), slots };
+  },
+};
+
+/** nearby_affinity_key and nearby_affinity: a client's remembered backend (read by tests and tools). */
+export interface AffinityKey {
+  /** The client's network namespace cookie. */
+  client: bigint;
+  svcId: number;
+}
+
+export interface AffinityValue {
+  /** bpf_ktime_get_ns() of the client's last connect through the row. */
+  lastNs: bigint;
+  backendId: number;
+  tier: number;
+  index: number;
+}
+
+export const affinityRow = {
+  keySize: STRUCTS.nearby_affinity_key.size,
+  valueSize: STRUCTS.nearby_affinity.size,
+  decodeKey(buf: Buffer, at = 0): AffinityKey {
+    return { client: r64(buf, at + off('nearby_affinity_key', 'client')), svcId: r32(buf, at + off('nearby_affinity_key', 'svc_id')) };
+  },
+  decodeValue(buf: Buffer, at = 0): AffinityValue {
+    return {
+      lastNs: r64(buf, at + off('nearby_affinity', 'last_ns')),
+      backendId: r32(buf, at + off('nearby_affinity', 'backend_id')),
+      tier: r16(buf, at + off('nearby_affinity', 'tier')),
+      index: r16(buf, at + off('nearby_affinity', 'index')),
+    };
   },
 };

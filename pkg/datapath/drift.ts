@@ -28,6 +28,8 @@ export interface MirroredService {
   readonly weights: readonly number[];
   /** SPILLOVER's counts in the entry; absent when none. */
   readonly spillover?: SpilloverSpec | undefined;
+  /** Session affinity timeout in seconds; absent when none. */
+  readonly affinitySeconds?: number | undefined;
   /** Backend ids per tier, index = slot index; 0 is a slot the writer itself lost at read-back. */
   readonly tiers: ReadonlyArray<readonly number[]>;
 }
@@ -142,6 +144,7 @@ export function planRepairs(mirror: MirrorView, snapshot: KernelSnapshot): Repai
       counts: s.tiers.map((t) => t.length),
       weights: s.weights,
       spillover: s.spillover,
+      affinitySeconds: s.affinitySeconds,
     });
     const current = kernel.entry(entryKey);
     const entryHealthy = current !== undefined && kernel.valueOf(current).equals(want);

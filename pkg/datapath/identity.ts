@@ -70,6 +70,7 @@ export function sameSpec(a: ServiceSpec, b: ServiceSpec): boolean {
   if (a.mode !== b.mode || a.label !== b.label || a.tiers.length !== b.tiers.length) return false;
   if (balanceOf(a) !== balanceOf(b)) return false;
   if (!sameOutlier(a.outlier, b.outlier)) return false;
+  if (affinityOf(a) !== affinityOf(b)) return false;
   if (!sameSpillover(a.spillover, b.spillover)) return false;
   if (a.key.address !== b.key.address || a.key.port !== b.key.port || a.key.protocol !== b.key.protocol) return false;
   const wa = a.weights ?? [];
@@ -79,6 +80,11 @@ export function sameSpec(a: ServiceSpec, b: ServiceSpec): boolean {
     const other = b.tiers[t]!;
     return tier.length === other.length && tier.every((backend, i) => sameBackend(backend, other[i]!));
   });
+}
+
+/** The session affinity timeout a spec or programmed service has: 0 for none. */
+export function affinityOf(s: { readonly affinitySeconds?: number | undefined }): number {
+  return s.affinitySeconds ?? 0;
 }
 
 /** Whether two entries carry the same SPILLOVER counts, a missing tier reading as 0 (as encoded). */
@@ -111,6 +117,8 @@ export interface ProgrammedTiers {
   readonly weights: ArrayLike<number>;
   /** Passive-ejection settings; absent when the service never ejects. */
   readonly outlier?: OutlierSpec | undefined;
+  /** Session affinity timeout in seconds; absent or 0 for none. */
+  readonly affinitySeconds?: number | undefined;
   /** SPILLOVER's counts; absent when the entry has none. */
   readonly spillover?: SpilloverSpec | undefined;
   /** Slots tier `tier` holds. */
@@ -130,6 +138,7 @@ export interface ProgrammedTiers {
 export function programmedAs(spec: ServiceSpec, have: ProgrammedTiers): boolean {
   if (have.mode !== spec.mode || have.balance !== balanceOf(spec)) return false;
   if (!sameOutlier(spec.outlier, have.outlier)) return false;
+  if (affinityOf(spec) !== affinityOf(have)) return false;
   if (!sameSpillover(spec.spillover, have.spillover)) return false;
   for (let t = 0; t < MAX_TIERS; t++) if ((spec.weights?.[t] ?? 0) !== (have.weights[t] ?? 0)) return false;
   for (let t = 0; t < MAX_TIERS; t++) {
@@ -174,6 +183,7 @@ export function sameService(spec: ServiceSpec, programmed: ProgrammedService, op
     balance: programmed.balance,
     weights: programmed.weights,
     outlier: programmed.outlier,
+    affinitySeconds: programmed.affinitySeconds,
     spillover: programmed.spillover,
     tierSize: (t) => programmed.tiers[t]?.length ?? 0,
     holds: (t, b, address) => {

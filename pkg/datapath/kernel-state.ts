@@ -160,6 +160,7 @@ export function resolveServices(kernel: KernelState): { services: ProgrammedServ
       weights: entry.weights,
       tiers,
       ...(entry.spillover ? { spillover: entry.spillover } : {}),
+      ...(entry.affinitySeconds ? { affinitySeconds: entry.affinitySeconds } : {}),
     };
   });
   services.sort((a, b) => a.id - b.id);

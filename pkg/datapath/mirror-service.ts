@@ -27,6 +27,8 @@ export interface MirrorService {
   readonly outlier?: OutlierSpec;
   /** SPILLOVER's counts, as written in the entry; absent when none. */
   readonly spillover?: SpilloverSpec;
+  /** Session affinity timeout in seconds, as in the service value; absent when none. */
+  readonly affinitySeconds?: number;
   /** Backend ids per tier, index = slot index; 0 marks a slot found missing on read-back. */
   readonly tiers: PackedTiers;
 }
@@ -64,5 +66,6 @@ export function toProgrammed(s: MirrorService, backends: BackendTable): Programm
     tiers,
     ...(s.outlier ? { outlier: s.outlier } : {}),
     ...(s.spillover ? { spillover: s.spillover } : {}),
+    ...(s.affinitySeconds ? { affinitySeconds: s.affinitySeconds } : {}),
   };
 }

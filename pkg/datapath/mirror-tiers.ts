@@ -39,6 +39,10 @@ export class MirrorTiers implements ProgrammedTiers {
     return this.current.outlier;
   }
 
+  get affinitySeconds(): number | undefined {
+    return this.current.affinitySeconds;
+  }
+
   get spillover(): SpilloverSpec | undefined {
     return this.current.spillover;
   }

@@ -58,6 +58,7 @@ export function readBack(kernel: KernelState, mirror: ServiceMirror, backends: B
       weights: weightsOf(entry.weights),
       ...(entry.spillover ? { spillover: entry.spillover } : {}),
       tiers: packTiers(tiers),
+      ...(entry.affinitySeconds ? { affinitySeconds: entry.affinitySeconds } : {}),
     };
     mirror.set(serviceKeyText(key), mirrored);
     for (const tier of tiers) for (const id of tier) backends.retain(id);

@@ -40,6 +40,9 @@ export interface ServiceSpec {
   readonly balance?: BalanceName;
   /** Passive ejection of failing TCP backends; none when absent (docs/outlier-detection.md). */
   readonly outlier?: OutlierSpec;
+  /** Session affinity: seconds a client (network namespace) keeps its backend since it last used
+   * it; none when absent or 0 (docs/semantics.md, "Session affinity"). */
+  readonly affinitySeconds?: number;
   /** SPILLOVER mode only: what the kernel computes each tier's health from. */
   readonly spillover?: SpilloverSpec;
 }
@@ -71,6 +74,8 @@ export interface ProgrammedService {
   readonly weights: readonly number[];
   /** Absent when the service never ejects. */
   readonly outlier?: OutlierSpec;
+  /** Absent when the service has no session affinity. */
+  readonly affinitySeconds?: number;
   /** Absent unless the entry carries SPILLOVER's counts. */
   readonly spillover?: SpilloverSpec;
 }

@@ -41,6 +41,10 @@ export function validateSpec(spec: ServiceSpec, label: string): ValidSpec {
     throw new InvalidServiceError(label, 'SPILLOVER mode and its tier counts go together');
   }
   if (spec.spillover) validateSpillover(spec.spillover, label);
+  const affinity = spec.affinitySeconds ?? 0;
+  if (!(Number.isInteger(affinity) && affinity >= 0 && affinity <= 0xffffffff)) {
+    throw new InvalidServiceError(label, `affinity timeout ${affinity} s`);
+  }
   return { vip, backends };
 }
 

@@ -189,6 +189,7 @@ export class ServiceWriter {
         counts: tiers.map((t) => t.length),
         weights,
         spillover: spec.spillover,
+        affinitySeconds: spec.affinitySeconds,
       });
       writeEntry(this.maps.services, svcKey.encode(spec.key), value, label);
     } catch (err) {
@@ -212,6 +213,7 @@ export class ServiceWriter {
       tiers: packTiers(tiers),
       ...(spec.outlier ? { outlier: spec.outlier } : {}),
       ...(spec.spillover ? { spillover: spec.spillover } : {}),
+      ...(spec.affinitySeconds ? { affinitySeconds: spec.affinitySeconds } : {}),
     };
     this.mirror.set(ks, entry);
     this.retain(entry.tiers);
@@ -249,6 +251,7 @@ export class ServiceWriter {
           counts,
           weights: old.weights,
           spillover: old.spillover,
+          affinitySeconds: old.affinitySeconds,
         });
         undo.add(() => writeEntry(this.maps.services, entryKey, value, label));
       }

@@ -4,6 +4,7 @@ import { toDestinationRule } from './destination-rule.js';
 import type { DestinationRule } from './destination-rule-types.js';
 import { isSharedConditions, sharedConditions } from './conditions.js';
 import { isWatchedKind, kindInfo, type WatchedKind } from './kinds.js';
+import { readSessionAffinity } from './session-affinity.js';
 import {
   BadField,
   isRecord,
@@ -173,6 +174,7 @@ function toService(raw: RawRecord): Service {
   const internalTrafficPolicy = readOptionalString(spec, 'internalTrafficPolicy', 'spec');
   const trafficDistribution = readOptionalString(spec, 'trafficDistribution', 'spec');
   const serviceProxyName = readStringMap(metadata, 'labels', 'metadata')[SERVICE_PROXY_NAME_LABEL];
+  const sessionAffinitySeconds = readSessionAffinity(spec);
   return {
     key: `${namespace}/${name}`,
     namespace,
@@ -183,6 +185,7 @@ function toService(raw: RawRecord): Service {
     ...toVips(spec, type),
     ...(internalTrafficPolicy ? { internalTrafficPolicy } : {}),
     ...(trafficDistribution ? { trafficDistribution } : {}),
+    ...(sessionAffinitySeconds !== undefined ? { sessionAffinitySeconds } : {}),
     ports: toServicePorts(spec),
   };
 }

@@ -58,7 +58,15 @@ export function keepReadFields(raw: unknown): unknown {
       return {
         ...head,
         spec: {
-          ...pick(spec, ['type', 'clusterIP', 'clusterIPs', 'internalTrafficPolicy', 'trafficDistribution']),
+          ...pick(spec, [
+            'type',
+            'clusterIP',
+            'clusterIPs',
+            'internalTrafficPolicy',
+            'trafficDistribution',
+            'sessionAffinity',
+            'sessionAffinityConfig',
+          ]),
           ...(spec['ports'] !== undefined ? { ports: mapList(spec['ports'], (p) => pick(p, ['name', 'port', 'protocol'])) } : {}),
         },
       };

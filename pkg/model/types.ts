@@ -57,6 +57,11 @@ export interface Service {
   readonly clusterIPs: readonly IpAddress[];
   readonly internalTrafficPolicy?: string;
   readonly trafficDistribution?: string;
+  /**
+   * sessionAffinity ClientIP: seconds a client keeps its endpoint since it last connected
+   * (timeoutSeconds, defaulted as the API server does). Absent for None.
+   */
+  readonly sessionAffinitySeconds?: number;
   readonly ports: readonly ServicePort[];
   /**
    * Absent for the local cluster's Service. Set only when no local Service of this namespace/name
@@ -145,6 +150,8 @@ export const REJECTION_CODES = [
   'bad-port',
   'unknown-enum',
   'duplicate-port',
+  // spec.sessionAffinityConfig.clientIP.timeoutSeconds outside the API server's 1..86400.
+  'bad-affinity-timeout',
   // DestinationRule localityLbSetting, refused as Istio's validation refuses it.
   'dr-distribute-and-failover',
   'dr-weight-out-of-range',

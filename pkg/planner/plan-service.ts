@@ -134,6 +134,7 @@ export function planService(service: Service, context: ServiceContext): ServiceO
         // TCP only: sock_ops sees no UDP handshake, so a UDP backend never fails a connect.
         ...(outlier && protocol === 'TCP' ? { outlier } : {}),
         ...(spillover ? { spillover } : {}),
+        ...(service.sessionAffinitySeconds !== undefined ? { sessionAffinitySeconds: service.sessionAffinitySeconds } : {}),
       });
     }
   }

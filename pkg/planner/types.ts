@@ -129,6 +129,11 @@ export interface PlannedEntry {
   readonly outlier?: OutlierSettings;
   /** SPILLOVER services only: what each tier's health is computed from. */
   readonly spillover?: PlannedSpillover;
+  /**
+   * sessionAffinity ClientIP: seconds a client (network namespace) keeps its endpoint since it
+   * last connected, while the endpoint is still one the mode would choose; absent for None.
+   */
+  readonly sessionAffinitySeconds?: number;
 }
 
 export interface PlannedService {

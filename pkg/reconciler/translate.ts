@@ -56,6 +56,7 @@ function toSpec(label: string, mode: ModeName, entry: PlannedEntry, nodeIds: Nod
     ...(entry.balance ? { balance: entry.balance } : {}),
     ...(entry.outlier ? { outlier: entry.outlier } : {}),
     ...(entry.spillover ? { spillover: entry.spillover } : {}),
+    ...(entry.sessionAffinitySeconds !== undefined ? { affinitySeconds: entry.sessionAffinitySeconds } : {}),
   };
 }
 

@@ -16,6 +16,7 @@ import type { PlannedEndpoint, PlannedService } from '../../pkg/planner/index.js
 import { maglevTable, NodeIds, serviceSpecs } from '../../pkg/reconciler/index.js';
 import { be, kernelNode, type KernelNode, SMALL_SIZES, svc, tally } from './datapath-fixture.js';
 import { ifSetUp } from '../fixtures/if-set-up.js';
+import { connectFrom as connectFromNetns } from './netns-connector.js';
 
 const VIP = '10.96.0.20';
 const POD = { a: '10.244.1.10', b: '10.244.1.11', c: '10.244.1.12', far: '10.244.2.10' };
@@ -259,52 +260,8 @@ describe('LEAST_REQUEST', () => {
   });
 });
 
-/** Connects `count` times, one after the other, from a process in the node's cgroup and `netns`. */
-const CONNECTOR = `
-const net = require('node:net');
-const [host, port, count] = [process.argv[1], Number(process.argv[2]), Number(process.argv[3])];
-const one = () => new Promise((resolve) => {
-  const s = net.createConnection({ host, port, autoSelectFamily: false });
-  let data = '';
-  s.setTimeout(2000, () => { s.destroy(); resolve('!ETIMEDOUT'); });
-  s.on('error', (e) => resolve('!' + (e.code || e.message)));
-  s.on('data', (d) => { data += d; if (data.includes('\\n')) { s.destroy(); resolve(data.trim()); } });
-});
-(async () => { const out = []; for (let i = 0; i < count; i++) out.push(await one()); process.stdout.write(JSON.stringify(out)); })();
-`;
-
-function connectFrom(netns: string, port: number, count: number): Promise<string[]> {
-  const env = kernelEnv();
-  const { NODE_OPTIONS: _dropped, ...childEnv } = process.env;
-  const script = 'echo $$ > "$1" && exec "$2" --net="$3" -- "$4" -e "$5" "$6" "$7" "$8"';
-  const args = [
-    join(k.node.cgroupPath, 'cgroup.procs'),
-    env.nsenter,
-    netnsPath(netns),
-    process.execPath,
-    CONNECTOR,
-    VIP,
-    String(port),
-    String(count),
-  ];
-  const child = spawn(env.sh, ['-c', script, 'sh', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: childEnv });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`connector in ${netns} did not finish`));
-    }, 30_000);
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('close', () => {
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(out) as string[]);
-      } catch (err) {
-        reject(new Error(`connector in ${netns} wrote ${JSON.stringify(out)}`, { cause: err }));
-      }
-    });
-  });
-}
+const connectFrom = (netns: string, port: number, count: number): Promise<string[]> =>
+  connectFromNetns(k.node.cgroupPath, netns, VIP, port, count);
 
 const identity = (b: BackendSpec): string => `${b.address}#${b.port}`;
 const maglev = (port: number, pods: readonly string[]): ServiceSpec => ({

@@ -141,5 +141,6 @@ export function faultyMaps(maps: DatapathMaps, faults: Faults): DatapathMaps {
     outlier: maps.outlier,
     backendHealth: maps.backendHealth,
     svcEjections: maps.svcEjections,
+    affinity: maps.affinity,
   };
 }

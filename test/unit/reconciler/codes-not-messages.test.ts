@@ -141,6 +141,10 @@ function clusterWithEveryProblem(): unknown[] {
     service('bad-ip', { clusterIP: '10.96.0.300' }),
     service('bad-port', { clusterIP: '10.96.0.120', ports: [{ name: 'x', port: 0 }] }),
     service('quic', { clusterIP: '10.96.0.121', ports: [{ name: 'x', port: 80, protocol: 'QUIC' }] }),
+    withSpec(service('sticky', { clusterIP: '10.96.0.123' }), {
+      sessionAffinity: 'ClientIP',
+      sessionAffinityConfig: { clientIP: { timeoutSeconds: 0 } },
+    }),
     ...BROKEN_SETTINGS.map(({ code, setting }) => localityRule(code, 'helloworld', setting)),
     destinationRule('bad-outlier', { host: 'helloworld', trafficPolicy: { outlierDetection: { interval: 'never' } } }),
     service('dup-port', {
@@ -151,6 +155,11 @@ function clusterWithEveryProblem(): unknown[] {
       ],
     }),
   ];
+}
+
+/** A fixture object with fields added to its spec. */
+function withSpec(raw: Record<string, unknown>, fields: Record<string, unknown>): Record<string, unknown> {
+  return { ...raw, spec: { ...(raw['spec'] as Record<string, unknown>), ...fields } };
 }
 
 interface Seen {
