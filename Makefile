@@ -45,9 +45,14 @@ bpffs:
 	@if ! mount | grep -q ' /sys/fs/bpf type bpf '; then \
 	  echo ">> mounting bpffs on /sys/fs/bpf"; mount -t bpf bpf /sys/fs/bpf; fi
 
-$(BPF_OBJ): $(BPF_SRC) | apt
+# -sink-common-insts=false: the agent runs without CAP_PERFMON, and then the verifier refuses a
+# map-value offset that differs between paths through one instruction. The program writes such
+# arrays in unrolled loops, one constant offset per slot; this keeps clang from merging those
+# stores back into one indexed store (bpf/nearby.bpf.c, "Verifier cost").
+$(BPF_OBJ): $(BPF_SRC) Makefile | apt
 	@mkdir -p $(dir $@)
 	$(CLANG) -target bpf -mcpu=v3 -O2 -g -Wall -Werror -D__TARGET_ARCH_$(BPF_ARCH) \
+	  -mllvm -sink-common-insts=false \
 	  -I/usr/include/$(ARCH)-linux-gnu -c bpf/nearby.bpf.c -o $@
 
 bpf: $(BPF_OBJ)

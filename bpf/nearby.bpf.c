@@ -145,16 +145,50 @@ static __always_inline void count(__u32 svc_id, __u32 tier, enum counter_field f
  * to one table. Computed at each connect, so a kernel ejection moves the split at once.
  */
 
-/* Backends of each tier ejected now, from the service's ejection slots. Read without the lock: a
- * slot torn by a concurrent ejection miscounts one connect's split, never its safety. */
-static __always_inline void ejected_per_tier(const struct nearby_svc_value *svc, __u32 *out, __u64 now)
+/*
+ * Verifier cost. A few steps of the connect path are global (non-static, noinline)
+ * subprograms: the verifier checks each once, on its own, and the caller sees only its scalar
+ * result. Inlined, every path through such a step (a loop whose branches leave different
+ * constants behind) was walked again for every path before it: ~460,000 instructions per
+ * program and seconds per load, four programs over. Their pointer arguments are plain memory to
+ * the verifier, which without CAP_PERFMON may not be indexed by a variable: they index only
+ * by loop constants (see at_tier for where a tier is known only at run time).
+ * test/kernel/verifier-cost.test.ts holds the budget.
+ */
+
+/* a[t] for a tier t known only at run time, read at constant offsets. Without CAP_PERFMON the
+ * verifier refuses an offset into a map value that is not the same on every path through the
+ * instruction, and a[t] compiled as pointer + t is exactly that. */
+static __always_inline __u32 at_tier(const __u16 *a, __u32 t)
 {
-	struct nearby_svc_ejections *st = bpf_map_lookup_elem(&svc_ejections, &svc->id);
+	__u32 v = 0;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < NEARBY_MAX_TIERS; i++)
+		if (i == t)
+			v = a[i];
+	return v;
+}
+
+/* Backends of each tier ejected now, from the service's ejection slots, packed eight bits per
+ * tier (a service has at most NEARBY_MAX_EJECTED = 16 at once). Read without the lock: a slot
+ * torn by a concurrent ejection miscounts one connect's split, never its safety. Packed in a
+ * register because the verifier allows no variable index into memory here (see above). */
+__noinline __u64 nearby_ejected_per_tier(const struct nearby_svc_value *svc)
+{
+	struct nearby_svc_ejections *st;
 	struct nearby_backend_health *h;
+	__u64 now = bpf_ktime_get_ns(), packed = 0;
 	__u32 i, t;
 
+	if (!svc)
+		return 0;
+	st = bpf_map_lookup_elem(&svc_ejections, &svc->id);
 	if (!st)
-		return;
+		return 0;
+	/* Unrolled, so st->tier[i] is read at a constant offset (see at_tier). */
+#pragma unroll
 	for (i = 0; i < NEARBY_MAX_EJECTED; i++) {
 		if (st->until[i] <= now)
 			continue;
@@ -164,51 +198,81 @@ static __always_inline void ejected_per_tier(const struct nearby_svc_value *svc,
 			continue;
 		t = st->tier[i];
 		if (t < NEARBY_MAX_TIERS)
-			out[t & (NEARBY_MAX_TIERS - 1)]++;
+			packed += 1ULL << (t * 8);
 	}
+	return packed;
+}
+
+struct tier_loads {
+	__u32 n[NEARBY_MAX_TIERS];
+};
+
+/* Turns the tiers' healths in percent into their loads and draws one: the tier, or -1 when
+ * every health is 0. Global, reading the healths from memory: each is then unknown to the
+ * verifier, so the paths through the loops look alike and are pruned. */
+__noinline int nearby_spill_draw(struct tier_loads *load)
+{
+	__u32 sum = 0, norm, remaining = 100, v, r, given = 0;
+	int t;
+
+	if (!load)
+		return -1;
+	for (t = 0; t < NEARBY_MAX_TIERS; t++) {
+		v = load->n[t];
+		if (v > 100)
+			return -1;
+		sum += v;
+	}
+	if (!sum)
+		return -1;
+	norm = sum < 100 ? sum : 100;
+	for (t = 0; t < NEARBY_MAX_TIERS; t++) {
+		v = load->n[t] * 100 / norm;
+		if (v > remaining)
+			v = remaining;
+		remaining -= v;
+		load->n[t] = v;
+	}
+	r = bpf_get_prandom_u32() % 100;
+	for (t = 0; t < NEARBY_MAX_TIERS; t++) {
+		v = load->n[t];
+		/* Integer division's remainder goes to the first healthy tier. */
+		if (v && !given) {
+			v += remaining;
+			given = 1;
+		}
+		if (r < v)
+			return t;
+		r -= v;
+	}
+	return -1;
 }
 
 /* The tier SPILLOVER draws for this connect, or -1 when every tier's health is 0; then the caller
  * fails over as FAILOVER does (Envoy would panic: ejection alone never refuses a connect). */
 static __always_inline int spill_tier(const struct nearby_svc_value *svc, __u32 *size)
 {
-	__u32 ejected[NEARBY_MAX_TIERS] = {}, health[NEARBY_MAX_TIERS] = {};
-	__u32 sum = 0, norm, remaining = 100, load, first = NEARBY_MAX_TIERS, r, h;
+	struct tier_loads load = {};
+	__u64 ejected = nearby_ejected_per_tier(svc);
+	__u32 h, e, v;
 	int t;
 
-	ejected_per_tier(svc, ejected, bpf_ktime_get_ns());
 	for (t = 0; t < NEARBY_MAX_TIERS; t++) {
-		if (!svc->count[t] || !svc->endpoints[t])
-			continue;
-		h = svc->ready[t] > ejected[t] ? svc->ready[t] - ejected[t] : 0;
-		health[t] = (__u32)svc->overprovision * h / svc->endpoints[t];
-		if (health[t] > 100)
-			health[t] = 100;
-		if (health[t] && first == NEARBY_MAX_TIERS)
-			first = t;
-		sum += health[t];
-	}
-	if (!sum)
-		return -1;
-	norm = sum < 100 ? sum : 100;
-	r = bpf_get_prandom_u32() % 100;
-	/* Integer division's remainder goes to the first healthy tier, so draw it there first. */
-	for (t = 0; t < NEARBY_MAX_TIERS; t++) {
-		load = health[t] * 100 / norm;
-		if (load > remaining)
-			load = remaining;
-		remaining -= load;
-		health[t] = load;
-	}
-	for (t = 0; t < NEARBY_MAX_TIERS; t++) {
-		load = health[t] + (t == first ? remaining : 0);
-		if (r < load) {
-			*size = svc->count[t];
-			return t;
+		v = 0;
+		if (svc->count[t] && svc->endpoints[t]) {
+			e = (ejected >> (t * 8)) & 0xff;
+			h = svc->ready[t] > e ? svc->ready[t] - e : 0;
+			v = (__u32)svc->overprovision * h / svc->endpoints[t];
+			if (v > 100)
+				v = 100;
 		}
-		r -= load;
+		load.n[t] = v;
 	}
-	return -1;
+	t = nearby_spill_draw(&load);
+	if (t < 0 || t >= NEARBY_MAX_TIERS)
+		return -1;
+	*size = at_tier(svc->count, t);
+	return t;
 }
 
 /* choose() returns this for NEARBY_MODE_RANDOM: the range is every slot of every tier, in order. */
@@ -404,26 +468,42 @@ static __always_inline __u32 range_pos(const struct nearby_svc_value *svc, int t
 	return pos;
 }
 
-/* The first slot from position start on (wrapping) whose backend is not ejected, within the
- * window. Fills *skey only when it finds one. */
-static __always_inline __u32 *scan_range(const struct nearby_svc_value *svc, int tier, __u32 size,
-					 __u32 start, struct nearby_slot_key *skey, __u64 now)
+/* One window to scan for a live slot, and what the scan found. */
+struct scan {
+	__s32 tier;                  /* a tier or ALL_TIERS */
+	__u32 size;                  /* slots in that range */
+	__u32 start;                 /* position to start from, wrapping */
+	__u32 backend_id;            /* out */
+	struct nearby_slot_key skey; /* out */
+};
+
+/* The first slot from sc->start on (wrapping) whose backend is not ejected, within the window:
+ * 0 with sc's outputs filled, or -1. Global (see "Verifier cost"): the later-tier loop below
+ * calls it up to eight times, and inlined each call was walked again for every path before it. */
+__noinline int nearby_scan_range(const struct nearby_svc_value *svc, struct scan *sc)
 {
 	struct nearby_slot_key k = {};
-	__u32 i, *id;
+	__u64 now = bpf_ktime_get_ns();
+	__u32 i, size, *id;
+	int tier;
 
+	if (!svc || !sc || sc->tier < 0 || sc->tier > ALL_TIERS || !sc->size)
+		return -1;
+	tier = sc->tier;
+	size = sc->size;
 	for (i = 0; i < EJECT_WINDOW; i++) {
 		if (i >= size)
 			break;
-		if (locate(svc, tier, (start + i) % size, &k))
-			return NULL;
+		if (locate(svc, tier, (sc->start + i) % size, &k))
+			return -1;
 		id = bpf_map_lookup_elem(&slots, &k);
 		if (id && !ejected(id, now)) {
-			*skey = k;
-			return id;
+			sc->skey = k;
+			sc->backend_id = *id;
+			return 0;
 		}
 	}
-	return NULL;
+	return -1;
 }
 
 /* TCP only: sock_ops sees no UDP handshake, so UDP backends are never ejected, and a UDP service
@@ -431,35 +511,36 @@ static __always_inline __u32 *scan_range(const struct nearby_svc_value *svc, int
 static __always_inline __u32 *avoid_ejected(const struct nearby_svc_value *svc, int tier, __u32 size,
 					    struct nearby_slot_key *skey, __u32 *picked, __u8 proto)
 {
+	struct scan sc = { .tier = tier, .size = size };
 	__u32 *id;
-	__u64 now;
-	int t, i;
+	int t;
 
-	if (!picked || proto != IPPROTO_TCP)
+	if (!picked || proto != IPPROTO_TCP || !ejected(picked, bpf_ktime_get_ns()))
 		return picked;
-	now = bpf_ktime_get_ns();
-	if (!ejected(picked, now))
-		return picked;
-	id = scan_range(svc, tier, size, range_pos(svc, tier, skey) + 1, skey, now);
-	if (id)
-		return id;
+	sc.start = range_pos(svc, tier, skey) + 1;
+	if (!nearby_scan_range(svc, &sc))
+		goto found;
 	/* RANDOM already looked at every tier; STRICT may not leave tier 0. */
 	if (tier == ALL_TIERS || svc->mode == NEARBY_MODE_STRICT)
 		return picked;
-	/* The later tiers, counted from the chosen one. The exit is a >= test on the tier itself:
-	 * without CAP_PERFMON the verifier also walks mispredicted branches, and a loop whose only exit
-	 * is an == test on its counter looks endless on such a path. */
-	for (i = 1; i < NEARBY_MAX_TIERS; i++) {
-		t = tier + i;
-		if (t >= NEARBY_MAX_TIERS)
-			break;
-		if (!svc->count[t])
+	/* The later tiers, in order. Counted over every tier with the earlier ones skipped, so each
+	 * svc->count[t] has a constant index: an index computed from the chosen tier is refused
+	 * without CAP_PERFMON (a pointer offset that differs between paths). */
+	for (t = 1; t < NEARBY_MAX_TIERS; t++) {
+		if (t <= tier || !svc->count[t])
 			continue;
-		id = scan_range(svc, t, svc->count[t], bpf_get_prandom_u32() % svc->count[t], skey, now);
-		if (id)
-			return id;
+		sc.tier = t;
+		sc.size = svc->count[t];
+		sc.start = bpf_get_prandom_u32() % svc->count[t];
+		if (!nearby_scan_range(svc, &sc))
+			goto found;
 	}
 	return picked;
+found:
+	/* The slot's backend, re-read here: the scan's copy is not a map value the caller can keep. */
+	*skey = sc.skey;
+	id = bpf_map_lookup_elem(&slots, skey);
+	return id ? id : picked;
 }
 
 /*
@@ -478,12 +559,12 @@ static __always_inline __u32 *avoid_ejected(const struct nearby_svc_value *svc, 
 
 static __always_inline int affinity_tier_allowed(const struct nearby_svc_value *svc, int tier, __u32 t)
 {
-	if (t >= NEARBY_MAX_TIERS || !svc->count[t])
+	if (t >= NEARBY_MAX_TIERS || !at_tier(svc->count, t))
 		return 0;
 	if (tier == ALL_TIERS)
 		return 1;
 	if (svc->mode == NEARBY_MODE_WEIGHTED)
-		return svc->weight[t] != 0;
+		return at_tier(svc->weight, t) != 0;
 	/* The priority load draws a tier per connect, and a tier's share moves with its health at
 	 * each connect: like WEIGHTED, the draw is made once per client, so any tier with
 	 * endpoints (count above) is one the policy may choose. */
@@ -492,28 +573,38 @@ static __always_inline int affinity_tier_allowed(const struct nearby_svc_value *
 	return t == (__u32)tier;
 }
 
-/* Where the backend sits in tier t: the remembered index if it still holds it, else the first
- * of the tier's first AFFINITY_SCAN slots that does. Fills *skey; 0 when found. */
-static __always_inline int affinity_find(const struct nearby_svc_value *svc, __u32 t, __u32 index,
-					 __u32 backend_id, struct nearby_slot_key *skey)
-{
-	struct nearby_slot_key k = { .svc_id = svc->id, .tier = t, .index = index };
-	__u32 i, n = svc->count[t & (NEARBY_MAX_TIERS - 1)], *id;
+/* Where to look for a client's backend, and where it was found. */
+struct affinity_probe {
+	__u32 backend_id;            /* in */
+	__u32 count;                 /* in: live slots of the tier */
+	struct nearby_slot_key skey; /* in: the remembered slot; out: where the backend is */
+};
 
-	if (index < n) {
+/* Where the backend sits in its tier: the remembered index if it still holds it, else the first
+ * of the tier's first AFFINITY_SCAN slots that does. 0 with p->skey filled when found. Global
+ * (see "Verifier cost"): inlined, without CAP_PERFMON the verifier's speculative paths through
+ * this loop, on top of the pick's, overflowed its 8,192-jump limit. */
+__noinline int nearby_affinity_find(struct affinity_probe *p)
+{
+	struct nearby_slot_key k = {};
+	__u32 i, n, *id;
+
+	if (!p)
+		return -1;
+	k = p->skey;
+	n = p->count;
+	if (k.index < n) {
 		id = bpf_map_lookup_elem(&slots, &k);
-		if (id && *id == backend_id) {
-			*skey = k;
+		if (id && *id == p->backend_id)
 			return 0;
-		}
 	}
 	for (i = 0; i < AFFINITY_SCAN; i++) {
 		if (i >= n)
 			break;
 		k.index = i;
 		id = bpf_map_lookup_elem(&slots, &k);
-		if (id && *id == backend_id) {
-			*skey = k;
+		if (id && *id == p->backend_id) {
+			p->skey = k;
 			return 0;
 		}
 	}
@@ -526,7 +617,7 @@ static __always_inline __u32 *affinity_backend(const struct nearby_svc_value *sv
 						__u8 proto, struct nearby_slot_key *skey)
 {
 	struct nearby_affinity_key k = { .client = client, .svc_id = svc->id };
-	struct nearby_slot_key found = {};
+	struct affinity_probe probe = {};
 	struct nearby_affinity *row;
 	__u32 t, *id;
 	__u64 now;
@@ -547,17 +638,23 @@ static __always_inline __u32 *affinity_backend(const struct nearby_svc_value *sv
 			return NULL;
 		t = tier;
 	}
-	if (affinity_find(svc, t, row->index, row->backend_id, &found))
+	probe.backend_id = row->backend_id;
+	probe.count = at_tier(svc->count, t);
+	probe.skey.svc_id = svc->id;
+	probe.skey.tier = t;
+	probe.skey.index = row->index;
+	if (nearby_affinity_find(&probe))
 		return NULL;
-	id = bpf_map_lookup_elem(&slots, &found);
+	/* Looked up again here: the caller keeps the map value, which the probe's copy is not. */
+	id = bpf_map_lookup_elem(&slots, &probe.skey);
 	if (!id || *id != row->backend_id)
 		return NULL;
 	if (proto == IPPROTO_TCP && ejected(id, now))
 		return NULL;
 	row->last_ns = now;
-	row->tier = found.tier;
-	row->index = found.index;
-	*skey = found;
+	row->tier = probe.skey.tier;
+	row->index = probe.skey.index;
+	*skey = probe.skey;
 	return id;
 }
 
@@ -939,6 +1036,7 @@ static __always_inline void try_eject(const struct nearby_sock_meta *meta, const
 	__u32 endpoints = service_endpoints(meta), active = 0, free = NEARBY_MAX_EJECTED, i, mult;
 	struct nearby_svc_ejections *st;
 	__u64 cap, length;
+	int written;
 
 	if (!endpoints)
 		return;
@@ -949,6 +1047,9 @@ static __always_inline void try_eject(const struct nearby_sock_meta *meta, const
 	bpf_spin_lock(&st->lock);
 	if (h->ejected_until > now) /* another CPU ejected it meanwhile */
 		goto out;
+	/* Unrolled: each slot at a constant offset, so no speculative path walks a pointer past the
+	 * value (see at_tier). */
+#pragma unroll
 	for (i = 0; i < NEARBY_MAX_EJECTED; i++) {
 		if (st->until[i] > now)
 			active++;
@@ -969,9 +1070,19 @@ static __always_inline void try_eject(const struct nearby_sock_meta *meta, const
 	h->failures = 0; /* re-admitted with a clean count */
 	h->ejections++;
 	h->svc_id = meta->svc_id;
-	st->until[free] = now + length;
-	st->backend[free] = meta->backend_id;
-	st->tier[free] = meta->tier;
+	/* The first free slot again (the lock is held: the same one), written in an unrolled loop so
+	 * that each slot is addressed at a constant offset: without CAP_PERFMON the verifier refuses
+	 * st + free, an offset that differs between paths through one instruction. */
+	written = 0;
+#pragma unroll
+	for (i = 0; i < NEARBY_MAX_EJECTED; i++) {
+		if (written || st->until[i] > now)
+			continue;
+		st->until[i] = now + length;
+		st->backend[i] = meta->backend_id;
+		st->tier[i] = meta->tier;
+		written = 1;
+	}
 	st->ejections++;
 out:
 	bpf_spin_unlock(&st->lock);

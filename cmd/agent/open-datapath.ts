@@ -58,7 +58,7 @@ export function openDatapath(placement: DatapathPlacement): Datapath {
       throw new StartupError(
         'no-bpf-permission',
         `no permission to load BPF programs or pin under ${placement.pinRoot} (${(error as Error).message}): ` +
-          'run with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON, or as root',
+          'run with CAP_BPF and CAP_NET_ADMIN, or as root',
         { cause: error },
       );
     }

@@ -3,7 +3,7 @@
  * every program to the node's cgroup. A second start reuses the pinned maps (state survives)
  * and swaps programs inside the pinned links, so connects never see a moment without a hook.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MAP_LAYOUTS, mapsByRole, type MapRole } from './bpf-map.js';
@@ -178,21 +178,11 @@ function check(call: string, rc: number, target: string): void {
   if (rc < 0) throw new BpfCallError(call, -rc, target);
 }
 
-/** CAP_PERFMON (38) in this process's effective set, from /proc/self/status. */
-function hasPerfmon(): boolean {
-  const line = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-  return line !== null && ((BigInt(`0x${line[1]}`) >> 38n) & 1n) === 1n;
-}
-
 function loadError(errno: number, objectPath: string, pinRoot: string): DatapathError {
-  // Without CAP_PERFMON the verifier also walks mispredicted branches (Spectre v1 checks), and the
-  // ejection and spillover loops are then too complex for it: the load fails with EINVAL or EFAULT,
-  // not EPERM, so the missing capability is named here rather than blamed on the pins.
-  if (errno === 1 || errno === 13 || !hasPerfmon()) {
+  if (errno === 1 || errno === 13) {
     return new DatapathError(
-      `loading ${objectPath} was refused (${errnoName(errno === 1 || errno === 13 ? errno : 1)}; the kernel said ${errnoName(errno)}): ` +
-        'the agent needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON (or root)',
-      1,
+      `loading ${objectPath} was refused (${errnoName(errno)}): the agent needs CAP_BPF and CAP_NET_ADMIN (or root)`,
+      errno,
     );
   }
   if (errno === 22) {

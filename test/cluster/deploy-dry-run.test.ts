@@ -220,7 +220,7 @@ describe("a Pod of the DaemonSet's template, as its controller would create it",
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/violates PodSecurity "baseline:latest"/);
     expect(result.stderr).toMatch(
-      /non-default capabilities \(container "agent" must not include "BPF", "NET_ADMIN", "PERFMON" in securityContext\.capabilities\.add\)/,
+      /non-default capabilities \(container "agent" must not include "BPF", "NET_ADMIN" in securityContext\.capabilities\.add\)/,
     );
     expect(result.stderr).toMatch(/hostPath volumes \(volumes "bpffs", "cgroup"\)/);
   });

@@ -52,7 +52,8 @@ afterAll(async () => {
 
 describe('the seed experiment on a three-worker lab', () => {
   it('comes up in seconds with kind node names, labels and an agent per node', async () => {
-    expect(upMs).toBeLessThan(15_000);
+    // A gross-regression guard, not a benchmark: ~10 s here; a verifier path explosion once made it 16 s.
+    expect(upMs).toBeLessThan(30_000);
     const status = await lab.status();
     expect(status.nodes.map((n) => n.name)).toEqual([`${NAME}-control-plane`, `${NAME}-worker`, `${NAME}-worker2`, `${NAME}-worker3`]);
     for (const node of status.nodes) {

@@ -174,10 +174,10 @@ spec:
 }
 
 describe('the DaemonSet asks for', () => {
-  it('exactly BPF, NET_ADMIN and PERFMON, everything else dropped, as uid 0 without privilege escalation', () => {
+  it('exactly BPF and NET_ADMIN, everything else dropped, as uid 0 without privilege escalation', () => {
     // The set this file proves necessary and sufficient below; a change to the manifest must
     // come with a change here, after the rest of this file shows the new set works.
-    expect([...posture.add].sort()).toEqual(['BPF', 'NET_ADMIN', 'PERFMON']);
+    expect([...posture.add].sort()).toEqual(['BPF', 'NET_ADMIN']);
     expect(posture.drop).toEqual(['ALL']);
     expect(posture.runAsUser).toBe(0);
     expect(posture.allowPrivilegeEscalation).toBe(false);
@@ -301,7 +301,7 @@ describe('with any one of them taken away', () => {
     });
     expect(code).toBe(2);
     expect(log).toMatch(
-      /^nearby-agent: no-bpf-permission: no permission to load BPF programs or pin under \S+ \(.*EPERM.*\): run with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON, or as root$/m,
+      /^nearby-agent: no-bpf-permission: no permission to load BPF programs or pin under \S+ \(.*EPERM.*\): run with CAP_BPF and CAP_NET_ADMIN, or as root$/m,
     );
     expect(log).toContain(node.pinRoot);
     expect(existsSync(node.pinRoot)).toBe(false);

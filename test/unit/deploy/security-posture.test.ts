@@ -1,7 +1,7 @@
 // What a cluster admin grants by installing nearby, checked on what would really be applied: the
 // kustomize base as `kubectl kustomize deploy/` builds it, and the Helm chart as `helm template`
 // renders it (with its defaults, and with every value a user is meant to change set). Neither may
-// run privileged or add a capability beyond BPF, NET_ADMIN and PERFMON (the set
+// run privileged or add a capability beyond BPF and NET_ADMIN (the set
 // test/kernel/agent-capabilities.test.ts proves necessary and sufficient), nor grant more than
 // get/list/watch cluster-wide on the kinds the agent plans from, nor touch Secrets anywhere but
 // in the one namespace of remote secrets (a Role, only when multi-cluster is turned on: the chart's
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEPLOY, helmYaml, kustomizeYaml, type KubeObject, NAMESPACE, only, parseObjects, ROOT } from '../../fixtures/deploy-render.js';
 
-const CAPABILITIES = ['BPF', 'NET_ADMIN', 'PERFMON'];
+const CAPABILITIES = ['BPF', 'NET_ADMIN'];
 const READ_VERBS = ['get', 'list', 'watch'];
 /** apiGroup -> resources the agent may read; nothing else, in any group. */
 const READABLE: Record<string, string[]> = {
@@ -201,7 +201,7 @@ describe.each(EACH)('%s', (name) => {
     ).toEqual(['DaemonSet']);
   });
 
-  it('adds exactly BPF, NET_ADMIN and PERFMON to a container that drops ALL, with a read-only root', () => {
+  it('adds exactly BPF and NET_ADMIN to a container that drops ALL, with a read-only root', () => {
     const objects = rendered(name);
     expect(podSpec(objects).initContainers ?? []).toEqual([]);
     expect(agentContainer(objects).securityContext).toEqual({
