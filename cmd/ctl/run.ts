@@ -10,6 +10,7 @@ import { DEFAULT_PLAN_OPTIONS, plan, type PlanOptions, SPILLOVER_SCOPES, type Sp
 import { isClusterDomain, isNamespaceName, isServiceProxyName, isServiceSelection } from '../plan-flags.js';
 import { STARTUP_EXIT_CODE, StartupError } from '../startup-error.js';
 import { listCluster, loadClusterConfig } from './cluster.js';
+import { waitForCleanup } from './cleanup-wait.js';
 import { explainService } from './explain.js';
 import { LAB_COMMANDS, runLabCommand } from './lab-commands.js';
 import { readManifests } from './manifests.js';
@@ -32,6 +33,9 @@ const USAGE = `usage:
                    on a node (root): detaches every program nearby attached and removes the
                    pins it owns; foreign pins are left and reported. Exit 0: nothing of nearby
                    is left; 1: something is (the log names the path); 2: usage
+  nearbyctl wait-cleanup NAMESPACE/NAME [--kubeconfig FILE] [--timeout SECONDS]
+                   waits until the uninstall DaemonSet NAME is Ready on every node it runs
+                   on (the chart's pre-delete Job). Exit 0: confirmed; 1: not in time
   nearbyctl lab up|apply|delete|label|exec|fault|get|status|wait|down ... (nearbyctl lab --help)
   nearbyctl demo [--files] [--experiment 000|003|004]
                    a seed's experiment on a lab cluster (root): 000, the default (make demo),
@@ -202,6 +206,13 @@ export async function runNearbyctl(argv: readonly string[], io: CtlIo, env: Node
           return 0;
         }
         return runUninstall(pinRootOf(bpffs, node), logger);
+      }
+      case 'wait-cleanup': {
+        const target = required(rest[0], 'NAMESPACE/NAME');
+        const timeoutSeconds = Number(values.timeout ?? '600');
+        if (!(timeoutSeconds > 0))
+          throw new StartupError('usage', `--timeout: expected seconds > 0, got ${JSON.stringify(values.timeout)}`);
+        return (await waitForCleanup(loadClusterConfig(values, env), target, timeoutSeconds * 1000, (line) => io.out(line))) ? 0 : 1;
       }
       case 'create-remote-secret':
         return await runCreateRemoteSecret(values, io, USAGE);

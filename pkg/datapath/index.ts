@@ -12,7 +12,7 @@ export { STRUCTS, svcKey, type StructLayout } from './codecs.js';
 export { BpfCallError, DatapathError, InvalidServiceError, MapFullError, PinConflictError, UninstallError } from './errors.js';
 export { kernelName, type Ownership, ownershipOf, type PinnedObject } from './ownership.js';
 export { type ForeignPin, uninstallPins, type UninstallReport } from './uninstall.js';
-export { MAP_NAMES, PIN_DIRS } from './object-names.js';
+export { ATTACH_TYPES, MAP_NAMES, PIN_DIRS } from './object-names.js';
 export {
   type BackendKey,
   backendKey,

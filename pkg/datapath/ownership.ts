@@ -4,13 +4,16 @@
  * it is, and the name the kernel keeps for it must all be what the loader pins there. Map shapes
  * are not part of the proof, so that the maps of an older agent (another layout) are still removed.
  */
-import { MAP_NAMES, PIN_DIRS, PROGRAMS } from './object-names.js';
+import { ATTACH_TYPES, MAP_NAMES, PIN_DIRS, PROGRAMS } from './object-names.js';
 
 /** What the kernel says about a pinned object (from its fdinfo and bpf_obj_get_info_by_fd). */
 export type PinnedObject =
   | { readonly kind: 'map'; readonly name: string }
-  /** linkType is fdinfo's link_type text ("cgroup"); progName the attached program's name. */
-  | { readonly kind: 'link'; readonly linkType: string; readonly progName: string }
+  /**
+   * linkType is fdinfo's link_type text ("cgroup"), attachType its enum bpf_attach_type; progName
+   * the program's name, undefined where it cannot be read (without CAP_SYS_ADMIN).
+   */
+  | { readonly kind: 'link'; readonly linkType: string; readonly attachType: number; readonly progName?: string | undefined }
   | { readonly kind: 'prog' | 'directory' | 'other' };
 
 export type Ownership = { readonly owned: true } | { readonly owned: false; readonly reason: string };
@@ -37,7 +40,10 @@ export function ownershipOf(dir: string, entry: string, object: PinnedObject): O
     if (!(PROGRAMS as readonly string[]).includes(entry)) return { owned: false, reason: `no program of nearby's is called ${entry}` };
     if (object.kind !== 'link') return { owned: false, reason: `a ${object.kind} where nearby pins a link` };
     if (object.linkType !== 'cgroup') return { owned: false, reason: `a ${object.linkType} link; nearby pins cgroup links` };
-    if (object.progName !== kernelName(entry))
+    const expected = ATTACH_TYPES[entry as keyof typeof ATTACH_TYPES];
+    if (object.attachType !== expected)
+      return { owned: false, reason: `attach type ${object.attachType}; ${entry} attaches as ${expected}` };
+    if (object.progName !== undefined && object.progName !== kernelName(entry))
       return { owned: false, reason: `a link to program ${JSON.stringify(object.progName)}, not ${entry}` };
     return { owned: true };
   }

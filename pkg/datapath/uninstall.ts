@@ -32,6 +32,10 @@ const ENOLINK = 67;
 // struct bpf_map_info: name[16] at offset 24; struct bpf_prog_info: name[16] at offset 64.
 const MAP_NAME_OFFSET = 24;
 const PROG_NAME_OFFSET = 64;
+// struct bpf_link_info: prog_id at 8; for a cgroup link, cgroup_id at 16 and attach_type at 24.
+const LINK_PROG_ID_OFFSET = 8;
+const LINK_ATTACH_TYPE_OFFSET = 24;
+const EPERM = 1;
 const INFO_SIZE = 256;
 /** The directory the agent puts every node's pin root in: <bpffs>/nearby/<node>. */
 const PIN_PARENT = 'nearby';
@@ -96,7 +100,12 @@ function inspect(pin: string): { what: PinnedObject; fd: number } {
     const field = (name: string): string | undefined => new RegExp(`^${name}:\\s*(\\S+)$`, 'm').exec(fdinfo)?.[1];
     if (field('map_type') !== undefined) return { what: { kind: 'map', name: nameAt(infoOf(fd, pin), MAP_NAME_OFFSET) }, fd };
     const linkType = field('link_type');
-    if (linkType !== undefined) return { what: { kind: 'link', linkType, progName: progName(Number(field('prog_id')), pin) }, fd };
+    if (linkType !== undefined) {
+      const info = infoOf(fd, pin);
+      const cgroup = linkType === 'cgroup';
+      const attachType = cgroup ? info.readUInt32LE(LINK_ATTACH_TYPE_OFFSET) : -1;
+      return { what: { kind: 'link', linkType, attachType, progName: progName(info.readUInt32LE(LINK_PROG_ID_OFFSET), pin) }, fd };
+    }
     return { what: { kind: field('prog_type') !== undefined ? 'prog' : 'other' }, fd };
   } catch (error) {
     libbpf.close(fd);
@@ -112,10 +121,11 @@ function infoOf(fd: number, what: string): Buffer {
   return info;
 }
 
-function progName(progId: number, linkPin: string): string {
-  // A detached link (its cgroup gone) has no program left: prog_id 0, no name to prove it by.
-  if (!Number.isInteger(progId) || progId <= 0) return '';
+/** The program's name; undefined when this process may not open programs by id (no CAP_SYS_ADMIN). */
+function progName(progId: number, linkPin: string): string | undefined {
+  if (progId === 0) return '';
   const fd = libbpf.progGetFdById(progId) as number;
+  if (fd === -EPERM) return undefined;
   if (fd < 0) throw new UninstallError(linkPin, `its program (id ${progId}) cannot be opened: ${errnoName(-fd)}`, -fd);
   try {
     return nameAt(infoOf(fd, `${linkPin} (program id ${progId})`), PROG_NAME_OFFSET);

@@ -1,9 +1,10 @@
 // Which pins uninstall may remove: only what the loader pins, where it pins it, as the kind of
 // object it pins, under the name the kernel keeps. Everything else is someone else's.
 import { describe, expect, it } from 'vitest';
-import { kernelName, MAP_LAYOUTS, ownershipOf, PROGRAMS } from '../../../pkg/datapath/index.js';
+import { ATTACH_TYPES, kernelName, MAP_LAYOUTS, ownershipOf, PROGRAMS } from '../../../pkg/datapath/index.js';
 
-const link = (progName: string, linkType = 'cgroup') => ({ kind: 'link', linkType, progName }) as const;
+const link = (progName: string | undefined, linkType = 'cgroup', attachType = ATTACH_TYPES.nearby_connect4) =>
+  ({ kind: 'link', linkType, attachType, progName }) as const;
 const map = (name: string) => ({ kind: 'map', name }) as const;
 
 describe('ownershipOf', () => {
@@ -13,7 +14,8 @@ describe('ownershipOf', () => {
   });
 
   it('owns every program link under links/, by the name the kernel truncates to 15 characters', () => {
-    for (const program of PROGRAMS) expect(ownershipOf('links', program, link(kernelName(program)))).toEqual({ owned: true });
+    for (const program of PROGRAMS)
+      expect(ownershipOf('links', program, link(kernelName(program), 'cgroup', ATTACH_TYPES[program]))).toEqual({ owned: true });
     expect(kernelName('nearby_getpeername4')).toBe('nearby_getpeern');
   });
 
@@ -35,7 +37,15 @@ describe('ownershipOf', () => {
     expect(ownershipOf('links', 'nearby_connect4', { kind: 'directory' })).toMatchObject({ owned: false });
   });
 
-  it('refuses a detached link that names no program: nothing proves it is ours', () => {
+  it('without CAP_SYS_ADMIN (no program name), owns a cgroup link by its attach type alone', () => {
+    expect(ownershipOf('links', 'nearby_connect4', link(undefined))).toEqual({ owned: true });
+    expect(ownershipOf('links', 'nearby_sockops', link(undefined, 'cgroup', ATTACH_TYPES.nearby_connect4))).toMatchObject({
+      owned: false,
+      reason: /attach type 10; nearby_sockops attaches as 3/,
+    });
+  });
+
+  it('refuses a link whose program is gone: nothing proves it is ours', () => {
     expect(ownershipOf('links', 'nearby_connect4', link(''))).toMatchObject({ owned: false });
   });
 
