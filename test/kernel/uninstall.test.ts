@@ -4,16 +4,17 @@
 // program stays attached to the node's cgroup, and no pin of nearby's stays on bpffs. Pins nearby
 // does not own, in the same directories, are still there afterwards; a second run changes nothing.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { runNearbyctl } from '../../cmd/ctl/run.js';
 import { unpinDatapath } from '../../pkg/datapath/index.js';
 import { assertKernelPrereqs, type Client, KernelLab, type SimNode } from '../../lab/kernel-lab/index.js';
 import { endpointSliceYaml, nodeYaml } from '../fixtures/manifests.js';
 import { ifSetUp } from '../fixtures/if-set-up.js';
-import { type AgentRun, attachedPrograms, freePort, requireTool, runAgentToExit, startAgent, until } from './agent-process.js';
+import { type AgentRun, attachedPrograms, freePort, requireTool, ROOT, runAgentToExit, startAgent, until } from './agent-process.js';
 
 const VIP = '10.96.0.30';
 const POD = '10.244.1.30';
@@ -54,6 +55,27 @@ async function startNodeAgent(): Promise<AgentRun> {
     run.log,
   );
   return run;
+}
+
+/**
+ * The capabilities deploy/uninstall/ gives the cleanup container, as a setpriv prefix: uid 0 with
+ * only those (not CAP_SYS_ADMIN, so a program's name cannot be read by id) and no_new_privs.
+ */
+function asCleanupContainer(): string[] {
+  const ds = parse(readFileSync(join(ROOT, 'deploy/uninstall/cleanup-daemonset.yaml'), 'utf8')) as {
+    spec: { template: { spec: { initContainers: Array<{ name: string; securityContext: { capabilities: { add: string[] } } }> } } };
+  };
+  const caps = ds.spec.template.spec.initContainers.find((c) => c.name === 'cleanup')!.securityContext.capabilities.add;
+  expect(caps).not.toContain('SYS_ADMIN');
+  const bounding = ['-all', ...caps.map((c) => `+${c.toLowerCase()}`)].join(',');
+  return [
+    requireTool('setpriv', 'util-linux'),
+    `--bounding-set=${bounding}`,
+    '--inh-caps=-all',
+    '--ambient-caps=-all',
+    '--no-new-privs',
+    '--',
+  ];
 }
 
 const connectOnce = async () => (await client.connect({ address: VIP, port: 5000, proto: 'tcp', count: 1, timeoutMs: 1000 }))[0]!;
@@ -124,12 +146,12 @@ afterAll(async () => {
 });
 
 describe('uninstall on a real node', () => {
-  it('nearby-agent --cleanup, with the agent still running, stops every rewrite and leaves only the foreign pins', async () => {
+  it('nearby-agent --cleanup, with the capabilities of the cleanup container and the agent still running, stops every rewrite and leaves only the foreign pins', async () => {
     expect(attachedPrograms(node.cgroupPath).length).toBeGreaterThan(0);
     pinForeignMap(join(node.pinRoot, 'maps', 'not_nearby'), 'not_nearby');
     pinForeignMap(join(node.pinRoot, 'other_tool'), 'other_tool');
 
-    const { code, log } = await runAgentToExit({ args: ['--cleanup', '--node-name', node.nodeName] });
+    const { code, log } = await runAgentToExit({ args: ['--cleanup', '--node-name', node.nodeName], wrapper: asCleanupContainer() });
     expect(code, log).toBe(0);
     const lines = log
       .split('\n')
