@@ -22,6 +22,11 @@ export function runUninstall(pinRoot: string, logger: Logger): number {
   for (const path of report.unpinned) logger.info({ path }, 'map unpinned');
   for (const { path, reason } of report.foreign) logger.warn({ path, reason }, 'pin left alone: not nearby');
   for (const path of report.removedDirs) logger.info({ path }, 'directory removed');
+  for (const error of report.failed) logger.error({ err: error, path: error.path }, 'pin of nearby not removed');
+  if (report.failed.length > 0) {
+    logger.error({ pinRoot, failed: report.failed.map((e) => e.path) }, 'uninstall failed: pins of nearby stay');
+    return UNINSTALL_EXIT.failed;
+  }
   logger.info(
     {
       pinRoot,

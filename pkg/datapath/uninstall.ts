@@ -24,6 +24,8 @@ export interface UninstallReport {
   readonly unpinned: readonly string[];
   /** Pins left alone: not nearby's. Their directories stay too. */
   readonly foreign: readonly ForeignPin[];
+  /** Pins of nearby's (or pins that could not be read to decide) that stay: the run failed for them alone. */
+  readonly failed: readonly UninstallError[];
   /** Directories removed once empty (the pin root, its maps/ and links/, an empty nearby/). */
   readonly removedDirs: readonly string[];
 }
@@ -41,7 +43,14 @@ const INFO_SIZE = 256;
 const PIN_PARENT = 'nearby';
 
 export function uninstallPins(pinRoot: string): UninstallReport {
-  const report = { pinRoot, detached: [] as string[], unpinned: [] as string[], foreign: [] as ForeignPin[], removedDirs: [] as string[] };
+  const report = {
+    pinRoot,
+    detached: [] as string[],
+    unpinned: [] as string[],
+    foreign: [] as ForeignPin[],
+    failed: [] as UninstallError[],
+    removedDirs: [] as string[],
+  };
   if (!exists(pinRoot)) return report;
   // Links first: once they are detached nothing is rewritten, whatever happens to the maps.
   for (const dir of [PIN_DIRS.links, PIN_DIRS.maps]) {
@@ -49,20 +58,12 @@ export function uninstallPins(pinRoot: string): UninstallReport {
     if (!exists(path)) continue;
     for (const entry of readdirSync(path).sort()) {
       const pin = join(path, entry);
-      const object = inspect(pin);
-      const ownership = ownershipOf(dir, entry, object.what);
+      // One pin that cannot be removed must not keep the others attached: note it and go on.
       try {
-        if (!ownership.owned) {
-          report.foreign.push({ path: pin, reason: ownership.reason });
-          continue;
-        }
-        if (object.what.kind === 'link') {
-          detach(object.fd, pin);
-          report.detached.push(pin);
-        } else report.unpinned.push(pin);
-        unpin(pin);
-      } finally {
-        if (object.fd >= 0) libbpf.close(object.fd);
+        removeIfOwned(dir, entry, pin, report);
+      } catch (error) {
+        if (!(error instanceof UninstallError)) throw error;
+        report.failed.push(error);
       }
     }
   }
@@ -78,6 +79,27 @@ export function uninstallPins(pinRoot: string): UninstallReport {
   const parent = dirname(pinRoot);
   if (basename(parent) === PIN_PARENT && removeIfEmpty(parent)) report.removedDirs.push(parent);
   return report;
+}
+
+function removeIfOwned(
+  dir: string,
+  entry: string,
+  pin: string,
+  report: { detached: string[]; unpinned: string[]; foreign: ForeignPin[] },
+): void {
+  const object = inspect(pin);
+  const ownership = ownershipOf(dir, entry, object.what);
+  try {
+    if (!ownership.owned) {
+      report.foreign.push({ path: pin, reason: ownership.reason });
+      return;
+    }
+    if (object.what.kind === 'link') detach(object.fd, pin);
+    unpin(pin);
+    (object.what.kind === 'link' ? report.detached : report.unpinned).push(pin);
+  } finally {
+    if (object.fd >= 0) libbpf.close(object.fd);
+  }
 }
 
 function exists(path: string): boolean {
