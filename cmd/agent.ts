@@ -1,11 +1,25 @@
 #!/usr/bin/env node
-/* nearby-agent: the DaemonSet process. See cmd/agent/options.ts for its flags. */
+/* nearby-agent: the DaemonSet process. See cmd/agent/options.ts for its flags, and --cleanup --help. */
+import pino from 'pino';
+import { CLEANUP_FLAG, cleanupUsage, parseCleanupOptions } from './agent/cleanup-options.js';
 import { agentUsage, parseAgentOptions } from './agent/options.js';
 import { runAgent } from './agent/run.js';
 import { STARTUP_EXIT_CODE, StartupError, startupLine } from './startup-error.js';
+import { runUninstall } from './uninstall.js';
 
 async function main(): Promise<void> {
-  const options = parseAgentOptions(process.argv.slice(2), process.env);
+  const argv = process.argv.slice(2);
+  if (argv.includes(CLEANUP_FLAG)) {
+    const cleanup = parseCleanupOptions(argv, process.env);
+    if (!cleanup) {
+      process.stdout.write(`${cleanupUsage()}\n`);
+      return;
+    }
+    const logger = pino({ level: cleanup.logLevel, base: { node: cleanup.nodeName, mode: 'cleanup' } });
+    process.exitCode = runUninstall(cleanup.pinRoot, logger);
+    return;
+  }
+  const options = parseAgentOptions(argv, process.env);
   if (!options) {
     process.stdout.write(`${agentUsage()}\n`);
     return;

@@ -141,6 +141,15 @@ const LOG_LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 
 const CLUSTER_NAME = /^[-._a-zA-Z0-9]+$/;
 const NODE_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
+export function isNodeName(text: string): boolean {
+  return NODE_NAME.test(text);
+}
+
+/** <bpffs>/nearby/<node>: where the agent pins, and what --cleanup clears. */
+export function pinRootFor(bpffs: string, nodeName: string): string {
+  return join(bpffs, 'nearby', nodeName);
+}
+
 export function agentUsage(): string {
   const lines = Object.entries(OPTIONS).map(([flag, spec]) => {
     const def = 'default' in spec ? ` (default ${spec.default})` : '';
@@ -241,7 +250,7 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
     nodeName,
     cgroupPath,
     bpffs,
-    pinRoot: join(bpffs, 'nearby', nodeName),
+    pinRoot: pinRootFor(bpffs, nodeName),
     sizes,
     listen: get('listen') ?? ':9790',
     logLevel,

@@ -45,3 +45,12 @@ export function nodeForExplain(flag: string | undefined, env: NodeJS.ProcessEnv)
   if (!node) throw new StartupError('usage', '--node NAME or NODE_NAME is required: the node whose connects to explain');
   return node;
 }
+
+/**
+ * --node, else $NODE_NAME, else the one node pinned under <bpffs>/nearby/. Undefined when none
+ * is pinned: uninstall on a clean node has nothing to do, which is not an error (it is re-run).
+ */
+export function nodeForUninstall(flag: string | undefined, env: NodeJS.ProcessEnv, bpffs: string): string | undefined {
+  if (!flag && !env['NODE_NAME'] && pinnedNodes(bpffs).length === 0) return undefined;
+  return nodeForMaps(flag, env, bpffs);
+}

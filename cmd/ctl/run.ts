@@ -4,16 +4,18 @@
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import pino from 'pino';
 import { buildSnapshot } from '../../pkg/model/index.js';
 import { DEFAULT_PLAN_OPTIONS, plan, type PlanOptions, SPILLOVER_SCOPES, type SpilloverScope } from '../../pkg/planner/index.js';
 import { isClusterDomain, isNamespaceName, isServiceProxyName, isServiceSelection } from '../plan-flags.js';
 import { STARTUP_EXIT_CODE, StartupError } from '../startup-error.js';
 import { listCluster, loadClusterConfig } from './cluster.js';
+import { waitForCleanup } from './cleanup-wait.js';
 import { explainService } from './explain.js';
 import { LAB_COMMANDS, runLabCommand } from './lab-commands.js';
 import { readManifests } from './manifests.js';
 import { mapsJson, mapsText, pinRootOf } from './maps.js';
-import { nodeForExplain, nodeForMaps } from './node-choice.js';
+import { nodeForExplain, nodeForMaps, nodeForUninstall } from './node-choice.js';
 import { compareWithPins, readPins } from './pinned-check.js';
 import { planJson, planText } from './plan-view.js';
 import { runCreateRemoteSecret } from './remote-secret-command.js';
@@ -27,6 +29,13 @@ const USAGE = `usage:
   nearbyctl plan [SOURCE] --node NAME [--json] [PLAN FLAGS]
   nearbyctl explain NAMESPACE/SERVICE [SOURCE] [--node NAME] [--bpffs PATH] [PLAN FLAGS]
   nearbyctl maps [--node NAME] [--bpffs /sys/fs/bpf] [--json]
+  nearbyctl uninstall [--node NAME] [--bpffs /sys/fs/bpf]
+                   on a node (root): detaches every program nearby attached and removes the
+                   pins it owns; foreign pins are left and reported. Exit 0: nothing of nearby
+                   is left; 1: something is (the log names the path); 2: usage
+  nearbyctl wait-cleanup NAMESPACE/NAME [--kubeconfig FILE] [--timeout SECONDS]
+                   waits until the uninstall DaemonSet NAME is Ready on every node it runs
+                   on (the chart's pre-delete Job). Exit 0: confirmed; 1: not in time
   nearbyctl lab up|apply|delete|label|exec|fault|get|status|wait|down ... (nearbyctl lab --help)
   nearbyctl demo [--files] [--experiment 000|003|004]
                    a seed's experiment on a lab cluster (root): 000, the default (make demo),
@@ -39,7 +48,7 @@ const USAGE = `usage:
                    gives the cluster of CTX a read-only ServiceAccount and prints the
                    Secret (istioctl's format) to apply on the cluster that reads it;
                    --print-remote-rbac only prints the remote side's manifests
---node defaults to $NODE_NAME; for maps, else to the only node pinned under <bpffs>/nearby/.
+--node defaults to $NODE_NAME; for maps and uninstall, else to the only node pinned under <bpffs>/nearby/.
 --bpffs defaults to $NEARBY_BPFFS, else /sys/fs/bpf.
 SOURCE: --state DIR (manifests), or the cluster: --kubeconfig FILE (else $KUBECONFIG, else the
 in-cluster config in a pod, else ~/.kube/config), --context NAME, --timeout SECONDS (default 30).
@@ -185,6 +194,25 @@ export async function runNearbyctl(argv: readonly string[], io: CtlIo, env: Node
         const state = readPinnedState(pinRootOf(bpffs, node));
         io.out(values.json ? JSON.stringify(mapsJson(state), null, 2) : mapsText(state));
         return 0;
+      }
+      case 'uninstall': {
+        const bpffs = bpffsOf(values.bpffs, env);
+        const node = nodeForUninstall(values.node, env, bpffs);
+        // Loaded only here: uninstall needs libbpf, planning does not.
+        const { runUninstall } = await import('../uninstall.js');
+        const logger = pino({ base: { node: node ?? null, mode: 'uninstall' } }, { write: (line: string) => io.out(line.trimEnd()) });
+        if (node === undefined) {
+          logger.info({ bpffs }, 'uninstall done: no node is pinned under <bpffs>/nearby');
+          return 0;
+        }
+        return runUninstall(pinRootOf(bpffs, node), logger);
+      }
+      case 'wait-cleanup': {
+        const target = required(rest[0], 'NAMESPACE/NAME');
+        const timeoutSeconds = Number(values.timeout ?? '600');
+        if (!(timeoutSeconds > 0))
+          throw new StartupError('usage', `--timeout: expected seconds > 0, got ${JSON.stringify(values.timeout)}`);
+        return (await waitForCleanup(loadClusterConfig(values, env), target, timeoutSeconds * 1000, (line) => io.out(line))) ? 0 : 1;
       }
       case 'create-remote-secret':
         return await runCreateRemoteSecret(values, io, USAGE);

@@ -62,3 +62,14 @@ const NAMES: Record<number, string> = {
 export function errnoName(errno: number): string {
   return NAMES[Math.abs(errno)] ?? `errno ${Math.abs(errno)}`;
 }
+
+/** Uninstall could not remove a pin of nearby's (or read one to decide); `path` names it. */
+export class UninstallError extends DatapathError {
+  constructor(
+    readonly path: string,
+    what: string,
+    errno?: number,
+  ) {
+    super(`${path}: ${what}`, errno);
+  }
+}

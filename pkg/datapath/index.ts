@@ -9,7 +9,10 @@ import { ServiceWriter } from './writer.js';
 export { canonicalAddress, familyOf } from './addr.js';
 export { type BpfMap, type DatapathMaps, MAP_LAYOUTS, type MapOps, opsOf, opsSince } from './bpf-map.js';
 export { STRUCTS, svcKey, type StructLayout } from './codecs.js';
-export { BpfCallError, DatapathError, InvalidServiceError, MapFullError, PinConflictError } from './errors.js';
+export { BpfCallError, DatapathError, InvalidServiceError, MapFullError, PinConflictError, UninstallError } from './errors.js';
+export { kernelName, type Ownership, ownershipOf, type PinnedObject } from './ownership.js';
+export { type ForeignPin, uninstallPins, type UninstallReport } from './uninstall.js';
+export { ATTACH_TYPES, MAP_NAMES, PIN_DIRS } from './object-names.js';
 export {
   type BackendKey,
   backendKey,

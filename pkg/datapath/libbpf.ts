@@ -29,6 +29,8 @@ function bind() {
     linkUpdateProgram: lib.func('int bpf_link__update_program(void *link, void *prog)'),
     linkFd: lib.func('int bpf_link__fd(void *link)'),
     linkDestroy: lib.func('int bpf_link__destroy(void *link)'),
+    linkDetach: lib.func('int bpf_link_detach(int link_fd)'),
+    progGetFdById: lib.func('int bpf_prog_get_fd_by_id(uint32_t id)'),
     objGet: lib.func('int bpf_obj_get(const char *path)'),
     objGetOpts: lib.func('int bpf_obj_get_opts(const char *path, void *opts)'),
     objGetInfoByFd: lib.func('int bpf_obj_get_info_by_fd(int fd, void *info, uint32_t *len)'),

@@ -10,19 +10,10 @@ import { MAP_LAYOUTS, mapsByRole, type MapRole } from './bpf-map.js';
 import { BpfCallError, DatapathError, errnoName, PinConflictError } from './errors.js';
 import { type Handle, isNull, lastErrno, libbpf } from './libbpf.js';
 import { KernelBpfMap } from './kernel-map.js';
+import { PROGRAMS, UNSIZED_MAPS } from './object-names.js';
 import { DEFAULT_MAP_SIZES, type MapSizes } from './types.js';
 
-export const PROGRAMS = [
-  'nearby_connect4',
-  'nearby_connect6',
-  'nearby_sendmsg4',
-  'nearby_sendmsg6',
-  'nearby_recvmsg4',
-  'nearby_recvmsg6',
-  'nearby_getpeername4',
-  'nearby_getpeername6',
-  'nearby_sockops',
-] as const;
+export { PROGRAMS } from './object-names.js';
 
 const ROLES = Object.keys(MAP_LAYOUTS) as MapRole[];
 /**
@@ -33,7 +24,7 @@ const ROLES = Object.keys(MAP_LAYOUTS) as MapRole[];
 const SIZED_MAPS: Record<string, { readonly size: keyof MapSizes; readonly own: boolean }> = Object.fromEntries(
   ROLES.map((role) => [MAP_LAYOUTS[role].name, { size: MAP_LAYOUTS[role].sizedBy, own: MAP_LAYOUTS[role].sizedBy === role }]),
 );
-const ALL_MAPS = [...Object.keys(SIZED_MAPS), 'sock_meta'];
+const ALL_MAPS = [...Object.keys(SIZED_MAPS), ...UNSIZED_MAPS];
 
 export interface LoadOptions {
   /** Per-node pin root, e.g. /sys/fs/bpf/nearby/<node>. Never shared between nodes. */

@@ -161,6 +161,13 @@ let kustomizeMulti: KubeObject[];
 let helmOff: KubeObject[];
 let helmMovedSecrets: KubeObject[];
 let serviceMonitor: KubeObject[];
+/** The helm renders with their pre-delete hooks (the uninstall cleanup), which the above leave out. */
+let helmDefaultAll: KubeObject[];
+let helmCustomAll: KubeObject[];
+let cleanupKustomize: KubeObject[];
+
+/** What `helm install` applies: hooks run only at their event, and are held to rules of their own below. */
+const installed = (objects: readonly KubeObject[]): KubeObject[] => objects.filter((o) => !o.metadata.annotations?.['helm.sh/hook']);
 
 beforeAll(async () => {
   // Throws naming `make control-plane` or `make helm` when a binary is missing: fails, never skips.
@@ -174,11 +181,14 @@ beforeAll(async () => {
     helmYaml({ 'multiCluster.enabled': 'true', 'multiCluster.secretNamespace': 'mesh-secrets' }),
   ]);
   kustomizeMulti = parseObjects(multi);
-  helmOff = parseObjects(off);
-  helmMovedSecrets = parseObjects(moved);
+  helmOff = installed(parseObjects(off));
+  helmMovedSecrets = installed(parseObjects(moved));
   kustomize = parseObjects(base);
-  helmDefault = parseObjects(chart);
-  helmCustom = parseObjects(chartSet);
+  helmDefaultAll = parseObjects(chart);
+  helmCustomAll = parseObjects(chartSet);
+  helmDefault = installed(helmDefaultAll);
+  helmCustom = installed(helmCustomAll);
+  cleanupKustomize = parseObjects(await kustomizeYaml(join(DEPLOY, 'uninstall')));
   serviceMonitor = parseObjects(monitor);
 });
 
@@ -421,5 +431,99 @@ describe('remote secrets (multi-cluster)', () => {
     const moved = helmMovedSecrets.filter((o) => o.kind === 'Role' || o.kind === 'RoleBinding');
     expect(moved.map((o) => `${o.kind}/${o.metadata.namespace}`)).toEqual(['Role/mesh-secrets', 'RoleBinding/mesh-secrets']);
     expect(grants(rulesOf(helmMovedSecrets, ['Role']))).toEqual(SECRET_GRANTS);
+  });
+});
+
+// The uninstall cleanup (the chart's pre-delete hooks, deploy/uninstall/ for kustomize) runs on
+// every node with host access, so it is held to the agent's rules: nothing privileged, no host
+// namespace, ALL dropped, read-only roots, no more capabilities than the agent's, bpffs as the
+// only host path, and an API grant of one verb on one named object.
+describe.each(['helm (defaults)', 'helm (every value set)', 'kustomize deploy/uninstall/'] as const)('uninstall cleanup, %s', (name) => {
+  const objects = (): KubeObject[] =>
+    name === 'kustomize deploy/uninstall/'
+      ? cleanupKustomize
+      : (name === 'helm (defaults)' ? helmDefaultAll : helmCustomAll).filter((o) => o.metadata.annotations?.['helm.sh/hook']);
+  const pods = (): PodSpec[] =>
+    objects()
+      .filter((o) => o.kind === 'DaemonSet' || o.kind === 'Job')
+      .map((o) => (o as unknown as { spec: { template: { spec: PodSpec } } }).spec.template.spec);
+  const agent = (): KubeObject[] => (name === 'helm (every value set)' ? helmCustom : name === 'helm (defaults)' ? helmDefault : kustomize);
+
+  it('runs nothing privileged, shares no host namespace, and runs only the cleanup DaemonSet (and the Job that waits for it)', () => {
+    expect(pathsWhere(objects(), 'privileged', true)).toEqual([]);
+    expect(pathsWhere(objects(), 'allowPrivilegeEscalation', true)).toEqual([]);
+    for (const key of ['hostNetwork', 'hostPID', 'hostIPC']) expect(pathsWhere(objects(), key, true)).toEqual([]);
+    const workloads = objects().filter((o) =>
+      ['Pod', 'Deployment', 'StatefulSet', 'ReplicaSet', 'Job', 'CronJob', 'DaemonSet'].includes(o.kind),
+    );
+    expect(workloads.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(
+      name.startsWith('helm') ? ['DaemonSet/nearby-cleanup', 'Job/nearby-cleanup-wait'] : ['DaemonSet/nearby-cleanup'],
+    );
+  });
+
+  it("drops ALL in every container with a read-only root; the cleanup has exactly the agent's security context, the rest adds nothing and is not root", () => {
+    for (const pod of pods()) {
+      expect(pod.securityContext ?? {}).toEqual({});
+      for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
+        expect(c.securityContext, c.name).toMatchObject({
+          privileged: false,
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ['ALL'] },
+          seccompProfile: { type: 'RuntimeDefault' },
+        });
+        if (c.name === 'cleanup') expect(c.securityContext).toEqual(agentContainer(agent()).securityContext);
+        else {
+          expect(c.securityContext, c.name).toMatchObject({ runAsNonRoot: true });
+          expect((c.securityContext?.['capabilities'] as { add?: string[] }).add, c.name).toBeUndefined();
+        }
+        expect(c.resources?.limits?.['memory'], c.name).toMatch(/^\d+Mi$/);
+      }
+    }
+  });
+
+  it("mounts only the agent's bpffs from the host, read-write, into the cleanup container alone", () => {
+    const cleanup = only(objects(), 'DaemonSet', 'nearby-cleanup') as unknown as { spec: { template: { spec: PodSpec } } };
+    const pod = cleanup.spec.template.spec;
+    expect(pod.volumes).toEqual([{ name: 'bpffs', hostPath: { path: '/sys/fs/bpf', type: 'Directory' } }]);
+    expect(HOST_PATHS['/sys/fs/bpf']).toBe(false);
+    expect(pod.initContainers?.map((c) => [c.name, c.volumeMounts])).toEqual([
+      ['cleanup', agentContainer(agent()).volumeMounts!.filter((m) => m.name === 'bpffs')],
+    ]);
+    expect(pod.containers.map((c) => c.volumeMounts ?? [])).toEqual([[]]);
+    expect(pod.automountServiceAccountToken).toBe(false);
+    for (const p of pods()) expect(p.volumes?.filter((v) => !v.hostPath) ?? []).toEqual([]);
+    expect(objects().filter((o) => o.kind === 'Secret')).toEqual([]);
+  });
+
+  it('grants only get on the one cleanup DaemonSet, by Role, to the Job alone', () => {
+    expect(objects().filter((o) => o.kind.startsWith('Cluster'))).toEqual([]);
+    if (name === 'kustomize deploy/uninstall/') {
+      expect(rulesOf(objects())).toEqual([]);
+      return;
+    }
+    expect(rulesOf(objects())).toEqual([
+      { apiGroups: ['apps'], resources: ['daemonsets'], resourceNames: ['nearby-cleanup'], verbs: ['get'] },
+    ]);
+    expect(only(objects(), 'RoleBinding')['subjects']).toEqual([{ kind: 'ServiceAccount', name: 'nearby-cleanup', namespace: NAMESPACE }]);
+    const job = only(objects(), 'Job') as unknown as { spec: { template: { spec: PodSpec } } };
+    expect(job.spec.template.spec.serviceAccountName).toBe('nearby-cleanup');
+  });
+
+  it('reaches every node the agent reaches: the same tolerations, node selector and priority', () => {
+    const cleanup = (only(objects(), 'DaemonSet', 'nearby-cleanup') as unknown as { spec: { template: { spec: PodSpec } } }).spec.template
+      .spec as PodSpec & { nodeSelector?: unknown };
+    const agentPod = podSpec(agent()) as PodSpec & { nodeSelector?: unknown };
+    expect(cleanup.tolerations).toEqual(agentPod.tolerations);
+    expect(cleanup.nodeSelector).toEqual(agentPod.nodeSelector);
+    expect(cleanup.priorityClassName).toBe(agentPod.priorityClassName);
+  });
+});
+
+describe('helm and kustomize agree on the uninstall cleanup', () => {
+  it("on the cleanup DaemonSet's pod, field for field", () => {
+    const spec = (objects: readonly KubeObject[]): unknown =>
+      (only(objects, 'DaemonSet', 'nearby-cleanup') as unknown as { spec: { template: { spec: unknown } } }).spec.template.spec;
+    expect(spec(helmDefaultAll)).toEqual(spec(cleanupKustomize));
   });
 });

@@ -41,7 +41,7 @@ describe('docs/nearbyctl.md', () => {
 
   it('has a section for every command of the usage text', () => {
     const commands = [...usage.matchAll(/^ {2}nearbyctl ([a-z-]+)/gm)].map((m) => m[1]!);
-    expect(commands).toEqual(['plan', 'explain', 'maps', 'lab', 'demo', 'create-remote-secret']);
+    expect(commands).toEqual(['plan', 'explain', 'maps', 'uninstall', 'wait-cleanup', 'lab', 'demo', 'create-remote-secret']);
     for (const c of commands) expect(headings, c).toContain(`nearbyctl ${c}`);
   });
 
