@@ -8,6 +8,7 @@
  */
 import { parseDocument } from 'yaml';
 import { LabError } from './errors.js';
+import { yamlProblem } from './yaml-problem.js';
 
 export type KubeadmConfigKind = 'InitConfiguration' | 'JoinConfiguration';
 
@@ -76,7 +77,7 @@ export function readKubeadmPatch(patch: unknown, where: string): NodeLabelsPatch
   if (typeof patch !== 'string') throw new LabError('invalid', `${where}: expected a YAML string (a "|" block)`);
   const document = parseDocument(patch);
   const [error] = document.errors;
-  if (error) throw new LabError('invalid', `${where}: invalid YAML: ${error.message.split('\n', 1)[0]}`);
+  if (error) throw new LabError('invalid', `${where}: ${yamlProblem(error, patch)}`);
   const object: unknown = document.toJS();
   if (!isRecord(object)) throw new LabError('invalid', `${where}: expected a kubeadm configuration object`);
   const kind = object['kind'];

@@ -167,7 +167,7 @@ function envVars(container: Raw, path: string): EnvVar[] {
   });
 }
 
-function containers(spec: Raw, path: string, owner: string): ContainerSpec[] {
+function containers(spec: Raw, path: string): ContainerSpec[] {
   const items = list(spec, 'containers', path);
   if (items.length === 0) throw new Bad(`${path}containers: at least one container is required`);
   const names = new Set<string>();
@@ -190,7 +190,7 @@ function containers(spec: Raw, path: string, owner: string): ContainerSpec[] {
         ...(portName ? { name: portName } : {}),
       };
     });
-    return { name, image, program: imageProgram(image, `${owner} container ${JSON.stringify(name)}`), env: envVars(item, where), ports };
+    return { name, image, program: imageProgram(image, `${where}image`), env: envVars(item, where), ports };
   });
 }
 
@@ -207,7 +207,7 @@ function matchExpressions(term: Raw, path: string): MatchExpression[] {
   });
 }
 
-function podSpec(spec: Raw, path: string, owner: string): PodSpec {
+function podSpec(spec: Raw, path: string): PodSpec {
   const required = record(
     record(record(spec, 'affinity', path), 'nodeAffinity', `${path}affinity.`),
     'requiredDuringSchedulingIgnoredDuringExecution',
@@ -232,7 +232,7 @@ function podSpec(spec: Raw, path: string, owner: string): PodSpec {
     throw new Bad(`${path}terminationGracePeriodSeconds: expected seconds >= 0`);
   const nodeName = optionalString(spec, 'nodeName', path);
   return {
-    containers: containers(spec, path, owner),
+    containers: containers(spec, path),
     nodeSelector: labels(spec, 'nodeSelector', path),
     affinityTerms,
     tolerations,
@@ -265,6 +265,14 @@ export function describeObject(kind: string, namespace: string | undefined, name
 }
 
 /**
+ * The one format of every lab rejection, an API server's: the object, the field path, the problem
+ * ("Service sample/x: spec.clusterIP: 192.168.7.7 is not in the service CIDR 10.96.0.0/16").
+ */
+export function rejection(kind: string, namespace: string | undefined, name: string, field: string, problem: string): string {
+  return `${describeObject(kind, namespace, name)}: ${field}: ${problem}`;
+}
+
+/**
  * Reads one document. `namespace` is the -n of the command: the default for objects without
  * one, and an error for objects that name another (as kubectl does).
  */
@@ -272,8 +280,8 @@ export function readApplied(raw: Raw, origin: string, namespace: string): Applie
   const kind = typeof raw['kind'] === 'string' ? raw['kind'] : '';
   const metadata = isRecord(raw['metadata']) ? raw['metadata'] : {};
   const name = typeof metadata['name'] === 'string' ? metadata['name'] : '';
-  if (!kind) throw new LabError('invalid', `${origin}: missing kind`);
-  if (!name) throw new LabError('invalid', `${origin}: ${kind} without metadata.name`);
+  if (!kind) throw new LabError('invalid', `${origin}: kind: Required value`);
+  if (!name) throw new LabError('invalid', `${origin}: ${kind}: metadata.name: Required value`);
   const expected = API_VERSIONS[kind];
   if (expected === undefined) return { kind: 'Ignored', kindName: kind, name, raw };
 
@@ -282,16 +290,16 @@ export function readApplied(raw: Raw, origin: string, namespace: string): Applie
   if (namespaced && own && own !== namespace && namespace !== '') {
     throw new LabError(
       'invalid',
-      `${origin}: the namespace from the provided object ${JSON.stringify(own)} does not match the namespace ${JSON.stringify(namespace)}`,
+      `${origin}: ${rejection(kind, own, name, 'metadata.namespace', `the namespace from the provided object ${JSON.stringify(own)} does not match the namespace ${JSON.stringify(namespace)}`)}`,
     );
   }
   const ns = own ?? (namespace || 'default');
   const what = describeObject(kind, namespaced ? ns : undefined, name);
   try {
     if (raw['apiVersion'] !== expected)
-      throw new Bad(`apiVersion ${JSON.stringify(raw['apiVersion'])}: the lab reads ${kind} as ${expected}`);
+      throw new Bad(`apiVersion: ${JSON.stringify(raw['apiVersion'])}: the lab reads ${kind} as ${expected}`);
     const nameRule = kind === 'Namespace' || kind === 'Service' ? DNS_LABEL : DNS_SUBDOMAIN;
-    if (!nameRule.test(name)) throw new Bad(`metadata.name ${JSON.stringify(name)} is not a valid ${kind} name`);
+    if (!nameRule.test(name)) throw new Bad(`metadata.name: ${JSON.stringify(name)} is not a valid ${kind} name`);
     const normalized = namespaced ? { ...raw, metadata: { ...metadata, namespace: ns } } : raw;
     const spec = record(raw, 'spec', '');
     switch (kind) {
@@ -307,7 +315,7 @@ export function readApplied(raw: Raw, origin: string, namespace: string): Applie
           namespace: ns,
           name,
           labels: labels(metadata, 'labels', 'metadata.'),
-          spec: podSpec(spec, 'spec.', `pod ${ns}/${name}`),
+          spec: podSpec(spec, 'spec.'),
           raw: normalized,
         };
       default: {
@@ -321,11 +329,7 @@ export function readApplied(raw: Raw, origin: string, namespace: string): Applie
         for (const [k, v] of Object.entries(selector)) {
           if (templateLabels[k] !== v) throw new Bad('spec.template.metadata.labels: `selector` does not match template `labels`');
         }
-        const templateSpec = podSpec(
-          record(template, 'spec', 'spec.template.'),
-          'spec.template.spec.',
-          `deployment ${ns}/${name}: pod template`,
-        );
+        const templateSpec = podSpec(record(template, 'spec', 'spec.template.'), 'spec.template.spec.');
         return {
           kind: 'Deployment',
           namespace: ns,
@@ -339,7 +343,7 @@ export function readApplied(raw: Raw, origin: string, namespace: string): Applie
     }
   } catch (error) {
     if (error instanceof Bad) throw new LabError('invalid', `${origin}: ${what}: ${error.message}`);
-    if (error instanceof LabError) throw new LabError(error.code, `${origin}: ${error.message}`);
+    if (error instanceof LabError) throw new LabError(error.code, `${origin}: ${what}: ${error.message}`);
     throw error;
   }
 }
