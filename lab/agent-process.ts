@@ -27,7 +27,12 @@ export const LAB_MAP_SIZES = {
   counters: 8192,
 } as const;
 
-const MAP_SIZE_FLAGS = Object.entries(LAB_MAP_SIZES).flatMap(([map, size]) => [`--max-${map}`, String(size)]);
+export type LabMapSizes = { readonly [Map in keyof typeof LAB_MAP_SIZES]: number };
+
+/** The agent flags for map sizes; also how messages name them. */
+export function mapSizeFlags(sizes: LabMapSizes): string[] {
+  return Object.entries(sizes).flatMap(([map, size]) => [`--max-${map}`, String(size)]);
+}
 /** A CRD applied to the lab (DestinationRule) is watched within a second, not the agent's default minute. */
 const CRD_CHECK_FLAGS = ['--crd-check-seconds', '1'];
 const BACKOFF = { firstMs: 500, maxMs: 10_000, resetAfterMs: 20_000 };
@@ -41,6 +46,7 @@ export interface AgentSpec {
   readonly source: AgentSource;
   readonly bpffs: string;
   readonly preferClose: 'subzone' | 'zone';
+  readonly mapSizes: LabMapSizes;
   /** Set when the lab is one cluster of several: the agent reads the others from remote secrets. */
   readonly clusterName?: string;
   /** Appended to by every run of the agent. */
@@ -79,7 +85,7 @@ export class AgentProcess {
       `127.0.0.1:${port}`,
       '--prefer-close',
       this.spec.preferClose,
-      ...MAP_SIZE_FLAGS,
+      ...mapSizeFlags(this.spec.mapSizes),
       ...CRD_CHECK_FLAGS,
       ...(this.spec.clusterName ? ['--multi-cluster=true', '--cluster-name', this.spec.clusterName] : []),
     ];

@@ -6,7 +6,7 @@
  * the objects the agents read.
  */
 import { join } from 'node:path';
-import { LAB_MAP_SIZES } from './agent-process.js';
+import { mapSizeFlags } from './agent-process.js';
 import { nodeConvergence, type NodeConvergence } from './convergence.js';
 import type { ClusterBackend, LabNode, SupervisorConfig } from './cluster-backend.js';
 import type { ControlHandlers } from './control-protocol.js';
@@ -24,13 +24,6 @@ import { LabRecordFile, newLabRecord, type NodeRecord } from './record.js';
 import type { ExecTarget, LabStatus, NodeStatus, PodStatus, Settlement } from './status.js';
 import { labStatus, podStatuses } from './status-views.js';
 import { agentStatus, stuckNodes, waitUntilSettled, type NodeProgramming } from './waiting.js';
-
-/** "--max-services 1024, ..." as the lab's agents get them. */
-function labMapSizes(): string {
-  return Object.entries(LAB_MAP_SIZES)
-    .map(([map, size]) => `--max-${map} ${size}`)
-    .join(', ');
-}
 
 export const DEFAULT_WAIT_MS = 30_000;
 
@@ -132,6 +125,7 @@ export class LabSupervisor {
     const agents = await startAgents(host, paths, agentNodes, {
       source,
       preferClose: this.config.preferClose,
+      mapSizes: this.config.mapSizes,
       ...(this.config.clusterName ? { clusterName: this.config.clusterName } : {}),
       logger: logger.child({ component: 'agents' }),
     });
@@ -154,7 +148,7 @@ export class LabSupervisor {
         programming.push({ node: node.plan.name, agent: agentStatus(node.agent), notProgrammed: c.notProgrammed });
       }
     }
-    const stuck = stuckNodes(programming, labMapSizes());
+    const stuck = stuckNodes(programming, mapSizeFlags(this.config.mapSizes).join(' '));
     return { done: waiting.length === 0 && problems.length === 0, waiting, problems, ...(stuck.length > 0 ? { stuck } : {}) };
   }
 
