@@ -4,6 +4,7 @@
  * volumes, imagePullPolicy, ...) are accepted and ignored, as a kind user's manifests have them.
  */
 import { isIP } from 'node:net';
+import { annotationsProblem, enumProblem, INTERNAL_TRAFFIC_POLICIES, labelsProblem, TRAFFIC_DISTRIBUTIONS } from './api-rules.js';
 import { LabError } from './errors.js';
 import { imageProgram, type ImageProgram } from './images.js';
 
@@ -126,10 +127,20 @@ function optionalString(parent: Raw, key: string, path: string): string | undefi
   return value;
 }
 
+/** A map of labels (or a label selector), refused where an API server refuses it. */
 function labels(parent: Raw, key: string, path: string): Record<string, string> {
   const value = record(parent, key, path);
   for (const [k, v] of Object.entries(value)) if (typeof v !== 'string') throw new Bad(`${path}${key}.${k}: expected a string value`);
+  const problem = labelsProblem(value as Record<string, string>, `${path}${key}`);
+  if (problem) throw new Bad(problem);
   return value as Record<string, string>;
+}
+
+/** What every object's metadata must satisfy: label and annotation keys, label values. */
+function checkMetadata(metadata: Raw, path: string): void {
+  labels(metadata, 'labels', path);
+  const problem = annotationsProblem(record(metadata, 'annotations', path), `${path}annotations`);
+  if (problem) throw new Bad(problem);
 }
 
 function port(value: unknown, path: string): number {
@@ -254,6 +265,10 @@ function serviceFields(spec: Raw): Pick<Extract<Applied, { kind: 'Service' }>, '
     return { name, port: servicePort, targetPort, protocol: protocol(p, where) };
   });
   const selector = isRecord(spec['selector']) ? labels(spec, 'selector', 'spec.') : undefined;
+  const problem =
+    enumProblem(spec['trafficDistribution'], TRAFFIC_DISTRIBUTIONS, 'spec.trafficDistribution') ??
+    enumProblem(spec['internalTrafficPolicy'], INTERNAL_TRAFFIC_POLICIES, 'spec.internalTrafficPolicy');
+  if (problem) throw new Bad(problem);
   const clusterIP = optionalString(spec, 'clusterIP', 'spec.');
   if (clusterIP && clusterIP !== 'None' && isIP(clusterIP) !== 4) throw new Bad(`spec.clusterIP: expected an IPv4 address or None`);
   return { selector, ports, clusterIP: clusterIP || undefined };
@@ -300,6 +315,7 @@ export function readApplied(raw: Raw, origin: string, namespace: string): Applie
       throw new Bad(`apiVersion: ${JSON.stringify(raw['apiVersion'])}: the lab reads ${kind} as ${expected}`);
     const nameRule = kind === 'Namespace' || kind === 'Service' ? DNS_LABEL : DNS_SUBDOMAIN;
     if (!nameRule.test(name)) throw new Bad(`metadata.name: ${JSON.stringify(name)} is not a valid ${kind} name`);
+    checkMetadata(metadata, 'metadata.');
     const normalized = namespaced ? { ...raw, metadata: { ...metadata, namespace: ns } } : raw;
     const spec = record(raw, 'spec', '');
     switch (kind) {
@@ -325,6 +341,7 @@ export function readApplied(raw: Raw, origin: string, namespace: string): Applie
         const selector = labels(record(spec, 'selector', 'spec.'), 'matchLabels', 'spec.selector.');
         if (Object.keys(selector).length === 0) throw new Bad('spec.selector.matchLabels: required (the lab supports matchLabels only)');
         const template = record(spec, 'template', 'spec.');
+        checkMetadata(record(template, 'metadata', 'spec.template.'), 'spec.template.metadata.');
         const templateLabels = labels(record(template, 'metadata', 'spec.template.'), 'labels', 'spec.template.metadata.');
         for (const [k, v] of Object.entries(selector)) {
           if (templateLabels[k] !== v) throw new Bad('spec.template.metadata.labels: `selector` does not match template `labels`');
