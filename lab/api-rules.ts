@@ -56,9 +56,10 @@ export function labelsProblem(labels: Readonly<Record<string, string>>, field: s
   return undefined;
 }
 
+/** Annotation keys are checked lowercased, as the API server does: "Example.com/Note" is accepted. */
 export function annotationsProblem(annotations: Readonly<Record<string, unknown>>, field: string): string | undefined {
   for (const key of Object.keys(annotations)) {
-    const problem = qualifiedNameProblem(key);
+    const problem = qualifiedNameProblem(key.toLowerCase());
     if (problem) return `${field}: ${problem}`;
   }
   return undefined;

@@ -128,18 +128,22 @@ function optionalString(parent: Raw, key: string, path: string): string | undefi
 }
 
 /** A map of labels (or a label selector), refused where an API server refuses it. */
-function labels(parent: Raw, key: string, path: string): Record<string, string> {
+function labels(parent: Raw, key: string, path: string, reportedAs = `${path}${key}`): Record<string, string> {
   const value = record(parent, key, path);
   for (const [k, v] of Object.entries(value)) if (typeof v !== 'string') throw new Bad(`${path}${key}.${k}: expected a string value`);
-  const problem = labelsProblem(value as Record<string, string>, `${path}${key}`);
+  const problem = labelsProblem(value as Record<string, string>, reportedAs);
   if (problem) throw new Bad(problem);
   return value as Record<string, string>;
 }
 
-/** What every object's metadata must satisfy: label and annotation keys, label values. */
-function checkMetadata(metadata: Raw, path: string): void {
-  labels(metadata, 'labels', path);
-  const problem = annotationsProblem(record(metadata, 'annotations', path), `${path}annotations`);
+/**
+ * What every object's metadata must satisfy: label and annotation keys, label values. `prefix` is
+ * where the API server reports them: "metadata." for an object, "spec.template." for a pod
+ * template (its ObjectMeta is validated at the template's path, not at its metadata's).
+ */
+function checkMetadata(metadata: Raw, path: string, prefix: string): void {
+  labels(metadata, 'labels', path, `${prefix}labels`);
+  const problem = annotationsProblem(record(metadata, 'annotations', path), `${prefix}annotations`);
   if (problem) throw new Bad(problem);
 }
 
@@ -315,7 +319,7 @@ export function readApplied(raw: Raw, origin: string, namespace: string): Applie
       throw new Bad(`apiVersion: ${JSON.stringify(raw['apiVersion'])}: the lab reads ${kind} as ${expected}`);
     const nameRule = kind === 'Namespace' || kind === 'Service' ? DNS_LABEL : DNS_SUBDOMAIN;
     if (!nameRule.test(name)) throw new Bad(`metadata.name: ${JSON.stringify(name)} is not a valid ${kind} name`);
-    checkMetadata(metadata, 'metadata.');
+    checkMetadata(metadata, 'metadata.', 'metadata.');
     const normalized = namespaced ? { ...raw, metadata: { ...metadata, namespace: ns } } : raw;
     const spec = record(raw, 'spec', '');
     switch (kind) {
@@ -341,7 +345,7 @@ export function readApplied(raw: Raw, origin: string, namespace: string): Applie
         const selector = labels(record(spec, 'selector', 'spec.'), 'matchLabels', 'spec.selector.');
         if (Object.keys(selector).length === 0) throw new Bad('spec.selector.matchLabels: required (the lab supports matchLabels only)');
         const template = record(spec, 'template', 'spec.');
-        checkMetadata(record(template, 'metadata', 'spec.template.'), 'spec.template.metadata.');
+        checkMetadata(record(template, 'metadata', 'spec.template.'), 'spec.template.metadata.', 'spec.template.');
         const templateLabels = labels(record(template, 'metadata', 'spec.template.'), 'labels', 'spec.template.metadata.');
         for (const [k, v] of Object.entries(selector)) {
           if (templateLabels[k] !== v) throw new Bad('spec.template.metadata.labels: `selector` does not match template `labels`');
