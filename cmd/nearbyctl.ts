@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /* nearbyctl: the operator CLI (plan, explain, maps). The commands live in cmd/ctl/. */
+import { failureText } from './ctl/failure-text.js';
 import { runNearbyctl } from './ctl/run.js';
 
 runNearbyctl(process.argv.slice(2), {
@@ -10,7 +11,7 @@ runNearbyctl(process.argv.slice(2), {
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`nearbyctl: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(`${failureText(error)}\n`);
     process.exitCode = 1;
   },
 );

@@ -12,22 +12,27 @@ import { refOf, sleep, type ProcessRef } from './processes.js';
 import { PROGRAMS } from './programs.js';
 
 /**
- * Small maps: a lab has a handful of Services, and every node loads its own set. Slots leave room
- * for a few Maglev Services (1021 slots per non-empty tier and port by default, docs/semantics.md);
- * the slots map allocates on use, so the room costs nothing until it is used.
+ * The lab's map sizes (docs/nearbyctl.md, "Map sizes", shows this table; a test compares them).
+ * Small next to the agent's defaults, since every node of a lab loads its own set, yet room for
+ * the documented samples plus several hundred Services and a few thousand endpoints: backends are
+ * one per endpoint address and port, slots one per endpoint per port and tier (a Maglev tier
+ * takes 1021, docs/semantics.md), counters one per port and tier. Hash maps allocate on use, so
+ * unused room costs nothing.
  */
-const MAP_SIZE_FLAGS = [
-  '--max-services',
-  '256',
-  '--max-backends',
-  '1024',
-  '--max-slots',
-  '32768',
-  '--max-rev-nat',
-  '16384',
-  '--max-counters',
-  '4096',
-];
+export const LAB_MAP_SIZES = {
+  services: 1024,
+  backends: 16384,
+  slots: 65536,
+  'rev-nat': 16384,
+  counters: 8192,
+} as const;
+
+export type LabMapSizes = { readonly [Map in keyof typeof LAB_MAP_SIZES]: number };
+
+/** The agent flags for map sizes; also how messages name them. */
+export function mapSizeFlags(sizes: LabMapSizes): string[] {
+  return Object.entries(sizes).flatMap(([map, size]) => [`--max-${map}`, String(size)]);
+}
 /** A CRD applied to the lab (DestinationRule) is watched within a second, not the agent's default minute. */
 const CRD_CHECK_FLAGS = ['--crd-check-seconds', '1'];
 const BACKOFF = { firstMs: 500, maxMs: 10_000, resetAfterMs: 20_000 };
@@ -41,6 +46,7 @@ export interface AgentSpec {
   readonly source: AgentSource;
   readonly bpffs: string;
   readonly preferClose: 'subzone' | 'zone';
+  readonly mapSizes: LabMapSizes;
   /** Set when the lab is one cluster of several: the agent reads the others from remote secrets. */
   readonly clusterName?: string;
   /** Appended to by every run of the agent. */
@@ -79,7 +85,7 @@ export class AgentProcess {
       `127.0.0.1:${port}`,
       '--prefer-close',
       this.spec.preferClose,
-      ...MAP_SIZE_FLAGS,
+      ...mapSizeFlags(this.spec.mapSizes),
       ...CRD_CHECK_FLAGS,
       ...(this.spec.clusterName ? ['--multi-cluster=true', '--cluster-name', this.spec.clusterName] : []),
     ];

@@ -6,7 +6,7 @@
 import { LabError } from './errors.js';
 import { ServiceAddresses } from './ipam.js';
 import { SERVICE_SUBNET } from './kind-config.js';
-import type { Applied } from './objects.js';
+import { rejection, type Applied } from './objects.js';
 import { podTemplateHash } from './pod-names.js';
 
 type Of<K extends Applied['kind']> = Extract<Applied, { kind: K }>;
@@ -78,12 +78,21 @@ export class AppliedObjects {
     const requestedIps = new Set<string>();
     for (const o of objects) {
       if ('namespace' in o && !this.namespaces.has(o.namespace) && !newNamespaces.has(o.namespace)) {
-        throw new LabError('not-found', `${resourceName(o.kind)}/${o.name}: namespaces "${o.namespace}" not found`);
+        throw new LabError(
+          'not-found',
+          rejection(o.kind, o.namespace, o.name, 'metadata.namespace', `namespaces "${o.namespace}" not found`),
+        );
       }
       if (o.kind === 'Node' && !this.nodes.has(o.name)) {
         throw new LabError(
           'not-found',
-          `node/${o.name}: nodes "${o.name}" not found; the lab's nodes are ${[...this.nodes.keys()].join(', ')}`,
+          rejection(
+            'Node',
+            undefined,
+            o.name,
+            'metadata.name',
+            `nodes "${o.name}" not found; the lab's nodes are ${[...this.nodes.keys()].join(', ')}`,
+          ),
         );
       }
       if (o.kind === 'Service') this.checkService(o, requestedIps);
@@ -96,15 +105,16 @@ export class AppliedObjects {
 
   private checkService(o: Of<'Service'>, requested: Set<string>): void {
     const existing = this.services.get(key(o.namespace, o.name));
+    const bad = (problem: string): LabError =>
+      new LabError('invalid', rejection('Service', o.namespace, o.name, 'spec.clusterIP', problem));
     if (existing) {
-      if (o.clusterIP !== undefined && o.clusterIP !== existing.clusterIP) {
-        throw new LabError('invalid', `service/${o.name}: spec.clusterIP: field is immutable (${existing.clusterIP})`);
-      }
+      if (o.clusterIP !== undefined && o.clusterIP !== existing.clusterIP) throw bad(`field is immutable (${existing.clusterIP})`);
       return;
     }
     if (o.clusterIP === undefined || o.clusterIP === 'None') return;
-    const taken = [...this.services.values()].some((s) => s.clusterIP === o.clusterIP) || requested.has(o.clusterIP);
-    if (taken) throw new LabError('invalid', `service/${o.name}: spec.clusterIP ${o.clusterIP} is already allocated`);
+    // Checked here, not when allocating, so that a bad address in a batch changes nothing.
+    const problem = requested.has(o.clusterIP) ? `${o.clusterIP} is already allocated` : this.addresses.problemWith(o.clusterIP);
+    if (problem) throw bad(problem);
     requested.add(o.clusterIP);
   }
 
@@ -113,7 +123,7 @@ export class AppliedObjects {
     if (existing && !same(existing.raw['spec'], o.raw['spec'])) {
       throw new LabError(
         'invalid',
-        `pod/${o.name}: pod updates may not change fields other than labels ` +
+        rejection('Pod', o.namespace, o.name, 'spec', 'pod updates may not change fields other than labels ') +
           "(the lab does not update a running pod's spec); delete it first",
       );
     }

@@ -32,6 +32,8 @@ export interface NodeConvergence {
   readonly converged: boolean;
   /** The first difference found, for messages. */
   readonly difference?: string;
+  /** Services ("ns/name") with a planned entry that is not programmed at all, sorted. */
+  readonly notProgrammed: readonly string[];
 }
 
 export function nodeConvergence(
@@ -54,15 +56,17 @@ export function nodeConvergence(
   try {
     for (const service of readPinnedState(pinRoot).services) have.set(serviceKeyText(service.key), service);
   } catch (error) {
-    return { node, converged: false, difference: `maps not readable: ${(error as Error).message}` };
+    return { node, converged: false, difference: `maps not readable: ${(error as Error).message}`, notProgrammed: [] };
   }
+  const notProgrammed = [...new Set([...want].filter(([key]) => !have.has(key)).map(([, spec]) => spec.label))].sort();
   for (const [key, spec] of want) {
     const programmed = have.get(key);
     if (programmed === undefined || !sameService(spec, programmed, { ignoreNodeIds: true })) {
       const had = programmed ? describe(programmed.mode, programmed.tiers, programmed) : 'nothing';
-      return { node, converged: false, difference: `${key}: want ${describe(spec.mode, spec.tiers, spec)}, have ${had}` };
+      return { node, converged: false, difference: `${key}: want ${describe(spec.mode, spec.tiers, spec)}, have ${had}`, notProgrammed };
     }
   }
-  for (const key of have.keys()) if (!want.has(key)) return { node, converged: false, difference: `${key}: programmed but not planned` };
-  return { node, converged: true };
+  for (const key of have.keys())
+    if (!want.has(key)) return { node, converged: false, difference: `${key}: programmed but not planned`, notProgrammed };
+  return { node, converged: true, notProgrammed };
 }

@@ -6,6 +6,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { LabError } from './errors.js';
+import { yamlProblem } from './yaml-problem.js';
 
 export interface RawDocument {
   /** Where it came from, for messages: "file.yaml#2". */
@@ -24,7 +25,7 @@ export function parseDocuments(text: string, origin: string): RawDocument[] {
   parseAllDocuments(text).forEach((document, index) => {
     const where = `${origin}#${index + 1}`;
     const [first] = document.errors;
-    if (first) throw new LabError('invalid', `${where}: invalid YAML: ${first.message.split('\n', 1)[0]}`);
+    if (first) throw new LabError('invalid', `${where}: ${yamlProblem(first, text)}`);
     const value: unknown = document.toJS();
     if (value === null || value === undefined) return;
     if (!isRecord(value)) throw new LabError('invalid', `${where}: not an object`);

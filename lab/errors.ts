@@ -31,8 +31,12 @@ export class LabError extends Error {
   }
 }
 
+/** By class, or by name and code: a second copy of this module (the lab loaded twice) has its own class. */
 export function isLabError(error: unknown): error is LabError {
-  return error instanceof LabError;
+  return (
+    error instanceof LabError ||
+    (error instanceof Error && error.name === 'LabError' && typeof (error as { code?: unknown }).code === 'string')
+  );
 }
 
 export function messageOf(error: unknown): string {

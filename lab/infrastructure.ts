@@ -7,7 +7,7 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { AgentProcess, type AgentSource } from './agent-process.js';
+import { AgentProcess, type AgentSource, type LabMapSizes } from './agent-process.js';
 import { assertInside, createCgroup, moveInto } from './cgroups.js';
 import { LabError } from './errors.js';
 import type { HostEnv } from './host.js';
@@ -50,7 +50,7 @@ export async function startAgents(
   host: HostEnv,
   paths: LabPaths,
   nodes: readonly AgentNode[],
-  options: { source: AgentSource; preferClose: 'subzone' | 'zone'; clusterName?: string; logger: Logger },
+  options: { source: AgentSource; preferClose: 'subzone' | 'zone'; mapSizes: LabMapSizes; clusterName?: string; logger: Logger },
 ): Promise<Map<string, AgentProcess>> {
   const agents = new Map<string, AgentProcess>();
   for (const node of nodes) createCgroup(paths.cgroupRoot, node.cgroup);
@@ -64,6 +64,7 @@ export async function startAgents(
       source: options.source,
       bpffs: host.bpffs,
       preferClose: options.preferClose,
+      mapSizes: options.mapSizes,
       ...(options.clusterName ? { clusterName: options.clusterName } : {}),
       logFile: join(paths.logDir, `agent-${node.name}.log`),
       logger: options.logger,

@@ -134,15 +134,19 @@ export class ServiceAddresses {
     this.reserved = new Set([...RESERVED_OFFSETS, size(this.cidr) - 1].map((o) => fromInt(this.cidr.base + o)));
   }
 
+  /** Why a requested address cannot be had (the problem only: callers name the object and field), or undefined. */
+  problemWith(requested: string): string | undefined {
+    const n = IPV4.test(requested) ? toInt(requested) : -1;
+    if (n < this.cidr.base || n >= this.cidr.base + size(this.cidr)) return `${requested} is not in the service CIDR ${this.subnet}`;
+    if (this.used.has(requested) || this.reserved.has(requested)) return `${requested} is already allocated`;
+    return undefined;
+  }
+
   /** A requested address is honoured if it is in the subnet and free; otherwise a random free one. */
   allocate(requested?: string): string {
     if (requested !== undefined) {
-      const n = IPV4.test(requested) ? toInt(requested) : -1;
-      if (n < this.cidr.base || n >= this.cidr.base + size(this.cidr)) {
-        throw new LabError('invalid', `clusterIP ${requested} is not in the service CIDR ${this.subnet}`);
-      }
-      if (this.used.has(requested) || this.reserved.has(requested))
-        throw new LabError('invalid', `clusterIP ${requested} is already allocated`);
+      const problem = this.problemWith(requested);
+      if (problem) throw new LabError('invalid', `clusterIP ${problem}`);
       this.used.add(requested);
       return requested;
     }

@@ -7,17 +7,15 @@
  * than silently dropped.
  */
 import { parseDocument } from 'yaml';
+import { labelValueProblem, qualifiedNameProblem } from './api-rules.js';
 import { LabError } from './errors.js';
+import { yamlProblem } from './yaml-problem.js';
 
 export type KubeadmConfigKind = 'InitConfiguration' | 'JoinConfiguration';
 
 const KUBEADM_KINDS: readonly KubeadmConfigKind[] = ['InitConfiguration', 'JoinConfiguration'];
 const KUBEADM_API_VERSIONS = ['kubeadm.k8s.io/v1beta3', 'kubeadm.k8s.io/v1beta4'];
 const NODE_LABELS_FLAG = 'node-labels';
-
-const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
-const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -29,13 +27,6 @@ function onlyFields(object: Record<string, unknown>, allowed: readonly string[],
   }
 }
 
-function validLabelKey(key: string): boolean {
-  const slash = key.indexOf('/');
-  if (slash < 0) return LABEL_NAME.test(key);
-  const prefix = key.slice(0, slash);
-  return prefix.length <= 253 && LABEL_PREFIX.test(prefix) && LABEL_NAME.test(key.slice(slash + 1));
-}
-
 /** The kubelet's --node-labels value, "k=v,k2=v2", as labels. */
 export function parseNodeLabels(text: string, where: string): Record<string, string> {
   const labels: Record<string, string> = {};
@@ -43,8 +34,10 @@ export function parseNodeLabels(text: string, where: string): Record<string, str
     const eq = pair.indexOf('=');
     const key = eq < 0 ? pair.trim() : pair.slice(0, eq).trim();
     const value = eq < 0 ? '' : pair.slice(eq + 1).trim();
-    if (eq < 0 || !validLabelKey(key)) throw new LabError('invalid', `${where}: ${JSON.stringify(pair)} is not a key=value label`);
-    if (!LABEL_VALUE.test(value)) throw new LabError('invalid', `${where}: label ${key} has an invalid value ${JSON.stringify(value)}`);
+    if (eq < 0 || qualifiedNameProblem(key) !== undefined)
+      throw new LabError('invalid', `${where}: ${JSON.stringify(pair)} is not a key=value label`);
+    if (labelValueProblem(value) !== undefined)
+      throw new LabError('invalid', `${where}: label ${key} has an invalid value ${JSON.stringify(value)}`);
     labels[key] = value;
   }
   return labels;
@@ -76,7 +69,7 @@ export function readKubeadmPatch(patch: unknown, where: string): NodeLabelsPatch
   if (typeof patch !== 'string') throw new LabError('invalid', `${where}: expected a YAML string (a "|" block)`);
   const document = parseDocument(patch);
   const [error] = document.errors;
-  if (error) throw new LabError('invalid', `${where}: invalid YAML: ${error.message.split('\n', 1)[0]}`);
+  if (error) throw new LabError('invalid', `${where}: ${yamlProblem(error, patch)}`);
   const object: unknown = document.toJS();
   if (!isRecord(object)) throw new LabError('invalid', `${where}: expected a kubeadm configuration object`);
   const kind = object['kind'];

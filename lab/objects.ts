@@ -4,6 +4,7 @@
  * volumes, imagePullPolicy, ...) are accepted and ignored, as a kind user's manifests have them.
  */
 import { isIP } from 'node:net';
+import { annotationsProblem, enumProblem, INTERNAL_TRAFFIC_POLICIES, labelsProblem, TRAFFIC_DISTRIBUTIONS } from './api-rules.js';
 import { LabError } from './errors.js';
 import { imageProgram, type ImageProgram } from './images.js';
 
@@ -126,10 +127,24 @@ function optionalString(parent: Raw, key: string, path: string): string | undefi
   return value;
 }
 
-function labels(parent: Raw, key: string, path: string): Record<string, string> {
+/** A map of labels (or a label selector), refused where an API server refuses it. */
+function labels(parent: Raw, key: string, path: string, reportedAs = `${path}${key}`): Record<string, string> {
   const value = record(parent, key, path);
   for (const [k, v] of Object.entries(value)) if (typeof v !== 'string') throw new Bad(`${path}${key}.${k}: expected a string value`);
+  const problem = labelsProblem(value as Record<string, string>, reportedAs);
+  if (problem) throw new Bad(problem);
   return value as Record<string, string>;
+}
+
+/**
+ * What every object's metadata must satisfy: label and annotation keys, label values. `prefix` is
+ * where the API server reports them: "metadata." for an object, "spec.template." for a pod
+ * template (its ObjectMeta is validated at the template's path, not at its metadata's).
+ */
+function checkMetadata(metadata: Raw, path: string, prefix: string): void {
+  labels(metadata, 'labels', path, `${prefix}labels`);
+  const problem = annotationsProblem(record(metadata, 'annotations', path), `${prefix}annotations`);
+  if (problem) throw new Bad(problem);
 }
 
 function port(value: unknown, path: string): number {
@@ -167,7 +182,7 @@ function envVars(container: Raw, path: string): EnvVar[] {
   });
 }
 
-function containers(spec: Raw, path: string, owner: string): ContainerSpec[] {
+function containers(spec: Raw, path: string): ContainerSpec[] {
   const items = list(spec, 'containers', path);
   if (items.length === 0) throw new Bad(`${path}containers: at least one container is required`);
   const names = new Set<string>();
@@ -190,7 +205,7 @@ function containers(spec: Raw, path: string, owner: string): ContainerSpec[] {
         ...(portName ? { name: portName } : {}),
       };
     });
-    return { name, image, program: imageProgram(image, `${owner} container ${JSON.stringify(name)}`), env: envVars(item, where), ports };
+    return { name, image, program: imageProgram(image, `${where}image`), env: envVars(item, where), ports };
   });
 }
 
@@ -207,7 +222,7 @@ function matchExpressions(term: Raw, path: string): MatchExpression[] {
   });
 }
 
-function podSpec(spec: Raw, path: string, owner: string): PodSpec {
+function podSpec(spec: Raw, path: string): PodSpec {
   const required = record(
     record(record(spec, 'affinity', path), 'nodeAffinity', `${path}affinity.`),
     'requiredDuringSchedulingIgnoredDuringExecution',
@@ -232,7 +247,7 @@ function podSpec(spec: Raw, path: string, owner: string): PodSpec {
     throw new Bad(`${path}terminationGracePeriodSeconds: expected seconds >= 0`);
   const nodeName = optionalString(spec, 'nodeName', path);
   return {
-    containers: containers(spec, path, owner),
+    containers: containers(spec, path),
     nodeSelector: labels(spec, 'nodeSelector', path),
     affinityTerms,
     tolerations,
@@ -254,6 +269,10 @@ function serviceFields(spec: Raw): Pick<Extract<Applied, { kind: 'Service' }>, '
     return { name, port: servicePort, targetPort, protocol: protocol(p, where) };
   });
   const selector = isRecord(spec['selector']) ? labels(spec, 'selector', 'spec.') : undefined;
+  const problem =
+    enumProblem(spec['trafficDistribution'], TRAFFIC_DISTRIBUTIONS, 'spec.trafficDistribution') ??
+    enumProblem(spec['internalTrafficPolicy'], INTERNAL_TRAFFIC_POLICIES, 'spec.internalTrafficPolicy');
+  if (problem) throw new Bad(problem);
   const clusterIP = optionalString(spec, 'clusterIP', 'spec.');
   if (clusterIP && clusterIP !== 'None' && isIP(clusterIP) !== 4) throw new Bad(`spec.clusterIP: expected an IPv4 address or None`);
   return { selector, ports, clusterIP: clusterIP || undefined };
@@ -265,6 +284,14 @@ export function describeObject(kind: string, namespace: string | undefined, name
 }
 
 /**
+ * The one format of every lab rejection, an API server's: the object, the field path, the problem
+ * ("Service sample/x: spec.clusterIP: 192.168.7.7 is not in the service CIDR 10.96.0.0/16").
+ */
+export function rejection(kind: string, namespace: string | undefined, name: string, field: string, problem: string): string {
+  return `${describeObject(kind, namespace, name)}: ${field}: ${problem}`;
+}
+
+/**
  * Reads one document. `namespace` is the -n of the command: the default for objects without
  * one, and an error for objects that name another (as kubectl does).
  */
@@ -272,8 +299,8 @@ export function readApplied(raw: Raw, origin: string, namespace: string): Applie
   const kind = typeof raw['kind'] === 'string' ? raw['kind'] : '';
   const metadata = isRecord(raw['metadata']) ? raw['metadata'] : {};
   const name = typeof metadata['name'] === 'string' ? metadata['name'] : '';
-  if (!kind) throw new LabError('invalid', `${origin}: missing kind`);
-  if (!name) throw new LabError('invalid', `${origin}: ${kind} without metadata.name`);
+  if (!kind) throw new LabError('invalid', `${origin}: kind: Required value`);
+  if (!name) throw new LabError('invalid', `${origin}: ${kind}: metadata.name: Required value`);
   const expected = API_VERSIONS[kind];
   if (expected === undefined) return { kind: 'Ignored', kindName: kind, name, raw };
 
@@ -282,16 +309,17 @@ export function readApplied(raw: Raw, origin: string, namespace: string): Applie
   if (namespaced && own && own !== namespace && namespace !== '') {
     throw new LabError(
       'invalid',
-      `${origin}: the namespace from the provided object ${JSON.stringify(own)} does not match the namespace ${JSON.stringify(namespace)}`,
+      `${origin}: ${rejection(kind, own, name, 'metadata.namespace', `the namespace from the provided object ${JSON.stringify(own)} does not match the namespace ${JSON.stringify(namespace)}`)}`,
     );
   }
   const ns = own ?? (namespace || 'default');
   const what = describeObject(kind, namespaced ? ns : undefined, name);
   try {
     if (raw['apiVersion'] !== expected)
-      throw new Bad(`apiVersion ${JSON.stringify(raw['apiVersion'])}: the lab reads ${kind} as ${expected}`);
+      throw new Bad(`apiVersion: ${JSON.stringify(raw['apiVersion'])}: the lab reads ${kind} as ${expected}`);
     const nameRule = kind === 'Namespace' || kind === 'Service' ? DNS_LABEL : DNS_SUBDOMAIN;
-    if (!nameRule.test(name)) throw new Bad(`metadata.name ${JSON.stringify(name)} is not a valid ${kind} name`);
+    if (!nameRule.test(name)) throw new Bad(`metadata.name: ${JSON.stringify(name)} is not a valid ${kind} name`);
+    checkMetadata(metadata, 'metadata.', 'metadata.');
     const normalized = namespaced ? { ...raw, metadata: { ...metadata, namespace: ns } } : raw;
     const spec = record(raw, 'spec', '');
     switch (kind) {
@@ -307,7 +335,7 @@ export function readApplied(raw: Raw, origin: string, namespace: string): Applie
           namespace: ns,
           name,
           labels: labels(metadata, 'labels', 'metadata.'),
-          spec: podSpec(spec, 'spec.', `pod ${ns}/${name}`),
+          spec: podSpec(spec, 'spec.'),
           raw: normalized,
         };
       default: {
@@ -317,15 +345,12 @@ export function readApplied(raw: Raw, origin: string, namespace: string): Applie
         const selector = labels(record(spec, 'selector', 'spec.'), 'matchLabels', 'spec.selector.');
         if (Object.keys(selector).length === 0) throw new Bad('spec.selector.matchLabels: required (the lab supports matchLabels only)');
         const template = record(spec, 'template', 'spec.');
+        checkMetadata(record(template, 'metadata', 'spec.template.'), 'spec.template.metadata.', 'spec.template.');
         const templateLabels = labels(record(template, 'metadata', 'spec.template.'), 'labels', 'spec.template.metadata.');
         for (const [k, v] of Object.entries(selector)) {
           if (templateLabels[k] !== v) throw new Bad('spec.template.metadata.labels: `selector` does not match template `labels`');
         }
-        const templateSpec = podSpec(
-          record(template, 'spec', 'spec.template.'),
-          'spec.template.spec.',
-          `deployment ${ns}/${name}: pod template`,
-        );
+        const templateSpec = podSpec(record(template, 'spec', 'spec.template.'), 'spec.template.spec.');
         return {
           kind: 'Deployment',
           namespace: ns,
@@ -339,7 +364,7 @@ export function readApplied(raw: Raw, origin: string, namespace: string): Applie
     }
   } catch (error) {
     if (error instanceof Bad) throw new LabError('invalid', `${origin}: ${what}: ${error.message}`);
-    if (error instanceof LabError) throw new LabError(error.code, `${origin}: ${error.message}`);
+    if (error instanceof LabError) throw new LabError(error.code, `${origin}: ${what}: ${error.message}`);
     throw error;
   }
 }

@@ -16,6 +16,11 @@ export interface NodeStatus {
   readonly cgroup: string;
   readonly pinRoot: string;
   readonly agent: AgentStatus;
+  /**
+   * Services the planner wants on this node with an entry its maps do not hold ("ns/name",
+   * sorted): an agent can be ready while a full map refused some (docs/troubleshooting.md).
+   */
+  readonly notProgrammed: readonly string[];
 }
 
 export interface PodStatus {
@@ -70,4 +75,6 @@ export interface Settlement {
   readonly done: boolean;
   readonly waiting: readonly string[];
   readonly problems: readonly string[];
+  /** Nodes whose agent refused planned Services (waiting.ts stuckNodes): a wait stops if it lasts. */
+  readonly stuck?: readonly string[];
 }

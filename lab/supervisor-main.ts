@@ -3,6 +3,7 @@
  * started detached by `lab up`, it serves the lab's control socket until SIGTERM, then ends
  * every process it runs and exits (`lab down` removes the rest).
  */
+import { LAB_MAP_SIZES, type LabMapSizes } from './agent-process.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     'prefer-close': { type: 'string' },
     'control-plane': { type: 'boolean' },
     'cluster-name': { type: 'string' },
+    'map-sizes': { type: 'string' },
   },
   strict: true,
 });
@@ -35,7 +37,8 @@ const clusterName = values['cluster-name'];
 const backend = values['control-plane']
   ? new ApiClusterBackend(paths, logger, clusterName ? { clusterName } : {})
   : new FileClusterBackend(paths, logger);
-const supervisor = new LabSupervisor({ host, paths, logger, preferClose, ...(clusterName ? { clusterName } : {}) }, backend);
+const mapSizes = { ...LAB_MAP_SIZES, ...(values['map-sizes'] ? (JSON.parse(values['map-sizes']) as Partial<LabMapSizes>) : {}) };
+const supervisor = new LabSupervisor({ host, paths, logger, preferClose, mapSizes, ...(clusterName ? { clusterName } : {}) }, backend);
 
 let stopping = false;
 async function stop(signal: string): Promise<void> {

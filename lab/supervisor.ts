@@ -6,7 +6,8 @@
  * the objects the agents read.
  */
 import { join } from 'node:path';
-import { nodeConvergence } from './convergence.js';
+import { mapSizeFlags } from './agent-process.js';
+import { nodeConvergence, type NodeConvergence } from './convergence.js';
 import type { ClusterBackend, LabNode, SupervisorConfig } from './cluster-backend.js';
 import type { ControlHandlers } from './control-protocol.js';
 import type { RawDocument } from './documents.js';
@@ -22,7 +23,7 @@ import { refOf, type ProcessRef } from './processes.js';
 import { LabRecordFile, newLabRecord, type NodeRecord } from './record.js';
 import type { ExecTarget, LabStatus, NodeStatus, PodStatus, Settlement } from './status.js';
 import { labStatus, podStatuses } from './status-views.js';
-import { agentStatus, waitUntilSettled } from './waiting.js';
+import { agentStatus, stuckNodes, waitUntilSettled, type NodeProgramming } from './waiting.js';
 
 export const DEFAULT_WAIT_MS = 30_000;
 
@@ -124,6 +125,7 @@ export class LabSupervisor {
     const agents = await startAgents(host, paths, agentNodes, {
       source,
       preferClose: this.config.preferClose,
+      mapSizes: this.config.mapSizes,
       ...(this.config.clusterName ? { clusterName: this.config.clusterName } : {}),
       logger: logger.child({ component: 'agents' }),
     });
@@ -138,13 +140,20 @@ export class LabSupervisor {
     );
     const waiting = [...(observed.applying ? ['applying changes'] : []), ...agents, ...observed.waiting];
     const problems = [...observed.problems];
+    const programming: NodeProgramming[] = [];
     if (waiting.length === 0 && problems.length === 0) {
       for (const node of this.nodes.values()) {
-        const c = nodeConvergence(observed.objects, node.plan.name, node.record.pinRoot, this.config.preferClose, this.config.clusterName);
+        const c = this.convergence(node, observed.objects);
         if (!c.converged) waiting.push(`datapath of ${node.plan.name} not yet as planned: ${c.difference ?? ''}`);
+        programming.push({ node: node.plan.name, agent: agentStatus(node.agent), notProgrammed: c.notProgrammed });
       }
     }
-    return { done: waiting.length === 0 && problems.length === 0, waiting, problems };
+    const stuck = stuckNodes(programming, mapSizeFlags(this.config.mapSizes).join(' '));
+    return { done: waiting.length === 0 && problems.length === 0, waiting, problems, ...(stuck.length > 0 ? { stuck } : {}) };
+  }
+
+  private convergence(node: LabNode, objects: readonly unknown[]): NodeConvergence {
+    return nodeConvergence(objects, node.plan.name, node.record.pinRoot, this.config.preferClose, this.config.clusterName);
   }
 
   /** Until every pod is ready and every node converged; throws on a stuck pod or at the deadline. */
@@ -152,8 +161,9 @@ export class LabSupervisor {
     return waitUntilSettled(() => this.settlement(), timeoutMs, this.backend.pollMs);
   }
 
-  status(): LabStatus {
+  async status(): Promise<LabStatus> {
     const { paths } = this.config;
+    const objects = this.running ? (await this.backend.observe()).objects : [];
     const kubeconfig = this.backend.kubeconfig;
     return labStatus({
       name: paths.name,
@@ -169,6 +179,7 @@ export class LabSupervisor {
         cgroup: n.record.cgroup,
         pinRoot: n.record.pinRoot,
         agent: agentStatus(n.agent),
+        notProgrammed: this.running ? this.convergence(n, objects).notProgrammed : [],
       })),
       pods: this.backend.podViews(),
       services: this.backend.serviceViews(),

@@ -4,6 +4,7 @@
  * cluster, and waits until agents and pods are ready and every node's datapath is programmed.
  * Several kind configs make a lab set (lab-set.ts): a lab per cluster on one flat network.
  */
+import type { LabMapSizes } from './agent-process.js';
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,6 +38,8 @@ export interface UpOptions extends ManifestInput {
    * FileSource agents.
    */
   readonly controlPlane?: boolean;
+  /** Other map sizes for the agents than the lab's (docs/nearbyctl.md, "Map sizes"): for tests of a full map. */
+  readonly mapSizes?: Partial<LabMapSizes>;
   /** Progress lines (leftovers removed, objects created). */
   readonly log?: (line: string) => void;
 }
@@ -59,7 +62,7 @@ async function startSupervisor(
   logFile: string,
   bpffs: string,
   socket: string,
-  flags: { preferClose: string; controlPlane: boolean; clusterName?: string },
+  flags: { preferClose: string; controlPlane: boolean; clusterName?: string; mapSizes?: Partial<LabMapSizes> },
 ): Promise<void> {
   const log = openSync(logFile, 'a');
   const { NODE_OPTIONS: _dropped, ...env } = process.env;
@@ -70,6 +73,7 @@ async function startSupervisor(
       ...['--name', name, '--bpffs', bpffs, '--prefer-close', flags.preferClose],
       ...(flags.controlPlane ? ['--control-plane'] : []),
       ...(flags.clusterName ? ['--cluster-name', flags.clusterName] : []),
+      ...(flags.mapSizes ? ['--map-sizes', JSON.stringify(flags.mapSizes)] : []),
     ],
     {
       detached: true,
@@ -147,6 +151,7 @@ async function startLab(
     preferClose: options.preferClose ?? 'subzone',
     controlPlane: options.controlPlane === true,
     ...(role ? { clusterName: role.clusterName } : {}),
+    ...(options.mapSizes ? { mapSizes: options.mapSizes } : {}),
   });
   const lab = new LabClient(name, host);
   try {

@@ -42,7 +42,9 @@ export function readiness(
     };
   }
   const failed = completed.failures.length;
-  const note = failed > 0 ? `, ${failed} not programmed (see nearby_services_failed)` : '';
+  // The cause in words a user can act on: which map is full, or the failure code.
+  const causes = [...new Set(completed.failures.map((f) => (f.code === 'map-full' && f.map ? `map "${f.map}" is full` : f.code)))];
+  const note = failed > 0 ? `, ${failed} not programmed: ${causes.join(', ')} (see nearby_services_failed)` : '';
   // A stale or refused remote cluster leaves the node ready: its last known endpoints stay in use.
   const remotes = source.degraded ? `; ${source.degraded}` : '';
   return { ready: true, reason: `${completed.desired} services planned${note}${remotes}` };

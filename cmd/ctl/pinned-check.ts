@@ -30,15 +30,22 @@ function countersLine(state: PinnedState, svcId: number): string | undefined {
   return `  connects: ${tiers.map((c) => `tier ${c.tier} ${c.attempts} (failed ${c.failed + c.refused})`).join(', ')}`;
 }
 
+/** docs/troubleshooting.md, "Which Service loses when a map is full": the reconciler's write order. */
+export const MAP_FULL_POLICY =
+  "if a map is full (the agent's /readyz names it): Services already programmed keep their entries and new ones wait, " +
+  'the longest-waiting first; this one is written once its map has room';
+
 /** The plan of one Service (undefined: nearby leaves it alone) against the node's pins. */
 export function compareWithPins(service: Service | undefined, planned: PlannedService | undefined, state: PinnedState): PinnedComparison {
   const lines = [`pinned maps ${state.pinRoot}:`];
   let matches = true;
+  let missing = 0;
   if (planned) {
     for (const { id, spec } of serviceSpecs(planned, new NodeIds())) {
       const programmed = state.services.find((s) => serviceKeyText(s.key) === id);
       if (!programmed) {
         matches = false;
+        missing++;
         lines.push(`  ${id}: NOT programmed (the plan has it: ${spec.mode}, tier sizes ${tierSizes(spec.tiers)})`);
         continue;
       }
@@ -61,6 +68,7 @@ export function compareWithPins(service: Service | undefined, planned: PlannedSe
     }
     if (matches) lines.push('  nothing programmed for it, as planned');
   }
+  if (missing > 0) lines.push(MAP_FULL_POLICY);
   lines.push(
     matches
       ? 'the maps match the plan'

@@ -1,5 +1,5 @@
 /* Text views of a lab for people: kubectl-like tables for `lab status` and `lab get pods`. */
-import type { LabStatus, PodStatus } from '../index.js';
+import type { LabStatus, NodeStatus, PodStatus } from '../index.js';
 
 export function table(rows: ReadonlyArray<readonly string[]>): string {
   const widths = rows.reduce<number[]>((w, row) => row.map((cell, i) => Math.max(w[i] ?? 0, cell.length)), []);
@@ -34,6 +34,18 @@ function locality(labels: Readonly<Record<string, string>>): string {
   return region || zone || subzone ? [region ?? '-', zone ?? '-', subzone ?? '-'].join('/') : '-';
 }
 
+/**
+ * "ready" only when the agent is ready and every planned Service is programmed: an agent stays
+ * ready while a full map refuses some (cmd/agent/readiness.ts), which the lab does not hide.
+ */
+function agentState(n: NodeStatus): string {
+  if (!n.agent.ready) return `not ready (${n.agent.reason})`;
+  const missing = n.notProgrammed;
+  if (missing.length === 0) return 'ready';
+  const shown = missing.length > 3 ? `${missing.slice(0, 3).join(', ')} and ${missing.length - 3} more` : missing.join(', ');
+  return `NOT PROGRAMMED: ${missing.length} planned Service${missing.length === 1 ? '' : 's'} (${shown}); agent: ${n.agent.reason}`;
+}
+
 export function statusText(status: LabStatus): string {
   const nodes = table([
     ['NODE', 'ROLE', 'LOCALITY', 'POD CIDR', 'AGENT'],
@@ -42,9 +54,7 @@ export function statusText(status: LabStatus): string {
       n.role,
       locality(n.labels),
       n.podCidr,
-      (n.agent.ready ? 'ready' : `not ready (${n.agent.reason})`) +
-        (n.agent.pid ? ` pid ${n.agent.pid}` : '') +
-        (n.agent.restarts ? `, ${n.agent.restarts} restarts` : ''),
+      agentState(n) + (n.agent.pid ? ` pid ${n.agent.pid}` : '') + (n.agent.restarts ? `, ${n.agent.restarts} restarts` : ''),
     ]),
   ]);
   const pods =

@@ -20,6 +20,7 @@ import {
   type DownResult,
   type LabClient,
   type LabRecord,
+  type UpOptions,
 } from '../../lab/index.js';
 import { assertBuilt } from '../../lab/programs.js';
 import { isRunning } from '../../lab/primitives.js';
@@ -91,6 +92,7 @@ export async function upLabWithSleep(options: {
   name?: string;
   timeoutMs: number;
   controlPlane?: boolean;
+  mapSizes?: UpOptions['mapSizes'];
 }): Promise<LabWithSleep> {
   await assertLabPrereqs();
   const { lab, elapsedMs } = await labUp({ ...options, namespace: 'sample' });

@@ -130,6 +130,16 @@ describe('agent readiness', () => {
     expect(lost).toEqual({ ready: false, reason: 'Node watch: connect ECONNREFUSED; connects keep the last programmed datapath' });
   });
 
+  it('names the full map when Services are not programmed', () => {
+    const failure = { code: 'map-full', service: 'sample/big', key: '10.96.0.9:80/TCP', map: 'slots', message: 'full' };
+    const conflict = { code: 'vip-conflict', service: 'sample/twin', key: '10.96.0.9:81/TCP', message: 'twice' };
+    const partial = { ...done, failures: [failure, failure, conflict] } as unknown as ReconcileResult;
+    expect(readiness('w1', { synced: true, lastSyncMs: 1 }, undefined, partial)).toEqual({
+      ready: true,
+      reason: '3 services planned, 3 not programmed: map "slots" is full, vip-conflict (see nearby_services_failed)',
+    });
+  });
+
   it('stays not ready while this node is not among the Nodes, naming the node and the flag', () => {
     const stray = { ...done, warnings: { 'unknown-client-node': 1 } } as ReconcileResult;
     const r = readiness('w9', { synced: true, lastSyncMs: 1 }, undefined, stray);

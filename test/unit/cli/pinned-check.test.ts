@@ -60,6 +60,9 @@ describe('compareWithPins', () => {
     const missing = compareWithPins(snapshot.services.get('sample/helloworld'), p, state([]));
     expect(missing.matches).toBe(false);
     expect(missing.lines.join('\n')).toContain(`${SEED_VIP}:5000/TCP: NOT programmed`);
+    // Which Service loses when a map is full is a deliberate rule, and explain says it.
+    expect(missing.lines.join('\n')).toContain('Services already programmed keep their entries and new ones wait');
+    expect(differs.lines.join('\n')).not.toContain('keep their entries');
   });
 
   it('names a Service still programmed though the plan leaves it to another proxy', () => {

@@ -69,7 +69,7 @@ describe('reading manifests', () => {
 
   it('names the workload, the container and the image when the image is unknown', () => {
     expect(() => read(DEPLOYMENT.replace('docker.io/istio/examples-helloworld-v1', 'nginx:1.27'))).toThrow(
-      /test\.yaml#1: deployment sample\/web: pod template container "hello": image "nginx:1\.27" is not one the lab can run; it runs: istio\/examples-helloworld-v1/,
+      /test\.yaml#1: Deployment sample\/web: spec\.template\.spec\.containers\[0\]\.image: image "nginx:1\.27" is not one the lab can run; it runs: istio\/examples-helloworld-v1/,
     );
   });
 
