@@ -7,6 +7,7 @@
  */
 import { shareRawConditions } from './conditions.js';
 import { isRecord, type RawRecord } from './read.js';
+import { sharedPortList } from './shared-ports.js';
 
 type Fields = Record<string, unknown>;
 
@@ -46,7 +47,12 @@ function endpoint(item: RawRecord): Fields {
   return out;
 }
 
-const portFields = (p: RawRecord): Fields => pick(p, ['name', 'port', 'protocol']);
+const PORT_FIELDS = ['name', 'port', 'protocol'];
+
+function ports(value: unknown): unknown {
+  const list = mapList(value, (p) => pick(p, PORT_FIELDS));
+  return Array.isArray(list) ? sharedPortList(list, PORT_FIELDS) : list;
+}
 
 /**
  * The object with only the fields the model reads; objects of other kinds come back as they are.
@@ -73,13 +79,13 @@ export function keepReadFields(raw: unknown): unknown {
         'sessionAffinity',
         'sessionAffinityConfig',
       ]);
-      if (spec['ports'] !== undefined) kept['ports'] = mapList(spec['ports'], portFields);
+      if (spec['ports'] !== undefined) kept['ports'] = ports(spec['ports']);
       out['spec'] = kept;
       return out;
     }
     case 'EndpointSlice':
       if (raw['addressType'] !== undefined) out['addressType'] = raw['addressType'];
-      if (raw['ports'] !== undefined) out['ports'] = mapList(raw['ports'], portFields);
+      if (raw['ports'] !== undefined) out['ports'] = ports(raw['ports']);
       if (raw['endpoints'] !== undefined) out['endpoints'] = mapList(raw['endpoints'], endpoint);
       return out;
     case 'DestinationRule': {
