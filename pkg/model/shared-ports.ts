@@ -13,20 +13,28 @@ const MAX_LISTS = 10_000;
  * Lists whose items are not plain records of scalars are returned as they are.
  */
 export function sharedPortList<T>(list: readonly T[], fields: readonly string[]): readonly T[] {
-  const parts: unknown[] = [];
+  // A plain string key, built by hand: this runs for every Service and slice of every cluster.
+  let key = '';
   for (const item of list) {
     if (typeof item !== 'object' || item === null || Array.isArray(item)) return list;
     const record = item as Record<string, unknown>;
-    for (const key of Object.keys(record)) if (!fields.includes(key)) return list;
+    let known = 0;
     for (const field of fields) {
+      if (!(field in record)) {
+        key += '\u0001-';
+        continue;
+      }
+      known++;
       const value = record[field];
-      if (value !== undefined && value !== null && typeof value === 'object') return list;
-      parts.push(!(field in record) ? '\u0000absent' : value === undefined ? '\u0000undefined' : value);
+      if (value !== null && typeof value === 'object') return list;
+      // The type's first letter keeps 80 and "80", null and "null", apart.
+      key += `\u0001${value === null ? 'n' : (typeof value)[0]!}${String(value)}`;
     }
+    if (Object.keys(record).length !== known) return list;
+    key += '\u0002';
   }
-  const key = JSON.stringify(parts);
-  const known = lists.get(key);
-  if (known) return known as readonly T[];
+  const shared = lists.get(key);
+  if (shared) return shared as readonly T[];
   if (lists.size >= MAX_LISTS) lists.clear();
   for (const item of list) Object.freeze(item);
   const frozen = Object.freeze(list);
