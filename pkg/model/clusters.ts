@@ -8,7 +8,7 @@
  * VIP; Namespaces and DestinationRules are read from the local cluster only.
  */
 import type { ModelObject } from './from-k8s.js';
-import type { Endpoint, Service } from './types.js';
+import type { Endpoint, EndpointSlice, Service } from './types.js';
 
 /** Istio's cluster id when none is configured; the local cluster's name unless --cluster-name says otherwise. */
 export const DEFAULT_LOCAL_CLUSTER = 'Kubernetes';
@@ -46,9 +46,30 @@ export function isClusterObject(value: unknown): value is ClusterObject {
   return typeof value === 'object' && value !== null && (value as Partial<ClusterObject>)[BRAND] === true;
 }
 
+/**
+ * Qualified node names, one string per remote node rather than one per endpoint naming it.
+ * Bounded: emptied when it outgrows any plausible count of remote nodes (Nodes removed stay until then).
+ */
+const qualifiedNodes = new Map<string, string>();
+const QUALIFIED_NODES_MAX = 100_000;
+
+function qualifiedNode(cluster: string, name: string): string {
+  const key = clusterKey(cluster, name);
+  const known = qualifiedNodes.get(key);
+  if (known !== undefined) return known;
+  if (qualifiedNodes.size >= QUALIFIED_NODES_MAX) qualifiedNodes.clear();
+  qualifiedNodes.set(key, key);
+  return key;
+}
+
+/** Service.clusterIPs of every remote copy: one frozen empty list rather than one per copy. */
+const NO_CLUSTER_IPS: Service['clusterIPs'] = Object.freeze([]);
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 function tagEndpoint(endpoint: Endpoint, cluster: string): Endpoint {
-  const tagged: { -readonly [K in keyof Endpoint]: Endpoint[K] } = { addresses: endpoint.addresses, conditions: endpoint.conditions };
-  if (endpoint.nodeName !== undefined) tagged.nodeName = clusterKey(cluster, endpoint.nodeName);
+  const tagged: Mutable<Endpoint> = { addresses: endpoint.addresses, conditions: endpoint.conditions };
+  if (endpoint.nodeName !== undefined) tagged.nodeName = qualifiedNode(cluster, endpoint.nodeName);
   if (endpoint.zone !== undefined) tagged.zone = endpoint.zone;
   if (endpoint.targetRef !== undefined) tagged.targetRef = endpoint.targetRef;
   tagged.cluster = cluster;
@@ -58,21 +79,26 @@ function tagEndpoint(endpoint: Endpoint, cluster: string): Endpoint {
 /**
  * A remote cluster's object as the model holds it, or undefined for kinds read from the local
  * cluster only. A remote Service keeps no ClusterIPs: its VIPs belong to the remote cluster's
- * Service CIDR, which may overlap the local one.
+ * Service CIDR, which may overlap the local one. Copies are made with Object.assign and then
+ * changed, not as `{ ...object, more }`: V8 gives each object made that way a hidden class of
+ * its own (see read-fields.ts).
  */
 export function tagCluster(object: ModelObject, cluster: string): ModelObject | undefined {
   switch (object.kind) {
     case 'Node':
-      return { kind: 'Node', node: { name: clusterKey(cluster, object.node.name), labels: object.node.labels, cluster } };
+      return { kind: 'Node', node: { name: qualifiedNode(cluster, object.node.name), labels: object.node.labels, cluster } };
     case 'EndpointSlice': {
-      const slice = object.endpointSlice;
-      return {
-        kind: 'EndpointSlice',
-        endpointSlice: { ...slice, endpoints: slice.endpoints.map((e) => tagEndpoint(e, cluster)), cluster },
-      };
+      const slice: Mutable<EndpointSlice> = Object.assign({}, object.endpointSlice);
+      slice.endpoints = slice.endpoints.map((e) => tagEndpoint(e, cluster));
+      slice.cluster = cluster;
+      return { kind: 'EndpointSlice', endpointSlice: slice };
     }
-    case 'Service':
-      return { kind: 'Service', service: { ...object.service, clusterIPs: [], cluster } };
+    case 'Service': {
+      const service: Mutable<Service> = Object.assign({}, object.service);
+      service.clusterIPs = NO_CLUSTER_IPS;
+      service.cluster = cluster;
+      return { kind: 'Service', service };
+    }
     case 'Namespace':
     case 'DestinationRule':
       return undefined;

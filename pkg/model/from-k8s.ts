@@ -3,6 +3,7 @@ import { clusterKey, isClusterObject, tagCluster } from './clusters.js';
 import { toDestinationRule } from './destination-rule.js';
 import type { DestinationRule } from './destination-rule-types.js';
 import { isSharedConditions, sharedConditions } from './conditions.js';
+import { sharedPortList } from './shared-ports.js';
 import { isWatchedKind, kindInfo, type WatchedKind } from './kinds.js';
 import { readSessionAffinity } from './session-affinity.js';
 import {
@@ -119,9 +120,11 @@ function toNamespace(raw: RawRecord): Namespace {
   };
 }
 
-function toServicePorts(spec: RawRecord): ServicePort[] {
+const PORT_FIELDS = ['name', 'port', 'protocol'];
+
+function toServicePorts(spec: RawRecord): readonly ServicePort[] {
   const seenNames = new Set<string>();
-  return readList(spec, 'ports', 'spec').map((item, i) => {
+  const ports = readList(spec, 'ports', 'spec').map((item, i): ServicePort => {
     const path = `spec.ports[${i}]`;
     if (!isRecord(item)) throw new BadField('wrong-type', path, 'expected an object');
     const name = readOptionalString(item, 'name', path) ?? '';
@@ -132,6 +135,7 @@ function toServicePorts(spec: RawRecord): ServicePort[] {
     if (port === undefined) throw new BadField('missing-field', `${path}.port`, 'missing');
     return { name, port, protocol: readProtocol(item, path) };
   });
+  return sharedPortList(ports, PORT_FIELDS);
 }
 
 interface Vips {
@@ -190,8 +194,8 @@ function toService(raw: RawRecord): Service {
   };
 }
 
-function toEndpointPorts(raw: RawRecord): EndpointPort[] {
-  return readList(raw, 'ports', '').map((item, i) => {
+function toEndpointPorts(raw: RawRecord): readonly EndpointPort[] {
+  const ports = readList(raw, 'ports', '').map((item, i): EndpointPort => {
     const path = `ports[${i}]`;
     if (!isRecord(item)) throw new BadField('wrong-type', path, 'expected an object');
     return {
@@ -200,6 +204,7 @@ function toEndpointPorts(raw: RawRecord): EndpointPort[] {
       protocol: readProtocol(item, path),
     };
   });
+  return sharedPortList(ports, PORT_FIELDS);
 }
 
 function toTargetRef(item: RawRecord, path: string): ObjectReference | undefined {

@@ -7,6 +7,7 @@
  */
 import { shareRawConditions } from './conditions.js';
 import { isRecord, type RawRecord } from './read.js';
+import { sharedPortList } from './shared-ports.js';
 
 type Fields = Record<string, unknown>;
 
@@ -25,8 +26,9 @@ function metadata(raw: RawRecord): Fields {
   const out = pick(meta, ['name', 'namespace', 'labels', 'resourceVersion']);
   const annotations = meta['annotations'];
   if (isRecord(annotations)) {
-    const { [LAST_APPLIED]: _dropped, ...rest } = annotations;
-    out['annotations'] = rest;
+    const kept: Fields = {};
+    for (const [key, value] of Object.entries(annotations)) if (key !== LAST_APPLIED) kept[key] = value;
+    out['annotations'] = kept;
   }
   return out;
 }
@@ -45,43 +47,53 @@ function endpoint(item: RawRecord): Fields {
   return out;
 }
 
-/** The object with only the fields the model reads; objects of other kinds come back as they are. */
+const PORT_FIELDS = ['name', 'port', 'protocol'];
+
+function ports(value: unknown): unknown {
+  const list = mapList(value, (p) => pick(p, PORT_FIELDS));
+  return Array.isArray(list) ? sharedPortList(list, PORT_FIELDS) : list;
+}
+
+/**
+ * The object with only the fields the model reads; objects of other kinds come back as they are.
+ * Built by adding fields one by one, never as `{ ...spread, more }`: V8 gives every object made
+ * that way a hidden class of its own (~100 bytes each), which across a cluster's cached objects
+ * was megabytes per cluster.
+ */
 export function keepReadFields(raw: unknown): unknown {
   if (!isRecord(raw)) return raw;
-  const head = { ...pick(raw, ['apiVersion', 'kind']), metadata: metadata(raw) };
+  const out = pick(raw, ['apiVersion', 'kind']);
+  out['metadata'] = metadata(raw);
   switch (raw['kind']) {
     case 'Node':
     case 'Namespace':
-      return head;
+      return out;
     case 'Service': {
       const spec = isRecord(raw['spec']) ? raw['spec'] : {};
-      return {
-        ...head,
-        spec: {
-          ...pick(spec, [
-            'type',
-            'clusterIP',
-            'clusterIPs',
-            'internalTrafficPolicy',
-            'trafficDistribution',
-            'sessionAffinity',
-            'sessionAffinityConfig',
-          ]),
-          ...(spec['ports'] !== undefined ? { ports: mapList(spec['ports'], (p) => pick(p, ['name', 'port', 'protocol'])) } : {}),
-        },
-      };
+      const kept = pick(spec, [
+        'type',
+        'clusterIP',
+        'clusterIPs',
+        'internalTrafficPolicy',
+        'trafficDistribution',
+        'sessionAffinity',
+        'sessionAffinityConfig',
+      ]);
+      if (spec['ports'] !== undefined) kept['ports'] = ports(spec['ports']);
+      out['spec'] = kept;
+      return out;
     }
     case 'EndpointSlice':
-      return {
-        ...head,
-        ...pick(raw, ['addressType']),
-        ...(raw['ports'] !== undefined ? { ports: mapList(raw['ports'], (p) => pick(p, ['name', 'port', 'protocol'])) } : {}),
-        ...(raw['endpoints'] !== undefined ? { endpoints: mapList(raw['endpoints'], endpoint) } : {}),
-      };
+      if (raw['addressType'] !== undefined) out['addressType'] = raw['addressType'];
+      if (raw['ports'] !== undefined) out['ports'] = ports(raw['ports']);
+      if (raw['endpoints'] !== undefined) out['endpoints'] = mapList(raw['endpoints'], endpoint);
+      return out;
     case 'DestinationRule': {
       // Rules are few and small; the spec is kept whole, since what is not applied is reported by path.
       const meta = isRecord(raw['metadata']) ? raw['metadata'] : {};
-      return { ...head, metadata: { ...head.metadata, ...pick(meta, ['creationTimestamp']) }, ...pick(raw, ['spec']) };
+      if (meta['creationTimestamp'] !== undefined) (out['metadata'] as Fields)['creationTimestamp'] = meta['creationTimestamp'];
+      if (raw['spec'] !== undefined) out['spec'] = raw['spec'];
+      return out;
     }
     default:
       return raw;

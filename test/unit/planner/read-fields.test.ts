@@ -105,3 +105,31 @@ describe('endpoints kept as the cache holds them', () => {
     expect(conversion.status === 'rejected' && conversion.rejection.message).toMatch(/endpoints\[0\]\.conditions\.ready/);
   });
 });
+
+describe('shared port lists', () => {
+  const svc = (name: string, ports: unknown[]): Record<string, unknown> => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: 'default' },
+    spec: { clusterIP: '10.96.0.1', ports },
+  });
+  const portsOf = (raw: unknown): unknown => (raw as { spec: { ports: unknown } }).spec.ports;
+
+  it('gives equal port lists one object, raw and converted, and keeps different ones apart', () => {
+    const a = keepReadFields(svc('a', [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }]));
+    const b = keepReadFields(svc('b', [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 9090 }]));
+    const c = keepReadFields(svc('c', [{ name: 'http', port: '80', protocol: 'TCP' }]));
+    const d = keepReadFields(svc('d', [{ name: 'http', port: 81, protocol: 'TCP' }]));
+    expect(portsOf(a)).toBe(portsOf(b));
+    expect(portsOf(a)).toEqual([{ name: 'http', port: 80, protocol: 'TCP' }]);
+    expect(portsOf(c)).not.toBe(portsOf(a));
+    expect(portsOf(d)).not.toBe(portsOf(a));
+    const model = (raw: unknown): unknown => {
+      const conversion = convertObject(raw);
+      return conversion.status === 'accepted' && conversion.object.kind === 'Service' ? conversion.object.service.ports : undefined;
+    };
+    expect(model(a)).toBe(model(b));
+    expect(model(a)).toEqual([{ name: 'http', port: 80, protocol: 'TCP' }]);
+    expect(model(d)).not.toBe(model(a));
+  });
+});
