@@ -3,6 +3,7 @@
  *   direct   to the measured Service's endpoint, from a cgroup with no BPF attached
  *   nearby   to the Service's VIP, from the cgroup the real agent attached to, with --services
  *            Services and --endpoints endpoints programmed by that agent
+ *   direct_hooked  direct again, from the cgroup the agent attached to: the hooks' fixed cost
  * Everything lives in one kernel lab (no route out; leftovers of crashed runs are removed first);
  * the C endpoint server accepts on every endpoint address. Rounds interleave the systems (the
  * order rotates), each round one connect-client run; the report gives medians of the rounds'
@@ -13,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { assertKernelPrereqs } from '../../../lab/kernel-lab/index.js';
 import { median, round2, spread } from '../stats.js';
 import { type ClientResult, ConnectLab } from './connect-lab.js';
-import { directSystem } from './direct.js';
+import { directHookedSystem, directSystem } from './direct.js';
 import { type Layout, measuredEndpoints, TARGET_PORT } from './manifests.js';
 import { nearbySystem } from './nearby.js';
 import type { ConnectSystem, Target } from './system.js';
@@ -47,7 +48,14 @@ const NOT_MEASURED = {
 
 async function main(): Promise<void> {
   assertKernelPrereqs();
-  const systems: ConnectSystem[] = [directSystem(layout), nearbySystem(layout, Number(args['program-timeout-seconds']) * 1000)];
+  const targets = new Map<string, Target>();
+  // direct_hooked dials from nearby's cgroup, so it is set up after nearby.
+  const systems: ConnectSystem[] = [
+    directSystem(layout),
+    nearbySystem(layout, Number(args['program-timeout-seconds']) * 1000),
+    directHookedSystem(layout, () => targets.get('nearby')),
+  ];
+  const extras = new Map<string, Record<string, number>>();
   const lab = await ConnectLab.create();
   const stop = (): void => {
     void Promise.allSettled(systems.map((s) => s.teardown()))
@@ -60,7 +68,6 @@ async function main(): Promise<void> {
   try {
     for (const address of measuredEndpoints(layout)) lab.addAddress(address);
     await lab.startServer(TARGET_PORT, Number(args['server-threads']));
-    const targets = new Map<string, Target>();
     for (const system of systems) {
       log(`setting up ${system.name}`);
       targets.set(system.name, await system.setup(lab));
@@ -76,6 +83,7 @@ async function main(): Promise<void> {
         );
       }
     }
+    for (const system of systems) extras.set(system.name, { ...system.extras() });
   } finally {
     await Promise.allSettled(systems.map((s) => s.teardown()));
     await lab.destroy();
@@ -104,10 +112,11 @@ async function main(): Promise<void> {
       [`${system.name}_failures`]: rs.reduce((n, x) => n + x.failures, 0),
       [`${system.name}_services_loaded`]: system.loaded().services,
       [`${system.name}_endpoints_loaded`]: system.loaded().endpoints,
-      ...system.extras(),
+      ...extras.get(system.name),
     });
   }
   report.nearby_over_direct = round2((report.nearby_ns as number) / (report.direct_ns as number));
+  report.direct_hooked_over_direct = round2((report.direct_hooked_ns as number) / (report.direct_ns as number));
   report.nearby_p99_over_direct = round2((report.nearby_p99_ns as number) / (report.direct_p99_ns as number));
   Object.assign(report, { iptables_ns: null, iptables_p99_ns: null, nftables_ns: null, nftables_p99_ns: null, not_measured: NOT_MEASURED });
   console.log(JSON.stringify(report));

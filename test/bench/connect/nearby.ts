@@ -22,6 +22,13 @@ function gaugeSum(text: string, name: string): number {
   return sum;
 }
 
+/** CPU time the process used so far, in clock ticks (utime + stime of /proc/<pid>/stat). */
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+const TICKS_PER_SECOND = 100;
+
 function rssMiB(pid: number): number {
   const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
   return kb === undefined ? NaN : Math.round(Number(kb) / 1024);
@@ -32,6 +39,7 @@ export function nearbySystem(layout: Layout, programTimeoutMs: number): ConnectS
   let stateDir: string | undefined;
   let loaded: Loaded = { services: 0, endpoints: 0 };
   const extras: Record<string, number> = {};
+  let measuring = { ticks: 0, ms: 0 };
   return {
     name: 'nearby',
     async setup(lab: ConnectLab): Promise<Target> {
@@ -62,10 +70,19 @@ export function nearbySystem(layout: Layout, programTimeoutMs: number): ConnectS
       // What the kernel holds, read from the pins: the figures the JSON reports as loaded.
       const state = readPinnedState(node.pinRoot);
       loaded = { services: state.services.length, endpoints: state.services.reduce((n, s) => n + s.tiers.flat().length, 0) };
+      measuring = { ticks: cpuTicks(run.child.pid!), ms: performance.now() };
       return { address: serviceVip(0), port: SERVICE_PORT, cgroupPath: node.cgroupPath };
     },
     loaded: () => loaded,
-    extras: () => extras,
+    extras(): Record<string, number> {
+      // The agent shares the machine with the clients: how busy it kept a core while they ran.
+      const pid = agent?.child.pid;
+      if (pid !== undefined && agent?.child.exitCode === null && measuring.ms > 0) {
+        const seconds = (performance.now() - measuring.ms) / 1000;
+        extras.nearby_agent_cpu_percent_while_measured = Math.round(((cpuTicks(pid) - measuring.ticks) / TICKS_PER_SECOND / seconds) * 100);
+      }
+      return extras;
+    },
     async teardown(): Promise<void> {
       await agent?.kill();
       if (stateDir) rmSync(stateDir, { recursive: true, force: true });
