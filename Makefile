@@ -75,11 +75,14 @@ test-kernel: build bpffs
 	npx vitest run test/kernel
 
 # Numbers, not pass/fail: the control plane (5,000 nodes, 10,000 Services, 100,000 endpoints)
-# and the writer at the Kubernetes scale limits, and what one incremental pass costs in map operations.
+# and the writer at the Kubernetes scale limits, what one incremental pass costs in map operations,
+# the writer against C (bench-maps) and connect latency direct and through nearby (bench-connect).
 bench: build bpffs
 	node --max-old-space-size=192 --max-semi-space-size=4 dist/test/bench/control-plane.js
 	npx tsx test/bench/writer-throughput.ts
 	npx tsx test/bench/incremental-pass.ts --kernel
+	npm run bench:maps -- --json
+	npm run bench:connect -- --json
 
 # The benchmarks' C programs: the writer's floor (map-writer) and the connect benchmark's endpoint
 # server and client. Built against the system libbpf, never committed (build/).

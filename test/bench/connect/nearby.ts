@@ -4,10 +4,11 @@
  * runs in that cgroup and dials the measured Service's VIP, which exists nowhere but in the maps
  * (without the rewrite, the connect fails with ENETUNREACH: the lab has no route).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readPinnedState } from '../../../pkg/datapath/index.js';
+import { isLivePid } from '../../../lab/kernel-lab/index.js';
 import { type AgentRun, freePort, startAgent } from '../../kernel/agent-process.js';
 import type { ConnectLab } from './connect-lab.js';
 import { type Layout, SERVICE_PORT, serviceVip, writeManifests } from './manifests.js';
@@ -34,6 +35,16 @@ function rssMiB(pid: number): number {
   return kb === undefined ? NaN : Math.round(Number(kb) / 1024);
 }
 
+const STATE_PREFIX = 'nearby-bench-connect-';
+
+/** Manifest directories of crashed runs (their PID is in the name and dead). */
+function removeStaleStateDirs(): void {
+  for (const name of readdirSync(tmpdir())) {
+    const owner = name.startsWith(STATE_PREFIX) ? Number(name.slice(STATE_PREFIX.length).split('-')[0]) : NaN;
+    if (Number.isInteger(owner) && owner > 0 && !isLivePid(owner)) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
 export function nearbySystem(layout: Layout, programTimeoutMs: number): ConnectSystem {
   let agent: AgentRun | undefined;
   let stateDir: string | undefined;
@@ -44,13 +55,18 @@ export function nearbySystem(layout: Layout, programTimeoutMs: number): ConnectS
     name: 'nearby',
     async setup(lab: ConnectLab): Promise<Target> {
       const node = await lab.node('nearby');
-      stateDir = mkdtempSync(join(tmpdir(), 'nearby-bench-connect-'));
+      // The agent itself runs in a lab cgroup of its own (not the hooked one): whatever way this
+      // run ends, the lab's teardown, or the next run's leftover cleanup, ends it by PID.
+      const agentCgroup = await lab.node('agent');
+      removeStaleStateDirs();
+      stateDir = mkdtempSync(join(tmpdir(), `${STATE_PREFIX}${process.pid}-`));
       writeManifests(stateDir, layout, node.nodeName);
       const port = await freePort();
       const started = performance.now();
       const run = startAgent({
         args: ['--node-name', node.nodeName, '--state-dir', stateDir, '--cgroup-path', node.cgroupPath, '--listen', `127.0.0.1:${port}`],
         env: { LOG_LEVEL: 'warn' },
+        wrapper: ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', agentCgroup.cgroupPath],
       });
       agent = run;
       for (;;) {
