@@ -10,7 +10,7 @@ BPF_SRC := $(wildcard bpf/*.c) $(wildcard bpf/*.h)
 APT_PKGS := clang llvm libbpf-dev bpftool iproute2 iptables nftables curl openssl
 CLANG ?= clang
 
-.PHONY: all deps apt npm bpffs bpf build product lint test test-unit test-kernel bench demo demo-003 demo-004 clean control-plane helm image dashboard-png
+.PHONY: all deps apt npm bpffs bpf build product lint test test-unit test-kernel bench bench-c bench-maps bench-connect demo demo-003 demo-004 clean control-plane helm image dashboard-png
 
 all: build
 
@@ -80,11 +80,38 @@ test-kernel: build bpffs
 	npx vitest run test/kernel
 
 # Numbers, not pass/fail: the control plane (5,000 nodes, 10,000 Services, 100,000 endpoints)
-# and the writer at the Kubernetes scale limits, and what one incremental pass costs in map operations.
+# and the writer at the Kubernetes scale limits, what one incremental pass costs in map operations,
+# the writer against C (bench-maps) and connect latency direct and through nearby (bench-connect).
 bench: build bpffs
 	node --max-old-space-size=192 --max-semi-space-size=4 dist/test/bench/control-plane.js
 	npx tsx test/bench/writer-throughput.ts
 	npx tsx test/bench/incremental-pass.ts --kernel
+	npm run bench:maps -- --json
+	npm run bench:connect -- --json
+
+# The benchmarks' C programs: the writer's floor (map-writer) and the connect benchmark's endpoint
+# server and client. Built against the system libbpf, never committed (build/).
+BENCH_C := $(BUILD)/bench/map-writer $(BUILD)/bench/endpoint-server $(BUILD)/bench/connect-client
+
+$(BUILD)/bench/map-writer: test/bench/c/map-writer.c bpf/nearby.h | apt
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $< -lbpf
+
+$(BUILD)/bench/%: test/bench/c/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -Werror -pthread -o $@ $<
+
+bench-c: $(BENCH_C)
+
+# The writer against the same writes from C, per endpoint, bulk and single (about 1 minute on
+# 2 cores at 10,000 Services / 100,000 endpoints). Not part of make test.
+bench-maps: npm bpffs
+	npm run bench:maps -- --json
+
+# Connect+close latency direct to a pod and through nearby's VIP with 10,000 Services programmed
+# by the real agent. Not part of make test.
+bench-connect: npm bpffs bpf
+	npm run bench:connect -- --json
 
 demo: build bpffs control-plane
 	node dist/cmd/nearbyctl.js demo

@@ -1,0 +1,128 @@
+/*
+ * npm run bench:connect -- --json: connect+close latency through each system, against the floor.
+ *   direct   to the measured Service's endpoint, from a cgroup with no BPF attached
+ *   nearby   to the Service's VIP, from the cgroup the real agent attached to, with --services
+ *            Services and --endpoints endpoints programmed by that agent
+ *   direct_hooked  direct again, from the cgroup the agent attached to: the hooks' fixed cost
+ * Everything lives in one kernel lab (no route out; leftovers of crashed runs are removed first);
+ * the C endpoint server accepts on every endpoint address. Rounds interleave the systems (the
+ * order rotates), each round one connect-client run; the report gives medians of the rounds'
+ * p50 and p99 and how far the rounds spread. kube-proxy (iptables, nftables) is not measured
+ * here yet: its keys are null and `not_measured` says so. The last stdout line is the JSON.
+ */
+import { parseArgs } from 'node:util';
+import { assertKernelPrereqs } from '../../../lab/kernel-lab/index.js';
+import { median, round2, spread } from '../stats.js';
+import { type ClientResult, ConnectLab } from './connect-lab.js';
+import { directHookedSystem, directSystem } from './direct.js';
+import { type Layout, measuredEndpoints, TARGET_PORT } from './manifests.js';
+import { nearbySystem } from './nearby.js';
+import type { ConnectSystem, Target } from './system.js';
+
+const { values: args } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    services: { type: 'string', default: '10000' },
+    endpoints: { type: 'string', default: '100000' },
+    rounds: { type: 'string', default: '5' },
+    connects: { type: 'string', default: '50000' },
+    seconds: { type: 'string', default: '5' },
+    'server-threads': { type: 'string', default: '2' },
+    'program-timeout-seconds': { type: 'string', default: '900' },
+  },
+});
+const services = Number(args.services);
+const layout: Layout = { services, perService: Math.floor(Number(args.endpoints) / services) };
+if (!(services >= 1 && layout.perService >= 5)) throw new Error('--endpoints must give each Service at least 5 endpoints');
+const ROUNDS = Number(args.rounds);
+const CONNECTS = Number(args.connects);
+const SECONDS = Number(args.seconds);
+const log = (line: string): void => {
+  if (!args.json) console.error(line);
+};
+
+const NOT_MEASURED = {
+  iptables: 'not measured: kube-proxy is not part of this benchmark yet (issue 16)',
+  nftables: 'not measured: kube-proxy is not part of this benchmark yet (issue 16)',
+};
+
+async function main(): Promise<void> {
+  assertKernelPrereqs();
+  const targets = new Map<string, Target>();
+  // direct_hooked dials from nearby's cgroup, so it is set up after nearby.
+  const systems: ConnectSystem[] = [
+    directSystem(layout),
+    nearbySystem(layout, Number(args['program-timeout-seconds']) * 1000),
+    directHookedSystem(layout, () => targets.get('nearby')),
+  ];
+  const extras = new Map<string, Record<string, number>>();
+  const lab = await ConnectLab.create();
+  const stop = (): void => {
+    void Promise.allSettled(systems.map((s) => s.teardown()))
+      .then(() => lab.destroy())
+      .finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const results = new Map<string, ClientResult[]>(systems.map((s) => [s.name, []]));
+  try {
+    for (const address of measuredEndpoints(layout)) lab.addAddress(address);
+    await lab.startServer(TARGET_PORT, Number(args['server-threads']));
+    for (const system of systems) {
+      log(`setting up ${system.name}`);
+      targets.set(system.name, await system.setup(lab));
+    }
+    for (let r = 0; r < ROUNDS; r++) {
+      const order = systems.map((_, i) => systems[(i + r) % systems.length]!);
+      for (const system of order) {
+        const result = await lab.connect(targets.get(system.name)!, CONNECTS, SECONDS);
+        if (result.cycles === 0) throw new Error(`${system.name}: no connect succeeded (first errno ${result.first_errno})`);
+        results.get(system.name)!.push(result);
+        log(
+          `round ${r + 1} ${system.name}: p50 ${result.p50_ns} ns, p99 ${result.p99_ns} ns, ${result.per_second}/s, ${result.failures} failed`,
+        );
+      }
+    }
+    for (const system of systems) extras.set(system.name, { ...system.extras() });
+  } finally {
+    await Promise.allSettled(systems.map((s) => s.teardown()));
+    await lab.destroy();
+  }
+
+  const report: Record<string, unknown> = {
+    services: layout.services,
+    endpoints: layout.services * layout.perService,
+    rounds: ROUNDS,
+    connects_per_round_max: CONNECTS,
+    seconds_per_round_max: SECONDS,
+    server_threads: Number(args['server-threads']),
+  };
+  for (const system of systems) {
+    const rs = results.get(system.name)!;
+    const p50s = rs.map((x) => x.p50_ns);
+    const p99s = rs.map((x) => x.p99_ns);
+    Object.assign(report, {
+      [`${system.name}_ns`]: median(p50s),
+      [`${system.name}_p99_ns`]: median(p99s),
+      [`${system.name}_p50_rounds_ns`]: p50s,
+      [`${system.name}_p99_rounds_ns`]: p99s,
+      [`${system.name}_spread`]: round2(spread(p50s)),
+      [`${system.name}_per_second`]: Math.round(median(rs.map((x) => x.per_second))),
+      [`${system.name}_connects`]: rs.reduce((n, x) => n + x.cycles, 0),
+      [`${system.name}_failures`]: rs.reduce((n, x) => n + x.failures, 0),
+      [`${system.name}_services_loaded`]: system.loaded().services,
+      [`${system.name}_endpoints_loaded`]: system.loaded().endpoints,
+      ...extras.get(system.name),
+    });
+  }
+  report.nearby_over_direct = round2((report.nearby_ns as number) / (report.direct_ns as number));
+  report.direct_hooked_over_direct = round2((report.direct_hooked_ns as number) / (report.direct_ns as number));
+  report.nearby_p99_over_direct = round2((report.nearby_p99_ns as number) / (report.direct_p99_ns as number));
+  Object.assign(report, { iptables_ns: null, iptables_p99_ns: null, nftables_ns: null, nftables_p99_ns: null, not_measured: NOT_MEASURED });
+  console.log(JSON.stringify(report));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
