@@ -16,8 +16,8 @@
 #
 # `build.sh kube-proxy` does the same for kube-proxy alone, the peer the benchmarks measure
 # nearby against: same release, same wrapper module, same flags, its own stamp, recorded in
-# <cache>/control-plane/kube-proxy.json. It is a set of its own so `make control-plane` (and
-# with it `make test`) never waits for a binary only the benchmarks run.
+# <cache>/control-plane/kube-proxy.json (read by test/bench/peers/kube-proxy-binary.ts). It is a
+# set of its own so the lab's control plane never waits for a binary the lab does not run.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
