@@ -45,17 +45,17 @@ function readRecord(dir: string): PeerRecord | undefined {
 }
 
 /** Peers whose owner process is gone; a directory without a readable record counts by its name. */
-export function peerLeftovers(): PeerLeftover[] {
+export function peerLeftovers(base: string = PEERS_DIR): PeerLeftover[] {
   let names: string[];
   try {
-    names = readdirSync(PEERS_DIR);
+    names = readdirSync(base);
   } catch {
     return [];
   }
   return names.flatMap((name) => {
     const owner = /^(\d+)-/.exec(name);
     if (!owner) return [];
-    const dir = join(PEERS_DIR, name);
+    const dir = join(base, name);
     const record = readRecord(dir);
     if (record ? isRunning(record.owner) : isLivePid(Number(owner[1]))) return [];
     return [{ ...(record ?? { owner: { pid: Number(owner[1]), startTime: '' }, netns: '', processes: [] }), dir }];
@@ -63,8 +63,8 @@ export function peerLeftovers(): PeerLeftover[] {
 }
 
 /** Ends the leftovers' processes (by PID and start time) and removes their directories. */
-export async function cleanupPeerLeftovers(): Promise<PeerLeftover[]> {
-  const found = peerLeftovers();
+export async function cleanupPeerLeftovers(base: string = PEERS_DIR): Promise<PeerLeftover[]> {
+  const found = peerLeftovers(base);
   for (const leftover of found) {
     const survivors = await terminate(leftover.processes, 1_000);
     if (survivors.length > 0)
