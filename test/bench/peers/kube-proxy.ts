@@ -116,15 +116,21 @@ export class KubeProxyPeer {
 
   static async start(options: KubeProxyPeerOptions): Promise<KubeProxyPeer> {
     const binary = resolveKubeProxyBinary().path;
+    const { ip } = kernelEnv();
+    await run(ip, ['-n', options.netns, 'link', 'set', 'lo', 'up']);
+    await assertServiceRoute(options.netns, options.cp.serviceCidr);
     const dir = newPeerDir(`kube-proxy-${options.mode}`);
     const owner = refOf(process.pid)!;
     const record = (processes: NetnsProcess[]) =>
       writePeerRecord(dir, { owner, netns: options.netns, processes: processes.map((p) => p.ref) });
     record([]);
-    const { ip } = kernelEnv();
-    await run(ip, ['-n', options.netns, 'link', 'set', 'lo', 'up']);
-    await assertServiceRoute(options.netns, options.cp.serviceCidr);
-    const bridge = await openApiBridge(options.netns, options.cp.server, dir);
+    let bridge: ApiBridge;
+    try {
+      bridge = await openApiBridge(options.netns, options.cp.server, dir);
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
     record([bridge.inner]);
     let kubeProxy: NetnsProcess | undefined;
     try {
