@@ -17,3 +17,5 @@ export { ControlPlaneError, type ControlPlaneComponent } from './errors.js';
 export type { KubectlResult } from './kubectl.js';
 export { DEFAULT_SERVICE_CIDR } from './service-cidr.js';
 export * from './binaries.js';
+export { readPinnedVersions, type PinnedVersions } from './versions.js';
+export { writeKubeconfig } from './kubeconfig.js';

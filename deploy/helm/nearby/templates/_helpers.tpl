@@ -96,7 +96,7 @@ spec:
           runAsNonRoot: false
           capabilities:
             drop: ["ALL"]
-            add: ["BPF", "NET_ADMIN", "PERFMON"]
+            add: ["BPF", "NET_ADMIN"]
           {{- with $.Values.seccompProfile }}
           seccompProfile:
             {{- toYaml . | nindent 12 }}
