@@ -123,7 +123,9 @@ describe('lab up', () => {
     const error = await labUp({ text: smallLab(NAME, nginx), name: NAME, namespace: 'sample' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LabError);
     expect(error).toMatchObject({ code: 'invalid' });
-    expect((error as Error).message).toMatch(/deployment sample\/web.*container "nginx".*image "nginx:1\.27" is not one the lab can run/);
+    expect((error as Error).message).toMatch(
+      /Deployment sample\/web: spec\.template\.spec\.containers\[0\]\.image: image "nginx:1\.27" is not one the lab can run/,
+    );
     const host = hostEnv();
     expect(existsSync(labPaths(NAME, host.cgroup2, host.bpffs).stateDir)).toBe(false);
   });
@@ -136,7 +138,7 @@ describe('lab up', () => {
       lab.apply({ text: `${pod}---\napiVersion: v1\nkind: Namespace\nmetadata: {name: other}\n` }, { namespace: 'sample' }),
     ).rejects.toMatchObject({
       code: 'invalid',
-      message: expect.stringMatching(/pod sample\/mystery container "main": image "example\.com\/mystery:2"/) as unknown,
+      message: expect.stringMatching(/Pod sample\/mystery: spec\.containers\[0\]\.image: image "example\.com\/mystery:2"/) as unknown,
     });
     expect((await lab.pods({ namespace: 'sample' })).map((p) => p.name)).toEqual(before);
     expect((await lab.status()).pods.some((p) => p.namespace === 'other')).toBe(false);
