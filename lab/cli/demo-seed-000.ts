@@ -1,5 +1,5 @@
 /*
- * Seeds 000/002, "Locality Load Balancing" (what `make demo` runs): three workers in
+ * Seeds 000/002, "Locality Load Balancing" (what `make demo` and `make demo-cluster` run): three workers in
  * region/zone1/subzone1, region/zone1/subzone2 and region/zone2/subzone3, a helloworld on each,
  * sleep on worker 1, and a PreferClose Service; then failover within the zone, a relabelled
  * worker joining subzone2, and internalTrafficPolicy: Local.

@@ -1,5 +1,5 @@
 /*
- * `nearbyctl demo` (what `make demo`, `make demo-003` and `make demo-004` run): a seed's experiment on a lab
+ * `nearbyctl demo` (what `make demo` with --files, `make demo-cluster`, `make demo-003` and `make demo-004` run): a seed's experiment on a lab
  * cluster, step by step. Each step prints the commands a user would type and the helloworld
  * answers, checks them against what the seed says should happen, and the run ends with a
  * summary table and lab down. The exit code says whether every step answered as expected. On a

@@ -231,6 +231,8 @@ write_wrapper() {
 
 overall_start=$SECONDS
 declare -A took=()
+# Said first, so whoever ran `make demo-cluster` or `make test` knows the wait is expected.
+note "building ${names[*]} $K8S_VERSION once into $dest: minutes, not seconds (about 7-15 min for the control plane on 2 cores); a progress line every 30 s"
 
 is_built() {
   [[ -x $bin_dir/$1 && -f $bin_dir/.$1.built && $(<"$bin_dir/.$1.built") == "$recipe_key" ]]

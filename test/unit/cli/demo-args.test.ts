@@ -6,7 +6,7 @@ import { EXPERIMENTS } from '../../../lab/cli/demo.js';
 import { parseDemoArgs } from '../../../lab/cli/index.js';
 
 describe('nearbyctl demo flags', () => {
-  it('defaults to the seed 000/002 experiment on a real control plane (what make demo runs)', () => {
+  it('defaults to the seed 000/002 experiment on a real control plane (make demo-cluster; make demo adds --files)', () => {
     expect(parseDemoArgs([])).toEqual({ controlPlane: true, experiment: '000' });
     expect(parseDemoArgs(['--files'])).toEqual({ controlPlane: false, experiment: '000' });
   });
