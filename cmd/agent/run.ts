@@ -4,7 +4,7 @@
  * reason, rather than as a pod that does not answer at all.
  */
 import pino, { type Logger } from 'pino';
-import { type Datapath, readServiceEjections } from '../../pkg/datapath/index.js';
+import { ClaimingWriter, type Datapath, Heartbeat, readServiceEjections } from '../../pkg/datapath/index.js';
 import { AgentMetrics, startHealthServer, type HealthServer } from '../../pkg/metrics/index.js';
 import { Reconciler } from '../../pkg/reconciler/index.js';
 import type { AgentOptions } from './options.js';
@@ -72,6 +72,15 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     await server.close();
     throw error;
   }
+  // First, before the source or a pass: a restart shorter than --fail-open-after never trips it.
+  const heartbeat = new Heartbeat(datapath.loaded.control, options.failOpenAfterMs);
+  try {
+    heartbeat.start();
+  } catch (error) {
+    datapath.close();
+    await server.close();
+    throw error;
+  }
   const { report } = datapath.loaded;
   logger.info(
     {
@@ -80,6 +89,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
       readBack: datapath.writer.readBack,
       reusedMaps: report.reusedMaps,
       updatedLinks: report.updatedLinks,
+      failOpenAfterMs: options.failOpenAfterMs,
     },
     'datapath open',
   );
@@ -88,6 +98,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
   try {
     source = createSource(options, (err) => logger.error({ err }, 'source change listener failed'), logger.child({ component: 'source' }));
   } catch (error) {
+    heartbeat.stop();
     datapath.close();
     await server.close();
     throw error;
@@ -101,7 +112,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
   const rec = new Reconciler(
     {
       source: agentSource,
-      writer: datapath.writer,
+      writer: new ClaimingWriter(datapath.writer, datapath.loaded.maps.claims),
       nodeName: options.nodeName,
       planOptions: {
         preferCloseMeaning: options.preferClose,
@@ -152,6 +163,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
       rec.stop();
       await agentSource.stop().catch((err: unknown) => logger.warn({ err }, 'stopping the source failed'));
       await server.close();
+      heartbeat.stop();
       // Only our handles go: the pinned links and maps keep serving connects while we are away.
       datapath.close();
       logger.info('stopped; the pinned datapath keeps serving');

@@ -7,6 +7,7 @@ import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync } from 'no
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MAP_LAYOUTS, mapsByRole, type MapRole } from './bpf-map.js';
+import { STRUCTS } from './codecs.js';
 import { BpfCallError, DatapathError, errnoName, PinConflictError } from './errors.js';
 import { type Handle, isNull, lastErrno, libbpf } from './libbpf.js';
 import { KernelBpfMap } from './kernel-map.js';
@@ -65,6 +66,8 @@ export class LoadedDatapath {
     private readonly obj: Handle,
     private readonly links: Handle[],
     readonly maps: KernelMaps,
+    /** The one-row control map: heartbeat, fail-open bound, layout version (fail-open.ts). */
+    readonly control: KernelBpfMap,
     readonly sizes: MapSizes,
     readonly pinRoot: string,
     readonly report: LoadReport,
@@ -139,7 +142,9 @@ export class LoadedDatapath {
         return new KernelBpfMap(l.name, fd, l.keySize, l.perCpu ? l.valueSize * cpus : l.valueSize, capacities.get(l.name)!);
       };
       const maps: KernelMaps = mapsByRole(map);
-      return new LoadedDatapath(obj, links, maps, sizes, opts.pinRoot, { reusedMaps, updatedLinks, sizeMismatches });
+      const controlFd = libbpf.mapFd(libbpf.objectFindMap(obj, 'control')) as number;
+      const controlMap = new KernelBpfMap('control', controlFd, 4, STRUCTS.nearby_control.size, 1);
+      return new LoadedDatapath(obj, links, maps, controlMap, sizes, opts.pinRoot, { reusedMaps, updatedLinks, sizeMismatches });
     } catch (err) {
       // Pinned links stay attached (that is their point); only our fds go.
       for (const link of links) libbpf.linkDestroy(link);

@@ -33,8 +33,11 @@ export const ATTACH_TYPES: Readonly<Record<(typeof PROGRAMS)[number], number>> =
   nearby_sockops: 3,
 };
 
-/** Maps the agent does not size (socket-local storage has no max_entries). */
-export const UNSIZED_MAPS = ['sock_meta'] as const;
+/**
+ * Maps the agent does not size: socket-local storage has no max_entries, and control is one row
+ * (bpf/nearby.h), opened by the loader on its own.
+ */
+export const UNSIZED_MAPS = ['sock_meta', 'control'] as const;
 
 /** Every map the object defines, by its name in the object (and in its pin path). */
 export const MAP_NAMES: readonly string[] = [...Object.values(MAP_LAYOUTS).map((l) => l.name), ...UNSIZED_MAPS];
