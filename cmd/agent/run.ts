@@ -4,7 +4,7 @@
  * reason, rather than as a pod that does not answer at all.
  */
 import pino, { type Logger } from 'pino';
-import { ClaimingWriter, type Datapath, Heartbeat, readServiceEjections } from '../../pkg/datapath/index.js';
+import { ClaimingWriter, type Datapath, Heartbeat, monotonicNs, readServiceEjections } from '../../pkg/datapath/index.js';
 import { AgentMetrics, startHealthServer, type HealthServer } from '../../pkg/metrics/index.js';
 import { Reconciler } from '../../pkg/reconciler/index.js';
 import type { AgentOptions } from './options.js';
@@ -73,9 +73,16 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     throw error;
   }
   // First, before the source or a pass: a restart shorter than --fail-open-after never trips it.
-  const heartbeat = new Heartbeat(datapath.loaded.control, options.failOpenAfterMs);
+  const { loaded } = datapath;
+  const heartbeat = new Heartbeat(loaded.control, options.failOpenAfterMs, monotonicNs, loaded.layout);
+  // Upgrading to another map layout: the old programs read the old control row until the swap.
+  const oldHeartbeat =
+    loaded.previousControl && loaded.report.upgradingFrom !== undefined
+      ? new Heartbeat(loaded.previousControl, options.failOpenAfterMs, monotonicNs, loaded.report.upgradingFrom)
+      : undefined;
   try {
     heartbeat.start();
+    oldHeartbeat?.start();
   } catch (error) {
     datapath.close();
     await server.close();
@@ -90,6 +97,8 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
       reusedMaps: report.reusedMaps,
       updatedLinks: report.updatedLinks,
       failOpenAfterMs: options.failOpenAfterMs,
+      layout: loaded.layout,
+      upgradingFrom: report.upgradingFrom,
     },
     'datapath open',
   );
@@ -99,6 +108,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     source = createSource(options, (err) => logger.error({ err }, 'source change listener failed'), logger.child({ component: 'source' }));
   } catch (error) {
     heartbeat.stop();
+    oldHeartbeat?.stop();
     datapath.close();
     await server.close();
     throw error;
@@ -129,6 +139,16 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
   );
   reconciler = rec;
   rec.onResult((result) => {
+    // The new maps hold a whole pass: now the programs that read them can take over.
+    if (result.completed && loaded.upgrading) {
+      try {
+        loaded.finishUpgrade();
+        oldHeartbeat?.stop();
+        logger.info({ from: loaded.report.upgradingFrom, to: loaded.layout }, 'map layout upgraded');
+      } catch (err) {
+        logger.error({ err }, 'switching to the new map layout failed; the old one keeps serving');
+      }
+    }
     metrics.recordReconcile(result);
     metrics.recordSourceStats(agentSource.stats?.() ?? {});
   });
@@ -164,6 +184,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
       await agentSource.stop().catch((err: unknown) => logger.warn({ err }, 'stopping the source failed'));
       await server.close();
       heartbeat.stop();
+      oldHeartbeat?.stop();
       // Only our handles go: the pinned links and maps keep serving connects while we are away.
       datapath.close();
       logger.info('stopped; the pinned datapath keeps serving');

@@ -41,11 +41,13 @@ export class Heartbeat {
     private readonly map: BpfMap,
     private readonly failOpenAfterMs: number,
     private readonly now: () => bigint = monotonicNs,
+    /** The version the row says its maps have: the loader's, or the old one while upgrading. */
+    private readonly layout: number = LAYOUT_VERSION,
   ) {}
 
   /** Renews it once, now. The agent does so as soon as the maps are open, before anything else. */
   beat(): void {
-    const row: Control = { heartbeatNs: this.now(), failOpenNs: BigInt(this.failOpenAfterMs) * 1_000_000n, layout: LAYOUT_VERSION };
+    const row: Control = { heartbeatNs: this.now(), failOpenNs: BigInt(this.failOpenAfterMs) * 1_000_000n, layout: this.layout };
     this.map.update(ROW, control.encode(row));
   }
 
