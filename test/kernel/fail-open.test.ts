@@ -109,12 +109,14 @@ describe('fail-open', () => {
   });
 
   it('an agent restart shorter than the bound, under a connect loop, never trips it', async () => {
-    const boundMs = 1500;
+    // The gap is the last renewal's age (up to a quarter of the bound), loading the object again
+    // (a second or more on a busy machine) and the pause: well inside 5 s.
+    const boundMs = 5000;
     beat(boundMs);
-    const loop = await client.loop({ address: SHARED_VIP, port: 80, proto: 'tcp', durationMs: 3000, maxCount: 100_000 });
+    const loop = await client.loop({ address: SHARED_VIP, port: 80, proto: 'tcp', durationMs: 4000, maxCount: 100_000 });
     await new Promise((res) => setTimeout(res, 300));
     // The agent goes: its handles close, the heartbeat stops. The next one opens the pins again
-    // and renews the heartbeat first, as cmd/agent/run.ts does, 800 ms later.
+    // and renews the heartbeat first, as cmd/agent/run.ts does, 800 ms after that.
     heartbeat!.stop();
     k.reopen();
     await new Promise((res) => setTimeout(res, 800));
