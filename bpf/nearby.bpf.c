@@ -109,6 +109,21 @@ struct {
 	__type(value, struct nearby_affinity);
 } affinity SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nearby_control);
+} control SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 80000);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct nearby_svc_key);
+	__type(value, __u8);
+} claims SEC(".maps");
+
 enum counter_field { CNT_ATTEMPT, CNT_ESTABLISHED, CNT_FAILED, CNT_REFUSED };
 
 static __always_inline void count(__u32 svc_id, __u32 tier, enum counter_field field)
@@ -682,6 +697,24 @@ struct pick {
 	__u32 tier;
 };
 
+/* Fail-open (nearby.h, control): the agent has not renewed its heartbeat within the bound it set,
+ * and the service is not one nearby claims exclusively, so another proxy serves its VIP. A
+ * heartbeat ahead of now (written just after this read of the clock) is fresh. */
+static __always_inline int failing_open(const struct nearby_svc_key *key)
+{
+	const struct nearby_control *c;
+	__u32 zero = 0;
+	__u64 now;
+
+	c = bpf_map_lookup_elem(&control, &zero);
+	if (!c || !c->fail_open_ns)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (now <= c->heartbeat_ns || now - c->heartbeat_ns <= c->fail_open_ns)
+		return 0;
+	return !bpf_map_lookup_elem(&claims, key);
+}
+
 /* Resolves (VIP, port, proto) to a backend. Returns 1 with *p filled, 0 when the destination is
  * not a service (leave the connect alone), -1 when it is a service with nothing to offer. */
 static __always_inline int resolve(struct nearby_svc_key *key, struct pick *p)
@@ -692,6 +725,8 @@ static __always_inline int resolve(struct nearby_svc_key *key, struct pick *p)
 
 	p->svc = bpf_map_lookup_elem(&services, key);
 	if (!p->svc)
+		return 0;
+	if (failing_open(key))
 		return 0;
 	tier = choose(p->svc, &size);
 	if (tier < 0) {

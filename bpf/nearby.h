@@ -30,6 +30,8 @@
  *                              agent never writes or deletes it: rows age out by the timeout and
  *                              the LRU (service ids are not reused, so a removed service's rows
  *                              never match again).
+ *   control, claims            the agent only: its heartbeat, --fail-open-after and the layout
+ *                              version; the services it claims exclusively (never fail open).
  */
 #ifndef NEARBY_H
 #define NEARBY_H
@@ -279,4 +281,30 @@ struct nearby_affinity {
 	__u16 index;
 };
 
+
+/*
+ * control: BPF_MAP_TYPE_ARRAY of one row (key 0), written by the agent only.
+ *   heartbeat_ns  the agent's CLOCK_MONOTONIC (bpf_ktime_get_ns()) when it last renewed it.
+ *   fail_open_ns  --fail-open-after; 0 = never fail open (the default). When set and
+ *                 now - heartbeat_ns exceeds it, connect/sendmsg leave every service alone that
+ *                 has no row in claims, so kube-proxy (or whatever serves the VIP) takes over.
+ *   layout        NEARBY_LAYOUT_VERSION of the agent that pinned the maps; an agent built with
+ *                 another one replaces the maps (docs/concepts.md, "Restarts and upgrades").
+ */
+#define NEARBY_LAYOUT_VERSION 2
+
+struct nearby_control {
+	__u64 heartbeat_ns;
+	__u64 fail_open_ns;
+	__u32 layout;
+	__u32 reserved;
+};
+
+/*
+ * claims: BPF_MAP_TYPE_HASH, written by the agent before the service entry; deleted with it.
+ *   key   struct nearby_svc_key of a service nearby claims exclusively (labelled with its own
+ *         service-proxy-name, which kube-proxy ignores): no other proxy serves it, so it never
+ *         fails open.
+ *   value __u8, 1. Read only when the heartbeat is stale. Sized like services.
+ */
 #endif /* NEARBY_H */

@@ -9,6 +9,7 @@ import { DEFAULT_PLAN_OPTIONS, type ServiceSelection, SPILLOVER_SCOPES, type Spi
 import { DEFAULT_OPTIONAL_KIND_CHECK_MS, DEFAULT_REMOTE_SECRET_NAMESPACE } from '../../pkg/source/index.js';
 import { isClusterDomain, isNamespaceName, isServiceProxyName, isServiceSelection } from '../plan-flags.js';
 import { StartupError } from '../startup-error.js';
+import { parseDurationMs } from './duration.js';
 
 export interface AgentOptions {
   readonly nodeName: string;
@@ -43,7 +44,15 @@ export interface AgentOptions {
   /** Waits between attempts to reach the API server at start: doubling from firstMs up to maxMs. */
   readonly apiRetry: { readonly firstMs: number; readonly maxMs: number };
   readonly bpfObject?: string;
+  /**
+   * Stop rewriting every Service nearby does not claim exclusively once the agent's heartbeat is
+   * older than this; 0: never (docs/concepts.md, "Fail-open when the agent is gone").
+   */
+  readonly failOpenAfterMs: number;
 }
+
+/** Shorter bounds would trip on a slow event loop; an agent restart takes seconds, not this. */
+export const MIN_FAIL_OPEN_AFTER_MS = 500;
 
 interface OptionSpec {
   readonly env: string;
@@ -122,6 +131,11 @@ const OPTIONS = {
     default: '1000',
   },
   'api-retry-max-ms': { env: 'NEARBY_API_RETRY_MAX_MS', help: 'longest wait between attempts to reach the API server', default: '30000' },
+  'fail-open-after': {
+    env: 'NEARBY_FAIL_OPEN_AFTER',
+    help: 'stop rewriting Services kube-proxy also serves when the agent is gone this long, e.g. 60s; off unless set',
+    default: 'off',
+  },
   'bpf-object': { env: 'NEARBY_BPF_OBJECT', help: 'compiled BPF object; defaults to build/bpf/nearby.bpf.o' },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -237,6 +251,13 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
   const apiRetry = { firstMs: positive('api-retry-ms') ?? 1000, maxMs: positive('api-retry-max-ms') ?? 30_000 };
   if (apiRetry.maxMs < apiRetry.firstMs) throw bad('api-retry-max-ms', `${apiRetry.maxMs} is below --api-retry-ms ${apiRetry.firstMs}`);
 
+  const failOpenText = get('fail-open-after') ?? 'off';
+  const failOpenAfterMs = parseDurationMs(failOpenText);
+  if (failOpenAfterMs === undefined)
+    throw bad('fail-open-after', `expected off or a duration such as 500ms, 30s or 2m, got ${JSON.stringify(failOpenText)}`);
+  if (failOpenAfterMs !== 0 && failOpenAfterMs < MIN_FAIL_OPEN_AFTER_MS)
+    throw bad('fail-open-after', `${failOpenText} is below ${MIN_FAIL_OPEN_AFTER_MS}ms: the agent could not renew its heartbeat in time`);
+
   const sizes: Partial<Record<keyof MapSizes, number>> = {};
   for (const [flag, field] of SIZE_FLAGS) {
     const n = positive(flag);
@@ -265,6 +286,7 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
     resyncMs: Math.round(resyncSeconds * 1000),
     crdCheckMs: crdCheckSeconds * 1000,
     apiRetry,
+    failOpenAfterMs,
     ...(kubeconfig ? { kubeconfig } : {}),
     ...(stateDir ? { stateDir } : {}),
     ...(bpfObject ? { bpfObject } : {}),

@@ -4,7 +4,7 @@
  * reason, rather than as a pod that does not answer at all.
  */
 import pino, { type Logger } from 'pino';
-import { type Datapath, readServiceEjections } from '../../pkg/datapath/index.js';
+import { ClaimingWriter, type Datapath, Heartbeat, monotonicNs, readServiceEjections } from '../../pkg/datapath/index.js';
 import { AgentMetrics, startHealthServer, type HealthServer } from '../../pkg/metrics/index.js';
 import { Reconciler } from '../../pkg/reconciler/index.js';
 import type { AgentOptions } from './options.js';
@@ -72,6 +72,22 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     await server.close();
     throw error;
   }
+  // First, before the source or a pass: a restart shorter than --fail-open-after never trips it.
+  const { loaded } = datapath;
+  const heartbeat = new Heartbeat(loaded.control, options.failOpenAfterMs, monotonicNs, loaded.layout);
+  // Upgrading to another map layout: the old programs read the old control row until the swap.
+  const oldHeartbeat =
+    loaded.previousControl && loaded.report.upgradingFrom !== undefined
+      ? new Heartbeat(loaded.previousControl, options.failOpenAfterMs, monotonicNs, loaded.report.upgradingFrom)
+      : undefined;
+  try {
+    heartbeat.start();
+    oldHeartbeat?.start();
+  } catch (error) {
+    datapath.close();
+    await server.close();
+    throw error;
+  }
   const { report } = datapath.loaded;
   logger.info(
     {
@@ -80,6 +96,9 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
       readBack: datapath.writer.readBack,
       reusedMaps: report.reusedMaps,
       updatedLinks: report.updatedLinks,
+      failOpenAfterMs: options.failOpenAfterMs,
+      layout: loaded.layout,
+      upgradingFrom: report.upgradingFrom,
     },
     'datapath open',
   );
@@ -88,6 +107,8 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
   try {
     source = createSource(options, (err) => logger.error({ err }, 'source change listener failed'), logger.child({ component: 'source' }));
   } catch (error) {
+    heartbeat.stop();
+    oldHeartbeat?.stop();
     datapath.close();
     await server.close();
     throw error;
@@ -101,7 +122,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
   const rec = new Reconciler(
     {
       source: agentSource,
-      writer: datapath.writer,
+      writer: new ClaimingWriter(datapath.writer, datapath.loaded.maps.claims),
       nodeName: options.nodeName,
       planOptions: {
         preferCloseMeaning: options.preferClose,
@@ -118,6 +139,16 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
   );
   reconciler = rec;
   rec.onResult((result) => {
+    // The new maps hold a whole pass: now the programs that read them can take over.
+    if (result.completed && loaded.upgrading) {
+      try {
+        loaded.finishUpgrade();
+        oldHeartbeat?.stop();
+        logger.info({ from: loaded.report.upgradingFrom, to: loaded.layout }, 'map layout upgraded');
+      } catch (err) {
+        logger.error({ err }, 'switching to the new map layout failed; the old one keeps serving');
+      }
+    }
     metrics.recordReconcile(result);
     metrics.recordSourceStats(agentSource.stats?.() ?? {});
   });
@@ -152,6 +183,8 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
       rec.stop();
       await agentSource.stop().catch((err: unknown) => logger.warn({ err }, 'stopping the source failed'));
       await server.close();
+      heartbeat.stop();
+      oldHeartbeat?.stop();
       // Only our handles go: the pinned links and maps keep serving connects while we are away.
       datapath.close();
       logger.info('stopped; the pinned datapath keeps serving');

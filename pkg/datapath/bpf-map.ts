@@ -70,6 +70,8 @@ export interface DatapathMaps {
   readonly svcEjections: BpfMap;
   /** Session affinity by (client netns, service id), kept by connect/sendmsg; the agent leaves it to timeout and LRU. */
   readonly affinity: BpfMap;
+  /** Services nearby claims exclusively (never fail open), by service key; written before the service entry. */
+  readonly claims: BpfMap;
 }
 
 /**
@@ -113,6 +115,7 @@ export const MAP_LAYOUTS = {
     perCpu: false,
     sizedBy: 'revNat',
   },
+  claims: { name: 'claims', keySize: STRUCTS.nearby_svc_key.size, valueSize: 1, perCpu: false, sizedBy: 'services' },
 } as const satisfies Record<
   keyof DatapathMaps,
   { name: string; keySize: number; valueSize: number; perCpu: boolean; sizedBy: keyof MapSizes }

@@ -58,6 +58,7 @@ export const STRUCTS = {
   },
   nearby_affinity_key: { size: 16, fields: { client: [0, 8], svc_id: [8, 4], reserved: [12, 4] } },
   nearby_affinity: { size: 16, fields: { last_ns: [0, 8], backend_id: [8, 4], tier: [12, 2], index: [14, 2] } },
+  nearby_control: { size: 24, fields: { heartbeat_ns: [0, 8], fail_open_ns: [8, 8], layout: [16, 4], reserved: [20, 4] } },
   nearby_svc_ejections: {
     size: 216,
     fields: { lock: [0, 4], ejections: [4, 4], until: [8, 128], backend: [136, 64], tier: [200, 16] },
@@ -468,6 +469,32 @@ export const affinityRow = {
       backendId: r32(buf, at + off('nearby_affinity', 'backend_id')),
       tier: r16(buf, at + off('nearby_affinity', 'tier')),
       index: r16(buf, at + off('nearby_affinity', 'index')),
+    };
+  },
+};
+
+/** nearby_control: the agent's heartbeat, fail-open bound and layout version (bpf/nearby.h). */
+export interface Control {
+  /** CLOCK_MONOTONIC ns of the last renewal. */
+  heartbeatNs: bigint;
+  /** 0n = never fail open. */
+  failOpenNs: bigint;
+  layout: number;
+}
+
+export const control = {
+  size: STRUCTS.nearby_control.size,
+  encode(v: Control, buf = Buffer.alloc(STRUCTS.nearby_control.size)): Buffer {
+    w64(buf, off('nearby_control', 'heartbeat_ns'), v.heartbeatNs);
+    w64(buf, off('nearby_control', 'fail_open_ns'), v.failOpenNs);
+    u32(buf, off('nearby_control', 'layout'), v.layout);
+    return buf;
+  },
+  decode(buf: Buffer): Control {
+    return {
+      heartbeatNs: r64(buf, off('nearby_control', 'heartbeat_ns')),
+      failOpenNs: r64(buf, off('nearby_control', 'fail_open_ns')),
+      layout: r32(buf, off('nearby_control', 'layout')),
     };
   },
 };

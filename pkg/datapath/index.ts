@@ -40,6 +40,9 @@ export {
 } from './ejections.js';
 export { type BackendHealth, MAX_EJECTED } from './codecs.js';
 export type { TierCounters } from './counters.js';
+export { ClaimingWriter } from './claims.js';
+export { failsOpen, Heartbeat, heartbeatIntervalMs, LAYOUT_VERSION, readControl } from './fail-open.js';
+export { type Control, control as controlCodec } from './codecs.js';
 export { type BulkResult, type ProgrammedTotals, type ReadBackReport, ServiceWriter } from './writer.js';
 export {
   type BackendRewrite,

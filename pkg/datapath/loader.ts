@@ -3,14 +3,16 @@
  * every program to the node's cgroup. A second start reuses the pinned maps (state survives)
  * and swaps programs inside the pinned links, so connects never see a moment without a hook.
  */
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MAP_LAYOUTS, mapsByRole, type MapRole } from './bpf-map.js';
+import { control, STRUCTS } from './codecs.js';
 import { BpfCallError, DatapathError, errnoName, PinConflictError } from './errors.js';
 import { type Handle, isNull, lastErrno, libbpf } from './libbpf.js';
 import { KernelBpfMap } from './kernel-map.js';
-import { PROGRAMS, UNSIZED_MAPS } from './object-names.js';
+import { LAYOUT_VERSION } from './fail-open.js';
+import { PIN_DIRS, PROGRAMS, UNSIZED_MAPS } from './object-names.js';
 import { DEFAULT_MAP_SIZES, type MapSizes } from './types.js';
 
 export { PROGRAMS } from './object-names.js';
@@ -34,6 +36,8 @@ export interface LoadOptions {
   readonly sizes?: Partial<MapSizes>;
   /** Defaults to build/bpf/nearby.bpf.o of this checkout. */
   readonly objectPath?: string;
+  /** NEARBY_LAYOUT_VERSION of the maps this object makes; a test bumps it to rehearse an upgrade. */
+  readonly layoutVersion?: number;
 }
 
 /** The pinned maps, by role: the DatapathMaps the writer takes, with the kernel-only reads too. */
@@ -46,6 +50,11 @@ export interface LoadReport {
   readonly updatedLinks: string[];
   /** Pinned maps whose size differs from the options: the pinned size wins, state is kept. */
   readonly sizeMismatches: Array<{ map: string; pinned: number; requested: number }>;
+  /**
+   * The layout version of the pinned maps when it differs from this object's: the new maps are
+   * built beside them and the old programs keep serving until finishUpgrade().
+   */
+  readonly upgradingFrom?: number;
 }
 
 export function defaultObjectPath(): string {
@@ -65,16 +74,54 @@ export class LoadedDatapath {
     private readonly obj: Handle,
     private readonly links: Handle[],
     readonly maps: KernelMaps,
+    /** The one-row control map: heartbeat, fail-open bound, layout version (fail-open.ts). */
+    readonly control: KernelBpfMap,
     readonly sizes: MapSizes,
     readonly pinRoot: string,
     readonly report: LoadReport,
+    readonly layout: number,
+    /** The new programs, by link, while an upgrade waits for its maps to be filled. */
+    private pending: Array<{ readonly link: Handle; readonly prog: Handle; readonly path: string }> | undefined,
+    /**
+     * While upgrading, the control map the old programs still read: its heartbeat must go on
+     * until they are swapped out, or a slow first pass could trip fail-open.
+     */
+    readonly previousControl?: KernelBpfMap,
   ) {}
+
+  /** Whether new maps are being filled beside the pinned ones (report.upgradingFrom). */
+  get upgrading(): boolean {
+    return this.pending !== undefined;
+  }
+
+  /**
+   * Ends an upgrade once the writer has filled the new maps: every pinned link is switched to
+   * the new programs (each switch is atomic, so every connect sees one whole datapath or the
+   * other), then the old maps' pins go and the new ones take their place.
+   */
+  finishUpgrade(): void {
+    if (!this.pending) return;
+    for (const { link, prog, path } of this.pending)
+      check('bpf_link__update_program', libbpf.linkUpdateProgram(link, prog) as number, path);
+    this.pending = undefined;
+    if (this.previousControl) libbpf.close(this.previousControl.fd);
+    const maps = join(this.pinRoot, PIN_DIRS.maps);
+    rmSync(maps, { recursive: true, force: true });
+    renameSync(join(this.pinRoot, PIN_DIRS.staging), maps);
+  }
 
   static load(opts: LoadOptions): LoadedDatapath {
     const objectPath = opts.objectPath ?? defaultObjectPath();
     if (!existsSync(objectPath)) throw new DatapathError(`BPF object not found at ${objectPath}: run make bpf`);
     const cgroupId = cgroupIdOf(opts.cgroupPath);
-    mkdirSync(join(opts.pinRoot, 'maps'), { recursive: true });
+    const layout = opts.layoutVersion ?? LAYOUT_VERSION;
+    const pinnedLayout = pinnedLayoutVersion(join(opts.pinRoot, PIN_DIRS.maps));
+    const upgrading = pinnedLayout !== undefined && pinnedLayout !== layout;
+    // An upgrade builds its maps in the staging directory; one an earlier start left half-done
+    // is nobody's yet (its programs were never swapped in), so it starts over.
+    const mapsDir = join(opts.pinRoot, upgrading ? PIN_DIRS.staging : PIN_DIRS.maps);
+    if (upgrading) rmSync(mapsDir, { recursive: true, force: true });
+    mkdirSync(mapsDir, { recursive: true });
     mkdirSync(join(opts.pinRoot, 'links'), { recursive: true });
 
     const obj = libbpf.objectOpenFile(objectPath, null) as Handle;
@@ -89,7 +136,7 @@ export class LoadedDatapath {
       for (const name of ALL_MAPS) {
         const map = libbpf.objectFindMap(obj, name) as Handle;
         if (isNull(map)) throw new DatapathError(`BPF object ${objectPath} has no map "${name}"`);
-        const pinPath = join(opts.pinRoot, 'maps', name);
+        const pinPath = join(mapsDir, name);
         const sized = SIZED_MAPS[name];
         const pinnedSize = existsSync(pinPath) ? pinnedMaxEntries(pinPath) : undefined;
         if (pinnedSize !== undefined) reusedMaps.push(name);
@@ -108,6 +155,7 @@ export class LoadedDatapath {
       if (rc < 0) throw loadError(-rc, objectPath, opts.pinRoot);
 
       const updatedLinks: string[] = [];
+      const pending: Array<{ link: Handle; prog: Handle; path: string }> = [];
       const cgroupFd = openSync(opts.cgroupPath, 'r');
       try {
         for (const name of PROGRAMS) {
@@ -119,7 +167,9 @@ export class LoadedDatapath {
             if (isNull(link)) throw new BpfCallError('bpf_link__open', lastErrno(), linkPath);
             links.push(link);
             assertLinkOnCgroup(link, linkPath, cgroupId, opts.cgroupPath);
-            check('bpf_link__update_program', libbpf.linkUpdateProgram(link, prog) as number, linkPath);
+            // Upgrading: the old programs keep the old maps serving until the new ones are full.
+            if (upgrading) pending.push({ link, prog, path: linkPath });
+            else check('bpf_link__update_program', libbpf.linkUpdateProgram(link, prog) as number, linkPath);
             updatedLinks.push(name);
           } else {
             const link = libbpf.programAttachCgroup(prog, cgroupFd) as Handle;
@@ -139,7 +189,22 @@ export class LoadedDatapath {
         return new KernelBpfMap(l.name, fd, l.keySize, l.perCpu ? l.valueSize * cpus : l.valueSize, capacities.get(l.name)!);
       };
       const maps: KernelMaps = mapsByRole(map);
-      return new LoadedDatapath(obj, links, maps, sizes, opts.pinRoot, { reusedMaps, updatedLinks, sizeMismatches });
+      const controlFd = libbpf.mapFd(libbpf.objectFindMap(obj, 'control')) as number;
+      const controlMap = new KernelBpfMap('control', controlFd, 4, STRUCTS.nearby_control.size, 1);
+      const report = { reusedMaps, updatedLinks, sizeMismatches, ...(upgrading ? { upgradingFrom: pinnedLayout } : {}) };
+      const previous = upgrading ? openPreviousControl(join(opts.pinRoot, PIN_DIRS.maps)) : undefined;
+      return new LoadedDatapath(
+        obj,
+        links,
+        maps,
+        controlMap,
+        sizes,
+        opts.pinRoot,
+        report,
+        layout,
+        upgrading ? pending : undefined,
+        previous,
+      );
     } catch (err) {
       // Pinned links stay attached (that is their point); only our fds go.
       for (const link of links) libbpf.linkDestroy(link);
@@ -152,6 +217,7 @@ export class LoadedDatapath {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.pending && this.previousControl) libbpf.close(this.previousControl.fd);
     for (const link of this.links) libbpf.linkDestroy(link);
     libbpf.objectClose(this.obj);
   }
@@ -191,6 +257,35 @@ function cgroupIdOf(cgroupPath: string): bigint {
     throw new DatapathError(`cgroup ${cgroupPath} does not exist or is not a cgroup v2 directory`);
   }
   return statSync(cgroupPath, { bigint: true }).ino; // a cgroup v2 id is its directory's inode
+}
+
+/**
+ * The layout version stored with the pinned maps (bpf/nearby.h, control): undefined when nothing
+ * is pinned, 1 for maps pinned before versions were stored (they have no control map).
+ */
+function pinnedLayoutVersion(mapsDir: string): number | undefined {
+  const path = join(mapsDir, 'control');
+  if (!existsSync(path)) return existsSync(join(mapsDir, MAP_LAYOUTS.services.name)) ? 1 : undefined;
+  const fd = libbpf.objGet(path) as number;
+  if (fd < 0) throw new BpfCallError('bpf_obj_get', -fd, path);
+  try {
+    const value = Buffer.alloc(STRUCTS.nearby_control.size);
+    const rc = libbpf.mapLookup(fd, Buffer.alloc(4), value) as number;
+    if (rc < 0) throw new BpfCallError('bpf_map_lookup_elem', -rc, path);
+    const { layout } = control.decode(value);
+    // A control row no agent wrote yet (a start that failed before its first heartbeat): this layout's.
+    return layout === 0 ? undefined : layout;
+  } finally {
+    libbpf.close(fd);
+  }
+}
+
+function openPreviousControl(mapsDir: string): KernelBpfMap | undefined {
+  const path = join(mapsDir, 'control');
+  if (!existsSync(path)) return undefined;
+  const fd = libbpf.objGet(path) as number;
+  if (fd < 0) throw new BpfCallError('bpf_obj_get', -fd, path);
+  return new KernelBpfMap('control', fd, 4, STRUCTS.nearby_control.size, 1);
 }
 
 function pinnedMaxEntries(pinPath: string): number {

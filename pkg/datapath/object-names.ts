@@ -33,11 +33,17 @@ export const ATTACH_TYPES: Readonly<Record<(typeof PROGRAMS)[number], number>> =
   nearby_sockops: 3,
 };
 
-/** Maps the agent does not size (socket-local storage has no max_entries). */
-export const UNSIZED_MAPS = ['sock_meta'] as const;
+/**
+ * Maps the agent does not size: socket-local storage has no max_entries, and control is one row
+ * (bpf/nearby.h), opened by the loader on its own.
+ */
+export const UNSIZED_MAPS = ['sock_meta', 'control'] as const;
 
 /** Every map the object defines, by its name in the object (and in its pin path). */
 export const MAP_NAMES: readonly string[] = [...Object.values(MAP_LAYOUTS).map((l) => l.name), ...UNSIZED_MAPS];
 
-/** Sub-directories of a pin root: maps/<map name>, links/<program name>. */
-export const PIN_DIRS = { maps: 'maps', links: 'links' } as const;
+/**
+ * Sub-directories of a pin root: maps/<map name>, links/<program name>, and maps-next/<map name>
+ * where an upgrade to another layout builds its maps until it swaps them in (loader.ts).
+ */
+export const PIN_DIRS = { maps: 'maps', links: 'links', staging: 'maps-next' } as const;

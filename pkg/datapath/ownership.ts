@@ -30,7 +30,8 @@ export function kernelName(name: string): string {
  * itself), `entry` its file name there.
  */
 export function ownershipOf(dir: string, entry: string, object: PinnedObject): Ownership {
-  if (dir === PIN_DIRS.maps) {
+  // maps-next holds the same maps while an upgrade builds them (loader.ts).
+  if (dir === PIN_DIRS.maps || dir === PIN_DIRS.staging) {
     if (!MAP_NAMES.includes(entry)) return { owned: false, reason: `no map of nearby's is called ${entry}` };
     if (object.kind !== 'map') return { owned: false, reason: `a ${object.kind} where nearby pins a map` };
     if (object.name !== kernelName(entry)) return { owned: false, reason: `a map named ${JSON.stringify(object.name)}, not ${entry}` };

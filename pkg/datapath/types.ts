@@ -40,6 +40,8 @@ export interface ServiceSpec {
   readonly balance?: BalanceName;
   /** Passive ejection of failing TCP backends; none when absent (docs/outlier-detection.md). */
   readonly outlier?: OutlierSpec;
+  /** Claimed under nearby's own service-proxy-name: never fails open (map claims). */
+  readonly exclusive?: true;
   /** Session affinity: seconds a client (network namespace) keeps its backend since it last used
    * it; none when absent or 0 (docs/semantics.md, "Session affinity"). */
   readonly affinitySeconds?: number;

@@ -53,7 +53,7 @@ export function uninstallPins(pinRoot: string): UninstallReport {
   };
   if (!exists(pinRoot)) return report;
   // Links first: once they are detached nothing is rewritten, whatever happens to the maps.
-  for (const dir of [PIN_DIRS.links, PIN_DIRS.maps]) {
+  for (const dir of [PIN_DIRS.links, PIN_DIRS.maps, PIN_DIRS.staging]) {
     const path = join(pinRoot, dir);
     if (!exists(path)) continue;
     for (const entry of readdirSync(path).sort()) {
@@ -68,12 +68,12 @@ export function uninstallPins(pinRoot: string): UninstallReport {
     }
   }
   for (const entry of readdirSync(pinRoot).sort()) {
-    if (entry !== PIN_DIRS.links && entry !== PIN_DIRS.maps) {
+    if (entry !== PIN_DIRS.links && entry !== PIN_DIRS.maps && entry !== PIN_DIRS.staging) {
       const ownership = ownershipOf('', entry, { kind: 'other' });
       if (!ownership.owned) report.foreign.push({ path: join(pinRoot, entry), reason: ownership.reason });
     }
   }
-  for (const dir of [join(pinRoot, PIN_DIRS.links), join(pinRoot, PIN_DIRS.maps), pinRoot]) {
+  for (const dir of [join(pinRoot, PIN_DIRS.links), join(pinRoot, PIN_DIRS.maps), join(pinRoot, PIN_DIRS.staging), pinRoot]) {
     if (removeIfEmpty(dir)) report.removedDirs.push(dir);
   }
   const parent = dirname(pinRoot);

@@ -135,6 +135,7 @@ export function planService(service: Service, context: ServiceContext): ServiceO
         ...(outlier && protocol === 'TCP' ? { outlier } : {}),
         ...(spillover ? { spillover } : {}),
         ...(service.sessionAffinitySeconds !== undefined ? { sessionAffinitySeconds: service.sessionAffinitySeconds } : {}),
+        ...(claim.owner === 'nearby' ? { exclusive: true as const } : {}),
       });
     }
   }

@@ -134,6 +134,11 @@ export interface PlannedEntry {
    * last connected, while the endpoint is still one the mode would choose; absent for None.
    */
   readonly sessionAffinitySeconds?: number;
+  /**
+   * Labelled with nearby's own service-proxy-name: kube-proxy ignores it, so nearby is its only
+   * proxy and it never fails open (docs/concepts.md, "Fail-open when the agent is gone").
+   */
+  readonly exclusive?: true;
 }
 
 export interface PlannedService {

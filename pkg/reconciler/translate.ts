@@ -57,6 +57,7 @@ function toSpec(label: string, mode: ModeName, entry: PlannedEntry, nodeIds: Nod
     ...(entry.outlier ? { outlier: entry.outlier } : {}),
     ...(entry.spillover ? { spillover: entry.spillover } : {}),
     ...(entry.sessionAffinitySeconds !== undefined ? { affinitySeconds: entry.sessionAffinitySeconds } : {}),
+    ...(entry.exclusive ? { exclusive: true as const } : {}),
   };
 }
 

@@ -104,6 +104,20 @@ describe('nearby-agent options', () => {
   it('returns undefined for --help', () => {
     expect(parseAgentOptions(['--help'], {})).toBeUndefined();
   });
+
+  it('parses --fail-open-after as off by default, a duration with its unit, and refuses the rest', () => {
+    const base = { NODE_NAME: 'w1', NEARBY_CGROUP_PATH: '/x' };
+    expect(parseAgentOptions([], base)?.failOpenAfterMs).toBe(0);
+    expect(parseAgentOptions(['--fail-open-after', '30s'], base)?.failOpenAfterMs).toBe(30_000);
+    expect(parseAgentOptions([], { ...base, NEARBY_FAIL_OPEN_AFTER: '2m' })?.failOpenAfterMs).toBe(120_000);
+    expect(parseAgentOptions(['--fail-open-after', '1500ms'], base)?.failOpenAfterMs).toBe(1500);
+    expect(parseAgentOptions(['--fail-open-after', 'off'], { ...base, NEARBY_FAIL_OPEN_AFTER: '10s' })?.failOpenAfterMs).toBe(0);
+    for (const bad of ['30', '10 s', '-1s', 'soon', '100ms'])
+      expect(
+        problem(() => parseAgentOptions([`--fail-open-after=${bad}`], base)),
+        bad,
+      ).toBe('bad-option');
+  });
 });
 
 describe('agent readiness', () => {

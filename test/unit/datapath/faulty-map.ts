@@ -142,5 +142,6 @@ export function faultyMaps(maps: DatapathMaps, faults: Faults): DatapathMaps {
     backendHealth: maps.backendHealth,
     svcEjections: maps.svcEjections,
     affinity: maps.affinity,
+    claims: maps.claims,
   };
 }

@@ -13,6 +13,12 @@ describe('ownershipOf', () => {
     expect(ownershipOf('maps', 'sock_meta', map('sock_meta'))).toEqual({ owned: true });
   });
 
+  it('owns the same maps under maps-next/, where an upgrade to another layout builds them, and the control map', () => {
+    for (const name of [...Object.values(MAP_LAYOUTS).map((l) => l.name), 'control'])
+      expect(ownershipOf('maps-next', name, map(kernelName(name)))).toEqual({ owned: true });
+    expect(ownershipOf('maps-next', 'other', map('other')).owned).toBe(false);
+  });
+
   it('owns every program link under links/, by the name the kernel truncates to 15 characters', () => {
     for (const program of PROGRAMS)
       expect(ownershipOf('links', program, link(kernelName(program), 'cgroup', ATTACH_TYPES[program]))).toEqual({ owned: true });

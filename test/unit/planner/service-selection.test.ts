@@ -59,6 +59,14 @@ describe('service-proxy-name', () => {
     expect(skipped !== undefined).toBe(!taken);
   });
 
+  it("marks only a Service under nearby's own name exclusive, so it never fails open", () => {
+    const mine = outcome({ labels: { [LABEL]: 'nearby' } }).planned!;
+    expect(mine.entries.length).toBeGreaterThan(0);
+    expect(mine.entries.every((e) => e.exclusive === true)).toBe(true);
+    const unlabelled = outcome({}).planned!;
+    expect(unlabelled.entries.some((e) => 'exclusive' in e)).toBe(false);
+  });
+
   it('says why another proxy keeps a Service, without a warning', () => {
     const { skipped, warnings } = outcome({ labels: { [LABEL]: 'cilium' } });
     expect(skipped?.reason).toBe(`left alone: labelled ${LABEL}="cilium", another proxy's (nearby's is "nearby")`);
