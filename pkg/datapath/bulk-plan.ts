@@ -10,9 +10,9 @@ import { backendId, backendValue, slotKey, svcKey, svcValue } from './codecs.js'
 import { InvalidServiceError } from './errors.js';
 import { type BackendKey, backendKey, balanceOf, ipv4BackendKey, slotsAreTable } from './identity.js';
 import type { MapDump } from './map-dump.js';
-import { type MirrorService, weightsOf } from './mirror-service.js';
+import { type MirrorService, type ProgrammedBackends, weightsOf } from './mirror-service.js';
 import { tierCounts, tierEnd, tierStart } from './packed-tiers.js';
-import { MAX_TIERS, type ServiceSpec } from './types.js';
+import { MAX_TIERS, type ProgrammedBackend, type ServiceSpec } from './types.js';
 import { validateService, validBackend, validIpv4Backend } from './validate.js';
 
 /** Tiers this long or shorter are de-duplicated by a scan, longer ones through a Set. */
@@ -160,4 +160,30 @@ function serviceBatch(services: readonly MirrorService[]): MapDump {
     );
   });
   return { count: services.length, keySize: svcKey.size, valueSize: svcValue.size, keys, values };
+}
+
+/**
+ * toProgrammed()'s backends right after a bulk load: a new backend is read from its batch row
+ * with the address text its spec gave (the canonical form), rather than formatted again from
+ * the table's bytes once per endpoint; any other one comes from the table.
+ */
+export function programmedAfter(plan: BulkPlan, table: BackendTable): ProgrammedBackends {
+  const { ids, addresses } = plan.newBackends;
+  const values = plan.batches.backends.values;
+  const first = ids[0] ?? 0;
+  return {
+    programmed(id: number): ProgrammedBackend | undefined {
+      // New ids were handed out in a row from the first, wrapping from 2^32 - 1 to 1.
+      const k = id >= first ? id - first : id - 1 + (0x100000000 - first);
+      if (ids[k] !== id) return table.programmed(id);
+      const at = k * backendValue.size;
+      return {
+        id,
+        address: addresses[k]!,
+        port: backendValue.port(values, at),
+        nodeId: backendValue.nodeId(values, at),
+        terminating: backendValue.terminating(values, at),
+      };
+    },
+  };
 }
