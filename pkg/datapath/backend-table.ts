@@ -54,7 +54,9 @@ export class BackendTable {
   /** Records a backend whose value bytes, value[at..at+24), the kernel accepted. */
   add(id: number, key: BackendKey, address: string, value: Buffer, at = 0): void {
     const row = this.freeRows.pop() ?? this.newRow();
-    value.copy(this.values, row * SIZE, at, at + SIZE);
+    // Byte by byte: Buffer.copy() of a part makes a view object first, once per backend.
+    const to = row * SIZE;
+    for (let i = 0; i < SIZE; i++) this.values[to + i] = value[at + i]!;
     this.index(id, row, key, address);
   }
 

@@ -8,12 +8,12 @@ import { BackendKeyIndex } from './backend-key-index.js';
 import type { BackendTable } from './backend-table.js';
 import { backendId, backendValue, slotKey, svcKey, svcValue } from './codecs.js';
 import { InvalidServiceError } from './errors.js';
-import { type BackendKey, backendKey, balanceOf, slotsAreTable } from './identity.js';
+import { type BackendKey, backendKey, balanceOf, ipv4BackendKey, slotsAreTable } from './identity.js';
 import type { MapDump } from './map-dump.js';
-import { type MirrorService, weightsOf } from './mirror-service.js';
+import { type MirrorService, type ProgrammedBackends, weightsOf } from './mirror-service.js';
 import { tierCounts, tierEnd, tierStart } from './packed-tiers.js';
-import { MAX_TIERS, type ServiceSpec } from './types.js';
-import { validateSpec } from './validate.js';
+import { MAX_TIERS, type ProgrammedBackend, type ServiceSpec } from './types.js';
+import { validateService, validBackend, validIpv4Backend } from './validate.js';
 
 /** Tiers this long or shorter are de-duplicated by a scan, longer ones through a Set. */
 const SCAN_LIMIT = 32;
@@ -50,30 +50,36 @@ export function planBulk(
   const services: MirrorService[] = [];
   const seen = new Set<string>();
 
-  specs.forEach((spec, s) => {
+  fresh.reserve(total);
+  for (let s = 0; s < specs.length; s++) {
+    const spec = specs[s]!;
     const label = `${spec.label} ${mirrorKeys[s]}`;
-    const valid = validateSpec(spec, label);
+    const ipv4 = validateService(spec, label).family === 4;
     if (seen.has(mirrorKeys[s]!)) throw new InvalidServiceError(label, 'listed twice in one bulk load');
     seen.add(mirrorKeys[s]!);
     const tiers = new Array<number>(MAX_TIERS).fill(MAX_TIERS);
     const table = slotsAreTable(balanceOf(spec));
-    let a = 0;
     for (let t = 0; t < MAX_TIERS; t++) {
       const start = tiers.length;
       const tier = spec.tiers[t] ?? [];
       const inTier = tier.length > SCAN_LIMIT ? new Set<number>() : undefined;
       for (const b of tier) {
-        const address = valid.backends[a++]!;
-        const key = backendKey(address, b.port);
+        // IPv4, nearly every backend, is checked, keyed and encoded as a number: no object.
+        const v4 = ipv4 ? validIpv4Backend(b, label) : -1;
+        const v6 = ipv4 ? undefined : validBackend(b, 6, label);
+        const key = v6 ? backendKey(v6, b.port) : ipv4BackendKey(v4, b.port);
         let id = programmed.idOf(key) ?? fresh.get(key);
         if (id === undefined) {
           id = nextBackend;
           nextBackend = ids.next(nextBackend);
           fresh.set(key, id);
-          backendValue.write(backendValues, newIds.length * backendValue.size, address, b.port, b.nodeId, b.terminating);
+          const at = newIds.length * backendValue.size;
+          if (v6) backendValue.write(backendValues, at, v6, b.port, b.nodeId, b.terminating);
+          else backendValue.writeIpv4(backendValues, at, v4, b.port, b.nodeId, b.terminating);
           newIds.push(id);
           newKeys.push(key);
-          addresses.push(address.canonical);
+          // A valid IPv4 text is its own canonical form (pkg/ip).
+          addresses.push(v6 ? v6.canonical : b.address);
         }
         // A backend listed twice in a tier takes one slot, the first; in a table, every one.
         const repeated = !table && (inTier ? inTier.has(id) : tiers.includes(id, start));
@@ -97,7 +103,7 @@ export function planBulk(
       ...(spec.affinitySeconds ? { affinitySeconds: spec.affinitySeconds } : {}),
     });
     nextService = ids.next(nextService);
-  });
+  }
 
   return {
     services,
@@ -154,4 +160,30 @@ function serviceBatch(services: readonly MirrorService[]): MapDump {
     );
   });
   return { count: services.length, keySize: svcKey.size, valueSize: svcValue.size, keys, values };
+}
+
+/**
+ * toProgrammed()'s backends right after a bulk load: a new backend is read from its batch row
+ * with the address text its spec gave (the canonical form), rather than formatted again from
+ * the table's bytes once per endpoint; any other one comes from the table.
+ */
+export function programmedAfter(plan: BulkPlan, table: BackendTable): ProgrammedBackends {
+  const { ids, addresses } = plan.newBackends;
+  const values = plan.batches.backends.values;
+  const first = ids[0] ?? 0;
+  return {
+    programmed(id: number): ProgrammedBackend | undefined {
+      // New ids were handed out in a row from the first, wrapping from 2^32 - 1 to 1.
+      const k = id >= first ? id - first : id - 1 + (0x100000000 - first);
+      if (ids[k] !== id) return table.programmed(id);
+      const at = k * backendValue.size;
+      return {
+        id,
+        address: addresses[k]!,
+        port: backendValue.port(values, at),
+        nodeId: backendValue.nodeId(values, at),
+        terminating: backendValue.terminating(values, at),
+      };
+    },
+  };
 }

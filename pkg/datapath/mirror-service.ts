@@ -2,7 +2,6 @@
  * What the writer remembers of one programmed service entry, and how it is shown to callers.
  * Backends live in the BackendTable; a service only names their ids.
  */
-import type { BackendTable } from './backend-table.js';
 import { type PackedTiers, tierEnd, tierStart } from './packed-tiers.js';
 import {
   type BalanceName,
@@ -38,16 +37,19 @@ export const NO_WEIGHTS: readonly number[] = Object.freeze(new Array<number>(MAX
 
 export function weightsOf(weights: ArrayLike<number> | undefined): readonly number[] {
   let any = false;
+  for (let t = 0; t < MAX_TIERS && !any; t++) any = (weights?.[t] ?? 0) !== 0;
+  if (!any) return NO_WEIGHTS;
   const out: number[] = [];
-  for (let t = 0; t < MAX_TIERS; t++) {
-    const w = weights?.[t] ?? 0;
-    if (w !== 0) any = true;
-    out.push(w);
-  }
-  return any ? out : NO_WEIGHTS;
+  for (let t = 0; t < MAX_TIERS; t++) out.push(weights?.[t] ?? 0);
+  return out;
 }
 
-export function toProgrammed(s: MirrorService, backends: BackendTable): ProgrammedService {
+/** Where toProgrammed() finds a backend by id: the BackendTable, or a caller that knows better. */
+export interface ProgrammedBackends {
+  programmed(id: number): ProgrammedBackend | undefined;
+}
+
+export function toProgrammed(s: MirrorService, backends: ProgrammedBackends): ProgrammedService {
   const tiers: ProgrammedBackend[][] = [];
   for (let t = 0; t < MAX_TIERS; t++) {
     const tier: ProgrammedBackend[] = [];

@@ -72,8 +72,16 @@ export class ServiceMirror {
 
 /** Endpoints behind tier t: one per slot, or in a table (slotsAreTable) one per distinct backend. */
 function endpointsIn(entry: MirrorService, t: number): number {
-  const slots = entry.tiers.slice(tierStart(entry.tiers, t), tierEnd(entry.tiers, t));
-  // 0 is a slot lost before a restart: no endpoint behind it.
-  const ids = slots.filter((id) => id !== 0);
-  return slotsAreTable(entry.balance) ? new Set(ids).size : ids.length;
+  const { tiers } = entry;
+  const table = slotsAreTable(entry.balance) ? new Set<number>() : undefined;
+  let n = 0;
+  // Counted in place, no copy of the tier: a bulk load counts every service it programs.
+  for (let i = tierStart(tiers, t); i < tierEnd(tiers, t); i++) {
+    const id = tiers[i]!;
+    // 0 is a slot lost before a restart: no endpoint behind it.
+    if (id === 0) continue;
+    if (table) table.add(id);
+    else n++;
+  }
+  return table ? table.size : n;
 }

@@ -13,7 +13,7 @@
 import type { ParsedAddress } from './addr.js';
 import { BackendTable } from './backend-table.js';
 import { type BpfMap, type DatapathMaps, type MapOps, opsOf, UPDATE_NOEXIST } from './bpf-map.js';
-import { planBulk } from './bulk-plan.js';
+import { planBulk, programmedAfter } from './bulk-plan.js';
 import { backendId, backendValue, counterKey, slotKey, svcKey, svcValue } from './codecs.js';
 import { type DriftReport, planRepairs } from './drift.js';
 import { applyRepairs } from './drift-repair.js';
@@ -24,7 +24,7 @@ import { keyAt, type MapDump } from './map-dump.js';
 import { writeEntry } from './map-write.js';
 import { type MirrorService, toProgrammed, weightsOf } from './mirror-service.js';
 import { MirrorTiers } from './mirror-tiers.js';
-import { forEachId, packTiers, type PackedTiers, tierCounts, tierIds, tierStart, unpackTiers } from './packed-tiers.js';
+import { forEachId, packTiers, type PackedTiers, tierCounts, tierEnd, tierIds, tierStart, unpackTiers } from './packed-tiers.js';
 import { collectLeftovers, type ReadBack, readBack, type ReadBackReport } from './read-back.js';
 import { type ProgrammedTotals, ServiceMirror } from './service-mirror.js';
 import { encodeOutlier, readOutliers, sameOutlier } from './outlier.js';
@@ -389,14 +389,16 @@ export class ServiceWriter {
 
     const { ids, keys: backendKeys, addresses } = plan.newBackends;
     this.backends.reserve(ids.length);
-    ids.forEach((id, i) => this.backends.add(id, backendKeys[i]!, addresses[i]!, batches.backends.values, i * backendValue.size));
-    plan.services.forEach((s, i) => {
-      this.mirror.set(keys[i]!, s);
-      this.retain(s.tiers);
-    });
+    for (let i = 0; i < ids.length; i++)
+      this.backends.add(ids[i]!, backendKeys[i]!, addresses[i]!, batches.backends.values, i * backendValue.size);
+    for (let i = 0; i < plan.services.length; i++) {
+      this.mirror.set(keys[i]!, plan.services[i]!);
+      this.retain(plan.services[i]!.tiers);
+    }
     this.nextBackendId = plan.nextBackendId;
     this.nextServiceId = plan.nextServiceId;
-    return plan.services.map((s) => toProgrammed(s, this.backends));
+    const programmed = programmedAfter(plan, this.backends);
+    return plan.services.map((s) => toProgrammed(s, programmed));
   }
 
   private ensureBackend(b: BackendSpec, address: ParsedAddress, undo: UndoLog, label: string): number {
@@ -457,7 +459,8 @@ export class ServiceWriter {
   }
 
   private retain(tiers: PackedTiers): void {
-    forEachId(tiers, (id) => this.backends.retain(id));
+    // A loop, not forEachId(): no closure per service in a bulk load.
+    for (let i = tierStart(tiers, 0); i < tierEnd(tiers, MAX_TIERS - 1); i++) this.backends.retain(tiers[i]!);
   }
 
   /** Drops a service's references; returns the backends nobody names any more, forgotten here. */

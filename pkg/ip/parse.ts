@@ -17,30 +17,39 @@ const ZERO = 48;
 const NINE = 57;
 
 /**
- * Four decimal octets, or null. A hand-written scan rather than split and a regular expression:
- * the agent parses every endpoint address of the cluster, and this is its hottest loop.
+ * An IPv4 text as one unsigned 32-bit number (first octet highest), or -1 when it is not one.
+ * A hand-written scan rather than split and a regular expression, and no array: the agent
+ * parses every endpoint address of the cluster, and this is its hottest loop.
  */
-function parseIpv4Octets(text: string): number[] | null {
-  const octets: number[] = [];
+export function ipv4ToNumber(text: string): number {
+  let address = 0;
+  let octets = 0;
   let value = 0;
   let digits = 0;
   for (let i = 0; i <= text.length; i++) {
     const c = i < text.length ? text.charCodeAt(i) : DOT;
     if (c === DOT) {
-      if (digits === 0 || octets.length === 4) return null;
-      octets.push(value);
+      if (digits === 0 || octets === 4) return -1;
+      address = address * 256 + value;
+      octets++;
       value = 0;
       digits = 0;
       continue;
     }
-    if (c < ZERO || c > NINE) return null;
+    if (c < ZERO || c > NINE) return -1;
     // Leading zeros are refused: some parsers read them as octal, so their meaning is unclear.
-    if (digits === 1 && value === 0) return null;
+    if (digits === 1 && value === 0) return -1;
     value = value * 10 + (c - ZERO);
     digits++;
-    if (value > 255) return null;
+    if (value > 255) return -1;
   }
-  return octets.length === 4 ? octets : null;
+  return octets === 4 ? address : -1;
+}
+
+/** Four decimal octets, or null. */
+function parseIpv4Octets(text: string): number[] | null {
+  const n = ipv4ToNumber(text);
+  return n < 0 ? null : [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
 }
 
 function parseIpv6Groups(text: string): number[] | null {
@@ -113,7 +122,7 @@ export function parseIp(text: string): IpAddress | null {
     return groups ? { address: formatIpv6(groups), family: 6 } : null;
   }
   // A valid IPv4 text is already canonical (no leading zeros, no spaces): keep the same string.
-  return parseIpv4Octets(text) ? { address: text, family: 4 } : null;
+  return ipv4ToNumber(text) >= 0 ? { address: text, family: 4 } : null;
 }
 
 /**
@@ -143,9 +152,12 @@ export function ipToBytes(text: string): { family: IpFamily; bytes: Uint8Array }
     });
     return { family: 6, bytes };
   }
-  const octets = parseIpv4Octets(text);
-  if (!octets) return null;
-  bytes.set(octets);
+  const n = ipv4ToNumber(text);
+  if (n < 0) return null;
+  bytes[0] = n >>> 24;
+  bytes[1] = (n >>> 16) & 255;
+  bytes[2] = (n >>> 8) & 255;
+  bytes[3] = n & 255;
   return { family: 4, bytes };
 }
 

@@ -231,6 +231,23 @@ describe('ServiceWriter.applyMany', () => {
     });
   }
 
+  it('hands back each service as the writer then reports it, new backend ids wrapping past 2^32 - 1', () => {
+    const memory = memoryMaps(SIZES);
+    // A backend left by an earlier run: read back, its id is the last handed out, then swept.
+    memory.backends.update(
+      backendId.encode(0xfffffffd),
+      backendValue.encode({ address: '10.244.9.9', port: 1, nodeId: 0, terminating: false }),
+    );
+    const writer = ServiceWriter.open(memory);
+    const first = writer.apply(spec('10.96.3.1', 'FAILOVER', [[be(1)]]));
+    expect(first.tiers[0]![0]!.id).toBe(0xfffffffe);
+    const bulk = [spec('10.96.3.2', 'FAILOVER', [[be(1), be(2, true)], [be(3)]]), spec('10.96.3.3', 'FAILOVER', [[be(3)], [be(4)]])];
+    const result = writer.applyMany(bulk);
+    expect(result.failed).toEqual([]);
+    expect(result.applied.flatMap((p) => p.tiers.flat().map((b) => b.id))).toEqual([0xfffffffe, 0xffffffff, 1, 1, 2]);
+    for (const p of result.applied) expect(p).toEqual(writer.get(p.key));
+  });
+
   it('names the one service that does not fit and programs the rest', () => {
     const { writer, memory } = node({ services: 8, backends: 16, slots: 24, revNat: 16, counters: 64 });
     const many = [2001, 2002, 2003, 2004, 2005, 2006, 2007].map((port) =>
