@@ -14,3 +14,10 @@ export function spread(values: readonly number[]): number {
 }
 
 export const round2 = (v: number): number => Math.round(v * 100) / 100;
+
+/** The nearest-rank percentile p (0..100) of values. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}

@@ -4,18 +4,26 @@
  *   nearby   to the Service's VIP, from the cgroup the real agent attached to, with --services
  *            Services and --endpoints endpoints programmed by that agent
  *   direct_hooked  direct again, from the cgroup the agent attached to: the hooks' fixed cost
- * Everything lives in one kernel lab (no route out; leftovers of crashed runs are removed first);
- * the C endpoint server accepts on every endpoint address. Rounds interleave the systems (the
- * order rotates), each round one connect-client run; the report gives medians of the rounds'
- * p50 and p99 and how far the rounds spread. kube-proxy (iptables, nftables) is not measured
- * here yet: its keys are null and `not_measured` says so. The last stdout line is the JSON.
+ *   iptables, nftables  kube-proxy of the lab's release in that mode, to the same Service's
+ *            ClusterIP, from a namespace of its own that it programs (kube-proxy.ts)
+ * The Services are created once per run through the lab's real API server (bench-cluster.ts);
+ * nearby's agent (KubernetesSource) and both kube-proxies list them from there. With
+ * --nearby-source file and --peers '' no control plane starts (FileSource manifests instead).
+ * Everything lives in kernel-lab namespaces (no route out; leftovers of crashed runs are removed
+ * first), each with the endpoint addresses on lo and a C endpoint server accepting on all of them.
+ * Rounds interleave the systems (the order rotates), each round one connect-client run; the
+ * report gives medians of the rounds' p50 and p99 and how far the rounds spread. The last stdout
+ * line is the JSON.
  */
 import { parseArgs } from 'node:util';
+import { DEFAULT_SERVICE_CIDR } from '../../../lab/control-plane/index.js';
 import { assertKernelPrereqs } from '../../../lab/kernel-lab/index.js';
 import { median, round2, spread } from '../stats.js';
+import { type BenchCluster, startBenchCluster } from './bench-cluster.js';
 import { type ClientResult, ConnectLab } from './connect-lab.js';
 import { directHookedSystem, directSystem } from './direct.js';
 import { type Layout, measuredEndpoints, TARGET_PORT } from './manifests.js';
+import { kubeProxySystem } from './kube-proxy.js';
 import { nearbySystem } from './nearby.js';
 import type { ConnectSystem, Target } from './system.js';
 
@@ -29,6 +37,8 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '5' },
     'server-threads': { type: 'string', default: '2' },
     'program-timeout-seconds': { type: 'string', default: '900' },
+    'nearby-source': { type: 'string', default: 'api' },
+    peers: { type: 'string', default: 'iptables,nftables' },
   },
 });
 const services = Number(args.services);
@@ -41,24 +51,43 @@ const log = (line: string): void => {
   if (!args.json) console.error(line);
 };
 
-const NOT_MEASURED = {
-  iptables: 'not measured: kube-proxy is not part of this benchmark yet (issue 16)',
-  nftables: 'not measured: kube-proxy is not part of this benchmark yet (issue 16)',
-};
+const PEER_MODES = ['iptables', 'nftables'] as const;
+const peers = args.peers.split(',').filter((p) => p !== '');
+for (const peer of peers) if (!(PEER_MODES as readonly string[]).includes(peer)) throw new Error(`--peers: unknown ${peer}`);
+const nearbySource = args['nearby-source'];
+if (nearbySource !== 'api' && nearbySource !== 'file') throw new Error('--nearby-source is api or file');
+const needsCluster = nearbySource === 'api' || peers.length > 0;
 
 async function main(): Promise<void> {
   assertKernelPrereqs();
   const targets = new Map<string, Target>();
+  const programTimeoutMs = Number(args['program-timeout-seconds']) * 1000;
+  let cluster: BenchCluster | undefined;
+  const theCluster = (): BenchCluster => {
+    if (!cluster) throw new Error('the control plane is not started');
+    return cluster;
+  };
   // direct_hooked dials from nearby's cgroup, so it is set up after nearby.
   const systems: ConnectSystem[] = [
     directSystem(layout),
-    nearbySystem(layout, Number(args['program-timeout-seconds']) * 1000),
+    nearbySystem(layout, programTimeoutMs, nearbySource === 'api' ? { kind: 'api', cluster: theCluster } : { kind: 'file' }),
     directHookedSystem(layout, () => targets.get('nearby')),
+    ...peers.map((mode) =>
+      kubeProxySystem({
+        name: mode,
+        mode: mode as (typeof PEER_MODES)[number],
+        layout,
+        cluster: theCluster,
+        serverThreads: Number(args['server-threads']),
+        programTimeoutMs,
+      }),
+    ),
   ];
   const extras = new Map<string, Record<string, number>>();
   const lab = await ConnectLab.create();
   const stop = (): void => {
     void Promise.allSettled(systems.map((s) => s.teardown()))
+      .then(() => cluster?.stop())
       .then(() => lab.destroy())
       .finally(() => process.exit(130));
   };
@@ -68,6 +97,13 @@ async function main(): Promise<void> {
   try {
     for (const address of measuredEndpoints(layout)) lab.addAddress(address);
     await lab.startServer(TARGET_PORT, Number(args['server-threads']));
+    if (needsCluster) {
+      log(`starting the control plane and creating ${layout.services} Services through its API server`);
+      cluster = await startBenchCluster(layout, { log });
+      log(`created in ${cluster.createMs} ms`);
+    }
+    // Every namespace routes the Service CIDR on lo, as kube-proxy's need (fairness: same table).
+    lab.routeServices(cluster?.env.cp.serviceCidr ?? DEFAULT_SERVICE_CIDR);
     for (const system of systems) {
       log(`setting up ${system.name}`);
       targets.set(system.name, await system.setup(lab));
@@ -83,9 +119,10 @@ async function main(): Promise<void> {
         );
       }
     }
-    for (const system of systems) extras.set(system.name, { ...system.extras() });
+    for (const system of systems) extras.set(system.name, { ...(await system.extras()) });
   } finally {
     await Promise.allSettled(systems.map((s) => s.teardown()));
+    await cluster?.stop();
     await lab.destroy();
   }
 
@@ -96,6 +133,8 @@ async function main(): Promise<void> {
     connects_per_round_max: CONNECTS,
     seconds_per_round_max: SECONDS,
     server_threads: Number(args['server-threads']),
+    nearby_source: nearbySource === 'api' ? 'KubernetesSource' : 'FileSource',
+    ...(cluster ? { services_create_ms: cluster.createMs } : {}),
   };
   for (const system of systems) {
     const rs = results.get(system.name)!;
@@ -118,7 +157,13 @@ async function main(): Promise<void> {
   report.nearby_over_direct = round2((report.nearby_ns as number) / (report.direct_ns as number));
   report.direct_hooked_over_direct = round2((report.direct_hooked_ns as number) / (report.direct_ns as number));
   report.nearby_p99_over_direct = round2((report.nearby_p99_ns as number) / (report.direct_p99_ns as number));
-  Object.assign(report, { iptables_ns: null, iptables_p99_ns: null, nftables_ns: null, nftables_p99_ns: null, not_measured: NOT_MEASURED });
+  const notMeasured: Record<string, string> = {};
+  for (const mode of PEER_MODES) {
+    if (peers.includes(mode)) continue;
+    Object.assign(report, { [`${mode}_ns`]: null, [`${mode}_p99_ns`]: null });
+    notMeasured[mode] = 'not measured: left out with --peers';
+  }
+  if (Object.keys(notMeasured).length > 0) report.not_measured = notMeasured;
   console.log(JSON.stringify(report));
 }
 

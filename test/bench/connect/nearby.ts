@@ -1,8 +1,9 @@
 /*
- * nearby as it runs on a node: the real agent (cmd/agent.ts, FileSource over the benchmark's
- * manifests) loads the datapath on a cgroup of its own and programs every Service; the client
- * runs in that cgroup and dials the measured Service's VIP, which exists nowhere but in the maps
- * (without the rewrite, the connect fails with ENETUNREACH: the lab has no route).
+ * nearby as it runs on a node: the real agent (cmd/agent.ts) loads the datapath on a cgroup of its
+ * own and programs every Service; the client runs in that cgroup and dials the measured Service's
+ * VIP, which exists nowhere but in the maps. The agent is fed like kube-proxy, by KubernetesSource
+ * against the lab's API server with the benchmark's Services (as its ServiceAccount of deploy/),
+ * or, with `file`, by FileSource over the same layout written as manifests (no control plane).
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,8 @@ import { join } from 'node:path';
 import { readPinnedState } from '../../../pkg/datapath/index.js';
 import { isLivePid } from '../../../lab/kernel-lab/index.js';
 import { type AgentRun, freePort, startAgent } from '../../kernel/agent-process.js';
-import type { ConnectLab } from './connect-lab.js';
+import type { BenchCluster } from './bench-cluster.js';
+import { type ConnectLab, NODE_IP } from './connect-lab.js';
 import { type Layout, SERVICE_PORT, serviceVip, writeManifests } from './manifests.js';
 import type { ConnectSystem, Loaded, Target } from './system.js';
 
@@ -45,7 +47,10 @@ function removeStaleStateDirs(): void {
   }
 }
 
-export function nearbySystem(layout: Layout, programTimeoutMs: number): ConnectSystem {
+/** Where the agent reads the Services: the lab's API server, or manifests the benchmark writes. */
+export type NearbyFeed = { readonly kind: 'api'; readonly cluster: () => BenchCluster } | { readonly kind: 'file' };
+
+export function nearbySystem(layout: Layout, programTimeoutMs: number, feed: NearbyFeed): ConnectSystem {
   let agent: AgentRun | undefined;
   let stateDir: string | undefined;
   let loaded: Loaded = { services: 0, endpoints: 0 };
@@ -58,13 +63,24 @@ export function nearbySystem(layout: Layout, programTimeoutMs: number): ConnectS
       // The agent itself runs in a lab cgroup of its own (not the hooked one): whatever way this
       // run ends, the lab's teardown, or the next run's leftover cleanup, ends it by PID.
       const agentCgroup = await lab.node('agent');
-      removeStaleStateDirs();
-      stateDir = mkdtempSync(join(tmpdir(), `${STATE_PREFIX}${process.pid}-`));
-      writeManifests(stateDir, layout, node.nodeName);
+      let sourceArgs: string[];
+      let vip: string;
+      if (feed.kind === 'api') {
+        const cluster = feed.cluster();
+        await cluster.createNode(node.nodeName, NODE_IP);
+        sourceArgs = ['--kubeconfig', cluster.agentKubeconfig];
+        vip = cluster.services[0]!.clusterIP;
+      } else {
+        removeStaleStateDirs();
+        stateDir = mkdtempSync(join(tmpdir(), `${STATE_PREFIX}${process.pid}-`));
+        writeManifests(stateDir, layout, node.nodeName);
+        sourceArgs = ['--state-dir', stateDir];
+        vip = serviceVip(0);
+      }
       const port = await freePort();
       const started = performance.now();
       const run = startAgent({
-        args: ['--node-name', node.nodeName, '--state-dir', stateDir, '--cgroup-path', node.cgroupPath, '--listen', `127.0.0.1:${port}`],
+        args: ['--node-name', node.nodeName, ...sourceArgs, '--cgroup-path', node.cgroupPath, '--listen', `127.0.0.1:${port}`],
         env: { LOG_LEVEL: 'warn' },
         wrapper: ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', agentCgroup.cgroupPath],
       });
@@ -87,7 +103,7 @@ export function nearbySystem(layout: Layout, programTimeoutMs: number): ConnectS
       const state = readPinnedState(node.pinRoot);
       loaded = { services: state.services.length, endpoints: state.services.reduce((n, s) => n + s.tiers.flat().length, 0) };
       measuring = { ticks: cpuTicks(run.child.pid!), ms: performance.now() };
-      return { address: serviceVip(0), port: SERVICE_PORT, cgroupPath: node.cgroupPath };
+      return { address: vip, port: SERVICE_PORT, cgroupPath: node.cgroupPath };
     },
     loaded: () => loaded,
     extras(): Record<string, number> {

@@ -1,16 +1,14 @@
 /*
  * One way of reaching an endpoint that the connect benchmark measures. Each system sets itself up
  * in the benchmark's lab (its own cgroup, its own programming), names the address its client
- * dials and the cgroup the client runs in, and removes what it made. Adding kube-proxy's iptables
- * or nftables mode is one more implementation; the rounds, the statistics and the JSON stay.
+ * dials and where the client runs (a cgroup, and a namespace when not the lab's), and removes what
+ * it made. The rounds, the statistics and the JSON are the same for every system.
  */
-import type { ConnectLab } from './connect-lab.js';
+import type { ConnectLab, Placement } from './connect-lab.js';
 
-export interface Target {
+export interface Target extends Placement {
   readonly address: string;
   readonly port: number;
-  /** The cgroup v2 directory the client process runs in (where this system's hooks apply). */
-  readonly cgroupPath: string;
 }
 
 /** What a system had programmed while it was measured. */
@@ -25,6 +23,6 @@ export interface ConnectSystem {
   setup(lab: ConnectLab): Promise<Target>;
   loaded(): Loaded;
   /** Extra figures worth reporting (time to program, ...), flattened into the JSON. */
-  extras(): Record<string, number>;
+  extras(): Record<string, number> | Promise<Record<string, number>>;
   teardown(): Promise<void>;
 }

@@ -1,0 +1,189 @@
+/*
+ * npm run bench:programming -- --json: how long an EndpointSlice change at the API server takes to
+ * reach connects, through each system, with --services Services loaded (bench-cluster.ts).
+ *   nearby          the real agent, KubernetesSource against the lab's API server
+ *   iptables        kube-proxy, iptables mode, default sync (minSyncPeriod 1 s)
+ *   iptables_sync0  kube-proxy, iptables mode, minSyncPeriod 0 (its fastest)
+ *   nftables, nftables_sync0  the same in nftables mode
+ * One extra Service, `probe`, has a single endpoint that each change moves between two
+ * name-servers (probe-a, probe-b) present in every system's namespace. Per change: every system's
+ * probe is told the new name, the time is taken, the slice is replaced (one PUT), and each probe
+ * connects to the probe Service's ClusterIP until the new name answers. The latency is from just
+ * before the PUT to that first answer, so it includes the API write. All systems watch the same
+ * changes at once (they share the machine's 2 cores; run time allows no other way at 200 changes).
+ * Also: start to all Services programmed, and RSS, per system. The last stdout line is the JSON.
+ */
+import { type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { assertKernelPrereqs, kernelEnv } from '../../../lab/kernel-lab/index.js';
+import { ApiWriter, replaceEndpoints, spawnInNetns, tsMain, type NetnsProcess } from '../peers/index.js';
+import { percentile, round2 } from '../stats.js';
+import { type BenchCluster, PROBE_PORTS, startBenchCluster } from '../connect/bench-cluster.js';
+import { ConnectLab } from '../connect/connect-lab.js';
+import { kubeProxySystem } from '../connect/kube-proxy.js';
+import { type Layout, measuredEndpoints, TARGET_PORT } from '../connect/manifests.js';
+import { nearbySystem } from '../connect/nearby.js';
+import type { ConnectSystem, Target } from '../connect/system.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const PROBE = { a: { name: 'probe-a', address: '10.129.0.1' }, b: { name: 'probe-b', address: '10.129.0.2' } } as const;
+const CHANGE_TIMEOUT_MS = 30_000;
+
+const { values: args } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    services: { type: 'string', default: '10000' },
+    endpoints: { type: 'string', default: '100000' },
+    changes: { type: 'string', default: '200' },
+    'program-timeout-seconds': { type: 'string', default: '900' },
+  },
+});
+const services = Number(args.services);
+const layout: Layout = { services, perService: Math.floor(Number(args.endpoints) / services) };
+if (!(services >= 1 && layout.perService >= 1)) throw new Error('--endpoints must give each Service at least 1 endpoint');
+const CHANGES = Number(args.changes);
+const log = (line: string): void => {
+  if (!args.json) console.error(line);
+};
+
+/** A probe process where a system's client runs; until(name) resolves with the epoch ms it answered. */
+function startProbe(lab: ConnectLab, target: Target, vip: string): { child: ChildProcess; next: () => Promise<number> } {
+  const argv = [process.execPath, '--import', kernelEnv().tsxLoader, join(HERE, 'probe-main.ts'), vip, String(PROBE_PORTS.port)];
+  const child = lab.spawnPlaced(target, argv);
+  const waiting: Array<(line: string) => void> = [];
+  const buffered: string[] = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    const resolve = waiting.shift();
+    if (resolve) resolve(line);
+    else buffered.push(line);
+  });
+  const next = (): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`probe at ${vip}: no answer within ${CHANGE_TIMEOUT_MS} ms`)), CHANGE_TIMEOUT_MS);
+      const take = (line: string): void => {
+        clearTimeout(timer);
+        resolve(Number(line));
+      };
+      const early = buffered.shift();
+      if (early !== undefined) take(early);
+      else waiting.push(take);
+    });
+  return { child, next };
+}
+
+async function main(): Promise<void> {
+  assertKernelPrereqs();
+  const programTimeoutMs = Number(args['program-timeout-seconds']) * 1000;
+  let cluster: BenchCluster | undefined;
+  const theCluster = (): BenchCluster => cluster!;
+  const peer = (name: string, mode: 'iptables' | 'nftables', minSyncPeriodMs?: number): ConnectSystem =>
+    kubeProxySystem({
+      name,
+      mode,
+      ...(minSyncPeriodMs === undefined ? {} : { minSyncPeriodMs }),
+      layout,
+      cluster: theCluster,
+      serverThreads: 1,
+      programTimeoutMs,
+      extraAddresses: [PROBE.a.address, PROBE.b.address],
+    });
+  const systems: ConnectSystem[] = [
+    nearbySystem(layout, programTimeoutMs, { kind: 'api', cluster: theCluster }),
+    peer('iptables', 'iptables'),
+    peer('iptables_sync0', 'iptables', 0),
+    peer('nftables', 'nftables'),
+    peer('nftables_sync0', 'nftables', 0),
+  ];
+  const lab = await ConnectLab.create();
+  const nameServers: NetnsProcess[] = [];
+  const probes: ChildProcess[] = [];
+  const latencies = new Map<string, number[]>(systems.map((s) => [s.name, []]));
+  const extras: Record<string, number> = {};
+  const cleanUp = async (): Promise<void> => {
+    for (const probe of probes) probe.kill('SIGKILL');
+    for (const server of nameServers) await server.stop();
+    await Promise.allSettled(systems.map((s) => s.teardown()));
+    await cluster?.stop();
+    await lab.destroy();
+  };
+  const stop = (): void => void cleanUp().finally(() => process.exit(130));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    for (const address of [...measuredEndpoints(layout), PROBE.a.address, PROBE.b.address]) lab.addAddress(address);
+    await lab.startServer(TARGET_PORT, 1);
+    log(`starting the control plane and creating ${layout.services} Services through its API server`);
+    cluster = await startBenchCluster(layout, { log, probeEndpoint: PROBE.a.address });
+    lab.routeServices(cluster.env.cp.serviceCidr);
+    const probeService = cluster.probe!;
+    const targets = new Map<string, Target>();
+    for (const system of systems) {
+      log(`setting up ${system.name}`);
+      const target = await system.setup(lab);
+      targets.set(system.name, target);
+      const netns = target.netns ?? lab.netns;
+      for (const { name, address } of [PROBE.a, PROBE.b]) {
+        nameServers.push(
+          await spawnInNetns({
+            netns,
+            argv: tsMain('name-server-main.ts', [name, String(PROBE_PORTS.targetPort), address]),
+            logFile: '/dev/null',
+            readyLine: true,
+          }),
+        );
+      }
+    }
+    const running = systems.map((system) => {
+      const probe = startProbe(lab, targets.get(system.name)!, probeService.clusterIP);
+      probes.push(probe.child);
+      return { system, probe };
+    });
+    // Each probe says ready, then the first change is timed from a state every system reached.
+    await Promise.all(running.map((r) => r.probe.next()));
+    for (const r of running) r.probe.child.stdin!.write(`${PROBE.a.name}\n`);
+    await Promise.all(running.map((r) => r.probe.next()));
+    const api = await ApiWriter.open(cluster.env.cp.adminKubeconfig, 2);
+    try {
+      for (let change = 0; change < CHANGES; change++) {
+        const to = change % 2 === 0 ? PROBE.b : PROBE.a;
+        for (const r of running) r.probe.child.stdin!.write(`${to.name}\n`);
+        const sent = performance.timeOrigin + performance.now();
+        await replaceEndpoints(api, probeService, [to.address], PROBE_PORTS);
+        const reached = await Promise.all(running.map((r) => r.probe.next()));
+        running.forEach((r, i) => latencies.get(r.system.name)!.push(reached[i]! - sent));
+        if ((change + 1) % 50 === 0) log(`${change + 1}/${CHANGES} changes`);
+      }
+    } finally {
+      api.close();
+    }
+    for (const system of systems) Object.assign(extras, await system.extras());
+  } finally {
+    await cleanUp();
+  }
+
+  const report: Record<string, unknown> = {
+    services: layout.services,
+    endpoints: layout.services * layout.perService,
+    changes: CHANGES,
+    services_create_ms: theCluster().createMs,
+    latency_from: 'just before the EndpointSlice PUT',
+  };
+  for (const system of systems) {
+    const values = latencies.get(system.name)!;
+    Object.assign(report, {
+      [`${system.name}_p50_ms`]: round2(percentile(values, 50)),
+      [`${system.name}_p99_ms`]: round2(percentile(values, 99)),
+      [`${system.name}_max_ms`]: round2(Math.max(...values)),
+    });
+  }
+  Object.assign(report, extras);
+  console.log(JSON.stringify(report));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
