@@ -35,7 +35,7 @@ export function endpointSliceProblem(raw: Readonly<Record<string, unknown>>): st
   const typeProblem = enumProblem(addressType, ADDRESS_TYPES, 'addressType');
   if (typeProblem) return typeProblem;
   for (const [i, endpoint] of asList(raw['endpoints']).entries()) {
-    const problem = endpointProblem(endpoint, String(addressType), `endpoints[${i}]`);
+    const problem = endpointProblem(endpoint, addressType as (typeof ADDRESS_TYPES)[number], `endpoints[${i}]`);
     if (problem) return problem;
   }
   for (const [i, port] of asList(raw['ports']).entries()) {
