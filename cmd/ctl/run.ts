@@ -23,7 +23,6 @@ export interface CtlIo {
 }
 
 const USAGE = `usage:
-  nearbyctl --version
   nearbyctl plan [SOURCE] --node NAME [--json] [PLAN FLAGS]
   nearbyctl explain NAMESPACE/SERVICE [SOURCE] [--node NAME] [--bpffs PATH] [PLAN FLAGS]
   nearbyctl maps [--node NAME] [--bpffs /sys/fs/bpf] [--json]
@@ -53,7 +52,8 @@ in-cluster config in a pod, else ~/.kube/config), --context NAME, --timeout SECO
 PLAN FLAGS, as the agent takes them: --prefer-close subzone|zone, --cluster-domain DOMAIN
 (default ${DEFAULT_PLAN_OPTIONS.clusterDomain}), --istio-root-namespace NAMESPACE (default ${DEFAULT_PLAN_OPTIONS.rootNamespace}),
 --service-proxy-name NAME (default ${DEFAULT_PLAN_OPTIONS.serviceProxyName}), --services all|with-policy (default ${DEFAULT_PLAN_OPTIONS.services}),
---spillover off|destination-rules|all (default destination-rules).`;
+--spillover off|destination-rules|all (default destination-rules).
+--version prints the version of nearbyctl.`;
 
 const OPTIONS = {
   state: { type: 'string' },
