@@ -3,7 +3,7 @@
  * their slices from its own controller, so an applied slice is not simulated; it is still checked,
  * so an address like 10.244.1.999 fails here as it would on a cluster, not later on one.
  */
-import { enumProblem, ipListProblem } from './api-rules.js';
+import { enumProblem, ipListProblem, ipProblem } from './api-rules.js';
 
 export const ADDRESS_TYPES = ['IPv4', 'IPv6', 'FQDN'] as const;
 const PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
@@ -17,7 +17,12 @@ function endpointProblem(endpoint: unknown, addressType: string, field: string):
   const addresses = asList(endpoint['addresses']);
   if (addresses.length === 0) return `${field}.addresses: Required value: must contain at least 1 address`;
   if (addressType === 'FQDN') return undefined;
-  return ipListProblem(addresses, `${field}.addresses`, addressType === 'IPv6' ? 'IPv6' : 'IPv4');
+  const family = addressType === 'IPv6' ? 'IPv6' : 'IPv4';
+  // A valid address of the other family is reported at the list, as the API server does.
+  const problem = ipListProblem(addresses, `${field}.addresses`);
+  if (problem) return problem;
+  const other = addresses.find((a) => ipProblem(a, '', family));
+  return other === undefined ? undefined : `${field}.addresses: Invalid value: ${JSON.stringify(other)}: must be an ${family} address`;
 }
 
 function portProblem(port: unknown, field: string): string | undefined {

@@ -279,7 +279,7 @@ function clusterAddress(spec: Raw): string | undefined {
   if (problem) throw new Bad(problem);
   const first = clusterIPs[0] as string | undefined;
   if (clusterIP && first !== undefined && first !== clusterIP)
-    throw new Bad(`spec.clusterIPs[0]: Invalid value: ${JSON.stringify(first)}: must match clusterIP ${JSON.stringify(clusterIP)}`);
+    throw new Bad(`spec.clusterIPs: Invalid value: ${JSON.stringify(clusterIPs)}: first value must match \`clusterIP\``);
   const chosen = clusterIP ?? first;
   if (chosen && chosen !== 'None' && isIP(chosen) !== 4) throw new Bad(`spec.clusterIP: ${JSON.stringify(chosen)}: the lab is IPv4 only`);
   if (clusterIPs.length > 1) throw new Bad('spec.clusterIPs: the lab is IPv4 single-stack: give one address');
