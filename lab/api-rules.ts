@@ -1,9 +1,11 @@
 /*
  * The API server's rules for the fields the file-backed lab takes, so that the lab refuses what a
  * cluster of the pinned release refuses, with the same field paths: label keys and values,
- * annotation keys, and the Service enums nearby reads. Messages follow apimachinery's
+ * annotation keys, the Service enums nearby reads, and IP fields. Messages follow apimachinery's
  * ("Invalid value: ...", "Unsupported value: ...") without its regex dumps.
  */
+
+import { isIP } from 'node:net';
 
 const QUALIFIED_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -70,4 +72,26 @@ export function enumProblem(value: unknown, allowed: readonly string[], field: s
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'string' && allowed.includes(value)) return undefined;
   return `${field}: Unsupported value: ${JSON.stringify(value)}: supported values: ${allowed.map((a) => JSON.stringify(a)).join(', ')}`;
+}
+
+/** Which addresses an IP field takes: "any" is either family. */
+export type IPFamily = 'IPv4' | 'IPv6' | 'any';
+
+/** An IP field the API server parses strictly (no leading zeros, no CIDR): the problem, or undefined. */
+export function ipProblem(value: unknown, field: string, family: IPFamily = 'any'): string | undefined {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  const version = typeof value === 'string' ? isIP(value) : 0;
+  const wanted = family === 'IPv4' ? 4 : family === 'IPv6' ? 6 : version || -1;
+  if (version !== wanted)
+    return `${field}: ${invalid(text, family === 'any' ? 'must be a valid IP address' : `must be a valid ${family} address`)}`;
+  return undefined;
+}
+
+/** Every entry of a list of IPs; the first problem, at "<field>[i]". */
+export function ipListProblem(values: readonly unknown[], field: string, family: IPFamily = 'any'): string | undefined {
+  for (const [i, value] of values.entries()) {
+    const problem = ipProblem(value, `${field}[${i}]`, family);
+    if (problem) return problem;
+  }
+  return undefined;
 }

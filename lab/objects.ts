@@ -4,7 +4,16 @@
  * volumes, imagePullPolicy, ...) are accepted and ignored, as a kind user's manifests have them.
  */
 import { isIP } from 'node:net';
-import { annotationsProblem, enumProblem, INTERNAL_TRAFFIC_POLICIES, labelsProblem, TRAFFIC_DISTRIBUTIONS } from './api-rules.js';
+import {
+  annotationsProblem,
+  enumProblem,
+  INTERNAL_TRAFFIC_POLICIES,
+  ipListProblem,
+  ipProblem,
+  labelsProblem,
+  TRAFFIC_DISTRIBUTIONS,
+} from './api-rules.js';
+import { endpointSliceProblem } from './endpoint-slice-rules.js';
 import { LabError } from './errors.js';
 import { imageProgram, type ImageProgram } from './images.js';
 
@@ -256,6 +265,27 @@ function podSpec(spec: Raw, path: string): PodSpec {
   };
 }
 
+/**
+ * spec.clusterIP and spec.clusterIPs, checked as the API server checks them: each an address (or
+ * None), the first of clusterIPs equal to clusterIP. The lab is IPv4 single-stack, so it refuses
+ * a second family rather than drop it.
+ */
+function clusterAddress(spec: Raw): string | undefined {
+  const clusterIP = optionalString(spec, 'clusterIP', 'spec.') || undefined;
+  const clusterIPs = list(spec, 'clusterIPs', 'spec.');
+  const addresses = clusterIPs.filter((ip) => ip !== 'None');
+  const problem =
+    (clusterIP && clusterIP !== 'None' ? ipProblem(clusterIP, 'spec.clusterIP') : undefined) ?? ipListProblem(addresses, 'spec.clusterIPs');
+  if (problem) throw new Bad(problem);
+  const first = clusterIPs[0] as string | undefined;
+  if (clusterIP && first !== undefined && first !== clusterIP)
+    throw new Bad(`spec.clusterIPs: Invalid value: ${JSON.stringify(clusterIPs)}: first value must match \`clusterIP\``);
+  const chosen = clusterIP ?? first;
+  if (chosen && chosen !== 'None' && isIP(chosen) !== 4) throw new Bad(`spec.clusterIP: ${JSON.stringify(chosen)}: the lab is IPv4 only`);
+  if (clusterIPs.length > 1) throw new Bad('spec.clusterIPs: the lab is IPv4 single-stack: give one address');
+  return chosen;
+}
+
 function serviceFields(spec: Raw): Pick<Extract<Applied, { kind: 'Service' }>, 'selector' | 'ports' | 'clusterIP'> {
   const rawPorts = list(spec, 'ports', 'spec.');
   const ports = rawPorts.map((p, i) => {
@@ -273,9 +303,10 @@ function serviceFields(spec: Raw): Pick<Extract<Applied, { kind: 'Service' }>, '
     enumProblem(spec['trafficDistribution'], TRAFFIC_DISTRIBUTIONS, 'spec.trafficDistribution') ??
     enumProblem(spec['internalTrafficPolicy'], INTERNAL_TRAFFIC_POLICIES, 'spec.internalTrafficPolicy');
   if (problem) throw new Bad(problem);
-  const clusterIP = optionalString(spec, 'clusterIP', 'spec.');
-  if (clusterIP && clusterIP !== 'None' && isIP(clusterIP) !== 4) throw new Bad(`spec.clusterIP: expected an IPv4 address or None`);
-  return { selector, ports, clusterIP: clusterIP || undefined };
+  const clusterIP = clusterAddress(spec);
+  const external = ipListProblem(list(spec, 'externalIPs', 'spec.'), 'spec.externalIPs');
+  if (external) throw new Bad(external);
+  return { selector, ports, clusterIP };
 }
 
 /** "Deployment sample/helloworld" */
@@ -291,6 +322,19 @@ export function rejection(kind: string, namespace: string | undefined, name: str
   return `${describeObject(kind, namespace, name)}: ${field}: ${problem}`;
 }
 
+/** An EndpointSlice is not simulated (the lab's controller makes its own) but refused where a cluster refuses it. */
+function checkedEndpointSlice(raw: Raw, origin: string, metadata: Raw, name: string, namespace: string): Applied {
+  const ns = (typeof metadata['namespace'] === 'string' && metadata['namespace']) || namespace || 'default';
+  const problem =
+    (raw['apiVersion'] === 'discovery.k8s.io/v1'
+      ? undefined
+      : `apiVersion: ${JSON.stringify(raw['apiVersion'])}: the lab reads EndpointSlice as discovery.k8s.io/v1`) ??
+    (DNS_SUBDOMAIN.test(name) ? undefined : `metadata.name: ${JSON.stringify(name)} is not a valid EndpointSlice name`) ??
+    endpointSliceProblem(raw);
+  if (problem) throw new LabError('invalid', `${origin}: ${describeObject('EndpointSlice', ns, name)}: ${problem}`);
+  return { kind: 'Ignored', kindName: 'EndpointSlice', name, raw };
+}
+
 /**
  * Reads one document. `namespace` is the -n of the command: the default for objects without
  * one, and an error for objects that name another (as kubectl does).
@@ -301,6 +345,7 @@ export function readApplied(raw: Raw, origin: string, namespace: string): Applie
   const name = typeof metadata['name'] === 'string' ? metadata['name'] : '';
   if (!kind) throw new LabError('invalid', `${origin}: kind: Required value`);
   if (!name) throw new LabError('invalid', `${origin}: ${kind}: metadata.name: Required value`);
+  if (kind === 'EndpointSlice') return checkedEndpointSlice(raw, origin, metadata, name, namespace);
   const expected = API_VERSIONS[kind];
   if (expected === undefined) return { kind: 'Ignored', kindName: kind, name, raw };
 

@@ -9,16 +9,13 @@ import { buildSnapshot } from '../../pkg/model/index.js';
 import { DEFAULT_PLAN_OPTIONS, plan, type PlanOptions, SPILLOVER_SCOPES, type SpilloverScope } from '../../pkg/planner/index.js';
 import { isClusterDomain, isNamespaceName, isServiceProxyName, isServiceSelection } from '../plan-flags.js';
 import { STARTUP_EXIT_CODE, StartupError } from '../startup-error.js';
-import { listCluster, loadClusterConfig } from './cluster.js';
-import { waitForCleanup } from './cleanup-wait.js';
 import { explainService } from './explain.js';
 import { LAB_COMMANDS, runLabCommand } from './lab-commands.js';
-import { readManifests } from './manifests.js';
 import { mapsJson, mapsText, pinRootOf } from './maps.js';
 import { nodeForExplain, nodeForMaps, nodeForUninstall } from './node-choice.js';
 import { compareWithPins, readPins } from './pinned-check.js';
 import { planJson, planText } from './plan-view.js';
-import { runCreateRemoteSecret } from './remote-secret-command.js';
+import { packageVersion } from './version.js';
 
 export interface CtlIo {
   out(text: string): void;
@@ -56,7 +53,8 @@ in-cluster config in a pod, else ~/.kube/config), --context NAME, --timeout SECO
 PLAN FLAGS, as the agent takes them: --prefer-close subzone|zone, --cluster-domain DOMAIN
 (default ${DEFAULT_PLAN_OPTIONS.clusterDomain}), --istio-root-namespace NAMESPACE (default ${DEFAULT_PLAN_OPTIONS.rootNamespace}),
 --service-proxy-name NAME (default ${DEFAULT_PLAN_OPTIONS.serviceProxyName}), --services all|with-policy (default ${DEFAULT_PLAN_OPTIONS.services}),
---spillover off|destination-rules|all (default destination-rules).`;
+--spillover off|destination-rules|all (default destination-rules).
+--version prints the version of nearbyctl.`;
 
 const OPTIONS = {
   state: { type: 'string' },
@@ -77,6 +75,7 @@ const OPTIONS = {
   server: { type: 'string' },
   'print-remote-rbac': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
 } as const;
 
 function required(value: string | undefined, flag: string): string {
@@ -132,16 +131,27 @@ interface SourceFlags {
   readonly timeout?: string | undefined;
 }
 
+/*
+ * The Kubernetes client takes most of a second to load, so only the commands that talk to a cluster
+ * import it (cluster.ts, cleanup-wait.ts, remote-secret-command.ts, and manifests.ts through pkg/source); test/unit/cli/startup-imports.test.ts keeps it so.
+ */
+async function fromCluster(flags: SourceFlags, env: NodeJS.ProcessEnv, timeoutSeconds: number) {
+  const { listCluster, loadClusterConfig } = await import('./cluster.js');
+  return { objects: await listCluster(loadClusterConfig(flags, env), timeoutSeconds * 1000), problems: [] };
+}
+
+async function fromState(dir: string) {
+  const { readManifests } = await import('./manifests.js');
+  return readManifests(dir);
+}
+
 /** --state DIR, else the cluster the kubeconfig (or the pod's service account) names. */
 async function snapshotFrom(flags: SourceFlags, io: CtlIo, env: NodeJS.ProcessEnv) {
   if (flags.state !== undefined && (flags.kubeconfig !== undefined || flags.context !== undefined))
     throw new StartupError('usage', '--state reads manifests: it does not go with --kubeconfig or --context');
   const timeoutSeconds = Number(flags.timeout ?? '30');
   if (!(timeoutSeconds > 0)) throw new StartupError('usage', `--timeout: expected seconds > 0, got ${JSON.stringify(flags.timeout)}`);
-  const manifests =
-    flags.state !== undefined
-      ? await readManifests(flags.state)
-      : { objects: await listCluster(loadClusterConfig(flags, env), timeoutSeconds * 1000), problems: [] };
+  const manifests = flags.state !== undefined ? await fromState(flags.state) : await fromCluster(flags, env, timeoutSeconds);
   for (const p of manifests.problems) io.err(`warning: ${p}`);
   const build = buildSnapshot(manifests.objects);
   for (const r of build.rejected) io.err(`warning: ${r.kind || 'object'} ${r.name || `#${r.index}`} skipped: ${r.message}`);
@@ -158,6 +168,10 @@ export async function runNearbyctl(argv: readonly string[], io: CtlIo, env: Node
   try {
     const { values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
     const [command, ...rest] = positionals;
+    if (values.version) {
+      io.out(`nearbyctl ${packageVersion()}`);
+      return 0;
+    }
     if (values.help || !command) {
       io.out(USAGE);
       return command || values.help ? 0 : STARTUP_EXIT_CODE;
@@ -213,10 +227,14 @@ export async function runNearbyctl(argv: readonly string[], io: CtlIo, env: Node
         const timeoutSeconds = Number(values.timeout ?? '600');
         if (!(timeoutSeconds > 0))
           throw new StartupError('usage', `--timeout: expected seconds > 0, got ${JSON.stringify(values.timeout)}`);
+        const { loadClusterConfig } = await import('./cluster.js');
+        const { waitForCleanup } = await import('./cleanup-wait.js');
         return (await waitForCleanup(loadClusterConfig(values, env), target, timeoutSeconds * 1000, (line) => io.out(line))) ? 0 : 1;
       }
-      case 'create-remote-secret':
+      case 'create-remote-secret': {
+        const { runCreateRemoteSecret } = await import('./remote-secret-command.js');
         return await runCreateRemoteSecret(values, io, USAGE);
+      }
       default:
         throw new StartupError('usage', `unknown command ${JSON.stringify(command)}\n${USAGE}`);
     }

@@ -26,6 +26,14 @@ export function podsTable(pods: readonly PodStatus[], wide: boolean, withNamespa
   return table([header, ...rows]);
 }
 
+const PORTS_SHOWN = 3;
+
+/** A Service's ports for one table cell: a Service with 200 ports must not make every row 1,800 characters wide (--json has them all). */
+export function portsCell(ports: readonly string[]): string {
+  if (ports.length <= PORTS_SHOWN + 1) return ports.join(',');
+  return `${ports.slice(0, PORTS_SHOWN).join(',')} +${ports.length - PORTS_SHOWN} more`;
+}
+
 /** region/zone/subzone from the topology labels, '-' where a level is unset. */
 function locality(labels: Readonly<Record<string, string>>): string {
   const region = labels['topology.kubernetes.io/region'];
@@ -78,7 +86,7 @@ export function statusText(status: LabStatus): string {
           ...status.services.map((s) => [
             `${s.namespace}/${s.name}`,
             s.clusterIP,
-            s.ports.join(','),
+            portsCell(s.ports),
             [
               s.trafficDistribution ? `trafficDistribution=${s.trafficDistribution}` : '',
               s.internalTrafficPolicy ? `internalTrafficPolicy=${s.internalTrafficPolicy}` : '',

@@ -59,7 +59,7 @@ describe('lab rejections name the object and the field', () => {
 
   it('the checks made while reading use the same format, after the document it came from', () => {
     expect(messageOf(() => service('clusterIP: nope, ports: [{port: 80}]'))).toBe(
-      'x.yaml#1: Service sample/x: spec.clusterIP: expected an IPv4 address or None',
+      'x.yaml#1: Service sample/x: spec.clusterIP: Invalid value: "nope": must be a valid IP address',
     );
     expect(messageOf(() => read('apiVersion: v1\nkind: Service\nmetadata: {name: Bad_Name}\n'))).toBe(
       'x.yaml#1: Service sample/Bad_Name: metadata.name: "Bad_Name" is not a valid Service name',
