@@ -10,7 +10,7 @@ BPF_SRC := $(wildcard bpf/*.c) $(wildcard bpf/*.h)
 APT_PKGS := clang llvm libbpf-dev bpftool iproute2 iptables nftables curl openssl
 CLANG ?= clang
 
-.PHONY: all deps apt npm bpffs bpf build product lint test test-unit test-kernel bench bench-c bench-maps bench-connect bench-programming demo demo-cluster demo-003 demo-004 clean control-plane kube-proxy helm image dashboard-png
+.PHONY: all deps apt npm bpffs bpf build product lint test test-unit test-kernel test-prometheus bench bench-c bench-maps bench-connect bench-programming demo demo-cluster demo-003 demo-004 clean control-plane kube-proxy helm prometheus image dashboard-png
 
 all: build
 
@@ -167,6 +167,13 @@ kube-proxy:
 # same cache as the control plane.
 helm:
 	@bash test/control-plane/build-helm.sh
+
+# Prometheus and promtool of the release pinned in test/control-plane/prometheus.env, for
+# `nearbyctl lab up --control-plane --prometheus` and the alert-rule tests: taken from PATH when
+# both match, else built once from the Go module github.com/prometheus/prometheus into the same
+# cache as the control plane, with Kubernetes service discovery only.
+prometheus:
+	@bash test/control-plane/build-prometheus.sh
 
 # The agent image (Dockerfile), tagged with package.json's version as deploy/ references it. Needs
 # a container engine; `make test` does not depend on it.
