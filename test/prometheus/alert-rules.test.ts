@@ -74,7 +74,8 @@ describe('alert rules under promtool', () => {
   });
 
   it.each([
-    ['a tier-0 share that must fall below 0.5', '< 0.5', '< 0.1'],
+    ['a tier-0 share that must fall below 0.5', '< 0.5', '< 0.3'],
+    ['a baseline of at least 80% in the hour before', '>= 0.8', '>= 0.95'],
     ['map write errors counted over 10 minutes', '[10m])) > 0', '[10m])) > 5'],
     [
       'rejected objects held for 10 minutes',
