@@ -78,14 +78,20 @@ product: deps bpf
 lint: npm
 	npm run lint
 
+# test/prometheus/ needs Prometheus' promtool, whose cold build from its Go module takes longer than
+# everything else here together (see the prometheus target): it runs under make test-prometheus.
 test: build lint bpffs control-plane kube-proxy helm
-	npx vitest run
+	npx vitest run --exclude 'test/prometheus/**'
 
 test-unit: build
 	npx vitest run test/unit
 
 test-kernel: build bpffs
 	npx vitest run test/kernel
+
+# The alert rules under promtool (test/prometheus/), once make prometheus has built it.
+test-prometheus: build prometheus
+	npx vitest run test/prometheus
 
 # Numbers, not pass/fail: the control plane (5,000 nodes, 10,000 Services, 100,000 endpoints)
 # and the writer at the Kubernetes scale limits, what one incremental pass costs in map operations,
