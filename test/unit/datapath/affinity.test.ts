@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { memoryMaps, type ServiceSpec, ServiceWriter, svcKey } from '../../../pkg/datapath/index.js';
 import { svcValue } from '../../../pkg/datapath/codecs.js';
 import { sameService } from '../../../pkg/datapath/identity.js';
+import { SIZES } from './writer-fixture.js';
 
-const SIZES = { services: 16, backends: 32, slots: 64, revNat: 16, counters: 128 };
 const spec = (affinitySeconds?: number): ServiceSpec => ({
   key: { address: '10.96.0.1', port: 80, protocol: 'TCP' },
   label: 'test/sticky',

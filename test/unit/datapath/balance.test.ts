@@ -3,7 +3,6 @@
 // and open-connection rows the kernel keeps go when their service or backend goes.
 import { describe, expect, it } from 'vitest';
 import {
-  type BackendSpec,
   InvalidServiceError,
   memoryMaps,
   sameService,
@@ -13,9 +12,8 @@ import {
   svcKey,
 } from '../../../pkg/datapath/index.js';
 import { backendId, svcValue } from '../../../pkg/datapath/codecs.js';
+import { SIZES, be } from './writer-fixture.js';
 
-const SIZES = { services: 16, backends: 32, slots: 64, revNat: 16, counters: 128 };
-const be = (last: number): BackendSpec => ({ address: `10.244.0.${last}`, port: 8080, nodeId: 1, terminating: false });
 const spec = (balance?: ServiceSpec['balance'], tiers = [[be(1), be(2)], [be(3)]]): ServiceSpec => ({
   key: { address: '10.96.0.1', port: 80, protocol: 'TCP' },
   label: 'test/balance',

@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  type BackendSpec,
   ClaimingWriter,
   controlCodec,
   failsOpen,
@@ -18,11 +17,10 @@ import {
   ServiceWriter,
   svcKey,
 } from '../../../pkg/datapath/index.js';
+import { SIZES, be } from './writer-fixture.js';
 
 const HEADER = readFileSync(join(import.meta.dirname, '../../../bpf/nearby.h'), 'utf8');
 const S = 1_000_000_000n;
-const SIZES = { services: 16, backends: 32, slots: 64, revNat: 16, counters: 128 };
-const be = (last: number): BackendSpec => ({ address: `10.244.0.${last}`, port: 8080, nodeId: 1, terminating: false });
 const spec = (address: string, exclusive: boolean): ServiceSpec => ({
   key: { address, port: 80, protocol: 'TCP' },
   label: `test/${address}`,

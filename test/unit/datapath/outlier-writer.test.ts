@@ -3,7 +3,6 @@
 // writer, and deleted with the service; the health rows sock_ops keeps go with their backend.
 import { describe, expect, it } from 'vitest';
 import {
-  type BackendSpec,
   InvalidServiceError,
   memoryMaps,
   type OutlierSpec,
@@ -13,9 +12,8 @@ import {
   ServiceWriter,
 } from '../../../pkg/datapath/index.js';
 import { backendId, outlierValue } from '../../../pkg/datapath/codecs.js';
+import { SIZES, be } from './writer-fixture.js';
 
-const SIZES = { services: 16, backends: 32, slots: 64, revNat: 16, counters: 128 };
-const be = (last: number): BackendSpec => ({ address: `10.244.0.${last}`, port: 8080, nodeId: 1, terminating: false });
 const OUTLIER: OutlierSpec = { consecutiveFailures: 2, maxEjectionPercent: 10, baseEjectionMs: 1500, intervalMs: 10_000 };
 const spec = (outlier?: OutlierSpec, tiers = [[be(1), be(2)], [be(3)]]): ServiceSpec => ({
   key: { address: '10.96.0.1', port: 80, protocol: 'TCP' },

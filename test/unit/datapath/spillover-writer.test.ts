@@ -3,7 +3,6 @@
 // checked by drift repair, and refused when they do not go with the mode.
 import { describe, expect, it } from 'vitest';
 import {
-  type BackendSpec,
   InvalidServiceError,
   memoryMaps,
   sameService,
@@ -15,9 +14,8 @@ import {
   svcKey,
 } from '../../../pkg/datapath/index.js';
 import { svcValue } from '../../../pkg/datapath/codecs.js';
+import { SIZES, be } from './writer-fixture.js';
 
-const SIZES = { services: 16, backends: 32, slots: 64, revNat: 16, counters: 128 };
-const be = (last: number): BackendSpec => ({ address: `10.244.0.${last}`, port: 8080, nodeId: 1, terminating: false });
 const SPILL: SpilloverSpec = { overprovisionPercent: 140, endpoints: [4, 1], ready: [2, 1] };
 const KEY = { address: '10.96.0.1', port: 80, protocol: 'TCP' } as const;
 const spec = (spillover: SpilloverSpec | null = SPILL): ServiceSpec => ({

@@ -20,8 +20,7 @@ import { backendId, backendValue, slotKey, svcValue } from '../../../pkg/datapat
 import { keyAt, valueAt } from '../../../pkg/datapath/map-dump.js';
 import { Faults, faultyMaps } from './faulty-map.js';
 import { resolveAll, shapeOfProgrammed, shapeOfSpec } from './resolve.js';
-
-const SIZES = { services: 16, backends: 32, slots: 64, revNat: 16, counters: 128 };
+import { SIZES } from './writer-fixture.js';
 
 const be = (last: number, terminating = false): BackendSpec => ({
   address: `10.244.0.${last}`,
