@@ -4,7 +4,15 @@
  * reason, rather than as a pod that does not answer at all.
  */
 import pino, { type Logger } from 'pino';
-import { ClaimingWriter, type Datapath, Heartbeat, monotonicNs, readServiceEjections } from '../../pkg/datapath/index.js';
+import {
+  ClaimingWriter,
+  type Datapath,
+  failOpenStatus,
+  Heartbeat,
+  monotonicNs,
+  readControl,
+  readServiceEjections,
+} from '../../pkg/datapath/index.js';
 import { AgentMetrics, startHealthServer, type HealthServer } from '../../pkg/metrics/index.js';
 import { Reconciler } from '../../pkg/reconciler/index.js';
 import type { AgentOptions } from './options.js';
@@ -166,6 +174,11 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
       ejections: e.total,
       ejectedNow: e.active,
     }));
+  });
+  // The row the attached programs read: the old layout's until an upgrade swaps them.
+  metrics.setFailOpen(() => {
+    const row = readControl(loaded.upgrading && loaded.previousControl ? loaded.previousControl : loaded.control);
+    return row ? failOpenStatus(row, monotonicNs()) : undefined;
   });
   rec.start();
   void startSourceWithRetry(

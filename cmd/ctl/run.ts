@@ -10,6 +10,7 @@ import { DEFAULT_PLAN_OPTIONS, plan, type PlanOptions, SPILLOVER_SCOPES, type Sp
 import { isClusterDomain, isNamespaceName, isServiceProxyName, isServiceSelection } from '../plan-flags.js';
 import { STARTUP_EXIT_CODE, StartupError } from '../startup-error.js';
 import { explainService } from './explain.js';
+import { failOpenLines } from './fail-open-view.js';
 import { LAB_COMMANDS, runLabCommand } from './lab-commands.js';
 import { mapsJson, mapsText, pinRootOf } from './maps.js';
 import { nodeForExplain, nodeForMaps, nodeForUninstall } from './node-choice.js';
@@ -197,7 +198,8 @@ export async function runNearbyctl(argv: readonly string[], io: CtlIo, env: Node
         if (typeof pins === 'string') io.out(`\n${pins}`);
         else {
           const planned = plan(snapshot, node, options).services.find((s) => s.service === key);
-          io.out(['', ...compareWithPins(snapshot.services.get(key), planned, pins).lines].join('\n'));
+          const service = snapshot.services.get(key);
+          io.out(['', ...compareWithPins(service, planned, pins).lines, '', ...failOpenLines(service, pins)].join('\n'));
         }
         return 0;
       }

@@ -17,16 +17,23 @@ type Writer = Pick<
   'apply' | 'remove' | 'applyMany' | 'matches' | 'repairDrift' | 'keys' | 'keyOf' | 'label' | 'relabel' | 'nodeIdOf' | 'totals' | 'mapOps'
 >;
 
+/** Key text (serviceKeyText) of every service with a row in claims. */
+export function claimedKeys(claims: BpfMap): Set<string> {
+  const rows = claims.dump();
+  const out = new Set<string>();
+  for (let i = 0; i < rows.count; i++) out.add(serviceKeyText(svcKey.decode(rows.keys, i * rows.keySize)));
+  return out;
+}
+
 export class ClaimingWriter {
   /** Key text of every service with a row in claims. */
-  private readonly claimed = new Set<string>();
+  private readonly claimed: Set<string>;
 
   constructor(
     private readonly inner: Writer,
     private readonly claims: BpfMap,
   ) {
-    const rows = claims.dump();
-    for (let i = 0; i < rows.count; i++) this.claimed.add(serviceKeyText(svcKey.decode(rows.keys, i * rows.keySize)));
+    this.claimed = claimedKeys(claims);
   }
 
   isClaimed(key: ServiceKey): boolean {

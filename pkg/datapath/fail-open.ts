@@ -12,12 +12,32 @@ import { monotonicNs } from './ejections.js';
 export const LAYOUT_VERSION = 2;
 
 const ROW = Buffer.alloc(4); // key 0 of the one-row array
+const NS_PER_MS = 1_000_000n;
 
 /** The kernel's decision (failing_open in bpf/nearby.bpf.c), for one connect to a known service. */
 export function failsOpen(c: Control, nowNs: bigint, claimed: boolean): boolean {
   if (c.failOpenNs === 0n) return false;
   if (nowNs <= c.heartbeatNs || nowNs - c.heartbeatNs <= c.failOpenNs) return false;
   return !claimed;
+}
+
+/** What fail-open does on a node now, read from its control row: for the agent's metrics and explain. */
+export interface FailOpenStatus {
+  /** The bound the agent set (--fail-open-after); 0 when fail-open is off. */
+  readonly afterMs: number;
+  /** How old the heartbeat is; undefined before the first one. Renewed only while a bound is set. */
+  readonly heartbeatAgeMs: number | undefined;
+  /** The connect path stops rewriting every service nearby does not claim exclusively, now. */
+  readonly inEffect: boolean;
+}
+
+export function failOpenStatus(c: Control, nowNs: bigint): FailOpenStatus {
+  const age = c.heartbeatNs === 0n ? undefined : nowNs > c.heartbeatNs ? nowNs - c.heartbeatNs : 0n;
+  return {
+    afterMs: Number(c.failOpenNs / NS_PER_MS),
+    heartbeatAgeMs: age === undefined ? undefined : Number(age) / 1e6,
+    inEffect: failsOpen(c, nowNs, false),
+  };
 }
 
 /**
@@ -47,7 +67,7 @@ export class Heartbeat {
 
   /** Renews it once, now. The agent does so as soon as the maps are open, before anything else. */
   beat(): void {
-    const row: Control = { heartbeatNs: this.now(), failOpenNs: BigInt(this.failOpenAfterMs) * 1_000_000n, layout: this.layout };
+    const row: Control = { heartbeatNs: this.now(), failOpenNs: BigInt(this.failOpenAfterMs) * NS_PER_MS, layout: this.layout };
     this.map.update(ROW, control.encode(row));
   }
 

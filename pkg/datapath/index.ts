@@ -29,7 +29,7 @@ export { defaultObjectPath, type KernelMaps, type LoadOptions, type LoadReport, 
 export { layoutTable, layoutTier, type TierLayout } from './tier-layout.js';
 export { keyAt, type MapDump, packEntries, valueAt } from './map-dump.js';
 export { memoryMaps, MemoryBpfMap } from './memory-map.js';
-export { readPinnedState, type PinnedState } from './pinned.js';
+export { readPinnedControl, readPinnedState, type PinnedState } from './pinned.js';
 export {
   type EjectedBackend,
   monotonicNs,
@@ -41,7 +41,15 @@ export {
 export { type BackendHealth, MAX_EJECTED } from './codecs.js';
 export type { TierCounters } from './counters.js';
 export { ClaimingWriter } from './claims.js';
-export { failsOpen, Heartbeat, heartbeatIntervalMs, LAYOUT_VERSION, readControl } from './fail-open.js';
+export {
+  failOpenStatus,
+  type FailOpenStatus,
+  failsOpen,
+  Heartbeat,
+  heartbeatIntervalMs,
+  LAYOUT_VERSION,
+  readControl,
+} from './fail-open.js';
 export { type Control, control as controlCodec } from './codecs.js';
 export { type BulkResult, type ProgrammedTotals, type ReadBackReport, ServiceWriter } from './writer.js';
 export {

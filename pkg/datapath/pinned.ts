@@ -5,9 +5,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAP_LAYOUTS } from './bpf-map.js';
-import { counterKey, counterValue } from './codecs.js';
+import { claimedKeys } from './claims.js';
+import { type Control, counterKey, counterValue, STRUCTS } from './codecs.js';
 import type { TierCounters } from './counters.js';
-import { type EjectedBackend, readEjected } from './ejections.js';
+import { type EjectedBackend, monotonicNs, readEjected } from './ejections.js';
+import { failOpenStatus, type FailOpenStatus, readControl } from './fail-open.js';
 import { BpfCallError, DatapathError } from './errors.js';
 import { KernelBpfMap } from './kernel-map.js';
 import { KernelState, readSnapshot, resolveServices } from './kernel-state.js';
@@ -25,8 +27,14 @@ export interface PinnedState {
   readonly counters: readonly TierCounters[];
   /** Backends ejected now by outlier detection, by backend id (empty before the map existed). */
   readonly ejected: ReadonlyMap<number, EjectedBackend>;
+  /** Fail-open as the control row says now; absent when the pins predate fail-open (no control map). */
+  readonly failOpen?: FailOpenStatus;
+  /** Key text (serviceKeyText) of every service nearby claims exclusively: never failed open. */
+  readonly claimed?: ReadonlySet<string>;
 }
 
+const CONTROL = 'control'; // one row, not sized by the agent (object-names.ts, UNSIZED_MAPS)
+const CONTROL_SIZE = STRUCTS.nearby_control.size;
 const MAP_INFO_SIZE = 96; // struct bpf_map_info, of which only key/value sizes and max_entries are read
 
 /** Opened with BPF_F_RDONLY, so even a bug here cannot write to a live node's maps. */
@@ -71,8 +79,36 @@ export function readPinnedState(pinRoot: string): PinnedState {
     // A node whose agent predates outlier detection has no backend_health pin: nothing is ejected.
     const healthPath = join(dir, MAP_LAYOUTS.backendHealth.name);
     const ejected = existsSync(healthPath) ? readEjected(open(MAP_LAYOUTS.backendHealth)) : new Map<number, EjectedBackend>();
-    return { pinRoot, services, backends: kernel.snapshot.backends.count, holes, counters: tierCounters, ejected };
+    const controlPath = join(dir, CONTROL);
+    const row = existsSync(controlPath) ? readControl(open({ name: CONTROL, valueSize: CONTROL_SIZE, perCpu: false })) : undefined;
+    const claimsPath = join(dir, MAP_LAYOUTS.claims.name);
+    const claimed = existsSync(claimsPath) ? claimedKeys(open(MAP_LAYOUTS.claims)) : undefined;
+    return {
+      pinRoot,
+      services,
+      backends: kernel.snapshot.backends.count,
+      holes,
+      counters: tierCounters,
+      ejected,
+      ...(row ? { failOpen: failOpenStatus(row, monotonicNs()) } : {}),
+      ...(claimed ? { claimed } : {}),
+    };
   } finally {
     for (const map of opened) libbpf.close(map.fd);
+  }
+}
+
+/**
+ * The node's control row alone (heartbeat, bound, layout), read-only: cheap enough to poll.
+ * Undefined when the pins predate fail-open.
+ */
+export function readPinnedControl(pinRoot: string): Control | undefined {
+  const path = join(pinRoot, 'maps', CONTROL);
+  if (!existsSync(path)) return undefined;
+  const map = openPinnedReadOnly(path, CONTROL, CONTROL_SIZE);
+  try {
+    return readControl(map);
+  } finally {
+    libbpf.close(map.fd);
   }
 }

@@ -33,6 +33,16 @@ export interface ConnectCounters {
   readonly refused: bigint | number;
 }
 
+/** Fail-open on this node as the control row the attached programs read says, at scrape time. */
+export interface FailOpenReading {
+  /** --fail-open-after as the agent set it in the row; 0 when off. */
+  readonly afterMs: number;
+  /** Age of the heartbeat; undefined before the first one. */
+  readonly heartbeatAgeMs: number | undefined;
+  /** The connect path is not rewriting Services nearby does not claim exclusively, now. */
+  readonly inEffect: boolean;
+}
+
 export class AgentMetrics {
   readonly registry = new Registry();
   private readonly servicesProgrammed: Gauge<'mode'>;
@@ -50,6 +60,7 @@ export class AgentMetrics {
   private readonly seenSourceStats = { watchRestarts: 0, relists: 0 };
   private connects: () => readonly ConnectCounters[] = () => [];
   private ejections: () => readonly EjectionCounts[] = () => [];
+  private failOpen: () => FailOpenReading | undefined = () => undefined;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -184,6 +195,47 @@ export class AgentMetrics {
         for (const [service, t] of totals) if (t.all > 0) this.set({ service }, t.tier0 / t.all);
       },
     });
+    this.registerFailOpen(registers);
+  }
+
+  /** docs/concepts.md, "Fail-open when the agent is gone"; each is 0 until the datapath is open. */
+  private registerFailOpen(registers: Registry[]): void {
+    const read = (): FailOpenReading | undefined => this.readFailOpen();
+    new Gauge({
+      name: 'nearby_fail_open_after_seconds',
+      help: 'How long the heartbeat may go unrenewed before the datapath stops rewriting Services another proxy serves; 0: fail-open off',
+      registers,
+      collect() {
+        this.reset();
+        const f = read();
+        if (f) this.set(f.afterMs / 1000);
+      },
+    });
+    new Gauge({
+      name: 'nearby_heartbeat_age_seconds',
+      help: "Age of the agent's heartbeat in the pinned control map while fail-open is on; 0 while it is off (the heartbeat is not renewed then)",
+      registers,
+      collect() {
+        this.reset();
+        const f = read();
+        if (f && f.afterMs > 0 && f.heartbeatAgeMs !== undefined) this.set(f.heartbeatAgeMs / 1000);
+      },
+    });
+    new Gauge({
+      name: 'nearby_failing_open',
+      help: '1 while the datapath fails open (heartbeat older than the bound): connects to Services nearby does not claim are not rewritten',
+      registers,
+      collect() {
+        this.reset();
+        const f = read();
+        if (f) this.set(f.inEffect ? 1 : 0);
+      },
+    });
+  }
+
+  /** Where the fail-open state comes from; read on every scrape. */
+  setFailOpen(reader: () => FailOpenReading | undefined): void {
+    this.failOpen = reader;
   }
 
   /** Where ejection counts come from; read on every scrape. */
@@ -231,6 +283,14 @@ export class AgentMetrics {
     // A source that was replaced starts again from 0; count its new events from there.
     counter.inc(value >= seen ? value - seen : value);
     this.seenSourceStats[field] = value;
+  }
+
+  private readFailOpen(): FailOpenReading | undefined {
+    try {
+      return this.failOpen();
+    } catch {
+      return undefined; // as for the counters: a scrape does not fail on one unreadable map
+    }
   }
 
   private readConnects(): readonly ConnectCounters[] {

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ClaimingWriter,
   controlCodec,
+  failOpenStatus,
   failsOpen,
   Heartbeat,
   heartbeatIntervalMs,
@@ -48,6 +49,29 @@ describe('failsOpen', () => {
 
   it('reads a heartbeat ahead of the clock as fresh, not as one 2^64 ns old', () => {
     expect(failsOpen(bound, 99n * S, false)).toBe(false);
+  });
+});
+
+describe('failOpenStatus', () => {
+  const row = { heartbeatNs: 100n * S, failOpenNs: 3n * S, layout: LAYOUT_VERSION };
+
+  it('gives the bound, the heartbeat age and the kernel decision for a service nearby does not claim', () => {
+    expect(failOpenStatus(row, 101n * S + 500_000_000n)).toEqual({ afterMs: 3000, heartbeatAgeMs: 1500, inEffect: false });
+    expect(failOpenStatus(row, 103n * S)).toMatchObject({ heartbeatAgeMs: 3000, inEffect: false });
+    expect(failOpenStatus(row, 103n * S + 1_000_000n)).toEqual({ afterMs: 3000, heartbeatAgeMs: 3001, inEffect: true });
+  });
+
+  it('says off with bound 0 however old the heartbeat, and reads a heartbeat ahead of the clock as 0 s old', () => {
+    expect(failOpenStatus({ ...row, failOpenNs: 0n }, 10_000n * S)).toMatchObject({ afterMs: 0, inEffect: false });
+    expect(failOpenStatus(row, 99n * S)).toEqual({ afterMs: 3000, heartbeatAgeMs: 0, inEffect: false });
+  });
+
+  it('has no heartbeat age for a row no agent wrote yet', () => {
+    expect(failOpenStatus({ heartbeatNs: 0n, failOpenNs: 0n, layout: 0 }, 5n * S)).toEqual({
+      afterMs: 0,
+      heartbeatAgeMs: undefined,
+      inEffect: false,
+    });
   });
 });
 

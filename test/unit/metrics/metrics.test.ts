@@ -120,3 +120,33 @@ describe('outlier detection metrics', () => {
     expect(await metrics.registry.metrics()).toContain('nearby_endpoints_ejected{service="sample/helloworld"} 0');
   });
 });
+
+describe('fail-open metrics', () => {
+  const lines = async (metrics: AgentMetrics): Promise<string[]> =>
+    (await metrics.registry.metrics())
+      .split('\n')
+      .filter((l) => /^nearby_(fail_open_after_seconds|heartbeat_age_seconds|failing_open) /.test(l));
+
+  it('mirror the control row at scrape time: the bound, the heartbeat age, and whether it is in effect', async () => {
+    const metrics = new AgentMetrics({ defaultMetrics: false });
+    let reading = { afterMs: 3000, heartbeatAgeMs: 750 as number | undefined, inEffect: false };
+    metrics.setFailOpen(() => reading);
+    expect(await lines(metrics)).toEqual([
+      'nearby_fail_open_after_seconds 3',
+      'nearby_heartbeat_age_seconds 0.75',
+      'nearby_failing_open 0',
+    ]);
+    reading = { afterMs: 3000, heartbeatAgeMs: 4200, inEffect: true };
+    expect(await lines(metrics)).toEqual(['nearby_fail_open_after_seconds 3', 'nearby_heartbeat_age_seconds 4.2', 'nearby_failing_open 1']);
+  });
+
+  it('report 0 while fail-open is off (its heartbeat is never renewed, so its age means nothing), and when the row cannot be read', async () => {
+    const metrics = new AgentMetrics({ defaultMetrics: false });
+    metrics.setFailOpen(() => ({ afterMs: 0, heartbeatAgeMs: 86_400_000, inEffect: false }));
+    expect(await lines(metrics)).toEqual(['nearby_fail_open_after_seconds 0', 'nearby_heartbeat_age_seconds 0', 'nearby_failing_open 0']);
+    metrics.setFailOpen(() => {
+      throw new Error('map gone');
+    });
+    expect(await lines(metrics)).toEqual(['nearby_fail_open_after_seconds 0', 'nearby_heartbeat_age_seconds 0', 'nearby_failing_open 0']);
+  });
+});
