@@ -4,7 +4,7 @@
  * the failure message, and ended by its own PID only.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,11 +31,20 @@ export interface AgentStart {
   readonly env?: NodeJS.ProcessEnv;
   /** A command and its arguments to run the agent under (setpriv, say); it must exec, not fork. */
   readonly wrapper?: readonly string[];
+  /**
+   * Run the compiled agent (dist/, as `make test-kernel` builds it) rather than the sources: for
+   * tests that time a restart, which in production does not transpile anything first.
+   */
+  readonly compiled?: boolean;
 }
 
-export function startAgent({ args, env = {}, wrapper = [] }: AgentStart): AgentRun {
+export function startAgent({ args, env = {}, wrapper = [], compiled = false }: AgentStart): AgentRun {
   const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !AGENT_ENV.test(k)));
-  const argv = [process.execPath, '--import', 'tsx', join(ROOT, 'cmd/agent.ts'), ...args];
+  const built = join(ROOT, 'dist/cmd/agent.js');
+  if (compiled && !existsSync(built))
+    throw new Error(`${built} is missing: build it first (npx tsc -p tsconfig.json, or make test-kernel)`);
+  const entry = compiled ? [built] : ['--import', 'tsx', join(ROOT, 'cmd/agent.ts')];
+  const argv = [process.execPath, ...entry, ...args];
   const [command, ...rest] = [...wrapper, ...argv];
   const child = spawn(command!, rest, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...baseEnv, ...env } });
   let all = '';
