@@ -10,7 +10,7 @@ BPF_SRC := $(wildcard bpf/*.c) $(wildcard bpf/*.h)
 APT_PKGS := clang llvm libbpf-dev bpftool iproute2 iptables nftables curl openssl
 CLANG ?= clang
 
-.PHONY: all deps apt npm bpffs bpf build product lint test test-unit test-kernel test-prometheus bench bench-c bench-maps bench-connect bench-programming demo demo-cluster demo-003 demo-004 clean control-plane kube-proxy helm prometheus image dashboard-png
+.PHONY: all deps apt npm bpffs bpf build product lint test test-unit test-kernel test-prometheus bench bench-c bench-maps bench-connect bench-connect-ejection bench-programming demo demo-cluster demo-003 demo-004 clean control-plane kube-proxy helm prometheus image dashboard-png
 
 all: build
 
@@ -102,6 +102,7 @@ bench: build bpffs
 	npx tsx test/bench/incremental-pass.ts --kernel
 	npm run bench:maps -- --json
 	npm run bench:connect -- --json
+	npm run bench:connect -- --json --ejection --nearby-source file --peers '' --services 1000 --endpoints 10000
 	npm run bench:programming -- --json
 
 # The benchmarks' C programs: the writer's floor (map-writer) and the connect benchmark's endpoint
@@ -129,6 +130,12 @@ bench-maps: npm bpffs
 # Not part of make test.
 bench-connect: npm bpffs bpf control-plane kube-proxy
 	npm run bench:connect -- --json
+
+# The same with ejection state present (docs/outlier-detection.md): a second agent whose Services
+# have outlier detection, the measured one with its closest tier and one more endpoint ejected by
+# the kernel. FileSource, no kube-proxy, 1,000 Services: 5-7 minutes on 2 cores.
+bench-connect-ejection: npm bpffs bpf
+	npm run bench:connect -- --json --ejection --nearby-source file --peers '' --services 1000 --endpoints 10000
 
 # EndpointSlice change to first connect reaching the new endpoint, nearby against kube-proxy
 # (iptables, nftables; default sync and minSyncPeriod 0), 200 changes. Not part of make test.

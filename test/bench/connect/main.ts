@@ -4,6 +4,8 @@
  *   nearby   to the Service's VIP, from the cgroup the real agent attached to, with --services
  *            Services and --endpoints endpoints programmed by that agent
  *   direct_hooked  direct again, from the cgroup the agent attached to: the hooks' fixed cost
+ *   nearby_ejection  with --ejection: a second agent whose Services all have outlier detection and
+ *            whose measured Service has endpoints ejected by the kernel (nearby-ejection.ts)
  *   iptables, nftables  kube-proxy of the lab's release in that mode, to the same Service's
  *            ClusterIP, from a namespace of its own that it programs (kube-proxy.ts)
  * The Services are created once per run through the lab's real API server (bench-cluster.ts);
@@ -25,7 +27,8 @@ import { directHookedSystem, directSystem } from './direct.js';
 import { type Layout, measuredEndpoints, TARGET_PORT } from './manifests.js';
 import { kubeProxySystem } from './kube-proxy.js';
 import { nearbySystem } from './nearby.js';
-import type { ConnectSystem, Target } from './system.js';
+import { nearbyEjectionSystem } from './nearby-ejection.js';
+import type { ConnectSystem, Extras, Target } from './system.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -39,6 +42,7 @@ const { values: args } = parseArgs({
     'program-timeout-seconds': { type: 'string', default: '900' },
     'nearby-source': { type: 'string', default: 'api' },
     peers: { type: 'string', default: 'iptables,nftables' },
+    ejection: { type: 'boolean', default: false },
   },
 });
 const services = Number(args.services);
@@ -57,6 +61,10 @@ for (const peer of peers) if (!(PEER_MODES as readonly string[]).includes(peer))
 const nearbySource = args['nearby-source'];
 if (nearbySource !== 'api' && nearbySource !== 'file') throw new Error('--nearby-source is api or file');
 const needsCluster = nearbySource === 'api' || peers.length > 0;
+// The ejection agent is FileSource-fed (its Services carry the annotation, the plain agent's must not):
+// compared with nearby only when both load the same layout.
+if (args.ejection && nearbySource !== 'file')
+  throw new Error('--ejection needs --nearby-source file (both agents then load the same Services)');
 
 async function main(): Promise<void> {
   assertKernelPrereqs();
@@ -72,6 +80,7 @@ async function main(): Promise<void> {
     directSystem(layout),
     nearbySystem(layout, programTimeoutMs, nearbySource === 'api' ? { kind: 'api', cluster: theCluster } : { kind: 'file' }),
     directHookedSystem(layout, () => targets.get('nearby')),
+    ...(args.ejection ? [nearbyEjectionSystem(layout, programTimeoutMs)] : []),
     ...peers.map((mode) =>
       kubeProxySystem({
         name: mode,
@@ -83,7 +92,7 @@ async function main(): Promise<void> {
       }),
     ),
   ];
-  const extras = new Map<string, Record<string, number>>();
+  const extras = new Map<string, Extras>();
   const lab = await ConnectLab.create();
   const stop = (): void => {
     void Promise.allSettled(systems.map((s) => s.teardown()))
@@ -157,6 +166,11 @@ async function main(): Promise<void> {
   report.nearby_over_direct = round2((report.nearby_ns as number) / (report.direct_ns as number));
   report.direct_hooked_over_direct = round2((report.direct_hooked_ns as number) / (report.direct_ns as number));
   report.nearby_p99_over_direct = round2((report.nearby_p99_ns as number) / (report.direct_p99_ns as number));
+  if (args.ejection) {
+    report.nearby_ejection_over_direct = round2((report.nearby_ejection_ns as number) / (report.direct_ns as number));
+    report.nearby_ejection_p99_over_direct = round2((report.nearby_ejection_p99_ns as number) / (report.direct_p99_ns as number));
+    report.nearby_ejection_over_nearby = round2((report.nearby_ejection_ns as number) / (report.nearby_ns as number));
+  }
   const notMeasured: Record<string, string> = {};
   for (const mode of PEER_MODES) {
     if (peers.includes(mode)) continue;

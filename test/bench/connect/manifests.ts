@@ -37,8 +37,8 @@ function node(name: string, zone: string, subzone: string): object {
   };
 }
 
-/** Writes nodes.json, services.json and endpointslices.json into `dir`. */
-export function writeManifests(dir: string, layout: Layout, nodeName: string): void {
+/** Writes nodes.json, services.json and endpointslices.json into `dir`; every Service carries `annotations`. */
+export function writeManifests(dir: string, layout: Layout, nodeName: string, annotations: Readonly<Record<string, string>> = {}): void {
   const nodeOf = (e: number): string => (e < 2 ? nodeName : e < 5 ? 'bench-near' : 'bench-far');
   const list = (items: object[]): string => JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
   writeFileSync(
@@ -53,7 +53,7 @@ export function writeManifests(dir: string, layout: Layout, nodeName: string): v
     services.push({
       apiVersion: 'v1',
       kind: 'Service',
-      metadata: { name, namespace: NAMESPACE },
+      metadata: { name, namespace: NAMESPACE, annotations },
       spec: {
         clusterIP: vip,
         clusterIPs: [vip],

@@ -47,22 +47,46 @@ function removeStaleStateDirs(): void {
   }
 }
 
-/** Where the agent reads the Services: the lab's API server, or manifests the benchmark writes. */
-export type NearbyFeed = { readonly kind: 'api'; readonly cluster: () => BenchCluster } | { readonly kind: 'file' };
+/**
+ * Where the agent reads the Services: the lab's API server, or manifests the benchmark writes
+ * (every Service carrying `annotations`).
+ */
+export type NearbyFeed =
+  | { readonly kind: 'api'; readonly cluster: () => BenchCluster }
+  | { readonly kind: 'file'; readonly annotations?: Readonly<Record<string, string>> };
 
-export function nearbySystem(layout: Layout, programTimeoutMs: number, feed: NearbyFeed): ConnectSystem {
+/** Which agent: its JSON prefix, and the lab nodes of its hooked cgroup and of its own process. */
+export interface NearbyInstance {
+  readonly name: string;
+  readonly node: string;
+  readonly agentNode: string;
+}
+const PLAIN: NearbyInstance = { name: 'nearby', node: 'nearby', agentNode: 'agent' };
+
+/** nearby as the connect benchmark measures it, with its pin root once set up (to read its maps). */
+export interface NearbySystem extends ConnectSystem {
+  pinRoot(): string;
+}
+
+export function nearbySystem(layout: Layout, programTimeoutMs: number, feed: NearbyFeed, instance = PLAIN): NearbySystem {
   let agent: AgentRun | undefined;
   let stateDir: string | undefined;
   let loaded: Loaded = { services: 0, endpoints: 0 };
   const extras: Record<string, number> = {};
   let measuring = { ticks: 0, ms: 0 };
+  let pinRoot: string | undefined;
+  const prefix = instance.name;
   return {
-    name: 'nearby',
+    name: instance.name,
+    pinRoot(): string {
+      if (pinRoot === undefined) throw new Error(`${instance.name} is not set up`);
+      return pinRoot;
+    },
     async setup(lab: ConnectLab): Promise<Target> {
-      const node = await lab.node('nearby');
+      const node = await lab.node(instance.node);
       // The agent itself runs in a lab cgroup of its own (not the hooked one): whatever way this
       // run ends, the lab's teardown, or the next run's leftover cleanup, ends it by PID.
-      const agentCgroup = await lab.node('agent');
+      const agentCgroup = await lab.node(instance.agentNode);
       let sourceArgs: string[];
       let vip: string;
       if (feed.kind === 'api') {
@@ -73,7 +97,7 @@ export function nearbySystem(layout: Layout, programTimeoutMs: number, feed: Nea
       } else {
         removeStaleStateDirs();
         stateDir = mkdtempSync(join(tmpdir(), `${STATE_PREFIX}${process.pid}-`));
-        writeManifests(stateDir, layout, node.nodeName);
+        writeManifests(stateDir, layout, node.nodeName, feed.annotations);
         sourceArgs = ['--state-dir', stateDir];
         vip = serviceVip(0);
       }
@@ -86,10 +110,11 @@ export function nearbySystem(layout: Layout, programTimeoutMs: number, feed: Nea
       });
       agent = run;
       for (;;) {
-        if (run.child.exitCode !== null) throw new Error(`nearby-agent exited (${run.child.exitCode}); log:\n${run.log().slice(-3000)}`);
+        if (run.child.exitCode !== null)
+          throw new Error(`${prefix}: nearby-agent exited (${run.child.exitCode}); log:\n${run.log().slice(-3000)}`);
         if (performance.now() - started > programTimeoutMs)
           throw new Error(
-            `nearby-agent did not program ${layout.services} Services within ${programTimeoutMs} ms; log:\n${run.log().slice(-3000)}`,
+            `${prefix}: nearby-agent did not program ${layout.services} Services within ${programTimeoutMs} ms; log:\n${run.log().slice(-3000)}`,
           );
         const programmed = await fetch(`http://127.0.0.1:${port}/metrics`)
           .then(async (r) => gaugeSum(await r.text(), 'nearby_services_programmed'))
@@ -97,9 +122,10 @@ export function nearbySystem(layout: Layout, programTimeoutMs: number, feed: Nea
         if (programmed >= layout.services) break;
         await new Promise((r) => setTimeout(r, 250));
       }
-      extras.nearby_program_ms = Math.round(performance.now() - started);
-      extras.nearby_agent_rss_mib = rssMiB(run.child.pid!);
+      extras[`${prefix}_program_ms`] = Math.round(performance.now() - started);
+      extras[`${prefix}_agent_rss_mib`] = rssMiB(run.child.pid!);
       // What the kernel holds, read from the pins: the figures the JSON reports as loaded.
+      pinRoot = node.pinRoot;
       const state = readPinnedState(node.pinRoot);
       loaded = { services: state.services.length, endpoints: state.services.reduce((n, s) => n + s.tiers.flat().length, 0) };
       measuring = { ticks: cpuTicks(run.child.pid!), ms: performance.now() };
@@ -111,7 +137,9 @@ export function nearbySystem(layout: Layout, programTimeoutMs: number, feed: Nea
       const pid = agent?.child.pid;
       if (pid !== undefined && agent?.child.exitCode === null && measuring.ms > 0) {
         const seconds = (performance.now() - measuring.ms) / 1000;
-        extras.nearby_agent_cpu_percent_while_measured = Math.round(((cpuTicks(pid) - measuring.ticks) / TICKS_PER_SECOND / seconds) * 100);
+        extras[`${prefix}_agent_cpu_percent_while_measured`] = Math.round(
+          ((cpuTicks(pid) - measuring.ticks) / TICKS_PER_SECOND / seconds) * 100,
+        );
       }
       return extras;
     },

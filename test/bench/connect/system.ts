@@ -17,12 +17,15 @@ export interface Loaded {
   readonly endpoints: number;
 }
 
+/** Figures flattened into the JSON: numbers, or a small table of numbers under one key. */
+export type Extras = Record<string, number | Readonly<Record<string, number>>>;
+
 export interface ConnectSystem {
   /** The JSON key prefix: `${name}_ns`, `${name}_p99_ns`, ... */
   readonly name: string;
   setup(lab: ConnectLab): Promise<Target>;
   loaded(): Loaded;
   /** Extra figures worth reporting (time to program, ...), flattened into the JSON. */
-  extras(): Record<string, number> | Promise<Record<string, number>>;
+  extras(): Extras | Promise<Extras>;
   teardown(): Promise<void>;
 }

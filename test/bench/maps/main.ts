@@ -18,6 +18,7 @@ import { privatePins } from '../private-pins.js';
 import { median, round2, spread } from '../stats.js';
 import { benchSpec } from '../writer-fixture.js';
 import { contentsOf, createBenchMaps, openBenchMaps } from './pinned-bench-maps.js';
+import { timeBatches } from './timed-batches.js';
 
 type Path = 'bulk' | 'single';
 
@@ -36,11 +37,12 @@ const log = (line: string): void => {
   if (!args.json) console.error(line);
 };
 
-/** The TypeScript writer on fresh maps: ns for the whole write, specs built beforehand. */
-function runTs(dir: string, path: Path): number {
+/** The TypeScript writer on fresh maps: ns for the whole write (specs built beforehand), and of it the ns inside batch calls. */
+function runTs(dir: string, path: Path): { ns: number; inBatches: number; batchCalls: number } {
   const bench = createBenchMaps(dir);
   try {
     const writer = ServiceWriter.open(bench.maps);
+    const batches = timeBatches(bench.maps);
     const specs = Array.from({ length: SERVICES }, (_, s) => benchSpec(s, ENDPOINTS));
     const t0 = process.hrtime.bigint();
     if (path === 'bulk') {
@@ -49,7 +51,9 @@ function runTs(dir: string, path: Path): number {
     } else {
       for (const spec of specs) writer.apply(spec);
     }
-    return Number(process.hrtime.bigint() - t0);
+    const ns = Number(process.hrtime.bigint() - t0);
+    const timing = batches();
+    return { ns, inBatches: timing.ns, batchCalls: timing.calls };
   } finally {
     bench.close();
   }
@@ -77,6 +81,9 @@ function main(): void {
   const endpoints = SERVICES * ENDPOINTS;
   const perEndpoint: Record<Path, { ts: number[]; c: number[] }> = { bulk: { ts: [], c: [] }, single: { ts: [], c: [] } };
   let identical = true;
+  // Bulk only: the TypeScript writer's time inside its batch calls, per endpoint, by round.
+  const tsInBatches: number[] = [];
+  let batchCalls = 0;
   try {
     for (let r = 0; r < ROUNDS; r++) {
       for (const path of ['bulk', 'single'] as const) {
@@ -85,8 +92,14 @@ function main(): void {
         mkdirSync(dirs.c);
         const sides = r % 2 === 0 ? (['ts', 'c'] as const) : (['c', 'ts'] as const);
         for (const side of sides) {
-          const ns = side === 'ts' ? runTs(dirs.ts, path) : runC(dirs.c, path);
-          perEndpoint[path][side].push(ns / endpoints);
+          if (side === 'ts') {
+            const ts = runTs(dirs.ts, path);
+            perEndpoint[path].ts.push(ts.ns / endpoints);
+            if (path === 'bulk') {
+              tsInBatches.push(ts.inBatches / endpoints);
+              batchCalls = ts.batchCalls;
+            }
+          } else perEndpoint[path].c.push(runC(dirs.c, path) / endpoints);
         }
         if (r === 0) identical &&= sameMaps(dirs.ts, dirs.c);
         log(
@@ -120,6 +133,9 @@ function main(): void {
       single_c_ns_per_endpoint: single.c,
       single_ratio: single.ratio,
       ts_first_round_bulk_ns_per_endpoint: round2(perEndpoint.bulk.ts[0]!),
+      ts_in_batch_calls_ns_per_endpoint: round2(median(tsInBatches)),
+      ts_outside_batch_calls_ns_per_endpoint: round2(median(perEndpoint.bulk.ts.map((t, i) => t - tsInBatches[i]!))),
+      ts_batch_calls: batchCalls,
       spread: {
         bulk_ts: round2(spread(perEndpoint.bulk.ts)),
         bulk_c: round2(spread(perEndpoint.bulk.c)),
