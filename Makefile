@@ -105,8 +105,9 @@ bench: build bpffs
 	npm run bench:programming -- --json
 
 # The benchmarks' C programs: the writer's floor (map-writer) and the connect benchmark's endpoint
-# server and client. Built against the system libbpf, never committed (build/).
-BENCH_C := $(BUILD)/bench/map-writer $(BUILD)/bench/endpoint-server $(BUILD)/bench/connect-client
+# server and client, and the programming benchmark's probe. Built against the system libbpf,
+# never committed (build/).
+BENCH_C := $(BUILD)/bench/map-writer $(BUILD)/bench/endpoint-server $(BUILD)/bench/connect-client $(BUILD)/bench/name-probe
 
 $(BUILD)/bench/map-writer: test/bench/c/map-writer.c bpf/nearby.h | apt
 	@mkdir -p $(dir $@)
