@@ -10,7 +10,7 @@ BPF_SRC := $(wildcard bpf/*.c) $(wildcard bpf/*.h)
 APT_PKGS := clang llvm libbpf-dev bpftool iproute2 iptables nftables curl openssl
 CLANG ?= clang
 
-.PHONY: all deps apt npm bpffs bpf build product lint test test-unit test-kernel test-prometheus bench bench-c bench-maps bench-connect bench-programming demo demo-cluster demo-003 demo-004 clean control-plane kube-proxy helm prometheus image dashboard-png
+.PHONY: all deps apt npm bpffs bpf build product lint test test-unit test-kernel test-prometheus bench bench-c bench-maps bench-connect bench-programming demo demo-cluster demo-003 demo-004 clean control-plane kube-proxy helm prometheus image dashboard-png cost-growth-plot
 
 all: build
 
@@ -211,3 +211,7 @@ dashboard-png: npm
 
 clean:
 	rm -rf $(BUILD) dist
+
+# docs/images/cost-growth.svg from the bench:connect runs recorded in docs/data/cost-growth.jsonl.
+cost-growth-plot: npm
+	npx tsx test/tools/render-cost-growth.ts docs/data/cost-growth.jsonl docs/images/cost-growth.svg

@@ -18,6 +18,7 @@
  * Also: start to all Services programmed, and RSS, per system. The last stdout line is the JSON.
  */
 import { type ChildProcess } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -81,6 +82,8 @@ function startProbe(lab: ConnectLab, target: Target, vip: string): { child: Chil
 
 async function main(): Promise<void> {
   assertKernelPrereqs();
+  // The machine is shared: every figure is reported with the load it was measured under.
+  const loadAtStart = loadavg()[0]!;
   const programTimeoutMs = Number(args['program-timeout-seconds']) * 1000;
   let cluster: BenchCluster | undefined;
   const theCluster = (): BenchCluster => cluster!;
@@ -179,6 +182,8 @@ async function main(): Promise<void> {
     gap_ms: GAP_MS,
     services_create_ms: theCluster().createMs,
     latency_from: 'just before the EndpointSlice PUT',
+    load_average_1m_start: round2(loadAtStart),
+    load_average_1m_end: round2(loadavg()[0]!),
   };
   for (const system of systems) {
     const values = latencies.get(system.name)!;
