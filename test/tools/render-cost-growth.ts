@@ -12,12 +12,14 @@ import { CHART, type Chart, drawChart, type Series } from './cost-growth/line-ch
 
 type Run = Readonly<Record<string, unknown>>;
 
-const SYSTEMS = [
+/** nearby is drawn per source: how it reads the Services changes its start, not its connects. */
+const SYSTEMS: ReadonlyArray<{ key: string; label: string; color: string; source?: string }> = [
   { key: 'direct', label: 'direct (the floor)', color: '#888888' },
-  { key: 'nearby', label: 'nearby', color: '#1f77b4' },
+  { key: 'nearby', label: 'nearby, FileSource', color: '#1f77b4', source: 'FileSource' },
+  { key: 'nearby', label: 'nearby, KubernetesSource', color: '#17becf', source: 'KubernetesSource' },
   { key: 'iptables', label: 'kube-proxy iptables', color: '#d62728' },
   { key: 'nftables', label: 'kube-proxy nftables', color: '#ff7f0e' },
-] as const;
+];
 
 /** What a run reports for a system under a key, as [Services, value], when it measured it. */
 function points(runs: readonly Run[], key: (system: string) => string, system: string, scale = 1): Array<[number, number]> {
@@ -28,9 +30,10 @@ function points(runs: readonly Run[], key: (system: string) => string, system: s
 }
 
 function chart(runs: readonly Run[], title: string, yUnit: string, key: (system: string) => string, scale = 1): Chart {
-  const series: Series[] = SYSTEMS.map((s) => ({ label: s.label, color: s.color, points: points(runs, key, s.key, scale) })).filter(
-    (s) => s.points.length > 0,
-  );
+  const series: Series[] = SYSTEMS.map((s) => {
+    const measured = runs.filter((run) => s.source === undefined || run.nearby_source === s.source);
+    return { label: s.label, color: s.color, points: points(measured, key, s.key, scale) };
+  }).filter((s) => s.points.length > 0);
   return { title, yUnit, series };
 }
 

@@ -13,9 +13,9 @@ import { type ConnectLab, NODE_IP } from './connect-lab.js';
 import { type Layout, measuredEndpoints, SERVICE_PORT, TARGET_PORT } from './manifests.js';
 import type { ConnectSystem, Loaded, Target } from './system.js';
 
-/** A sample of kube-proxy's metrics text without labels, e.g. a histogram's _sum. */
+/** A sample of kube-proxy's metrics text, unlabelled or IPv4's, e.g. a histogram's _sum. */
 function sample(text: string, name: string): number | undefined {
-  const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  const match = new RegExp(`^${name}(?:\\{ip_family="IPv4"\\})? (\\S+)$`, 'm').exec(text);
   return match ? Number(match[1]) : undefined;
 }
 

@@ -17,7 +17,7 @@ export interface Chart {
   readonly series: readonly Series[];
 }
 
-export const CHART = { width: 420, height: 300, left: 56, right: 12, top: 34, bottom: 64 } as const;
+export const CHART = { width: 420, height: 320, left: 56, right: 12, top: 34, bottom: 84 } as const;
 const FONT = 'font-family="\'Liberation Sans\', Arial, Helvetica, sans-serif"';
 
 const median = (values: readonly number[]): number => {
