@@ -10,7 +10,7 @@ BPF_SRC := $(wildcard bpf/*.c) $(wildcard bpf/*.h)
 APT_PKGS := clang llvm libbpf-dev bpftool iproute2 iptables nftables curl openssl
 CLANG ?= clang
 
-.PHONY: all deps apt npm bpffs bpf build product lint test test-unit test-kernel test-prometheus bench bench-c bench-maps bench-connect bench-connect-ejection bench-programming demo demo-cluster demo-003 demo-004 clean control-plane kube-proxy helm prometheus image dashboard-png
+.PHONY: all deps apt npm bpffs bpf build product lint test test-unit test-kernel test-prometheus bench bench-c bench-maps bench-connect bench-connect-ejection bench-programming demo demo-cluster demo-003 demo-004 clean control-plane kube-proxy helm prometheus image dashboard-png cost-growth-plot
 
 all: build
 
@@ -106,8 +106,9 @@ bench: build bpffs
 	npm run bench:programming -- --json
 
 # The benchmarks' C programs: the writer's floor (map-writer) and the connect benchmark's endpoint
-# server and client. Built against the system libbpf, never committed (build/).
-BENCH_C := $(BUILD)/bench/map-writer $(BUILD)/bench/endpoint-server $(BUILD)/bench/connect-client
+# server and client, and the programming benchmark's probe. Built against the system libbpf,
+# never committed (build/).
+BENCH_C := $(BUILD)/bench/map-writer $(BUILD)/bench/endpoint-server $(BUILD)/bench/connect-client $(BUILD)/bench/name-probe
 
 $(BUILD)/bench/map-writer: test/bench/c/map-writer.c bpf/nearby.h | apt
 	@mkdir -p $(dir $@)
@@ -217,3 +218,7 @@ dashboard-png: npm
 
 clean:
 	rm -rf $(BUILD) dist
+
+# docs/images/cost-growth.svg from the bench:connect runs recorded in docs/data/cost-growth.jsonl.
+cost-growth-plot: npm
+	npx tsx test/tools/render-cost-growth.ts docs/data/cost-growth.jsonl docs/images/cost-growth.svg

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-export type BenchProgram = 'map-writer' | 'endpoint-server' | 'connect-client';
+export type BenchProgram = 'map-writer' | 'endpoint-server' | 'connect-client' | 'name-probe';
 
 export function benchProgram(name: BenchProgram): string {
   const path = join(ROOT, 'build/bench', name);

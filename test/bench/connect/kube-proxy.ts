@@ -13,6 +13,12 @@ import { type ConnectLab, NODE_IP } from './connect-lab.js';
 import { type Layout, measuredEndpoints, SERVICE_PORT, TARGET_PORT } from './manifests.js';
 import type { ConnectSystem, Loaded, Target } from './system.js';
 
+/** A sample of kube-proxy's metrics text, unlabelled or IPv4's, e.g. a histogram's _sum. */
+function sample(text: string, name: string): number | undefined {
+  const match = new RegExp(`^${name}(?:\\{ip_family="IPv4"\\})? (\\S+)$`, 'm').exec(text);
+  return match ? Number(match[1]) : undefined;
+}
+
 export interface KubeProxySystemOptions {
   /** The JSON key prefix and the namespace's suffix: iptables, nftables, iptables_sync0, ... */
   readonly name: string;
@@ -78,6 +84,12 @@ export function kubeProxySystem(options: KubeProxySystemOptions): KubeProxySyste
           [`${name}_conntrack_max`]: conntrack.max,
           [`${name}_rss_mib_after`]: Math.round(peer.rssBytes() / (1 << 20)),
         });
+        // kube-proxy's own account of its syncs: what a change waits for once it is delivered.
+        const metrics = await peer.metrics().catch(() => '');
+        const syncs = sample(metrics, 'kubeproxy_sync_proxy_rules_duration_seconds_count');
+        const seconds = sample(metrics, 'kubeproxy_sync_proxy_rules_duration_seconds_sum');
+        if (syncs && seconds !== undefined)
+          Object.assign(extras, { [`${name}_syncs`]: syncs, [`${name}_sync_ms_mean`]: Math.round((seconds / syncs) * 1000) });
       }
       return extras;
     },

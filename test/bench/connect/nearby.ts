@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { readPinnedState } from '../../../pkg/datapath/index.js';
 import { isLivePid } from '../../../lab/kernel-lab/index.js';
 import { type AgentRun, freePort, startAgent } from '../../kernel/agent-process.js';
+import { mapSizesEnv } from './map-sizes.js';
 import type { BenchCluster } from './bench-cluster.js';
 import { type ConnectLab, NODE_IP } from './connect-lab.js';
 import { type Layout, SERVICE_PORT, serviceVip, writeManifests } from './manifests.js';
@@ -105,7 +106,7 @@ export function nearbySystem(layout: Layout, programTimeoutMs: number, feed: Nea
       const started = performance.now();
       const run = startAgent({
         args: ['--node-name', node.nodeName, ...sourceArgs, '--cgroup-path', node.cgroupPath, '--listen', `127.0.0.1:${port}`],
-        env: { LOG_LEVEL: 'warn' },
+        env: { LOG_LEVEL: 'warn', ...mapSizesEnv(layout) },
         wrapper: ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', agentCgroup.cgroupPath],
       });
       agent = run;

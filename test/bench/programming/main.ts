@@ -7,18 +7,23 @@
  *   nftables, nftables_sync0  the same in nftables mode
  * One extra Service, `probe`, has a single endpoint that each change moves between two
  * name-servers (probe-a, probe-b) present in every system's namespace. Per change: every system's
- * probe is told the new name, the time is taken, the slice is replaced (one PUT), and each probe
- * connects to the probe Service's ClusterIP until the new name answers. The latency is from just
- * before the PUT to that first answer, so it includes the API write. All systems watch the same
- * changes at once (they share the machine's 2 cores; run time allows no other way at 200 changes).
+ * probe (test/bench/c/name-probe.c) is told the new name, the time is taken, the slice is
+ * replaced (one PUT), and each probe connects to the probe Service's ClusterIP until the new name
+ * answers. The latency is from just before the PUT to that first answer, so it includes the API
+ * write. Changes are --gap-ms apart (after every system reached the last one): kube-proxy's
+ * minSyncPeriod counts from the end of its previous sync, so changes sent back to back would each
+ * wait behind the sync of the change before, and measure the harness's pace instead of the time
+ * one change takes. All systems watch the same changes at once (they share the machine's 2 cores;
+ * run time allows no other way at 200 changes).
  * Also: start to all Services programmed, and RSS, per system. The last stdout line is the JSON.
  */
 import { type ChildProcess } from 'node:child_process';
-import { dirname, join } from 'node:path';
+import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { assertKernelPrereqs, kernelEnv } from '../../../lab/kernel-lab/index.js';
+import { assertKernelPrereqs } from '../../../lab/kernel-lab/index.js';
+import { benchProgram } from '../c-programs.js';
 import { ApiWriter, replaceEndpoints, spawnInNetns, tsMain, type NetnsProcess } from '../peers/index.js';
 import { percentile, round2 } from '../stats.js';
 import { type BenchCluster, PROBE_PORTS, startBenchCluster } from '../connect/bench-cluster.js';
@@ -28,7 +33,6 @@ import { type Layout, measuredEndpoints, TARGET_PORT } from '../connect/manifest
 import { nearbySystem } from '../connect/nearby.js';
 import type { ConnectSystem, Target } from '../connect/system.js';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
 const PROBE = { a: { name: 'probe-a', address: '10.129.0.1' }, b: { name: 'probe-b', address: '10.129.0.2' } } as const;
 const CHANGE_TIMEOUT_MS = 30_000;
 
@@ -38,6 +42,8 @@ const { values: args } = parseArgs({
     services: { type: 'string', default: '10000' },
     endpoints: { type: 'string', default: '100000' },
     changes: { type: 'string', default: '200' },
+    // Past kube-proxy's default minSyncPeriod (1 s), which it counts from the end of its last sync.
+    'gap-ms': { type: 'string', default: '1100' },
     'program-timeout-seconds': { type: 'string', default: '900' },
   },
 });
@@ -45,14 +51,14 @@ const services = Number(args.services);
 const layout: Layout = { services, perService: Math.floor(Number(args.endpoints) / services) };
 if (!(services >= 1 && layout.perService >= 1)) throw new Error('--endpoints must give each Service at least 1 endpoint');
 const CHANGES = Number(args.changes);
+const GAP_MS = Number(args['gap-ms']);
 const log = (line: string): void => {
   if (!args.json) console.error(line);
 };
 
-/** A probe process where a system's client runs; until(name) resolves with the epoch ms it answered. */
-function startProbe(lab: ConnectLab, target: Target, vip: string): { child: ChildProcess; next: () => Promise<number> } {
-  const argv = [process.execPath, '--import', kernelEnv().tsxLoader, join(HERE, 'probe-main.ts'), vip, String(PROBE_PORTS.port)];
-  const child = lab.spawnPlaced(target, argv);
+/** A probe process where a system's client runs; next() resolves with its next line. */
+function startProbe(lab: ConnectLab, target: Target, vip: string): { child: ChildProcess; next: () => Promise<string> } {
+  const child = lab.spawnPlaced(target, [benchProgram('name-probe'), vip, String(PROBE_PORTS.port)]);
   const waiting: Array<(line: string) => void> = [];
   const buffered: string[] = [];
   createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -60,12 +66,12 @@ function startProbe(lab: ConnectLab, target: Target, vip: string): { child: Chil
     if (resolve) resolve(line);
     else buffered.push(line);
   });
-  const next = (): Promise<number> =>
+  const next = (): Promise<string> =>
     new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`probe at ${vip}: no answer within ${CHANGE_TIMEOUT_MS} ms`)), CHANGE_TIMEOUT_MS);
       const take = (line: string): void => {
         clearTimeout(timer);
-        resolve(Number(line));
+        resolve(line);
       };
       const early = buffered.shift();
       if (early !== undefined) take(early);
@@ -76,6 +82,8 @@ function startProbe(lab: ConnectLab, target: Target, vip: string): { child: Chil
 
 async function main(): Promise<void> {
   assertKernelPrereqs();
+  // The machine is shared: every figure is reported with the load it was measured under.
+  const loadAtStart = loadavg()[0]!;
   const programTimeoutMs = Number(args['program-timeout-seconds']) * 1000;
   let cluster: BenchCluster | undefined;
   const theCluster = (): BenchCluster => cluster!;
@@ -150,11 +158,14 @@ async function main(): Promise<void> {
       for (let change = 0; change < CHANGES; change++) {
         const to = change % 2 === 0 ? PROBE.b : PROBE.a;
         for (const r of running) r.probe.child.stdin!.write(`${to.name}\n`);
-        const sent = performance.timeOrigin + performance.now();
+        // The probes print CLOCK_MONOTONIC ns, the clock process.hrtime reads.
+        const sent = process.hrtime.bigint();
         await replaceEndpoints(api, probeService, [to.address], PROBE_PORTS);
         const reached = await Promise.all(running.map((r) => r.probe.next()));
-        running.forEach((r, i) => latencies.get(r.system.name)!.push(reached[i]! - sent));
-        if ((change + 1) % 50 === 0) log(`${change + 1}/${CHANGES} changes`);
+        running.forEach((r, i) => latencies.get(r.system.name)!.push(Number(BigInt(reached[i]!) - sent) / 1e6));
+        const last = running.map((r) => `${r.system.name} ${latencies.get(r.system.name)!.at(-1)!.toFixed(1)}`);
+        if ((change + 1) % 20 === 0) log(`${change + 1}/${CHANGES} changes; the last in ms: ${last.join(', ')}`);
+        await sleep(GAP_MS);
       }
     } finally {
       api.close();
@@ -168,8 +179,11 @@ async function main(): Promise<void> {
     services: layout.services,
     endpoints: layout.services * layout.perService,
     changes: CHANGES,
+    gap_ms: GAP_MS,
     services_create_ms: theCluster().createMs,
     latency_from: 'just before the EndpointSlice PUT',
+    load_average_1m_start: round2(loadAtStart),
+    load_average_1m_end: round2(loadavg()[0]!),
   };
   for (const system of systems) {
     const values = latencies.get(system.name)!;
