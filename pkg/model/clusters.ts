@@ -6,6 +6,10 @@
  * Sameness is Istio's: a Service's namespace/name is one Service in every cluster, so remote
  * EndpointSlices join the local Service's endpoints. Only the local cluster's Service gives a
  * VIP; Namespaces and DestinationRules are read from the local cluster only.
+ *
+ * So a remote Service contributes nothing but its existence: the model keeps, per key, only the
+ * names of the remote clusters that have it (a RemoteCopies note), not a copy per cluster. At
+ * 10,000 Services in three clusters the copies and a Map per key were ~8 MiB of heap.
  */
 import type { ModelObject } from './from-k8s.js';
 import type { Endpoint, EndpointSlice, Service } from './types.js';
@@ -62,13 +66,84 @@ function qualifiedNode(cluster: string, name: string): string {
   return key;
 }
 
-/** Service.clusterIPs of every remote copy: one frozen empty list rather than one per copy. */
+/** Service.clusterIPs of a Service that exists only remotely: one frozen empty list rather than one per Service. */
 const NO_CLUSTER_IPS: Service['clusterIPs'] = Object.freeze([]);
+const NO_ANNOTATIONS: Service['annotations'] = Object.freeze({});
+const NO_PORTS: Service['ports'] = Object.freeze([]);
+
+/**
+ * The Service the model holds for a remote cluster's: its name and cluster, and nothing the
+ * planner could use, since only a local Service gives a VIP (see noVipReason in the planner).
+ */
+export function remoteService(key: string, cluster: string): Service {
+  const slash = key.indexOf('/');
+  return Object.freeze({
+    key,
+    namespace: key.slice(0, slash),
+    name: key.slice(slash + 1),
+    type: 'ClusterIP',
+    annotations: NO_ANNOTATIONS,
+    headless: false,
+    clusterIPs: NO_CLUSTER_IPS,
+    ports: NO_PORTS,
+    cluster,
+  });
+}
+
+/**
+ * The remote clusters that have a Service: one name, or several sorted by name in a list shared
+ * by every Service in the same clusters (most Services of a mesh are in the same few).
+ */
+export type RemoteCopies = string | readonly string[];
+
+const copyLists = new Map<string, readonly string[]>();
+/** Far above the distinct sets of clusters an agent sees; emptied past it so it cannot grow forever. */
+const COPY_LISTS_MAX = 10_000;
+
+function sharedCopies(clusters: readonly string[]): RemoteCopies | undefined {
+  if (clusters.length <= 1) return clusters[0];
+  const key = clusters.join('/');
+  const known = copyLists.get(key);
+  if (known) return known;
+  if (copyLists.size >= COPY_LISTS_MAX) copyLists.clear();
+  const list = Object.freeze(clusters.slice());
+  copyLists.set(key, list);
+  return list;
+}
+
+/** `copies` with `cluster` added; the very same value when it was there already. */
+export function withCopy(copies: RemoteCopies | undefined, cluster: string): RemoteCopies {
+  if (copies === undefined || copies === cluster) return cluster;
+  const list = typeof copies === 'string' ? [copies] : copies;
+  if (list.includes(cluster)) return copies;
+  return sharedCopies([...list, cluster].sort())!;
+}
+
+/** `copies` without `cluster`; undefined when none is left. */
+export function withoutCopy(copies: RemoteCopies | undefined, cluster: string): RemoteCopies | undefined {
+  if (copies === undefined || copies === cluster) return undefined;
+  if (typeof copies === 'string') return copies;
+  return copies.includes(cluster) ? sharedCopies(copies.filter((c) => c !== cluster)) : copies;
+}
+
+/** True for the Service a remote cluster's converts to: the store keeps only a note of it. */
+export function isRemoteService(object: ModelObject): boolean {
+  return object.kind === 'Service' && object.service.cluster !== undefined;
+}
+
+const firstCopy = (copies: RemoteCopies): string => (typeof copies === 'string' ? copies : copies[0]!);
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function tagEndpoint(endpoint: Endpoint, cluster: string): Endpoint {
-  const tagged: Mutable<Endpoint> = { addresses: endpoint.addresses, conditions: endpoint.conditions };
+  const { addresses, conditions } = endpoint;
+  // The usual endpoint (a node, no zone or reference) as one literal: a literal has room for its
+  // own fields only, and each field added after it costs every endpoint a property array.
+  if (endpoint.zone === undefined && endpoint.targetRef === undefined) {
+    if (endpoint.nodeName === undefined) return { addresses, conditions, cluster };
+    return { addresses, conditions, nodeName: qualifiedNode(cluster, endpoint.nodeName), cluster };
+  }
+  const tagged: Mutable<Endpoint> = { addresses, conditions };
   if (endpoint.nodeName !== undefined) tagged.nodeName = qualifiedNode(cluster, endpoint.nodeName);
   if (endpoint.zone !== undefined) tagged.zone = endpoint.zone;
   if (endpoint.targetRef !== undefined) tagged.targetRef = endpoint.targetRef;
@@ -78,27 +153,31 @@ function tagEndpoint(endpoint: Endpoint, cluster: string): Endpoint {
 
 /**
  * A remote cluster's object as the model holds it, or undefined for kinds read from the local
- * cluster only. A remote Service keeps no ClusterIPs: its VIPs belong to the remote cluster's
- * Service CIDR, which may overlap the local one. Copies are made with Object.assign and then
- * changed, not as `{ ...object, more }`: V8 gives each object made that way a hidden class of
- * its own (see read-fields.ts).
+ * cluster only. A remote Service becomes remoteService(): no ClusterIPs (its VIPs belong to the
+ * remote cluster's Service CIDR, which may overlap the local one) and nothing else. Copies are literals naming every field, not
+ * `{ ...object, more }` (V8 gives each object made that way a hidden class of its own, see
+ * read-fields.ts) nor a copy extended afterwards (each added field costs a property array).
  */
 export function tagCluster(object: ModelObject, cluster: string): ModelObject | undefined {
   switch (object.kind) {
     case 'Node':
       return { kind: 'Node', node: { name: qualifiedNode(cluster, object.node.name), labels: object.node.labels, cluster } };
     case 'EndpointSlice': {
-      const slice: Mutable<EndpointSlice> = Object.assign({}, object.endpointSlice);
-      slice.endpoints = slice.endpoints.map((e) => tagEndpoint(e, cluster));
-      slice.cluster = cluster;
+      const { namespace, name, serviceKey, addressType, ports, endpoints } = object.endpointSlice;
+      // A literal, as in tagEndpoint: copied and then extended, each slice had a property array.
+      const slice: EndpointSlice = {
+        namespace,
+        name,
+        serviceKey,
+        addressType,
+        ports,
+        endpoints: endpoints.map((e) => tagEndpoint(e, cluster)),
+        cluster,
+      };
       return { kind: 'EndpointSlice', endpointSlice: slice };
     }
-    case 'Service': {
-      const service: Mutable<Service> = Object.assign({}, object.service);
-      service.clusterIPs = NO_CLUSTER_IPS;
-      service.cluster = cluster;
-      return { kind: 'Service', service };
-    }
+    case 'Service':
+      return { kind: 'Service', service: remoteService(object.service.key, cluster) };
     case 'Namespace':
     case 'DestinationRule':
       return undefined;
@@ -107,11 +186,17 @@ export function tagCluster(object: ModelObject, cluster: string): ModelObject | 
 
 /**
  * The Service the snapshot holds for one key: the local one, else (a Service that exists only
- * remotely) the copy of the first cluster by name, so the choice does not depend on arrival order.
+ * remotely) the first cluster's by name, so the choice does not depend on arrival order.
+ * `current` is kept when it already is that one, so an unchanged Service keeps its identity.
  */
-export function sameService(local: Service | undefined, remotes: ReadonlyMap<string, Service> | undefined): Service | undefined {
+export function sameService(
+  key: string,
+  local: Service | undefined,
+  copies: RemoteCopies | undefined,
+  current?: Service,
+): Service | undefined {
   if (local) return local;
-  if (!remotes || remotes.size === 0) return undefined;
-  const first = [...remotes.keys()].sort()[0]!;
-  return remotes.get(first);
+  if (copies === undefined) return undefined;
+  const first = firstCopy(copies);
+  return current?.cluster === first ? current : remoteService(key, first);
 }

@@ -1,14 +1,14 @@
 import { convertObject, type Conversion, type ModelObject } from './from-k8s.js';
 import { isRecord } from './read.js';
-import { clusterKey, sameService } from './clusters.js';
+import { clusterKey, type RemoteCopies, sameService, withCopy } from './clusters.js';
 import type { DestinationRule } from './destination-rule-types.js';
 import type { EndpointSlice, Namespace, Node, Rejection, Service, Snapshot } from './types.js';
 
 export interface SnapshotBuild {
   readonly snapshot: Snapshot;
   readonly rejected: readonly Rejection[];
-  /** Every remote cluster's Service, by key then cluster: what snapshot.services chose among. */
-  readonly remoteServices: ReadonlyMap<string, ReadonlyMap<string, Service>>;
+  /** The remote clusters that have each Service, by key: what snapshot.services chose among. */
+  readonly remoteServices: ReadonlyMap<string, RemoteCopies>;
 }
 
 function identity(object: ModelObject): { kind: string; name: string } {
@@ -39,18 +39,18 @@ export function assembleSnapshot(objects: readonly ModelObject[], indexes?: read
   const namespaces = new Map<string, Namespace>();
   const slicesByName = new Map<string, EndpointSlice>();
   const destinationRules = new Map<string, DestinationRule>();
-  const remoteServices = new Map<string, Map<string, Service>>();
+  const remoteServices = new Map<string, RemoteCopies>();
   const rejected: Rejection[] = [];
 
   objects.forEach((object, position) => {
     const { kind, name } = identity(object);
     const index = indexes?.[position] ?? position;
+    const duplicate = (): void => {
+      rejected.push({ code: 'duplicate', kind, name, index, message: `duplicate ${kind} ${name}; the first one is kept` });
+    };
     const claim = <T>(map: Map<string, T>, key: string, value: T): void => {
-      if (map.has(key)) {
-        rejected.push({ code: 'duplicate', kind, name, index, message: `duplicate ${kind} ${name}; the first one is kept` });
-        return;
-      }
-      map.set(key, value);
+      if (map.has(key)) duplicate();
+      else map.set(key, value);
     };
     switch (object.kind) {
       case 'Node':
@@ -63,9 +63,11 @@ export function assembleSnapshot(objects: readonly ModelObject[], indexes?: read
         const cluster = object.service.cluster;
         if (cluster === undefined) claim(services, name, object.service);
         else {
-          let copies = remoteServices.get(object.service.key);
-          if (!copies) remoteServices.set(object.service.key, (copies = new Map<string, Service>()));
-          claim(copies, cluster, object.service);
+          const copies = remoteServices.get(object.service.key);
+          const next = withCopy(copies, cluster);
+          // Only the clusters are kept (a RemoteCopies note), so a repeat is noticed by its cluster.
+          if (next === copies) duplicate();
+          else remoteServices.set(object.service.key, next);
         }
         break;
       }
@@ -79,7 +81,7 @@ export function assembleSnapshot(objects: readonly ModelObject[], indexes?: read
   });
 
   for (const [key, copies] of remoteServices) {
-    const chosen = sameService(services.get(key), copies);
+    const chosen = sameService(key, services.get(key), copies);
     if (chosen) services.set(key, chosen);
   }
 

@@ -9,7 +9,7 @@
  */
 import { convertObject, type Conversion } from './from-k8s.js';
 import { buildSnapshot } from './snapshot.js';
-import { clusterKey, sameService } from './clusters.js';
+import { clusterKey, isRemoteService, type RemoteCopies, sameService, withCopy, withoutCopy } from './clusters.js';
 import type { DestinationRule } from './destination-rule-types.js';
 import type { EndpointSlice, Namespace, Node, Rejection, Service, Snapshot } from './types.js';
 
@@ -49,11 +49,10 @@ const byName = (a: EndpointSlice, b: EndpointSlice): number => {
 
 export class SnapshotStore {
   private readonly nodes = new Map<string, Node>();
-  /** Per key, the local Service if any, else a remote copy (see sameService()). */
+  /** Per key, the local Service if any, else one for a remote cluster's (see sameService()). */
   private readonly services = new Map<string, Service>();
-  private readonly localServices = new Map<string, Service>();
-  /** Remote clusters' Services, by key then cluster. */
-  private readonly remoteServices = new Map<string, Map<string, Service>>();
+  /** The remote clusters that have each Service (see RemoteCopies). */
+  private readonly remoteServices = new Map<string, RemoteCopies>();
   private readonly namespaces = new Map<string, Namespace>();
   /**
    * Replaced, never changed in place, whenever a rule changes: the planner indexes rules per map
@@ -109,11 +108,9 @@ export class SnapshotStore {
 
     replaceMap(this.nodes, snapshot.nodes, delta.nodes);
     replaceMap(this.namespaces, snapshot.namespaces, delta.namespaces);
-    replaceMap(this.services, snapshot.services, delta.services);
-    this.localServices.clear();
-    for (const [key, service] of snapshot.services) if (service.cluster === undefined) this.localServices.set(key, service);
+    replaceMap(this.services, this.keepRemoteOnly(snapshot.services), delta.services);
     this.remoteServices.clear();
-    for (const [key, copies] of remoteServices) this.remoteServices.set(key, new Map(copies));
+    for (const [key, copies] of remoteServices) this.remoteServices.set(key, copies);
     const rules = new Map(this.destinationRules);
     const rulesChanged = new Set<string>();
     replaceMap(rules, snapshot.destinationRules, rulesChanged);
@@ -208,19 +205,36 @@ export class SnapshotStore {
     // A rejection carries its input position, which differs between calls; only reuse successes.
     if (cached && cached.status !== 'rejected') return cached;
     const conversion = convertObject(raw, index);
+    // A remote Service leaves only a note of its cluster (see RemoteCopies); caching its
+    // conversion would keep an object per Service and cluster alive for as long as the source does.
+    if (conversion.status === 'accepted' && isRemoteService(conversion.object)) return conversion;
     this.conversions.set(raw, conversion);
     return conversion;
   }
 
-  private setService(key: string, cluster: string | undefined, service: Service | undefined, delta: MutableDelta): void {
-    if (cluster === undefined) setOrDelete(this.localServices, key, service);
-    else {
-      let copies = this.remoteServices.get(key);
-      if (!copies) this.remoteServices.set(key, (copies = new Map<string, Service>()));
-      setOrDelete(copies, cluster, service);
-      if (copies.size === 0) this.remoteServices.delete(key);
+  /**
+   * `services`, except that a Service that exists only remotely keeps the object it had when it
+   * still names the same cluster: a rebuild makes a new one, which would count as a change.
+   */
+  private keepRemoteOnly(services: ReadonlyMap<string, Service>): ReadonlyMap<string, Service> {
+    let kept: Map<string, Service> | undefined;
+    for (const [key, service] of services) {
+      const before = this.services.get(key);
+      if (service.cluster === undefined || before === service || before?.cluster !== service.cluster) continue;
+      (kept ??= new Map(services)).set(key, before);
     }
-    if (setOrDelete(this.services, key, sameService(this.localServices.get(key), this.remoteServices.get(key)))) delta.services.add(key);
+    return kept ?? services;
+  }
+
+  private setService(key: string, cluster: string | undefined, service: Service | undefined, delta: MutableDelta): void {
+    const current = this.services.get(key);
+    let local = current?.cluster === undefined ? current : undefined;
+    if (cluster === undefined) local = service;
+    else {
+      const copies = this.remoteServices.get(key);
+      setOrDelete(this.remoteServices, key, service ? withCopy(copies, cluster) : withoutCopy(copies, cluster));
+    }
+    if (setOrDelete(this.services, key, sameService(key, local, this.remoteServices.get(key), current))) delta.services.add(key);
   }
 
   private setSlice(name: string, slice: EndpointSlice | undefined, delta: MutableDelta): void {
