@@ -4,15 +4,19 @@
 // policy, a Service too big for the services map, a map entry deleted behind an agent), every
 // PromQL query of deploy/grafana/nearby-dashboard.json answers with series carrying the labels its
 // panel prints or groups by. One shipped alert rule (deploy/prometheus/nearby-rules.yaml) fires.
+// With NEARBY_DASHBOARD_DATA=FILE it also records every query's query_range answers over the run,
+// which test/tools/render-dashboard.ts --data draws as docs/images/dashboard.png.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prometheusUrlFile, resolveControlPlaneBinaries, type LabClient, type LabRecord } from '../../lab/index.js';
 import { svcKey } from '../../pkg/datapath/index.js';
 import { readDashboard } from '../tools/dashboard/dashboard-types.js';
 import { panelQueries, type PanelQuery } from '../tools/dashboard/panel-queries.js';
-import { alerts, instantQuery, type AlertState } from '../tools/dashboard/prometheus-api.js';
+import { alerts, instantQuery, rangeQuery, type AlertState } from '../tools/dashboard/prometheus-api.js';
+import type { Recording } from '../tools/dashboard/recorded-series.js';
+import { pinnedPrometheusVersion } from '../../lab/prometheus/index.js';
 import { curlAttempts, downExpectingNothingLeft, ROOT, seedLab, upLabWithSleep } from './lab-fixture.js';
 
 const NAME = `e2e-prom-${process.pid}`;
@@ -26,6 +30,7 @@ let lab: LabClient;
 let record: LabRecord | undefined;
 let sleepPod: string;
 let url: string;
+let startS: number;
 
 /** The seed's localities in a DestinationRule whose weights sum to 90: the API server takes it, the agents reject it. */
 const BAD_RULE = `apiVersion: networking.istio.io/v1
@@ -102,6 +107,7 @@ beforeAll(async () => {
     mapSizes: { services: SERVICES_MAP },
   }));
   url = readFileSync(prometheusUrlFile(lab.paths.stateDir), 'utf8').trim();
+  startS = Math.floor(Date.now() / 1000);
   expect((await curlAttempts(lab, sleepPod, 'http://helloworld:5000/hello', 20)).every((a) => a.code === 0)).toBe(true);
   await lab.apply({ text: BAD_RULE }, { namespace: 'sample', timeoutMs: 30_000 });
   await lab.apply({ text: UNKNOWN_POLICY }, { namespace: 'sample', timeoutMs: 30_000 });
@@ -129,7 +135,29 @@ beforeAll(async () => {
   await new Promise((r) => setTimeout(r, 5000));
 }, 360_000);
 
+/** The run so far, every dashboard query over it at the scrape interval: what the docs picture draws. */
+async function recordDashboard(file: string): Promise<void> {
+  const stepS = 2;
+  const endS = Math.floor(Date.now() / 1000);
+  const points = Math.floor((endS - startS) / stepS) + 1;
+  const queries: Record<string, Awaited<ReturnType<typeof rangeQuery>>> = {};
+  const raw = panelQueries(DASHBOARD, RATE_INTERVAL);
+  const targets = DASHBOARD.panels.flatMap((p) => [p, ...(p.panels ?? [])]).flatMap((p) => p.targets ?? []);
+  for (const [i, target] of targets.entries())
+    queries[target.expr] = await rangeQuery(url, raw[i]!.expr, startS, startS + (points - 1) * stepS, stepS);
+  const recording: Recording = {
+    startS,
+    stepS,
+    points,
+    source: `a lab run of test/e2e/lab-prometheus.test.ts, Prometheus ${pinnedPrometheusVersion()}`,
+    queries,
+  };
+  writeFileSync(file, JSON.stringify(recording));
+}
+
 afterAll(async () => {
+  const file = process.env['NEARBY_DASHBOARD_DATA'];
+  if (file && url) await recordDashboard(file);
   await downExpectingNothingLeft(NAME, lab, record);
 }, 60_000);
 
