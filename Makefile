@@ -78,10 +78,10 @@ product: deps bpf
 lint: npm
 	npm run lint
 
-# test/prometheus/ needs Prometheus' promtool, whose cold build from its Go module takes longer than
-# everything else here together (see the prometheus target): it runs under make test-prometheus.
-test: build lint bpffs control-plane kube-proxy helm
-	npx vitest run --exclude 'test/prometheus/**'
+# Everything, the Prometheus tests too: promtool's rule tests (test/prometheus/) and the lab's
+# Prometheus (test/e2e/lab-prometheus.test.ts) need make prometheus, cached after its first build.
+test: build lint bpffs control-plane kube-proxy helm prometheus
+	npx vitest run
 
 test-unit: build
 	npx vitest run test/unit
@@ -89,9 +89,9 @@ test-unit: build
 test-kernel: build bpffs
 	npx vitest run test/kernel
 
-# The alert rules under promtool (test/prometheus/), once make prometheus has built it.
-test-prometheus: build prometheus
-	npx vitest run test/prometheus
+# The Prometheus tests alone: the alert rules under promtool and the lab's Prometheus.
+test-prometheus: build bpffs control-plane prometheus
+	npx vitest run test/prometheus test/e2e/lab-prometheus.test.ts
 
 # Numbers, not pass/fail: the control plane (5,000 nodes, 10,000 Services, 100,000 endpoints)
 # and the writer at the Kubernetes scale limits, what one incremental pass costs in map operations,

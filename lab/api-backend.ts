@@ -21,18 +21,21 @@ import { LabError } from './errors.js';
 import { apiSettlement, type ApiLists } from './kubelet/api-settlement.js';
 import { NodeHeartbeat } from './kubelet/node-heartbeat.js';
 import { PodSync } from './kubelet/pod-sync.js';
+import { agentEndpointSlice, LabPrometheus } from './prometheus/index.js';
 import { listOptionalKinds } from './kubelet/optional-kinds.js';
 import { RemoteLists } from './kubelet/remote-lists.js';
 import { ApiRest } from './kubelet/rest.js';
 import type { LabNetwork } from './ipam.js';
 import type { NodePlan } from './kind-config.js';
-import { adminKubeconfigPath, type LabPaths } from './layout.js';
+import { adminKubeconfigPath, prometheusUrlFile, type LabPaths } from './layout.js';
+import { PROJECT_ROOT } from './programs.js';
 import type { Labels } from './objects.js';
 import type { PodRuntime } from './pod-runtime.js';
 import { taintsOf } from './pod-scheduling.js';
 import type { PodView, ServiceView } from './views.js';
 
 const CRD_KIND = 'CustomResourceDefinition';
+const METRICS_SERVICE = join(PROJECT_ROOT, 'deploy/metrics-service.yaml');
 const CRD_ESTABLISHED_S = 30;
 
 export class ApiClusterBackend implements ClusterBackend {
@@ -47,12 +50,13 @@ export class ApiClusterBackend implements ClusterBackend {
   private pods: PodSync | undefined;
   private crds: readonly RawDocument[] = [];
   private readonly remotes: RemoteLists | undefined;
+  private prometheus: LabPrometheus | undefined;
 
   constructor(
     private readonly paths: LabPaths,
     private readonly logger: Logger,
     /** One cluster of a lab set, by name: its agents read the others through remote secrets. */
-    private readonly options: { readonly clusterName?: string } = {},
+    private readonly options: { readonly clusterName?: string; readonly prometheus?: boolean } = {},
   ) {
     this.remotes = options.clusterName ? new RemoteLists(logger.child({ component: 'remote-lists' })) : undefined;
   }
@@ -120,6 +124,8 @@ export class ApiClusterBackend implements ClusterBackend {
     });
     await this.pods.start();
     await this.createCrds();
+    // Before the agents start, so each one's EndpointSlice has its Service.
+    if (this.options.prometheus) await this.kubectl(['apply', '-f', METRICS_SERVICE]);
     return { kubeconfig: agentKubeconfig };
   }
 
@@ -139,6 +145,7 @@ export class ApiClusterBackend implements ClusterBackend {
       lines.push(...created.stdout.trim().split('\n').filter(Boolean));
     }
     if (documents.length > 0) lines.push(...(await this.apply(documents, namespace)));
+    if (this.options.prometheus) lines.push(`prometheus: ${await this.startPrometheus()}`);
     return lines;
   }
 
@@ -274,10 +281,33 @@ export class ApiClusterBackend implements ClusterBackend {
     }
   }
 
+  /** Keeps the agent's EndpointSlice (lab/prometheus/agent-endpoints.ts) on the port it listens on now. */
+  agentListening(node: string, podCidr: string, port: number | undefined): void {
+    if (!this.options.prometheus || port === undefined || !this.controlPlane) return;
+    const slice = JSON.stringify(agentEndpointSlice(node, podCidr, port));
+    this.kubectl(['apply', '-f', '-'], slice).catch((err: unknown) =>
+      this.logger.error({ err, node, port }, 'publishing the agent to Prometheus failed'),
+    );
+  }
+
+  /** Starts the lab's Prometheus and writes its URL where clients find it (prometheusUrlFile). */
+  private async startPrometheus(): Promise<string> {
+    const dir = join(this.paths.stateDir, 'prometheus');
+    this.prometheus = await LabPrometheus.start({
+      dir,
+      logFile: join(this.paths.logDir, 'prometheus.log'),
+      kubeconfig: this.kubeconfig,
+      logger: this.logger.child({ component: 'prometheus' }),
+      onProcess: (ref) => this.context?.record.setControlPlaneProcess('prometheus', ref),
+    });
+    writeFileSync(prometheusUrlFile(this.paths.stateDir), this.prometheus.url);
+    return this.prometheus.url;
+  }
+
   /** Ends every process the lab runs, the control plane last and in its safe order. */
   async stop(endNodeProcesses: () => Promise<void>): Promise<void> {
     this.heartbeat?.stop();
-    await Promise.all([this.pods?.stop(), endNodeProcesses()]);
+    await Promise.all([this.pods?.stop(), endNodeProcesses(), this.prometheus?.stop()]);
     await this.controlPlane?.stop();
   }
 }

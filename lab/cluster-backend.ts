@@ -86,6 +86,8 @@ export interface ClusterBackend {
   nodeLabels(node: string): Labels | undefined;
 
   controlPlaneAction(action: ControlPlaneAction): Promise<ControlPlaneActionResult>;
+  /** An agent (re)started on `port`, or ended (undefined): for a backend that publishes the agents to a scraper. */
+  agentListening?(node: string, podCidr: string, port: number | undefined): void;
   /** Ends the pods, the node processes (agents, prober: `endNodeProcesses`) and the backend's own, in its safe order. */
   stop(endNodeProcesses: () => Promise<void>): Promise<void>;
 }

@@ -10,6 +10,8 @@ import { isReady, type NodeView, type PodView, type ServiceView } from './views.
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
+/** The value of MANAGED_BY_LABEL on the slices Kubernetes' EndpointSlice controller writes. */
+export const ENDPOINTSLICE_CONTROLLER = 'endpointslice-controller.k8s.io';
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';
 
 interface SlicePort {
@@ -81,7 +83,7 @@ export function endpointSlicesFor(
     metadata: {
       name: sliceName(key),
       namespace: service.namespace,
-      labels: { [SERVICE_NAME_LABEL]: service.name, [MANAGED_BY_LABEL]: 'endpointslice-controller.k8s.io' },
+      labels: { [SERVICE_NAME_LABEL]: service.name, [MANAGED_BY_LABEL]: ENDPOINTSLICE_CONTROLLER },
       ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: service.name, controller: true }],
     },
     addressType: 'IPv4',

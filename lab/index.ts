@@ -47,7 +47,7 @@ export { PROBE as READINESS_PROBE } from './pod-runtime.js';
 export type { AgentStatus, ExecTarget, LabStatus, NodeStatus, PodStatus, ServiceStatus, Settlement } from './status.js';
 export type { TeardownReport } from './teardown.js';
 export { hostEnv, type HostEnv } from './host.js';
-export { labPaths, isLabNetns, type LabPaths } from './layout.js';
+export { labPaths, isLabNetns, prometheusUrlFile, type LabPaths } from './layout.js';
 export { readRecord, type LabRecord } from './record.js';
 export { knownImages } from './images.js';
 export { PROJECT_ROOT } from './programs.js';

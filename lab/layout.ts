@@ -94,3 +94,8 @@ export function podCgroupDirName(namespace: string, pod: string): string {
 export function etcNetnsDir(netns: string): string {
   return join(ETC_NETNS, netns);
 }
+
+/** Holds the URL of the lab's Prometheus (`lab up --prometheus`), once it is ready. */
+export function prometheusUrlFile(stateDir: string): string {
+  return join(stateDir, 'prometheus-url');
+}

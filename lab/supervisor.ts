@@ -120,7 +120,10 @@ export class LabSupervisor {
     const agentNodes = [...this.nodes.values()].map((node) => ({
       name: node.plan.name,
       cgroup: node.record.cgroup,
-      onProcess: (ref: (ProcessRef & { port: number }) | undefined) => this.record.setAgent(node.record, ref),
+      onProcess: (ref: (ProcessRef & { port: number }) | undefined) => {
+        this.record.setAgent(node.record, ref);
+        this.backend.agentListening?.(node.plan.name, node.record.podCidr, ref?.port);
+      },
     }));
     const agents = await startAgents(host, paths, agentNodes, {
       source,

@@ -17,6 +17,7 @@ import { labSetKubeconfigPath, mergeKubeconfigs, planLabSet, writeLabSet } from 
 import { linkBridges } from './pod-network.js';
 import { assertLabName, DEFAULT_LAB_NAME, labPaths } from './layout.js';
 import { resolveControlPlaneBinaries } from './control-plane/binaries.js';
+import { resolvePrometheus } from './prometheus/index.js';
 import { readApplied } from './objects.js';
 import { isRunning, refOf, sleep } from './processes.js';
 import { assertBuilt, PROGRAMS } from './programs.js';
@@ -38,6 +39,11 @@ export interface UpOptions extends ManifestInput {
    * FileSource agents.
    */
   readonly controlPlane?: boolean;
+  /**
+   * With controlPlane: also run the pinned Prometheus (`make prometheus`), discovering the agents
+   * through the API server (lab/prometheus); its URL is in the up lines and prometheusUrlFile().
+   */
+  readonly prometheus?: boolean;
   /** Other map sizes for the agents than the lab's (docs/nearbyctl.md, "Map sizes"): for tests of a full map. */
   readonly mapSizes?: Partial<LabMapSizes>;
   /** Progress lines (leftovers removed, objects created). */
@@ -62,7 +68,7 @@ async function startSupervisor(
   logFile: string,
   bpffs: string,
   socket: string,
-  flags: { preferClose: string; controlPlane: boolean; clusterName?: string; mapSizes?: Partial<LabMapSizes> },
+  flags: { preferClose: string; controlPlane: boolean; prometheus?: boolean; clusterName?: string; mapSizes?: Partial<LabMapSizes> },
 ): Promise<void> {
   const log = openSync(logFile, 'a');
   const { NODE_OPTIONS: _dropped, ...env } = process.env;
@@ -72,6 +78,7 @@ async function startSupervisor(
       PROGRAMS.supervisor,
       ...['--name', name, '--bpffs', bpffs, '--prefer-close', flags.preferClose],
       ...(flags.controlPlane ? ['--control-plane'] : []),
+      ...(flags.prometheus ? ['--prometheus'] : []),
       ...(flags.clusterName ? ['--cluster-name', flags.clusterName] : []),
       ...(flags.mapSizes ? ['--map-sizes', JSON.stringify(flags.mapSizes)] : []),
     ],
@@ -150,6 +157,7 @@ async function startLab(
   await startSupervisor(name, join(paths.logDir, 'supervisor.out'), host.bpffs, paths.socket, {
     preferClose: options.preferClose ?? 'subzone',
     controlPlane: options.controlPlane === true,
+    prometheus: options.prometheus === true,
     ...(role ? { clusterName: role.clusterName } : {}),
     ...(options.mapSizes ? { mapSizes: options.mapSizes } : {}),
   });
@@ -197,6 +205,11 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
   assertBuilt();
   // Before anything is built: a missing `make control-plane` is a prerequisite error, not half a lab.
   if (options.controlPlane) resolveControlPlaneBinaries();
+  if (options.prometheus) {
+    if (!options.controlPlane)
+      throw new LabError('usage', '--prometheus needs --control-plane: it discovers the agents through the API server');
+    resolvePrometheus();
+  }
 
   const documents = readInput(options);
   const clusterDocs = documents.filter((d) => isKindCluster(d.object));

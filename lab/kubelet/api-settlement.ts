@@ -5,6 +5,7 @@
  * and every node's pinned maps holding what the planner computes from the API's objects.
  * Pure over lists read from the API server, so each rule is tested without a cluster.
  */
+import { ENDPOINTSLICE_CONTROLLER, MANAGED_BY_LABEL } from '../endpoint-slices.js';
 import type { ApiPod } from './api-pod.js';
 
 type Raw = Record<string, unknown>;
@@ -32,6 +33,16 @@ function controllerOf(object: Raw, kind: string): string | undefined {
   const owners =
     (object['metadata'] as { ownerReferences?: Array<{ kind: string; name: string; controller?: boolean }> }).ownerReferences ?? [];
   return owners.find((o) => o.kind === kind && o.controller !== false)?.name;
+}
+
+/**
+ * A slice the EndpointSlice controller owns, or one without a manager. Slices another manager
+ * writes (the lab's own for its host-process agents, lab/prometheus) are not the controller's
+ * answer to the Service's pods, so they neither settle nor hold up a Service.
+ */
+function isControllers(slice: Raw): boolean {
+  const manager = meta(slice).labels?.[MANAGED_BY_LABEL];
+  return manager === undefined || manager === ENDPOINTSLICE_CONTROLLER;
 }
 
 function podReady(pod: ApiLists['pods'][number]): boolean {
@@ -109,6 +120,7 @@ export function apiSettlement(lists: ApiLists): { waiting: string[]; problems: s
       .sort();
     const have = lists.endpointSlices
       .filter((s) => meta(s).namespace === m.namespace && meta(s).labels?.['kubernetes.io/service-name'] === m.name)
+      .filter((s) => isControllers(s))
       .flatMap((s) =>
         ((s['endpoints'] ?? []) as Array<{ addresses?: string[]; conditions?: { ready?: boolean } }>)
           .filter((e) => e.conditions?.ready)

@@ -92,6 +92,7 @@ export async function upLabWithSleep(options: {
   name?: string;
   timeoutMs: number;
   controlPlane?: boolean;
+  prometheus?: boolean;
   mapSizes?: UpOptions['mapSizes'];
 }): Promise<LabWithSleep> {
   await assertLabPrereqs();

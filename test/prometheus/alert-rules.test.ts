@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolvePrometheus } from '../../lab/prometheus/binaries.js';
+import { resolvePrometheus } from '../../lab/prometheus/index.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const RULES = join(ROOT, 'deploy/prometheus/nearby-rules.yaml');

@@ -1,9 +1,11 @@
 /*
- * Renders the Grafana dashboard to a PNG with sample data, for the docs (`make dashboard-png`):
- *   npx tsx test/tools/render-dashboard.ts [DASHBOARD.json] [OUT.png] [--html OUT.html]
+ * Renders the Grafana dashboard to a PNG for the docs (`make dashboard-png`):
+ *   npx tsx test/tools/render-dashboard.ts [DASHBOARD.json] [OUT.png] [--data RECORDING.json] [--html OUT.html]
  * There is no Grafana here: each panel is drawn as SVG from the dashboard JSON (type, gridPos,
- * units, thresholds, legends) and a made-up cluster (test/tools/dashboard/sample-cluster.ts),
- * and headless Chromium takes the screenshot.
+ * units, thresholds, legends) and its series, and headless Chromium takes the screenshot. The
+ * series are a lab Prometheus' query_range answers recorded by test/e2e/lab-prometheus.test.ts
+ * (--data, what docs/images/dashboard.png shows), or without --data a made-up cluster
+ * (test/tools/dashboard/sample-cluster.ts).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,12 +14,14 @@ import { parseArgs } from 'node:util';
 import { screenshot } from './dashboard/chromium.js';
 import { readDashboard } from './dashboard/dashboard-types.js';
 import { PAGE_WIDTH, renderPage } from './dashboard/page.js';
+import { readRecording, recordedSource } from './dashboard/recorded-series.js';
 
 function main(): void {
-  const { values, positionals } = parseArgs({ options: { html: { type: 'string' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ options: { html: { type: 'string' }, data: { type: 'string' } }, allowPositionals: true });
   const source = resolve(positionals[0] ?? 'deploy/grafana/nearby-dashboard.json');
   const png = resolve(positionals[1] ?? 'docs/images/dashboard.png');
-  const page = renderPage(readDashboard(source), PAGE_WIDTH);
+  const recording = values.data ? readRecording(resolve(values.data)) : undefined;
+  const page = renderPage(readDashboard(source), PAGE_WIDTH, recording ? recordedSource(recording) : undefined);
   if (values.html) writeFileSync(values.html, page.html);
   const work = mkdtempSync(join(tmpdir(), 'nearby-dashboard-'));
   try {
@@ -28,7 +32,7 @@ function main(): void {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  process.stdout.write(`${png}: ${page.width}x${page.height} from ${source}\n`);
+  process.stdout.write(`${png}: ${page.width}x${page.height} from ${source}${recording ? `, series of ${recording.source}` : ''}\n`);
 }
 
 main();

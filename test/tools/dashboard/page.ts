@@ -1,9 +1,10 @@
 /*
  * The dashboard as one HTML page: a Grafana-like header with the template variables, then every
  * panel placed by its gridPos on Grafana's grid (24 columns, 30 px rows, 8 px gaps), its body an
- * inline SVG drawn from sample data.
+ * inline SVG drawn from sample data, or from a recorded lab run (recorded-series.ts).
  */
 import { allPanels, type Dashboard, type Panel } from './dashboard-types.js';
+import type { SeriesSource } from './recorded-series.js';
 import { sampleSeries, sampleTimes, type Series } from './sample-series.js';
 import { escapeXml, THEME } from './svg-common.js';
 import { bargaugeSvg, statSvg } from './svg-stat.js';
@@ -30,10 +31,13 @@ export interface PageLayout {
 const HEADER_HEIGHT = 96;
 const TITLE_HEIGHT = 32;
 
-function body(panel: Panel, series: readonly Series[], width: number, height: number): string {
+/** The made-up cluster of sample-cluster.ts. */
+export const SAMPLE_SOURCE: SeriesSource = { times: sampleTimes, series: sampleSeries };
+
+function body(panel: Panel, series: readonly Series[], times: readonly number[], width: number, height: number): string {
   switch (panel.type) {
     case 'timeseries':
-      return timeseriesSvg(panel, series, sampleTimes(), width, height);
+      return timeseriesSvg(panel, series, times, width, height);
     case 'stat':
       return statSvg(panel, series, width, height);
     case 'bargauge':
@@ -43,20 +47,22 @@ function body(panel: Panel, series: readonly Series[], width: number, height: nu
   }
 }
 
-function header(dashboard: Dashboard): string {
+function header(dashboard: Dashboard, source: SeriesSource): string {
   const variables = dashboard.templating.list
     .map((v) => {
       const value = v.type === 'datasource' ? 'Prometheus' : v.includeAll ? 'All' : '';
       return `<span class="var"><span class="var-label">${escapeXml(v.label ?? v.name)}</span><span class="var-value">${value} <span class="caret">&#9662;</span></span></span>`;
     })
     .join('');
-  const range = dashboard.time?.from === 'now-6h' ? 'Last 6 hours' : `${dashboard.time?.from ?? ''} to ${dashboard.time?.to ?? ''}`;
+  const range =
+    source.range ?? (dashboard.time?.from === 'now-6h' ? 'Last 6 hours' : `${dashboard.time?.from ?? ''} to ${dashboard.time?.to ?? ''}`);
   return `<div class="top"><span class="crumbs">Home &#8250; Dashboards &#8250; <b>${escapeXml(dashboard.title)}</b></span>
 <span class="tools"><span class="btn">&#9719; ${range} &#9662;</span><span class="btn">&#8635; ${escapeXml(dashboard.refresh ?? '')}</span></span></div>
 <div class="vars">${variables}</div>`;
 }
 
-export function renderPage(dashboard: Dashboard, width: number): PageLayout {
+export function renderPage(dashboard: Dashboard, width: number, source: SeriesSource = SAMPLE_SOURCE): PageLayout {
+  const times = source.times();
   const columnWidth = (width - 2 * 16 - (GRID.columns - 1) * GRID.gap) / GRID.columns;
   const px = {
     x: (x: number) => 16 + x * (columnWidth + GRID.gap),
@@ -74,11 +80,11 @@ export function renderPage(dashboard: Dashboard, width: number): PageLayout {
       blocks.push(`<div class="row" style="${box}"><span class="chevron">&#8964;</span>${escapeXml(panel.title)}</div>`);
       continue;
     }
-    const series = (panel.targets ?? []).flatMap((t) => sampleSeries(t));
+    const series = (panel.targets ?? []).flatMap((t) => source.series(t));
     const width = Math.floor(px.w(w));
     const height = px.h(h) - TITLE_HEIGHT - 2;
     blocks.push(
-      `<div class="panel" style="${box}"><div class="title">${escapeXml(panel.title)}${panel.description ? ' <span class="info">i</span>' : ''}</div>${body(panel, series, width - 2, height)}</div>`,
+      `<div class="panel" style="${box}"><div class="title">${escapeXml(panel.title)}${panel.description ? ' <span class="info">i</span>' : ''}</div>${body(panel, series, times, width - 2, height)}</div>`,
     );
   }
   const height = Math.ceil(bottom + 16);
@@ -97,6 +103,6 @@ html,body{margin:0;background:${THEME.page};color:${THEME.text};font-family:${TH
 .row{position:absolute;font-size:16px;font-weight:500;line-height:30px}
 .chevron{display:inline-block;width:18px;color:${THEME.textWeak};position:relative;top:-4px}
 svg{display:block}
-</style></head><body>${header(dashboard)}${blocks.join('\n')}</body></html>`;
+</style></head><body>${header(dashboard, source)}${blocks.join('\n')}</body></html>`;
   return { html, width, height };
 }

@@ -5,6 +5,7 @@ import { color, escapeXml, legend, legendHeight, PALETTE, text, textWidth, THEME
 import { axisTicks, formatValue, logTicks, niceMax } from './units.js';
 
 const hhmm = (ms: number): string => new Date(ms).toISOString().slice(11, 16);
+const TICK_STEPS_MS = [1, 2, 5, 10, 15, 30, 60, 120].map((minutes) => minutes * 60_000);
 
 interface Drawn {
   readonly series: Series;
@@ -65,9 +66,11 @@ export function timeseriesSvg(panel: Panel, series: readonly Series[], times: re
     out.push(`<line x1="${left}" x2="${right}" y1="${sy(t).toFixed(1)}" y2="${sy(t).toFixed(1)}" stroke="${THEME.grid}"/>`);
     out.push(text(left - 6, sy(t) + 4, labels[k]!, { size: 11, anchor: 'end' }));
   });
-  const hourMs = 3_600_000;
-  const everyHours = (right - left) / ((times.at(-1)! - times[0]!) / hourMs) >= 70 ? 1 : 2;
-  for (let t = Math.ceil(times[0]! / hourMs) * hourMs; t <= times.at(-1)!; t += everyHours * hourMs) {
+  // The shortest of Grafana-like steps that leaves 70 px between labels: hours over the sample's
+  // six hours, minutes over a recorded lab run.
+  const spanMs = times.at(-1)! - times[0]!;
+  const stepMs = TICK_STEPS_MS.find((step) => (right - left) / (spanMs / step) >= 70) ?? TICK_STEPS_MS.at(-1)!;
+  for (let t = Math.ceil(times[0]! / stepMs) * stepMs; t <= times.at(-1)!; t += stepMs) {
     const x = left + ((t - times[0]!) / (times.at(-1)! - times[0]!)) * (right - left);
     out.push(`<line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${top}" y2="${bottom}" stroke="${THEME.grid}"/>`);
     out.push(text(x, bottom + 16, hhmm(t), { size: 11, anchor: 'middle' }));

@@ -54,6 +54,24 @@ describe('when a lab on a real control plane has settled', () => {
     ]);
   });
 
+  it("counts the EndpointSlice controller's slices only, not another manager's (the lab's agents)", () => {
+    const managed = (manager: string, ...ready: string[]) => {
+      const base = slice(...ready);
+      return {
+        ...base,
+        metadata: { ...base.metadata, labels: { ...base.metadata.labels, 'endpointslice.kubernetes.io/managed-by': manager } },
+      };
+    };
+    const controllers = managed('endpointslice-controller.k8s.io', '10.244.1.2');
+    expect(apiSettlement(lists({ endpointSlices: [controllers, managed('nearby-lab', '10.244.1.1')] }))).toEqual({
+      waiting: [],
+      problems: [],
+    });
+    expect(apiSettlement(lists({ endpointSlices: [managed('nearby-lab', '10.244.1.2')] })).waiting).toEqual([
+      'endpointslices of sample/web: ready endpoints [], ready pods [10.244.1.2]',
+    ]);
+  });
+
   it('waits for a ready pod whose Deployment was deleted, until the garbage collector removes it', () => {
     const s = apiSettlement(lists({ deployments: [] }));
     expect(s.waiting).toEqual(['pod sample/web-abc-1: its Deployment web is gone; waiting for garbage collection']);
