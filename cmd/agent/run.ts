@@ -9,6 +9,7 @@ import {
   type Datapath,
   failOpenStatus,
   Heartbeat,
+  MAP_NAMES,
   monotonicNs,
   readControl,
   readServiceEjections,
@@ -59,7 +60,7 @@ async function startSourceWithRetry(
 
 export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
   const logger = pino({ level: options.logLevel, base: { node: options.nodeName } });
-  const metrics = new AgentMetrics();
+  const metrics = new AgentMetrics({ maps: MAP_NAMES });
   let source: AgentSource | undefined;
   // eslint-disable-next-line prefer-const -- readiness() reads it before the reconciler exists; a const would still be in its TDZ then
   let reconciler: Reconciler | undefined;

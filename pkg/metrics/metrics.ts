@@ -62,7 +62,12 @@ export class AgentMetrics {
   private ejections: () => readonly EjectionCounts[] = () => [];
   private failOpen: () => FailOpenReading | undefined = () => undefined;
 
-  constructor(options: { defaultMetrics?: boolean } = {}) {
+  /**
+   * `maps`: the datapath maps a write can fail on. Their error counters start at 0, because
+   * Prometheus' increase() cannot see a counter series' first sample: a node whose first failure
+   * created the series would never trip the map-write alert (docs/metrics.md).
+   */
+  constructor(options: { defaultMetrics?: boolean; maps?: readonly string[] } = {}) {
     const registers = [this.registry];
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'nearby_' });
     this.servicesProgrammed = new Gauge({
@@ -96,6 +101,7 @@ export class AgentMetrics {
       labelNames: ['map'],
       registers,
     });
+    for (const map of [...(options.maps ?? []), 'none']) this.mapErrors.inc({ map }, 0);
     this.driftRepaired = new Counter({
       name: 'nearby_drift_repaired_total',
       help: 'Map entries a resync found changed behind the agent (deleted or edited by hand) and put right, by map',

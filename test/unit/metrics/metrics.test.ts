@@ -150,3 +150,15 @@ describe('fail-open metrics', () => {
     expect(await lines(metrics)).toEqual(['nearby_fail_open_after_seconds 0', 'nearby_heartbeat_age_seconds 0', 'nearby_failing_open 0']);
   });
 });
+
+describe('map write error counters', () => {
+  it('start at 0 for every map named, so increase() sees the first failure', async () => {
+    const metrics = new AgentMetrics({ defaultMetrics: false, maps: ['services', 'slots'] });
+    const before = await metrics.registry.metrics();
+    expect(before).toContain('nearby_map_write_errors_total{map="services"} 0');
+    expect(before).toContain('nearby_map_write_errors_total{map="slots"} 0');
+    expect(before).toContain('nearby_map_write_errors_total{map="none"} 0');
+    metrics.recordReconcile(result());
+    expect(await metrics.registry.metrics()).toContain('nearby_map_write_errors_total{map="slots"} 1');
+  });
+});
