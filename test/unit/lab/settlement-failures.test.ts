@@ -70,6 +70,7 @@ describe('lab status', () => {
     name,
     role: 'worker',
     labels: {},
+    locality: null,
     podCidr: '10.244.1.0/24',
     cgroup: '/c',
     pinRoot: '/p',
