@@ -44,7 +44,7 @@ export { LabError, isLabError, type LabErrorCode } from './errors.js';
 export type { ExecOptions, ExecResult } from './pod-exec.js';
 export { POD_FAULTS, type PodFault } from './pod-fault.js';
 export { PROBE as READINESS_PROBE } from './pod-runtime.js';
-export type { AgentStatus, ExecTarget, LabStatus, NodeStatus, PodStatus, ServiceStatus, Settlement } from './status.js';
+export type { AgentStatus, ExecTarget, LabStatus, NodeStatus, PodStatus, ServicePolicy, ServiceStatus, Settlement } from './status.js';
 export type { TeardownReport } from './teardown.js';
 export { hostEnv, type HostEnv } from './host.js';
 export { labPaths, isLabNetns, prometheusUrlFile, type LabPaths } from './layout.js';

@@ -1,6 +1,6 @@
 /* The lab's state as `lab status` and `lab get pods` report it: pure functions of the views. */
 import { matchesExpression, matchesLabels, parseSelector } from './selectors.js';
-import type { LabStatus, PodStatus, ServiceStatus } from './status.js';
+import type { LabStatus, PodStatus, ServicePolicy, ServiceStatus } from './status.js';
 import { isReady, type PodView, type ServiceView } from './views.js';
 
 export function podStatuses(pods: readonly PodView[], namespace?: string, selector?: string): PodStatus[] {
@@ -25,7 +25,7 @@ export function podStatuses(pods: readonly PodView[], namespace?: string, select
     }));
 }
 
-function serviceStatus(service: ServiceView, pods: readonly PodStatus[]): ServiceStatus {
+function serviceStatus(service: ServiceView, pods: readonly PodStatus[], policy: ServicePolicy | undefined): ServiceStatus {
   const spec = (service.raw['spec'] ?? {}) as Record<string, unknown>;
   const selector = service.selector;
   const members =
@@ -39,6 +39,7 @@ function serviceStatus(service: ServiceView, pods: readonly PodStatus[]): Servic
     ports: service.ports.map((p) => `${p.port}/${p.protocol}`),
     ...(typeof spec['trafficDistribution'] === 'string' ? { trafficDistribution: spec['trafficDistribution'] } : {}),
     ...(typeof spec['internalTrafficPolicy'] === 'string' ? { internalTrafficPolicy: spec['internalTrafficPolicy'] } : {}),
+    ...(policy ? { policy } : {}),
     endpoints: { ready: members.filter((p) => p.ready).length, total: members.length },
   };
 }
@@ -47,9 +48,12 @@ function serviceStatus(service: ServiceView, pods: readonly PodStatus[]): Servic
 export interface StatusInput extends Omit<LabStatus, 'pods' | 'services'> {
   readonly pods: readonly PodView[];
   readonly services: readonly ServiceView[];
+  /** The planner's policy per "ns/name" (planned-view.ts). */
+  readonly policies?: ReadonlyMap<string, ServicePolicy>;
 }
 
 export function labStatus(input: StatusInput): LabStatus {
+  const { policies, ...rest } = input;
   const pods = podStatuses(input.pods);
-  return { ...input, pods, services: input.services.map((s) => serviceStatus(s, pods)) };
+  return { ...rest, pods, services: input.services.map((s) => serviceStatus(s, pods, policies?.get(`${s.namespace}/${s.name}`))) };
 }

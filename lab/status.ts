@@ -12,6 +12,11 @@ export interface NodeStatus {
   readonly name: string;
   readonly role: 'control-plane' | 'worker';
   readonly labels: Readonly<Record<string, string>>;
+  /**
+   * The locality the planner reads from this node's labels as the agents last got them
+   * ("region/zone/subzone", '-' where unset), null when no locality label is set.
+   */
+  readonly locality: string | null;
   readonly podCidr: string;
   readonly cgroup: string;
   readonly pinRoot: string;
@@ -38,6 +43,16 @@ export interface PodStatus {
   readonly createdAt: string;
 }
 
+/** The policy the planner chose for a Service, and where it came from. */
+export interface ServicePolicy {
+  /** FAILOVER, STRICT, RANDOM, WEIGHTED, SPILLOVER, or "not intercepted". */
+  readonly mode: string;
+  /** The field, annotation or rule that chose it ("no locality policy" for the fallback), or why it is not intercepted. */
+  readonly from: string;
+  /** Policy values the planner did not know and skipped ("Service ns/x: unknown ..."). */
+  readonly ignored: readonly string[];
+}
+
 export interface ServiceStatus {
   readonly namespace: string;
   readonly name: string;
@@ -45,6 +60,8 @@ export interface ServiceStatus {
   readonly ports: readonly string[];
   readonly trafficDistribution?: string;
   readonly internalTrafficPolicy?: string;
+  /** Absent until the lab is up and its objects are published. */
+  readonly policy?: ServicePolicy;
   readonly endpoints: { readonly ready: number; readonly total: number };
 }
 

@@ -20,6 +20,7 @@ import { PodEtcFiles } from './pod-etc.js';
 import { applyPodFault, type PodFault } from './pod-fault.js';
 import type { Prober } from './prober.js';
 import { refOf, type ProcessRef } from './processes.js';
+import { plannedView } from './planned-view.js';
 import { LabRecordFile, newLabRecord, type NodeRecord } from './record.js';
 import type { ExecTarget, LabStatus, NodeStatus, PodStatus, Settlement } from './status.js';
 import { labStatus, podStatuses } from './status-views.js';
@@ -168,6 +169,11 @@ export class LabSupervisor {
     const { paths } = this.config;
     const objects = this.running ? (await this.backend.observe()).objects : [];
     const kubeconfig = this.backend.kubeconfig;
+    const names = [...this.nodes.keys()];
+    const view = plannedView(objects, names, {
+      preferCloseMeaning: this.config.preferClose,
+      ...(this.config.clusterName ? { localCluster: this.config.clusterName } : {}),
+    });
     return labStatus({
       name: paths.name,
       stateDir: paths.stateDir,
@@ -178,6 +184,7 @@ export class LabSupervisor {
         name: n.plan.name,
         role: n.plan.role,
         labels: { ...(this.backend.nodeLabels(n.plan.name) ?? n.plan.labels) },
+        locality: view.localities.get(n.plan.name) ?? null,
         podCidr: n.record.podCidr,
         cgroup: n.record.cgroup,
         pinRoot: n.record.pinRoot,
@@ -186,6 +193,7 @@ export class LabSupervisor {
       })),
       pods: this.backend.podViews(),
       services: this.backend.serviceViews(),
+      policies: view.policies,
     });
   }
 

@@ -13,10 +13,14 @@
  * connects keep using the last state, and the reason says so. The agent is ready again once its
  * watches work.
  *
+ * The counts use `nearbyctl plan`'s words (pkg/planner's plan-words): Services intercepted, and
+ * the VIP:port entries they make, never one called the other.
+ *
  * A remote cluster (docs/multi-cluster.md) that is stale or whose Secret is refused does not make
  * the node unready: the reason names it, as the source's `degraded` says.
  */
 import type { Readiness } from '../../pkg/metrics/index.js';
+import { interceptedText, notProgrammedText } from '../../pkg/planner/index.js';
 import type { ReconcileResult } from '../../pkg/reconciler/index.js';
 import type { SourceStatus } from '../../pkg/source/index.js';
 
@@ -37,15 +41,16 @@ export function readiness(
     return {
       ready: false,
       reason:
-        `node ${nodeName} is not among the cluster's Nodes (check --node-name/NODE_NAME); ${completed.desired} services ` +
+        `node ${nodeName} is not among the cluster's Nodes (check --node-name/NODE_NAME); ${interceptedText(completed.desiredServices, completed.desired)} ` +
         'programmed without locality: only endpoints that name this node rank close, all others share the farthest tier',
     };
   }
   const failed = completed.failures.length;
+  const failedServices = new Set(completed.failures.map((f) => f.service)).size;
   // The cause in words a user can act on: which map is full, or the failure code.
   const causes = [...new Set(completed.failures.map((f) => (f.code === 'map-full' && f.map ? `map "${f.map}" is full` : f.code)))];
-  const note = failed > 0 ? `, ${failed} not programmed: ${causes.join(', ')} (see nearby_services_failed)` : '';
+  const note = failed > 0 ? `, ${notProgrammedText(failedServices, failed)}: ${causes.join(', ')} (see nearby_services_failed)` : '';
   // A stale or refused remote cluster leaves the node ready: its last known endpoints stay in use.
   const remotes = source.degraded ? `; ${source.degraded}` : '';
-  return { ready: true, reason: `${completed.desired} services planned${note}${remotes}` };
+  return { ready: true, reason: `${interceptedText(completed.desiredServices, completed.desired)}${note}${remotes}` };
 }

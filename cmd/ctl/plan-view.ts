@@ -4,7 +4,7 @@
  * A Service's tiers merge its VIPs and ports (an endpoint appears once per target port); tier
  * numbers keep their meaning (distance), so only empty tiers past the last used one are cut.
  */
-import type { Plan, PlannedService } from '../../pkg/planner/index.js';
+import { interceptedText, type Plan, type PlannedService } from '../../pkg/planner/index.js';
 
 export interface PlanJson {
   readonly node: string;
@@ -51,7 +51,8 @@ function showEndpoint(e: TierEndpoints[number]): string {
 }
 
 export function planText(plan: Plan, problems: readonly string[] = []): string {
-  const lines = [`node ${plan.node}: ${plan.services.length} services intercepted, ${plan.skipped.length} skipped`];
+  const entries = plan.services.reduce((n, s) => n + s.entries.filter((e) => !e.passthrough).length, 0);
+  const lines = [`node ${plan.node}: ${interceptedText(plan.services.length, entries)}, ${plan.skipped.length} skipped`];
   for (const s of plan.services) {
     lines.push('', `${s.service}  ${s.mode}`, `  why: ${s.reason}`);
     for (const entry of s.entries) {

@@ -12,7 +12,7 @@ import { STARTUP_EXIT_CODE, StartupError } from '../startup-error.js';
 import { explainService } from './explain.js';
 import { failOpenLines } from './fail-open-view.js';
 import { LAB_COMMANDS, runLabCommand } from './lab-commands.js';
-import { mapsJson, mapsText, pinRootOf } from './maps.js';
+import { mapsJson, mapsText, namesFrom, pinRootOf, type MapNames } from './maps.js';
 import { nodeForExplain, nodeForMaps, nodeForUninstall } from './node-choice.js';
 import { compareWithPins, readPins } from './pinned-check.js';
 import { planJson, planText } from './plan-view.js';
@@ -26,7 +26,9 @@ export interface CtlIo {
 const USAGE = `usage:
   nearbyctl plan [SOURCE] --node NAME [--json] [PLAN FLAGS]
   nearbyctl explain NAMESPACE/SERVICE [SOURCE] [--node NAME] [--bpffs PATH] [PLAN FLAGS]
-  nearbyctl maps [--node NAME] [--bpffs /sys/fs/bpf] [--json]
+  nearbyctl maps [SOURCE | --names] [--node NAME] [--bpffs /sys/fs/bpf] [--json]
+                   with a SOURCE (--names: the default cluster, in a pod its own), Services
+                   and nodes by name
   nearbyctl uninstall [--node NAME] [--bpffs /sys/fs/bpf]
                    on a node (root): detaches every program nearby attached and removes the
                    pins it owns; foreign pins are left and reported. Exit 0: nothing of nearby
@@ -75,6 +77,7 @@ const OPTIONS = {
   namespace: { type: 'string' },
   server: { type: 'string' },
   'print-remote-rbac': { type: 'boolean' },
+  names: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -209,7 +212,11 @@ export async function runNearbyctl(argv: readonly string[], io: CtlIo, env: Node
         // Loaded only here: reading maps needs libbpf, planning does not.
         const { readPinnedState } = await import('../../pkg/datapath/index.js');
         const state = readPinnedState(pinRootOf(bpffs, node));
-        io.out(values.json ? JSON.stringify(mapsJson(state), null, 2) : mapsText(state));
+        // Names only with a SOURCE asked for: without one, maps loads no Kubernetes client.
+        const wantsNames =
+          values.names === true || values.state !== undefined || values.kubeconfig !== undefined || values.context !== undefined;
+        const names: MapNames | undefined = wantsNames ? namesFrom((await snapshotFrom(values, io, env)).snapshot) : undefined;
+        io.out(values.json ? JSON.stringify(mapsJson(state, names), null, 2) : mapsText(state, names));
         return 0;
       }
       case 'uninstall': {

@@ -1,5 +1,5 @@
 /* Text views of a lab for people: kubectl-like tables for `lab status` and `lab get pods`. */
-import type { LabStatus, NodeStatus, PodStatus } from '../index.js';
+import type { LabStatus, NodeStatus, PodStatus, ServiceStatus } from '../index.js';
 
 export function table(rows: ReadonlyArray<readonly string[]>): string {
   const widths = rows.reduce<number[]>((w, row) => row.map((cell, i) => Math.max(w[i] ?? 0, cell.length)), []);
@@ -34,14 +34,6 @@ export function portsCell(ports: readonly string[]): string {
   return `${ports.slice(0, PORTS_SHOWN).join(',')} +${ports.length - PORTS_SHOWN} more`;
 }
 
-/** region/zone/subzone from the topology labels, '-' where a level is unset. */
-function locality(labels: Readonly<Record<string, string>>): string {
-  const region = labels['topology.kubernetes.io/region'];
-  const zone = labels['topology.kubernetes.io/zone'];
-  const subzone = labels['topology.kubernetes.io/subzone'] ?? labels['topology.istio.io/subzone'];
-  return region || zone || subzone ? [region ?? '-', zone ?? '-', subzone ?? '-'].join('/') : '-';
-}
-
 /**
  * "ready" only when the agent is ready and every planned Service is programmed: an agent stays
  * ready while a full map refuses some (cmd/agent/readiness.ts), which the lab does not hide.
@@ -54,13 +46,30 @@ function agentState(n: NodeStatus): string {
   return `NOT PROGRAMMED: ${missing.length} planned Service${missing.length === 1 ? '' : 's'} (${shown}); agent: ${n.agent.reason}`;
 }
 
+/**
+ * The policy the planner used and where it came from, with any value it skipped: a Service
+ * whose policy is its namespace's annotation, or whose annotation is misspelled, must not look
+ * like one without (or with) a policy.
+ */
+export function policyCell(s: ServiceStatus): string {
+  if (!s.policy) {
+    const fields = [
+      s.trafficDistribution ? `trafficDistribution=${s.trafficDistribution}` : '',
+      s.internalTrafficPolicy ? `internalTrafficPolicy=${s.internalTrafficPolicy}` : '',
+    ];
+    return fields.filter(Boolean).join(' ') || '-';
+  }
+  const { mode, from, ignored } = s.policy;
+  return `${mode} (${[from, ...ignored].join('; ')})`;
+}
+
 export function statusText(status: LabStatus): string {
   const nodes = table([
     ['NODE', 'ROLE', 'LOCALITY', 'POD CIDR', 'AGENT'],
     ...status.nodes.map((n) => [
       n.name,
       n.role,
-      locality(n.labels),
+      n.locality ?? '-',
       n.podCidr,
       agentState(n) + (n.agent.pid ? ` pid ${n.agent.pid}` : '') + (n.agent.restarts ? `, ${n.agent.restarts} restarts` : ''),
     ]),
@@ -87,12 +96,7 @@ export function statusText(status: LabStatus): string {
             `${s.namespace}/${s.name}`,
             s.clusterIP,
             portsCell(s.ports),
-            [
-              s.trafficDistribution ? `trafficDistribution=${s.trafficDistribution}` : '',
-              s.internalTrafficPolicy ? `internalTrafficPolicy=${s.internalTrafficPolicy}` : '',
-            ]
-              .filter(Boolean)
-              .join(' ') || '-',
+            policyCell(s),
             `${s.endpoints.ready}/${s.endpoints.total} ready`,
           ]),
         ]);

@@ -6,6 +6,7 @@ export { nodeWarnings, plan, planOne, type ServicePlan } from './plan.js';
 export type { ServiceOutcome } from './plan-service.js';
 export { explainEndpoint, type EndpointExplanation, type Placement } from './explain.js';
 export { explainRule } from './explain-rule.js';
+export { entriesText, interceptedText, notProgrammedText, servicesText } from './plan-words.js';
 export {
   DEFAULT_PLAN_OPTIONS,
   MAX_TIERS,

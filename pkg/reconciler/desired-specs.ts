@@ -27,6 +27,8 @@ export class DesiredSpecs {
   private readonly claims = new Map<string, string | Set<string>>();
   private readonly contested = new Set<string>();
   private readonly warned = new Set<string>();
+  /** Services the planner intercepts (a plan, not skipped), whether or not they have entries. */
+  private readonly intercepted = new Set<string>();
 
   /**
    * Replaces one Service's plan (undefined: the Service is gone) and adds to `touched` every
@@ -37,7 +39,9 @@ export class DesiredSpecs {
     for (const d of before?.specs ?? []) this.release(d.id, serviceKey, touched);
     this.services.delete(serviceKey);
     this.warned.delete(serviceKey);
+    this.intercepted.delete(serviceKey);
     if (!plan?.outcome) return;
+    if (plan.outcome.planned) this.intercepted.add(serviceKey);
 
     const fresh = plan.outcome.planned ? serviceSpecs(plan.outcome.planned, nodeIds) : [];
     // A re-plan that changed nothing keeps the old objects: the new ones then die young, and a
@@ -67,6 +71,11 @@ export class DesiredSpecs {
   /** Every datapath key some Service claims. */
   keys(): IterableIterator<string> {
     return this.claims.keys();
+  }
+
+  /** How many Services are intercepted, as `nearbyctl plan` counts them (pkg/planner's plan-words). */
+  get interceptedServices(): number {
+    return this.intercepted.size;
   }
 
   get size(): number {

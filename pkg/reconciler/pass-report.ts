@@ -48,6 +48,7 @@ export function report(context: PassContext, pass: PassRecord): ReconcileResult 
     durationMs: performance.now() - pass.startedMs,
     phasesMs: pass.phasesMs,
     desired: desired.size,
+    desiredServices: desired.interceptedServices,
     applied,
     removed,
     unchanged: pass.diff.unchanged,

@@ -172,6 +172,7 @@ export class Reconciler {
       finishedAtMs: Date.now(),
       durationMs: 0,
       desired: previous?.desired ?? 0,
+      desiredServices: previous?.desiredServices ?? 0,
       applied: 0,
       removed: 0,
       unchanged: 0,

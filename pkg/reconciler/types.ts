@@ -103,8 +103,10 @@ export interface ReconcileResult {
   readonly durationMs: number;
   /** Where the time went, by stage: reading objects, planning, comparing, writing maps. */
   readonly phasesMs?: Readonly<Record<'snapshot' | 'plan' | 'compare' | 'write', number>>;
-  /** Datapath services wanted by the plan. */
+  /** Datapath services (VIP:port entries) wanted by the plan. */
   readonly desired: number;
+  /** Kubernetes Services the plan intercepts, each with one or more of those entries. */
+  readonly desiredServices: number;
   readonly applied: number;
   readonly removed: number;
   readonly unchanged: number;

@@ -119,4 +119,23 @@ describe('the lab on a real control plane', () => {
       expect(kubeRefused(['label', 'node', node.name, 'x=y'], agentConfig)).toMatch(/forbidden/i);
     }
   });
+  it('shows a kubectl label and a namespace annotation in lab status as the agents read them (issue 18)', async () => {
+    const worker3 = `${NAME}-worker3`;
+    // Istio's subzone label wins over the seeds' topology.kubernetes.io/subzone, in the planner and so in the status.
+    kube(['label', 'node', worker3, 'topology.kubernetes.io/region=region9', 'topology.istio.io/subzone=istio9', '--overwrite']);
+    kube(['create', 'service', 'clusterip', 'plain', '-n', 'sample', '--tcp=80:80']);
+    kube(['annotate', 'namespace', 'sample', 'networking.istio.io/traffic-distribution=PreferSameZone']);
+    const status = await lab.status();
+    expect(status.nodes.find((n) => n.name === worker3)?.locality).toBe('region9/zone2/istio9');
+    expect(status.services.find((s) => s.name === 'plain')?.policy).toEqual({
+      mode: 'FAILOVER',
+      from: 'Namespace sample annotation networking.istio.io/traffic-distribution=PreferSameZone',
+      ignored: [],
+    });
+    const text = execFileSync('node', ['dist/cmd/nearbyctl.js', 'lab', 'status', '--name', NAME], { encoding: 'utf8' });
+    expect(text).toMatch(new RegExp(`${worker3}\\s+worker\\s+region9/zone2/istio9\\s`));
+    expect(text).toMatch(
+      /sample\/plain\s+\S+\s+80\/TCP\s+FAILOVER \(Namespace sample annotation networking\.istio\.io\/traffic-distribution=PreferSameZone\)/,
+    );
+  });
 });

@@ -194,7 +194,9 @@ describe('the seed experiment on a three-worker lab', () => {
     expect((await nearbyctl('exec', '-n', 'sample', 'deployment/sleep', '--', 'sh', '-c', 'exit 5')).code).toBe(5);
     const status = await nearbyctl('status');
     expect(status.stdout).toMatch(new RegExp(`${NAME}-worker3\\s+worker\\s+region/zone2/subzone3\\s+10\\.244\\.3\\.0/24\\s+ready`));
-    expect(status.stdout).toMatch(/sample\/helloworld\s+10\.96\.\d+\.\d+\s+5000\/TCP\s+trafficDistribution=PreferClose\s+3\/3 ready/);
+    expect(status.stdout).toMatch(
+      /sample\/helloworld\s+10\.96\.\d+\.\d+\s+5000\/TCP\s+FAILOVER \(spec\.trafficDistribution=PreferClose\)\s+3\/3 ready/,
+    );
     const bad = await nearbyctl('label', 'node', `${NAME}-worker`, 'topology.kubernetes.io/zone=zone9');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("'topology.kubernetes.io/zone' already has a value (zone1), and --overwrite is false");

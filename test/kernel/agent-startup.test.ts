@@ -208,7 +208,7 @@ current-context: lab
       agent.log,
       10_000,
     );
-    expect(ready.body).toMatch(/^ready: 1 services planned/);
+    expect(ready.body).toMatch(/^ready: 1 service intercepted \(1 VIP:port entry\)/);
     expect(agent.records().some((r) => r['msg'] === 'source started' && (r['attempt'] as number) > 1)).toBe(true);
 
     const svc = readPinnedState(node.pinRoot).services.find((s) => s.key.address === VIP && s.key.port === 7000);

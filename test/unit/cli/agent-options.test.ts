@@ -121,7 +121,7 @@ describe('nearby-agent options', () => {
 });
 
 describe('agent readiness', () => {
-  const done = { completed: true, desired: 3, failures: [], warnings: {} } as unknown as ReconcileResult;
+  const done = { completed: true, desired: 3, desiredServices: 2, failures: [], warnings: {} } as unknown as ReconcileResult;
 
   it('is not ready before the source syncs or before the first program, and says why', () => {
     expect(readiness('w1', undefined, undefined, undefined)).toEqual({ ready: false, reason: 'starting' });
@@ -138,7 +138,10 @@ describe('agent readiness', () => {
   });
 
   it('is ready after the first full sync and program', () => {
-    expect(readiness('w1', { synced: true, lastSyncMs: 1 }, undefined, done)).toEqual({ ready: true, reason: '3 services planned' });
+    expect(readiness('w1', { synced: true, lastSyncMs: 1 }, undefined, done)).toEqual({
+      ready: true,
+      reason: '2 services intercepted (3 VIP:port entries)',
+    });
     // The API server lost after the datapath was programmed: unready, and the reason says the datapath stays.
     const lost = readiness('w1', { synced: true, lastSyncMs: 1, message: 'Node watch: connect ECONNREFUSED' }, undefined, done);
     expect(lost).toEqual({ ready: false, reason: 'Node watch: connect ECONNREFUSED; connects keep the last programmed datapath' });
@@ -150,7 +153,8 @@ describe('agent readiness', () => {
     const partial = { ...done, failures: [failure, failure, conflict] } as unknown as ReconcileResult;
     expect(readiness('w1', { synced: true, lastSyncMs: 1 }, undefined, partial)).toEqual({
       ready: true,
-      reason: '3 services planned, 3 not programmed: map "slots" is full, vip-conflict (see nearby_services_failed)',
+      reason:
+        '2 services intercepted (3 VIP:port entries), 3 VIP:port entries of 2 services not programmed: map "slots" is full, vip-conflict (see nearby_services_failed)',
     });
   });
 

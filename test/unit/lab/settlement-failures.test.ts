@@ -8,7 +8,8 @@ import { LabError, isLabError } from '../../../lab/errors.js';
 import type { LabStatus, NodeStatus, Settlement } from '../../../lab/status.js';
 import { STUCK_MS, stuckNodes, waitUntilSettled } from '../../../lab/waiting.js';
 
-const REFUSED = '203 services planned, 9 not programmed: map "backends" is full (see nearby_services_failed)';
+const REFUSED =
+  '203 services intercepted (212 VIP:port entries), 9 VIP:port entries of 2 services not programmed: map "backends" is full (see nearby_services_failed)';
 const SIZES = '--max-backends 16384';
 const agent = (reason: string, ready = true) => ({ ready, reason, restarts: 0 });
 
@@ -19,7 +20,7 @@ describe('a settlement a full map stops', () => {
         { node: 'w1', agent: agent(REFUSED), notProgrammed: ['sample/big', 'sample/other'] },
         { node: 'w2', agent: agent(REFUSED), notProgrammed: ['sample/big', 'sample/other'] },
         // Still catching up (the agent has not said it refused anything): not stuck.
-        { node: 'w3', agent: agent('203 services planned'), notProgrammed: ['sample/big'] },
+        { node: 'w3', agent: agent('203 services intercepted (212 VIP:port entries)'), notProgrammed: ['sample/big'] },
         { node: 'w4', agent: agent(REFUSED), notProgrammed: [] },
       ],
       SIZES,
@@ -70,10 +71,11 @@ describe('lab status', () => {
     name,
     role: 'worker',
     labels: {},
+    locality: null,
     podCidr: '10.244.1.0/24',
     cgroup: '/c',
     pinRoot: '/p',
-    agent: { ...agent(notProgrammed.length > 0 ? REFUSED : '3 services planned'), pid: 7 },
+    agent: { ...agent(notProgrammed.length > 0 ? REFUSED : '3 services intercepted (3 VIP:port entries)'), pid: 7 },
     notProgrammed,
   });
   const status = (nodes: NodeStatus[]): LabStatus => ({

@@ -16,6 +16,7 @@ function result(overrides: Partial<ReconcileResult> = {}): ReconcileResult {
     finishedAtMs: 1_700_000_000_000,
     durationMs: 12,
     desired: 2,
+    desiredServices: 2,
     applied: 2,
     removed: 0,
     unchanged: 0,

@@ -69,8 +69,8 @@ describe('remote secrets', () => {
       'remote cluster c2 stale (last known endpoints kept): API server unreachable: connect ECONNREFUSED; ' +
         'remote secret istio-system/bad cluster x rejected: not a kubeconfig',
     );
-    const completed = { desired: 3, failures: [], warnings: {} } as unknown as Parameters<typeof readiness>[3];
+    const completed = { desired: 3, desiredServices: 3, failures: [], warnings: {} } as unknown as Parameters<typeof readiness>[3];
     const result = readiness('w1', { synced: true, lastSyncMs: 1, ...(degraded ? { degraded } : {}) }, undefined, completed);
-    expect(result).toEqual({ ready: true, reason: `3 services planned; ${degraded}` });
+    expect(result).toEqual({ ready: true, reason: `3 services intercepted (3 VIP:port entries); ${degraded}` });
   });
 });
