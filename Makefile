@@ -7,10 +7,10 @@ BPF_ARCH := $(subst x86_64,x86,$(subst aarch64,arm64,$(ARCH)))
 BUILD := build
 BPF_OBJ := $(BUILD)/bpf/nearby.bpf.o
 BPF_SRC := $(wildcard bpf/*.c) $(wildcard bpf/*.h)
-APT_PKGS := clang llvm libbpf-dev bpftool iproute2 iptables nftables curl openssl
+APT_PKGS := clang llvm libbpf-dev bpftool iproute2 iptables nftables curl openssl libseccomp-dev pkg-config
 CLANG ?= clang
 
-.PHONY: all deps apt npm bpffs bpf build product lint test test-unit test-kernel test-prometheus bench bench-c bench-maps bench-connect bench-connect-ejection bench-programming demo demo-cluster demo-003 demo-004 clean control-plane kube-proxy helm prometheus image dashboard-png cost-growth-plot
+.PHONY: all deps apt npm bpffs bpf build product lint test test-unit test-kernel test-prometheus bench bench-c bench-maps bench-connect bench-connect-ejection bench-programming demo demo-cluster demo-003 demo-004 clean control-plane kube-proxy node-components helm prometheus image dashboard-png cost-growth-plot
 
 all: build
 
@@ -28,6 +28,8 @@ apt:
 	command -v nft >/dev/null || missing="$$missing nftables"; \
 	command -v curl >/dev/null || missing="$$missing curl"; \
 	command -v openssl >/dev/null || missing="$$missing openssl"; \
+	[ -f /usr/include/seccomp.h ] || missing="$$missing libseccomp-dev"; \
+	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
 	if [ -n "$$missing" ]; then \
 	  echo ">> installing:$$missing"; \
 	  if [ "$$(id -u)" != 0 ]; then echo "error: need root to apt-get install:$$missing" >&2; exit 1; fi; \
@@ -175,6 +177,12 @@ control-plane:
 # 30 s once the control plane is built (shared modules and packages), a no-op after that.
 kube-proxy:
 	@bash test/control-plane/build.sh kube-proxy
+
+# What a real lab node runs (issue 17, docs/real-nodes.md): the kubelet of the control plane's
+# release, containerd, runc and the CNI plugins of test/control-plane/node.env, built once from
+# Go modules into the same cache. Not part of make test: nothing runs them yet.
+node-components:
+	@bash test/control-plane/build-node.sh
 
 # helm v3 of the release pinned in test/control-plane/helm.env, for the tests that render
 # deploy/helm/nearby: taken from PATH when it matches, else built once from its Go module into the

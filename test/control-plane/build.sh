@@ -18,11 +18,16 @@
 # nearby against: same release, same wrapper module, same flags, its own stamp, recorded in
 # <cache>/control-plane/kube-proxy.json (read by test/bench/peers/kube-proxy-binary.ts). It is a
 # set of its own so the lab's control plane never waits for a binary the lab does not run.
+# `build.sh kubelet` does the same for the kubelet, for the lab's real nodes: recorded in
+# <cache>/control-plane/kubelet.json and gathered with the other node components by build-node.sh.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source-path=SCRIPTDIR source=versions.env
 source "$here/versions.env"
+# shellcheck source-path=SCRIPTDIR source=go-build-lib.sh
+source "$here/go-build-lib.sh"
+log_prefix=control-plane
 
 cache_root="${NEARBY_CACHE:-${HOME:?set HOME or NEARBY_CACHE}/.cache/nearby}/control-plane"
 dest="$cache_root/$K8S_VERSION"
@@ -37,7 +42,11 @@ case $set_name in
     names=(kube-proxy)
     stamp="$dest/kube-proxy.complete"
     current_json="$cache_root/kube-proxy.json" ;;
-  *) echo "control-plane: error: unknown set '$set_name' (control-plane or kube-proxy)" >&2; exit 2 ;;
+  kubelet)
+    names=(kubelet)
+    stamp="$dest/kubelet.complete"
+    current_json="$cache_root/kubelet.json" ;;
+  *) echo "control-plane: error: unknown set '$set_name' (control-plane, kube-proxy or kubelet)" >&2; exit 2 ;;
 esac
 
 # Bump when the way the binaries are built changes, so caches built the old way are rebuilt.
@@ -46,7 +55,7 @@ recipe_key="recipe=$recipe kubernetes=$K8S_VERSION etcd=$ETCD_VERSION"
 
 declare -A json_key=(
   [etcd]=etcd [kube-apiserver]=kubeApiserver [kube-controller-manager]=kubeControllerManager
-  [kube-scheduler]=kubeScheduler [kubectl]=kubectl [kube-proxy]=kubeProxy
+  [kube-scheduler]=kubeScheduler [kubectl]=kubectl [kube-proxy]=kubeProxy [kubelet]=kubelet
 )
 in_set() {
   local name
@@ -54,11 +63,6 @@ in_set() {
   return 1
 }
 declare -A chosen=()
-
-note() { echo "control-plane: $*" >&2; }
-die() { echo "control-plane: error: $*" >&2; exit 1; }
-
-duration() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
 
 # What a binary says its version is (v1.36.3, or 3.6.8 for etcd); empty when it cannot say.
 reported_version() {
@@ -124,13 +128,6 @@ cache_complete() {
   for name in "${names[@]}"; do [[ -x $bin_dir/$name ]] || return 1; done
 }
 
-json_string() {
-  local s=$1
-  s=${s//\\/\\\\}
-  s=${s//\"/\\\"}
-  printf '"%s"' "$s"
-}
-
 # Tells other tools where the binaries are: NAME=PATH lines, and current.json for TypeScript.
 publish() {
   local source=$1 etcd_version=$2 name dir common_dir=""
@@ -178,109 +175,28 @@ fi
 
 # ---- Rule 2: build into the cache. Everything below runs only when something is missing. ----
 
-# Go's own installer puts it in /usr/local/go, which a non-login shell may not have on PATH.
-if ! command -v go >/dev/null && [[ -x /usr/local/go/bin/go ]]; then export PATH="/usr/local/go/bin:$PATH"; fi
-command -v go >/dev/null || die "Go is needed to build the control plane from its Go modules; install Go (see k8s.io/kubernetes@$K8S_VERSION's go.mod for the version) and run 'make control-plane' again"
-
-mkdir -p "$bin_dir" "$dest/logs"
-# The lock is inherited by `go build`, so even a build orphaned by a killed run is waited for.
-exec 9>"$dest/.lock"
-if ! flock -n 9; then
-  note "another build of $K8S_VERSION is under way; waiting for it"
-  flock 9
-fi
+need_go "the control plane (see k8s.io/kubernetes@$K8S_VERSION's go.mod for the Go version)"
 # The build we waited for may have finished everything.
-if cache_complete; then
+if ! lock_cache cache_complete; then
   publish_cache
   exit 0
 fi
-# An interrupted `go build` leaves its work directory behind; keeping them in the cache lets the
-# next run clear them.
-rm -rf "$stamp" "$bin_dir"/.*.partial "$dest/tmp"
-mkdir -p "$dest/tmp"
+rm -f "$stamp"
 
 # The wrapper modules take their dependencies only from the Go module proxy, never from a
 # workspace or vendor directory the caller happens to be in.
-export GOWORK=off GOFLAGS=-buildvcs=false CGO_ENABLED=0 GOTMPDIR="$dest/tmp"
-
-build_pid=""
-stop_build() {
-  if [[ -n $build_pid ]]; then kill -TERM -- "-$build_pid" 2>/dev/null || true; fi
-}
-trap 'stop_build; exit 130' INT
-trap 'stop_build; exit 143' TERM
-trap 'stop_build' EXIT
-
-# The file a `go mod download -json` field names, e.g. GoMod or Info.
-download_field() {
-  local module=$1 field=$2
-  (cd "$dest" && go mod download -json "$module") | sed -n "s/^[[:space:]]*\"$field\": \"\\(.*\\)\",\$/\\1/p"
-}
-
-# The release time recorded by the module proxy: a reproducible stand-in for a build date.
-release_time() {
-  sed -n 's/.*"Time":"\([^"]*\)".*/\1/p' "$(download_field "$1" Info)"
-}
-
-# Writes a wrapper module's go.mod; go.sum is kept between runs so it is filled in only once.
-write_wrapper() {
-  local dir=$1 content=$2
-  mkdir -p "$dir"
-  printf '%s\n' "$content" >"$dir/go.mod"
-}
+export GOWORK=off GOFLAGS=-buildvcs=false CGO_ENABLED=0
 
 overall_start=$SECONDS
-declare -A took=()
 # Said first, so whoever ran `make demo-cluster` or `make test` knows the wait is expected.
 note "building ${names[*]} $K8S_VERSION once into $dest: minutes, not seconds (about 7-15 min for the control plane on 2 cores); a progress line every 30 s"
-
-is_built() {
-  [[ -x $bin_dir/$1 && -f $bin_dir/.$1.built && $(<"$bin_dir/.$1.built") == "$recipe_key" ]]
-}
-
-# Builds one command in its own process group, so an interrupted run stops the compilers too.
-# The output appears under its real name only when `go build` succeeded.
-build_one() {
-  local name=$1 package=$2 workdir=$3 tags=$4 ldflags=$5
-  local out="$bin_dir/$name" built="$bin_dir/.$name.built" partial="$bin_dir/.$name.partial"
-  local log="$dest/logs/$name.log"
-  if is_built "$name"; then
-    note "$name: built by an earlier run"
-    return
-  fi
-  rm -f "$built"
-  local start=$SECONDS last_report=$SECONDS
-  note "building $name ($package)"
-  (cd "$workdir" && exec setsid go build -mod=mod -p 2 -v -trimpath -tags "$tags" -ldflags "$ldflags" -o "$partial" "$package") \
-    >"$log" 2>&1 &
-  build_pid=$!
-  while kill -0 "$build_pid" 2>/dev/null; do
-    sleep 1 &
-    wait $! || true
-    if ((SECONDS - last_report >= 30)); then
-      last_report=$SECONDS
-      note "  $name: $(duration $((SECONDS - start))) so far, $(grep -cv '^go: ' "$log" || true) packages compiled"
-    fi
-  done
-  local status=0
-  wait "$build_pid" || status=$?
-  build_pid=""
-  if ((status != 0)); then
-    tail -n 40 "$log" >&2
-    die "building $name failed (exit $status); full log: $log"
-  fi
-  mv -f "$partial" "$out"
-  echo "$recipe_key" >"$built"
-  took[$name]=$((SECONDS - start))
-  note "built $name in $(duration "${took[$name]}")"
-}
 
 # --- etcd: its own wrapper module, so its dependency versions are etcd's, not Kubernetes'. ---
 etcd_module="go.etcd.io/etcd/server/v3@$ETCD_VERSION"
 etcd_wrapper="$dest/src/etcd"
 if in_set etcd && ! is_built etcd; then
   note "resolving $etcd_module"
-  etcd_go=$(sed -n 's/^go \(.*\)$/\1/p' "$(download_field "$etcd_module" GoMod)")
+  etcd_go=$(module_go_version "$etcd_module")
   write_wrapper "$etcd_wrapper" "// Generated by nearby's test/control-plane/build.sh; safe to delete.
 module nearby.local/control-plane/etcd
 
@@ -360,10 +276,5 @@ done
 echo "$recipe_key" >"$stamp"
 rm -rf "$dest/tmp"
 
-if ((${#took[@]} > 0)); then
-  for name in "${names[@]}"; do
-    [[ -n ${took[$name]:-} ]] && note "  $name: $(duration "${took[$name]}")"
-  done
-  note "  total: $(duration $((SECONDS - overall_start)))"
-fi
+report_times "$overall_start" "${names[@]}"
 publish_cache

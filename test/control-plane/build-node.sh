@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Makes the components a real lab node runs available (issue 17, first step): the kubelet of the
+# control plane's Kubernetes release (versions.env), and containerd with its runc shim and ctr,
+# runc, and the CNI plugins bridge, host-local, loopback and portmap of the releases in node.env.
+#
+# The kubelet is built by build.sh (`build.sh kubelet`: same release, wrapper module and flags as
+# the control plane) and linked in here. The others are built once from their Go modules through
+# throwaway wrapper modules into ${NEARBY_CACHE:-$HOME/.cache/nearby}/node/<versions>/bin, as
+# build.sh does: each binary is renamed into place only once its build finished, and the stamp is
+# written only once every one reports its pinned version.
+#   containerd, containerd-shim-runc-v2, ctr   CGO off, as containerd's static release builds
+#   runc                                       cgo with libseccomp (Debian's libseccomp-dev),
+#                                              tags seccomp and urfave_cli_no_docs; without
+#                                              runc's libpathrs tag (no Debian package)
+#   bridge, host-local, loopback, portmap      CGO off
+#
+# Prints one NAME=PATH line per binary on stdout (progress goes to stderr), and writes
+# <cache>/node/current.json for the lab to read.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source-path=SCRIPTDIR source=versions.env
+source "$here/versions.env"
+# shellcheck source-path=SCRIPTDIR source=node.env
+source "$here/node.env"
+# shellcheck source-path=SCRIPTDIR source=go-build-lib.sh
+source "$here/go-build-lib.sh"
+log_prefix=node
+
+cache_root="${NEARBY_CACHE:-${HOME:?set HOME or NEARBY_CACHE}/.cache/nearby}/node"
+dest="$cache_root/kubernetes-$K8S_VERSION-containerd-$CONTAINERD_VERSION-runc-$RUNC_VERSION-cni-$CNI_PLUGINS_VERSION"
+bin_dir="$dest/bin"
+stamp="$dest/complete"
+current_json="$cache_root/current.json"
+
+containerd_names=(containerd containerd-shim-runc-v2 ctr)
+cni_names=(bridge host-local loopback portmap)
+names=(kubelet "${containerd_names[@]}" runc "${cni_names[@]}")
+
+# Bump when the way the binaries are built changes, so caches built the old way are rebuilt.
+recipe=1
+recipe_key="recipe=$recipe kubernetes=$K8S_VERSION containerd=$CONTAINERD_VERSION runc=$RUNC_VERSION cni=$CNI_PLUGINS_VERSION"
+
+declare -A want=(
+  [kubelet]="Kubernetes $K8S_VERSION" [containerd]=" $CONTAINERD_VERSION " [ctr]=" $CONTAINERD_VERSION"
+  [containerd-shim-runc-v2]="Version:  $CONTAINERD_VERSION" [runc]="runc version ${RUNC_VERSION#v}"
+)
+for name in "${cni_names[@]}"; do want[$name]="CNI $name plugin $CNI_PLUGINS_VERSION"; done
+
+# The line of a binary's version output that names its release, or empty.
+version_line() {
+  local name=$1 path=$2 out
+  case $name in
+    containerd-shim-runc-v2) out=$(timeout 20 "$path" -v 2>&1) || return 0 ;;
+    # A CNI plugin run without CNI_COMMAND prints what it is and exits non-zero.
+    bridge | host-local | loopback | portmap) out=$(CNI_COMMAND='' timeout 20 "$path" 2>&1 </dev/null) || true ;;
+    *) out=$(timeout 20 "$path" --version 2>&1) || return 0 ;;
+  esac
+  grep -F -m1 -- "${want[$name]}" <<<"$out" || true
+}
+
+cache_complete() {
+  [[ -f $stamp && $(<"$stamp") == "$recipe_key" ]] || return 1
+  local name
+  for name in "${names[@]}"; do [[ -x $bin_dir/$name ]] || return 1; done
+}
+
+publish() {
+  local tmp="$current_json.$$.tmp" name
+  mkdir -p "$cache_root"
+  {
+    echo "{"
+    echo "  \"kubernetesVersion\": $(json_string "$K8S_VERSION"),"
+    echo "  \"containerdVersion\": $(json_string "$CONTAINERD_VERSION"),"
+    echo "  \"runcVersion\": $(json_string "$RUNC_VERSION"),"
+    echo "  \"cniPluginsVersion\": $(json_string "$CNI_PLUGINS_VERSION"),"
+    echo "  \"binDir\": $(json_string "$bin_dir"),"
+    echo "  \"cniBinDir\": $(json_string "$bin_dir")"
+    echo "}"
+  } >"$tmp"
+  mv -f "$tmp" "$current_json"
+  for name in "${names[@]}"; do echo "$name=$bin_dir/$name"; done
+}
+
+if cache_complete; then
+  publish
+  exit 0
+fi
+
+# ---- Build into the cache. Everything below runs only when something is missing. ----
+overall_start=$SECONDS
+kubelet=$(bash "$here/build.sh" kubelet | sed -n 's/^kubelet=//p')
+[[ -x $kubelet ]] || die "build.sh kubelet named no kubelet"
+
+need_go "the node components"
+if ! lock_cache cache_complete; then
+  publish
+  exit 0
+fi
+rm -f "$stamp"
+ln -sfn "$kubelet" "$bin_dir/kubelet"
+# The wrapper modules take their dependencies only from the Go module proxy, never from a
+# workspace or vendor directory the caller happens to be in.
+export GOWORK=off GOFLAGS=-buildvcs=false
+note "building containerd $CONTAINERD_VERSION, runc $RUNC_VERSION and CNI plugins $CNI_PLUGINS_VERSION once into $dest; a progress line every 30 s"
+
+# A wrapper module requiring one release, with that release's go directive.
+wrapper_for() {
+  local dir=$1 module=$2 version=$3
+  write_wrapper "$dir" "// Generated by nearby's test/control-plane/build-node.sh; safe to delete.
+module nearby.local/node/$(basename "$dir")
+
+go $(module_go_version "$module@$version")
+
+require $module $version"
+}
+
+# --- containerd: the ldflags its Makefile passes, so --version reports the release. ---
+containerd_module=github.com/containerd/containerd/v2
+wrapper_for "$dest/src/containerd" "$containerd_module" "$CONTAINERD_VERSION"
+containerd_ldflags="-s -w -X $containerd_module/version.Version=$CONTAINERD_VERSION"
+containerd_ldflags+=" -X $containerd_module/version.Revision=go-module-$CONTAINERD_VERSION"
+containerd_ldflags+=" -X $containerd_module/version.Package=$containerd_module"
+for name in "${containerd_names[@]}"; do
+  CGO_ENABLED=0 build_one "$name" "$containerd_module/cmd/$name" "$dest/src/containerd" "" "$containerd_ldflags"
+done
+
+# --- runc: its version comes from the VERSION file the module embeds. ---
+runc_module=github.com/opencontainers/runc
+pkg-config --exists libseccomp 2>/dev/null || die "runc needs libseccomp's headers: apt-get install libseccomp-dev (in the Makefile's APT_PKGS)"
+wrapper_for "$dest/src/runc" "$runc_module" "$RUNC_VERSION"
+CGO_ENABLED=1 build_one runc "$runc_module" "$dest/src/runc" "seccomp urfave_cli_no_docs" \
+  "-s -w -X main.gitCommit=go-module-$RUNC_VERSION" -buildmode=pie
+
+# --- CNI plugins: the ldflags their build script passes. ---
+cni_module=github.com/containernetworking/plugins
+wrapper_for "$dest/src/cni-plugins" "$cni_module" "$CNI_PLUGINS_VERSION"
+declare -A cni_package=([bridge]=main/bridge [host-local]=ipam/host-local [loopback]=main/loopback [portmap]=meta/portmap)
+for name in "${cni_names[@]}"; do
+  CGO_ENABLED=0 build_one "$name" "$cni_module/plugins/${cni_package[$name]}" "$dest/src/cni-plugins" "" \
+    "-s -w -X $cni_module/pkg/utils/buildversion.BuildVersion=$CNI_PLUGINS_VERSION"
+done
+
+# Only binaries that report the pinned versions earn the stamp.
+for name in "${names[@]}"; do
+  line=$(version_line "$name" "$bin_dir/$name")
+  if [[ -z $line ]]; then
+    rm -f "$bin_dir/.$name.built"
+    die "$bin_dir/$name does not report '${want[$name]}'; see $dest/logs/$name.log"
+  fi
+  note "$name: $line"
+done
+echo "$recipe_key" >"$stamp"
+rm -rf "$dest/tmp"
+report_times "$overall_start" "${names[@]}"
+publish
