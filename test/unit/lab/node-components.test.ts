@@ -58,7 +58,7 @@ describe('make node-components', () => {
   });
 
   it('has build scripts bash can parse', () => {
-    for (const script of ['build-node.sh', 'build.sh', 'go-build-lib.sh']) {
+    for (const script of ['build-node.sh', 'build.sh', 'build-helm.sh', 'build-prometheus.sh', 'go-build-lib.sh']) {
       expect(() => execFileSync('bash', ['-n', join(controlPlaneDir, script)])).not.toThrow();
     }
   });
