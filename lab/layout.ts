@@ -52,11 +52,13 @@ export interface LabPaths {
   readonly pinBase: string;
 }
 
-export function labPaths(name: string, cgroup2: string, bpffs: string): LabPaths {
+/** A lab's state dir and the files in it; runBase is a parameter so tests can point at a fake lab. */
+export function labStateFiles(
+  name: string,
+  runBase = RUN_BASE,
+): Pick<LabPaths, 'name' | 'stateDir' | 'record' | 'clusterDir' | 'logDir' | 'socket'> {
   assertLabName(name);
-  const stateDir = join(RUN_BASE, name);
-  const cgroupBase = join(cgroup2, CGROUP_BASE_DIR);
-  const cgroupRoot = join(cgroupBase, name);
+  const stateDir = join(runBase, name);
   return {
     name,
     stateDir,
@@ -64,6 +66,14 @@ export function labPaths(name: string, cgroup2: string, bpffs: string): LabPaths
     clusterDir: join(stateDir, 'cluster'),
     logDir: join(stateDir, 'logs'),
     socket: join(stateDir, 'control.sock'),
+  };
+}
+
+export function labPaths(name: string, cgroup2: string, bpffs: string): LabPaths {
+  const cgroupBase = join(cgroup2, CGROUP_BASE_DIR);
+  const cgroupRoot = join(cgroupBase, name);
+  return {
+    ...labStateFiles(name),
     cgroupBase,
     cgroupRoot,
     systemCgroup: join(cgroupRoot, SYSTEM_CGROUP),

@@ -4,12 +4,13 @@
  * checkout's `make build` puts it. The agent image ships the product build only, so there the
  * two commands say where to get the lab instead.
  */
-import { STARTUP_EXIT_CODE } from '../startup-error.js';
+import { STARTUP_EXIT_CODE, StartupError } from '../startup-error.js';
 import type { CtlIo } from './run.js';
 
 /** What the lab's CLI module offers (lab/cli/index.ts). */
 interface LabCli {
   runLabCli(argv: readonly string[], io: CtlIo): Promise<number>;
+  labSourceOf(name: string): { state: string } | { kubeconfig: string } | { error: string };
 }
 
 /** Relative to this module in the sources and in the build alike; a variable, so tsc never compiles the lab into the product. */
@@ -43,4 +44,13 @@ export async function runLabCommand(argv: readonly string[], io: CtlIo): Promise
     return STARTUP_EXIT_CODE;
   }
   return lab.runLabCli(argv, io);
+}
+
+/** `--lab NAME`: where a running lab's cluster is read, as --state DIR or --kubeconfig FILE. */
+export async function labClusterSource(name: string): Promise<{ state: string } | { kubeconfig: string }> {
+  const lab = await loadLab();
+  if (!lab) throw new StartupError('usage', `--lab: ${LAB_NOT_INSTALLED}`);
+  const source = lab.labSourceOf(name);
+  if ('error' in source) throw new StartupError('source', `--lab ${name}: ${source.error}`);
+  return source;
 }

@@ -11,7 +11,7 @@ import { isClusterDomain, isNamespaceName, isServiceProxyName, isServiceSelectio
 import { STARTUP_EXIT_CODE, StartupError } from '../startup-error.js';
 import { explainService } from './explain.js';
 import { failOpenLines } from './fail-open-view.js';
-import { LAB_COMMANDS, runLabCommand } from './lab-commands.js';
+import { LAB_COMMANDS, labClusterSource, runLabCommand } from './lab-commands.js';
 import { mapsJson, mapsText, namesFrom, pinRootOf, type MapNames } from './maps.js';
 import { nodeForExplain, nodeForMaps, nodeForUninstall } from './node-choice.js';
 import { compareWithPins, readPins } from './pinned-check.js';
@@ -52,7 +52,8 @@ const USAGE = `usage:
 --node defaults to $NODE_NAME; for maps and uninstall, else to the only node pinned under <bpffs>/nearby/.
 --bpffs defaults to $NEARBY_BPFFS, else /sys/fs/bpf.
 SOURCE: --state DIR (manifests), or the cluster: --kubeconfig FILE (else $KUBECONFIG, else the
-in-cluster config in a pod, else ~/.kube/config), --context NAME, --timeout SECONDS (default 30).
+in-cluster config in a pod, else ~/.kube/config), --context NAME, --timeout SECONDS (default 30),
+or --lab NAME: a running lab's cluster (a file-backed lab's cluster directory, else its kubeconfig).
 PLAN FLAGS, as the agent takes them: --prefer-close subzone|zone, --cluster-domain DOMAIN
 (default ${DEFAULT_PLAN_OPTIONS.clusterDomain}), --istio-root-namespace NAMESPACE (default ${DEFAULT_PLAN_OPTIONS.rootNamespace}),
 --service-proxy-name NAME (default ${DEFAULT_PLAN_OPTIONS.serviceProxyName}), --services all|with-policy (default ${DEFAULT_PLAN_OPTIONS.services}),
@@ -61,6 +62,7 @@ PLAN FLAGS, as the agent takes them: --prefer-close subzone|zone, --cluster-doma
 
 const OPTIONS = {
   state: { type: 'string' },
+  lab: { type: 'string' },
   kubeconfig: { type: 'string' },
   context: { type: 'string' },
   timeout: { type: 'string' },
@@ -130,6 +132,7 @@ function planOptions(flags: PlanFlags): Partial<PlanOptions> {
 
 interface SourceFlags {
   readonly state?: string | undefined;
+  readonly lab?: string | undefined;
   readonly kubeconfig?: string | undefined;
   readonly context?: string | undefined;
   readonly timeout?: string | undefined;
@@ -149,8 +152,11 @@ async function fromState(dir: string) {
   return readManifests(dir);
 }
 
-/** --state DIR, else the cluster the kubeconfig (or the pod's service account) names. */
-async function snapshotFrom(flags: SourceFlags, io: CtlIo, env: NodeJS.ProcessEnv) {
+/** --state DIR, else the cluster the kubeconfig (or the pod's service account) names; --lab NAME picks one of the two. */
+async function snapshotFrom(given: SourceFlags, io: CtlIo, env: NodeJS.ProcessEnv) {
+  if (given.lab !== undefined && (given.state !== undefined || given.kubeconfig !== undefined || given.context !== undefined))
+    throw new StartupError('usage', "--lab finds the lab's cluster itself: it does not go with --state, --kubeconfig or --context");
+  const flags: SourceFlags = given.lab !== undefined ? { ...given, ...(await labClusterSource(given.lab)) } : given;
   if (flags.state !== undefined && (flags.kubeconfig !== undefined || flags.context !== undefined))
     throw new StartupError('usage', '--state reads manifests: it does not go with --kubeconfig or --context');
   const timeoutSeconds = Number(flags.timeout ?? '30');
@@ -214,7 +220,11 @@ export async function runNearbyctl(argv: readonly string[], io: CtlIo, env: Node
         const state = readPinnedState(pinRootOf(bpffs, node));
         // Names only with a SOURCE asked for: without one, maps loads no Kubernetes client.
         const wantsNames =
-          values.names === true || values.state !== undefined || values.kubeconfig !== undefined || values.context !== undefined;
+          values.names === true ||
+          values.state !== undefined ||
+          values.lab !== undefined ||
+          values.kubeconfig !== undefined ||
+          values.context !== undefined;
         const names: MapNames | undefined = wantsNames ? namesFrom((await snapshotFrom(values, io, env)).snapshot) : undefined;
         io.out(values.json ? JSON.stringify(mapsJson(state, names), null, 2) : mapsText(state, names));
         return 0;

@@ -8,6 +8,8 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_EXPERIMENT, experimentOf, EXPERIMENTS, runDemo, type DemoOptions } from './demo.js';
 import type { CliIo } from './io.js';
 import { runLab } from './lab.js';
+import { isLabError } from '../errors.js';
+import { labSource, type LabSource } from '../lab-source.js';
 
 export type { CliIo } from './io.js';
 
@@ -47,4 +49,14 @@ export async function runLabCli(argv: readonly string[], io: CliIo): Promise<num
   if (command === 'lab') return runLab(rest, io);
   io.err(`nearby-lab: unknown command ${JSON.stringify(command ?? '')}; expected lab or demo`);
   return 2;
+}
+
+/** `plan|explain|maps --lab NAME`: the running lab's --state DIR or --kubeconfig FILE, or why there is none. */
+export function labSourceOf(name: string): LabSource | { error: string } {
+  try {
+    return labSource(name);
+  } catch (error) {
+    if (isLabError(error)) return { error: error.message };
+    throw error;
+  }
 }

@@ -20,7 +20,7 @@ interface Shown {
 function grepsWithOutput(file: string): Shown[] {
   const text = readFileSync(new URL(file, ROOT), 'utf8');
   const found: Shown[] = [];
-  for (const m of text.matchAll(/```sh\n([\s\S]*?)```\s*\n```\n([\s\S]*?)```/g)) {
+  for (const m of text.matchAll(/```sh[^\n]*\n([\s\S]*?)```\s*\n```\n([\s\S]*?)```/g)) {
     const lastLine = m[1]!.trimEnd().split('\n').at(-1)!;
     const grep = /\| grep -E '([^']+)'$/.exec(lastLine);
     if (grep) found.push({ file, pattern: grep[1]!, output: m[2]!.trimEnd().split('\n') });

@@ -84,7 +84,7 @@ describe('the demo targets of the Makefile', () => {
 describe("the README's first lines", () => {
   const readme = read('README.md');
   /** The first fenced block, which must come right after the title. */
-  const first = /^# [^\n]+\n+```sh\n([\s\S]*?)\n```/.exec(readme);
+  const first = /^# [^\n]+\n+```sh[^\n]*\n([\s\S]*?)\n```/.exec(readme);
   const commands = (first?.[1] ?? '').split('\n').map((line) => {
     const m = /^make ([a-z0-9-]+)\s+# (.+)$/.exec(line);
     return { line, target: m?.[1], comment: m?.[2] ?? '' };
