@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLabError, type LabClient, type LabError, type LabRecord } from '../../lab/index.js';
 import { statusText } from '../../lab/cli/lab-print.js';
 import { curlAttempts, downExpectingNothingLeft, seedLab, upLabWithSleep } from './lab-fixture.js';
+import { WIDE_SERVICE } from '../fixtures/wide-service.js';
 
 const NAME = `e2e-full-${process.pid}`;
 /** The seed needs a handful of services entries; the wide Service's 12 ports do not fit beside it. */
@@ -13,15 +14,6 @@ const SERVICES_MAP = 8;
 let lab: LabClient;
 let record: LabRecord | undefined;
 let sleepPod: string;
-
-const WIDE = `apiVersion: v1
-kind: Service
-metadata: {name: wide, namespace: sample}
-spec:
-  selector: {app: helloworld}
-  ports:
-${Array.from({ length: 12 }, (_, i) => `  - {name: p${i}, port: ${6000 + i}, targetPort: 5000}`).join('\n')}
-`;
 
 beforeAll(async () => {
   ({ lab, record, sleepPod } = await upLabWithSleep({ text: seedLab(NAME), timeoutMs: 60_000, mapSizes: { services: SERVICES_MAP } }));
@@ -40,7 +32,7 @@ describe('a lab whose services map is full', () => {
 
   it('fails the apply of a Service that does not fit in one line naming the map, the nodes and the Service', async () => {
     const started = Date.now();
-    const error = await lab.apply({ text: WIDE }, { timeoutMs: 30_000 }).catch((e: unknown) => e);
+    const error = await lab.apply({ text: WIDE_SERVICE }, { timeoutMs: 30_000 }).catch((e: unknown) => e);
     const elapsed = Date.now() - started;
     expect(isLabError(error)).toBe(true);
     const message = (error as LabError).message;

@@ -18,9 +18,10 @@ import { alerts, instantQuery, rangeQuery, type AlertState } from '../tools/dash
 import type { Recording } from '../tools/dashboard/recorded-series.js';
 import { pinnedPrometheusVersion } from '../../lab/prometheus/index.js';
 import { curlAttempts, downExpectingNothingLeft, ROOT, seedLab, upLabWithSleep } from './lab-fixture.js';
+import { WIDE_SERVICE } from '../fixtures/wide-service.js';
 
 const NAME = `e2e-prom-${process.pid}`;
-/** The seed and the test's small Service fit; WIDE's 12 ports do not (as in lab-map-full.test.ts). */
+/** The seed and the test's small Service fit; WIDE_SERVICE's 12 ports do not (as in lab-map-full.test.ts). */
 const SERVICES_MAP = 8;
 /** Over the lab's 2 s scrapes, as Grafana's $__rate_interval would be over a short range. */
 const RATE_INTERVAL = '30s';
@@ -51,15 +52,6 @@ spec:
   selector: {app: helloworld}
   ports: [{name: http, port: 5001, targetPort: 5000}]
 `;
-const WIDE = `apiVersion: v1
-kind: Service
-metadata: {name: wide, namespace: sample}
-spec:
-  selector: {app: helloworld}
-  ports:
-${Array.from({ length: 12 }, (_, i) => `  - {name: p${i}, port: ${6000 + i}, targetPort: 5000}`).join('\n')}
-`;
-
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -127,8 +119,8 @@ beforeAll(async () => {
     async () => ((await instantQuery(url, 'nearby_drift_repaired_total > 0')).length > 0 ? true : undefined),
     100_000,
   );
-  // After the drift: with WIDE failing first, one run saw no drift repair counted within 100 s.
-  const refused = await lab.apply({ text: WIDE }, { namespace: 'sample', timeoutMs: 30_000 }).catch((e: unknown) => e);
+  // After the drift: with WIDE_SERVICE failing first, one run saw no drift repair counted within 100 s.
+  const refused = await lab.apply({ text: WIDE_SERVICE }, { namespace: 'sample', timeoutMs: 30_000 }).catch((e: unknown) => e);
   expect(String(refused)).toContain('map "services" is full');
   // Connects within the last rate interval, for the panels that show a rate now.
   expect((await curlAttempts(lab, sleepPod, 'http://helloworld:5000/hello', 20)).every((a) => a.code === 0)).toBe(true);
