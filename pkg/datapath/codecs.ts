@@ -416,6 +416,17 @@ export interface BackendHealth {
 
 export const backendHealth = {
   size: STRUCTS.nearby_backend_health.size,
+  /** Only sock_ops writes these rows; tests encode one to put a backend in a state that takes minutes to reach. */
+  encode(v: BackendHealth): Buffer {
+    const buf = Buffer.alloc(STRUCTS.nearby_backend_health.size);
+    w64(buf, off('nearby_backend_health', 'ejected_until'), v.ejectedUntilNs);
+    w64(buf, off('nearby_backend_health', 'decay_from'), v.decayFromNs);
+    u32(buf, off('nearby_backend_health', 'failures'), v.failures);
+    u32(buf, off('nearby_backend_health', 'multiplier'), v.multiplier);
+    u32(buf, off('nearby_backend_health', 'ejections'), v.ejections);
+    u32(buf, off('nearby_backend_health', 'svc_id'), v.svcId);
+    return buf;
+  },
   decode(buf: Buffer, at = 0): BackendHealth {
     return {
       ejectedUntilNs: r64(buf, at + off('nearby_backend_health', 'ejected_until')),

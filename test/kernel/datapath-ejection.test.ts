@@ -13,7 +13,7 @@ import {
   readServiceEjections,
   type ServiceSpec,
 } from '../../pkg/datapath/index.js';
-import { backendId } from '../../pkg/datapath/codecs.js';
+import { backendHealth, backendId } from '../../pkg/datapath/codecs.js';
 import { mapsText } from '../../cmd/ctl/maps.js';
 import { ifSetUp } from '../fixtures/if-set-up.js';
 import { be, kernelNode, type KernelNode, svc } from './datapath-fixture.js';
@@ -223,6 +223,69 @@ describe('passive ejection', () => {
     expect(failures(await connects(103, 4))).toBe(0);
     await sleep(second - 1200 + 50);
     expect(failures(await connects(103, 4))).toBe(1);
+  });
+
+  it('lets the multiplier decay by one per interval spent healthy, so a later ejection is base x 1 again', async () => {
+    k.dp.writer.apply(
+      spec(
+        120,
+        [
+          [
+            [pod(7), CLOSED + 7000],
+            [pod(8), LISTEN],
+          ],
+        ],
+        outlier({ consecutiveFailures: 1, baseEjectionMs: 500, intervalMs: 200 }),
+      ),
+    );
+    const id = backendIdOf(120, pod(7), CLOSED + 7000);
+    const health = (): NonNullable<ReturnType<typeof readBackendHealth>> => readBackendHealth(k.dp.loaded.maps.backendHealth, id)!;
+    expect(failures(await connects(120, 4))).toBe(1);
+    expect(health().multiplier).toBe(1);
+    // Re-admitted after 500 ms, then more than two 200 ms intervals without an ejection: the
+    // multiplier (1) has decayed to 0, so the next ejection is 1 x base, where the test above,
+    // ejected again within its interval, gets 2 x base.
+    await sleep(Number(health().ejectedUntilNs - monotonicNs()) / 1e6 + 500);
+    expect(failures(await connects(120, 4))).toBe(1);
+    const length = Number(health().ejectedUntilNs - monotonicNs()) / 1e6;
+    expect(health()).toMatchObject({ multiplier: 1, ejections: 2 });
+    expect(length).toBeGreaterThan(300);
+    expect(length).toBeLessThanOrEqual(500);
+  });
+
+  it('caps an ejection at max(300 s, base): base 200 s ejected a second time lasts 300 s, not 400 s', async () => {
+    const key = { address: VIP, port: 121, protocol: 'TCP' as const };
+    k.dp.writer.apply(
+      spec(
+        121,
+        [
+          [
+            [pod(9), CLOSED + 7000],
+            [pod(10), LISTEN],
+          ],
+        ],
+        outlier({ consecutiveFailures: 1, baseEjectionMs: 200_000, intervalMs: 10_000 }),
+      ),
+    );
+    const id = backendIdOf(121, pod(9), CLOSED + 7000);
+    // The row sock_ops leaves after a first ejection that ended just now, written by hand because
+    // reaching it for real takes 200 s: multiplier 1, not yet healthy for a whole interval.
+    const now = monotonicNs();
+    const row = {
+      ejectedUntilNs: now - 1n,
+      decayFromNs: now,
+      failures: 0,
+      multiplier: 1,
+      ejections: 1,
+      svcId: k.dp.writer.serviceId(key)!,
+    };
+    k.dp.loaded.maps.backendHealth.update(backendId.encode(id), backendHealth.encode(row));
+    expect(failures(await connects(121, 4))).toBe(1);
+    const health = readBackendHealth(k.dp.loaded.maps.backendHealth, id)!;
+    const length = Number(health.ejectedUntilNs - monotonicNs()) / 1e6;
+    expect(health).toMatchObject({ multiplier: 2, ejections: 2 });
+    expect(length).toBeGreaterThan(299_000);
+    expect(length).toBeLessThanOrEqual(300_000);
   });
 
   it('honours maxEjectionPercent: 10 failing backends at 10% have one ejected at a time', async () => {
