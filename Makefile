@@ -7,7 +7,9 @@ BPF_ARCH := $(subst x86_64,x86,$(subst aarch64,arm64,$(ARCH)))
 BUILD := build
 BPF_OBJ := $(BUILD)/bpf/nearby.bpf.o
 BPF_SRC := $(wildcard bpf/*.c) $(wildcard bpf/*.h)
-APT_PKGS := clang llvm libbpf-dev bpftool iproute2 iptables nftables curl openssl libseccomp-dev pkg-config
+APT_PKGS := clang llvm libbpf-dev bpftool iproute2 iptables nftables curl openssl
+# Only for make node-components (runc is built with seccomp): not in the image, not for make test.
+NODE_APT_PKGS := libseccomp-dev pkg-config
 CLANG ?= clang
 
 .PHONY: all deps apt npm bpffs bpf build product lint test test-unit test-kernel test-prometheus bench bench-c bench-maps bench-connect bench-connect-ejection bench-programming demo demo-cluster demo-003 demo-004 clean control-plane kube-proxy node-components helm prometheus image dashboard-png cost-growth-plot
@@ -28,8 +30,6 @@ apt:
 	command -v nft >/dev/null || missing="$$missing nftables"; \
 	command -v curl >/dev/null || missing="$$missing curl"; \
 	command -v openssl >/dev/null || missing="$$missing openssl"; \
-	[ -f /usr/include/seccomp.h ] || missing="$$missing libseccomp-dev"; \
-	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
 	if [ -n "$$missing" ]; then \
 	  echo ">> installing:$$missing"; \
 	  if [ "$$(id -u)" != 0 ]; then echo "error: need root to apt-get install:$$missing" >&2; exit 1; fi; \
@@ -182,6 +182,11 @@ kube-proxy:
 # release, containerd, runc and the CNI plugins of test/control-plane/node.env, built once from
 # Go modules into the same cache. Not part of make test: nothing runs them yet.
 node-components:
+	@if [ ! -f /usr/include/seccomp.h ] || ! command -v pkg-config >/dev/null; then \
+	  echo ">> installing: $(NODE_APT_PKGS)"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "error: need root to apt-get install: $(NODE_APT_PKGS)" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(NODE_APT_PKGS) >/dev/null; \
+	fi
 	@bash test/control-plane/build-node.sh
 
 # helm v3 of the release pinned in test/control-plane/helm.env, for the tests that render

@@ -48,13 +48,15 @@ describe('make node-components', () => {
   const makefile = readFileSync(join(PROJECT_ROOT, 'Makefile'), 'utf8');
 
   it('runs build-node.sh and is not part of make test', () => {
-    expect(makefile).toMatch(/^node-components:\n\t@bash test\/control-plane\/build-node\.sh$/m);
+    expect(makefile).toMatch(/^node-components:\n(\t.*\n)*\t@bash test\/control-plane\/build-node\.sh$/m);
     expect(makefile).toMatch(/^\.PHONY:.* node-components /m);
     expect(prerequisites(makefile, 'test')).not.toContain('node-components');
   });
 
-  it('installs the libseccomp headers runc is built against', () => {
-    expect(/^APT_PKGS := (.*)$/m.exec(makefile)?.[1]?.split(' ')).toContain('libseccomp-dev');
+  it('installs the libseccomp headers runc is built against, for this target only (not the image)', () => {
+    expect(/^NODE_APT_PKGS := (.*)$/m.exec(makefile)?.[1]?.split(' ')).toContain('libseccomp-dev');
+    expect(/^APT_PKGS := (.*)$/m.exec(makefile)?.[1]?.split(' ')).not.toContain('libseccomp-dev');
+    expect(makefile).toMatch(/^node-components:\n(\t.*\n)*\t.*apt-get install -y -qq \$\(NODE_APT_PKGS\)/m);
   });
 
   it('has build scripts bash can parse', () => {
