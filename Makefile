@@ -12,7 +12,7 @@ APT_PKGS := clang llvm libbpf-dev bpftool iproute2 iptables nftables curl openss
 NODE_APT_PKGS := libseccomp-dev pkg-config
 CLANG ?= clang
 
-.PHONY: all deps apt npm bpffs bpf build product lint test test-unit test-kernel test-prometheus bench bench-c bench-maps bench-connect bench-connect-ejection bench-programming demo demo-cluster demo-003 demo-004 clean control-plane kube-proxy node-components helm prometheus image dashboard-png cost-growth-plot
+.PHONY: all deps apt npm bpffs bpf build product lint test test-unit test-kernel test-prometheus bench bench-c bench-maps bench-connect bench-connect-ejection bench-programming demo demo-cluster demo-003 demo-004 clean control-plane kube-proxy node-components e2e-test e2e-upstream helm prometheus image dashboard-png cost-growth-plot
 
 all: build
 
@@ -188,6 +188,23 @@ node-components:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(NODE_APT_PKGS) >/dev/null; \
 	fi
 	@bash test/control-plane/build-node.sh
+
+# Kubernetes' own e2e suite (e2e.test) of the control plane's release, built once into the same
+# cache (`go test -c k8s.io/kubernetes/test/e2e`; about 20 min on 2 cores once the control plane is
+# built). Only make e2e-upstream needs it.
+e2e-test:
+	@bash test/control-plane/build.sh e2e-test
+
+# The upstream tests nearby must pass (docs/real-nodes.md, "Kubernetes' own tests"): the
+# [sig-network] Traffic Distribution tests and the internalTrafficPolicy tests of
+# test/e2e/network/service.go, as Ginkgo's --focus (it matches each test's full name; the dry run
+# `make e2e-upstream E2E_UPSTREAM_ARGS=--dry-run` lists the 11 it selects).
+E2E_UPSTREAM_FOCUS := \[sig-network\] Traffic Distribution |\[sig-network\] Services .*internalTrafficPolicy
+E2E_UPSTREAM_ARGS ?=
+# Runs them against $$KUBECONFIG, else the running lab's (the real-node lab, with 3 zones of 2
+# workers: test/upstream-e2e/kind-zones.yaml), and prints one line per test. Not part of make test.
+e2e-upstream: npm e2e-test
+	npx tsx test/upstream-e2e/main.ts --focus '$(E2E_UPSTREAM_FOCUS)' $(E2E_UPSTREAM_ARGS)
 
 # helm v3 of the release pinned in test/control-plane/helm.env, for the tests that render
 # deploy/helm/nearby: taken from PATH when it matches, else built once from its Go module into the

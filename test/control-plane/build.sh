@@ -20,6 +20,10 @@
 # set of its own so the lab's control plane never waits for a binary the lab does not run.
 # `build.sh kubelet` does the same for the kubelet, for the lab's real nodes: recorded in
 # <cache>/control-plane/kubelet.json and gathered with the other node components by build-node.sh.
+# `build.sh e2e-test` does the same for e2e.test, Kubernetes' own end-to-end suite of the same
+# release (`go test -c k8s.io/kubernetes/test/e2e`), which `make e2e-upstream` runs against the
+# lab: recorded in <cache>/control-plane/e2e-test.json. Long (tens of minutes on 2 cores), so it is
+# a set of its own that only that target builds.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -46,7 +50,11 @@ case $set_name in
     names=(kubelet)
     stamp="$dest/kubelet.complete"
     current_json="$cache_root/kubelet.json" ;;
-  *) echo "control-plane: error: unknown set '$set_name' (control-plane, kube-proxy or kubelet)" >&2; exit 2 ;;
+  e2e-test)
+    names=(e2e.test)
+    stamp="$dest/e2e-test.complete"
+    current_json="$cache_root/e2e-test.json" ;;
+  *) echo "control-plane: error: unknown set '$set_name' (control-plane, kube-proxy, kubelet or e2e-test)" >&2; exit 2 ;;
 esac
 
 # Bump when the way the binaries are built changes, so caches built the old way are rebuilt.
@@ -56,6 +64,7 @@ recipe_key="recipe=$recipe kubernetes=$K8S_VERSION etcd=$ETCD_VERSION"
 declare -A json_key=(
   [etcd]=etcd [kube-apiserver]=kubeApiserver [kube-controller-manager]=kubeControllerManager
   [kube-scheduler]=kubeScheduler [kubectl]=kubectl [kube-proxy]=kubeProxy [kubelet]=kubelet
+  [e2e.test]=e2eTest
 )
 in_set() {
   local name
@@ -74,6 +83,9 @@ reported_version() {
     kubectl)
       out=$(timeout 20 "$path" version --client 2>/dev/null) || return 0
       sed -n 's/^Client Version: *//p' <<<"$out" | head -n1 ;;
+    e2e.test)
+      out=$(timeout 20 "$path" --version 2>/dev/null) || return 0
+      head -n1 <<<"$out" ;;
     *)
       out=$(timeout 20 "$path" --version 2>/dev/null) || return 0
       sed -n 's/^Kubernetes *//p' <<<"$out" | head -n1 ;;
@@ -259,8 +271,12 @@ done
 # The tags Kubernetes' own release builds use (hack/lib/golang.sh).
 k8s_tags="selinux,notest,grpcnotrace"
 for name in "${names[@]}"; do
-  [[ $name == etcd ]] && continue
-  build_one "$name" "k8s.io/kubernetes/cmd/$name" "$k8s_wrapper" "$k8s_tags" "$k8s_ldflags"
+  case $name in
+    etcd) ;;
+    # Kubernetes builds its test binaries with the same tags and ldflags (hack/lib/golang.sh).
+    e2e.test) go_verb=test build_one "$name" k8s.io/kubernetes/test/e2e "$k8s_wrapper" "$k8s_tags" "$k8s_ldflags" ;;
+    *) build_one "$name" "k8s.io/kubernetes/cmd/$name" "$k8s_wrapper" "$k8s_tags" "$k8s_ldflags" ;;
+  esac
 done
 
 # Only binaries that report the pinned versions earn the stamp.

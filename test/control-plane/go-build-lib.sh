@@ -4,7 +4,8 @@
 #   log_prefix  what every message starts with (control-plane, node)
 #   dest        the cache directory of one pinned set: bin/, logs/ and tmp/ live under it
 #   recipe_key  what a finished binary's .<name>.built marker must hold to count as current
-# and may set GO_BUILD_JOBS (go build -p; default 2) to share a busy machine.
+# and may set GO_BUILD_JOBS (go build -p; default 2) to share a busy machine, and go_verb=test to
+# build a test binary (go test -c, e.g. e2e.test) instead of a command.
 # shellcheck shell=bash
 
 note() { echo "$log_prefix: $*" >&2; }
@@ -95,8 +96,12 @@ build_one() {
   fi
   rm -f "$built"
   local start=$SECONDS last_report=$SECONDS
+  # go test reads -v as "verbose tests", so a test binary names each package it compiles only
+  # through -x, one compile line per package.
+  local -a verb=(build -v) count=(grep -cv "^go: ")
+  if [[ ${go_verb:-build} == test ]]; then verb=(test -c -x) count=(grep -c "/compile -o "); fi
   note "building $name ($package); log: $log"
-  (cd "$workdir" && exec setsid go build -mod=mod -p "${GO_BUILD_JOBS:-2}" -v -trimpath "$@" -tags "$tags" -ldflags "$ldflags" -o "$partial" "$package") \
+  (cd "$workdir" && exec setsid go "${verb[@]}" -mod=mod -p "${GO_BUILD_JOBS:-2}" -trimpath "$@" -tags "$tags" -ldflags "$ldflags" -o "$partial" "$package") \
     >"$log" 2>&1 &
   build_pid=$!
   while kill -0 "$build_pid" 2>/dev/null; do
@@ -104,7 +109,7 @@ build_one() {
     wait $! || true
     if ((SECONDS - last_report >= 30)); then
       last_report=$SECONDS
-      note "  $name: $(duration $((SECONDS - start))) so far, $(grep -cv '^go: ' "$log" || true) packages compiled"
+      note "  $name: $(duration $((SECONDS - start))) so far, $("${count[@]}" "$log" || true) packages compiled"
     fi
   done
   local status=0
