@@ -23,7 +23,7 @@
 # `build.sh e2e-test` does the same for e2e.test, Kubernetes' own end-to-end suite of the same
 # release (`go test -c k8s.io/kubernetes/test/e2e`), which `make e2e-upstream` runs against the
 # lab: recorded in <cache>/control-plane/e2e-test.json. Long (tens of minutes on 2 cores), so it is
-# a set of its own that only that target builds.
+# a set of its own, in <version>/e2e-test/ with its own lock, that only that target builds.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -51,8 +51,11 @@ case $set_name in
     stamp="$dest/kubelet.complete"
     current_json="$cache_root/kubelet.json" ;;
   e2e-test)
+    # A directory (and so a lock) of its own: its long build never holds up the other sets.
+    dest="$dest/e2e-test"
+    bin_dir="$dest/bin"
     names=(e2e.test)
-    stamp="$dest/e2e-test.complete"
+    stamp="$dest/complete"
     current_json="$cache_root/e2e-test.json" ;;
   *) echo "control-plane: error: unknown set '$set_name' (control-plane, kube-proxy, kubelet or e2e-test)" >&2; exit 2 ;;
 esac
@@ -201,7 +204,7 @@ export GOWORK=off GOFLAGS=-buildvcs=false CGO_ENABLED=0
 
 overall_start=$SECONDS
 # Said first, so whoever ran `make demo-cluster` or `make test` knows the wait is expected.
-note "building ${names[*]} $K8S_VERSION once into $dest: minutes, not seconds (about 7-15 min for the control plane on 2 cores); a progress line every 30 s"
+note "building ${names[*]} $K8S_VERSION once into $dest: minutes, not seconds (about 7-15 min for the control plane, 20 more for e2e.test, on 2 cores); a progress line every 30 s"
 
 # --- etcd: its own wrapper module, so its dependency versions are etcd's, not Kubernetes'. ---
 etcd_module="go.etcd.io/etcd/server/v3@$ETCD_VERSION"
@@ -274,7 +277,8 @@ for name in "${names[@]}"; do
   case $name in
     etcd) ;;
     # Kubernetes builds its test binaries with the same tags and ldflags (hack/lib/golang.sh).
-    e2e.test) go_verb=test build_one "$name" k8s.io/kubernetes/test/e2e "$k8s_wrapper" "$k8s_tags" "$k8s_ldflags" ;;
+    # -vet=off: go test would otherwise vet every dependency first, which the release build skips.
+    e2e.test) go_verb=test build_one "$name" k8s.io/kubernetes/test/e2e "$k8s_wrapper" "$k8s_tags" "$k8s_ldflags" -vet=off ;;
     *) build_one "$name" "k8s.io/kubernetes/cmd/$name" "$k8s_wrapper" "$k8s_tags" "$k8s_ldflags" ;;
   esac
 done

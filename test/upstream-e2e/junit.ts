@@ -21,6 +21,11 @@ export interface UpstreamTestResult {
   readonly seconds: number;
   /** A suite-level node ([SynchronizedBeforeSuite], [ReportAfterSuite] ...), not a test. */
   readonly suiteNode: boolean;
+  /**
+   * False for a spec --ginkgo.focus left out: the report lists every spec of the suite, and
+   * Ginkgo writes those as skipped with no reason, where a test that skips itself says why.
+   */
+  readonly selected: boolean;
 }
 
 export class JUnitReportError extends Error {
@@ -67,17 +72,19 @@ function resultOf(testcase: XmlElement): UpstreamTestResult {
   const problem = testcase.children.find((c) => c.name === 'failure' || c.name === 'error');
   const skip = testcase.children.find((c) => c.name === 'skipped');
   const seconds = Number(testcase.attributes['time'] ?? '0');
+  const reason = outcome === 'failed' ? detail(problem) : outcome === 'skipped' ? detail(skip) : '';
   return {
     name: rawName.replace(/^\[It\]\s+/, ''),
     outcome,
     state: state || outcome,
-    reason: outcome === 'failed' ? detail(problem) : outcome === 'skipped' ? detail(skip) : '',
+    reason,
     seconds: Number.isFinite(seconds) ? seconds : 0,
     suiteNode: /^\[[^\]]*Suite[^\]]*\]/.test(rawName),
+    selected: !(state === 'skipped' && reason === ''),
   };
 }
 
-/** Every <testcase> of the report, in the report's order. */
+/** Every <testcase> of the report, in the report's order, the ones the focus left out too. */
 export function parseJUnitReport(xml: string): UpstreamTestResult[] {
   const root = parseXml(xml);
   if (root.name !== 'testsuites' && root.name !== 'testsuite') {

@@ -1,6 +1,7 @@
 // The JUnit report e2e.test writes, read into one result per test: a fixture in the shape Ginkgo's
 // reporter writes with the e2e framework's settings (empty failure message attribute, the failure
-// in the text with Go's &#xA; newlines, a suite node, a skip, a timeout, a pending spec).
+// in the text with Go's &#xA; newlines, a suite node, a skip, a timeout, a pending spec, and a spec
+// the focus left out, which the report lists too).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { JUnitReportError, parseJUnitReport, resultLine, summaryLine } from '../../upstream-e2e/junit.js';
@@ -17,8 +18,15 @@ describe('parseJUnitReport', () => {
       '[sig-network] Services should respect internalTrafficPolicy=Local Pod to Pod',
       '[sig-network] Traffic Distribution should route traffic to an endpoint in the same zone when using PreferClose',
       '[sig-network] Traffic Distribution should route traffic correctly between pods on multiple nodes when using PreferSameZone',
+      '[sig-windows] [Feature:Windows] SecurityContext should be able to create pod and run containers',
       '[sig-network] Services should respect internalTrafficPolicy=Local Pod (hostNetwork: true) to Pod',
       '[sig-network] Traffic Distribution should route traffic to an endpoint on the same node when using PreferSameNode and fall back when the endpoint becomes unavailable',
+    ]);
+  });
+
+  it('tells the specs the focus left out (skipped, no reason) from the ones that skipped themselves', () => {
+    expect(results.filter((r) => !r.selected).map((r) => r.name)).toEqual([
+      '[sig-windows] [Feature:Windows] SecurityContext should be able to create pod and run containers',
     ]);
   });
 
@@ -28,6 +36,7 @@ describe('parseJUnitReport', () => {
       ['failed', 'failed'],
       ['skipped', 'skipped'],
       ['failed', 'timedout'],
+      ['skipped', 'skipped'],
       ['passed', 'passed'],
       ['skipped', 'pending'],
     ]);
@@ -40,12 +49,12 @@ describe('parseJUnitReport', () => {
 
   it('takes a skip reason from the message attribute', () => {
     expect(results[2]?.reason).toBe('Requires >= 3 zones');
-    expect(results[5]?.reason).toBe('pending');
+    expect(results[6]?.reason).toBe('pending');
     expect(results[0]?.reason).toBe('');
   });
 
   it('tells suite nodes from tests', () => {
-    expect(results.map((r) => r.suiteNode)).toEqual([true, false, false, false, false, false]);
+    expect(results.map((r) => r.suiteNode)).toEqual([true, false, false, false, false, false, false]);
   });
 
   it('reads the run time in seconds', () => {
@@ -53,7 +62,8 @@ describe('parseJUnitReport', () => {
   });
 
   it('prints one line per test and a summary', () => {
-    expect(results.map(resultLine)).toEqual([
+    const selected = results.filter((r) => r.selected);
+    expect(selected.map(resultLine)).toEqual([
       'passed  [SynchronizedBeforeSuite]',
       'failed  [sig-network] Services should respect internalTrafficPolicy=Local Pod to Pod -- Timed out after 300.000s.',
       'skipped [sig-network] Traffic Distribution should route traffic to an endpoint in the same zone when using PreferClose -- Requires >= 3 zones',
@@ -61,7 +71,7 @@ describe('parseJUnitReport', () => {
       'passed  [sig-network] Services should respect internalTrafficPolicy=Local Pod (hostNetwork: true) to Pod',
       'skipped (pending) [sig-network] Traffic Distribution should route traffic to an endpoint on the same node when using PreferSameNode and fall back when the endpoint becomes unavailable -- pending',
     ]);
-    expect(summaryLine(results)).toBe('2 passed, 2 failed, 2 skipped');
+    expect(summaryLine(selected)).toBe('2 passed, 2 failed, 2 skipped');
   });
 
   it('falls back to the child element when there is no status attribute', () => {
