@@ -2,7 +2,8 @@
  * What Kubernetes' e2e.test says about each test, read from the JUnit report it writes into
  * --report-dir (junit_01.xml, Ginkgo's JUnit reporter with the e2e framework's settings). That
  * writer leaves the failure message attribute empty and puts the whole failure in the element's
- * text, whose first line is "[FAILED] <message>"; a skip's message is "skipped - <why>". Every
+ * text, whose first line is "[FAILED] <message>" (and when that only says how long a wait took,
+ * the next line says why); a skip's message is "skipped - <why>". Every
  * Ginkgo state other than passed, skipped and pending counts as failed, its state kept.
  */
 import { descendants, parseXml, type XmlElement } from './xml.js';
@@ -35,13 +36,16 @@ export class JUnitReportError extends Error {
   }
 }
 
+/** Gomega's first line when a wait ends says only how long it waited; the next line says why. */
+const WAIT_PREFACE = /^(\[[A-Z]+\]\s*)?(Told to stop trying|Timed out) after [\d.]+m?s\.$/;
+
 function firstLine(text: string): string {
-  return (
-    text
-      .split('\n')
-      .map((line) => line.trim())
-      .find((line) => line !== '') ?? ''
-  );
+  const lines = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+  const [first = '', second] = lines;
+  return WAIT_PREFACE.test(first) && second ? `${first} ${second}` : first;
 }
 
 /** "[FAILED] x" -> "x", "[TIMEDOUT] x" -> "x", "skipped - x" -> "x". */

@@ -1,5 +1,5 @@
 // The JUnit report e2e.test writes, read into one result per test: a fixture in the shape Ginkgo's
-// reporter writes with the e2e framework's settings (empty failure message attribute, the failure
+// reporter writes with the e2e framework's settings (its first failure copied from a real run) (empty failure message attribute, the failure
 // in the text with Go's &#xA; newlines, a suite node, a skip, a timeout, a pending spec, and a spec
 // the focus left out, which the report lists too).
 import { readFileSync } from 'node:fs';
@@ -43,8 +43,11 @@ describe('parseJUnitReport', () => {
   });
 
   it("takes the reason's first line from the failure text, entities decoded and the state prefix dropped", () => {
-    expect(results[1]?.reason).toBe('Timed out after 300.000s.');
     expect(results[3]?.reason).toBe('A suite timeout occurred');
+  });
+
+  it("adds the line after Gomega's wait preface, which alone says only how long it waited", () => {
+    expect(results[1]?.reason).toBe('Told to stop trying after 2.017s. The phase of Pod echo-hostname-0 is Failed which is unexpected.');
   });
 
   it('takes a skip reason from the message attribute', () => {
@@ -65,7 +68,7 @@ describe('parseJUnitReport', () => {
     const selected = results.filter((r) => r.selected);
     expect(selected.map(resultLine)).toEqual([
       'passed  [SynchronizedBeforeSuite]',
-      'failed  [sig-network] Services should respect internalTrafficPolicy=Local Pod to Pod -- Timed out after 300.000s.',
+      'failed  [sig-network] Services should respect internalTrafficPolicy=Local Pod to Pod -- Told to stop trying after 2.017s. The phase of Pod echo-hostname-0 is Failed which is unexpected.',
       'skipped [sig-network] Traffic Distribution should route traffic to an endpoint in the same zone when using PreferClose -- Requires >= 3 zones',
       'failed (timedout) [sig-network] Traffic Distribution should route traffic correctly between pods on multiple nodes when using PreferSameZone -- A suite timeout occurred',
       'passed  [sig-network] Services should respect internalTrafficPolicy=Local Pod (hostNetwork: true) to Pod',
