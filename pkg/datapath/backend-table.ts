@@ -48,7 +48,9 @@ export class BackendTable {
   reserve(extra: number): void {
     this.rowOf.reserve(extra);
     this.idByKey.reserve(extra);
-    while (this.rowsUsed + extra > this.refCounts.length) this.growRows();
+    let rows = this.refCounts.length;
+    while (this.rowsUsed + extra > rows) rows *= 2;
+    if (rows > this.refCounts.length) this.growRows(rows);
   }
 
   /** Records a backend whose value bytes, value[at..at+24), the kernel accepted. */
@@ -58,6 +60,25 @@ export class BackendTable {
     const to = row * SIZE;
     for (let i = 0; i < SIZE; i++) this.values[to + i] = value[at + i]!;
     this.index(id, row, key, address);
+  }
+
+  /**
+   * Records the backends of a bulk load the kernel accepted: ids[k]'s value bytes are
+   * values[k*24..), its canonical address text addresses[k], and refs[k] slots name it.
+   */
+  addBatch(ids: ArrayLike<number>, addresses: readonly string[], values: Buffer, refs: ArrayLike<number>): void {
+    this.reserve(ids.length);
+    // Into rows never used yet, the values go in one copy; reused rows take them one by one.
+    const fresh = this.freeRows.length === 0;
+    if (fresh) values.copy(this.values, this.rowsUsed * SIZE, 0, ids.length * SIZE);
+    for (let k = 0; k < ids.length; k++) {
+      const row = fresh ? this.rowsUsed++ : (this.freeRows.pop() ?? this.newRow());
+      if (!fresh) for (let i = 0; i < SIZE; i++) this.values[row * SIZE + i] = values[k * SIZE + i]!;
+      const address = addresses[k]!;
+      if (backendValue.family(this.values, row * SIZE) === 6) this.ipv6Text.set(row, address); // keyOfRow reads it
+      this.index(ids[k]!, row, this.keyOfRow(row), address);
+      this.refCounts[row] = refs[k]!;
+    }
   }
 
   /**
@@ -147,15 +168,15 @@ export class BackendTable {
   }
 
   private newRow(): number {
-    if (this.rowsUsed === this.refCounts.length) this.growRows();
+    if (this.rowsUsed === this.refCounts.length) this.growRows(this.refCounts.length * 2);
     return this.rowsUsed++;
   }
 
-  private growRows(): void {
-    const values = Buffer.alloc(this.values.length * 2);
+  private growRows(rows: number): void {
+    const values = Buffer.alloc(rows * SIZE);
     this.values.copy(values);
     this.values = values;
-    const refs = new Uint32Array(this.refCounts.length * 2);
+    const refs = new Uint32Array(rows);
     refs.set(this.refCounts);
     this.refCounts = refs;
   }

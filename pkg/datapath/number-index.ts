@@ -63,9 +63,11 @@ export class NumberIndex {
     return true;
   }
 
-  /** Makes room for `extra` more keys at once, instead of doubling step by step. */
+  /** Makes room for `extra` more keys at once: one rehash, instead of doubling step by step. */
   reserve(extra: number): void {
-    while (this.count + extra > this.keys.length * MAX_LOAD) this.grow();
+    let size = this.keys.length;
+    while (this.count + extra > size * MAX_LOAD) size *= 2;
+    if (size > this.keys.length) this.rehash(size);
   }
 
   forEach(visit: (value: number, key: number) => void): void {
@@ -89,9 +91,13 @@ export class NumberIndex {
   }
 
   private grow(): void {
+    this.rehash(this.keys.length * 2);
+  }
+
+  private rehash(size: number): void {
     const { keys, values } = this;
-    this.keys = new Float64Array(keys.length * 2);
-    this.values = new Uint32Array(keys.length * 2);
+    this.keys = new Float64Array(size);
+    this.values = new Uint32Array(size);
     this.mask = this.keys.length - 1;
     this.count = 0;
     for (let slot = 0; slot < keys.length; slot++) if (keys[slot] !== 0) this.set(keys[slot]!, values[slot]!);

@@ -387,14 +387,10 @@ export class ServiceWriter {
       throw err;
     }
 
-    const { ids, keys: backendKeys, addresses } = plan.newBackends;
-    this.backends.reserve(ids.length);
-    for (let i = 0; i < ids.length; i++)
-      this.backends.add(ids[i]!, backendKeys[i]!, addresses[i]!, batches.backends.values, i * backendValue.size);
-    for (let i = 0; i < plan.services.length; i++) {
-      this.mirror.set(keys[i]!, plan.services[i]!);
-      this.retain(plan.services[i]!.tiers);
-    }
+    const { ids, addresses, refs } = plan.newBackends;
+    this.backends.addBatch(ids, addresses, batches.backends.values, refs);
+    for (const id of plan.programmedRefs) this.backends.retain(id);
+    for (let i = 0; i < plan.services.length; i++) this.mirror.set(keys[i]!, plan.services[i]!);
     this.nextBackendId = plan.nextBackendId;
     this.nextServiceId = plan.nextServiceId;
     const programmed = programmedAfter(plan, this.backends);
