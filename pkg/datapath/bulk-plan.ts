@@ -177,11 +177,11 @@ function includes(a: readonly number[], v: number, from: number, to: number): bo
 }
 
 /**
- * toProgrammed()'s backends right after a bulk load: a new backend is read from its batch row
- * with the address text its spec gave (the canonical form), rather than formatted again from
- * the table's bytes once per endpoint; any other one comes from the table.
+ * The backends a bulk load wrote, as toProgrammed() reads them: from their batch rows, with the
+ * address text their specs gave (the canonical form), rather than formatted again from the
+ * table's bytes once per endpoint. The rows never change, so the answer never does.
  */
-export function programmedAfter(plan: BulkPlan, table: BackendTable): ProgrammedBackends {
+export function newBackendsOf(plan: BulkPlan): ProgrammedBackends {
   const { ids, addresses } = plan.newBackends;
   const values = plan.batches.backends.values;
   const first = ids[0] ?? 0;
@@ -189,7 +189,7 @@ export function programmedAfter(plan: BulkPlan, table: BackendTable): Programmed
     programmed(id: number): ProgrammedBackend | undefined {
       // New ids were handed out in a row from the first, wrapping from 2^32 - 1 to 1.
       const k = id >= first ? id - first : id - 1 + (0x100000000 - first);
-      if (ids[k] !== id) return table.programmed(id);
+      if (ids[k] !== id) return undefined;
       const at = k * backendValue.size;
       return {
         id,

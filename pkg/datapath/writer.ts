@@ -13,7 +13,7 @@
 import type { ParsedAddress } from './addr.js';
 import { BackendTable } from './backend-table.js';
 import { type BpfMap, type DatapathMaps, type MapOps, opsOf, UPDATE_NOEXIST } from './bpf-map.js';
-import { planBulk, programmedAfter } from './bulk-plan.js';
+import { newBackendsOf, planBulk } from './bulk-plan.js';
 import { backendId, backendValue, counterKey, slotKey, svcKey, svcValue } from './codecs.js';
 import { type DriftReport, planRepairs } from './drift.js';
 import { applyRepairs } from './drift-repair.js';
@@ -22,7 +22,7 @@ import { backendKey, backendKeyOf, balanceOf, programmedAs, serviceKeyText, slot
 import { KernelState, readSnapshot } from './kernel-state.js';
 import { keyAt, type MapDump } from './map-dump.js';
 import { writeEntry } from './map-write.js';
-import { type MirrorService, toProgrammed, weightsOf } from './mirror-service.js';
+import { type MirrorService, toProgrammed, toProgrammedLazily, weightsOf } from './mirror-service.js';
 import { MirrorTiers } from './mirror-tiers.js';
 import { forEachId, packTiers, type PackedTiers, tierCounts, tierEnd, tierIds, tierStart, unpackTiers } from './packed-tiers.js';
 import { collectLeftovers, type ReadBack, readBack, type ReadBackReport } from './read-back.js';
@@ -393,8 +393,10 @@ export class ServiceWriter {
     for (let i = 0; i < plan.services.length; i++) this.mirror.set(keys[i]!, plan.services[i]!);
     this.nextBackendId = plan.nextBackendId;
     this.nextServiceId = plan.nextServiceId;
-    const programmed = programmedAfter(plan, this.backends);
-    return plan.services.map((s) => toProgrammed(s, programmed));
+    // Backends programmed before the load may change later: then the result is built now.
+    if (plan.programmedRefs.length > 0) return plan.services.map((s) => toProgrammed(s, this.backends));
+    const rows = newBackendsOf(plan);
+    return plan.services.map((s) => toProgrammedLazily(s, rows));
   }
 
   private ensureBackend(b: BackendSpec, address: ParsedAddress, undo: UndoLog, label: string): number {
