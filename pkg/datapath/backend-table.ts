@@ -21,7 +21,8 @@ export class BackendTable {
   private refCounts = new Uint32Array(INITIAL_ROWS);
   /** Canonical text of IPv6 rows, by row. */
   private readonly ipv6Text = new Map<number, string>();
-  private readonly rowOf = new NumberIndex();
+  /** Rows by backend id: ids are handed out one after another. */
+  private readonly rowOf = new NumberIndex(1024, 'dense');
   private readonly idByKey = new BackendKeyIndex();
   private readonly freeRows: number[] = [];
   private rowsUsed = 0;

@@ -15,7 +15,16 @@ export class NumberIndex {
   private mask: number;
   private count = 0;
 
-  constructor(capacity = 1024) {
+  /**
+   * `order` 'dense' is for keys handed out one after another (ids): they keep their order in
+   * the table, so a run of new ones is written in one sweep rather than a cache miss each.
+   * 'mixed' keys (address:port) are hashed first, or keys that differ only in the port would
+   * pile up in one run.
+   */
+  constructor(
+    capacity = 1024,
+    private readonly order: 'dense' | 'mixed' = 'mixed',
+  ) {
     let size = 16;
     while (size < capacity) size *= 2;
     this.keys = new Float64Array(size);
@@ -82,6 +91,7 @@ export class NumberIndex {
   }
 
   private home(key: number): number {
+    if (this.order === 'dense') return key & this.mask;
     // Both 32-bit halves, mixed (murmur3 finaliser), so keys that differ only in the port or
     // only in the address spread alike.
     let h = (key >>> 0) ^ Math.imul(Math.floor(key / 0x100000000) >>> 0, 0x9e3779b1);
