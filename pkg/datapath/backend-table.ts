@@ -23,7 +23,7 @@ export class BackendTable {
   private readonly ipv6Text = new Map<number, string>();
   /** Rows by backend id: ids are handed out one after another. */
   private readonly rowOf = new NumberIndex(1024, 'dense');
-  private readonly idByKey = new BackendKeyIndex();
+  private idByKey = new BackendKeyIndex();
   private readonly freeRows: number[] = [];
   private rowsUsed = 0;
 
@@ -49,6 +49,10 @@ export class BackendTable {
   reserve(extra: number): void {
     this.rowOf.reserve(extra);
     this.idByKey.reserve(extra);
+    this.reserveRows(extra);
+  }
+
+  private reserveRows(extra: number): void {
     let rows = this.refCounts.length;
     while (this.rowsUsed + extra > rows) rows *= 2;
     if (rows > this.refCounts.length) this.growRows(rows);
@@ -66,9 +70,15 @@ export class BackendTable {
   /**
    * Records the backends of a bulk load the kernel accepted: ids[k]'s value bytes are
    * values[k*24..), its canonical address text addresses[k], and refs[k] slots name it.
+   * `index` has each one's id by key; a table that has no backend yet takes it over rather
+   * than indexing them all again, and the caller must not change it after.
    */
-  addBatch(ids: ArrayLike<number>, addresses: readonly string[], values: Buffer, refs: ArrayLike<number>): void {
-    this.reserve(ids.length);
+  addBatch(ids: ArrayLike<number>, addresses: readonly string[], values: Buffer, refs: ArrayLike<number>, index: BackendKeyIndex): void {
+    const adopt = this.idByKey.size === 0;
+    if (adopt) this.idByKey = index;
+    else this.idByKey.reserve(ids.length);
+    this.rowOf.reserve(ids.length);
+    this.reserveRows(ids.length);
     // Into rows never used yet, the values go in one copy; reused rows take them one by one.
     const fresh = this.freeRows.length === 0;
     if (fresh) values.copy(this.values, this.rowsUsed * SIZE, 0, ids.length * SIZE);
@@ -77,7 +87,8 @@ export class BackendTable {
       if (!fresh) for (let i = 0; i < SIZE; i++) this.values[row * SIZE + i] = values[k * SIZE + i]!;
       const address = addresses[k]!;
       if (backendValue.family(this.values, row * SIZE) === 6) this.ipv6Text.set(row, address); // keyOfRow reads it
-      this.index(ids[k]!, row, this.keyOfRow(row), address);
+      if (adopt) this.rowOf.set(ids[k]!, row);
+      else this.index(ids[k]!, row, this.keyOfRow(row), address);
       this.refCounts[row] = refs[k]!;
     }
   }

@@ -30,6 +30,8 @@ export interface BulkPlan {
     readonly addresses: readonly string[];
     /** How many slots of this load name each: its reference count once the load is in. */
     readonly refs: Uint32Array;
+    /** Their ids by BackendKey. */
+    readonly index: BackendKeyIndex;
   };
   /** Backends programmed before this load that its slots name, once per slot. */
   readonly programmedRefs: readonly number[];
@@ -62,7 +64,7 @@ export function planBulk(
   const svcKeys = Buffer.allocUnsafe(specs.length * svcKey.size);
   const svcValues = Buffer.allocUnsafe(specs.length * svcValue.size);
   const programmedRefs: number[] = [];
-  // Key -> position among the new backends.
+  // The new backends' ids by key.
   const fresh = new BackendKeyIndex();
   fresh.reserve(total);
   const anyProgrammed = programmed.size > 0;
@@ -100,12 +102,14 @@ export function planBulk(
         let id = anyProgrammed ? programmed.idOf(key) : undefined;
         let k = -1;
         if (id === undefined) {
-          k = fresh.get(key) ?? -1;
-          if (k < 0) {
+          id = fresh.get(key);
+          if (id !== undefined) k = positionOf(id, ids.backend);
+          else {
             k = newCount++;
-            fresh.set(key, k);
-            newIds[k] = nextBackend;
-            backendId.encode(nextBackend, backendKeys, k * backendId.size);
+            id = nextBackend;
+            fresh.set(key, id);
+            newIds[k] = id;
+            backendId.encode(id, backendKeys, k * backendId.size);
             nextBackend = ids.next(nextBackend);
             const at = k * backendValue.size;
             if (v6) backendValue.write(backendValues, at, v6, b.port, b.nodeId, b.terminating);
@@ -113,7 +117,6 @@ export function planBulk(
             // A valid IPv4 text is its own canonical form (pkg/ip).
             addresses.push(v6 ? v6.canonical : b.address);
           }
-          id = newIds[k]!;
         }
         // A backend listed twice in a tier takes one slot, the first; in a table, every one.
         const repeated = !table && (inTier ? inTier.has(id) : includes(tiers, id, start, used));
@@ -153,7 +156,7 @@ export function planBulk(
 
   return {
     services,
-    newBackends: { ids: newIds.subarray(0, newCount), addresses, refs: refs.subarray(0, newCount) },
+    newBackends: { ids: newIds.subarray(0, newCount), addresses, refs: refs.subarray(0, newCount), index: fresh },
     programmedRefs,
     // Every byte of each row below its count was written above.
     batches: {
@@ -169,6 +172,11 @@ export function planBulk(
 /** The first `count` rows of `keys` and `values`, as views. */
 function rows(count: number, keys: Buffer, values: Buffer, keySize: number, valueSize: number): MapDump {
   return { count, keySize, valueSize, keys: keys.subarray(0, count * keySize), values: values.subarray(0, count * valueSize) };
+}
+
+/** Where new backend `id` is among a load's, its first new id being `first`: they were handed out in a row, wrapping from 2^32 - 1 to 1. */
+function positionOf(id: number, first: number): number {
+  return id >= first ? id - first : id - 1 + (0x100000000 - first);
 }
 
 function includes(a: readonly number[], v: number, from: number, to: number): boolean {
@@ -187,8 +195,7 @@ export function newBackendsOf(plan: BulkPlan): ProgrammedBackends {
   const first = ids[0] ?? 0;
   return {
     programmed(id: number): ProgrammedBackend | undefined {
-      // New ids were handed out in a row from the first, wrapping from 2^32 - 1 to 1.
-      const k = id >= first ? id - first : id - 1 + (0x100000000 - first);
+      const k = positionOf(id, first);
       if (ids[k] !== id) return undefined;
       const at = k * backendValue.size;
       return {

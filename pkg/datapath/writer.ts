@@ -387,8 +387,8 @@ export class ServiceWriter {
       throw err;
     }
 
-    const { ids, addresses, refs } = plan.newBackends;
-    this.backends.addBatch(ids, addresses, batches.backends.values, refs);
+    const { ids, addresses, refs, index } = plan.newBackends;
+    this.backends.addBatch(ids, addresses, batches.backends.values, refs, index);
     for (const id of plan.programmedRefs) this.backends.retain(id);
     for (let i = 0; i < plan.services.length; i++) this.mirror.set(keys[i]!, plan.services[i]!);
     this.nextBackendId = plan.nextBackendId;
