@@ -457,7 +457,7 @@ export class ServiceWriter {
   }
 
   private retain(tiers: PackedTiers): void {
-    // A loop, not forEachId(): no closure per service in a bulk load.
+    // A loop, not forEachId(): no closure per call. (A bulk load counts references as it plans.)
     for (let i = tierStart(tiers, 0); i < tierEnd(tiers, MAX_TIERS - 1); i++) this.backends.retain(tiers[i]!);
   }
 
