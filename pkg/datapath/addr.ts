@@ -3,7 +3,7 @@
  * Parsing itself is pkg/ip's; this file only places the bytes. A malformed address is a caller
  * bug and must never become a zero address in a map.
  */
-import { ipFromBytes, ipToBytes } from '../ip/index.js';
+import { ipFromBytes, ipToBytes, ipv4ToNumber } from '../ip/index.js';
 import type { Family } from './types.js';
 
 /** An address parsed once, for callers that need its bytes and its canonical text. */
@@ -28,6 +28,13 @@ export function familyOf(address: string): Family {
 
 /** Writes the address into buf[off..off+16) and returns its family. */
 export function writeAddress(buf: Buffer, off: number, address: string): Family {
+  // IPv4, nearly every service address, without the object and the 16-byte array of a parse.
+  const v4 = ipv4ToNumber(address);
+  if (v4 >= 0) {
+    buf.writeUInt32BE(v4, off);
+    for (let o = 4; o < 16; o += 4) buf.writeUInt32LE(0, off + o);
+    return 4;
+  }
   const { family, bytes } = parseAddress(address);
   buf.set(bytes, off);
   return family;

@@ -6,6 +6,10 @@ export class BackendKeyIndex {
   private readonly ipv4 = new NumberIndex();
   private readonly ipv6 = new Map<string, number>();
 
+  get size(): number {
+    return this.ipv4.size + this.ipv6.size;
+  }
+
   get(key: BackendKey): number | undefined {
     return typeof key === 'number' ? this.ipv4.get(key) : this.ipv6.get(key);
   }

@@ -21,8 +21,9 @@ export class BackendTable {
   private refCounts = new Uint32Array(INITIAL_ROWS);
   /** Canonical text of IPv6 rows, by row. */
   private readonly ipv6Text = new Map<number, string>();
-  private readonly rowOf = new NumberIndex();
-  private readonly idByKey = new BackendKeyIndex();
+  /** Rows by backend id: ids are handed out one after another. */
+  private readonly rowOf = new NumberIndex(1024, 'dense');
+  private idByKey = new BackendKeyIndex();
   private readonly freeRows: number[] = [];
   private rowsUsed = 0;
 
@@ -48,7 +49,13 @@ export class BackendTable {
   reserve(extra: number): void {
     this.rowOf.reserve(extra);
     this.idByKey.reserve(extra);
-    while (this.rowsUsed + extra > this.refCounts.length) this.growRows();
+    this.reserveRows(extra);
+  }
+
+  private reserveRows(extra: number): void {
+    let rows = this.refCounts.length;
+    while (this.rowsUsed + extra > rows) rows *= 2;
+    if (rows > this.refCounts.length) this.growRows(rows);
   }
 
   /** Records a backend whose value bytes, value[at..at+24), the kernel accepted. */
@@ -58,6 +65,32 @@ export class BackendTable {
     const to = row * SIZE;
     for (let i = 0; i < SIZE; i++) this.values[to + i] = value[at + i]!;
     this.index(id, row, key, address);
+  }
+
+  /**
+   * Records the backends of a bulk load the kernel accepted: ids[k]'s value bytes are
+   * values[k*24..), its canonical address text addresses[k], and refs[k] slots name it.
+   * `index` has each one's id by key; a table that has no backend yet takes it over rather
+   * than indexing them all again, and the caller must not change it after.
+   */
+  addBatch(ids: ArrayLike<number>, addresses: readonly string[], values: Buffer, refs: ArrayLike<number>, index: BackendKeyIndex): void {
+    const adopt = this.idByKey.size === 0;
+    if (adopt) this.idByKey = index;
+    else this.idByKey.reserve(ids.length);
+    this.rowOf.reserve(ids.length);
+    this.reserveRows(ids.length);
+    // Into rows never used yet, the values go in one copy; reused rows take them one by one.
+    const fresh = this.freeRows.length === 0;
+    if (fresh) values.copy(this.values, this.rowsUsed * SIZE, 0, ids.length * SIZE);
+    for (let k = 0; k < ids.length; k++) {
+      const row = fresh ? this.rowsUsed++ : (this.freeRows.pop() ?? this.newRow());
+      if (!fresh) for (let i = 0; i < SIZE; i++) this.values[row * SIZE + i] = values[k * SIZE + i]!;
+      const address = addresses[k]!;
+      if (backendValue.family(this.values, row * SIZE) === 6) this.ipv6Text.set(row, address); // keyOfRow reads it
+      if (adopt) this.rowOf.set(ids[k]!, row);
+      else this.index(ids[k]!, row, this.keyOfRow(row), address);
+      this.refCounts[row] = refs[k]!;
+    }
   }
 
   /**
@@ -147,15 +180,15 @@ export class BackendTable {
   }
 
   private newRow(): number {
-    if (this.rowsUsed === this.refCounts.length) this.growRows();
+    if (this.rowsUsed === this.refCounts.length) this.growRows(this.refCounts.length * 2);
     return this.rowsUsed++;
   }
 
-  private growRows(): void {
-    const values = Buffer.alloc(this.values.length * 2);
+  private growRows(rows: number): void {
+    const values = Buffer.alloc(rows * SIZE);
     this.values.copy(values);
     this.values = values;
-    const refs = new Uint32Array(this.refCounts.length * 2);
+    const refs = new Uint32Array(rows);
     refs.set(this.refCounts);
     this.refCounts = refs;
   }

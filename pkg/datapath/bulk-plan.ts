@@ -1,17 +1,19 @@
 /*
  * A bulk load of new services, planned without touching the kernel: ids for the new services
  * and backends, each service's slots, and the three batches (backends, slots, services)
- * encoded straight into one buffer per batch. Every address is parsed once; a backend shared
- * with what is already programmed, or with another new service, gets one id.
+ * encoded straight into one buffer per batch, in one pass over the specs. Every address is
+ * parsed once; a backend shared with what is already programmed, or with another new service,
+ * gets one id. Per backend and per slot nothing is allocated: a bulk load of 100,000 endpoints
+ * spent more time collecting per-endpoint objects than the kernel spent writing the maps
+ * (docs/performance.md, "The writer against C").
  */
 import { BackendKeyIndex } from './backend-key-index.js';
 import type { BackendTable } from './backend-table.js';
 import { backendId, backendValue, slotKey, svcKey, svcValue } from './codecs.js';
 import { InvalidServiceError } from './errors.js';
-import { type BackendKey, backendKey, balanceOf, ipv4BackendKey, slotsAreTable } from './identity.js';
+import { backendKey, balanceOf, ipv4BackendKey, slotsAreTable } from './identity.js';
 import type { MapDump } from './map-dump.js';
 import { type MirrorService, type ProgrammedBackends, weightsOf } from './mirror-service.js';
-import { tierCounts, tierEnd, tierStart } from './packed-tiers.js';
 import { MAX_TIERS, type ProgrammedBackend, type ServiceSpec } from './types.js';
 import { validateService, validBackend, validIpv4Backend } from './validate.js';
 
@@ -21,7 +23,18 @@ const SCAN_LIMIT = 32;
 export interface BulkPlan {
   readonly services: readonly MirrorService[];
   /** The backends no programmed service names yet, in batch order. */
-  readonly newBackends: { readonly ids: readonly number[]; readonly keys: readonly BackendKey[]; readonly addresses: readonly string[] };
+  readonly newBackends: {
+    /** Their ids, as in the backends batch's keys. */
+    readonly ids: Uint32Array;
+    /** Their address texts, canonical. */
+    readonly addresses: readonly string[];
+    /** How many slots of this load name each: its reference count once the load is in. */
+    readonly refs: Uint32Array;
+    /** Their ids by BackendKey. */
+    readonly index: BackendKeyIndex;
+  };
+  /** Backends programmed before this load that its slots name, once per slot. */
+  readonly programmedRefs: readonly number[];
   /** Packed rows to write, in the safe order: backends, then slots, then services. */
   readonly batches: { readonly backends: MapDump; readonly slots: MapDump; readonly services: MapDump };
   readonly nextServiceId: number;
@@ -38,29 +51,47 @@ export function planBulk(
   programmed: BackendTable,
   ids: { readonly service: number; readonly backend: number; readonly next: (id: number) => number },
 ): BulkPlan {
-  const total = specs.reduce((n, s) => n + s.tiers.reduce((m, tier) => m + tier.length, 0), 0);
+  let total = 0;
+  for (const spec of specs) for (const tier of spec.tiers) total += tier.length;
+  // At most one new backend and one slot per endpoint: sized for that, cut to what was used.
+  const backendKeys = Buffer.allocUnsafe(total * backendId.size);
   const backendValues = Buffer.allocUnsafe(total * backendValue.size);
-  const newIds: number[] = [];
-  const newKeys: BackendKey[] = [];
+  const newIds = new Uint32Array(total);
+  const refs = new Uint32Array(total);
   const addresses: string[] = [];
+  const slotKeys = Buffer.allocUnsafe(total * slotKey.size);
+  const slotValues = Buffer.allocUnsafe(total * backendId.size);
+  const svcKeys = Buffer.allocUnsafe(specs.length * svcKey.size);
+  const svcValues = Buffer.allocUnsafe(specs.length * svcValue.size);
+  const programmedRefs: number[] = [];
+  // The new backends' ids by key.
   const fresh = new BackendKeyIndex();
+  fresh.reserve(total);
+  const anyProgrammed = programmed.size > 0;
+  let newCount = 0;
+  let slotCount = 0;
   let nextBackend = ids.backend;
   let nextService = ids.service;
-  let slotCount = 0;
   const services: MirrorService[] = [];
   const seen = new Set<string>();
+  const counts = new Array<number>(MAX_TIERS).fill(0);
 
-  fresh.reserve(total);
   for (let s = 0; s < specs.length; s++) {
     const spec = specs[s]!;
     const label = `${spec.label} ${mirrorKeys[s]}`;
-    const ipv4 = validateService(spec, label).family === 4;
+    const ipv4 = validateService(spec, label) === 4;
     if (seen.has(mirrorKeys[s]!)) throw new InvalidServiceError(label, 'listed twice in one bulk load');
     seen.add(mirrorKeys[s]!);
-    const tiers = new Array<number>(MAX_TIERS).fill(MAX_TIERS);
-    const table = slotsAreTable(balanceOf(spec));
+    const svcId = nextService;
+    const balance = balanceOf(spec);
+    const table = slotsAreTable(balance);
+    let endpoints = 0;
+    for (const tier of spec.tiers) endpoints += tier.length;
+    // Sized up front and cut once: this array is kept for the service's life (packed-tiers.ts).
+    const tiers = new Array<number>(MAX_TIERS + endpoints);
+    let used = MAX_TIERS;
     for (let t = 0; t < MAX_TIERS; t++) {
-      const start = tiers.length;
+      const start = used;
       const tier = spec.tiers[t] ?? [];
       const inTier = tier.length > SCAN_LIMIT ? new Set<number>() : undefined;
       for (const b of tier) {
@@ -68,38 +99,56 @@ export function planBulk(
         const v4 = ipv4 ? validIpv4Backend(b, label) : -1;
         const v6 = ipv4 ? undefined : validBackend(b, 6, label);
         const key = v6 ? backendKey(v6, b.port) : ipv4BackendKey(v4, b.port);
-        let id = programmed.idOf(key) ?? fresh.get(key);
+        let id = anyProgrammed ? programmed.idOf(key) : undefined;
+        let k = -1;
         if (id === undefined) {
-          id = nextBackend;
-          nextBackend = ids.next(nextBackend);
-          fresh.set(key, id);
-          const at = newIds.length * backendValue.size;
-          if (v6) backendValue.write(backendValues, at, v6, b.port, b.nodeId, b.terminating);
-          else backendValue.writeIpv4(backendValues, at, v4, b.port, b.nodeId, b.terminating);
-          newIds.push(id);
-          newKeys.push(key);
-          // A valid IPv4 text is its own canonical form (pkg/ip).
-          addresses.push(v6 ? v6.canonical : b.address);
+          id = fresh.get(key);
+          if (id !== undefined) k = positionOf(id, ids.backend);
+          else {
+            k = newCount++;
+            id = nextBackend;
+            fresh.set(key, id);
+            newIds[k] = id;
+            backendId.encode(id, backendKeys, k * backendId.size);
+            nextBackend = ids.next(nextBackend);
+            const at = k * backendValue.size;
+            if (v6) backendValue.write(backendValues, at, v6, b.port, b.nodeId, b.terminating);
+            else backendValue.writeIpv4(backendValues, at, v4, b.port, b.nodeId, b.terminating);
+            // A valid IPv4 text is its own canonical form (pkg/ip).
+            addresses.push(v6 ? v6.canonical : b.address);
+          }
         }
         // A backend listed twice in a tier takes one slot, the first; in a table, every one.
-        const repeated = !table && (inTier ? inTier.has(id) : tiers.includes(id, start));
+        const repeated = !table && (inTier ? inTier.has(id) : includes(tiers, id, start, used));
         if (repeated) continue;
         inTier?.add(id);
-        tiers.push(id);
+        slotKey.write(slotKeys, slotCount * slotKey.size, svcId, t, used - start);
+        backendId.encode(id, slotValues, slotCount * backendId.size);
+        slotCount++;
+        if (k >= 0) refs[k]!++;
+        else programmedRefs.push(id);
+        tiers[used++] = id;
       }
-      tiers[t] = tiers.length;
+      tiers[t] = used;
+      counts[t] = used - start;
     }
-    slotCount += tiers.length - MAX_TIERS;
-    // slice() leaves the spare room push() made behind: this array is kept for the service's life.
+    tiers.length = used;
+    const weights = weightsOf(spec.weights);
+    svcKey.encode(spec.key, svcKeys, s * svcKey.size);
+    svcValue.encode(
+      { id: svcId, mode: spec.mode, balance, counts, weights, spillover: spec.spillover, affinitySeconds: spec.affinitySeconds },
+      svcValues,
+      s * svcValue.size,
+    );
     services.push({
       key: spec.key,
       label: spec.label,
-      id: nextService,
+      id: svcId,
       mode: spec.mode,
-      balance: balanceOf(spec),
-      weights: weightsOf(spec.weights),
+      balance,
+      weights,
       ...(spec.spillover ? { spillover: spec.spillover } : {}),
-      tiers: tiers.slice(),
+      tiers,
       ...(spec.affinitySeconds ? { affinitySeconds: spec.affinitySeconds } : {}),
     });
     nextService = ids.next(nextService);
@@ -107,75 +156,47 @@ export function planBulk(
 
   return {
     services,
-    newBackends: { ids: newIds, keys: newKeys, addresses },
+    newBackends: { ids: newIds.subarray(0, newCount), addresses, refs: refs.subarray(0, newCount), index: fresh },
+    programmedRefs,
+    // Every byte of each row below its count was written above.
     batches: {
-      backends: backendBatch(newIds, backendValues),
-      slots: slotBatch(services, slotCount),
-      services: serviceBatch(services),
+      backends: rows(newCount, backendKeys, backendValues, backendId.size, backendValue.size),
+      slots: rows(slotCount, slotKeys, slotValues, slotKey.size, backendId.size),
+      services: rows(specs.length, svcKeys, svcValues, svcKey.size, svcValue.size),
     },
     nextServiceId: nextService,
     nextBackendId: nextBackend,
   };
 }
 
-function backendBatch(ids: readonly number[], values: Buffer): MapDump {
-  const keys = Buffer.allocUnsafe(ids.length * backendId.size);
-  ids.forEach((id, i) => backendId.encode(id, keys, i * backendId.size));
-  return { count: ids.length, keySize: backendId.size, valueSize: backendValue.size, keys, values };
+/** The first `count` rows of `keys` and `values`, as views. */
+function rows(count: number, keys: Buffer, values: Buffer, keySize: number, valueSize: number): MapDump {
+  return { count, keySize, valueSize, keys: keys.subarray(0, count * keySize), values: values.subarray(0, count * valueSize) };
 }
 
-function slotBatch(services: readonly MirrorService[], count: number): MapDump {
-  const keys = Buffer.allocUnsafe(count * slotKey.size);
-  const values = Buffer.allocUnsafe(count * backendId.size);
-  let n = 0;
-  for (const s of services) {
-    for (let t = 0; t < MAX_TIERS; t++) {
-      const start = tierStart(s.tiers, t);
-      for (let i = start; i < tierEnd(s.tiers, t); i++, n++) {
-        slotKey.write(keys, n * slotKey.size, s.id, t, i - start);
-        backendId.encode(s.tiers[i]!, values, n * backendId.size);
-      }
-    }
-  }
-  return { count, keySize: slotKey.size, valueSize: backendId.size, keys, values };
+/** Where new backend `id` is among a load's, its first new id being `first`: they were handed out in a row, wrapping from 2^32 - 1 to 1. */
+function positionOf(id: number, first: number): number {
+  return id >= first ? id - first : id - 1 + (0x100000000 - first);
 }
 
-function serviceBatch(services: readonly MirrorService[]): MapDump {
-  const keys = Buffer.allocUnsafe(services.length * svcKey.size);
-  const values = Buffer.allocUnsafe(services.length * svcValue.size);
-  services.forEach((s, i) => {
-    svcKey.encode(s.key, keys, i * svcKey.size);
-    svcValue.encode(
-      {
-        id: s.id,
-        mode: s.mode,
-        balance: s.balance,
-        counts: tierCounts(s.tiers),
-        weights: s.weights,
-        spillover: s.spillover,
-        affinitySeconds: s.affinitySeconds,
-      },
-      values,
-      i * svcValue.size,
-    );
-  });
-  return { count: services.length, keySize: svcKey.size, valueSize: svcValue.size, keys, values };
+function includes(a: readonly number[], v: number, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (a[i] === v) return true;
+  return false;
 }
 
 /**
- * toProgrammed()'s backends right after a bulk load: a new backend is read from its batch row
- * with the address text its spec gave (the canonical form), rather than formatted again from
- * the table's bytes once per endpoint; any other one comes from the table.
+ * The backends a bulk load wrote, as toProgrammed() reads them: from their batch rows, with the
+ * address text their specs gave (the canonical form), rather than formatted again from the
+ * table's bytes once per endpoint. The rows never change, so the answer never does.
  */
-export function programmedAfter(plan: BulkPlan, table: BackendTable): ProgrammedBackends {
+export function newBackendsOf(plan: BulkPlan): ProgrammedBackends {
   const { ids, addresses } = plan.newBackends;
   const values = plan.batches.backends.values;
   const first = ids[0] ?? 0;
   return {
     programmed(id: number): ProgrammedBackend | undefined {
-      // New ids were handed out in a row from the first, wrapping from 2^32 - 1 to 1.
-      const k = id >= first ? id - first : id - 1 + (0x100000000 - first);
-      if (ids[k] !== id) return table.programmed(id);
+      const k = positionOf(id, first);
+      if (ids[k] !== id) return undefined;
       const at = k * backendValue.size;
       return {
         id,

@@ -105,22 +105,27 @@ export interface SvcKey {
   protocol: Protocol;
 }
 
+const KEY_ADDR = off('nearby_svc_key', 'addr');
+const KEY_PORT = off('nearby_svc_key', 'port');
+const KEY_PROTO = off('nearby_svc_key', 'proto');
+const KEY_FAMILY = off('nearby_svc_key', 'family');
+
 export const svcKey = {
   size: STRUCTS.nearby_svc_key.size,
   encode(k: SvcKey, buf = Buffer.alloc(STRUCTS.nearby_svc_key.size), at = 0): Buffer {
     buf.fill(0, at, at + STRUCTS.nearby_svc_key.size);
-    const family = writeAddress(buf, at + off('nearby_svc_key', 'addr'), k.address);
-    buf.writeUInt16BE(k.port, at + off('nearby_svc_key', 'port')); // network order
-    buf.writeUInt8(IPPROTO[k.protocol], at + off('nearby_svc_key', 'proto'));
-    buf.writeUInt8(toAf(family), at + off('nearby_svc_key', 'family'));
+    const family = writeAddress(buf, at + KEY_ADDR, k.address);
+    buf.writeUInt16BE(k.port, at + KEY_PORT); // network order
+    buf.writeUInt8(IPPROTO[k.protocol], at + KEY_PROTO);
+    buf.writeUInt8(toAf(family), at + KEY_FAMILY);
     return buf;
   },
   decode(buf: Buffer, at = 0): SvcKey {
-    const family = fromAf(buf.readUInt8(at + off('nearby_svc_key', 'family')));
+    const family = fromAf(buf.readUInt8(at + KEY_FAMILY));
     return {
-      address: readAddress(buf, at + off('nearby_svc_key', 'addr'), family),
-      port: buf.readUInt16BE(at + off('nearby_svc_key', 'port')),
-      protocol: buf.readUInt8(at + off('nearby_svc_key', 'proto')) === IPPROTO.UDP ? 'UDP' : 'TCP',
+      address: readAddress(buf, at + KEY_ADDR, family),
+      port: buf.readUInt16BE(at + KEY_PORT),
+      protocol: buf.readUInt8(at + KEY_PROTO) === IPPROTO.UDP ? 'UDP' : 'TCP',
     };
   },
 };
@@ -169,14 +174,21 @@ export const svcValue = {
     u32(buf, at + SVC_ID, v.id);
     buf.writeUInt8(Mode[v.mode], at + SVC_MODE);
     buf.writeUInt8(Balance[v.balance ?? 'RANDOM'], at + SVC_BALANCE);
+    // Zeros are already there: most fields of most entries are 0, and a bulk load encodes
+    // tens of thousands of entries.
+    const { counts, weights, spillover } = v;
     for (let t = 0; t < MAX_TIERS; t++) {
-      u16(buf, at + SVC_COUNT + 2 * t, v.counts[t] ?? 0);
-      u16(buf, at + SVC_WEIGHT + 2 * t, v.weights[t] ?? 0);
-      u16(buf, at + SVC_ENDPOINTS + 2 * t, v.spillover?.endpoints[t] ?? 0);
-      u16(buf, at + SVC_READY + 2 * t, v.spillover?.ready[t] ?? 0);
+      if (counts[t]) u16(buf, at + SVC_COUNT + 2 * t, counts[t]!);
+      if (weights[t]) u16(buf, at + SVC_WEIGHT + 2 * t, weights[t]!);
     }
-    u32(buf, at + SVC_AFFINITY, v.affinitySeconds ?? 0);
-    u16(buf, at + SVC_OVERPROVISION, v.spillover?.overprovisionPercent ?? 0);
+    if (spillover) {
+      for (let t = 0; t < MAX_TIERS; t++) {
+        u16(buf, at + SVC_ENDPOINTS + 2 * t, spillover.endpoints[t] ?? 0);
+        u16(buf, at + SVC_READY + 2 * t, spillover.ready[t] ?? 0);
+      }
+      u16(buf, at + SVC_OVERPROVISION, spillover.overprovisionPercent);
+    }
+    if (v.affinitySeconds) u32(buf, at + SVC_AFFINITY, v.affinitySeconds);
     return buf;
   },
   decode(buf: Buffer, at = 0): SvcValue {

@@ -50,6 +50,43 @@ export interface ProgrammedBackends {
 }
 
 export function toProgrammed(s: MirrorService, backends: ProgrammedBackends): ProgrammedService {
+  return {
+    key: s.key,
+    id: s.id,
+    mode: s.mode,
+    balance: s.balance,
+    weights: s.weights,
+    tiers: tiersOf(s, backends),
+    ...(s.outlier ? { outlier: s.outlier } : {}),
+    ...(s.spillover ? { spillover: s.spillover } : {}),
+    ...(s.affinitySeconds ? { affinitySeconds: s.affinitySeconds } : {}),
+  };
+}
+
+/**
+ * toProgrammed() with the tiers built when first read, for a bulk load's result: its caller
+ * reads the keys, and one object per endpoint made for nothing cost a bulk load more than
+ * planning it (docs/performance.md, "The writer against C"). `backends` must answer later as
+ * it does now: a bulk plan's own rows, never a table that changes.
+ */
+export function toProgrammedLazily(s: MirrorService, backends: ProgrammedBackends): ProgrammedService {
+  let tiers: ProgrammedBackend[][] | undefined;
+  return {
+    key: s.key,
+    id: s.id,
+    mode: s.mode,
+    balance: s.balance,
+    weights: s.weights,
+    get tiers() {
+      return (tiers ??= tiersOf(s, backends));
+    },
+    ...(s.outlier ? { outlier: s.outlier } : {}),
+    ...(s.spillover ? { spillover: s.spillover } : {}),
+    ...(s.affinitySeconds ? { affinitySeconds: s.affinitySeconds } : {}),
+  };
+}
+
+function tiersOf(s: MirrorService, backends: ProgrammedBackends): ProgrammedBackend[][] {
   const tiers: ProgrammedBackend[][] = [];
   for (let t = 0; t < MAX_TIERS; t++) {
     const tier: ProgrammedBackend[] = [];
@@ -59,15 +96,5 @@ export function toProgrammed(s: MirrorService, backends: ProgrammedBackends): Pr
     }
     tiers.push(tier);
   }
-  return {
-    key: s.key,
-    id: s.id,
-    mode: s.mode,
-    balance: s.balance,
-    weights: s.weights,
-    tiers,
-    ...(s.outlier ? { outlier: s.outlier } : {}),
-    ...(s.spillover ? { spillover: s.spillover } : {}),
-    ...(s.affinitySeconds ? { affinitySeconds: s.affinitySeconds } : {}),
-  };
+  return tiers;
 }

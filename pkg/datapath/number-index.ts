@@ -15,7 +15,16 @@ export class NumberIndex {
   private mask: number;
   private count = 0;
 
-  constructor(capacity = 1024) {
+  /**
+   * `order` 'dense' is for keys handed out one after another (ids): they keep their order in
+   * the table, so a run of new ones is written in one sweep rather than a cache miss each.
+   * 'mixed' keys (address:port) are hashed first, or keys that differ only in the port would
+   * pile up in one run.
+   */
+  constructor(
+    capacity = 1024,
+    private readonly order: 'dense' | 'mixed' = 'mixed',
+  ) {
     let size = 16;
     while (size < capacity) size *= 2;
     this.keys = new Float64Array(size);
@@ -63,9 +72,11 @@ export class NumberIndex {
     return true;
   }
 
-  /** Makes room for `extra` more keys at once, instead of doubling step by step. */
+  /** Makes room for `extra` more keys at once: one rehash, instead of doubling step by step. */
   reserve(extra: number): void {
-    while (this.count + extra > this.keys.length * MAX_LOAD) this.grow();
+    let size = this.keys.length;
+    while (this.count + extra > size * MAX_LOAD) size *= 2;
+    if (size > this.keys.length) this.rehash(size);
   }
 
   forEach(visit: (value: number, key: number) => void): void {
@@ -80,6 +91,7 @@ export class NumberIndex {
   }
 
   private home(key: number): number {
+    if (this.order === 'dense') return key & this.mask;
     // Both 32-bit halves, mixed (murmur3 finaliser), so keys that differ only in the port or
     // only in the address spread alike.
     let h = (key >>> 0) ^ Math.imul(Math.floor(key / 0x100000000) >>> 0, 0x9e3779b1);
@@ -89,9 +101,13 @@ export class NumberIndex {
   }
 
   private grow(): void {
+    this.rehash(this.keys.length * 2);
+  }
+
+  private rehash(size: number): void {
     const { keys, values } = this;
-    this.keys = new Float64Array(keys.length * 2);
-    this.values = new Uint32Array(keys.length * 2);
+    this.keys = new Float64Array(size);
+    this.values = new Uint32Array(size);
     this.mask = this.keys.length - 1;
     this.count = 0;
     for (let slot = 0; slot < keys.length; slot++) if (keys[slot] !== 0) this.set(keys[slot]!, values[slot]!);

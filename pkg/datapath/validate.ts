@@ -33,22 +33,28 @@ export function validateSpec(spec: ServiceSpec, label: string): ValidSpec {
 
 /**
  * Everything validateSpec() checks but the backends' addresses and ports, for a caller that
- * checks each backend as it reaches it (validBackend, validIpv4Backend). Returns the VIP parsed.
+ * checks each backend as it reaches it (validBackend, validIpv4Backend). Returns the VIP's
+ * family; an IPv4 VIP, nearly every one, is checked without an object.
  */
-export function validateService(spec: ServiceSpec, label: string): ParsedAddress {
-  const vip = validateShape(spec, label);
+export function validateService(spec: ServiceSpec, label: string): Family {
+  const family: Family = ipv4ToNumber(spec.key.address) >= 0 ? 4 : parseAddress(spec.key.address).family;
+  validateLimits(spec, label);
   validateSettings(spec, label);
-  return vip;
+  return family;
 }
 
 function validateShape(spec: ServiceSpec, label: string): ParsedAddress {
   const vip = parseAddress(spec.key.address);
+  validateLimits(spec, label);
+  return vip;
+}
+
+function validateLimits(spec: ServiceSpec, label: string): void {
   if (spec.tiers.length > MAX_TIERS) throw new InvalidServiceError(label, `${spec.tiers.length} tiers, at most ${MAX_TIERS}`);
   if (!(spec.key.port > 0 && spec.key.port < 65536)) throw new InvalidServiceError(label, `bad port ${spec.key.port}`);
   spec.tiers.forEach((tier, t) => {
     if (tier.length > MAX_TIER_SIZE) throw new InvalidServiceError(label, `tier ${t} has ${tier.length} endpoints`);
   });
-  return vip;
 }
 
 function validateSettings(spec: ServiceSpec, label: string): void {

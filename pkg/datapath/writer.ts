@@ -13,7 +13,7 @@
 import type { ParsedAddress } from './addr.js';
 import { BackendTable } from './backend-table.js';
 import { type BpfMap, type DatapathMaps, type MapOps, opsOf, UPDATE_NOEXIST } from './bpf-map.js';
-import { planBulk, programmedAfter } from './bulk-plan.js';
+import { newBackendsOf, planBulk } from './bulk-plan.js';
 import { backendId, backendValue, counterKey, slotKey, svcKey, svcValue } from './codecs.js';
 import { type DriftReport, planRepairs } from './drift.js';
 import { applyRepairs } from './drift-repair.js';
@@ -22,7 +22,7 @@ import { backendKey, backendKeyOf, balanceOf, programmedAs, serviceKeyText, slot
 import { KernelState, readSnapshot } from './kernel-state.js';
 import { keyAt, type MapDump } from './map-dump.js';
 import { writeEntry } from './map-write.js';
-import { type MirrorService, toProgrammed, weightsOf } from './mirror-service.js';
+import { type MirrorService, toProgrammed, toProgrammedLazily, weightsOf } from './mirror-service.js';
 import { MirrorTiers } from './mirror-tiers.js';
 import { forEachId, packTiers, type PackedTiers, tierCounts, tierEnd, tierIds, tierStart, unpackTiers } from './packed-tiers.js';
 import { collectLeftovers, type ReadBack, readBack, type ReadBackReport } from './read-back.js';
@@ -387,18 +387,16 @@ export class ServiceWriter {
       throw err;
     }
 
-    const { ids, keys: backendKeys, addresses } = plan.newBackends;
-    this.backends.reserve(ids.length);
-    for (let i = 0; i < ids.length; i++)
-      this.backends.add(ids[i]!, backendKeys[i]!, addresses[i]!, batches.backends.values, i * backendValue.size);
-    for (let i = 0; i < plan.services.length; i++) {
-      this.mirror.set(keys[i]!, plan.services[i]!);
-      this.retain(plan.services[i]!.tiers);
-    }
+    const { ids, addresses, refs, index } = plan.newBackends;
+    this.backends.addBatch(ids, addresses, batches.backends.values, refs, index);
+    for (const id of plan.programmedRefs) this.backends.retain(id);
+    for (let i = 0; i < plan.services.length; i++) this.mirror.set(keys[i]!, plan.services[i]!);
     this.nextBackendId = plan.nextBackendId;
     this.nextServiceId = plan.nextServiceId;
-    const programmed = programmedAfter(plan, this.backends);
-    return plan.services.map((s) => toProgrammed(s, programmed));
+    // Backends programmed before the load may change later: then the result is built now.
+    if (plan.programmedRefs.length > 0) return plan.services.map((s) => toProgrammed(s, this.backends));
+    const rows = newBackendsOf(plan);
+    return plan.services.map((s) => toProgrammedLazily(s, rows));
   }
 
   private ensureBackend(b: BackendSpec, address: ParsedAddress, undo: UndoLog, label: string): number {
@@ -459,7 +457,7 @@ export class ServiceWriter {
   }
 
   private retain(tiers: PackedTiers): void {
-    // A loop, not forEachId(): no closure per service in a bulk load.
+    // A loop, not forEachId(): no closure per call. (A bulk load counts references as it plans.)
     for (let i = tierStart(tiers, 0); i < tierEnd(tiers, MAX_TIERS - 1); i++) this.backends.retain(tiers[i]!);
   }
 

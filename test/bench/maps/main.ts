@@ -5,7 +5,9 @@
  *   single  services applied one by one: ServiceWriter.apply, element by element
  * Each round gives each side fresh maps in this run's own bpffs directory; the sides alternate
  * which goes first, and the first round's maps are compared byte for byte, so both measured the
- * same writes. Reports numbers only. The last stdout line is the JSON summary.
+ * same writes. Reports numbers only. The last stdout line is the JSON summary: wall times, and
+ * the CPU times of both sides over the same writes (cpu_ratio), which on a shared machine do not
+ * count the time other jobs ran instead.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -37,13 +39,25 @@ const log = (line: string): void => {
   if (!args.json) console.error(line);
 };
 
-/** The TypeScript writer on fresh maps: ns for the whole write (specs built beforehand), and of it the ns inside batch calls. */
-function runTs(dir: string, path: Path): { ns: number; inBatches: number; batchCalls: number } {
+interface SideTime {
+  /** Wall time of the whole write. */
+  readonly ns: number;
+  /**
+   * CPU time of the process meanwhile, user and system (the kernel's share of the writes),
+   * every thread (Node's collector and compiler too): on a shared machine the wall time also
+   * counts the time other jobs ran instead.
+   */
+  readonly cpuNs: number;
+}
+
+/** The TypeScript writer on fresh maps: the whole write (specs built beforehand), and of it the ns inside batch calls. */
+function runTs(dir: string, path: Path): SideTime & { inBatches: number; batchCalls: number } {
   const bench = createBenchMaps(dir);
   try {
     const writer = ServiceWriter.open(bench.maps);
     const batches = timeBatches(bench.maps);
     const specs = Array.from({ length: SERVICES }, (_, s) => benchSpec(s, ENDPOINTS));
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     if (path === 'bulk') {
       const r = writer.applyMany(specs);
@@ -52,16 +66,18 @@ function runTs(dir: string, path: Path): { ns: number; inBatches: number; batchC
       for (const spec of specs) writer.apply(spec);
     }
     const ns = Number(process.hrtime.bigint() - t0);
+    const cpu = process.cpuUsage(c0);
     const timing = batches();
-    return { ns, inBatches: timing.ns, batchCalls: timing.calls };
+    return { ns, cpuNs: (cpu.user + cpu.system) * 1000, inBatches: timing.ns, batchCalls: timing.calls };
   } finally {
     bench.close();
   }
 }
 
-function runC(dir: string, path: Path): number {
+function runC(dir: string, path: Path): SideTime {
   const out = execFileSync(benchProgram('map-writer'), [path, dir, String(SERVICES), String(ENDPOINTS)], { encoding: 'utf8' });
-  return (JSON.parse(out.trim()) as { ns: number }).ns;
+  const { ns, cpu_ns: cpuNs } = JSON.parse(out.trim()) as { ns: number; cpu_ns: number };
+  return { ns, cpuNs };
 }
 
 function sameMaps(a: string, b: string): boolean {
@@ -80,6 +96,7 @@ function main(): void {
   for (const leftover of pins.removedLeftovers) console.error(`removed pins of a crashed run: ${leftover}`);
   const endpoints = SERVICES * ENDPOINTS;
   const perEndpoint: Record<Path, { ts: number[]; c: number[] }> = { bulk: { ts: [], c: [] }, single: { ts: [], c: [] } };
+  const cpuPerEndpoint: Record<Path, { ts: number[]; c: number[] }> = { bulk: { ts: [], c: [] }, single: { ts: [], c: [] } };
   let identical = true;
   // Bulk only: the TypeScript writer's time inside its batch calls, per endpoint, by round.
   const tsInBatches: number[] = [];
@@ -95,11 +112,16 @@ function main(): void {
           if (side === 'ts') {
             const ts = runTs(dirs.ts, path);
             perEndpoint[path].ts.push(ts.ns / endpoints);
+            cpuPerEndpoint[path].ts.push(ts.cpuNs / endpoints);
             if (path === 'bulk') {
               tsInBatches.push(ts.inBatches / endpoints);
               batchCalls = ts.batchCalls;
             }
-          } else perEndpoint[path].c.push(runC(dirs.c, path) / endpoints);
+          } else {
+            const c = runC(dirs.c, path);
+            perEndpoint[path].c.push(c.ns / endpoints);
+            cpuPerEndpoint[path].c.push(c.cpuNs / endpoints);
+          }
         }
         if (r === 0) identical &&= sameMaps(dirs.ts, dirs.c);
         log(
@@ -113,13 +135,15 @@ function main(): void {
     pins.remove();
   }
   if (!identical) throw new Error('the TypeScript writer and the C floor did not write the same map contents: the comparison is void');
-  const summary = (path: Path) => {
-    const ts = median(perEndpoint[path].ts);
-    const c = median(perEndpoint[path].c);
+  const summary = (times: typeof perEndpoint, path: Path) => {
+    const ts = median(times[path].ts);
+    const c = median(times[path].c);
     return { ts: round2(ts), c: round2(c), ratio: round2(ts / c) };
   };
-  const bulk = summary('bulk');
-  const single = summary('single');
+  const bulk = summary(perEndpoint, 'bulk');
+  const single = summary(perEndpoint, 'single');
+  const bulkCpu = summary(cpuPerEndpoint, 'bulk');
+  const singleCpu = summary(cpuPerEndpoint, 'single');
   console.log(
     JSON.stringify({
       services: SERVICES,
@@ -136,6 +160,12 @@ function main(): void {
       ts_in_batch_calls_ns_per_endpoint: round2(median(tsInBatches)),
       ts_outside_batch_calls_ns_per_endpoint: round2(median(perEndpoint.bulk.ts.map((t, i) => t - tsInBatches[i]!))),
       ts_batch_calls: batchCalls,
+      ts_cpu_ns_per_endpoint: bulkCpu.ts,
+      c_cpu_ns_per_endpoint: bulkCpu.c,
+      cpu_ratio: bulkCpu.ratio,
+      single_ts_cpu_ns_per_endpoint: singleCpu.ts,
+      single_c_cpu_ns_per_endpoint: singleCpu.c,
+      single_cpu_ratio: singleCpu.ratio,
       spread: {
         bulk_ts: round2(spread(perEndpoint.bulk.ts)),
         bulk_c: round2(spread(perEndpoint.bulk.c)),

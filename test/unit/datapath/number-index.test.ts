@@ -11,13 +11,19 @@ function seeded(seed: number): () => number {
   };
 }
 
+// A small key space forces collisions, long probe runs and deletes inside them: address:port
+// keys for a hashed index, ids 64 apart (and some past 2^32 - 1) for a dense one.
+const KEY_SETS = {
+  mixed: Array.from({ length: 3000 }, (_, i) => (0x0a800000 + i) * 65536 + 8080 + (i % 7)),
+  dense: Array.from({ length: 3000 }, (_, i) => (i < 100 ? 0xffffffff - i : 1 + i * 64)),
+} as const;
+
 describe('NumberIndex', () => {
-  it('agrees with a Map over 50,000 random sets, gets and deletes', () => {
+  it.each(['mixed', 'dense'] as const)('agrees with a Map over 50,000 random sets, gets and deletes (%s keys)', (order) => {
     const random = seeded(7);
-    const index = new NumberIndex(16);
+    const index = new NumberIndex(16, order);
     const model = new Map<number, number>();
-    // A small key space forces collisions, long probe runs and deletes inside them.
-    const keys = Array.from({ length: 3000 }, (_, i) => (0x0a800000 + i) * 65536 + 8080 + (i % 7));
+    const keys = KEY_SETS[order];
     for (let op = 0; op < 50_000; op++) {
       const key = keys[Math.floor(random() * keys.length)]!;
       const r = random();

@@ -247,6 +247,17 @@ describe('ServiceWriter.applyMany', () => {
     for (const p of result.applied) expect(p).toEqual(writer.get(p.key));
   });
 
+  it('hands back each new service as the load programmed it, however late its tiers are read', () => {
+    const { writer } = node();
+    const result = writer.applyMany(specs);
+    const atLoad = specs.map((s) => writer.get(s.key));
+    // A later change to a backend the loaded services share (be(10)): their result still says what the load wrote.
+    writer.apply(spec('10.96.1.9', 'FAILOVER', [[{ ...be(10), nodeId: 9, terminating: true }]]));
+    expect(writer.get(specs[0]!.key)!.tiers[1]![0]).toMatchObject({ nodeId: 9, terminating: true });
+    expect(result.applied).toEqual(atLoad);
+    expect(result.applied[0]!.tiers[1]![0]).toMatchObject({ address: '10.244.0.10', nodeId: be(10).nodeId, terminating: false });
+  });
+
   it('names the one service that does not fit and programs the rest', () => {
     const { writer, memory } = node({ services: 8, backends: 16, slots: 24, revNat: 16, counters: 64 });
     const many = [2001, 2002, 2003, 2004, 2005, 2006, 2007].map((port) =>
