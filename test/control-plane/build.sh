@@ -20,6 +20,9 @@
 # set of its own so the lab's control plane never waits for a binary the lab does not run.
 # `build.sh kubelet` does the same for the kubelet, for the lab's real nodes: recorded in
 # <cache>/control-plane/kubelet.json and gathered with the other node components by build-node.sh.
+# `build.sh agnhost` does the same for agnhost, Kubernetes' e2e test image program
+# (test/images/agnhost of the same module, with the version its VERSION file holds), for the
+# image test/images/build.sh makes: recorded in <cache>/control-plane/agnhost.json.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -46,7 +49,11 @@ case $set_name in
     names=(kubelet)
     stamp="$dest/kubelet.complete"
     current_json="$cache_root/kubelet.json" ;;
-  *) echo "control-plane: error: unknown set '$set_name' (control-plane, kube-proxy or kubelet)" >&2; exit 2 ;;
+  agnhost)
+    names=(agnhost)
+    stamp="$dest/agnhost.complete"
+    current_json="$cache_root/agnhost.json" ;;
+  *) echo "control-plane: error: unknown set '$set_name' (control-plane, kube-proxy, kubelet or agnhost)" >&2; exit 2 ;;
 esac
 
 # Bump when the way the binaries are built changes, so caches built the old way are rebuilt.
@@ -55,7 +62,7 @@ recipe_key="recipe=$recipe kubernetes=$K8S_VERSION etcd=$ETCD_VERSION"
 
 declare -A json_key=(
   [etcd]=etcd [kube-apiserver]=kubeApiserver [kube-controller-manager]=kubeControllerManager
-  [kube-scheduler]=kubeScheduler [kubectl]=kubectl [kube-proxy]=kubeProxy [kubelet]=kubelet
+  [kube-scheduler]=kubeScheduler [kubectl]=kubectl [kube-proxy]=kubeProxy [kubelet]=kubelet [agnhost]=agnhost
 )
 in_set() {
   local name
@@ -74,6 +81,9 @@ reported_version() {
     kubectl)
       out=$(timeout 20 "$path" version --client 2>/dev/null) || return 0
       sed -n 's/^Client Version: *//p' <<<"$out" | head -n1 ;;
+    agnhost)
+      out=$(timeout 20 "$path" --version 2>/dev/null) || return 0
+      sed -n 's/^app version *//p' <<<"$out" | head -n1 ;;
     *)
       out=$(timeout 20 "$path" --version 2>/dev/null) || return 0
       sed -n 's/^Kubernetes *//p' <<<"$out" | head -n1 ;;
@@ -258,9 +268,19 @@ for version_package in k8s.io/component-base/version k8s.io/client-go/pkg/versio
 done
 # The tags Kubernetes' own release builds use (hack/lib/golang.sh).
 k8s_tags="selinux,notest,grpcnotrace"
+# agnhost reports the version of its own VERSION file (its Makefile's LD_FLAGS), not the release's.
+agnhost_version=""
+if in_set agnhost; then
+  agnhost_version=$(<"$(download_field "$k8s_module" Dir)/test/images/agnhost/VERSION")
+fi
 for name in "${names[@]}"; do
-  [[ $name == etcd ]] && continue
-  build_one "$name" "k8s.io/kubernetes/cmd/$name" "$k8s_wrapper" "$k8s_tags" "$k8s_ldflags"
+  case $name in
+    etcd) ;;
+    agnhost)
+      build_one agnhost k8s.io/kubernetes/test/images/agnhost "$k8s_wrapper" "$k8s_tags" \
+        "$k8s_ldflags -X main.Version=$agnhost_version" ;;
+    *) build_one "$name" "k8s.io/kubernetes/cmd/$name" "$k8s_wrapper" "$k8s_tags" "$k8s_ldflags" ;;
+  esac
 done
 
 # Only binaries that report the pinned versions earn the stamp.
@@ -268,6 +288,7 @@ for name in "${names[@]}"; do
   version=$(reported_version "$name" "$bin_dir/$name")
   want=$K8S_VERSION
   [[ $name == etcd ]] && want=${ETCD_VERSION#v}
+  [[ $name == agnhost ]] && want=$agnhost_version
   if [[ $version != "$want" ]]; then
     rm -f "$bin_dir/.$name.built"
     die "$bin_dir/$name reports '${version}', expected $want; see $dest/logs/$name.log"
