@@ -207,22 +207,28 @@ prometheus:
 	@bash test/control-plane/build-prometheus.sh
 
 # The agent image (Dockerfile), tagged with package.json's version as deploy/ references it. Needs
-# a container engine; `make test` does not depend on it.
+# a container engine; `make test` does not depend on it. With buildah (the last one tried) it takes
+# the no-registry route of `make images`: Debian bases made locally under the FROM lines' tags, the
+# Dockerfile built with --pull=never, the result in that target's store and archive.
 IMAGE ?= ghcr.io/nearby-lb/nearby-agent
 VERSION := $(shell sed -n 's/^  "version": "\(.*\)",$$/\1/p' package.json)
 image:
 	@engine="$(CONTAINER_ENGINE)"; tried=""; \
 	if [ -z "$$engine" ]; then \
-	  for candidate in docker podman nerdctl; do \
+	  for candidate in docker podman nerdctl buildah; do \
 	    command -v $$candidate >/dev/null || continue; \
 	    if $$candidate info >/dev/null 2>&1; then engine=$$candidate; break; fi; \
 	    tried="$$tried $$candidate (installed, but \`$$candidate info\` fails: no daemon/engine answers)"; \
 	  done; \
 	fi; \
 	if [ -z "$$engine" ]; then \
-	  echo "error: make image needs a working container engine and there is none here;$${tried:- none of docker, podman, nerdctl is installed}." >&2; \
+	  echo "error: make image needs a working container engine and there is none here;$${tried:- none of docker, podman, nerdctl, buildah is installed}." >&2; \
 	  echo "       Start or install one, or set CONTAINER_ENGINE=<command>." >&2; \
 	  exit 1; \
+	fi; \
+	if [ "$$engine" = buildah ]; then \
+	  echo ">> buildah: test/images/build.sh agent (Debian bases made here, nothing pulled)"; \
+	  NEARBY_AGENT_IMAGE=$(IMAGE):$(VERSION) exec $(SHELL) test/images/build.sh agent; \
 	fi; \
 	echo ">> $$engine build -t $(IMAGE):$(VERSION) ."; \
 	$$engine build -t $(IMAGE):$(VERSION) .

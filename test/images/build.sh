@@ -23,7 +23,7 @@
 # goes to stderr) and writes images/current.json. Needs root (mmdebstrap, buildah's chroot).
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+here="$(cd "${BASH_SOURCE[0]%/*}" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 # shellcheck source-path=SCRIPTDIR source=images.env
 source "$here/images.env"
