@@ -163,6 +163,13 @@ image_arch() {
   esac
 }
 default_path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# The steps that fetch over TLS (npm) trust what the host trusts: its CA bundle is mounted over the
+# image's for those steps only, so a TLS-intercepting proxy the host is set up for works, and none
+# of it lands in an image (make_agent checks).
+host_ca=${NEARBY_BUILD_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
+image_ca=/etc/ssl/certs/ca-certificates.crt
+ca_mount=()
+[[ -f $host_ca ]] && ca_mount=(-v "$host_ca:$image_ca:ro")
 
 # ---- pause ----
 make_pause() {
@@ -221,11 +228,36 @@ rootfs_container() {
   echo "$c"
 }
 
+# Each base carries the key it was made with as a label, so a change to one remakes only that one.
+build_base_key="recipe=$recipe suite=$DEBIAN_SUITE packages=$build_base_packages npm=$NODE_BUILD_NPM"
+runtime_base_key="recipe=$recipe suite=$DEBIAN_SUITE packages=$runtime_base_packages slim"
+base_label=io.nearby.base-key
+base_current() {
+  [[ $(bh inspect --type image --format "{{index .OCIv1.Config.Labels \"$base_label\"}}" "$1" 2>/dev/null) == "$2" ]]
+}
+
 make_bases() {
-  debian_rootfs node-build "$build_base_packages"
-  bh commit --quiet --rm "$(rootfs_container node-build --cmd '["node"]')" "$NODE_BUILD_BASE" >/dev/null
-  debian_rootfs node-runtime "$runtime_base_packages" "${slim_dpkg[@]}"
-  bh commit --quiet --rm "$(rootfs_container node-runtime --cmd '["node"]')" "$NODE_RUNTIME_BASE" >/dev/null
+  local c
+  if base_current "$NODE_BUILD_BASE" "$build_base_key"; then
+    note "  $NODE_BUILD_BASE: made by an earlier run"
+  else
+    debian_rootfs node-build "$build_base_packages"
+    c=$(rootfs_container node-build --cmd '["node"]' --label "$base_label=$build_base_key")
+    # Debian's npm (9.2) cannot read this repository's lockfile (an override aliased with npm:);
+    # node:20 images ship the npm of Node's own release, which Debian's npm installs here.
+    run_logged npm-install buildah "${bh_args[@]}" run --isolation chroot "${ca_mount[@]}" "$c" -- \
+      npm install --global --no-audit --no-fund "npm@$NODE_BUILD_NPM"
+    [[ $(bh run --isolation chroot "$c" -- npm --version) == "$NODE_BUILD_NPM" ]] ||
+      die "npm in $NODE_BUILD_BASE is not $NODE_BUILD_NPM after installing it; see $dest/logs/npm-install.log"
+    bh commit --quiet --rm "$c" "$NODE_BUILD_BASE" >/dev/null
+  fi
+  if base_current "$NODE_RUNTIME_BASE" "$runtime_base_key"; then
+    note "  $NODE_RUNTIME_BASE: made by an earlier run"
+  else
+    debian_rootfs node-runtime "$runtime_base_packages" "${slim_dpkg[@]}"
+    c=$(rootfs_container node-runtime --cmd '["node"]' --label "$base_label=$runtime_base_key")
+    bh commit --quiet --rm "$c" "$NODE_RUNTIME_BASE" >/dev/null
+  fi
 }
 
 # ---- the agent ----
@@ -242,13 +274,15 @@ in_image() {
 make_agent() {
   # The Dockerfile's build context minus .dockerignore, as Docker would send it; --pull=never makes
   # a missing base an error rather than a registry lookup.
-  run_logged agent-bud buildah "${bh_args[@]}" bud --pull=never --isolation chroot --network host \
+  run_logged agent-bud buildah "${bh_args[@]}" bud --pull=never --isolation chroot --network host "${ca_mount[@]}" \
     -f "$repo/Dockerfile" -t "$NEARBY_AGENT_IMAGE" "$repo"
   note "  agent: node $(in_image "$NEARBY_AGENT_IMAGE" node --version)"
   in_image "$NEARBY_AGENT_IMAGE" test -f dist/cmd/agent.js || die "the agent image has no dist/cmd/agent.js"
   in_image "$NEARBY_AGENT_IMAGE" node dist/cmd/agent.js --help >"$dest/logs/agent-help.log" 2>&1 ||
     die "node dist/cmd/agent.js --help failed in the agent image; see $dest/logs/agent-help.log"
   note "  agent: dist/cmd/agent.js --help: $(head -n1 "$dest/logs/agent-help.log")"
+  [[ $(in_image "$NEARBY_AGENT_IMAGE" sha256sum $image_ca) == "$(in_image "$NODE_RUNTIME_BASE" sha256sum $image_ca)" ]] ||
+    die "the agent image's $image_ca is not its base's: the build-time CA bundle leaked into it"
   export_image "$NEARBY_AGENT_IMAGE"
 }
 
@@ -357,7 +391,7 @@ all_current() {
 # Keys that need no image store to compute; the agent's and the samples' also name the base they
 # stand on, so a remade base remakes them.
 key[pause]="recipe=$recipe image=$PAUSE_IMAGE alias=$PAUSE_ALIAS kubernetes=$K8S_VERSION"
-key[bases]="recipe=$recipe suite=$DEBIAN_SUITE build=$build_base_packages runtime=$runtime_base_packages"
+key[bases]="$build_base_key $runtime_base_key"
 key[agnhost]="recipe=$recipe image=$AGNHOST_IMAGE kubernetes=$K8S_VERSION suite=$DEBIAN_SUITE tools=$tools_packages"
 dependent_keys() {
   local bases="none"
@@ -379,6 +413,8 @@ if ! lock_cache all_current; then
   publish
   exit 0
 fi
+# Working containers a killed run left behind; the store is this script's alone.
+bh rm --all >/dev/null
 note "making ${steps[*]} into $dest; a progress line every 30 s during long steps"
 if wants pause || wants agnhost; then
   k8s_src=$(k8s_source)
@@ -391,6 +427,8 @@ for step in pause bases agent samples agnhost; do
   # A remade base changes what the agent and the samples stand on.
   [[ $step == bases ]] && dependent_keys
 done
+# Images a remade tag left nameless.
+bh rmi --prune >/dev/null 2>&1 || true
 rm -rf "$dest/tmp"
 for step in "${steps[@]}"; do
   [[ -n ${took[$step]:-} ]] && note "  $step: $(duration "${took[$step]}")"
