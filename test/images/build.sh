@@ -103,6 +103,8 @@ export_image() {
   archive=$(archive_of "$image")
   rm -f "$archive.partial"
   bh push --quiet "$image" "docker-archive:$archive.partial:$image" >/dev/null
+  # The name beside the archive, for current.json (an archive's own tag drops docker.io/).
+  echo "$image" >"$archive.name"
   mv -f "$archive.partial" "$archive"
 }
 
@@ -357,22 +359,20 @@ publish() {
     echo "{"
     echo "  \"store\": $(json_string "$dest/storage"),"
     echo "  \"archives\": {"
-    while read -r image; do
-      [[ -f $(archive_of "$image") ]] || continue
+    local name_file
+    for name_file in "$archives"/*.tar.name; do
+      [[ -f $name_file && -f ${name_file%.name} ]] || continue
+      image=$(<"$name_file")
       $first || echo ","
       first=false
       printf '    %s: %s' "$(json_string "$image")" "$(json_string "$(archive_of "$image")")"
-    done < <(
-      for step in pause agent samples agnhost; do
-        for image in ${step_images[$step]}; do echo "$image"; done
-      done
-    )
+    done
     echo
     echo "  }"
     echo "}"
   } >"$tmp"
   mv -f "$tmp" "$current_json"
-  while read -r image; do echo "$image=$(archive_of "$image")"; done < <(exported_images)
+  while read -r image; do [[ -z $image ]] || echo "$image=$(archive_of "$image")"; done < <(exported_images)
 }
 
 # The inputs of the agent: every file of the build context (.dockerignore's entries left out).
