@@ -28,6 +28,7 @@ export { assembleSnapshot, buildSnapshot, type SnapshotBuild } from './snapshot.
 export { addressSortKey, parseIp } from '../ip/index.js';
 export { SnapshotStore, type RawChange, type SnapshotDelta } from './store.js';
 export { keepReadFields } from './read-fields.js';
+export { keepRemoteReadFields } from './remote-read-fields.js';
 export {
   isWatchedKind,
   kindInfo,

@@ -9,7 +9,7 @@
  * informers hold their caches) and is reported stale; a Secret deleted drops its clusters at once.
  */
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { inCluster, type RequiredKind } from '../model/index.js';
+import { inCluster, keepRemoteReadFields, type RequiredKind } from '../model/index.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { ChangeListeners } from './change-listeners.js';
 import { KindInformer } from './kind-informer.js';
@@ -99,6 +99,7 @@ export class RemoteClusters {
         new KubernetesSource({
           kubeConfig: credentials.kubeConfig,
           onlyKinds: REMOTE_KINDS,
+          readFields: keepRemoteReadFields,
           backoff,
           ...(options.listTimeoutMs !== undefined ? { listTimeoutMs: options.listTimeoutMs } : {}),
           ...(options.onListenerError ? { onListenerError: options.onListenerError } : {}),

@@ -30,6 +30,7 @@ import { Datapath, type ServiceSpec, serviceKeyText, unpinDatapath } from '../..
 import { Reconciler, type ReconcileResult, type ServiceWriterLike } from '../../pkg/reconciler/index.js';
 import { assertKernelPrereqs, cleanupLeftovers, KernelLab } from '../../lab/kernel-lab/index.js';
 import { MultiClusterSource, type Source } from '../../pkg/source/index.js';
+import { keepReadFields, keepRemoteReadFields } from '../../pkg/model/index.js';
 import { MemorySource } from './memory-source.js';
 import { MemoryRemoteClusters } from './memory-remote-clusters.js';
 import { countObjects, splitCluster, splitTotalsProblem } from './cluster-split.js';
@@ -94,7 +95,7 @@ function buildSources(): {
     // One cluster's raw objects at a time, and only the source keeps them, as an agent's informer caches do.
     const before = heapAfterGc();
     const counts = ((objects: unknown[]) => {
-      clusters.push(new MemorySource(objects));
+      clusters.push(new MemorySource(objects, part.cluster === undefined ? keepReadFields : keepRemoteReadFields));
       return countObjects(part.cluster, objects);
     })(part.objects());
     const after = heapAfterGc();

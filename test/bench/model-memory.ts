@@ -9,6 +9,7 @@ import pino from 'pino';
 import { memoryMaps, ServiceWriter } from '../../pkg/datapath/index.js';
 import { Reconciler, type ReconcileResult } from '../../pkg/reconciler/index.js';
 import { MultiClusterSource, type Source } from '../../pkg/source/index.js';
+import { keepReadFields, keepRemoteReadFields } from '../../pkg/model/index.js';
 import { MemorySource } from './memory-source.js';
 import { MemoryRemoteClusters } from './memory-remote-clusters.js';
 import { splitCluster } from './cluster-split.js';
@@ -27,7 +28,9 @@ function heapMiB(): number {
 async function main(): Promise<void> {
   const heap: Record<string, number> = { start: heapMiB() };
   const split = splitCluster(BENCH_SHAPE, CLUSTERS);
-  const clusters = split.parts.map((part) => new MemorySource(part.objects()));
+  const clusters = split.parts.map(
+    (part) => new MemorySource(part.objects(), part.cluster === undefined ? keepReadFields : keepRemoteReadFields),
+  );
   heap['sources'] = heapMiB();
   const remotes = new Map(split.parts.slice(1).map((part, i) => [part.cluster!, clusters[i + 1]!] as const));
   const source: Source = remotes.size === 0 ? clusters[0]! : new MultiClusterSource(clusters[0]!, new MemoryRemoteClusters(remotes));

@@ -1,7 +1,7 @@
 // Remote clusters in the model and the planner (docs/multi-cluster.md): merging by Service
 // sameness, node names qualified by cluster, the cluster label, networks, and seed 004's layout.
 import { describe, expect, it } from 'vitest';
-import { buildSnapshot, inCluster, SnapshotStore } from '../../../pkg/model/index.js';
+import { buildSnapshot, inCluster, keepReadFields, keepRemoteReadFields, SnapshotStore } from '../../../pkg/model/index.js';
 import { explainEndpoint, plan } from '../../../pkg/planner/index.js';
 import { localityRule } from './dr-fixtures.js';
 import { ep, namespace, node, planFor, plannedService, service, slice, snapshotOf, tierAddresses, tiers } from './fixtures.js';
@@ -230,5 +230,42 @@ describe('the store with remote clusters', () => {
     expect([...delta.services]).toEqual(['sample/helloworld']);
     expect(store.snapshot.endpointSlices.size).toBe(0);
     expect(store.snapshot.services.size).toBe(0);
+  });
+});
+
+describe('what a remote cluster cache keeps (keepRemoteReadFields)', () => {
+  const trimmed = (cluster: string, objects: unknown[]): unknown[] => remote(cluster, objects.map(keepRemoteReadFields));
+  const withAnnotation = (raw: unknown): unknown => {
+    const o = raw as { metadata: Record<string, unknown> };
+    return { ...o, metadata: { ...o.metadata, annotations: { 'node.alpha.kubernetes.io/ttl': '0' } } };
+  };
+
+  it('keeps less of remote Services and Nodes, and the snapshot is the same as from whole objects', () => {
+    const cluster2 = (): unknown[] => [
+      withAnnotation(node('cp', { region: 'region2', zone: 'zone3' })),
+      node('worker', { region: 'region3', zone: 'zone4' }),
+      service('helloworld', { clusterIP: '10.96.9.9', trafficDistribution: 'PreferClose' }),
+      service('only-there'),
+      slice('hw', { service: 'helloworld', endpoints: [ep('10.2.0.1', 'cp'), ep('10.2.0.2', 'worker')] }),
+    ];
+    const local = seed004().slice(0, 4);
+    const kept = keepRemoteReadFields(service('helloworld', { clusterIP: '10.96.9.9' })) as Record<string, unknown>;
+    expect(kept).toEqual({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'helloworld', namespace: 'sample' } });
+    const keptNode = keepRemoteReadFields(cluster2()[0]) as { metadata: Record<string, unknown> };
+    expect(keptNode.metadata['annotations']).toBeUndefined();
+    const whole = buildSnapshot([...local, ...remote('cluster2', cluster2())]);
+    const less = buildSnapshot([...local, ...trimmed('cluster2', cluster2())]);
+    expect(less.snapshot).toEqual(whole.snapshot);
+    expect(less.rejected).toEqual(whole.rejected);
+    expect(plan(less.snapshot, 'cp')).toEqual(plan(whole.snapshot, 'cp'));
+  });
+
+  it('a remote Service the model refuses is kept whole, so it is still rejected with the same message', () => {
+    const bad = service('helloworld', { clusterIP: 'not-an-ip' });
+    expect(keepRemoteReadFields(bad)).toEqual(keepReadFields(bad));
+    const whole = buildSnapshot([...seed004(), ...remote('cluster3', [bad])]);
+    const less = buildSnapshot([...seed004(), ...trimmed('cluster3', [bad])]);
+    expect(less.rejected).toEqual([expect.objectContaining({ kind: 'Service', name: 'cluster3/sample/helloworld', code: 'bad-ip' })]);
+    expect(less.rejected).toEqual(whole.rejected);
   });
 });
