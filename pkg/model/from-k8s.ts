@@ -1,5 +1,5 @@
 import { parseIp } from '../ip/index.js';
-import { clusterKey, isClusterObject, tagCluster } from './clusters.js';
+import { clusterKey, tagCluster } from './clusters.js';
 import { toDestinationRule } from './destination-rule.js';
 import type { DestinationRule } from './destination-rule-types.js';
 import { isSharedConditions, sharedConditions } from './conditions.js';
@@ -350,11 +350,12 @@ function toModel(kind: WatchedKind, raw: RawRecord): ModelObject {
 }
 
 /**
- * Converts one parsed Kubernetes object (from YAML, JSON or an informer) into the model.
+ * Converts one parsed Kubernetes object (from YAML, JSON or an informer) into the model; with
+ * `cluster`, an object read from that remote cluster (clusters.ts).
  * Never throws: a malformed object comes back as a rejection that says what is wrong.
  */
-export function convertObject(raw: unknown, index = 0): Conversion {
-  if (isClusterObject(raw)) return convertRemote(raw.cluster, raw.object, index);
+export function convertObject(raw: unknown, index = 0, cluster?: string): Conversion {
+  if (cluster !== undefined) return convertRemote(cluster, raw, index);
   if (!isRecord(raw)) {
     return { status: 'rejected', rejection: { code: 'not-an-object', kind: '', name: '', index, message: 'not an object' } };
   }

@@ -19,8 +19,8 @@ export interface RawChange {
   /** "namespace/name", or "name" for cluster-scoped kinds. */
   readonly name: string;
   /**
-   * The remote cluster it was read from (the object is then its inCluster() envelope); absent for
-   * the local cluster. Remote Namespaces and DestinationRules are ignored.
+   * The remote cluster the object was read from; absent for the local cluster. Remote Namespaces
+   * and DestinationRules are ignored.
    */
   readonly cluster?: string;
   readonly object: unknown;
@@ -65,7 +65,8 @@ export class SnapshotStore {
   private readonly nodesOfService = new Map<string, readonly string[]>();
   private readonly servicesOfNode = new Map<string, Set<string>>();
   private readonly rejections = new Map<string, Rejection>();
-  private readonly conversions = new WeakMap<object, Conversion>();
+  /** Per cluster (undefined: local), since the same raw object could be handed in as either. */
+  private readonly conversions = new Map<string | undefined, WeakMap<object, Conversion>>();
 
   /** A view over the live maps: valid until the next rebuild or apply. */
   readonly snapshot: Snapshot = this.liveView();
@@ -104,7 +105,7 @@ export class SnapshotStore {
    */
   rebuild(objects: Iterable<unknown>): SnapshotDelta {
     const delta: MutableDelta = { services: new Set(), nodes: new Set(), namespaces: new Set() };
-    const { snapshot, rejected, remoteServices } = buildSnapshot(objects, (raw, index) => this.convert(raw, index));
+    const { snapshot, rejected, remoteServices } = buildSnapshot(objects, (raw, index, cluster) => this.convert(raw, index, cluster));
 
     replaceMap(this.nodes, snapshot.nodes, delta.nodes);
     replaceMap(this.namespaces, snapshot.namespaces, delta.namespaces);
@@ -153,8 +154,8 @@ export class SnapshotStore {
   apply(changes: readonly RawChange[]): SnapshotDelta {
     const delta: MutableDelta = { services: new Set(), nodes: new Set(), namespaces: new Set() };
     for (const change of changes) {
-      const conversion = change.object === undefined ? undefined : this.convert(change.object, 0);
       const cluster = change.cluster;
+      const conversion = change.object === undefined ? undefined : this.convert(change.object, 0, cluster);
       const name = clusterKey(cluster, change.name);
       const rejectionKey = `${change.kind}|${name}|`;
       if (conversion?.status === 'rejected') this.rejections.set(rejectionKey, conversion.rejection);
@@ -199,16 +200,18 @@ export class SnapshotStore {
     for (const key of this.services.keys()) delta.services.add(key);
   }
 
-  private convert(raw: unknown, index: number): Conversion {
-    if (typeof raw !== 'object' || raw === null) return convertObject(raw, index);
-    const cached = this.conversions.get(raw);
+  private convert(raw: unknown, index: number, cluster: string | undefined): Conversion {
+    if (typeof raw !== 'object' || raw === null) return convertObject(raw, index, cluster);
+    let conversions = this.conversions.get(cluster);
+    if (!conversions) this.conversions.set(cluster, (conversions = new WeakMap()));
+    const cached = conversions.get(raw);
     // A rejection carries its input position, which differs between calls; only reuse successes.
     if (cached && cached.status !== 'rejected') return cached;
-    const conversion = convertObject(raw, index);
+    const conversion = convertObject(raw, index, cluster);
     // A remote Service leaves only a note of its cluster (see RemoteCopies); caching its
     // conversion would keep an object per Service and cluster alive for as long as the source does.
     if (conversion.status === 'accepted' && isRemoteService(conversion.object)) return conversion;
-    this.conversions.set(raw, conversion);
+    conversions.set(raw, conversion);
     return conversion;
   }
 

@@ -16,7 +16,7 @@
  * With --clusters N (default 1), the same totals are split across N clusters as a multi-cluster
  * agent sees them (test/bench/cluster-split.ts): the local cluster and N-1 remote ones, each with
  * its own nodes and every Service with a slice of the endpoints on its nodes, the remote ones fed
- * through MultiClusterSource wrapped by inCluster() as RemoteClusters feeds them. Started with
+ * through MultiClusterSource in inCluster() lists as RemoteClusters feeds them. Started with
  * node --expose-gc, it also reports the heap each cluster's cached objects retain (source_heap_mib).
  * Numbers only, no assertions on time. Run: npm run bench:control [-- --json] (root, bpffs); it
  * runs with the V8 flags the agent's image sets (--max-old-space-size=192 --max-semi-space-size=4).

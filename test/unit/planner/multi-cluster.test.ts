@@ -6,7 +6,7 @@ import { explainEndpoint, plan } from '../../../pkg/planner/index.js';
 import { localityRule } from './dr-fixtures.js';
 import { ep, namespace, node, planFor, plannedService, service, slice, snapshotOf, tierAddresses, tiers } from './fixtures.js';
 
-const remote = (cluster: string, objects: unknown[]): unknown[] => objects.map((o) => inCluster(cluster, o));
+const remote = (cluster: string, objects: unknown[]): unknown[] => [inCluster(cluster, objects)];
 
 /** Seed 004: cluster1 (local) has cp in region1/zone1 and worker in region1/zone2; cluster2 has region2/zone3, region3/zone4 and an unlabelled worker2. */
 function seed004(): unknown[] {
@@ -140,7 +140,7 @@ describe('locality across clusters', () => {
         kind: 'Node',
         name: 'worker2',
         cluster: 'cluster2',
-        object: inCluster('cluster2', node('worker2', { region: 'region3', zone: 'zone4' })),
+        object: node('worker2', { region: 'region3', zone: 'zone4' }),
       },
     ]);
     expect([...delta.nodes]).toEqual(['cluster2/worker2']);
@@ -206,7 +206,7 @@ describe('the store with remote clusters', () => {
   it('applying remote changes gives what a rebuild gives, and the local Service wins sameness', () => {
     const store = new SnapshotStore();
     store.rebuild([node('cp'), service('helloworld')]);
-    const remoteService = inCluster('c2', service('helloworld', { clusterIP: '10.96.9.9' }));
+    const remoteService = service('helloworld', { clusterIP: '10.96.9.9' });
     let delta = store.apply([{ kind: 'Service', name: 'sample/helloworld', cluster: 'c2', object: remoteService }]);
     expect(delta.services.size).toBe(0);
     expect(store.snapshot.services.get('sample/helloworld')?.cluster).toBeUndefined();
@@ -215,13 +215,13 @@ describe('the store with remote clusters', () => {
     expect([...delta.services]).toEqual(['sample/helloworld']);
     expect(store.snapshot.services.get('sample/helloworld')).toMatchObject({ cluster: 'c2', clusterIPs: [] });
 
-    const remoteSlice = inCluster('c2', slice('hw', { service: 'helloworld', endpoints: [ep('10.2.0.1', 'cp')] }));
+    const remoteSlice = slice('hw', { service: 'helloworld', endpoints: [ep('10.2.0.1', 'cp')] });
     store.apply([{ kind: 'EndpointSlice', name: 'sample/hw', cluster: 'c2', object: remoteSlice }]);
     expect([...store.servicesOnNode('c2/cp')]).toEqual(['sample/helloworld']);
     expect([...store.servicesOnNode('cp')]).toEqual([]);
 
     const rebuilt = new SnapshotStore();
-    rebuilt.rebuild([node('cp'), remoteService, remoteSlice]);
+    rebuilt.rebuild([node('cp'), inCluster('c2', [remoteService, remoteSlice])]);
     expect(rebuilt.snapshot.services).toEqual(store.snapshot.services);
     expect(rebuilt.snapshot.endpointSlices).toEqual(store.snapshot.endpointSlices);
 
