@@ -4,6 +4,7 @@ import { toDestinationRule } from './destination-rule.js';
 import type { DestinationRule } from './destination-rule-types.js';
 import { isSharedConditions, sharedConditions } from './conditions.js';
 import { sharedPortList } from './shared-ports.js';
+import { serviceKey } from './service-key.js';
 import { isWatchedKind, kindInfo, type WatchedKind } from './kinds.js';
 import { readSessionAffinity } from './session-affinity.js';
 import {
@@ -180,7 +181,7 @@ function toService(raw: RawRecord): Service {
   const serviceProxyName = readStringMap(metadata, 'labels', 'metadata')[SERVICE_PROXY_NAME_LABEL];
   const sessionAffinitySeconds = readSessionAffinity(spec);
   return {
-    key: `${namespace}/${name}`,
+    key: serviceKey(namespace, name),
     namespace,
     name,
     type,
@@ -326,7 +327,7 @@ function toEndpointSlice(raw: RawRecord): EndpointSlice {
   return {
     namespace,
     name,
-    serviceKey: `${namespace}/${serviceName}`,
+    serviceKey: serviceKey(namespace, serviceName),
     addressType,
     ports: toEndpointPorts(raw),
     endpoints: toEndpoints(raw, addressType),

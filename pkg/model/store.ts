@@ -9,6 +9,7 @@
  */
 import { convertObject, type Conversion } from './from-k8s.js';
 import { buildSnapshot } from './snapshot.js';
+import { SliceIndex } from './slice-index.js';
 import { clusterKey, isRemoteService, type RemoteCopies, sameService, withCopy, withoutCopy } from './clusters.js';
 import type { DestinationRule } from './destination-rule-types.js';
 import type { EndpointSlice, Namespace, Node, Rejection, Service, Snapshot } from './types.js';
@@ -59,7 +60,7 @@ export class SnapshotStore {
    * (by identity), and rules are few and rarely change.
    */
   private destinationRules: ReadonlyMap<string, DestinationRule> = new Map();
-  private readonly slicesByName = new Map<string, EndpointSlice>();
+  private slicesByName = new SliceIndex();
   private readonly slicesByService = new Map<string, readonly EndpointSlice[]>();
   /** Small and rebuilt whole on change, so a plain array (a Set per Service costs far more). */
   private readonly nodesOfService = new Map<string, readonly string[]>();
@@ -119,17 +120,18 @@ export class SnapshotStore {
       this.destinationRules = rules;
       this.touchEveryService(delta);
     }
-    const slices = new Map<string, EndpointSlice>();
-    for (const group of snapshot.endpointSlices.values()) for (const s of group) slices.set(sliceKey(s), s);
-    for (const [key, old] of this.slicesByName) {
-      const next = slices.get(key);
+    const slices = new SliceIndex();
+    for (const group of snapshot.endpointSlices.values()) for (const s of group) slices.set(s);
+    for (const old of this.slicesByName.values()) {
+      const next = slices.get(old.cluster, old.namespace, old.name);
       if (next === old) continue;
       delta.services.add(old.serviceKey);
       if (next) delta.services.add(next.serviceKey);
     }
-    for (const [key, next] of slices) if (!this.slicesByName.has(key)) delta.services.add(next.serviceKey);
-    this.slicesByName.clear();
-    for (const [key, slice] of slices) this.slicesByName.set(key, slice);
+    for (const next of slices.values()) {
+      if (!this.slicesByName.get(next.cluster, next.namespace, next.name)) delta.services.add(next.serviceKey);
+    }
+    this.slicesByName = slices;
     this.slicesByService.clear();
     for (const [key, group] of snapshot.endpointSlices) this.slicesByService.set(key, group);
 
@@ -175,7 +177,7 @@ export class SnapshotStore {
           this.setService(change.name, cluster, model?.kind === 'Service' ? model.service : undefined, delta);
           break;
         case 'EndpointSlice':
-          this.setSlice(name, model?.kind === 'EndpointSlice' ? model.endpointSlice : undefined, delta);
+          this.setSlice(cluster, change.name, model?.kind === 'EndpointSlice' ? model.endpointSlice : undefined, delta);
           break;
         case 'DestinationRule': {
           if (cluster !== undefined) break;
@@ -240,18 +242,20 @@ export class SnapshotStore {
     if (setOrDelete(this.services, key, sameService(key, local, this.remoteServices.get(key), current))) delta.services.add(key);
   }
 
-  private setSlice(name: string, slice: EndpointSlice | undefined, delta: MutableDelta): void {
-    const old = this.slicesByName.get(name);
+  /** `name` is the change's "namespace/name", as a source names a slice (the model's default namespace when it has none). */
+  private setSlice(cluster: string | undefined, name: string, slice: EndpointSlice | undefined, delta: MutableDelta): void {
+    const slash = name.indexOf('/');
+    const old = this.slicesByName.get(cluster, slash < 0 ? 'default' : name.slice(0, slash), name.slice(slash + 1));
     if (old === slice) return;
     if (old) {
-      this.slicesByName.delete(name);
+      this.slicesByName.delete(old);
       const rest = (this.slicesByService.get(old.serviceKey) ?? []).filter((s) => s !== old);
       if (rest.length > 0) this.slicesByService.set(old.serviceKey, rest);
       else this.slicesByService.delete(old.serviceKey);
       delta.services.add(old.serviceKey);
     }
     if (slice) {
-      this.slicesByName.set(name, slice);
+      this.slicesByName.set(slice);
       const group = [...(this.slicesByService.get(slice.serviceKey) ?? []), slice].sort(byName);
       this.slicesByService.set(slice.serviceKey, group);
       delta.services.add(slice.serviceKey);
