@@ -269,3 +269,31 @@ describe('what a remote cluster cache keeps (keepRemoteReadFields)', () => {
     expect(less.rejected).toEqual(whole.rejected);
   });
 });
+
+describe('the store indexes slices by cluster', () => {
+  it('a remote slice deleted by name leaves the local slice of the same name, and the reverse', () => {
+    const store = new SnapshotStore();
+    const local = slice('hw', { service: 'helloworld', endpoints: [ep('10.1.0.1', 'cp')] });
+    const there = slice('hw', { service: 'helloworld', endpoints: [ep('10.2.0.1', 'cp')] });
+    const [cp, hw, theirCp] = [node('cp'), service('helloworld'), node('cp')];
+    store.rebuild([cp, hw, local, inCluster('c2', [theirCp, there])]);
+    const clusters = (): Array<string | undefined> => (store.snapshot.endpointSlices.get('sample/helloworld') ?? []).map((s) => s.cluster);
+    expect(clusters()).toEqual(['c2', undefined]);
+
+    let delta = store.apply([{ kind: 'EndpointSlice', name: 'sample/hw', cluster: 'c2', object: undefined }]);
+    expect([...delta.services]).toEqual(['sample/helloworld']);
+    expect(clusters()).toEqual([undefined]);
+    expect([...store.servicesOnNode('c2/cp')]).toEqual([]);
+    expect([...store.servicesOnNode('cp')]).toEqual(['sample/helloworld']);
+
+    store.apply([{ kind: 'EndpointSlice', name: 'sample/hw', cluster: 'c2', object: there }]);
+    delta = store.apply([{ kind: 'EndpointSlice', name: 'sample/hw', object: undefined }]);
+    expect([...delta.services]).toEqual(['sample/helloworld']);
+    expect(clusters()).toEqual(['c2']);
+    expect([...store.servicesOnNode('cp')]).toEqual([]);
+
+    // A rebuild from the same objects finds nothing changed.
+    delta = store.rebuild([cp, hw, inCluster('c2', [theirCp, there])]);
+    expect(delta.services.size).toBe(0);
+  });
+});
