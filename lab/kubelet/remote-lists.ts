@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { inCluster, WATCHED_KINDS } from '../../pkg/model/index.js';
+import { inCluster, WATCHED_KINDS, type ClusterObjects } from '../../pkg/model/index.js';
 import { DEFAULT_REMOTE_SECRET_NAMESPACE, MULTI_CLUSTER_SELECTOR, REMOTE_KINDS } from '../../pkg/source/index.js';
 import { adminKubeconfigPath, RUN_BASE } from '../layout.js';
 import { ApiRest } from './rest.js';
@@ -19,11 +19,11 @@ type Item = Record<string, unknown>;
 
 export class RemoteLists {
   private readonly rests = new Map<string, ApiRest>();
-  private readonly last = new Map<string, unknown[]>();
+  private readonly last = new Map<string, ClusterObjects>();
 
   constructor(private readonly logger: Logger) {}
 
-  /** The remote objects the local agents read now, wrapped with their cluster's name. */
+  /** The remote objects the local agents read now: one inCluster() list per cluster. */
   async list(local: ApiRest): Promise<unknown[]> {
     const path = `/api/v1/namespaces/${DEFAULT_REMOTE_SECRET_NAMESPACE}/secrets?labelSelector=${encodeURIComponent(MULTI_CLUSTER_SELECTOR)}`;
     let secrets: Item[] = [];
@@ -40,17 +40,15 @@ export class RemoteLists {
       try {
         const lists = await Promise.all(
           WATCHED_KINDS.filter((k) => REMOTE_KINDS.includes(k.kind)).map(async (k) =>
-            (await rest.call<{ items: Item[] }>('GET', k.path)).items.map((o) =>
-              inCluster(name, { ...o, kind: k.kind, apiVersion: k.apiVersion }),
-            ),
+            (await rest.call<{ items: Item[] }>('GET', k.path)).items.map((o) => ({ ...o, kind: k.kind, apiVersion: k.apiVersion })),
           ),
         );
-        this.last.set(name, lists.flat());
+        this.last.set(name, inCluster(name, lists.flat()));
       } catch (error) {
         this.logger.debug({ cluster: name, err: error }, 'remote cluster not listed; its last lists stay');
       }
     }
-    return [...this.last.values()].flat();
+    return [...this.last.values()];
   }
 
   private restOf(name: string): ApiRest | undefined {

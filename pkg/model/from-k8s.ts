@@ -1,9 +1,10 @@
 import { parseIp } from '../ip/index.js';
-import { clusterKey, isClusterObject, tagCluster } from './clusters.js';
+import { clusterKey, tagCluster } from './clusters.js';
 import { toDestinationRule } from './destination-rule.js';
 import type { DestinationRule } from './destination-rule-types.js';
 import { isSharedConditions, sharedConditions } from './conditions.js';
 import { sharedPortList } from './shared-ports.js';
+import { serviceKey } from './service-key.js';
 import { isWatchedKind, kindInfo, type WatchedKind } from './kinds.js';
 import { readSessionAffinity } from './session-affinity.js';
 import {
@@ -180,7 +181,7 @@ function toService(raw: RawRecord): Service {
   const serviceProxyName = readStringMap(metadata, 'labels', 'metadata')[SERVICE_PROXY_NAME_LABEL];
   const sessionAffinitySeconds = readSessionAffinity(spec);
   return {
-    key: `${namespace}/${name}`,
+    key: serviceKey(namespace, name),
     namespace,
     name,
     type,
@@ -326,7 +327,7 @@ function toEndpointSlice(raw: RawRecord): EndpointSlice {
   return {
     namespace,
     name,
-    serviceKey: `${namespace}/${serviceName}`,
+    serviceKey: serviceKey(namespace, serviceName),
     addressType,
     ports: toEndpointPorts(raw),
     endpoints: toEndpoints(raw, addressType),
@@ -350,11 +351,12 @@ function toModel(kind: WatchedKind, raw: RawRecord): ModelObject {
 }
 
 /**
- * Converts one parsed Kubernetes object (from YAML, JSON or an informer) into the model.
+ * Converts one parsed Kubernetes object (from YAML, JSON or an informer) into the model; with
+ * `cluster`, an object read from that remote cluster (clusters.ts).
  * Never throws: a malformed object comes back as a rejection that says what is wrong.
  */
-export function convertObject(raw: unknown, index = 0): Conversion {
-  if (isClusterObject(raw)) return convertRemote(raw.cluster, raw.object, index);
+export function convertObject(raw: unknown, index = 0, cluster?: string): Conversion {
+  if (cluster !== undefined) return convertRemote(cluster, raw, index);
   if (!isRecord(raw)) {
     return { status: 'rejected', rejection: { code: 'not-an-object', kind: '', name: '', index, message: 'not an object' } };
   }

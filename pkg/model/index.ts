@@ -28,6 +28,7 @@ export { assembleSnapshot, buildSnapshot, type SnapshotBuild } from './snapshot.
 export { addressSortKey, parseIp } from '../ip/index.js';
 export { SnapshotStore, type RawChange, type SnapshotDelta } from './store.js';
 export { keepReadFields } from './read-fields.js';
+export { keepRemoteReadFields } from './remote-read-fields.js';
 export {
   isWatchedKind,
   kindInfo,
@@ -54,4 +55,4 @@ export { localityProblem } from './destination-rule.js';
 export { OUTLIER_DEFAULTS, parseDurationMs, readOutlierDetection } from './outlier-detection.js';
 export { DEFAULT_AFFINITY_TIMEOUT_SECONDS, MAX_AFFINITY_TIMEOUT_SECONDS } from './session-affinity.js';
 export * from './topology-labels.js';
-export { clusterKey, DEFAULT_LOCAL_CLUSTER, inCluster, isClusterObject, type ClusterObject } from './clusters.js';
+export { clusterKey, DEFAULT_LOCAL_CLUSTER, inCluster, isClusterObjects, type ClusterObjects } from './clusters.js';

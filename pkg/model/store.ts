@@ -7,8 +7,9 @@
  * Conversions are cached per raw object: sources hand back the same object while it is
  * unchanged, so a rebuild only re-reads what is new.
  */
-import { convertObject, type Conversion } from './from-k8s.js';
+import { convertObject, type Conversion, type ModelObject } from './from-k8s.js';
 import { buildSnapshot } from './snapshot.js';
+import { SliceIndex } from './slice-index.js';
 import { clusterKey, isRemoteService, type RemoteCopies, sameService, withCopy, withoutCopy } from './clusters.js';
 import type { DestinationRule } from './destination-rule-types.js';
 import type { EndpointSlice, Namespace, Node, Rejection, Service, Snapshot } from './types.js';
@@ -19,8 +20,8 @@ export interface RawChange {
   /** "namespace/name", or "name" for cluster-scoped kinds. */
   readonly name: string;
   /**
-   * The remote cluster it was read from (the object is then its inCluster() envelope); absent for
-   * the local cluster. Remote Namespaces and DestinationRules are ignored.
+   * The remote cluster the object was read from; absent for the local cluster. Remote Namespaces
+   * and DestinationRules are ignored.
    */
   readonly cluster?: string;
   readonly object: unknown;
@@ -38,6 +39,8 @@ interface MutableDelta {
   nodes: Set<string>;
   namespaces: Set<string>;
 }
+
+const IGNORED: Conversion = Object.freeze({ status: 'ignored' });
 
 /** The order assembleSnapshot() gives a Service's slices: by qualified name. */
 const sliceKey = (s: EndpointSlice): string => clusterKey(s.cluster, `${s.namespace}/${s.name}`);
@@ -59,13 +62,19 @@ export class SnapshotStore {
    * (by identity), and rules are few and rarely change.
    */
   private destinationRules: ReadonlyMap<string, DestinationRule> = new Map();
-  private readonly slicesByName = new Map<string, EndpointSlice>();
+  private slicesByName = new SliceIndex();
   private readonly slicesByService = new Map<string, readonly EndpointSlice[]>();
   /** Small and rebuilt whole on change, so a plain array (a Set per Service costs far more). */
   private readonly nodesOfService = new Map<string, readonly string[]>();
   private readonly servicesOfNode = new Map<string, Set<string>>();
   private readonly rejections = new Map<string, Rejection>();
-  private readonly conversions = new WeakMap<object, Conversion>();
+  /**
+   * Each raw object's model object, or null when its kind is not read; per cluster (undefined:
+   * local), since the same raw object could be handed in as either. The model object rather than
+   * its Conversion: a Conversion made again on each use is young garbage, while one kept per
+   * cached object was ~1.4 MiB at 45,000 objects in three clusters.
+   */
+  private readonly conversions = new Map<string | undefined, WeakMap<object, ModelObject | null>>();
 
   /** A view over the live maps: valid until the next rebuild or apply. */
   readonly snapshot: Snapshot = this.liveView();
@@ -104,7 +113,7 @@ export class SnapshotStore {
    */
   rebuild(objects: Iterable<unknown>): SnapshotDelta {
     const delta: MutableDelta = { services: new Set(), nodes: new Set(), namespaces: new Set() };
-    const { snapshot, rejected, remoteServices } = buildSnapshot(objects, (raw, index) => this.convert(raw, index));
+    const { snapshot, rejected, remoteServices } = buildSnapshot(objects, (raw, index, cluster) => this.convert(raw, index, cluster));
 
     replaceMap(this.nodes, snapshot.nodes, delta.nodes);
     replaceMap(this.namespaces, snapshot.namespaces, delta.namespaces);
@@ -118,17 +127,18 @@ export class SnapshotStore {
       this.destinationRules = rules;
       this.touchEveryService(delta);
     }
-    const slices = new Map<string, EndpointSlice>();
-    for (const group of snapshot.endpointSlices.values()) for (const s of group) slices.set(sliceKey(s), s);
-    for (const [key, old] of this.slicesByName) {
-      const next = slices.get(key);
+    const slices = new SliceIndex();
+    for (const group of snapshot.endpointSlices.values()) for (const s of group) slices.set(s);
+    for (const old of this.slicesByName.values()) {
+      const next = slices.get(old.cluster, old.namespace, old.name);
       if (next === old) continue;
       delta.services.add(old.serviceKey);
       if (next) delta.services.add(next.serviceKey);
     }
-    for (const [key, next] of slices) if (!this.slicesByName.has(key)) delta.services.add(next.serviceKey);
-    this.slicesByName.clear();
-    for (const [key, slice] of slices) this.slicesByName.set(key, slice);
+    for (const next of slices.values()) {
+      if (!this.slicesByName.get(next.cluster, next.namespace, next.name)) delta.services.add(next.serviceKey);
+    }
+    this.slicesByName = slices;
     this.slicesByService.clear();
     for (const [key, group] of snapshot.endpointSlices) this.slicesByService.set(key, group);
 
@@ -153,8 +163,8 @@ export class SnapshotStore {
   apply(changes: readonly RawChange[]): SnapshotDelta {
     const delta: MutableDelta = { services: new Set(), nodes: new Set(), namespaces: new Set() };
     for (const change of changes) {
-      const conversion = change.object === undefined ? undefined : this.convert(change.object, 0);
       const cluster = change.cluster;
+      const conversion = change.object === undefined ? undefined : this.convert(change.object, 0, cluster);
       const name = clusterKey(cluster, change.name);
       const rejectionKey = `${change.kind}|${name}|`;
       if (conversion?.status === 'rejected') this.rejections.set(rejectionKey, conversion.rejection);
@@ -174,7 +184,7 @@ export class SnapshotStore {
           this.setService(change.name, cluster, model?.kind === 'Service' ? model.service : undefined, delta);
           break;
         case 'EndpointSlice':
-          this.setSlice(name, model?.kind === 'EndpointSlice' ? model.endpointSlice : undefined, delta);
+          this.setSlice(cluster, change.name, model?.kind === 'EndpointSlice' ? model.endpointSlice : undefined, delta);
           break;
         case 'DestinationRule': {
           if (cluster !== undefined) break;
@@ -199,16 +209,19 @@ export class SnapshotStore {
     for (const key of this.services.keys()) delta.services.add(key);
   }
 
-  private convert(raw: unknown, index: number): Conversion {
-    if (typeof raw !== 'object' || raw === null) return convertObject(raw, index);
-    const cached = this.conversions.get(raw);
-    // A rejection carries its input position, which differs between calls; only reuse successes.
-    if (cached && cached.status !== 'rejected') return cached;
-    const conversion = convertObject(raw, index);
-    // A remote Service leaves only a note of its cluster (see RemoteCopies); caching its
-    // conversion would keep an object per Service and cluster alive for as long as the source does.
-    if (conversion.status === 'accepted' && isRemoteService(conversion.object)) return conversion;
-    this.conversions.set(raw, conversion);
+  private convert(raw: unknown, index: number, cluster: string | undefined): Conversion {
+    if (typeof raw !== 'object' || raw === null) return convertObject(raw, index, cluster);
+    let conversions = this.conversions.get(cluster);
+    if (!conversions) this.conversions.set(cluster, (conversions = new WeakMap()));
+    const cached = conversions.get(raw);
+    if (cached === null) return IGNORED;
+    if (cached) return { status: 'accepted', object: cached };
+    const conversion = convertObject(raw, index, cluster);
+    // A rejection carries its input position, which differs between calls, so it is not kept. A
+    // remote Service leaves only a note of its cluster (see RemoteCopies); caching its conversion
+    // would keep an object per Service and cluster alive for as long as the source does.
+    if (conversion.status === 'ignored') conversions.set(raw, null);
+    else if (conversion.status === 'accepted' && !isRemoteService(conversion.object)) conversions.set(raw, conversion.object);
     return conversion;
   }
 
@@ -237,18 +250,20 @@ export class SnapshotStore {
     if (setOrDelete(this.services, key, sameService(key, local, this.remoteServices.get(key), current))) delta.services.add(key);
   }
 
-  private setSlice(name: string, slice: EndpointSlice | undefined, delta: MutableDelta): void {
-    const old = this.slicesByName.get(name);
+  /** `name` is the change's "namespace/name", as a source names a slice (the model's default namespace when it has none). */
+  private setSlice(cluster: string | undefined, name: string, slice: EndpointSlice | undefined, delta: MutableDelta): void {
+    const slash = name.indexOf('/');
+    const old = this.slicesByName.get(cluster, slash < 0 ? 'default' : name.slice(0, slash), name.slice(slash + 1));
     if (old === slice) return;
     if (old) {
-      this.slicesByName.delete(name);
+      this.slicesByName.delete(old);
       const rest = (this.slicesByService.get(old.serviceKey) ?? []).filter((s) => s !== old);
       if (rest.length > 0) this.slicesByService.set(old.serviceKey, rest);
       else this.slicesByService.delete(old.serviceKey);
       delta.services.add(old.serviceKey);
     }
     if (slice) {
-      this.slicesByName.set(name, slice);
+      this.slicesByName.set(slice);
       const group = [...(this.slicesByService.get(slice.serviceKey) ?? []), slice].sort(byName);
       this.slicesByService.set(slice.serviceKey, group);
       delta.services.add(slice.serviceKey);

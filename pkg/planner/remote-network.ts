@@ -6,7 +6,7 @@
  * keep the network-first ranking of the built-in policies.
  */
 import type { Candidate } from './candidates.js';
-import { endpointLocality, type ResolvedLocality } from './locality.js';
+import { endpointLocality, nodeLocality, type ResolvedLocality } from './locality.js';
 import type { Warning } from './types.js';
 import type { Snapshot } from '../model/index.js';
 
@@ -21,10 +21,17 @@ export function networkOf(resolved: ResolvedLocality): string {
   return resolved.locality.network ?? '';
 }
 
-/** Whether a remote endpoint lies on the client's network; local endpoints always pass. */
+/**
+ * Whether a remote endpoint lies on the client's network; local endpoints always pass. The
+ * network is its Node's, as endpointLocality() would give it (a zone field or a bare node name
+ * carries none), read without building a locality per endpoint: every remote endpoint of every
+ * Service is asked on each full plan.
+ */
 export function remoteReachable(snapshot: Snapshot, client: ResolvedLocality, candidate: Candidate): boolean {
-  if (candidate.endpoint.cluster === undefined) return true;
-  return networkOf(endpointLocality(snapshot, candidate.endpoint)) === networkOf(client);
+  const { endpoint } = candidate;
+  if (endpoint.cluster === undefined) return true;
+  const node = endpoint.nodeName === undefined ? undefined : snapshot.nodes.get(endpoint.nodeName);
+  return (node ? (nodeLocality(node).network ?? '') : '') === networkOf(client);
 }
 
 /** The candidates this node can dial directly, warning about each remote one it cannot. */

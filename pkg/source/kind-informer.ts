@@ -17,6 +17,8 @@ export interface KindInformerOptions<K extends InformedKind = WatchedKind> {
   readonly minWatchLifetimeMs: number;
   /** One cached object changed, or (without a change) the cache as a whole did: it synced. */
   readonly onChange: (change?: ObjectChange<K>) => void;
+  /** What of each object the cache keeps: keepReadFields() unless the reader reads less (a remote cluster). */
+  readonly readFields?: (raw: unknown) => unknown;
 }
 
 export interface KindCounters {
@@ -50,6 +52,7 @@ export class KindInformer<K extends InformedKind = WatchedKind> implements Watch
   private restartTimer: NodeJS.Timeout | undefined;
   private watchStartedAt = 0;
   private lastWatchEndedCleanlyAfterMs: number | undefined;
+  private readonly readFields: (raw: unknown) => unknown;
 
   constructor(
     private readonly spec: KindSpec<K>,
@@ -57,6 +60,7 @@ export class KindInformer<K extends InformedKind = WatchedKind> implements Watch
     private readonly options: KindInformerOptions<K>,
   ) {
     this.kind = spec.kind;
+    this.readFields = options.readFields ?? keepReadFields;
     this.backoff = new ExponentialBackoff(options.backoff);
     this.informer = new ListWatch(spec.watchPath, new InstrumentedWatch(kc, this), () => this.list(), false, spec.labelSelector);
     const changed = (object: KubernetesObject, deleted: boolean): void =>
@@ -138,7 +142,7 @@ export class KindInformer<K extends InformedKind = WatchedKind> implements Watch
     const result = await withTimeout(this.spec.list(), timeoutMs, () => new ListTimeoutError(timeoutMs));
     // Only what the model reads is cached: managedFields and the like would multiply the memory.
     const items = result.items.map((item) =>
-      keepReadFields(withTypeMeta(toPlainJson(item) as Record<string, unknown>, this.kind, this.spec.apiVersion)),
+      this.readFields(withTypeMeta(toPlainJson(item) as Record<string, unknown>, this.kind, this.spec.apiVersion)),
     );
     this.succeeded();
     // ListWatch applies the items after this returns and then opens the watch; beforeWatch marks sync.
@@ -178,7 +182,7 @@ export class KindInformer<K extends InformedKind = WatchedKind> implements Watch
 
   normalize(phase: string, object: unknown): unknown {
     if (!OBJECT_PHASES.has(phase) || typeof object !== 'object' || object === null) return object;
-    return keepReadFields(withTypeMeta(object as Record<string, unknown>, this.kind, this.spec.apiVersion));
+    return this.readFields(withTypeMeta(object as Record<string, unknown>, this.kind, this.spec.apiVersion));
   }
 
   afterEvent(phase: string): void {

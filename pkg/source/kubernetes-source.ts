@@ -31,6 +31,8 @@ export interface KubernetesSourceOptions {
    * EndpointSlices and Nodes alone (docs/multi-cluster.md). Every kind when absent.
    */
   readonly onlyKinds?: readonly RequiredKind[];
+  /** What of each object the caches keep: keepReadFields() by default, keepRemoteReadFields() for a remote cluster. */
+  readonly readFields?: (raw: unknown) => unknown;
 }
 
 /** A CRD installed after the agent starts is picked up within this long. */
@@ -84,6 +86,7 @@ export class KubernetesSource implements Source {
       watchTimeoutSeconds: options.watchTimeoutSeconds ?? randomWatchTimeoutSeconds,
       listTimeoutMs: options.listTimeoutMs ?? 60_000,
       minWatchLifetimeMs: options.minWatchLifetimeMs ?? 1_000,
+      ...(options.readFields ? { readFields: options.readFields } : {}),
       onChange: (change?: ObjectChange) => {
         this.cached = undefined;
         this.listeners.notify(change);

@@ -1,6 +1,6 @@
 /*
  * The local cluster's source joined with the remote clusters' (docs/multi-cluster.md). Local
- * objects pass through untouched; remote ones arrive wrapped by inCluster(). Sync and readiness
+ * objects pass through untouched; remote ones arrive as one inCluster() list per cluster. Sync and readiness
  * are the local cluster's: a remote cluster that is unreachable or refused shows in `degraded`,
  * naming it, while its last known endpoints stay in use.
  */

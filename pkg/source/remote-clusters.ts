@@ -1,15 +1,15 @@
 /*
  * The remote clusters the agent reads (docs/multi-cluster.md): the labelled Secrets of one
  * namespace of the local cluster are watched, and each cluster they name gets its own watch of
- * Services, EndpointSlices and Nodes. Objects leave here wrapped by inCluster(), so the model
- * keys and tags them by cluster.
+ * Services, EndpointSlices and Nodes. Objects leave here in one inCluster() list per cluster, and
+ * changes name their cluster, so the model keys and tags them by cluster.
  *
  * Faults stay with their cluster: a Secret or kubeconfig that cannot be used is reported by name
  * and skipped; a remote API server that stops answering keeps its last listed objects (its
  * informers hold their caches) and is reported stale; a Secret deleted drops its clusters at once.
  */
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { inCluster, type RequiredKind } from '../model/index.js';
+import { inCluster, keepRemoteReadFields, type RequiredKind } from '../model/index.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { ChangeListeners } from './change-listeners.js';
 import { KindInformer } from './kind-informer.js';
@@ -99,6 +99,7 @@ export class RemoteClusters {
         new KubernetesSource({
           kubeConfig: credentials.kubeConfig,
           onlyKinds: REMOTE_KINDS,
+          readFields: keepRemoteReadFields,
           backoff,
           ...(options.listTimeoutMs !== undefined ? { listTimeoutMs: options.listTimeoutMs } : {}),
           ...(options.onListenerError ? { onListenerError: options.onListenerError } : {}),
@@ -130,11 +131,9 @@ export class RemoteClusters {
     this.listeners.add(listener);
   }
 
-  /** Every remote cluster's objects, each wrapped by inCluster(). */
+  /** Every remote cluster's objects: one inCluster() list per cluster. */
   objects(): readonly unknown[] {
-    this.cached ??= [...this.running.values()].flatMap(({ credentials, source }) =>
-      source.objects().map((object) => inCluster(credentials.cluster, object)),
-    );
+    this.cached ??= [...this.running.values()].map(({ credentials, source }) => inCluster(credentials.cluster, source.objects()));
     return this.cached;
   }
 
@@ -221,7 +220,7 @@ export class RemoteClusters {
 }
 
 function tagChange(cluster: string, change: ObjectChange): ObjectChange {
-  return { ...change, cluster, object: change.object === undefined ? undefined : inCluster(cluster, change.object) };
+  return { ...change, cluster };
 }
 
 function key(secret: unknown): string {

@@ -31,7 +31,7 @@ export interface ObjectChange<K extends string = WatchedKind> {
   readonly kind: K;
   /** "namespace/name", or "name" for cluster-scoped kinds. */
   readonly name: string;
-  /** The remote cluster it was read from (object is then its inCluster() envelope); absent when local. */
+  /** The remote cluster it was read from; absent when local. */
   readonly cluster?: string;
   readonly object: unknown;
 }

@@ -16,7 +16,7 @@
  * With --clusters N (default 1), the same totals are split across N clusters as a multi-cluster
  * agent sees them (test/bench/cluster-split.ts): the local cluster and N-1 remote ones, each with
  * its own nodes and every Service with a slice of the endpoints on its nodes, the remote ones fed
- * through MultiClusterSource wrapped by inCluster() as RemoteClusters feeds them. Started with
+ * through MultiClusterSource in inCluster() lists as RemoteClusters feeds them. Started with
  * node --expose-gc, it also reports the heap each cluster's cached objects retain (source_heap_mib).
  * Numbers only, no assertions on time. Run: npm run bench:control [-- --json] (root, bpffs); it
  * runs with the V8 flags the agent's image sets (--max-old-space-size=192 --max-semi-space-size=4).
@@ -30,6 +30,7 @@ import { Datapath, type ServiceSpec, serviceKeyText, unpinDatapath } from '../..
 import { Reconciler, type ReconcileResult, type ServiceWriterLike } from '../../pkg/reconciler/index.js';
 import { assertKernelPrereqs, cleanupLeftovers, KernelLab } from '../../lab/kernel-lab/index.js';
 import { MultiClusterSource, type Source } from '../../pkg/source/index.js';
+import { keepReadFields, keepRemoteReadFields } from '../../pkg/model/index.js';
 import { MemorySource } from './memory-source.js';
 import { MemoryRemoteClusters } from './memory-remote-clusters.js';
 import { countObjects, splitCluster, splitTotalsProblem } from './cluster-split.js';
@@ -94,7 +95,7 @@ function buildSources(): {
     // One cluster's raw objects at a time, and only the source keeps them, as an agent's informer caches do.
     const before = heapAfterGc();
     const counts = ((objects: unknown[]) => {
-      clusters.push(new MemorySource(objects));
+      clusters.push(new MemorySource(objects, part.cluster === undefined ? keepReadFields : keepRemoteReadFields));
       return countObjects(part.cluster, objects);
     })(part.objects());
     const after = heapAfterGc();

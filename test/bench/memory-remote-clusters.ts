@@ -1,7 +1,7 @@
 /*
  * Remote clusters held in memory, for MultiClusterSource in the control-plane benchmark. It does
  * for in-memory sources what RemoteClusters does for the remote API servers' sources: objects
- * leave wrapped by inCluster() and changes name their cluster, so the model keys and tags them
+ * leave in one inCluster() list per cluster and changes name their cluster, so the model keys and tags them
  * exactly as it does in an agent. Secrets, staleness and problems are not simulated.
  */
 import { inCluster } from '../../pkg/model/index.js';
@@ -16,11 +16,7 @@ export class MemoryRemoteClusters implements RemoteClustersLike {
     for (const [cluster, source] of clusters)
       source.onChange((changes) => {
         this.cached = undefined;
-        const tagged = changes?.map((change) => ({
-          ...change,
-          cluster,
-          object: change.object === undefined ? undefined : inCluster(cluster, change.object),
-        }));
+        const tagged = changes?.map((change) => ({ ...change, cluster }));
         for (const listener of this.listeners) listener(tagged);
       });
   }
@@ -38,7 +34,7 @@ export class MemoryRemoteClusters implements RemoteClustersLike {
   }
 
   objects(): readonly unknown[] {
-    this.cached ??= [...this.clusters].flatMap(([cluster, source]) => source.objects().map((object) => inCluster(cluster, object)));
+    this.cached ??= [...this.clusters].map(([cluster, source]) => inCluster(cluster, source.objects()));
     return this.cached;
   }
 

@@ -2,7 +2,8 @@
  * A Source over objects held in memory, naming each change the way an informer does. The
  * control-plane benchmark drives the real reconciler with it, without an API server in the way.
  * Objects go through keepReadFields() on the way in, as the KubernetesSource's caches do, so the
- * memory it holds is what an agent's informers would hold.
+ * memory it holds is what an agent's informers would hold (keepRemoteReadFields() for a remote
+ * cluster's, as RemoteClusters' caches do).
  */
 import { keepReadFields } from '../../pkg/model/index.js';
 import type { ChangeListener, ObjectChange, Source, SourceStatus, WatchedKind } from '../../pkg/source/index.js';
@@ -17,9 +18,12 @@ export class MemorySource implements Source {
   private readonly listeners: ChangeListener[] = [];
   private cached: unknown[] | undefined;
 
-  constructor(objects: Iterable<unknown>) {
+  constructor(
+    objects: Iterable<unknown>,
+    private readonly readFields: (raw: unknown) => unknown = keepReadFields,
+  ) {
     for (const object of objects) {
-      const raw = keepReadFields(object);
+      const raw = readFields(object);
       const { kind, name } = keyOf(raw);
       this.byKey.set(`${kind}|${name}`, raw);
     }
@@ -52,7 +56,7 @@ export class MemorySource implements Source {
   }
 
   upsert(object: unknown): void {
-    const raw = keepReadFields(object);
+    const raw = this.readFields(object);
     const { kind, name } = keyOf(raw);
     this.byKey.set(`${kind}|${name}`, raw);
     this.cached = undefined;

@@ -1,12 +1,12 @@
 // Remote clusters in the model and the planner (docs/multi-cluster.md): merging by Service
 // sameness, node names qualified by cluster, the cluster label, networks, and seed 004's layout.
 import { describe, expect, it } from 'vitest';
-import { buildSnapshot, inCluster, SnapshotStore } from '../../../pkg/model/index.js';
+import { buildSnapshot, inCluster, keepReadFields, keepRemoteReadFields, SnapshotStore } from '../../../pkg/model/index.js';
 import { explainEndpoint, plan } from '../../../pkg/planner/index.js';
 import { localityRule } from './dr-fixtures.js';
 import { ep, namespace, node, planFor, plannedService, service, slice, snapshotOf, tierAddresses, tiers } from './fixtures.js';
 
-const remote = (cluster: string, objects: unknown[]): unknown[] => objects.map((o) => inCluster(cluster, o));
+const remote = (cluster: string, objects: unknown[]): unknown[] => [inCluster(cluster, objects)];
 
 /** Seed 004: cluster1 (local) has cp in region1/zone1 and worker in region1/zone2; cluster2 has region2/zone3, region3/zone4 and an unlabelled worker2. */
 function seed004(): unknown[] {
@@ -140,7 +140,7 @@ describe('locality across clusters', () => {
         kind: 'Node',
         name: 'worker2',
         cluster: 'cluster2',
-        object: inCluster('cluster2', node('worker2', { region: 'region3', zone: 'zone4' })),
+        object: node('worker2', { region: 'region3', zone: 'zone4' }),
       },
     ]);
     expect([...delta.nodes]).toEqual(['cluster2/worker2']);
@@ -206,7 +206,7 @@ describe('the store with remote clusters', () => {
   it('applying remote changes gives what a rebuild gives, and the local Service wins sameness', () => {
     const store = new SnapshotStore();
     store.rebuild([node('cp'), service('helloworld')]);
-    const remoteService = inCluster('c2', service('helloworld', { clusterIP: '10.96.9.9' }));
+    const remoteService = service('helloworld', { clusterIP: '10.96.9.9' });
     let delta = store.apply([{ kind: 'Service', name: 'sample/helloworld', cluster: 'c2', object: remoteService }]);
     expect(delta.services.size).toBe(0);
     expect(store.snapshot.services.get('sample/helloworld')?.cluster).toBeUndefined();
@@ -215,13 +215,13 @@ describe('the store with remote clusters', () => {
     expect([...delta.services]).toEqual(['sample/helloworld']);
     expect(store.snapshot.services.get('sample/helloworld')).toMatchObject({ cluster: 'c2', clusterIPs: [] });
 
-    const remoteSlice = inCluster('c2', slice('hw', { service: 'helloworld', endpoints: [ep('10.2.0.1', 'cp')] }));
+    const remoteSlice = slice('hw', { service: 'helloworld', endpoints: [ep('10.2.0.1', 'cp')] });
     store.apply([{ kind: 'EndpointSlice', name: 'sample/hw', cluster: 'c2', object: remoteSlice }]);
     expect([...store.servicesOnNode('c2/cp')]).toEqual(['sample/helloworld']);
     expect([...store.servicesOnNode('cp')]).toEqual([]);
 
     const rebuilt = new SnapshotStore();
-    rebuilt.rebuild([node('cp'), remoteService, remoteSlice]);
+    rebuilt.rebuild([node('cp'), inCluster('c2', [remoteService, remoteSlice])]);
     expect(rebuilt.snapshot.services).toEqual(store.snapshot.services);
     expect(rebuilt.snapshot.endpointSlices).toEqual(store.snapshot.endpointSlices);
 
@@ -230,5 +230,70 @@ describe('the store with remote clusters', () => {
     expect([...delta.services]).toEqual(['sample/helloworld']);
     expect(store.snapshot.endpointSlices.size).toBe(0);
     expect(store.snapshot.services.size).toBe(0);
+  });
+});
+
+describe('what a remote cluster cache keeps (keepRemoteReadFields)', () => {
+  const trimmed = (cluster: string, objects: unknown[]): unknown[] => remote(cluster, objects.map(keepRemoteReadFields));
+  const withAnnotation = (raw: unknown): unknown => {
+    const o = raw as { metadata: Record<string, unknown> };
+    return { ...o, metadata: { ...o.metadata, annotations: { 'node.alpha.kubernetes.io/ttl': '0' } } };
+  };
+
+  it('keeps less of remote Services and Nodes, and the snapshot is the same as from whole objects', () => {
+    const cluster2 = (): unknown[] => [
+      withAnnotation(node('cp', { region: 'region2', zone: 'zone3' })),
+      node('worker', { region: 'region3', zone: 'zone4' }),
+      service('helloworld', { clusterIP: '10.96.9.9', trafficDistribution: 'PreferClose' }),
+      service('only-there'),
+      slice('hw', { service: 'helloworld', endpoints: [ep('10.2.0.1', 'cp'), ep('10.2.0.2', 'worker')] }),
+    ];
+    const local = seed004().slice(0, 4);
+    const kept = keepRemoteReadFields(service('helloworld', { clusterIP: '10.96.9.9' })) as Record<string, unknown>;
+    expect(kept).toEqual({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'helloworld', namespace: 'sample' } });
+    const keptNode = keepRemoteReadFields(cluster2()[0]) as { metadata: Record<string, unknown> };
+    expect(keptNode.metadata['annotations']).toBeUndefined();
+    const whole = buildSnapshot([...local, ...remote('cluster2', cluster2())]);
+    const less = buildSnapshot([...local, ...trimmed('cluster2', cluster2())]);
+    expect(less.snapshot).toEqual(whole.snapshot);
+    expect(less.rejected).toEqual(whole.rejected);
+    expect(plan(less.snapshot, 'cp')).toEqual(plan(whole.snapshot, 'cp'));
+  });
+
+  it('a remote Service the model refuses is kept whole, so it is still rejected with the same message', () => {
+    const bad = service('helloworld', { clusterIP: 'not-an-ip' });
+    expect(keepRemoteReadFields(bad)).toEqual(keepReadFields(bad));
+    const whole = buildSnapshot([...seed004(), ...remote('cluster3', [bad])]);
+    const less = buildSnapshot([...seed004(), ...trimmed('cluster3', [bad])]);
+    expect(less.rejected).toEqual([expect.objectContaining({ kind: 'Service', name: 'cluster3/sample/helloworld', code: 'bad-ip' })]);
+    expect(less.rejected).toEqual(whole.rejected);
+  });
+});
+
+describe('the store indexes slices by cluster', () => {
+  it('a remote slice deleted by name leaves the local slice of the same name, and the reverse', () => {
+    const store = new SnapshotStore();
+    const local = slice('hw', { service: 'helloworld', endpoints: [ep('10.1.0.1', 'cp')] });
+    const there = slice('hw', { service: 'helloworld', endpoints: [ep('10.2.0.1', 'cp')] });
+    const [cp, hw, theirCp] = [node('cp'), service('helloworld'), node('cp')];
+    store.rebuild([cp, hw, local, inCluster('c2', [theirCp, there])]);
+    const clusters = (): Array<string | undefined> => (store.snapshot.endpointSlices.get('sample/helloworld') ?? []).map((s) => s.cluster);
+    expect(clusters()).toEqual(['c2', undefined]);
+
+    let delta = store.apply([{ kind: 'EndpointSlice', name: 'sample/hw', cluster: 'c2', object: undefined }]);
+    expect([...delta.services]).toEqual(['sample/helloworld']);
+    expect(clusters()).toEqual([undefined]);
+    expect([...store.servicesOnNode('c2/cp')]).toEqual([]);
+    expect([...store.servicesOnNode('cp')]).toEqual(['sample/helloworld']);
+
+    store.apply([{ kind: 'EndpointSlice', name: 'sample/hw', cluster: 'c2', object: there }]);
+    delta = store.apply([{ kind: 'EndpointSlice', name: 'sample/hw', object: undefined }]);
+    expect([...delta.services]).toEqual(['sample/helloworld']);
+    expect(clusters()).toEqual(['c2']);
+    expect([...store.servicesOnNode('cp')]).toEqual([]);
+
+    // A rebuild from the same objects finds nothing changed.
+    delta = store.rebuild([cp, hw, inCluster('c2', [theirCp, there])]);
+    expect(delta.services.size).toBe(0);
   });
 });

@@ -103,9 +103,7 @@ function clusterWithEveryProblem(): unknown[] {
     slice('mismatch-abc', { service: 'mismatch', ports: [{ name: 'other', port: 1 }], endpoints: [ep(POD.w2, 'w2')] }),
     service('unset', { clusterIP: '10.96.0.106' }),
     slice('unset-abc', { service: 'unset', ports: [{ name: 'http' }], endpoints: [ep(POD.w2, 'w2')] }),
-    ...[node('far', { network: 'net2' }), slice('hw-far', { service: 'helloworld', endpoints: [ep('10.250.0.1', 'far')] })].map((o) =>
-      inCluster('c2', o),
-    ),
+    inCluster('c2', [node('far', { network: 'net2' }), slice('hw-far', { service: 'helloworld', endpoints: [ep('10.250.0.1', 'far')] })]),
     destinationRule('client-side', { host: 'helloworld.sample.svc.cluster.local' }, { namespace: 'sleep' }),
     destinationRule('l4-only', { host: 'mismatch', subsets: [{ name: 'v1' }], trafficPolicy: { loadBalancer: { simple: 'PASSTHROUGH' } } }),
     destinationRule('hashed', {

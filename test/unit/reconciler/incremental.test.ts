@@ -92,15 +92,15 @@ describe('incremental passes', () => {
 
   it("re-ranks a Service's remote endpoints when their remote Node is relabelled", async () => {
     // Both endpoints start in r/z2, as near as each other; the remote node then moves into w1's zone.
-    const remoteNode = (zone: string): unknown => inCluster('c2', node('w1', { region: 'r', zone }));
+    const remoteNode = (zone: string): unknown => node('w1', { region: 'r', zone });
     const local = [
       node('w1', { region: 'r', zone: 'z1' }),
       node('w2', { region: 'r', zone: 'z2' }),
       service('helloworld', { trafficDistribution: 'PreferClose' }),
       slice('hw', { service: 'helloworld', endpoints: [ep(POD.w2, 'w2')] }),
     ];
-    const remoteSlice = inCluster('c2', slice('hw', { service: 'helloworld', endpoints: [ep(POD.w3, 'w1')] }));
-    const { source, writer, reconciler } = setup([...local, remoteNode('z2'), remoteSlice]);
+    const remoteSlice = slice('hw', { service: 'helloworld', endpoints: [ep(POD.w3, 'w1')] });
+    const { source, writer, reconciler } = setup([...local, inCluster('c2', [remoteNode('z2'), remoteSlice])]);
     await pass(reconciler);
     expect(
       writer.state
@@ -110,7 +110,7 @@ describe('incremental passes', () => {
         .sort(),
     ).toEqual([POD.w2, POD.w3]);
     const relabelled = remoteNode('z1');
-    source.replace([...local, relabelled, remoteSlice]);
+    source.replace([...local, inCluster('c2', [relabelled, remoteSlice])]);
     source.emit([{ kind: 'Node', name: 'w1', cluster: 'c2', object: relabelled }]);
     const result = await pass(reconciler);
     expect(result.full).toBe(false);
