@@ -159,3 +159,9 @@ export async function createPki(dir: string, serviceIp: string): Promise<Pki> {
     ...writeServiceAccountKeys(dir),
   };
 }
+
+/** A client certificate signed by the CA createPki made in `dir` (a real node's kubelet: /O=system:nodes/CN=system:node:NAME). */
+export function issueClientCertificate(dir: string, name: string, subject: string): Promise<KeyPair> {
+  const ca = { cert: join(dir, 'ca.crt'), key: join(dir, 'ca.key') };
+  return issue(dir, join(dir, 'openssl.cnf'), { name, subject, profile: 'client' }, ca);
+}
