@@ -107,6 +107,7 @@ export class ApiClusterBackend implements ClusterBackend {
         record: context.record,
         controlPlane,
         server: controlPlane.server,
+        ...(context.apiServer ? { apiServer: context.apiServer } : {}),
         rest: this.rest,
         kubectl: (args) => this.kubectl(args),
         logger: this.logger.child({ component: 'real-nodes' }),

@@ -29,6 +29,8 @@ export interface RealNodeContext {
   readonly controlPlane: ControlPlane;
   /** The API server's URL as a node's netns reaches it. */
   readonly server: string;
+  /** Its address on the lab network (lab/api-link.ts). */
+  readonly apiServer?: string;
   readonly rest: ApiRest;
   readonly kubectl: (args: string[]) => Promise<string[]>;
   readonly logger: Logger;
@@ -61,6 +63,7 @@ export async function startRealNodes(c: RealNodeContext): Promise<RealNodes> {
       logDir: c.paths.logDir,
       bridgeNetns: c.paths.bridgeNetns,
       podRange: pods.podRange,
+      ...(c.apiServer ? { apiServer: c.apiServer } : {}),
       clusterDns: clusterDnsAddress(c.network.serviceSubnet),
       binaries,
       pause,

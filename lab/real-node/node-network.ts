@@ -16,6 +16,8 @@ export interface NodeLink {
   readonly podCidr: string;
   /** The veth end on the bridge. */
   readonly hostDevice: string;
+  /** The lab's API server address (lab/api-link.ts): the kubelet reaches it on-link. */
+  readonly apiServer?: string;
 }
 
 /** The veth end on the bridge of node `index`; pod links of the process lab are vp<n>. */
@@ -24,7 +26,12 @@ export function nodeHostDevice(index: number): string {
 }
 
 export async function createNodeNetwork(ip: string, bridgeNetns: string, node: NodeLink): Promise<void> {
-  const link: PodLink = { netns: node.netns, hostDevice: node.hostDevice, ip: node.address };
+  const link: PodLink = {
+    netns: node.netns,
+    hostDevice: node.hostDevice,
+    ip: node.address,
+    ...(node.apiServer ? { apiServer: node.apiServer } : {}),
+  };
   await createPodNetwork(ip, bridgeNetns, link);
   // The node routes between its pods (cni0) and the lab network (eth0).
   await run('nsenter', [`--net=/run/netns/${node.netns}`, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);

@@ -45,6 +45,8 @@ export interface RealNodesOptions {
   readonly logDir: string;
   readonly bridgeNetns: string;
   readonly podRange: string;
+  /** The lab's API server address, which each node netns gets a route to. */
+  readonly apiServer?: string;
   readonly clusterDns: string;
   readonly binaries: NodeBinaries;
   readonly pause: PauseImage;
@@ -99,6 +101,7 @@ export class RealNodes {
       address: plan.address,
       podCidr: plan.podCidr,
       hostDevice: nodeHostDevice(plan.index),
+      ...(this.options.apiServer ? { apiServer: this.options.apiServer } : {}),
     }));
   }
 
