@@ -18,6 +18,7 @@ import {
   type LabRecord,
 } from '../../lab/index.js';
 import { assertLabPrereqs, downExpectingNothingLeft } from './lab-fixture.js';
+import { ifSetUp } from '../fixtures/if-set-up.js';
 
 const NAME = `e2e-rn-${process.pid}`;
 const CLUSTER = `kind: Cluster
@@ -74,7 +75,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  if (lab) await downExpectingNothingLeft(NAME, lab, record);
+  if (ifSetUp(lab)) await downExpectingNothingLeft(NAME, lab, record);
 }, 60_000);
 
 describe('the lab on real nodes', () => {
