@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  hostEnv,
   labUp,
   PAUSE_IMAGE,
   readRecord,
@@ -19,6 +20,8 @@ import {
 } from '../../lab/index.js';
 import { assertLabPrereqs, downExpectingNothingLeft } from './lab-fixture.js';
 import { ifSetUp } from '../fixtures/if-set-up.js';
+import { isRunning, waitUntil } from '../../lab/primitives.js';
+import { labExists } from '../../lab/teardown.js';
 
 const NAME = `e2e-rn-${process.pid}`;
 const CLUSTER = `kind: Cluster
@@ -170,7 +173,7 @@ async function connectBetween(serverPid: number, clientPid: number, address: str
         `--net=/proc/${clientPid}/ns/net`,
         process.execPath,
         '-e',
-        `const s = require('net').connect(7070, ${JSON.stringify(address)}); let d = ''; s.on('data', (b) => d += b); s.on('end', () => process.stdout.write(d)); s.on('error', (e) => { console.error(e.message); process.exit(1); }); setTimeout(() => { console.error('timeout'); process.exit(2); }, 10000);`,
+        `const s = require('net').connect(7070, ${JSON.stringify(address)}); let d = ''; s.on('data', (b) => d += b); s.on('end', () => { process.stdout.write(d); process.exit(0); }); s.on('error', (e) => { console.error(e.message); process.exit(1); }); setTimeout(() => { console.error('timeout'); process.exit(2); }, 10000);`,
       ],
       { encoding: 'utf8' },
     );
@@ -178,3 +181,17 @@ async function connectBetween(serverPid: number, clientPid: number, address: str
     server.kill();
   }
 }
+
+describe('a real-node lab whose supervisor crashed', () => {
+  it('keeps its daemons recorded, so the next lab up or lab down finds and removes them', async () => {
+    const last = readRecord(lab.paths.record)!;
+    const daemons = last.nodes.flatMap((n) => Object.values(n.daemons ?? {}).flatMap((ref) => (ref ? [ref] : [])));
+    expect(daemons.length).toBe(4);
+    process.kill(last.supervisor!.pid, 'SIGKILL');
+    await waitUntil(() => !isRunning(last.supervisor!), 5000);
+    // containerd and the kubelets outlive their parent: only lab.json can name them now.
+    expect(daemons.filter((ref) => isRunning(ref)).length).toBe(4);
+    expect(await labExists(hostEnv(), NAME)).toBe(true);
+    // afterAll's lab down must leave nothing: processes, mounts, cgroup v1 and v2 trees, netns.
+  });
+});
