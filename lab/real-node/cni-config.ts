@@ -10,6 +10,8 @@ export interface CniSettings {
   /** The lab's whole pod range (all nodes' CIDRs). */
   readonly podRange: string;
   readonly ipamDir: string;
+  /** The lab's API server address (lab/api-link.ts): routed through the node, as the Service `kubernetes` is published. */
+  readonly apiServer?: string;
 }
 
 export const CNI_NETWORK_NAME = 'nearby-lab';
@@ -22,7 +24,7 @@ export function gatewayOf(podCidr: string): string {
   return [...octets.slice(0, 3), String(Number(octets[3]) + 1)].join('.');
 }
 
-export function cniConfigList({ podCidr, podRange, ipamDir }: CniSettings): string {
+export function cniConfigList({ podCidr, podRange, ipamDir, apiServer }: CniSettings): string {
   const list = {
     cniVersion: '1.0.0',
     name: CNI_NETWORK_NAME,
@@ -38,7 +40,7 @@ export function cniConfigList({ podCidr, podRange, ipamDir }: CniSettings): stri
           type: 'host-local',
           dataDir: ipamDir,
           ranges: [[{ subnet: podCidr, gateway: gatewayOf(podCidr) }]],
-          routes: [{ dst: podRange }],
+          routes: [{ dst: podRange }, ...(apiServer ? [{ dst: `${apiServer}/32` }] : [])],
         },
       },
     ],

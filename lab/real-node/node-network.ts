@@ -33,8 +33,10 @@ export async function createNodeNetwork(ip: string, bridgeNetns: string, node: N
     ...(node.apiServer ? { apiServer: node.apiServer } : {}),
   };
   await createPodNetwork(ip, bridgeNetns, link);
-  // The node routes between its pods (cni0) and the lab network (eth0).
-  await run('nsenter', [`--net=/run/netns/${node.netns}`, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+  // The node routes between its pods (cni0) and the lab network (eth0), and answers ARP on eth0
+  // for its pods: what sees the lab's /16 on-link (the prober, the API server's veth) reaches them
+  // without a route of its own.
+  await run('nsenter', [`--net=/run/netns/${node.netns}`, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.eth0.proxy_arp=1']);
 }
 
 /** Every other node's pod CIDR through that node, in each node netns and in the bridge netns. */

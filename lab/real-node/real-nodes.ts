@@ -115,7 +115,12 @@ export class RealNodes {
       createV1Cgroups(relative(cgroup2, plan.cgroup));
       writeFileSync(
         join(dirs.cniConfDir, '10-nearby-lab.conflist'),
-        cniConfigList({ podCidr: plan.podCidr, podRange, ipamDir: dirs.cniIpamDir }),
+        cniConfigList({
+          podCidr: plan.podCidr,
+          podRange,
+          ipamDir: dirs.cniIpamDir,
+          ...(this.options.apiServer ? { apiServer: this.options.apiServer } : {}),
+        }),
       );
       writeFileSync(
         dirs.containerdConfig,

@@ -128,7 +128,20 @@ describe('the lab on real nodes', () => {
     const answer = await connectBetween(pids[1]!, pids[0]!, byName.get('pb')!.status.podIP!);
     expect(answer).toBe('hello from pb');
   }, 180_000);
+
+  it('gives the pods a way to the API server address, as default/kubernetes publishes it', () => {
+    const pod = (JSON.parse(kubectl(['get', 'pod', 'pb', '-o', 'json'])) as PodItem).metadata.uid;
+    const nodeCgroup = readRecord(lab.paths.record)!.nodes.find((n) => n.name === NODES[1])!.cgroup;
+    const server = new URL(kubectl(['config', 'view', '-o', 'jsonpath={.clusters[0].cluster.server}']).trim());
+    expect(tcpConnect(podProcesses(nodeCgroup, pod)[0]!, server.hostname, Number(server.port))).toBe('connected');
+  });
 });
+
+/** A TCP connect from the netns of process `pid`: "connected", or what failed. */
+function tcpConnect(pid: number, host: string, port: number): string {
+  const script = `const s = require('net').connect(${port}, ${JSON.stringify(host)}, () => { process.stdout.write('connected'); process.exit(0); }); s.on('error', (e) => { process.stdout.write(e.message); process.exit(0); }); setTimeout(() => { process.stdout.write('timeout'); process.exit(0); }, 10000);`;
+  return execFileSync('nsenter', [`--net=/proc/${pid}/ns/net`, process.execPath, '-e', script], { encoding: 'utf8' });
+}
 
 /** PIDs in the cgroup2 directories of pod `uid` (kubepods/<qos>/pod<uid>/...) below the node cgroup. */
 function podProcesses(nodeCgroup: string, uid: string): number[] {

@@ -82,6 +82,12 @@ describe('CNI config', () => {
     expect(bridge.ipam['routes']).toEqual([{ dst: '10.244.0.0/16' }]);
     expect(bridge.ipam['dataDir']).toBe('/x/ipam');
   });
+  it('routes the API server address through the node when the lab publishes one', () => {
+    const withApi = JSON.parse(
+      cniConfigList({ podCidr: '10.244.1.0/24', podRange: '10.244.0.0/16', ipamDir: '/x', apiServer: '172.30.0.1' }),
+    ) as typeof list;
+    expect(withApi.plugins[0]!.ipam['routes']).toEqual([{ dst: '10.244.0.0/16' }, { dst: '172.30.0.1/32' }]);
+  });
 });
 
 describe('kubelet config', () => {
