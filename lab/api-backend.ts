@@ -32,6 +32,8 @@ import { PROJECT_ROOT } from './programs.js';
 import type { Labels } from './objects.js';
 import type { PodRuntime } from './pod-runtime.js';
 import { taintsOf } from './pod-scheduling.js';
+import type { RealNodes } from './real-node/index.js';
+import { startRealNodes } from './real-node-backend.js';
 import type { PodView, ServiceView } from './views.js';
 
 const CRD_KIND = 'CustomResourceDefinition';
@@ -51,12 +53,14 @@ export class ApiClusterBackend implements ClusterBackend {
   private crds: readonly RawDocument[] = [];
   private readonly remotes: RemoteLists | undefined;
   private prometheus: LabPrometheus | undefined;
+  /** With --real-nodes: the nodes' kubelets and containerds, in place of the lab's own kubelet. */
+  private realNodes: RealNodes | undefined;
 
   constructor(
     private readonly paths: LabPaths,
     private readonly logger: Logger,
     /** One cluster of a lab set, by name: its agents read the others through remote secrets. */
-    private readonly options: { readonly clusterName?: string; readonly prometheus?: boolean } = {},
+    private readonly options: { readonly clusterName?: string; readonly prometheus?: boolean; readonly realNodes?: boolean } = {},
   ) {
     this.remotes = options.clusterName ? new RemoteLists(logger.child({ component: 'remote-lists' })) : undefined;
   }
@@ -82,6 +86,7 @@ export class ApiClusterBackend implements ClusterBackend {
     const controlPlane = await ControlPlane.start({
       dir: join(paths.stateDir, 'control-plane'),
       serviceCidr: context.network.serviceSubnet,
+      ...(context.apiServer ? { address: context.apiServer } : {}),
       logDir: paths.logDir,
       logger: this.logger.child({ component: 'control-plane' }),
       onProcess: (component, ref) => context.record.setControlPlaneProcess(component, ref),
@@ -93,36 +98,53 @@ export class ApiClusterBackend implements ClusterBackend {
     kc.loadFromFile(this.kubeconfig);
     this.rest = new ApiRest(kc);
 
+    if (this.options.realNodes) {
+      this.realNodes = await startRealNodes({
+        host: context.pods.host,
+        paths,
+        network: context.network,
+        nodes: context.nodes,
+        record: context.record,
+        controlPlane,
+        server: controlPlane.server,
+        ...(context.apiServer ? { apiServer: context.apiServer } : {}),
+        rest: this.rest,
+        kubectl: (args) => this.kubectl(args),
+        logger: this.logger.child({ component: 'real-nodes' }),
+      });
+    }
     const nodes = [...context.nodes.values()];
     const hasWorkers = nodes.some((n) => n.plan.role === 'worker');
-    this.heartbeat = new NodeHeartbeat(
-      this.rest,
-      nodes.map(({ plan, record }) => ({
-        name: plan.name,
-        labels: plan.labels,
-        taints: taintsOf(plan.role, hasWorkers),
-        podCidr: record.podCidr,
-      })),
-      this.logger.child({ component: 'kubelet' }),
-    );
-    await this.heartbeat.register();
+    if (!this.options.realNodes)
+      this.heartbeat = new NodeHeartbeat(
+        this.rest,
+        nodes.map(({ plan, record }) => ({
+          name: plan.name,
+          labels: plan.labels,
+          taints: taintsOf(plan.role, hasWorkers),
+          podCidr: record.podCidr,
+        })),
+        this.logger.child({ component: 'kubelet' }),
+      );
+    await this.heartbeat?.register();
     const agentKubeconfig = await agentIdentity(controlPlane, {
       namespace: 'nearby-system',
       serviceAccount: 'nearby-agent',
       ...(this.options.clusterName ? { multiCluster: true } : {}),
     });
 
-    this.pods = new PodSync({
-      kc,
-      rest: this.rest,
-      lab: paths.name,
-      nodes: new Map(nodes.map((n) => [n.plan.name, { cgroup: n.record.cgroup, addresses: n.addresses }])),
-      context: context.pods,
-      logger: this.logger.child({ component: 'kubelet' }),
-      changed: () => this.podsChanged(),
-      writeEtc: (pod) => this.writeEtc(pod),
-    });
-    await this.pods.start();
+    if (!this.options.realNodes)
+      this.pods = new PodSync({
+        kc,
+        rest: this.rest,
+        lab: paths.name,
+        nodes: new Map(nodes.map((n) => [n.plan.name, { cgroup: n.record.cgroup, addresses: n.addresses }])),
+        context: context.pods,
+        logger: this.logger.child({ component: 'kubelet' }),
+        changed: () => this.podsChanged(),
+        writeEtc: (pod) => this.writeEtc(pod),
+      });
+    await this.pods?.start();
     await this.createCrds();
     // Before the agents start, so each one's EndpointSlice has its Service.
     if (this.options.prometheus) await this.kubectl(['apply', '-f', METRICS_SERVICE]);
@@ -307,6 +329,7 @@ export class ApiClusterBackend implements ClusterBackend {
   /** Ends every process the lab runs, the control plane last and in its safe order. */
   async stop(endNodeProcesses: () => Promise<void>): Promise<void> {
     this.heartbeat?.stop();
+    await this.realNodes?.stop();
     await Promise.all([this.pods?.stop(), endNodeProcesses(), this.prometheus?.stop()]);
     await this.controlPlane?.stop();
   }

@@ -3,10 +3,11 @@
  * serviceSubnet; kind's defaults 10.244.0.0/16 and 10.96.0.0/16 when the config names none).
  * Pods: the lab uses the first /16 of the pod subnet, a /24 per node (<a>.<b>.<node index>.0/24),
  * on-link on one bridge; <a>.<b>.255.0/24 is kept for the lab itself (the prober's address on the
- * bridge), so at most 255 nodes. Service VIPs: anywhere in the service subnet but its first
+ * bridge, .254, and with real nodes each node's own address, .1 up), so at most 255 nodes. Service VIPs: anywhere in the service subnet but its first
  * address (the `kubernetes` Service), .10 (kube-dns in kind) and its last.
  */
 import { randomInt } from 'node:crypto';
+import { API_ADDRESS_RANGE } from './api-address.js';
 import { LabError } from './errors.js';
 
 /** The prefix length pods and the bridge have on-link: one /16 for the whole lab. */
@@ -65,12 +66,23 @@ function parseCidr(value: unknown, field: string, bounds: { min: number; max: nu
 
 const overlaps = (a: Cidr, b: Cidr): boolean => a.base < b.base + size(b) && b.base < a.base + size(a);
 
-/** Checks both subnets and that they do not overlap; `where` prefixes the field names in errors. */
+/**
+ * Checks both subnets, that they do not overlap, and that neither takes the range of the labs'
+ * API server addresses (api-address.ts); `where` prefixes the field names in errors.
+ */
 export function checkNetwork(network: LabNetwork, where: string): void {
   const pods = parseCidr(network.podSubnet, `${where}.podSubnet`, POD_PREFIX);
   const services = parseCidr(network.serviceSubnet, `${where}.serviceSubnet`, SERVICE_PREFIX);
   if (overlaps(pods, services)) {
     throw new LabError('invalid', `${where}.podSubnet ${network.podSubnet} and serviceSubnet ${network.serviceSubnet} overlap`);
+  }
+  const api = parseCidr(API_ADDRESS_RANGE, 'API address range', { min: 0, max: 32 });
+  for (const [field, cidr] of [['podSubnet', pods] as const, ['serviceSubnet', services] as const]) {
+    if (overlaps(cidr, api))
+      throw new LabError(
+        'invalid',
+        `${where}.${field} ${network[field]} overlaps ${API_ADDRESS_RANGE}, which the lab keeps for its API servers' addresses`,
+      );
   }
 }
 
@@ -93,6 +105,17 @@ export class PodNetwork {
 
   nodeAddresses(index: number): NodeAddresses {
     return new NodeAddresses(`${this.prefix}.${index}`);
+  }
+
+  /** A real node's own address on the lab network (real-node/), outside every node's pod CIDR. */
+  nodeHostAddress(index: number): string {
+    if (index < 0 || index >= MAX_NODES - 2) throw new LabError('invalid', `real nodes: at most ${MAX_NODES - 2} nodes`);
+    return `${this.prefix}.255.${index + 1}`;
+  }
+
+  /** The lab's whole pod range, every node's CIDR in it. */
+  get podRange(): string {
+    return `${this.prefix}.0.0/${POD_PREFIX_LENGTH}`;
   }
 }
 
@@ -203,4 +226,10 @@ export function distinctPodSubnets(networks: readonly LabNetwork[]): { networks:
     return { ...network, podSubnet: to };
   });
   return { networks: result, moved };
+}
+
+/** kube-dns's address in kind, the service subnet's tenth (kept free above): the real nodes' kubelets' clusterDNS. */
+export function clusterDnsAddress(serviceSubnet: string): string {
+  const cidr = parseCidr(serviceSubnet, 'serviceSubnet', SERVICE_PREFIX);
+  return fromInt(cidr.base + 10);
 }

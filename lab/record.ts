@@ -16,6 +16,8 @@ export interface NodeRecord {
   readonly pinRoot: string;
   readonly podCidr: string;
   agent?: (ProcessRef & { readonly port: number }) | undefined;
+  /** A real node's containerd and kubelet (real-node/), by name. */
+  daemons?: Record<string, ProcessRef | undefined>;
 }
 
 export interface PodRecord {
@@ -115,6 +117,11 @@ export class LabRecordFile {
 
   setAgent(node: NodeRecord, ref: NodeRecord['agent']): void {
     node.agent = ref;
+    this.save();
+  }
+
+  setNodeDaemon(node: NodeRecord, what: string, ref: ProcessRef | undefined): void {
+    node.daemons = { ...node.daemons, [what]: ref };
     this.save();
   }
 

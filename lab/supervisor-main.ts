@@ -24,6 +24,7 @@ const { values } = parseArgs({
     'cluster-name': { type: 'string' },
     'map-sizes': { type: 'string' },
     prometheus: { type: 'boolean' },
+    'real-nodes': { type: 'boolean' },
   },
   strict: true,
 });
@@ -36,7 +37,11 @@ const logger = pino({ level: 'info', base: { lab: name } }, pino.destination({ d
 const clusterName = values['cluster-name'];
 // A real control plane, or the lab's own controllers publishing manifests for FileSource agents.
 const backend = values['control-plane']
-  ? new ApiClusterBackend(paths, logger, { ...(clusterName ? { clusterName } : {}), prometheus: values.prometheus === true })
+  ? new ApiClusterBackend(paths, logger, {
+      ...(clusterName ? { clusterName } : {}),
+      prometheus: values.prometheus === true,
+      realNodes: values['real-nodes'] === true,
+    })
   : new FileClusterBackend(paths, logger);
 const mapSizes = { ...LAB_MAP_SIZES, ...(values['map-sizes'] ? (JSON.parse(values['map-sizes']) as Partial<LabMapSizes>) : {}) };
 const supervisor = new LabSupervisor({ host, paths, logger, preferClose, mapSizes, ...(clusterName ? { clusterName } : {}) }, backend);

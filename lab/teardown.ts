@@ -4,7 +4,8 @@
  *
  * What it may end: processes it recorded (PID and start time both match) and processes inside
  * the cgroups the lab created. What it may remove: the lab's cgroup subtree, netns and
- * /etc/netns entries named for the lab, the pin roots its record lists, and its state dir.
+ * /etc/netns entries named for the lab, its API server's link (named for the lab, with the
+ * routing it alone uses), the pin roots its record lists, and its state dir.
  */
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -13,8 +14,10 @@ import { LabError, messageOf } from './errors.js';
 import type { HostEnv } from './host.js';
 import { ETC_NETNS, etcNetnsDir, isLabNetns, labPaths, RUN_BASE, type LabPaths } from './layout.js';
 import { deleteNetns, listNetns, netnsPids } from './netns.js';
+import { apiLinkRemains, removeApiLink } from './api-link.js';
 import { isRunning, refOf, terminate, type ProcessRef } from './processes.js';
 import { readRecord, type LabRecord } from './record.js';
+import { existingLabV1Roots, labV1Pids, mountsUnder, removeLabV1Cgroups, unmountUnder } from './real-node/index.js';
 
 export interface TeardownReport {
   /** One line per thing removed. */
@@ -30,6 +33,7 @@ function recordedProcesses(record: LabRecord | undefined): ProcessRef[] {
     ...(record.prober ? [record.prober] : []),
     ...Object.values(record.controlPlane ?? {}).flatMap((ref) => (ref ? [ref] : [])),
     ...record.nodes.flatMap((n) => (n.agent ? [n.agent] : [])),
+    ...record.nodes.flatMap((n) => Object.values(n.daemons ?? {}).flatMap((ref) => (ref ? [ref] : []))),
     ...record.pods.flatMap((p) => p.processes),
   ];
 }
@@ -74,7 +78,10 @@ export async function whatRemains(host: HostEnv, paths: LabPaths, record: LabRec
       remaining.push(`pins ${pins} (no lab.json says whose; remove it by hand if it is this lab's)`);
   for (const ref of recordedProcesses(record)) if (isRunning(ref)) remaining.push(`process ${ref.pid}`);
   if (existsSync(paths.cgroupRoot)) remaining.push(`cgroup ${paths.cgroupRoot}`);
+  for (const dir of existingLabV1Roots(paths.name)) remaining.push(`cgroup v1 ${dir}`);
+  for (const point of mountsUnder(paths.stateDir)) remaining.push(`mount ${point}`);
   for (const netns of await labNetns(host, paths.name)) remaining.push(`netns ${netns}`);
+  remaining.push(...(await apiLinkRemains(host.ip, paths.name)));
   for (const entry of etcNetnsEntries(paths.name)) remaining.push(join(ETC_NETNS, entry));
   for (const pins of recordedPinRoots(record, paths)) if (existsSync(pins)) remaining.push(`pins ${pins}`);
   if (existsSync(paths.stateDir)) remaining.push(`state dir ${paths.stateDir}`);
@@ -119,6 +126,8 @@ export async function teardownLab(host: HostEnv, name: string, options: { graceM
   const processes = [
     ...recordedProcesses(record).filter(isRunning),
     ...treePids(paths.cgroupRoot, paths.cgroupRoot).flatMap((pid) => refOf(pid) ?? []),
+    // A real node's containers are in its cgroup v1 trees too.
+    ...labV1Pids(name).flatMap((pid) => refOf(pid) ?? []),
   ];
   const unique = [...new Map(processes.map((p) => [p.pid, p])).values()];
   if (unique.length > 0) {
@@ -132,7 +141,14 @@ export async function teardownLab(host: HostEnv, name: string, options: { graceM
   }
   if (existsSync(paths.cgroupRoot)) await step(`cgroup ${paths.cgroupRoot}`, () => removeCgroupTree(paths.cgroupRoot, paths.cgroupRoot));
   removeIfEmpty(paths.cgroupBase);
+  if (existingLabV1Roots(name).length > 0) await step('cgroup v1 trees', () => removeLabV1Cgroups(name));
 
+  // Before the bridge's netns: deleting that would take the veth but leave its routing behind.
+  try {
+    removed.push(...(await removeApiLink(host.ip, name)));
+  } catch (error) {
+    errors.push(`API server link: ${messageOf(error)}`);
+  }
   for (const netns of await labNetns(host, name)) {
     // A process the lab did not start may still hold a pod's netns (a shell from ip netns exec);
     // it is named, not killed.
@@ -144,6 +160,8 @@ export async function teardownLab(host: HostEnv, name: string, options: { graceM
     await step(etcNetnsDir(entry), () => rmSync(etcNetnsDir(entry), { recursive: true, force: true }));
   }
   removeIfEmpty(ETC_NETNS);
+  // What a real node's containerd and kubelet mounted there (rootfs, shm, netns, volumes).
+  if (mountsUnder(paths.stateDir).length > 0) await step(`mounts under ${paths.stateDir}`, () => unmountUnder(paths.stateDir));
   if (existsSync(paths.stateDir)) await step(`state dir ${paths.stateDir}`, () => rmSync(paths.stateDir, { recursive: true, force: true }));
   removeIfEmpty(RUN_BASE);
 

@@ -22,6 +22,7 @@ import { readApplied } from './objects.js';
 import { isRunning, refOf, sleep } from './processes.js';
 import { assertBuilt, PROGRAMS } from './programs.js';
 import { readRecord } from './record.js';
+import { resolveNodeBinaries, resolvePauseImage } from './real-node/index.js';
 import { labExists, teardownLab } from './teardown.js';
 
 export interface UpOptions extends ManifestInput {
@@ -44,6 +45,11 @@ export interface UpOptions extends ManifestInput {
    * through the API server (lab/prometheus); its URL is in the up lines and prometheusUrlFile().
    */
   readonly prometheus?: boolean;
+  /**
+   * With controlPlane: every lab node runs a real kubelet and its own containerd (lab/real-node,
+   * docs/real-nodes.md) instead of the lab playing the kubelet.
+   */
+  readonly realNodes?: boolean;
   /** Other map sizes for the agents than the lab's (docs/nearbyctl.md, "Map sizes"): for tests of a full map. */
   readonly mapSizes?: Partial<LabMapSizes>;
   /** Progress lines (leftovers removed, objects created). */
@@ -68,7 +74,14 @@ async function startSupervisor(
   logFile: string,
   bpffs: string,
   socket: string,
-  flags: { preferClose: string; controlPlane: boolean; prometheus?: boolean; clusterName?: string; mapSizes?: Partial<LabMapSizes> },
+  flags: {
+    preferClose: string;
+    controlPlane: boolean;
+    prometheus?: boolean;
+    realNodes?: boolean;
+    clusterName?: string;
+    mapSizes?: Partial<LabMapSizes>;
+  },
 ): Promise<void> {
   const log = openSync(logFile, 'a');
   const { NODE_OPTIONS: _dropped, ...env } = process.env;
@@ -79,6 +92,7 @@ async function startSupervisor(
       ...['--name', name, '--bpffs', bpffs, '--prefer-close', flags.preferClose],
       ...(flags.controlPlane ? ['--control-plane'] : []),
       ...(flags.prometheus ? ['--prometheus'] : []),
+      ...(flags.realNodes ? ['--real-nodes'] : []),
       ...(flags.clusterName ? ['--cluster-name', flags.clusterName] : []),
       ...(flags.mapSizes ? ['--map-sizes', JSON.stringify(flags.mapSizes)] : []),
     ],
@@ -158,6 +172,7 @@ async function startLab(
     preferClose: options.preferClose ?? 'subzone',
     controlPlane: options.controlPlane === true,
     prometheus: options.prometheus === true,
+    realNodes: options.realNodes === true,
     ...(role ? { clusterName: role.clusterName } : {}),
     ...(options.mapSizes ? { mapSizes: options.mapSizes } : {}),
   });
@@ -209,6 +224,11 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
     if (!options.controlPlane)
       throw new LabError('usage', '--prometheus needs --control-plane: it discovers the agents through the API server');
     resolvePrometheus();
+  }
+  if (options.realNodes) {
+    if (!options.controlPlane) throw new LabError('usage', '--real-nodes needs --control-plane: the kubelets register with its API server');
+    resolveNodeBinaries();
+    resolvePauseImage();
   }
 
   const documents = readInput(options);

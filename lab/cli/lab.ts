@@ -10,13 +10,15 @@ import { jsonpath } from './lab-jsonpath.js';
 import { podsTable, statusText } from './lab-print.js';
 
 export const LAB_USAGE = `usage: nearbyctl lab COMMAND [--name LAB]   (LAB defaults to the only lab, else "nearby")
-  up FILE|DIR... [-n NS] [--timeout 60s] [--prefer-close subzone|zone] [--control-plane [--prometheus]]
+  up FILE|DIR... [-n NS] [--timeout 60s] [--prefer-close subzone|zone] [--control-plane [--prometheus] [--real-nodes]]
                           kind Cluster config + manifests (-n NS is created); waits for
                           agents, pods and every node's datapath. --control-plane runs a
                           real kube-apiserver etc. (make control-plane) and prints its
                           KUBECONFIG; then kubectl works against the lab. --prometheus
                           also runs Prometheus (make prometheus) discovering the agents
                           through the API server, and prints its URL.
+                          --real-nodes: each node runs a real kubelet and containerd
+                          (make node-components, make images; docs/real-nodes.md).
                           Several kind configs (each with its name) with --control-plane:
                           a cluster each on one flat network, and a KUBECONFIG with a
                           kind-NAME context per cluster; status and down cover them all
@@ -47,6 +49,7 @@ const OPTIONS = {
   'prefer-close': { type: 'string' },
   'control-plane': { type: 'boolean' },
   prometheus: { type: 'boolean' },
+  'real-nodes': { type: 'boolean' },
   json: { type: 'boolean' },
   // lab fault: one flag per POD_FAULTS entry
   refuse: { type: 'boolean' },
@@ -117,6 +120,7 @@ export async function runLab(argv: readonly string[], io: CliIo): Promise<number
           ...(preferClose ? { preferClose } : {}),
           ...(values['control-plane'] ? { controlPlane: true } : {}),
           ...(values.prometheus ? { prometheus: true } : {}),
+          ...(values['real-nodes'] ? { realNodes: true } : {}),
           log: (line) => io.out(line),
         });
         for (const lab of result.labs) {
