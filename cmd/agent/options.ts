@@ -2,11 +2,12 @@
  * The agent's options: each one a flag and an environment variable (the DaemonSet sets env from
  * the downward API and a ConfigMap; a person at a shell uses flags). A flag wins over its env.
  */
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { MapSizes } from '../../pkg/datapath/index.js';
 import { DEFAULT_PLAN_OPTIONS, type ServiceSelection, SPILLOVER_SCOPES, type SpilloverScope } from '../../pkg/planner/index.js';
-import { DEFAULT_OPTIONAL_KIND_CHECK_MS, DEFAULT_REMOTE_SECRET_NAMESPACE } from '../../pkg/source/index.js';
+import { DEFAULT_OPTIONAL_KIND_CHECK_MS, DEFAULT_REMOTE_SECRET_NAMESPACE, type ApiServerOverride } from '../../pkg/source/index.js';
 import { isClusterDomain, isNamespaceName, isServiceProxyName, isServiceSelection } from '../plan-flags.js';
 import { StartupError } from '../startup-error.js';
 import { parseDurationMs } from './duration.js';
@@ -14,6 +15,8 @@ import { parseDurationMs } from './duration.js';
 export interface AgentOptions {
   readonly nodeName: string;
   readonly kubeconfig?: string;
+  /** The API server's address for the in-cluster credentials, instead of KUBERNETES_SERVICE_HOST/PORT. */
+  readonly apiServer?: ApiServerOverride;
   /** Read manifests from here instead of the API server. */
   readonly stateDir?: string;
   readonly cgroupPath: string;
@@ -63,6 +66,11 @@ interface OptionSpec {
 const OPTIONS = {
   'node-name': { env: 'NODE_NAME', help: 'this node (required; from the downward API)' },
   kubeconfig: { env: 'KUBECONFIG', help: 'kubeconfig file; in-cluster config when unset' },
+  'api-server-host': {
+    env: 'NEARBY_API_SERVER_HOST',
+    help: "the API server's address (IP or DNS name) for the in-cluster credentials, instead of KUBERNETES_SERVICE_HOST",
+  },
+  'api-server-port': { env: 'NEARBY_API_SERVER_PORT', help: 'its port, with --api-server-host (e.g. 6443)' },
   'state-dir': { env: 'NEARBY_STATE_DIR', help: 'read manifests from this directory instead of the API server' },
   'cgroup-path': { env: 'NEARBY_CGROUP_PATH', help: "the node's cgroup v2 directory to attach to (required)" },
   bpffs: { env: 'NEARBY_BPFFS', help: 'bpffs mount; pins go under <bpffs>/nearby/<node>', default: '/sys/fs/bpf' },
@@ -172,6 +180,26 @@ export function agentUsage(): string {
   return ['usage: nearby-agent [flags]   (each flag can also be set by its environment variable)', ...lines].join('\n');
 }
 
+/** A DNS subdomain (RFC 1123), as Kubernetes names hosts. */
+const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/i;
+
+/** --api-server-host and --api-server-port, both or neither: a half-given address would quietly mix with the Service variables. */
+function apiServerOverride(
+  host: string | undefined,
+  portText: string | undefined,
+  bad: (name: OptionName, why: string) => StartupError,
+): ApiServerOverride | undefined {
+  if (host === undefined && portText === undefined) return undefined;
+  if (host === undefined) throw bad('api-server-port', 'needs --api-server-host/NEARBY_API_SERVER_HOST too');
+  if (portText === undefined) throw bad('api-server-host', 'needs --api-server-port/NEARBY_API_SERVER_PORT too');
+  if (isIP(host) === 0 && !DNS_NAME.test(host))
+    throw bad('api-server-host', `${JSON.stringify(host)} is neither an IP address nor a DNS name (no scheme or port: those are separate)`);
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port < 1 || port > 65535)
+    throw bad('api-server-port', `expected a port from 1 to 65535, got ${JSON.stringify(portText)}`);
+  return { host, port };
+}
+
 /** Returns undefined for --help. Throws StartupError for anything wrong. */
 export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEnv): AgentOptions | undefined {
   let values: Record<string, string | boolean | undefined>;
@@ -266,6 +294,12 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
   const bpffs = get('bpffs') ?? '/sys/fs/bpf';
   const kubeconfig = get('kubeconfig');
   const stateDir = get('state-dir');
+  const apiServer = apiServerOverride(get('api-server-host'), get('api-server-port'), bad);
+  if (apiServer && (kubeconfig || stateDir))
+    throw bad(
+      'api-server-host',
+      `applies to the in-cluster config only, not with ${kubeconfig ? '--kubeconfig/KUBECONFIG' : '--state-dir'} (a kubeconfig names its own server)`,
+    );
   const bpfObject = get('bpf-object');
   return {
     nodeName,
@@ -288,6 +322,7 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
     apiRetry,
     failOpenAfterMs,
     ...(kubeconfig ? { kubeconfig } : {}),
+    ...(apiServer ? { apiServer } : {}),
     ...(stateDir ? { stateDir } : {}),
     ...(bpfObject ? { bpfObject } : {}),
   };

@@ -16,6 +16,7 @@ import {
 } from '../../pkg/datapath/index.js';
 import { AgentMetrics, startHealthServer, type HealthServer } from '../../pkg/metrics/index.js';
 import { Reconciler } from '../../pkg/reconciler/index.js';
+import { apiServerOverrideUrl } from '../../pkg/source/index.js';
 import type { AgentOptions } from './options.js';
 import { openDatapath } from './open-datapath.js';
 import { readiness } from './readiness.js';
@@ -124,7 +125,15 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
   }
   const agentSource = source;
   logger.info(
-    { source: options.stateDir ? `dir ${options.stateDir}` : options.kubeconfig ? `kubeconfig ${options.kubeconfig}` : 'in-cluster' },
+    {
+      source: options.stateDir
+        ? `dir ${options.stateDir}`
+        : options.kubeconfig
+          ? `kubeconfig ${options.kubeconfig}`
+          : options.apiServer
+            ? `in-cluster credentials at ${apiServerOverrideUrl(options.apiServer)}`
+            : 'in-cluster',
+    },
     'source',
   );
 

@@ -8,6 +8,7 @@ import {
   KubernetesSource,
   loadKubeConfig,
   MultiClusterSource,
+  type ApiServerOverride,
   RemoteClusters,
   type Source,
   type SourceLog,
@@ -22,6 +23,8 @@ export type AgentSource = Source & { stats?(): SourceStats };
 export interface SourceChoice {
   readonly stateDir?: string;
   readonly kubeconfig?: string;
+  /** With the in-cluster config: the API server's address instead of KUBERNETES_SERVICE_HOST/PORT. */
+  readonly apiServer?: ApiServerOverride;
   /** This cluster's name: a remote secret for it is ignored. */
   readonly clusterName: string;
   /** Where remote secrets are read (docs/multi-cluster.md); undefined: the local cluster only. */
@@ -39,7 +42,7 @@ export function createSource(options: SourceChoice, onListenerError: (err: unkno
   if (options.stateDir) return new FileSource(options.stateDir, { onListenerError });
   let kc: KubeConfig;
   try {
-    kc = loadKubeConfig(options.kubeconfig);
+    kc = loadKubeConfig(options.kubeconfig, options.apiServer);
   } catch (error) {
     // Reading the kubeconfig (or the service account) failed: no amount of retrying fixes that.
     const where = options.kubeconfig ? `kubeconfig ${options.kubeconfig}` : 'in-cluster config (no KUBECONFIG set)';

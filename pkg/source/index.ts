@@ -15,7 +15,7 @@ export type { SourceLog } from './optional-kind-watcher.js';
 export { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 export { KindSyncError, ListTimeoutError, ManifestError, SourceError } from './errors.js';
 export { isWatchedKind, kindInfo, WATCHED_KINDS, type WatchedKindInfo } from '../model/index.js';
-export { loadKubeConfig } from './kube-config.js';
+export { apiServerOverrideUrl, loadKubeConfig, type ApiServerOverride } from './kube-config.js';
 export { withTimeout } from './with-timeout.js';
 export { parseManifest } from './manifest-parse.js';
 export {

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { expect } from 'vitest';
 import {
+  apiHostDevice,
   hostEnv,
   isLabNetns,
   labDown,
@@ -132,12 +133,18 @@ function ipNetnsList(): string[] {
     .filter(Boolean);
 }
 
+function hostLinkExists(device: string): boolean {
+  const links = JSON.parse(execFileSync(hostEnv().ip, ['-j', 'link', 'show'], { encoding: 'utf8' })) as Array<{ ifname?: string }>;
+  return links.some((l) => l.ifname === device);
+}
+
 /** Everything of the lab that still exists on the machine, one line each (empty = clean). */
 export function leftoversOf(name: string, record: LabRecord): string[] {
   const host = hostEnv();
   const paths = labPaths(name, host.cgroup2, host.bpffs);
   const left: string[] = [];
   for (const netns of ipNetnsList()) if (isLabNetns(name, netns)) left.push(`netns ${netns}`);
+  if (hostLinkExists(apiHostDevice(name))) left.push(`link ${apiHostDevice(name)}`);
   if (existsSync(paths.cgroupRoot)) left.push(`cgroup ${paths.cgroupRoot}`);
   for (const node of record.nodes) if (existsSync(node.pinRoot)) left.push(`pins ${node.pinRoot}`);
   if (existsSync('/etc/netns'))
@@ -278,4 +285,27 @@ export function outcomes(attempts: readonly CurlAttempt[]): Record<string, numbe
 /** How many attempts got each exact response body; a failed curl counts under its exit code and connect error. */
 export function bodies(attempts: readonly CurlAttempt[]): Record<string, number> {
   return tally(attempts.map((a) => (a.code === 0 ? a.body : failureOf(a))));
+}
+
+/** An HTTPS answer of the lab's API server as a pod gets it: curl's exit code, the HTTP status, the body. */
+export interface ApiAnswer {
+  readonly code: number;
+  readonly status: number;
+  readonly body: string;
+  readonly stderr: string;
+}
+
+/**
+ * From a pod, GET `path` at the `kubernetes` Service (`vip`, 10.96.0.1 with kind's Service range)
+ * on 443, with the TLS handshake verified against the lab's own CA and the VIP as the name, as an
+ * in-cluster client does: only that lab's real API server can answer it.
+ */
+export async function apiServerFromPod(lab: LabClient, pod: string, path: string, vip = '10.96.0.1'): Promise<ApiAnswer> {
+  const ca = join(lab.paths.stateDir, 'control-plane', 'pki', 'ca.crt');
+  const r = await lab.exec(pod, ['curl', '-sS', '--max-time', '5', '--cacert', ca, '-w', '\\n%{http_code}', `https://${vip}${path}`], {
+    namespace: 'sample',
+    timeoutMs: 20_000,
+  });
+  const cut = r.stdout.lastIndexOf('\n');
+  return { code: r.code, status: Number(r.stdout.slice(cut + 1)), body: r.stdout.slice(0, Math.max(cut, 0)), stderr: r.stderr };
 }

@@ -1,13 +1,14 @@
 // Two kind configs in one `lab up --control-plane`: a cluster each with its own API server and
 // agents, kind's node names, distinct pod ranges on one flat network (a pod of one cluster
 // reaches a pod of the other by its address), the same ClusterIP in both clusters meaning each
-// cluster's own Service, one kubeconfig with kind-<name> contexts, and status and down covering
+// cluster's own Service, each cluster's API server at its own address reached by that cluster's
+// pods at 10.96.0.1:443, one kubeconfig with kind-<name> contexts, and status and down covering
 // both, leaving nothing behind.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLab } from '../../lab/cli/lab.js';
 import { labDown, labUp, readRecord, resolveControlPlaneBinaries, type LabClient, type LabRecord } from '../../lab/index.js';
 import { helloDeployment, kubectl, probe } from './destination-rule-fixture.js';
-import { assertLabPrereqs, leftoversOf, processesInLabCgroups } from './lab-fixture.js';
+import { apiServerFromPod, assertLabPrereqs, leftoversOf, processesInLabCgroups } from './lab-fixture.js';
 
 const NAMES = [`e2e-ls1-${process.pid}`, `e2e-ls2-${process.pid}`] as const;
 /** Both clusters give their helloworld Service this address: Service ranges overlap, as two kind clusters' do. */
@@ -98,6 +99,21 @@ describe('two kind clusters in one lab', () => {
       const r = await probe(lab, client.name, 'count', VIP, 20);
       expect(r.answers).toEqual({ [`v-${NAMES[i]}`]: 20 });
     }
+  });
+
+  it("publishes each cluster's API server at its own address, which that cluster's pods reach at 10.96.0.1:443", async () => {
+    const addresses: string[] = [];
+    for (const [i, lab] of labs.entries()) {
+      const slice = JSON.parse(
+        await ctl(NAMES[i]!, ['get', 'endpointslice', '-n', 'default', '-l', 'kubernetes.io/service-name=kubernetes', '-o', 'json']),
+      ) as { items: Array<{ endpoints: Array<{ addresses: string[] }> }> };
+      addresses.push(...slice.items.flatMap((item) => item.endpoints.flatMap((e) => e.addresses)));
+      // Verified with this cluster's own CA: only this cluster's API server can answer.
+      const answer = await apiServerFromPod(lab, (await podOf(lab, 'client')).name, '/healthz');
+      expect([answer.code, answer.status, answer.body], answer.stderr).toEqual([0, 200, 'ok']);
+    }
+    expect(addresses).toHaveLength(2);
+    expect(new Set(addresses).size).toBe(2);
   });
 
   it('reaches a pod of the other cluster by its address: one flat network', async () => {

@@ -34,6 +34,8 @@ const HELM_VALUES_SET: Record<string, string> = {
   istioRootNamespace: 'mesh-root',
   clusterName: 'cluster1',
   'multiCluster.enabled': 'true',
+  'apiServer.host': '172.30.0.1',
+  'apiServer.port': '6443',
   serviceProxyName: 'nearby-b',
   services: 'with-policy',
   logLevel: 'debug',
@@ -376,10 +378,15 @@ describe('helm and kustomize agree', () => {
       NEARBY_MAX_SLOTS: '4000',
       NEARBY_MAX_REV_NAT: '1024',
       NEARBY_MAX_COUNTERS: '8000',
+      NEARBY_API_SERVER_HOST: '172.30.0.1',
+      NEARBY_API_SERVER_PORT: '6443',
     });
-    expect(Object.keys(Object.fromEntries((agentContainer(helmDefault).env ?? []).map((e) => [e.name, 1])))).not.toContain(
-      'NEARBY_MAX_SERVICES',
-    );
+    const defaultEnv = Object.keys(Object.fromEntries((agentContainer(helmDefault).env ?? []).map((e) => [e.name, 1])));
+    expect(defaultEnv).not.toContain('NEARBY_MAX_SERVICES');
+    // No override by default: the in-cluster config, as deploy/ has it.
+    expect(defaultEnv).not.toContain('NEARBY_API_SERVER_HOST');
+    expect(defaultEnv).not.toContain('NEARBY_API_SERVER_PORT');
+    expect((agentContainer(kustomize).env ?? []).map((e) => e.name)).not.toContain('NEARBY_API_SERVER_HOST');
     expect((podSpec(helmCustom) as PodSpec & { nodeSelector?: unknown }).nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
   });
 });
@@ -387,6 +394,11 @@ describe('helm and kustomize agree', () => {
 describe('the chart refuses', () => {
   it('a PreferClose meaning the agent does not know', async () => {
     await expect(helmYaml({ preferClose: 'region' })).rejects.toThrow(/preferClose must be subzone or zone, got region/);
+  });
+
+  it('an API server host without its port, or a port without its host', async () => {
+    await expect(helmYaml({ 'apiServer.host': '172.30.0.1' })).rejects.toThrow(/apiServer.host and apiServer.port go together/);
+    await expect(helmYaml({ 'apiServer.port': '6443' })).rejects.toThrow(/apiServer.host and apiServer.port go together/);
   });
 
   it('a Service selection the agent does not know', async () => {
