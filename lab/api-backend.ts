@@ -82,6 +82,7 @@ export class ApiClusterBackend implements ClusterBackend {
     const controlPlane = await ControlPlane.start({
       dir: join(paths.stateDir, 'control-plane'),
       serviceCidr: context.network.serviceSubnet,
+      ...(context.apiServer ? { address: context.apiServer } : {}),
       logDir: paths.logDir,
       logger: this.logger.child({ component: 'control-plane' }),
       onProcess: (component, ref) => context.record.setControlPlaneProcess(component, ref),

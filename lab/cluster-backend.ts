@@ -46,6 +46,8 @@ export interface BackendContext {
   readonly pods: Omit<PodContext, 'changed'>;
   readonly record: LabRecordFile;
   readonly etc: PodEtcFiles;
+  /** The address the API server is to bind and advertise (lab/api-link.ts), for a backend that runs a control plane. */
+  readonly apiServer?: string;
 }
 
 /** The backend's half of a settlement; the supervisor adds the agents and the datapaths. */

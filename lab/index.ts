@@ -52,3 +52,5 @@ export { readRecord, type LabRecord } from './record.js';
 export { knownImages } from './images.js';
 export { PROJECT_ROOT } from './programs.js';
 export { resolveControlPlaneBinaries, type ControlPlaneBinaries } from './control-plane/index.js';
+export { addApiServerRoute } from './api-link.js';
+export { apiHostDevice, API_ADDRESS_RANGE, API_SERVER_PORT } from './api-address.js';

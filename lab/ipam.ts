@@ -7,6 +7,7 @@
  * address (the `kubernetes` Service), .10 (kube-dns in kind) and its last.
  */
 import { randomInt } from 'node:crypto';
+import { API_ADDRESS_RANGE } from './api-address.js';
 import { LabError } from './errors.js';
 
 /** The prefix length pods and the bridge have on-link: one /16 for the whole lab. */
@@ -65,12 +66,23 @@ function parseCidr(value: unknown, field: string, bounds: { min: number; max: nu
 
 const overlaps = (a: Cidr, b: Cidr): boolean => a.base < b.base + size(b) && b.base < a.base + size(a);
 
-/** Checks both subnets and that they do not overlap; `where` prefixes the field names in errors. */
+/**
+ * Checks both subnets, that they do not overlap, and that neither takes the range of the labs'
+ * API server addresses (api-address.ts); `where` prefixes the field names in errors.
+ */
 export function checkNetwork(network: LabNetwork, where: string): void {
   const pods = parseCidr(network.podSubnet, `${where}.podSubnet`, POD_PREFIX);
   const services = parseCidr(network.serviceSubnet, `${where}.serviceSubnet`, SERVICE_PREFIX);
   if (overlaps(pods, services)) {
     throw new LabError('invalid', `${where}.podSubnet ${network.podSubnet} and serviceSubnet ${network.serviceSubnet} overlap`);
+  }
+  const api = parseCidr(API_ADDRESS_RANGE, 'API address range', { min: 0, max: 32 });
+  for (const [field, cidr] of [['podSubnet', pods] as const, ['serviceSubnet', services] as const]) {
+    if (overlaps(cidr, api))
+      throw new LabError(
+        'invalid',
+        `${where}.${field} ${network[field]} overlaps ${API_ADDRESS_RANGE}, which the lab keeps for its API servers' addresses`,
+      );
   }
 }
 

@@ -9,6 +9,7 @@
  * field is refused by name, so a config never silently means less than it says.
  */
 import { LabError } from './errors.js';
+import { API_ADDRESS_RANGE } from './api-address.js';
 import { checkNetwork, type LabNetwork } from './ipam.js';
 import { readKubeadmPatch, type KubeadmConfigKind } from './kubeadm-patches.js';
 
@@ -88,7 +89,9 @@ function readNetwork(value: unknown, notes: string[]): LabNetwork {
   onlyFields(value, [...SUBNET_FIELDS, ...IGNORED_NETWORKING_FIELDS], where);
   for (const field of IGNORED_NETWORKING_FIELDS) {
     if (value[field] !== undefined) {
-      notes.push(`${where}.${field} ${JSON.stringify(value[field])} ignored: the lab's API server listens on 127.0.0.1`);
+      notes.push(
+        `${where}.${field} ${JSON.stringify(value[field])} ignored: the lab publishes its API server at an address of its own (${API_ADDRESS_RANGE})`,
+      );
     }
   }
   const network: LabNetwork = {

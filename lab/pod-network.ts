@@ -3,10 +3,12 @@
  * namespace joined to the bridge by a veth pair. Addresses are on-link in one /16 of the pod subnet (ipam.ts) and no
  * namespace gets any other route, so nothing can leave the lab. Several clusters (lab-set.ts) share one L2 network: their
  * bridges are joined by veth pairs, and each pod has the other clusters' pod ranges on-link on its eth0 as well, still
- * with no default route.
+ * with no default route. On a lab with a real control plane each pod also has its API server's address on-link (api-link.ts).
  */
 import { assertNoRouteOut, createNetns, deleteNetns, ipBatch } from './netns.js';
 import { run } from './exec.js';
+import { apiServerRouteCommand } from './api-address.js';
+import { hashedDeviceName } from './device-names.js';
 import { POD_PREFIX_LENGTH } from './ipam.js';
 
 export const BRIDGE_DEVICE = 'br0';
@@ -29,6 +31,8 @@ export interface PodLink {
   readonly ip: string;
   /** Other clusters' pod ranges on the same flat network, reachable on-link. */
   readonly peerRanges?: readonly string[];
+  /** The lab's API server address (lab/api-link.ts), reachable on-link as a /32. */
+  readonly apiServer?: string;
 }
 
 export async function createPodNetwork(ip: string, bridgeNetns: string, link: PodLink): Promise<void> {
@@ -39,6 +43,7 @@ export async function createPodNetwork(ip: string, bridgeNetns: string, link: Po
     `addr add ${link.ip}/${POD_PREFIX_LENGTH} dev eth0`,
     'link set eth0 up',
     ...(link.peerRanges ?? []).map((range) => `route add ${range} dev eth0`),
+    ...(link.apiServer ? [apiServerRouteCommand(link.apiServer)] : []),
   ]);
   await run(ip, ['-n', bridgeNetns, 'link', 'set', link.hostDevice, 'master', BRIDGE_DEVICE, 'up']);
 }
@@ -51,9 +56,7 @@ export async function deletePodNetwork(ip: string, bridgeNetns: string, link: Po
 
 /** The veth end, in a bridge namespace, that joins its bridge to `peer`'s: at most 15 characters, so a hash of the peer's name. */
 export function bridgeLinkDevice(peer: string): string {
-  let h = 0;
-  for (const c of peer) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-  return `nbx${h.toString(36)}`.slice(0, 15);
+  return hashedDeviceName('nbx', peer);
 }
 
 /**

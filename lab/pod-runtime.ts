@@ -32,6 +32,8 @@ export interface PodContext {
   readonly bridgeNetns: string;
   /** Other clusters' pod ranges on the lab's flat network (several clusters), on-link in every pod. */
   readonly peerRanges: readonly string[];
+  /** The lab's API server address, on-link in every pod, when the lab runs a control plane (lab/api-link.ts). */
+  readonly apiServer?: string;
   readonly cgroupRoot: string;
   readonly podLogDir: string;
   readonly prober: Prober;
@@ -146,9 +148,9 @@ export class PodRuntime {
   /** Builds the pod's network and cgroup, writes its hosts file, starts its containers. */
   async start(placement: PodPlacement, writeHosts: (pod: PodRuntime) => void): Promise<void> {
     this.placement = placement;
-    const { host, bridgeNetns, cgroupRoot, peerRanges } = this.ctx;
+    const { host, bridgeNetns, cgroupRoot, peerRanges, apiServer } = this.ctx;
     try {
-      await createPodNetwork(host.ip, bridgeNetns, { ...placement.link, peerRanges });
+      await createPodNetwork(host.ip, bridgeNetns, { ...placement.link, peerRanges, ...(apiServer ? { apiServer } : {}) });
       createCgroup(cgroupRoot, placement.cgroup);
       mkdirSync(etcNetnsDir(placement.link.netns), { recursive: true });
       writeHosts(this);

@@ -14,7 +14,7 @@ import type { RawDocument } from './documents.js';
 import { LabError } from './errors.js';
 import { execTargetIn, runningPodIn } from './exec-target.js';
 import { prepareLabHost, startAgents } from './infrastructure.js';
-import { PodNetwork, type LabNetwork } from './ipam.js';
+import { PodNetwork, usedPodRange, type LabNetwork } from './ipam.js';
 import type { NodePlan } from './kind-config.js';
 import { PodEtcFiles } from './pod-etc.js';
 import { applyPodFault, type PodFault } from './pod-fault.js';
@@ -99,7 +99,13 @@ export class LabSupervisor {
     this.record.save();
 
     this.bridgeAddress = pods.bridgeAddress;
-    const prober = await prepareLabHost(host, paths, pods.bridgeAddress, (ref) => this.record.setProber(ref));
+    const { prober, apiServer } = await prepareLabHost(
+      host,
+      paths,
+      pods.bridgeAddress,
+      (ref) => this.record.setProber(ref),
+      this.backend.runsControlPlane ? { podRange: usedPodRange(network.podSubnet) } : undefined,
+    );
     this.prober = prober;
     const kubelet = logger.child({ component: 'kubelet' });
     const source = await this.backend.start({
@@ -109,6 +115,7 @@ export class LabSupervisor {
         host,
         bridgeNetns: paths.bridgeNetns,
         peerRanges,
+        ...(apiServer ? { apiServer } : {}),
         cgroupRoot: paths.cgroupRoot,
         podLogDir: join(paths.logDir, 'pods'),
         prober,
@@ -116,6 +123,7 @@ export class LabSupervisor {
       },
       record: this.record,
       etc: this.etc,
+      ...(apiServer ? { apiServer } : {}),
     });
     this.running = true;
     const agentNodes = [...this.nodes.values()].map((node) => ({

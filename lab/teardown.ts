@@ -4,7 +4,8 @@
  *
  * What it may end: processes it recorded (PID and start time both match) and processes inside
  * the cgroups the lab created. What it may remove: the lab's cgroup subtree, netns and
- * /etc/netns entries named for the lab, the pin roots its record lists, and its state dir.
+ * /etc/netns entries named for the lab, its API server's link (named for the lab, with the
+ * routing it alone uses), the pin roots its record lists, and its state dir.
  */
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -13,6 +14,7 @@ import { LabError, messageOf } from './errors.js';
 import type { HostEnv } from './host.js';
 import { ETC_NETNS, etcNetnsDir, isLabNetns, labPaths, RUN_BASE, type LabPaths } from './layout.js';
 import { deleteNetns, listNetns, netnsPids } from './netns.js';
+import { apiLinkRemains, removeApiLink } from './api-link.js';
 import { isRunning, refOf, terminate, type ProcessRef } from './processes.js';
 import { readRecord, type LabRecord } from './record.js';
 
@@ -75,6 +77,7 @@ export async function whatRemains(host: HostEnv, paths: LabPaths, record: LabRec
   for (const ref of recordedProcesses(record)) if (isRunning(ref)) remaining.push(`process ${ref.pid}`);
   if (existsSync(paths.cgroupRoot)) remaining.push(`cgroup ${paths.cgroupRoot}`);
   for (const netns of await labNetns(host, paths.name)) remaining.push(`netns ${netns}`);
+  remaining.push(...(await apiLinkRemains(host.ip, paths.name)));
   for (const entry of etcNetnsEntries(paths.name)) remaining.push(join(ETC_NETNS, entry));
   for (const pins of recordedPinRoots(record, paths)) if (existsSync(pins)) remaining.push(`pins ${pins}`);
   if (existsSync(paths.stateDir)) remaining.push(`state dir ${paths.stateDir}`);
@@ -133,6 +136,12 @@ export async function teardownLab(host: HostEnv, name: string, options: { graceM
   if (existsSync(paths.cgroupRoot)) await step(`cgroup ${paths.cgroupRoot}`, () => removeCgroupTree(paths.cgroupRoot, paths.cgroupRoot));
   removeIfEmpty(paths.cgroupBase);
 
+  // Before the bridge's netns: deleting that would take the veth but leave its routing behind.
+  try {
+    removed.push(...(await removeApiLink(host.ip, name)));
+  } catch (error) {
+    errors.push(`API server link: ${messageOf(error)}`);
+  }
   for (const netns of await labNetns(host, name)) {
     // A process the lab did not start may still hold a pod's netns (a shell from ip netns exec);
     // it is named, not killed.

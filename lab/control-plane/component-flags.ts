@@ -1,7 +1,8 @@
 /*
- * The command lines of the four components: one etcd member, the apiserver on loopback, and the
- * controller manager and scheduler talking to it with their own client certificates (so RBAC
- * treats them as the real system:kube-* users). Everything listens on 127.0.0.1 only.
+ * The command lines of the four components: one etcd member, the apiserver, and the controller
+ * manager and scheduler talking to it with their own client certificates (so RBAC treats them as
+ * the real system:kube-* users). Everything listens on 127.0.0.1 only, but for the apiserver of a
+ * lab, which listens on the lab's API address alone (lab/api-address.ts).
  */
 import { join } from 'node:path';
 import type { Pki } from './pki.js';
@@ -19,6 +20,11 @@ export interface Layout {
   readonly pki: Pki;
   readonly ports: Ports;
   readonly serviceCidr: string;
+  /**
+   * The address the apiserver binds and advertises, one pods can reach: it then publishes itself
+   * in default/kubernetes as a real cluster's does. Without it, loopback and no publishing.
+   */
+  readonly address?: string;
   readonly watchCache: boolean;
   readonly controllerManagerKubeconfig: string;
   readonly schedulerKubeconfig: string;
@@ -55,11 +61,21 @@ export function etcdFlags({ dir, ports }: Layout): string[] {
   ];
 }
 
-export function apiserverFlags({ pki, ports, serviceCidr, watchCache }: Layout): string[] {
+/**
+ * With an address, the apiserver's own lease reconciler writes default/kubernetes's Endpoints and
+ * EndpointSlice (address and secure port), as in a real cluster, so nearby programs 10.96.0.1:443
+ * like any Service. Without one (a bare control plane for tests) it listens on loopback, which an
+ * Endpoints object may not hold and would be a lie to pods, so nothing is published.
+ */
+function publishing(address: string | undefined): string[] {
+  if (!address) return ['--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', '--endpoint-reconciler-type=none'];
+  return [`--bind-address=${address}`, `--advertise-address=${address}`, '--endpoint-reconciler-type=lease'];
+}
+
+export function apiserverFlags({ pki, ports, serviceCidr, address, watchCache }: Layout): string[] {
   return [
     `--etcd-servers=${etcdClientUrl(ports)}`,
-    '--bind-address=127.0.0.1',
-    '--advertise-address=127.0.0.1',
+    ...publishing(address),
     `--secure-port=${ports.apiserver}`,
     `--tls-cert-file=${pki.apiserver.cert}`,
     `--tls-private-key-file=${pki.apiserver.key}`,
@@ -69,8 +85,6 @@ export function apiserverFlags({ pki, ports, serviceCidr, watchCache }: Layout):
     `--service-account-signing-key-file=${pki.serviceAccountKey}`,
     '--authorization-mode=Node,RBAC',
     `--service-cluster-ip-range=${serviceCidr}`,
-    // No kubelet reports the apiserver's own address, and 127.0.0.1 would be a lie to pods.
-    '--endpoint-reconciler-type=none',
     `--watch-cache=${watchCache}`,
   ];
 }

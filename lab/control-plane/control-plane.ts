@@ -1,7 +1,8 @@
 /*
- * A real Kubernetes control plane on loopback: etcd, kube-apiserver, kube-controller-manager and
- * kube-scheduler of the pinned release, with their own CA, for the lab and the tests. There are
- * no kubelets: whoever uses it creates Node objects itself.
+ * A real Kubernetes control plane: etcd, kube-apiserver, kube-controller-manager and kube-scheduler
+ * of the pinned release, with their own CA, for the lab and the tests, on loopback or (a lab's) with
+ * the apiserver at an address of its own that it publishes as default/kubernetes. There are no
+ * kubelets: whoever uses it creates Node objects itself.
  *
  * Order matters both ways. Start: etcd, apiserver (until /readyz), then the two controllers.
  * Stop: scheduler, controller manager, apiserver, etcd; an apiserver whose etcd vanished first
@@ -22,6 +23,7 @@ import { answersOk, probeTls } from './health.js';
 import { runKubectl, type KubectlResult } from './kubectl.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { createPki } from './pki.js';
+import { API_SERVER_PORT, apiServerUrl } from '../api-address.js';
 import { DEFAULT_SERVICE_CIDR, firstServiceIp } from './service-cidr.js';
 
 export interface ControlPlaneOptions {
@@ -31,6 +33,12 @@ export interface ControlPlaneOptions {
   readonly logDir: string;
   readonly logger: Logger;
   readonly serviceCidr?: string;
+  /**
+   * An address of the host the apiserver binds (on API_SERVER_PORT) and advertises, and publishes
+   * as the `kubernetes` Service's endpoint; every client, the controllers too, then uses it.
+   * Without it, the apiserver is on 127.0.0.1 at a free port and publishes nothing.
+   */
+  readonly address?: string;
   /**
    * The apiserver's watch cache; off unless asked for. With it on, watches and lists are served
    * from the apiserver's memory, which outlives etcd compaction, so compactEtcd() could not make
@@ -89,7 +97,7 @@ async function waitUntilAsync(condition: () => Promise<boolean>, timeoutMs: numb
 export class ControlPlane {
   /** Where the certificates, kubeconfigs and etcd data live (options.dir). */
   readonly dir: string;
-  /** The apiserver's URL, https://127.0.0.1:<port>. */
+  /** The apiserver's URL, https://127.0.0.1:<port> or https://<address>:6443. */
   readonly server: string;
   readonly adminKubeconfig: string;
   readonly caFile: string;
@@ -109,7 +117,7 @@ export class ControlPlane {
     adminKubeconfig: string,
   ) {
     this.dir = options.dir;
-    this.server = `https://127.0.0.1:${layout.ports.apiserver}`;
+    this.server = apiServerUrl(layout.address ?? '127.0.0.1', layout.ports.apiserver);
     this.adminKubeconfig = adminKubeconfig;
     this.caFile = layout.pki.ca.cert;
     this.serviceCidr = layout.serviceCidr;
@@ -132,12 +140,12 @@ export class ControlPlane {
     const ports = {
       etcdClient: etcdClient!,
       etcdPeer: etcdPeer!,
-      apiserver: apiserver!,
+      apiserver: options.address ? API_SERVER_PORT : apiserver!,
       controllerManager: controllerManager!,
       scheduler: scheduler!,
     };
-    const pki = await createPki(pkiDir, serviceIp);
-    const server = `https://127.0.0.1:${ports.apiserver}`;
+    const pki = await createPki(pkiDir, serviceIp, options.address);
+    const server = apiServerUrl(options.address ?? '127.0.0.1', ports.apiserver);
     const kubeconfig = (name: string, userName: string, client: { cert: string; key: string }) =>
       writeKubeconfig(join(options.dir, `${name}.kubeconfig`), {
         server,
@@ -150,6 +158,7 @@ export class ControlPlane {
       pki,
       ports,
       serviceCidr,
+      ...(options.address ? { address: options.address } : {}),
       watchCache: options.watchCache ?? false,
       controllerManagerKubeconfig: kubeconfig('kube-controller-manager', 'system:kube-controller-manager', pki.controllerManagerClient),
       schedulerKubeconfig: kubeconfig('kube-scheduler', 'system:kube-scheduler', pki.schedulerClient),

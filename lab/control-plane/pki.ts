@@ -52,10 +52,15 @@ extendedKeyUsage = clientAuth
 /** The lab lives for hours at most; a year keeps a long-lived lab clear of expiry without a clock check. */
 const VALID_DAYS = '365';
 
-/** The names the apiserver is reached by, from the host and (as the `kubernetes` Service) from pods. */
-function apiserverSans(serviceIp: string): string {
+/**
+ * The names the apiserver is reached by: from the host, as the `kubernetes` Service from pods,
+ * and at its published address (a lab's, which clients on the host and agents outside nearby's
+ * reach it by).
+ */
+export function apiserverSans(serviceIp: string, address?: string): string {
   const dns = ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
-  return ['IP:127.0.0.1', `IP:${serviceIp}`, ...dns.map((name) => `DNS:${name}`)].join(',');
+  const ips = ['127.0.0.1', serviceIp, ...(address ? [address] : [])];
+  return [...ips.map((ip) => `IP:${ip}`), ...dns.map((name) => `DNS:${name}`)].join(',');
 }
 
 function openssl(args: readonly string[]): Promise<void> {
@@ -130,13 +135,18 @@ function writeServiceAccountKeys(dir: string): { serviceAccountKey: string; serv
   return { serviceAccountKey, serviceAccountPub };
 }
 
-export async function createPki(dir: string, serviceIp: string): Promise<Pki> {
+export async function createPki(dir: string, serviceIp: string, address?: string): Promise<Pki> {
   const config = join(dir, 'openssl.cnf');
   writeFileSync(config, OPENSSL_CONFIG);
   const ca = await issue(dir, config, { name: 'ca', subject: '/CN=nearby-lab-ca', profile: 'ca' });
   const loopback = 'IP:127.0.0.1,DNS:localhost';
   const [apiserver, controllerManagerServing, schedulerServing, admin, controllerManagerClient, schedulerClient] = await Promise.all([
-    issue(dir, config, { name: 'apiserver', subject: '/CN=kube-apiserver', profile: 'server', sans: apiserverSans(serviceIp) }, ca),
+    issue(
+      dir,
+      config,
+      { name: 'apiserver', subject: '/CN=kube-apiserver', profile: 'server', sans: apiserverSans(serviceIp, address) },
+      ca,
+    ),
     issue(
       dir,
       config,
