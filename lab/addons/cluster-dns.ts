@@ -1,24 +1,33 @@
 /*
  * The real-node lab's cluster DNS: CoreDNS (coredns.yaml, beside this file) behind the kube-dns
- * Service, and what each kubelet must be told to hand pods that Service as their resolver.
- * kubeadm's choices: the Service CIDR's tenth address and cluster.local.
+ * Service. The file holds kind's and kubeadm's address for it, the tenth of the default Service
+ * range; a lab with another serviceSubnet gets its own tenth address, the one its kubelets are
+ * given as clusterDNS.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLUSTER_DOMAIN } from '../hosts-file.js';
+import { parseAllDocuments } from 'yaml';
+import { LabError } from '../errors.js';
 import { PROJECT_ROOT } from '../programs.js';
 
-/** kube-dns' ClusterIP: the tenth address of the lab's Service CIDR (DEFAULT_SERVICE_CIDR). */
-export const CLUSTER_DNS_IP = '10.96.0.10';
-
-export { CLUSTER_DOMAIN };
-
-/** The add-on's manifests, applied as admin: `kubectl apply -f` of this file. */
+/** The add-on's manifests as written: `kubectl apply -f` of this file in a kind-default lab. */
 export const COREDNS_MANIFEST = join(PROJECT_ROOT, 'lab/addons/coredns.yaml');
 
-/** The KubeletConfiguration (kubelet.config.k8s.io/v1beta1) fields that point pods at kube-dns. */
-export interface KubeletDnsFields {
-  readonly clusterDNS: readonly string[];
-  readonly clusterDomain: string;
-}
+export const KUBE_DNS_SERVICE = { namespace: 'kube-system', name: 'kube-dns' } as const;
 
-export const KUBELET_DNS_FIELDS: KubeletDnsFields = { clusterDNS: [CLUSTER_DNS_IP], clusterDomain: CLUSTER_DOMAIN };
+type KubeObject = Record<string, unknown> & { kind?: unknown; metadata?: { name?: unknown }; spec?: Record<string, unknown> };
+
+/**
+ * The add-on's objects, kube-dns at `clusterDnsIp`, for `kubectl apply -f -` as a List:
+ *   cp.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }))
+ */
+export function clusterDnsObjects(clusterDnsIp: string): KubeObject[] {
+  const objects = parseAllDocuments(readFileSync(COREDNS_MANIFEST, 'utf8')).map((doc) => {
+    if (doc.errors.length > 0) throw new LabError('invalid', `${COREDNS_MANIFEST}: ${doc.errors.map((e) => e.message).join('; ')}`);
+    return doc.toJS() as KubeObject;
+  });
+  const service = objects.find((o) => o.kind === 'Service' && o.metadata?.name === KUBE_DNS_SERVICE.name);
+  if (!service?.spec) throw new LabError('invalid', `${COREDNS_MANIFEST} has no Service ${KUBE_DNS_SERVICE.name}`);
+  service.spec['clusterIP'] = clusterDnsIp;
+  return objects;
+}

@@ -1,8 +1,9 @@
 /**
  * lab/addons: what the real-node lab applies to its cluster besides the agent, as a kubeadm
- * cluster has it. Today the cluster DNS:
+ * cluster has it. Today the cluster DNS (kube-dns at the Service range's tenth address, which the
+ * kubelets' clusterDNS names):
  *
- *   await controlPlane.kubectl(['apply', '-f', COREDNS_MANIFEST]);      // as admin
- *   kubeletConfig = { ...kubeletConfig, ...KUBELET_DNS_FIELDS };         // each node's kubelet
+ *   const items = clusterDnsObjects(clusterDnsAddress(serviceSubnet));
+ *   await controlPlane.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
  */
-export { CLUSTER_DNS_IP, CLUSTER_DOMAIN, COREDNS_MANIFEST, KUBELET_DNS_FIELDS, type KubeletDnsFields } from './cluster-dns.js';
+export { clusterDnsObjects, COREDNS_MANIFEST, KUBE_DNS_SERVICE } from './cluster-dns.js';

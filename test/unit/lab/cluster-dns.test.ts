@@ -5,8 +5,9 @@ import type { V1ClusterRole, V1ClusterRoleBinding, V1ConfigMap, V1Deployment, V1
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLUSTER_DNS_IP, CLUSTER_DOMAIN, COREDNS_MANIFEST, KUBELET_DNS_FIELDS } from '../../../lab/addons/index.js';
+import { clusterDnsObjects, COREDNS_MANIFEST } from '../../../lab/addons/index.js';
 import { DEFAULT_SERVICE_CIDR } from '../../../lab/control-plane/index.js';
+import { CLUSTER_DOMAIN } from '../../../lab/hosts-file.js';
 import { PROJECT_ROOT } from '../../../lab/programs.js';
 import { only, parseObjects } from '../../fixtures/deploy-render.js';
 
@@ -41,9 +42,8 @@ describe('the cluster DNS add-on', () => {
   });
 
   it("serves kube-dns at the Service CIDR's tenth address on 53/UDP, 53/TCP and 9153/TCP", () => {
-    expect(CLUSTER_DNS_IP).toBe(tenthAddress(DEFAULT_SERVICE_CIDR));
     const service = typed('Service', 'kube-dns') as V1Service;
-    expect(service.spec?.clusterIP).toBe(CLUSTER_DNS_IP);
+    expect(service.spec?.clusterIP).toBe(tenthAddress(DEFAULT_SERVICE_CIDR));
     expect(service.spec?.selector).toEqual({ 'k8s-app': 'kube-dns' });
     expect((service.spec?.ports ?? []).map((p) => `${p.name} ${p.port}/${p.protocol}->${String(p.targetPort)}`)).toEqual([
       'dns 53/UDP->53',
@@ -105,8 +105,12 @@ describe('the cluster DNS add-on', () => {
       expect(corefile).not.toMatch(new RegExp(`^\\s*${outward}\\b`, 'm'));
   });
 
-  it('gives kubelets kube-dns and cluster.local', () => {
-    expect(KUBELET_DNS_FIELDS).toEqual({ clusterDNS: [CLUSTER_DNS_IP], clusterDomain: 'cluster.local' });
+  it("puts kube-dns at another lab's tenth Service address and changes nothing else", () => {
+    const moved = clusterDnsObjects('10.100.0.10');
+    const service = moved.find((o) => o.kind === 'Service') as V1Service | undefined;
+    expect(service?.spec?.clusterIP).toBe('10.100.0.10');
+    if (service?.spec) service.spec.clusterIP = tenthAddress(DEFAULT_SERVICE_CIDR);
+    expect(moved).toEqual(objects);
   });
 });
 
