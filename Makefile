@@ -10,9 +10,13 @@ BPF_SRC := $(wildcard bpf/*.c) $(wildcard bpf/*.h)
 APT_PKGS := clang llvm libbpf-dev bpftool iproute2 iptables nftables curl openssl
 # Only for make node-components (runc is built with seccomp): not in the image, not for make test.
 NODE_APT_PKGS := libseccomp-dev pkg-config
+# Only for make images (test/images/build.sh): Debian root filesystems (mmdebstrap), the images
+# made and the Dockerfile built on them (buildah), and the static pause binary (gcc, libc6-dev's
+# libc.a). Not in the image, not for make test.
+IMAGE_APT_PKGS := mmdebstrap buildah gcc libc6-dev
 CLANG ?= clang
 
-.PHONY: all deps apt npm bpffs bpf build product lint test test-unit test-kernel test-prometheus bench bench-c bench-maps bench-connect bench-connect-ejection bench-programming demo demo-cluster demo-003 demo-004 clean control-plane kube-proxy node-components e2e-test e2e-upstream helm prometheus coredns image dashboard-png cost-growth-plot
+.PHONY: all deps apt npm bpffs bpf build product lint test test-unit test-kernel test-prometheus bench bench-c bench-maps bench-connect bench-connect-ejection bench-programming demo demo-cluster demo-003 demo-004 clean control-plane kube-proxy node-components e2e-test e2e-upstream helm prometheus coredns image images dashboard-png cost-growth-plot
 
 all: build
 
@@ -226,25 +230,49 @@ coredns:
 	@bash test/control-plane/build-coredns.sh
 
 # The agent image (Dockerfile), tagged with package.json's version as deploy/ references it. Needs
-# a container engine; `make test` does not depend on it.
+# a container engine; `make test` does not depend on it. With buildah (the last one tried) it takes
+# the no-registry route of `make images`: Debian bases made locally under the FROM lines' tags, the
+# Dockerfile built with --pull=never, the result in that target's store and archive.
 IMAGE ?= ghcr.io/nearby-lb/nearby-agent
 VERSION := $(shell sed -n 's/^  "version": "\(.*\)",$$/\1/p' package.json)
 image:
 	@engine="$(CONTAINER_ENGINE)"; tried=""; \
 	if [ -z "$$engine" ]; then \
-	  for candidate in docker podman nerdctl; do \
+	  for candidate in docker podman nerdctl buildah; do \
 	    command -v $$candidate >/dev/null || continue; \
 	    if $$candidate info >/dev/null 2>&1; then engine=$$candidate; break; fi; \
 	    tried="$$tried $$candidate (installed, but \`$$candidate info\` fails: no daemon/engine answers)"; \
 	  done; \
 	fi; \
 	if [ -z "$$engine" ]; then \
-	  echo "error: make image needs a working container engine and there is none here;$${tried:- none of docker, podman, nerdctl is installed}." >&2; \
+	  echo "error: make image needs a working container engine and there is none here;$${tried:- none of docker, podman, nerdctl, buildah is installed}." >&2; \
 	  echo "       Start or install one, or set CONTAINER_ENGINE=<command>." >&2; \
 	  exit 1; \
 	fi; \
+	if [ "$$engine" = buildah ]; then \
+	  echo ">> buildah: test/images/build.sh agent (Debian bases made here, nothing pulled)"; \
+	  NEARBY_AGENT_IMAGE=$(IMAGE):$(VERSION) exec $(SHELL) test/images/build.sh agent; \
+	fi; \
 	echo ">> $$engine build -t $(IMAGE):$(VERSION) ."; \
 	$$engine build -t $(IMAGE):$(VERSION) .
+
+# Every image a real lab node runs (issue 17, docs/real-nodes.md), built here with no registry:
+# Debian bases from mmdebstrap tagged as the Dockerfile's FROM lines, the Dockerfile built by
+# buildah as $(IMAGE):$(VERSION), pause, the seeds' samples and agnhost, each exported as an
+# archive `ctr images import` loads, into ${NEARBY_CACHE:-~/.cache/nearby}/images. Minutes the
+# first time, a no-op after that. Needs root and Go; not part of make test.
+images: npm
+	@missing=""; \
+	command -v mmdebstrap >/dev/null || missing="$$missing mmdebstrap"; \
+	command -v buildah >/dev/null || missing="$$missing buildah"; \
+	command -v gcc >/dev/null || missing="$$missing gcc"; \
+	[ -f /usr/lib/$(ARCH)-linux-gnu/libc.a ] || missing="$$missing libc6-dev"; \
+	if [ -n "$$missing" ]; then \
+	  echo ">> installing:$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "error: need root to apt-get install:$$missing" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(IMAGE_APT_PKGS) >/dev/null; \
+	fi
+	@NEARBY_AGENT_IMAGE=$(IMAGE):$(VERSION) bash test/images/build.sh
 
 # docs/images/dashboard.png: the Grafana dashboard drawn from sample data and screenshotted by
 # headless Chromium (Debian's package, installed when missing). Not part of build or test.

@@ -24,6 +24,9 @@
 # release (`go test -c k8s.io/kubernetes/test/e2e`), which `make e2e-upstream` runs against the
 # lab: recorded in <cache>/control-plane/e2e-test.json. Long (tens of minutes on 2 cores), so it is
 # a set of its own, in <version>/e2e-test/ with its own lock, that only that target builds.
+# `build.sh agnhost` does the same for agnhost, Kubernetes' e2e test image program
+# (test/images/agnhost of the same module, with the version its VERSION file holds), for the
+# image test/images/build.sh makes: recorded in <cache>/control-plane/agnhost.json.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -57,7 +60,11 @@ case $set_name in
     names=(e2e.test)
     stamp="$dest/complete"
     current_json="$cache_root/e2e-test.json" ;;
-  *) echo "control-plane: error: unknown set '$set_name' (control-plane, kube-proxy, kubelet or e2e-test)" >&2; exit 2 ;;
+  agnhost)
+    names=(agnhost)
+    stamp="$dest/agnhost.complete"
+    current_json="$cache_root/agnhost.json" ;;
+  *) echo "control-plane: error: unknown set '$set_name' (control-plane, kube-proxy, kubelet, e2e-test or agnhost)" >&2; exit 2 ;;
 esac
 
 # Bump when the way the binaries are built changes, so caches built the old way are rebuilt.
@@ -67,7 +74,7 @@ recipe_key="recipe=$recipe kubernetes=$K8S_VERSION etcd=$ETCD_VERSION"
 declare -A json_key=(
   [etcd]=etcd [kube-apiserver]=kubeApiserver [kube-controller-manager]=kubeControllerManager
   [kube-scheduler]=kubeScheduler [kubectl]=kubectl [kube-proxy]=kubeProxy [kubelet]=kubelet
-  [e2e.test]=e2eTest
+  [e2e.test]=e2eTest [agnhost]=agnhost
 )
 in_set() {
   local name
@@ -89,6 +96,9 @@ reported_version() {
     e2e.test)
       out=$(timeout 20 "$path" --version 2>/dev/null) || return 0
       head -n1 <<<"$out" ;;
+    agnhost)
+      out=$(timeout 20 "$path" --version 2>/dev/null) || return 0
+      sed -n 's/^app version *//p' <<<"$out" | head -n1 ;;
     *)
       out=$(timeout 20 "$path" --version 2>/dev/null) || return 0
       sed -n 's/^Kubernetes *//p' <<<"$out" | head -n1 ;;
@@ -273,12 +283,20 @@ for version_package in k8s.io/component-base/version k8s.io/client-go/pkg/versio
 done
 # The tags Kubernetes' own release builds use (hack/lib/golang.sh).
 k8s_tags="selinux,notest,grpcnotrace"
+# agnhost reports the version of its own VERSION file (its Makefile's LD_FLAGS), not the release's.
+agnhost_version=""
+if in_set agnhost; then
+  agnhost_version=$(<"$(download_field "$k8s_module" Dir)/test/images/agnhost/VERSION")
+fi
 for name in "${names[@]}"; do
   case $name in
     etcd) ;;
     # Kubernetes builds its test binaries with the same tags and ldflags (hack/lib/golang.sh).
     # -vet=off: go test would otherwise vet every dependency first, which the release build skips.
     e2e.test) go_verb=test build_one "$name" k8s.io/kubernetes/test/e2e "$k8s_wrapper" "$k8s_tags" "$k8s_ldflags" -vet=off ;;
+    agnhost)
+      build_one agnhost k8s.io/kubernetes/test/images/agnhost "$k8s_wrapper" "$k8s_tags" \
+        "$k8s_ldflags -X main.Version=$agnhost_version" ;;
     *) build_one "$name" "k8s.io/kubernetes/cmd/$name" "$k8s_wrapper" "$k8s_tags" "$k8s_ldflags" ;;
   esac
 done
@@ -288,6 +306,7 @@ for name in "${names[@]}"; do
   version=$(reported_version "$name" "$bin_dir/$name")
   want=$K8S_VERSION
   [[ $name == etcd ]] && want=${ETCD_VERSION#v}
+  [[ $name == agnhost ]] && want=$agnhost_version
   if [[ $version != "$want" ]]; then
     rm -f "$bin_dir/.$name.built"
     die "$bin_dir/$name reports '${version}', expected $want; see $dest/logs/$name.log"

@@ -132,7 +132,7 @@ describe('make image', () => {
     const r = await makeImage({});
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(
-      /^error: make image needs a working container engine and there is none here; none of docker, podman, nerdctl is installed\.$/m,
+      /^error: make image needs a working container engine and there is none here; none of docker, podman, nerdctl, buildah is installed\.$/m,
     );
   });
 
@@ -150,5 +150,15 @@ describe('make image', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n')).toEqual([`>> podman build -t ${IMAGE} .`, `podman build -t ${IMAGE} .`]);
+  });
+
+  it("takes make images' no-registry route with buildah, never buildah's own pull", async () => {
+    // The stand-in answers `info` and fails anything else: the build must go through the script,
+    // which here stops at its first check (this PATH has neither id nor mmdebstrap).
+    const r = await makeImage({ buildah: `case "$1" in info) exit 0;; esac; echo "buildah $*" >&2; exit 3` });
+    expect(r.code).not.toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual(['>> buildah: test/images/build.sh agent (Debian bases made here, nothing pulled)']);
+    expect(r.stderr).toMatch(/^images: error: /m);
+    expect(r.stderr).not.toMatch(/^buildah /m);
   });
 });

@@ -14,10 +14,10 @@ import { only, parseObjects } from '../../fixtures/deploy-render.js';
 const objects = parseObjects(readFileSync(COREDNS_MANIFEST, 'utf8'));
 const typed = (kind: string, name: string): unknown => only(objects, kind, name);
 
-function pinnedCoreDns(): string {
-  const env = readFileSync(join(PROJECT_ROOT, 'test/control-plane/coredns.env'), 'utf8');
-  const match = /^COREDNS_VERSION=(v\d+\.\d+\.\d+)$/m.exec(env);
-  if (!match) throw new Error('coredns.env has no COREDNS_VERSION=vX.Y.Z line');
+/** One KEY=value line of an env file the build scripts source. */
+function pinned(file: string, key: string): string {
+  const match = new RegExp(`^${key}=(\\S+)$`, 'm').exec(readFileSync(join(PROJECT_ROOT, file), 'utf8'));
+  if (!match) throw new Error(`${file} has no ${key}= line`);
   return match[1]!;
 }
 
@@ -75,7 +75,11 @@ describe('the cluster DNS add-on', () => {
     expect(pod?.dnsPolicy).toBe('Default');
     expect(pod?.containers).toHaveLength(1);
     const container = pod?.containers[0];
-    expect(container?.image).toBe(`registry.k8s.io/coredns/coredns:${pinnedCoreDns()}`);
+    const version = pinned('test/control-plane/coredns.env', 'COREDNS_VERSION');
+    expect(version).toMatch(/^v\d+\.\d+\.\d+$/);
+    expect(container?.image).toBe(`registry.k8s.io/coredns/coredns:${version}`);
+    // The name test/images/build.sh makes the image under.
+    expect(container?.image).toBe(pinned('test/images/images.env', 'COREDNS_IMAGE'));
     expect(container?.imagePullPolicy).toBe('IfNotPresent');
     expect(container?.args).toEqual(['-conf', '/etc/coredns/Corefile']);
     expect(container?.livenessProbe?.httpGet).toMatchObject({ path: '/health', port: 'liveness-probe' });
