@@ -16,7 +16,7 @@ NODE_APT_PKGS := libseccomp-dev pkg-config
 IMAGE_APT_PKGS := mmdebstrap buildah gcc libc6-dev
 CLANG ?= clang
 
-.PHONY: all deps apt npm bpffs bpf build product lint test test-unit test-kernel test-prometheus bench bench-c bench-maps bench-connect bench-connect-ejection bench-programming demo demo-cluster demo-003 demo-004 clean control-plane kube-proxy node-components e2e-test e2e-upstream helm prometheus image images dashboard-png cost-growth-plot
+.PHONY: all deps apt npm bpffs bpf build product lint test test-unit test-kernel test-prometheus bench bench-c bench-maps bench-connect bench-connect-ejection bench-programming demo demo-cluster demo-003 demo-004 clean control-plane kube-proxy node-components e2e-test e2e-upstream helm prometheus coredns image images dashboard-png cost-growth-plot
 
 all: build
 
@@ -222,6 +222,12 @@ helm:
 # cache as the control plane, with Kubernetes service discovery only.
 prometheus:
 	@bash test/control-plane/build-prometheus.sh
+
+# CoreDNS of the release pinned in test/control-plane/coredns.env, the real-node lab's cluster DNS
+# (lab/addons/coredns.yaml): built once from the Go module github.com/coredns/coredns into the same
+# cache as the control plane, with the Corefile's plugins only. Not part of make test.
+coredns:
+	@bash test/control-plane/build-coredns.sh
 
 # The agent image (Dockerfile), tagged with package.json's version as deploy/ references it. Needs
 # a container engine; `make test` does not depend on it. With buildah (the last one tried) it takes

@@ -14,8 +14,10 @@
 #              and curlimages/curl (Debian's curl and coreutils)
 #   agnhost    Kubernetes' e2e image: `build.sh agnhost` of the same release on a Debian base with
 #              the tools its Dockerfile installs
+#   coredns    the cluster DNS: the CoreDNS binary `make coredns` builds (coredns.env) in an image
+#              from scratch, under kubeadm's image name
 #
-# Usage: build.sh [pause|bases|agent|samples|agnhost]...   (none: all of them, in that order)
+# Usage: build.sh [pause|bases|agent|samples|agnhost|coredns]...   (none: all of them, in that order)
 # Everything lives in ${NEARBY_CACHE:-$HOME/.cache/nearby}/images: the buildah store (storage/),
 # the archives (archives/), one log per step (logs/), and per step a marker (built/<step>) that is
 # written only when the step finished and holds its inputs' key, so a finished step is reused and
@@ -29,6 +31,8 @@ repo="$(cd "$here/../.." && pwd)"
 source "$here/images.env"
 # shellcheck source-path=SCRIPTDIR source=../control-plane/versions.env
 source "$repo/test/control-plane/versions.env"
+# shellcheck source-path=SCRIPTDIR source=../control-plane/coredns.env
+source "$repo/test/control-plane/coredns.env"
 # shellcheck source-path=SCRIPTDIR source=../control-plane/go-build-lib.sh
 source "$repo/test/control-plane/go-build-lib.sh"
 log_prefix=images
@@ -48,11 +52,11 @@ for tool in mmdebstrap buildah gcc; do
 done
 
 steps=("$@")
-((${#steps[@]} > 0)) || steps=(pause bases agent samples agnhost)
+((${#steps[@]} > 0)) || steps=(pause bases agent samples agnhost coredns)
 for step in "${steps[@]}"; do
   case $step in
-    pause | bases | agent | samples | agnhost) ;;
-    *) die "unknown step '$step' (pause, bases, agent, samples or agnhost)" ;;
+    pause | bases | agent | samples | agnhost | coredns) ;;
+    *) die "unknown step '$step' (pause, bases, agent, samples, agnhost or coredns)" ;;
   esac
 done
 wants() {
@@ -338,12 +342,36 @@ make_agnhost() {
   export_image "$AGNHOST_IMAGE"
 }
 
+# ---- coredns ----
+# As CoreDNS' own Dockerfile: the static binary as /coredns, its entrypoint, ports 53 and 9153. Its
+# image runs as nonroot with the binary's file capability cap_net_bind_service; this one keeps
+# root (uid 0 in the container) and no file capability, and the Deployment's securityContext
+# (drop ALL, add NET_BIND_SERVICE) leaves it that one capability, enough to bind port 53.
+make_coredns() {
+  local coredns c reported
+  [[ $COREDNS_IMAGE == "registry.k8s.io/coredns/coredns:$COREDNS_VERSION" ]] ||
+    die "images.env has COREDNS_IMAGE=$COREDNS_IMAGE but coredns.env pins $COREDNS_VERSION"
+  coredns=$(GO_BUILD_JOBS=1 nice -n 15 bash "$repo/test/control-plane/build-coredns.sh" | sed -n 's/^COREDNS=//p')
+  [[ -x $coredns ]] || die "build-coredns.sh named no coredns"
+  c=$(bh from --quiet scratch)
+  bh copy --quiet "$c" "$coredns" /coredns >/dev/null
+  bh config --os linux --arch "$(image_arch)" --port 53/udp --port 53/tcp --port 9153/tcp \
+    --entrypoint '["/coredns"]' "$c"
+  bh commit --quiet --rm "$c" "$COREDNS_IMAGE" >/dev/null
+  reported=$(in_image "$COREDNS_IMAGE" /coredns -version) || die "/coredns -version failed in $COREDNS_IMAGE"
+  [[ $(head -n1 <<<"$reported") == "CoreDNS-${COREDNS_VERSION#v}" ]] ||
+    die "/coredns -version in $COREDNS_IMAGE reports '$(head -n1 <<<"$reported")', not $COREDNS_VERSION"
+  note "  coredns: /coredns -version: $(tr '\n' ' ' <<<"$reported")"
+  export_image "$COREDNS_IMAGE"
+}
+
 # ---- what each step makes, and the inputs that decide whether it is current ----
 step_images[pause]="$PAUSE_IMAGE $PAUSE_ALIAS"
 step_images[bases]="$NODE_BUILD_BASE $NODE_RUNTIME_BASE"
 step_images[agent]="${NEARBY_AGENT_IMAGE:-}"
 step_images[samples]="$HELLOWORLD_V1_IMAGE $HELLOWORLD_V2_IMAGE $CURL_IMAGE"
 step_images[agnhost]="$AGNHOST_IMAGE"
+step_images[coredns]="$COREDNS_IMAGE"
 
 exported_images() {
   local step image
@@ -393,6 +421,7 @@ all_current() {
 key[pause]="recipe=$recipe image=$PAUSE_IMAGE alias=$PAUSE_ALIAS kubernetes=$K8S_VERSION"
 key[bases]="$build_base_key $runtime_base_key"
 key[agnhost]="recipe=$recipe image=$AGNHOST_IMAGE kubernetes=$K8S_VERSION suite=$DEBIAN_SUITE tools=$tools_packages"
+key[coredns]="recipe=$recipe image=$COREDNS_IMAGE coredns=$COREDNS_VERSION build=$(sha256sum "$repo/test/control-plane/build-coredns.sh" | cut -c1-16)"
 dependent_keys() {
   local bases="none"
   if image_exists "$NODE_BUILD_BASE" && image_exists "$NODE_RUNTIME_BASE"; then
@@ -421,7 +450,7 @@ if wants pause || wants agnhost; then
   [[ -d $k8s_src ]] || die "k8s.io/kubernetes@$K8S_VERSION is not in the Go module cache"
   check_pins "$k8s_src"
 fi
-for step in pause bases agent samples agnhost; do
+for step in pause bases agent samples agnhost coredns; do
   wants "$step" || continue
   run_step "$step" "make_$step" "${key[$step]}"
   # A remade base changes what the agent and the samples stand on.
