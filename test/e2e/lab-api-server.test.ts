@@ -4,8 +4,10 @@
 // `nearbyctl plan` and `explain` show the endpoint instead of a refusing Service; the pod's only
 // new route is an on-link /32, so still no route out; and lab down after a crashed supervisor
 // removes the veth, its rule and its routing table.
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   API_SERVER_PORT,
@@ -108,6 +110,31 @@ describe.sequential("the lab's API server, published as default/kubernetes", () 
     expect(section).toContain(`${address}:${API_SERVER_PORT}`);
     expect(section).not.toContain('fail at once');
   });
+
+  // As a shell runs it: with --lab, explain loads the lab package to find the cluster, lists it and
+  // reads the node's pins (libbpf); once it has printed, nothing of those may keep the process
+  // alive. It printed, then hung until killed.
+  it('exits once it has printed, when run as a process that reads both the cluster and the pins', async () => {
+    const args = ['dist/cmd/nearbyctl.js', 'explain', 'default/kubernetes', '--lab', NAME, '--node', `${NAME}-worker`];
+    // Its output to a file, as `nearbyctl explain ... > file` in a script: the way it was seen to hang.
+    const dir = mkdtempSync(join(tmpdir(), 'nearbyctl-exit-'));
+    const outFile = join(dir, 'out');
+    const fd = openSync(outFile, 'w');
+    const child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    const exited = await new Promise<number | null | 'still running after 60 s'>((resolve) => {
+      const timer = setTimeout(() => resolve('still running after 60 s'), 60_000);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        resolve(code);
+      });
+    });
+    if (typeof exited === 'string') child.kill('SIGKILL');
+    const out = readFileSync(outFile, 'utf8');
+    rmSync(dir, { recursive: true, force: true });
+    expect(out).toContain('10.96.0.1:443/TCP: programmed as planned');
+    expect(exited).toBe(0);
+  }, 90_000);
 
   it('adds only an on-link /32 to the pod: no default route, nothing past the lab, no host route into it', async () => {
     const routes = await lab.exec(sleepPod, ['ip', '-j', 'route', 'show', 'table', 'all'], { namespace: 'sample' });
