@@ -13,7 +13,7 @@ import { clusterDnsAddress, PodNetwork, type LabNetwork } from './ipam.js';
 import type { ApiRest } from './kubelet/rest.js';
 import type { LabPaths } from './layout.js';
 import { taintsOf } from './pod-scheduling.js';
-import { RealNodes, resolveNodeBinaries, resolvePauseImage, type RealNodePlan } from './real-node/index.js';
+import { RealNodes, resolveNodeBinaries, resolveOtherImages, resolvePauseImage, type RealNodePlan } from './real-node/index.js';
 import type { LabRecordFile } from './record.js';
 
 interface NodeObject {
@@ -39,6 +39,7 @@ export interface RealNodeContext {
 export async function startRealNodes(c: RealNodeContext): Promise<RealNodes> {
   const binaries = resolveNodeBinaries();
   const pause = resolvePauseImage();
+  const images = resolveOtherImages(c.logger);
   const pods = new PodNetwork(c.network.podSubnet);
   const nodes = [...c.nodes.values()];
   const hasWorkers = nodes.some((n) => n.plan.role === 'worker');
@@ -67,6 +68,7 @@ export async function startRealNodes(c: RealNodeContext): Promise<RealNodes> {
       clusterDns: clusterDnsAddress(c.network.serviceSubnet),
       binaries,
       pause,
+      images,
       clientCaFile: c.controlPlane.caFile,
       writeKubeconfig: async (node, path) => {
         const pair = await issueClientCertificate(pkiDir, `kubelet-${node}`, `/O=system:nodes/CN=system:node:${node}`);

@@ -8,8 +8,8 @@
  *   await nodes.stop();                                     // kubelets, then containerds
  */
 export { resolveNodeBinaries, nodeCacheDir, NODE_BINARIES, CNI_PLUGINS, type NodeBinaries } from './binaries.js';
-export { resolvePauseImage, PAUSE_IMAGE } from './images.js';
-export { RealNodes, type RealNodePlan, type RealNodesOptions, type PauseImage } from './real-nodes.js';
+export { resolvePauseImage, resolveOtherImages, PAUSE_IMAGE } from './images.js';
+export { RealNodes, type RealNodePlan, type RealNodesOptions, type NodeImage } from './real-nodes.js';
 export { nodeDirs, nodeNetnsName, type NodeDirs } from './node-layout.js';
 export { createV1Cgroups, existingLabV1Roots, labV1Pids, removeLabV1Cgroups } from './cgroup-v1.js';
 export { mountsUnder, unmountUnder } from './mounts.js';

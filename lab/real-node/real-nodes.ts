@@ -31,8 +31,8 @@ export interface RealNodePlan {
   readonly cgroup: string;
 }
 
-/** The pause image as the lab has it: an archive for `ctr images import`, and the name it carries. */
-export interface PauseImage {
+/** An image as the lab has it: an archive for `ctr images import`, and the name it carries. */
+export interface NodeImage {
   readonly archive: string;
   readonly name: string;
 }
@@ -49,7 +49,9 @@ export interface RealNodesOptions {
   readonly apiServer?: string;
   readonly clusterDns: string;
   readonly binaries: NodeBinaries;
-  readonly pause: PauseImage;
+  readonly pause: NodeImage;
+  /** Imported after pause (the agent, the samples): a failed import is a warning, not a failed node. */
+  readonly images?: readonly NodeImage[];
   /** The CA the kubelets trust for clients (the API server's). */
   readonly clientCaFile: string;
   /** Writes the node's kubeconfig (its own system:node identity, an API server address its netns reaches). */
@@ -91,7 +93,8 @@ export class RealNodes {
     const nodes = new RealNodes(options, plans);
     await nodes.prepare();
     await Promise.all(nodes.nodes.map((n) => nodes.startContainerd(n)));
-    await Promise.all(nodes.nodes.map((n) => nodes.startKubelet(n)));
+    // The other images load while the kubelets register: pods are only created once up returns.
+    await Promise.all([...nodes.nodes.map((n) => nodes.startKubelet(n)), nodes.importOtherImages()]);
     return nodes;
   }
 
@@ -162,6 +165,29 @@ export class RealNodes {
       );
     });
     logger.info({ node: plan.name, image: this.options.pause.name, ms: Date.now() - started }, 'pause image imported');
+  }
+
+  /** Each node imports one archive at a time (they are CPU-bound), the nodes side by side. */
+  private async importOtherImages(): Promise<void> {
+    const { images = [], logger } = this.options;
+    if (images.length === 0) return;
+    const started = Date.now();
+    const failed = await Promise.all(
+      this.nodes.map(async ({ plan, dirs }) => {
+        let failures = 0;
+        for (const image of images) {
+          await this.ctr(dirs, ['-n', 'k8s.io', 'images', 'import', '--local', image.archive], 120_000).catch((error: unknown) => {
+            failures++;
+            logger.warn({ node: plan.name, image: image.name, err: error }, 'image import failed; its pods will not start on this node');
+          });
+        }
+        return failures;
+      }),
+    );
+    logger.info(
+      { nodes: this.nodes.length, images: images.length, failed: failed.reduce((a, b) => a + b, 0), ms: Date.now() - started },
+      'images imported',
+    );
   }
 
   private async startKubelet(node: RunningNode): Promise<void> {

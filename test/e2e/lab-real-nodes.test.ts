@@ -18,7 +18,7 @@ import {
   type LabClient,
   type LabRecord,
 } from '../../lab/index.js';
-import { assertLabPrereqs, downExpectingNothingLeft } from './lab-fixture.js';
+import { assertLabPrereqs, downExpectingNothingLeft, sample } from './lab-fixture.js';
 import { ifSetUp } from '../fixtures/if-set-up.js';
 import { isRunning, waitUntil } from '../../lab/primitives.js';
 import { labExists } from '../../lab/teardown.js';
@@ -193,6 +193,80 @@ async function connectBetween(serverPid: number, clientPid: number, address: str
   } finally {
     server.kill();
   }
+}
+
+describe('the seed samples on real nodes', () => {
+  // helloworld (its image and curl imported at lab up from make images) and sleep, both pinned by
+  // the samples to the first worker, run as real containers.
+  it('runs helloworld and sleep as real containers; sleep reaches helloworld at its pod IP, and through the Service VIP', async () => {
+    for (const line of labLogLines('images imported')) console.log(`lab up: ${line}`);
+    const applied = Date.now();
+    kubectl(
+      ['apply', '-f', '-'],
+      [sample('helloworld-service.yaml', NAME), sample('helloworld-region.zone1.subzone1.yaml', NAME), sample('sleep.yaml', NAME)].join(
+        '---\n',
+      ),
+    );
+    kubectl(['rollout', 'status', 'deployment/helloworld-region.zone1.subzone1', 'deployment/sleep', '--timeout=120s']);
+    console.log(`helloworld and sleep Ready ${Date.now() - applied} ms after kubectl apply`);
+    const pods = (JSON.parse(kubectl(['get', 'pods', '-l', 'app in (helloworld,sleep)', '-o', 'json'])) as { items: PodItem[] }).items;
+    const hello = pods.find((p) => p.metadata.name.startsWith('helloworld-'))!;
+    const sleep = pods.find((p) => p.metadata.name.startsWith('sleep-'))!;
+    for (const pod of [hello, sleep]) {
+      expect(pod.status.phase, pod.metadata.name).toBe('Running');
+      expect(pod.spec.nodeName).toBe(NODES[1]);
+    }
+    // Not kubectl exec: the API server dials kubelets by node name, which no resolver of the lab knows.
+    const nodeCgroup = readRecord(lab.paths.record)!.nodes.find((n) => n.name === NODES[1])!.cgroup;
+    const sleepPid = podProcesses(nodeCgroup, sleep.metadata.uid).find(
+      (pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep',
+    );
+    expect(sleepPid, 'the sleep container process').toBeDefined();
+    const curl = (target: string): string => curlInContainer(sleepPid!, `http://${target}:5000/hello`);
+    // The sample sets SERVICE_VERSION to its locality, which the app answers with instead of v1.
+    const expected = `Hello version: region.zone1.subzone1, instance: ${hello.metadata.name}`;
+    expect(curl(hello.status.podIP!)).toBe(expected);
+    // The VIP is only answered if the node agent (attached to the node cgroup, above kubepods) rewrote the connect.
+    const vip = kubectl(['get', 'service', 'helloworld', '-o', 'jsonpath={.spec.clusterIP}']).trim();
+    let answer = '';
+    await waitUntil(
+      () => {
+        try {
+          answer = curl(vip);
+          return true;
+        } catch (error) {
+          answer = String(error);
+          return false;
+        }
+      },
+      30_000,
+      1000,
+    );
+    expect(answer, `curl ${vip}:5000 from ${sleep.metadata.name}`).toBe(expected);
+  }, 240_000);
+});
+
+/**
+ * The sleep container's own curl, run as if by exec: its mount and network namespaces, and its cgroup2
+ * directory (where the node's agent sees the connect), not the test's.
+ */
+function curlInContainer(pid: number, url: string): string {
+  const own = readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('0::'))!
+    .slice(3);
+  const procs = join(hostEnv().cgroup2, own, 'cgroup.procs');
+  const script = 'echo $$ > "$1" && exec nsenter -t "$2" -m -n -- curl -sS --max-time 5 "$3"';
+  return execFileSync('sh', ['-c', script, 'sh', procs, String(pid), url], { encoding: 'utf8' }).trim();
+}
+
+/** Lines of the lab's logs that contain `text` (the supervisor's own, among others). */
+function labLogLines(text: string): string[] {
+  const dir = lab.paths.logDir;
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.log'))
+    .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n'))
+    .filter((l) => l.includes(text));
 }
 
 describe('a real-node lab whose supervisor crashed', () => {

@@ -13,10 +13,12 @@ import {
   kubeletConfiguration,
   nodeDirs,
   resolveNodeBinaries,
+  resolveOtherImages,
   resolvePauseImage,
   selfLabels,
 } from '../../../lab/real-node/index.js';
 import { isLabError } from '../../../lab/errors.js';
+import { pino } from 'pino';
 
 const dirs = nodeDirs('/run/nearby-lab/lab1', '/run/nearby-lab/lab1/logs', 'lab1', 'lab1-worker');
 
@@ -159,5 +161,25 @@ describe('missing node components', () => {
     const error = thrown(() => resolvePauseImage({ NEARBY_CACHE: cache }));
     expect(error.code).toBe('prereq');
     expect(error.message).toContain('registry.k8s.io/pause:3.10.2');
+  });
+
+  it('imports every other built image, and only warns (naming make images) for what is missing', () => {
+    const cache = mkdtempSync(join(tmpdir(), 'real-node-'));
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    expect(resolveOtherImages(logger, { NEARBY_CACHE: cache })).toEqual([]);
+    expect(lines.join('')).toContain('make images');
+    mkdirSync(join(cache, 'images'), { recursive: true });
+    const curl = join(cache, 'curl.tar');
+    writeFileSync(curl, '');
+    const archives = {
+      'registry.k8s.io/pause:3.10.2': join(cache, 'pause.tar'),
+      'docker.io/curlimages/curl:latest': curl,
+      'docker.io/istio/examples-helloworld-v1:latest': join(cache, 'absent.tar'),
+    };
+    writeFileSync(join(cache, 'images', 'current.json'), JSON.stringify({ archives }));
+    lines.length = 0;
+    expect(resolveOtherImages(logger, { NEARBY_CACHE: cache })).toEqual([{ name: 'docker.io/curlimages/curl:latest', archive: curl }]);
+    expect(lines.join('')).toContain('examples-helloworld-v1');
   });
 });
