@@ -16,7 +16,7 @@ NODE_APT_PKGS := libseccomp-dev pkg-config
 IMAGE_APT_PKGS := mmdebstrap buildah gcc libc6-dev
 CLANG ?= clang
 
-.PHONY: all deps apt npm bpffs bpf build product lint test test-unit test-kernel test-prometheus bench bench-c bench-maps bench-connect bench-connect-ejection bench-programming demo demo-cluster demo-003 demo-004 clean control-plane kube-proxy node-components e2e-test e2e-upstream helm prometheus coredns image images dashboard-png cost-growth-plot
+.PHONY: all deps apt npm bpffs bpf build product lint test test-unit test-kernel test-prometheus test-real-nodes bench bench-c bench-maps bench-connect bench-connect-ejection bench-programming demo demo-cluster demo-003 demo-004 clean control-plane kube-proxy node-components e2e-test e2e-upstream helm prometheus coredns image images dashboard-png cost-growth-plot
 
 all: build
 
@@ -98,6 +98,12 @@ test-kernel: build bpffs
 # The Prometheus tests alone: the alert rules under promtool and the lab's Prometheus.
 test-prometheus: build bpffs control-plane prometheus
 	npx vitest run test/prometheus test/e2e/lab-prometheus.test.ts
+
+# The real-node lab (docs/real-nodes.md): real kubelets and containerd per node, pods from the images
+# make images builds, the seed's samples answering through nearby. Not part of make test: from a cold
+# cache its node components and images take tens of minutes to build.
+test-real-nodes: build bpffs control-plane node-components images
+	NEARBY_REAL_NODES=1 npx vitest run
 
 # Numbers, not pass/fail: the control plane (5,000 nodes, 10,000 Services, 100,000 endpoints)
 # and the writer at the Kubernetes scale limits, what one incremental pass costs in map operations,

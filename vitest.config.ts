@@ -1,8 +1,15 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+// The real-node lab's tests need `make node-components` and `make images` (real kubelets,
+// containerd and the images they run: tens of minutes of Go builds and Debian bootstraps from a
+// cold cache), so `make test-real-nodes` runs them with NEARBY_REAL_NODES=1 and `make test` does not.
+const REAL_NODE_TESTS = ['test/e2e/lab-real-nodes.test.ts'];
+const realNodesOnly = process.env['NEARBY_REAL_NODES'] === '1';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    include: realNodesOnly ? REAL_NODE_TESTS : ['test/**/*.test.ts'],
+    exclude: realNodesOnly ? configDefaults.exclude : [...configDefaults.exclude, ...REAL_NODE_TESTS],
     setupFiles: ['test/setup.ts'],
     // Kernel suites share one kernel, bpffs and cgroup tree; running their files in parallel
     // would only contend for two cores and make timings noisy.
