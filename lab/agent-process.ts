@@ -27,6 +27,9 @@ export const LAB_MAP_SIZES = {
   counters: 8192,
 } as const;
 
+/** Who runs a lab's agents: the lab, as host processes, or nearby's DaemonSet the user installs (real nodes only). */
+export type LabAgents = 'process' | 'daemonset';
+
 export type LabMapSizes = { readonly [Map in keyof typeof LAB_MAP_SIZES]: number };
 
 /** The agent flags for map sizes; also how messages name them. */

@@ -5,7 +5,7 @@
  * the prober, lab.json, settlement, status, exec) is supervisor.ts, once for both.
  */
 import type { Logger } from 'pino';
-import type { AgentProcess, AgentSource, LabMapSizes } from './agent-process.js';
+import type { AgentProcess, AgentSource, LabAgents, LabMapSizes } from './agent-process.js';
 import type { ControlPlaneAction, ControlPlaneActionResult } from './control-plane-action.js';
 import type { RawDocument } from './documents.js';
 import type { HostEnv } from './host.js';
@@ -25,6 +25,8 @@ export interface SupervisorConfig {
   readonly preferClose: 'subzone' | 'zone';
   /** The agents' map sizes: LAB_MAP_SIZES unless a test asks for others. */
   readonly mapSizes: LabMapSizes;
+  /** 'daemonset': the lab starts no agents; nearby's DaemonSet, once installed, runs on the real nodes. */
+  readonly agents?: LabAgents;
   /** One cluster of several (lab-set.ts): its agents run with --multi-cluster --cluster-name. */
   readonly clusterName?: string;
 }

@@ -37,6 +37,7 @@
  * kernel-lab/ is the kernel tests' harness, on the same netns, cgroup and process primitives.
  */
 export { labUp, type UpOptions, type UpResult } from './up.js';
+export type { LabAgents } from './agent-process.js';
 export { labDown, type DownResult } from './down.js';
 export { readLabSet as labSetOf, kindContext, type LabSetRecord } from './lab-set.js';
 export { LabClient, listLabs, resolveLabName, DEFAULT_TIMEOUT_MS, type ManifestInput, type WaitOptions } from './client.js';

@@ -25,6 +25,7 @@ const { values } = parseArgs({
     'map-sizes': { type: 'string' },
     prometheus: { type: 'boolean' },
     'real-nodes': { type: 'boolean' },
+    agents: { type: 'string' },
   },
   strict: true,
 });
@@ -44,7 +45,11 @@ const backend = values['control-plane']
     })
   : new FileClusterBackend(paths, logger);
 const mapSizes = { ...LAB_MAP_SIZES, ...(values['map-sizes'] ? (JSON.parse(values['map-sizes']) as Partial<LabMapSizes>) : {}) };
-const supervisor = new LabSupervisor({ host, paths, logger, preferClose, mapSizes, ...(clusterName ? { clusterName } : {}) }, backend);
+const agents = values.agents === 'daemonset' ? 'daemonset' : 'process';
+const supervisor = new LabSupervisor(
+  { host, paths, logger, preferClose, mapSizes, agents, ...(clusterName ? { clusterName } : {}) },
+  backend,
+);
 
 let stopping = false;
 async function stop(signal: string): Promise<void> {

@@ -126,6 +126,10 @@ export class LabSupervisor {
       ...(apiServer ? { apiServer } : {}),
     });
     this.running = true;
+    if (this.config.agents === 'daemonset') {
+      logger.info('no lab agents: nearby runs as the DaemonSet the user installs');
+      return [...accepted, ...(await this.backend.populate(documents, namespace))];
+    }
     const agentNodes = [...this.nodes.values()].map((node) => ({
       name: node.plan.name,
       cgroup: node.record.cgroup,
@@ -147,13 +151,15 @@ export class LabSupervisor {
 
   async settlement(): Promise<Settlement> {
     const observed = await this.backend.observe();
+    // The DaemonSet's agents, if any, are pods: the backend waits for them with the others.
+    const ownAgents = this.config.agents !== 'daemonset';
     const agents = [...this.nodes.values()].flatMap((n) =>
-      n.agent?.ready ? [] : [`agent on ${n.plan.name}: ${n.agent?.reason ?? 'not started'}`],
+      !ownAgents || n.agent?.ready ? [] : [`agent on ${n.plan.name}: ${n.agent?.reason ?? 'not started'}`],
     );
     const waiting = [...(observed.applying ? ['applying changes'] : []), ...agents, ...observed.waiting];
     const problems = [...observed.problems];
     const programming: NodeProgramming[] = [];
-    if (waiting.length === 0 && problems.length === 0) {
+    if (ownAgents && waiting.length === 0 && problems.length === 0) {
       for (const node of this.nodes.values()) {
         const c = this.convergence(node, observed.objects);
         if (!c.converged) waiting.push(`datapath of ${node.plan.name} not yet as planned: ${c.difference ?? ''}`);

@@ -4,7 +4,7 @@
  * cluster, and waits until agents and pods are ready and every node's datapath is programmed.
  * Several kind configs make a lab set (lab-set.ts): a lab per cluster on one flat network.
  */
-import type { LabMapSizes } from './agent-process.js';
+import type { LabAgents, LabMapSizes } from './agent-process.js';
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -50,6 +50,12 @@ export interface UpOptions extends ManifestInput {
    * docs/real-nodes.md) instead of the lab playing the kubelet.
    */
   readonly realNodes?: boolean;
+  /**
+   * With realNodes: 'daemonset' starts no lab agents (host processes), so that nearby's own
+   * DaemonSet, installed by the user, runs on the real nodes; lab up then waits for the nodes and
+   * pods only. 'process' (the default): the lab's agents.
+   */
+  readonly agents?: LabAgents;
   /** Other map sizes for the agents than the lab's (docs/nearbyctl.md, "Map sizes"): for tests of a full map. */
   readonly mapSizes?: Partial<LabMapSizes>;
   /** Progress lines (leftovers removed, objects created). */
@@ -79,6 +85,7 @@ async function startSupervisor(
     controlPlane: boolean;
     prometheus?: boolean;
     realNodes?: boolean;
+    agents?: LabAgents;
     clusterName?: string;
     mapSizes?: Partial<LabMapSizes>;
   },
@@ -93,6 +100,7 @@ async function startSupervisor(
       ...(flags.controlPlane ? ['--control-plane'] : []),
       ...(flags.prometheus ? ['--prometheus'] : []),
       ...(flags.realNodes ? ['--real-nodes'] : []),
+      ...(flags.agents ? ['--agents', flags.agents] : []),
       ...(flags.clusterName ? ['--cluster-name', flags.clusterName] : []),
       ...(flags.mapSizes ? ['--map-sizes', JSON.stringify(flags.mapSizes)] : []),
     ],
@@ -173,6 +181,7 @@ async function startLab(
     controlPlane: options.controlPlane === true,
     prometheus: options.prometheus === true,
     realNodes: options.realNodes === true,
+    ...(options.agents ? { agents: options.agents } : {}),
     ...(role ? { clusterName: role.clusterName } : {}),
     ...(options.mapSizes ? { mapSizes: options.mapSizes } : {}),
   });
@@ -230,6 +239,8 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
     resolveNodeBinaries();
     resolvePauseImage();
   }
+  if (options.agents === 'daemonset' && !options.realNodes)
+    throw new LabError('usage', '--agents daemonset needs --real-nodes: only real kubelets run the DaemonSet');
 
   const documents = readInput(options);
   const clusterDocs = documents.filter((d) => isKindCluster(d.object));

@@ -10,7 +10,7 @@ import { jsonpath } from './lab-jsonpath.js';
 import { podsTable, statusText } from './lab-print.js';
 
 export const LAB_USAGE = `usage: nearbyctl lab COMMAND [--name LAB]   (LAB defaults to the only lab, else "nearby")
-  up FILE|DIR... [-n NS] [--timeout 60s] [--prefer-close subzone|zone] [--control-plane [--prometheus] [--real-nodes]]
+  up FILE|DIR... [-n NS] [--timeout 60s] [--prefer-close subzone|zone] [--control-plane [--prometheus] [--real-nodes [--agents daemonset]]]
                           kind Cluster config + manifests (-n NS is created); waits for
                           agents, pods and every node's datapath. --control-plane runs a
                           real kube-apiserver etc. (make control-plane) and prints its
@@ -19,6 +19,8 @@ export const LAB_USAGE = `usage: nearbyctl lab COMMAND [--name LAB]   (LAB defau
                           through the API server, and prints its URL.
                           --real-nodes: each node runs a real kubelet and containerd
                           (make node-components, make images; docs/real-nodes.md).
+                          --agents daemonset: no lab agents; install nearby's chart
+                          or deploy/ yourself (docs/real-nodes.md, step 5).
                           Several kind configs (each with its name) with --control-plane:
                           a cluster each on one flat network, and a KUBECONFIG with a
                           kind-NAME context per cluster; status and down cover them all
@@ -50,6 +52,7 @@ const OPTIONS = {
   'control-plane': { type: 'boolean' },
   prometheus: { type: 'boolean' },
   'real-nodes': { type: 'boolean' },
+  agents: { type: 'string' },
   json: { type: 'boolean' },
   // lab fault: one flag per POD_FAULTS entry
   refuse: { type: 'boolean' },
@@ -112,6 +115,9 @@ export async function runLab(argv: readonly string[], io: CliIo): Promise<number
         const preferClose = values['prefer-close'];
         if (preferClose !== undefined && preferClose !== 'subzone' && preferClose !== 'zone')
           throw new UsageError('--prefer-close: expected subzone or zone');
+        const agents = values.agents;
+        if (agents !== undefined && agents !== 'process' && agents !== 'daemonset')
+          throw new UsageError('--agents: expected process or daemonset');
         const result = await labUp({
           ...manifestInput(files),
           ...(values.name ? { name: values.name } : {}),
@@ -121,6 +127,7 @@ export async function runLab(argv: readonly string[], io: CliIo): Promise<number
           ...(values['control-plane'] ? { controlPlane: true } : {}),
           ...(values.prometheus ? { prometheus: true } : {}),
           ...(values['real-nodes'] ? { realNodes: true } : {}),
+          ...(agents ? { agents } : {}),
           log: (line) => io.out(line),
         });
         for (const lab of result.labs) {

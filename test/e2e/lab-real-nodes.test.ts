@@ -4,7 +4,7 @@
 // CIDR, and one node's pod reaches the other's across the lab network. Fails, never skips, when
 // the node components or the pause image are missing: it names what to build.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -22,6 +22,7 @@ import { assertLabPrereqs, downExpectingNothingLeft, sample } from './lab-fixtur
 import { ifSetUp } from '../fixtures/if-set-up.js';
 import { isRunning, waitUntil } from '../../lab/primitives.js';
 import { labExists } from '../../lab/teardown.js';
+import { curlInContainer, podProcesses, podProcessNamed } from './real-node-pods.js';
 
 const NAME = `e2e-rn-${process.pid}`;
 const CLUSTER = `kind: Cluster
@@ -143,23 +144,6 @@ function tcpConnect(pid: number, host: string, port: number): string {
   return execFileSync('nsenter', [`--net=/proc/${pid}/ns/net`, process.execPath, '-e', script], { encoding: 'utf8' });
 }
 
-/** PIDs in the cgroup2 directories of pod `uid` (kubepods/<qos>/pod<uid>/...) below the node cgroup. */
-function podProcesses(nodeCgroup: string, uid: string): number[] {
-  const found: number[] = [];
-  const walk = (dir: string, inPod: boolean): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      if (!entry.isDirectory()) continue;
-      const child = join(dir, entry.name);
-      const pod = inPod || entry.name === `pod${uid}`;
-      if (pod && existsSync(join(child, 'cgroup.procs')))
-        found.push(...readFileSync(join(child, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number));
-      walk(child, pod);
-    }
-  };
-  walk(nodeCgroup, false);
-  return found;
-}
-
 /**
  * A listener in the netns of the process `serverPid` (pod pb) and a client in the netns of
  * `clientPid` (pod pa) that connects to pb's address: the answer proves the route across nodes.
@@ -218,9 +202,7 @@ describe('the seed samples on real nodes', () => {
     }
     // Not kubectl exec: the API server dials kubelets by node name, which no resolver of the lab knows.
     const nodeCgroup = readRecord(lab.paths.record)!.nodes.find((n) => n.name === NODES[1])!.cgroup;
-    const sleepPid = podProcesses(nodeCgroup, sleep.metadata.uid).find(
-      (pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep',
-    );
+    const sleepPid = podProcessNamed(nodeCgroup, sleep.metadata.uid, 'sleep');
     expect(sleepPid, 'the sleep container process').toBeDefined();
     const curl = (target: string): string => curlInContainer(sleepPid!, `http://${target}:5000/hello`);
     // The sample sets SERVICE_VERSION to its locality, which the app answers with instead of v1.
@@ -245,20 +227,6 @@ describe('the seed samples on real nodes', () => {
     expect(answer, `curl ${vip}:5000 from ${sleep.metadata.name}`).toBe(expected);
   }, 240_000);
 });
-
-/**
- * The sleep container's own curl, run as if by exec: its mount and network namespaces, and its cgroup2
- * directory (where the node's agent sees the connect), not the test's.
- */
-function curlInContainer(pid: number, url: string): string {
-  const own = readFileSync(`/proc/${pid}/cgroup`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('0::'))!
-    .slice(3);
-  const procs = join(hostEnv().cgroup2, own, 'cgroup.procs');
-  const script = 'echo $$ > "$1" && exec nsenter -t "$2" -m -n -- curl -sS --max-time 5 "$3"';
-  return execFileSync('sh', ['-c', script, 'sh', procs, String(pid), url], { encoding: 'utf8' }).trim();
-}
 
 /** Lines of the lab's logs that contain `text` (the supervisor's own, among others). */
 function labLogLines(text: string): string[] {
