@@ -102,7 +102,7 @@ test-prometheus: build bpffs control-plane prometheus
 # The real-node lab (docs/real-nodes.md): real kubelets and containerd per node, pods from the images
 # make images builds, the seed's samples answering through nearby. Not part of make test: from a cold
 # cache its node components and images take tens of minutes to build.
-test-real-nodes: build bpffs control-plane node-components images
+test-real-nodes: build bpffs control-plane node-components images helm
 	NEARBY_REAL_NODES=1 npx vitest run
 
 # Numbers, not pass/fail: the control plane (5,000 nodes, 10,000 Services, 100,000 endpoints)
