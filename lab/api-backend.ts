@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { WATCHED_KINDS, type WatchedKind } from '../pkg/model/index.js';
-import type { AgentSource } from './agent-process.js';
+import type { AgentSource, LabAgents } from './agent-process.js';
 import { BUILT_IN_NAMESPACES, deletableKind, resourceName } from './applied-objects.js';
 import type { BackendContext, ClusterBackend, ClusterObservation } from './cluster-backend.js';
 import { agentIdentity, ControlPlane } from './control-plane/index.js';
@@ -60,7 +60,12 @@ export class ApiClusterBackend implements ClusterBackend {
     private readonly paths: LabPaths,
     private readonly logger: Logger,
     /** One cluster of a lab set, by name: its agents read the others through remote secrets. */
-    private readonly options: { readonly clusterName?: string; readonly prometheus?: boolean; readonly realNodes?: boolean } = {},
+    private readonly options: {
+      readonly clusterName?: string;
+      readonly prometheus?: boolean;
+      readonly realNodes?: boolean;
+      readonly agents?: LabAgents;
+    } = {},
   ) {
     this.remotes = options.clusterName ? new RemoteLists(logger.child({ component: 'remote-lists' })) : undefined;
   }
@@ -80,7 +85,7 @@ export class ApiClusterBackend implements ClusterBackend {
     return [];
   }
 
-  async start(context: BackendContext): Promise<AgentSource> {
+  async start(context: BackendContext): Promise<AgentSource | undefined> {
     this.context = context;
     const { paths } = this;
     const controlPlane = await ControlPlane.start({
@@ -127,11 +132,16 @@ export class ApiClusterBackend implements ClusterBackend {
         this.logger.child({ component: 'kubelet' }),
       );
     await this.heartbeat?.register();
-    const agentKubeconfig = await agentIdentity(controlPlane, {
-      namespace: 'nearby-system',
-      serviceAccount: 'nearby-agent',
-      ...(this.options.clusterName ? { multiCluster: true } : {}),
-    });
+    // The DaemonSet's install brings its own namespace, ServiceAccount and RBAC: the lab's copies
+    // of deploy/'s would make `helm install` refuse them as objects it does not own.
+    const agentKubeconfig =
+      this.options.agents === 'daemonset'
+        ? undefined
+        : await agentIdentity(controlPlane, {
+            namespace: 'nearby-system',
+            serviceAccount: 'nearby-agent',
+            ...(this.options.clusterName ? { multiCluster: true } : {}),
+          });
 
     if (!this.options.realNodes)
       this.pods = new PodSync({
@@ -148,7 +158,7 @@ export class ApiClusterBackend implements ClusterBackend {
     await this.createCrds();
     // Before the agents start, so each one's EndpointSlice has its Service.
     if (this.options.prometheus) await this.kubectl(['apply', '-f', METRICS_SERVICE]);
-    return { kubeconfig: agentKubeconfig };
+    return agentKubeconfig ? { kubeconfig: agentKubeconfig } : undefined;
   }
 
   private async createCrds(): Promise<void> {

@@ -73,8 +73,8 @@ export interface ClusterBackend {
 
   /** Checks the first manifests before anything is built, so a bad one leaves nothing behind; returns kubectl-style lines. */
   accept(cluster: readonly NodePlan[], network: LabNetwork, documents: readonly RawDocument[], namespace: string): string[];
-  /** Brings up the cluster's side; returns where the agents read the cluster from. */
-  start(context: BackendContext): Promise<AgentSource>;
+  /** Brings up the cluster's side; returns where the agents read the cluster from, none with --agents daemonset. */
+  start(context: BackendContext): Promise<AgentSource | undefined>;
   /** With the agents running: creates what `lab up` was given. */
   populate(documents: readonly RawDocument[], namespace: string): Promise<string[]>;
 

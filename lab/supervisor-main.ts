@@ -36,16 +36,17 @@ const paths = labPaths(name, host.cgroup2, host.bpffs);
 mkdirSync(paths.logDir, { recursive: true });
 const logger = pino({ level: 'info', base: { lab: name } }, pino.destination({ dest: join(paths.logDir, 'supervisor.log'), sync: true }));
 const clusterName = values['cluster-name'];
+const agents = values.agents === 'daemonset' ? 'daemonset' : 'process';
 // A real control plane, or the lab's own controllers publishing manifests for FileSource agents.
 const backend = values['control-plane']
   ? new ApiClusterBackend(paths, logger, {
       ...(clusterName ? { clusterName } : {}),
       prometheus: values.prometheus === true,
       realNodes: values['real-nodes'] === true,
+      agents,
     })
   : new FileClusterBackend(paths, logger);
 const mapSizes = { ...LAB_MAP_SIZES, ...(values['map-sizes'] ? (JSON.parse(values['map-sizes']) as Partial<LabMapSizes>) : {}) };
-const agents = values.agents === 'daemonset' ? 'daemonset' : 'process';
 const supervisor = new LabSupervisor(
   { host, paths, logger, preferClose, mapSizes, agents, ...(clusterName ? { clusterName } : {}) },
   backend,

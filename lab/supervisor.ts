@@ -126,7 +126,7 @@ export class LabSupervisor {
       ...(apiServer ? { apiServer } : {}),
     });
     this.running = true;
-    if (this.config.agents === 'daemonset') {
+    if (this.config.agents === 'daemonset' || !source) {
       logger.info('no lab agents: nearby runs as the DaemonSet the user installs');
       return [...accepted, ...(await this.backend.populate(documents, namespace))];
     }

@@ -76,7 +76,8 @@ function nodeCgroup(node: string): string {
 
 /** What bpftool lists attached directly on `cgroup` (empty when nothing is). */
 function attachedPrograms(cgroup: string): unknown[] {
-  return JSON.parse(execFileSync('bpftool', ['cgroup', 'show', cgroup, '-j'], { encoding: 'utf8' }) || '[]') as unknown[];
+  const text = execFileSync('bpftool', ['cgroup', 'show', cgroup, '-j'], { encoding: 'utf8' }).trim();
+  return text ? (JSON.parse(text) as unknown[]) : [];
 }
 
 beforeAll(async () => {
