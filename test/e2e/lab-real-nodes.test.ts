@@ -207,24 +207,29 @@ describe('the seed samples on real nodes', () => {
     const curl = (target: string): string => curlInContainer(sleepPid!, `http://${target}:5000/hello`);
     // The sample sets SERVICE_VERSION to its locality, which the app answers with instead of v1.
     const expected = `Hello version: region.zone1.subzone1, instance: ${hello.metadata.name}`;
-    expect(curl(hello.status.podIP!)).toBe(expected);
+    // The sample has no readiness probe: Ready means started, and the server listens a moment later.
+    // So each target is asked until it answers (bounded), and what it last said is what is checked.
+    const answerOf = async (target: string): Promise<string> => {
+      let answer = '';
+      await waitUntil(
+        () => {
+          try {
+            answer = curl(target);
+            return true;
+          } catch (error) {
+            answer = String(error);
+            return false;
+          }
+        },
+        30_000,
+        1000,
+      );
+      return answer;
+    };
+    expect(await answerOf(hello.status.podIP!), `curl ${hello.status.podIP}:5000 from ${sleep.metadata.name}`).toBe(expected);
     // The VIP is only answered if the node agent (attached to the node cgroup, above kubepods) rewrote the connect.
     const vip = kubectl(['get', 'service', 'helloworld', '-o', 'jsonpath={.spec.clusterIP}']).trim();
-    let answer = '';
-    await waitUntil(
-      () => {
-        try {
-          answer = curl(vip);
-          return true;
-        } catch (error) {
-          answer = String(error);
-          return false;
-        }
-      },
-      30_000,
-      1000,
-    );
-    expect(answer, `curl ${vip}:5000 from ${sleep.metadata.name}`).toBe(expected);
+    expect(await answerOf(vip), `curl ${vip}:5000 from ${sleep.metadata.name}`).toBe(expected);
   }, 240_000);
 });
 
