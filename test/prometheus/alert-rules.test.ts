@@ -58,7 +58,7 @@ afterAll(() => {
 describe('alert rules under promtool', () => {
   it('pass promtool check rules', async () => {
     const result = await promtoolRun(['check', 'rules', RULES]);
-    expect(result.output).toMatch(/SUCCESS: 4 rules found/);
+    expect(result.output).toMatch(/SUCCESS: 5 rules found/);
     expect(result.code, result.output).toBe(0);
   });
 
@@ -83,6 +83,8 @@ describe('alert rules under promtool', () => {
       'sum by (node, reason) (nearby_objects_rejected) > 2',
     ],
     ['a silent scrape target', 'up{job="nearby-agent"} == 0', 'up{job="nearby-agent"} == 2'],
+    ['a datapath failing open', '(nearby_failing_open) == 1', '(nearby_failing_open) == 2'],
+    ['failing open for a minute, not five', 'for: 1m', 'for: 5m'],
   ])('fail their unit tests when a rule no longer sees %s', async (_what, from, to) => {
     const original = readFileSync(RULES, 'utf8');
     expect(original).toContain(from);

@@ -1,6 +1,6 @@
 // The alert rules ship twice, as a plain rules file (deploy/prometheus/) and as the operator's
 // PrometheusRule (deploy/prometheus-operator/): the two must hold the same groups, name only
-// metrics the agent registers, and cover the four conditions docs/metrics.md promises an alert for.
+// metrics the agent registers, and cover the five conditions docs/metrics.md promises an alert for.
 // promtool tests what they do: test/cluster/alert-rules.test.ts.
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -14,7 +14,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const PLAIN = join(ROOT, 'deploy/prometheus/nearby-rules.yaml');
 const OPERATOR = join(ROOT, 'deploy/prometheus-operator/prometheusrule.yaml');
 const KUSTOMIZATION = join(ROOT, 'deploy/prometheus-operator/kustomization.yaml');
-const ALERTS = ['NearbyTier0ShareDropped', 'NearbyAgentNotReady', 'NearbyMapWritesFailing', 'NearbyObjectsRejected'];
+const ALERTS = ['NearbyTier0ShareDropped', 'NearbyAgentNotReady', 'NearbyMapWritesFailing', 'NearbyObjectsRejected', 'NearbyFailingOpen'];
 /** Series Prometheus makes itself for every target. */
 const SCRAPE_SERIES = new Set(['up']);
 
@@ -55,7 +55,7 @@ describe('nearby alert rules', () => {
     expect(kustomization.resources).toContain('prometheusrule.yaml');
   });
 
-  it('alerts on a tier-0 share drop, an agent not ready, failing map writes and rejected objects', () => {
+  it('alerts on a tier-0 share drop, an agent not ready, failing map writes, rejected objects and failing open', () => {
     expect(rules.map((r) => r.alert).sort()).toEqual([...ALERTS].sort());
   });
 
