@@ -11,20 +11,29 @@ function seconds(ms: number): string {
   return ms >= 10_000 || ms % 1000 === 0 ? `${Math.round(ms / 1000)}s` : `${(ms / 1000).toFixed(1)}s`;
 }
 
+/** The node's fail-open state in one line, for `explain` and `maps`. */
+export function failOpenHeadline(state: PinnedState): string {
+  const status = state.failOpen;
+  if (!status) return 'fail-open: not available (the pins predate it: no control map), so connects stay rewritten while the agent is gone';
+  if (status.afterMs === 0)
+    return 'fail-open: off (the agent runs without --fail-open-after), so connects stay rewritten however long the agent is gone';
+  const age = status.heartbeatAgeMs === undefined ? 'never written' : `${seconds(status.heartbeatAgeMs)} old`;
+  return status.inEffect
+    ? `fail-open: IN EFFECT: the heartbeat is ${age}, past the ${seconds(status.afterMs)} bound (the agent is gone or stuck), ` +
+        'so connects to Services nearby does not claim go to the VIP as dialled, to kube-proxy where it runs'
+    : `fail-open: after ${seconds(status.afterMs)} without a heartbeat (--fail-open-after); the heartbeat is ${age}, so not in effect`;
+}
+
+/** Whether connects to this programmed service go to the VIP as dialled now (fail-open in effect, not claimed). */
+export function failingOpenNow(state: PinnedState, id: string): boolean {
+  return state.failOpen?.inEffect === true && !state.claimed?.has(id);
+}
+
 /** The lines for one Service (undefined: not in the cluster's objects) against the node's pins. */
 export function failOpenLines(service: Service | undefined, state: PinnedState): string[] {
   const status = state.failOpen;
-  if (!status)
-    return ['fail-open: not available (the pins predate it: no control map), so connects stay rewritten while the agent is gone'];
-  if (status.afterMs === 0)
-    return ['fail-open: off (the agent runs without --fail-open-after), so connects stay rewritten however long the agent is gone'];
-  const age = status.heartbeatAgeMs === undefined ? 'never written' : `${seconds(status.heartbeatAgeMs)} old`;
-  const lines = [
-    status.inEffect
-      ? `fail-open: IN EFFECT: the heartbeat is ${age}, past the ${seconds(status.afterMs)} bound (the agent is gone or stuck), ` +
-        'so connects to Services nearby does not claim go to the VIP as dialled, to kube-proxy where it runs'
-      : `fail-open: after ${seconds(status.afterMs)} without a heartbeat (--fail-open-after); the heartbeat is ${age}, so not in effect`,
-  ];
+  const lines = [failOpenHeadline(state)];
+  if (!status || status.afterMs === 0) return lines;
   const vips = new Set(service?.clusterIPs.map((ip) => ip.address) ?? []);
   for (const programmed of state.services.filter((s) => vips.has(s.key.address))) {
     const id = serviceKeyText(programmed.key);

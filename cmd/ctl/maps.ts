@@ -1,7 +1,9 @@
 /* `nearbyctl maps`: what the pinned maps of a node hold now, read-only. */
 import { join } from 'node:path';
 import type { PinnedState, TierCounters } from '../../pkg/datapath/index.js';
+import { serviceKeyText } from '../../pkg/datapath/index.js';
 import type { Snapshot } from '../../pkg/model/index.js';
+import { failingOpenNow, failOpenHeadline } from './fail-open-view.js';
 
 /**
  * What the maps cannot say: they hold VIPs, addresses and node numbers that only the agent that
@@ -33,6 +35,7 @@ export function mapsJson(state: PinnedState, names?: MapNames): unknown {
     pinRoot: state.pinRoot,
     backends: state.backends,
     holes: state.holes,
+    failOpen: state.failOpen ?? null,
     services: state.services.map((s) => ({
       id: s.id,
       ...(names ? { service: names.service(s.key.address) ?? null } : {}),
@@ -40,6 +43,7 @@ export function mapsJson(state: PinnedState, names?: MapNames): unknown {
       port: s.key.port,
       protocol: s.key.protocol,
       mode: s.mode,
+      failingOpen: failingOpenNow(state, serviceKeyText(s.key)),
       ...(s.mode === 'WEIGHTED' ? { weights: s.weights } : {}),
       tiers: s.tiers.map((t) => ({
         endpoints: t.map((b) => ({
@@ -78,12 +82,15 @@ export function mapsText(state: PinnedState, names?: MapNames): string {
   const lines = [
     `${state.pinRoot}: ${state.services.length} services, ${state.backends} backends${state.holes ? `, ${state.holes} holes` : ''}`,
   ];
+  // Fail-open changes what every entry below means, so it comes first.
+  lines.push(failOpenHeadline(state));
   if (!names) lines.push('(Service and node names: add --names, or a SOURCE: --state DIR, --kubeconfig/--context)');
   for (const s of state.services) {
     const vip = s.key.address.includes(':') ? `[${s.key.address}]` : s.key.address;
     const name = names?.service(s.key.address) ?? (names ? '(no such Service)' : undefined);
     const counters = state.counters.filter((c) => c.svcId === s.id);
-    lines.push(`svc ${s.id} ${name ? `${name} ` : ''}${vip}:${s.key.port}/${s.key.protocol} ${s.mode} (${connectsText(counters)})`);
+    const open = failingOpenNow(state, serviceKeyText(s.key)) ? ' NOT rewritten now (fail-open)' : '';
+    lines.push(`svc ${s.id} ${name ? `${name} ` : ''}${vip}:${s.key.port}/${s.key.protocol} ${s.mode}${open} (${connectsText(counters)})`);
     if (s.tiers.every((t) => t.length === 0)) lines.push('  no endpoint: connects are refused at once');
     s.tiers.forEach((tier, t) => {
       const here = counters.filter((c) => c.tier === t);

@@ -1,7 +1,8 @@
 // `nearbyctl maps` (text) names Services and nodes when given a SOURCE, and shows the connects
-// of every service, the refused ones of a STRICT Service with no endpoint included (issue 18).
+// of every service, the refused ones of a STRICT Service with no endpoint included (issue 18), and
+// whether the node fails open now, which changes what every entry means.
 import { describe, expect, it } from 'vitest';
-import { mapsText, namesFrom } from '../../../cmd/ctl/maps.js';
+import { mapsJson, mapsText, namesFrom } from '../../../cmd/ctl/maps.js';
 import type { PinnedState, ProgrammedService } from '../../../pkg/datapath/index.js';
 import { ep, POD, seedEndpoints, seedNodes, service, slice, snapshotOf } from '../planner/fixtures.js';
 
@@ -71,5 +72,40 @@ describe('nearbyctl maps, as text', () => {
     expect(text).toContain('add --names, or a SOURCE');
     expect(text).toContain('svc 2 10.96.0.101:5000/TCP STRICT (connects 4: 0 established, 0 failed, 4 refused)');
     expect(text).toContain(`${POD.w1}:5000 node#3`);
+  });
+});
+
+describe('nearbyctl maps and fail-open', () => {
+  const failing: PinnedState = {
+    ...state,
+    failOpen: { afterMs: 60_000, heartbeatAgeMs: 75_000, inEffect: true },
+    claimed: new Set(['10.96.0.101:5000/TCP']),
+  };
+
+  it('says first that the node fails open, and which entries are not rewritten now', () => {
+    const lines = mapsText(failing).split('\n');
+    expect(lines[1]).toMatch(/^fail-open: IN EFFECT: the heartbeat is 75s old, past the 60s bound/);
+    expect(lines).toContain(
+      'svc 1 10.96.0.100:5000/TCP FAILOVER NOT rewritten now (fail-open) (connects 9: 9 established, 0 failed, 0 refused)',
+    );
+    // Claimed by nearby alone: the kernel keeps rewriting it.
+    expect(lines).toContain('svc 2 10.96.0.101:5000/TCP STRICT (connects 4: 0 established, 0 failed, 4 refused)');
+  });
+
+  it('says when fail-open is off or not yet due, and marks nothing', () => {
+    const off = mapsText({ ...state, failOpen: { afterMs: 0, heartbeatAgeMs: undefined, inEffect: false } });
+    expect(off.split('\n')[1]).toMatch(/^fail-open: off/);
+    const due = mapsText({ ...failing, failOpen: { afterMs: 60_000, heartbeatAgeMs: 2_000, inEffect: false } });
+    expect(due).toContain('fail-open: after 60s without a heartbeat (--fail-open-after); the heartbeat is 2s old, so not in effect');
+    expect(due).not.toContain('NOT rewritten');
+  });
+
+  it('carries the same in --json', () => {
+    const json = mapsJson(failing) as { failOpen: unknown; services: Array<{ vip: string; failingOpen: boolean }> };
+    expect(json.failOpen).toEqual({ afterMs: 60_000, heartbeatAgeMs: 75_000, inEffect: true });
+    expect(json.services.map((s) => [s.vip, s.failingOpen])).toEqual([
+      ['10.96.0.100', true],
+      ['10.96.0.101', false],
+    ]);
   });
 });
