@@ -22,7 +22,8 @@
  * system, the map writes' syscalls included): on a shared machine the wall time follows the load,
  * the CPU time much less. BENCH_CPU_PROFILE=FILE writes a CPU profile of the full sync.
  * Numbers only, no assertions on time. Run: npm run bench:control [-- --json] (root, bpffs); it
- * runs with the V8 flags the agent's image sets (--max-old-space-size=192 --max-semi-space-size=4).
+ * runs with the V8 flags and malloc arenas the agent's image sets (--max-old-space-size=192
+ * --max-semi-space-size=4, MALLOC_ARENA_MAX=1).
  * The last line is JSON. BENCH_HEAP_SNAPSHOT=FILE writes a heap snapshot after the relabel, to
  * see what the agent retains (give it a larger --max-old-space-size: the snapshot needs room).
  */
