@@ -27,4 +27,10 @@ USER 0
 # semi-spaces (default 16) keep the young generation's garbage from adding ~11 MiB of RSS for
 # ~0.1 s more full sync. Raise the cap with the container's memory limit for larger clusters.
 ENV NODE_OPTIONS="--max-old-space-size=192 --max-semi-space-size=4"
+# One malloc arena for every thread: glibc gives each of Node's threads (V8's GC and compiler
+# workers, libuv's pool) an arena of its own, and what they free stays mapped there. With three
+# clusters of 10,000 Services that was ~10-15 MiB of the agent's peak RSS (docs/performance.md,
+# "Several clusters"); the agent's malloc traffic is light enough that sharing one costs no
+# measurable time there.
+ENV MALLOC_ARENA_MAX=1
 ENTRYPOINT ["node", "dist/cmd/agent.js"]

@@ -109,7 +109,7 @@ test-real-nodes: build bpffs control-plane node-components images helm
 # and the writer at the Kubernetes scale limits, what one incremental pass costs in map operations,
 # the writer against C (bench-maps) and connect latency direct and through nearby (bench-connect).
 bench: build bpffs
-	node --max-old-space-size=192 --max-semi-space-size=4 dist/test/bench/control-plane.js
+	MALLOC_ARENA_MAX=1 node --max-old-space-size=192 --max-semi-space-size=4 dist/test/bench/control-plane.js
 	npx tsx test/bench/writer-throughput.ts
 	npx tsx test/bench/incremental-pass.ts --kernel
 	npm run bench:maps -- --json

@@ -18,8 +18,12 @@
  * its own nodes and every Service with a slice of the endpoints on its nodes, the remote ones fed
  * through MultiClusterSource in inCluster() lists as RemoteClusters feeds them. Started with
  * node --expose-gc, it also reports the heap each cluster's cached objects retain (source_heap_mib).
+ * full_sync_cpu_ms and relabel_cpu_ms are the CPU time this process spent in those stages (user and
+ * system, the map writes' syscalls included): on a shared machine the wall time follows the load,
+ * the CPU time much less. BENCH_CPU_PROFILE=FILE writes a CPU profile of the full sync.
  * Numbers only, no assertions on time. Run: npm run bench:control [-- --json] (root, bpffs); it
- * runs with the V8 flags the agent's image sets (--max-old-space-size=192 --max-semi-space-size=4).
+ * runs with the V8 flags and malloc arenas the agent's image sets (--max-old-space-size=192
+ * --max-semi-space-size=4, MALLOC_ARENA_MAX=1).
  * The last line is JSON. BENCH_HEAP_SNAPSHOT=FILE writes a heap snapshot after the relabel, to
  * see what the agent retains (give it a larger --max-old-space-size: the snapshot needs room).
  */
@@ -32,6 +36,7 @@ import { assertKernelPrereqs, cleanupLeftovers, KernelLab } from '../../lab/kern
 import { MultiClusterSource, type Source } from '../../pkg/source/index.js';
 import { keepReadFields, keepRemoteReadFields } from '../../pkg/model/index.js';
 import { MemorySource } from './memory-source.js';
+import { startCpuProfile } from './cpu-profile.js';
 import { MemoryRemoteClusters } from './memory-remote-clusters.js';
 import { countObjects, splitCluster, splitTotalsProblem } from './cluster-split.js';
 // The agent loads its API-server source (and with it @kubernetes/client-node, ~75 MiB of RSS) even
@@ -120,6 +125,12 @@ const mark = (stage: string): void => {
   stages[stage] = peakRssMiB();
 };
 
+/** CPU time (user + system) since `since`, in ms. */
+function cpuMsSince(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return Math.round((used.user + used.system) / 1000);
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
@@ -201,11 +212,15 @@ async function main(): Promise<void> {
 
     mark('cluster built');
     // 1. Full sync.
+    const profile = await startCpuProfile(process.env['BENCH_CPU_PROFILE']);
     let t0 = performance.now();
+    let cpu0 = process.cpuUsage();
     const synced = nextResult();
     reconciler.start();
     const first = await synced;
     const fullSyncMs = performance.now() - t0;
+    const fullSyncCpuMs = cpuMsSince(cpu0);
+    await profile.stop();
     if (first.failures.length > 0)
       throw new Error(`first sync failed for ${first.failures.length} services: ${first.failures[0]?.message}`);
 
@@ -241,9 +256,11 @@ async function main(): Promise<void> {
     // 3. This node moves to another region: every Service re-ranks.
     const relabelled = nextResult();
     t0 = performance.now();
+    cpu0 = process.cpuUsage();
     local.upsert(nodeObject(SELF, BENCH_SHAPE, { region: 'region-2', zone: 'region-2-z2', subzone: 'region-2-z2-s1' }));
     const relabel = await relabelled;
     const relabelMs = performance.now() - t0;
+    const relabelCpuMs = cpuMsSince(cpu0);
     reconciler.stop();
     mark('relabel');
     if (process.env['BENCH_HEAP_SNAPSHOT']) writeHeapSnapshot(process.env['BENCH_HEAP_SNAPSHOT']);
@@ -261,11 +278,13 @@ async function main(): Promise<void> {
       full_sync_slot_writes: fullSyncSlotOps?.writes ?? 0,
       full_sync_slot_deletes: fullSyncSlotOps?.deletes ?? 0,
       full_sync_ms: Math.round(fullSyncMs),
+      full_sync_cpu_ms: fullSyncCpuMs,
       update_p50_ms: round(percentile(latencies, 50)),
       update_p99_ms: round(percentile(latencies, 99)),
       update_max_ms: round(latencies[latencies.length - 1] ?? NaN),
       remote_updates: remoteUpdates,
       relabel_ms: Math.round(relabelMs),
+      relabel_cpu_ms: relabelCpuMs,
       relabel_rewritten: relabel.applied,
       rss_mib: peakRssMiB(),
       // The V8 heap cap in effect: the image runs the agent with --max-old-space-size=192 --max-semi-space-size=4.
@@ -276,7 +295,7 @@ async function main(): Promise<void> {
         .map(([k, v]) => `${k} ${Math.round(v)}`)
         .join(', ');
       console.log(
-        `full sync of ${out.programmed} services: ${out.full_sync_ms} ms (first pass ${Math.round(first.durationMs)} ms: ${phases})`,
+        `full sync of ${out.programmed} services: ${out.full_sync_ms} ms, ${out.full_sync_cpu_ms} ms of CPU (first pass ${Math.round(first.durationMs)} ms: ${phases})`,
       );
       console.log(
         `EndpointSlice change -> map write over ${UPDATES}: ` +
@@ -294,7 +313,9 @@ async function main(): Promise<void> {
               .join('; ') +
             `; ${remoteUpdates} of the changes in remote clusters`,
         );
-      console.log(`relabel of this node -> ${out.relabel_rewritten} services re-ranked in ${out.relabel_ms} ms`);
+      console.log(
+        `relabel of this node -> ${out.relabel_rewritten} services re-ranked in ${out.relabel_ms} ms, ${out.relabel_cpu_ms} ms of CPU`,
+      );
       console.log(
         `peak RSS ${out.rss_mib} MiB; peak after each stage: ${Object.entries(stages)
           .map(([k, v]) => `${k} ${v}`)

@@ -59,12 +59,17 @@ describe('the Dockerfile', () => {
     expect(runtime!.lines).toContain('ENTRYPOINT ["node", "dist/cmd/agent.js"]');
   });
 
-  it('runs Node with the V8 flags the benchmark measured the memory limit with', () => {
-    const bench = /^\tnode (--max-old-space-size=\d+ --max-semi-space-size=\d+) dist\/test\/bench\/control-plane\.js$/m.exec(
-      read('Makefile'),
-    );
+  it('runs Node with the V8 flags and malloc arenas the benchmark measured the memory limit with', () => {
+    const bench =
+      /^\tMALLOC_ARENA_MAX=(\d+) node (--max-old-space-size=\d+ --max-semi-space-size=\d+) dist\/test\/bench\/control-plane\.js$/m.exec(
+        read('Makefile'),
+      );
     expect(bench).not.toBeNull();
-    expect(runtime!.lines).toContain(`ENV NODE_OPTIONS="${bench![1]}"`);
+    expect(runtime!.lines).toContain(`ENV NODE_OPTIONS="${bench![2]}"`);
+    expect(runtime!.lines).toContain(`ENV MALLOC_ARENA_MAX=${bench![1]}`);
+    // npm run bench:control runs the same as make bench.
+    const script = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts['bench:control'];
+    expect(script).toContain(`MALLOC_ARENA_MAX=${bench![1]} node ${bench![2]} dist/test/bench/control-plane.js`);
   });
 
   it('keeps what the host built out of the build context', () => {
