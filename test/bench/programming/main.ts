@@ -15,6 +15,10 @@
  * wait behind the sync of the change before, and measure the harness's pace instead of the time
  * one change takes. All systems watch the same changes at once (they share the machine's 2 cores;
  * run time allows no other way at 200 changes).
+ * --systems picks a subset; --setup parallel starts the kube-proxies at once (at 10,000 Services
+ * each first iptables sync takes minutes, one after the other they would take the better part of
+ * an hour; at once they share the cores, so their start-to-programmed times are upper bounds).
+ * --change-timeout-seconds bounds the wait for one change in every system; past it the run fails.
  * Also: start to all Services programmed, and RSS, per system. The last stdout line is the JSON.
  */
 import { type ChildProcess } from 'node:child_process';
@@ -34,7 +38,8 @@ import { nearbySystem } from '../connect/nearby.js';
 import type { ConnectSystem, Target } from '../connect/system.js';
 
 const PROBE = { a: { name: 'probe-a', address: '10.129.0.1' }, b: { name: 'probe-b', address: '10.129.0.2' } } as const;
-const CHANGE_TIMEOUT_MS = 30_000;
+
+const SYSTEM_NAMES = ['nearby', 'iptables', 'iptables_sync0', 'nftables', 'nftables_sync0'] as const;
 
 const { values: args } = parseArgs({
   options: {
@@ -45,6 +50,9 @@ const { values: args } = parseArgs({
     // Past kube-proxy's default minSyncPeriod (1 s), which it counts from the end of its last sync.
     'gap-ms': { type: 'string', default: '1100' },
     'program-timeout-seconds': { type: 'string', default: '900' },
+    'change-timeout-seconds': { type: 'string', default: '30' },
+    systems: { type: 'string', default: SYSTEM_NAMES.join(',') },
+    setup: { type: 'string', default: 'serial' },
   },
 });
 const services = Number(args.services);
@@ -52,6 +60,10 @@ const layout: Layout = { services, perService: Math.floor(Number(args.endpoints)
 if (!(services >= 1 && layout.perService >= 1)) throw new Error('--endpoints must give each Service at least 1 endpoint');
 const CHANGES = Number(args.changes);
 const GAP_MS = Number(args['gap-ms']);
+const CHANGE_TIMEOUT_MS = Number(args['change-timeout-seconds']) * 1000;
+const chosen = args.systems.split(',').filter((name) => name !== '');
+for (const name of chosen) if (!(SYSTEM_NAMES as readonly string[]).includes(name)) throw new Error(`--systems: unknown ${name}`);
+if (args.setup !== 'serial' && args.setup !== 'parallel') throw new Error('--setup is serial or parallel');
 const log = (line: string): void => {
   if (!args.json) console.error(line);
 };
@@ -98,13 +110,14 @@ async function main(): Promise<void> {
       programTimeoutMs,
       extraAddresses: [PROBE.a.address, PROBE.b.address],
     });
-  const systems: ConnectSystem[] = [
+  const all: ConnectSystem[] = [
     nearbySystem(layout, programTimeoutMs, { kind: 'api', cluster: theCluster }),
     peer('iptables', 'iptables'),
     peer('iptables_sync0', 'iptables', 0),
     peer('nftables', 'nftables'),
     peer('nftables_sync0', 'nftables', 0),
   ];
+  const systems = all.filter((system) => chosen.includes(system.name));
   const lab = await ConnectLab.create();
   const nameServers: NetnsProcess[] = [];
   const probes: ChildProcess[] = [];
@@ -128,11 +141,19 @@ async function main(): Promise<void> {
     lab.routeServices(cluster.env.cp.serviceCidr);
     const probeService = cluster.probe!;
     const targets = new Map<string, Target>();
-    for (const system of systems) {
+    const setUp = async (system: ConnectSystem): Promise<void> => {
       log(`setting up ${system.name}`);
-      const target = await system.setup(lab);
-      targets.set(system.name, target);
-      const netns = target.netns ?? lab.netns;
+      targets.set(system.name, await system.setup(lab));
+      log(`${system.name} programmed`);
+    };
+    if (args.setup === 'serial') for (const system of systems) await setUp(system);
+    else {
+      // nearby alone first (its start is measured on its own), then every kube-proxy at once.
+      for (const system of systems.filter((s) => s.name === 'nearby')) await setUp(system);
+      await Promise.all(systems.filter((s) => s.name !== 'nearby').map(setUp));
+    }
+    for (const system of systems) {
+      const netns = targets.get(system.name)!.netns ?? lab.netns;
       for (const { name, address } of [PROBE.a, PROBE.b]) {
         nameServers.push(
           await spawnInNetns({
@@ -180,6 +201,9 @@ async function main(): Promise<void> {
     endpoints: layout.services * layout.perService,
     changes: CHANGES,
     gap_ms: GAP_MS,
+    change_timeout_ms: CHANGE_TIMEOUT_MS,
+    systems: systems.map((s) => s.name),
+    setup: args.setup,
     services_create_ms: theCluster().createMs,
     latency_from: 'just before the EndpointSlice PUT',
     load_average_1m_start: round2(loadAtStart),
