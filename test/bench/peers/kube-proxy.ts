@@ -110,6 +110,11 @@ export class KubeProxyPeer {
     return this.process.ref;
   }
 
+  /** Whether kube-proxy is still running (it has neither exited nor been killed). */
+  running(): boolean {
+    return this.process.child.exitCode === null && this.process.child.signalCode === null;
+  }
+
   get logFile(): string {
     return join(this.dir, 'kube-proxy.log');
   }

@@ -35,7 +35,7 @@ import { ConnectLab } from '../connect/connect-lab.js';
 import { kubeProxySystem } from '../connect/kube-proxy.js';
 import { type Layout, measuredEndpoints, TARGET_PORT } from '../connect/manifests.js';
 import { nearbySystem } from '../connect/nearby.js';
-import type { ConnectSystem, Target } from '../connect/system.js';
+import { type ConnectSystem, NotProgrammedError, type Target } from '../connect/system.js';
 
 const PROBE = { a: { name: 'probe-a', address: '10.129.0.1' }, b: { name: 'probe-b', address: '10.129.0.2' } } as const;
 
@@ -117,7 +117,9 @@ async function main(): Promise<void> {
     peer('nftables', 'nftables'),
     peer('nftables_sync0', 'nftables', 0),
   ];
-  const systems = all.filter((system) => chosen.includes(system.name));
+  let systems = all.filter((system) => chosen.includes(system.name));
+  // Those not programmed within --program-timeout-seconds: reported, left out of the changes.
+  const notProgrammed = new Map<string, NotProgrammedError>();
   const lab = await ConnectLab.create();
   const nameServers: NetnsProcess[] = [];
   const probes: ChildProcess[] = [];
@@ -143,8 +145,15 @@ async function main(): Promise<void> {
     const targets = new Map<string, Target>();
     const setUp = async (system: ConnectSystem): Promise<void> => {
       log(`setting up ${system.name}`);
-      targets.set(system.name, await system.setup(lab));
-      log(`${system.name} programmed`);
+      try {
+        targets.set(system.name, await system.setup(lab));
+        log(`${system.name} programmed`);
+      } catch (error) {
+        if (!(error instanceof NotProgrammedError)) throw error;
+        log(`${error.message}; left out of the changes`);
+        notProgrammed.set(system.name, error);
+        await system.teardown();
+      }
     };
     if (args.setup === 'serial') for (const system of systems) await setUp(system);
     else {
@@ -152,6 +161,7 @@ async function main(): Promise<void> {
       for (const system of systems.filter((s) => s.name === 'nearby')) await setUp(system);
       await Promise.all(systems.filter((s) => s.name !== 'nearby').map(setUp));
     }
+    systems = systems.filter((s) => !notProgrammed.has(s.name));
     for (const system of systems) {
       const netns = targets.get(system.name)!.netns ?? lab.netns;
       for (const { name, address } of [PROBE.a, PROBE.b]) {
@@ -202,7 +212,7 @@ async function main(): Promise<void> {
     changes: CHANGES,
     gap_ms: GAP_MS,
     change_timeout_ms: CHANGE_TIMEOUT_MS,
-    systems: systems.map((s) => s.name),
+    systems: chosen,
     setup: args.setup,
     services_create_ms: theCluster().createMs,
     latency_from: 'just before the EndpointSlice PUT',
@@ -218,6 +228,14 @@ async function main(): Promise<void> {
     });
   }
   Object.assign(report, extras);
+  if (notProgrammed.size > 0) {
+    const notMeasured: Record<string, string> = {};
+    for (const [name, error] of notProgrammed) {
+      Object.assign(report, { [`${name}_p50_ms`]: null, [`${name}_p99_ms`]: null, ...error.extras });
+      notMeasured[name] = `not measured: not programmed within the bound (--program-timeout-seconds), waited ${error.waitedMs} ms`;
+    }
+    report.not_measured = notMeasured;
+  }
   console.log(JSON.stringify(report));
 }
 
