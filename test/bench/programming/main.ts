@@ -132,7 +132,49 @@ async function main(): Promise<void> {
     await cluster?.stop();
     await lab.destroy();
   };
-  const stop = (): void => void cleanUp().finally(() => process.exit(130));
+  // What the changes so far showed. Also printed when the run is stopped early (SIGINT/SIGTERM):
+  // at 10,000 Services one change can take a kube-proxy tens of seconds, so a run may be ended
+  // before its --changes, and the changes it did measure are still a result.
+  const report = (interrupted: boolean): Record<string, unknown> => {
+    const out: Record<string, unknown> = {
+      services: layout.services,
+      endpoints: layout.services * layout.perService,
+      changes: CHANGES,
+      gap_ms: GAP_MS,
+      change_timeout_ms: CHANGE_TIMEOUT_MS,
+      systems: chosen,
+      setup: args.setup,
+      services_create_ms: cluster?.createMs ?? null,
+      latency_from: 'just before the EndpointSlice PUT',
+      load_average_1m_start: round2(loadAtStart),
+      load_average_1m_end: round2(loadavg()[0]!),
+    };
+    for (const system of systems) {
+      const values = latencies.get(system.name)!;
+      Object.assign(out, {
+        [`${system.name}_p50_ms`]: values.length > 0 ? round2(percentile(values, 50)) : null,
+        [`${system.name}_p99_ms`]: values.length > 0 ? round2(percentile(values, 99)) : null,
+        [`${system.name}_max_ms`]: values.length > 0 ? round2(Math.max(...values)) : null,
+      });
+    }
+    Object.assign(out, extras);
+    if (notProgrammed.size > 0) {
+      const notMeasured: Record<string, string> = {};
+      for (const [name, error] of notProgrammed) {
+        Object.assign(out, { [`${name}_p50_ms`]: null, [`${name}_p99_ms`]: null, ...error.extras });
+        notMeasured[name] = `not measured: not programmed within the bound (--program-timeout-seconds), waited ${error.waitedMs} ms`;
+      }
+      out.not_measured = notMeasured;
+    }
+    const done = Math.min(...systems.map((system) => latencies.get(system.name)!.length));
+    if (interrupted) Object.assign(out, { interrupted: true, changes_done: done });
+    return out;
+  };
+  const stop = (): void =>
+    void Promise.allSettled(systems.map(async (system) => Object.assign(extras, await system.extras())))
+      .then(() => console.log(JSON.stringify(report(true))))
+      .then(cleanUp)
+      .finally(() => process.exit(130));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
@@ -206,37 +248,7 @@ async function main(): Promise<void> {
     await cleanUp();
   }
 
-  const report: Record<string, unknown> = {
-    services: layout.services,
-    endpoints: layout.services * layout.perService,
-    changes: CHANGES,
-    gap_ms: GAP_MS,
-    change_timeout_ms: CHANGE_TIMEOUT_MS,
-    systems: chosen,
-    setup: args.setup,
-    services_create_ms: theCluster().createMs,
-    latency_from: 'just before the EndpointSlice PUT',
-    load_average_1m_start: round2(loadAtStart),
-    load_average_1m_end: round2(loadavg()[0]!),
-  };
-  for (const system of systems) {
-    const values = latencies.get(system.name)!;
-    Object.assign(report, {
-      [`${system.name}_p50_ms`]: round2(percentile(values, 50)),
-      [`${system.name}_p99_ms`]: round2(percentile(values, 99)),
-      [`${system.name}_max_ms`]: round2(Math.max(...values)),
-    });
-  }
-  Object.assign(report, extras);
-  if (notProgrammed.size > 0) {
-    const notMeasured: Record<string, string> = {};
-    for (const [name, error] of notProgrammed) {
-      Object.assign(report, { [`${name}_p50_ms`]: null, [`${name}_p99_ms`]: null, ...error.extras });
-      notMeasured[name] = `not measured: not programmed within the bound (--program-timeout-seconds), waited ${error.waitedMs} ms`;
-    }
-    report.not_measured = notMeasured;
-  }
-  console.log(JSON.stringify(report));
+  console.log(JSON.stringify(report(false)));
 }
 
 main().catch((err: unknown) => {
