@@ -115,7 +115,7 @@ bench: build bpffs
 	npm run bench:maps -- --json
 	npm run bench:connect -- --json --program-timeout-seconds 600
 	npm run bench:connect -- --json --ejection --nearby-source file --peers '' --services 1000 --endpoints 10000
-	npm run bench:programming -- --json --setup parallel --program-timeout-seconds 600
+	npm run bench:programming -- --json --setup parallel --program-timeout-seconds 600 --change-timeout-seconds 120
 
 # The benchmarks' C programs: the writer's floor (map-writer) and the connect benchmark's endpoint
 # server and client, and the programming benchmark's probe. Built against the system libbpf,
@@ -155,9 +155,10 @@ bench-connect-ejection: npm bpffs bpf
 # EndpointSlice change to first connect reaching the new endpoint, nearby against kube-proxy
 # (iptables, nftables; default sync and minSyncPeriod 0), 200 changes at 10,000 Services. The
 # kube-proxies start at once and get 10 minutes to program everything (iptables does not, here).
-# On 2 cores about RUN_B_PROG_TIME. Not part of make test.
+# On 2 cores at 10,000 Services not finished here: loading 3-10 minutes, then about 35 s per change
+# (kube-proxy nftables syncs for tens of seconds), about 2 hours for 200. Not part of make test.
 bench-programming: npm bpffs bpf control-plane kube-proxy
-	npm run bench:programming -- --json --setup parallel --program-timeout-seconds 600
+	npm run bench:programming -- --json --setup parallel --program-timeout-seconds 600 --change-timeout-seconds 120
 
 # Seeds 000/002's locality experiment at once: real kernel, real agents, on the lab's own
 # controllers (--files), so nothing waits for Kubernetes to compile. A minute or so the first
