@@ -113,9 +113,9 @@ bench: build bpffs
 	npx tsx test/bench/writer-throughput.ts
 	npx tsx test/bench/incremental-pass.ts --kernel
 	npm run bench:maps -- --json
-	npm run bench:connect -- --json
+	npm run bench:connect -- --json --program-timeout-seconds 600
 	npm run bench:connect -- --json --ejection --nearby-source file --peers '' --services 1000 --endpoints 10000
-	npm run bench:programming -- --json
+	npm run bench:programming -- --json --setup parallel --program-timeout-seconds 600 --change-timeout-seconds 120
 
 # The benchmarks' C programs: the writer's floor (map-writer) and the connect benchmark's endpoint
 # server and client, and the programming benchmark's probe. Built against the system libbpf,
@@ -138,11 +138,13 @@ bench-maps: npm bpffs
 	npm run bench:maps -- --json
 
 # Connect+close latency direct to a pod, through nearby's VIP and through kube-proxy (iptables,
-# nftables) with the same Services created through the lab's API server. Creating 10,000 Services
-# alone takes about 6 minutes on 2 cores; --services 1000 runs in about 3 (docs/performance.md).
-# Not part of make test.
+# nftables) with the same 10,000 Services created through the lab's API server. On 2 cores about
+# 25 minutes: loading the Services 3-10 minutes (with the load), nearby and nftables about
+# 2 minutes each, the rounds about 3, and kube-proxy iptables given 10 minutes, which its first
+# sync does not finish here (iptables-nft restore of 310,005 rules; reported as not programmed).
+# --services 1000 runs in about 3 minutes (docs/performance.md). Not part of make test.
 bench-connect: npm bpffs bpf control-plane kube-proxy
-	npm run bench:connect -- --json
+	npm run bench:connect -- --json --program-timeout-seconds 600
 
 # The same with ejection state present (docs/outlier-detection.md): a second agent whose Services
 # have outlier detection, the measured one with its closest tier and one more endpoint ejected by
@@ -151,9 +153,12 @@ bench-connect-ejection: npm bpffs bpf
 	npm run bench:connect -- --json --ejection --nearby-source file --peers '' --services 1000 --endpoints 10000
 
 # EndpointSlice change to first connect reaching the new endpoint, nearby against kube-proxy
-# (iptables, nftables; default sync and minSyncPeriod 0), 200 changes. Not part of make test.
+# (iptables, nftables; default sync and minSyncPeriod 0), 200 changes at 10,000 Services. The
+# kube-proxies start at once and get 10 minutes to program everything (iptables does not, here).
+# On 2 cores at 10,000 Services not finished here: loading 3-10 minutes, then about 35 s per change
+# (kube-proxy nftables syncs for tens of seconds), about 2 hours for 200. Not part of make test.
 bench-programming: npm bpffs bpf control-plane kube-proxy
-	npm run bench:programming -- --json
+	npm run bench:programming -- --json --setup parallel --program-timeout-seconds 600 --change-timeout-seconds 120
 
 # Seeds 000/002's locality experiment at once: real kernel, real agents, on the lab's own
 # controllers (--files), so nothing waits for Kubernetes to compile. A minute or so the first

@@ -11,7 +11,28 @@ import { KubeProxyPeer, type KubeProxyMode } from '../peers/index.js';
 import type { BenchCluster } from './bench-cluster.js';
 import { type ConnectLab, NODE_IP } from './connect-lab.js';
 import { type Layout, measuredEndpoints, SERVICE_PORT, TARGET_PORT } from './manifests.js';
-import type { ConnectSystem, Loaded, Target } from './system.js';
+import { type ConnectSystem, type Loaded, NotProgrammedError, type Target } from './system.js';
+
+/** kube-proxy's own account of its syncs so far: how many, their mean and total duration, what is pending. */
+async function syncFigures(peer: KubeProxyPeer, name: string): Promise<Record<string, number>> {
+  const metrics = await peer.metrics().catch(() => '');
+  const figures: Record<string, number> = {};
+  const syncs = sample(metrics, 'kubeproxy_sync_proxy_rules_duration_seconds_count');
+  const seconds = sample(metrics, 'kubeproxy_sync_proxy_rules_duration_seconds_sum');
+  if (syncs !== undefined) figures[`${name}_syncs`] = syncs;
+  if (syncs && seconds !== undefined) {
+    figures[`${name}_sync_ms_mean`] = Math.round((seconds / syncs) * 1000);
+    figures[`${name}_sync_ms_total`] = Math.round(seconds * 1000);
+  }
+  for (const [metric, key] of [
+    ['kubeproxy_sync_proxy_rules_service_changes_pending', 'services_pending'],
+    ['kubeproxy_sync_proxy_rules_endpoint_changes_pending', 'endpoints_pending'],
+  ] as const) {
+    const value = sample(metrics, metric);
+    if (value !== undefined) figures[`${name}_${key}`] = value;
+  }
+  return figures;
+}
 
 /** A sample of kube-proxy's metrics text, unlabelled or IPv4's, e.g. a histogram's _sum. */
 function sample(text: string, name: string): number | undefined {
@@ -62,11 +83,26 @@ export function kubeProxySystem(options: KubeProxySystemOptions): KubeProxySyste
         nodeName,
         nodeIp: NODE_IP,
         ...(options.minSyncPeriodMs === undefined ? {} : { minSyncPeriodMs: options.minSyncPeriodMs }),
-        syncTimeoutMs: options.programTimeoutMs,
+        waitForSync: false,
       });
-      // start() resolves at kube-proxy's first sync, which it makes only once its informers hold
-      // every Service and slice that existed: all of the benchmark's are programmed.
+      // Its first sync comes only once its informers hold every Service and slice that existed:
+      // all of the benchmark's are programmed. Past the bound that is a result, not a failure.
+      try {
+        await peer.waitSynced(options.programTimeoutMs);
+      } catch (error) {
+        if (!peer.running()) throw error;
+        const waitedMs = Math.round(performance.now() - started);
+        Object.assign(extras, {
+          [`${name}_not_programmed_after_ms`]: waitedMs,
+          [`${name}_rss_mib`]: Math.round(peer.rssBytes() / (1 << 20)),
+        });
+        Object.assign(extras, await syncFigures(peer, name));
+        throw new NotProgrammedError(name, waitedMs, { ...extras }, { cause: error });
+      }
       extras[`${name}_program_ms`] = Math.round(performance.now() - started);
+      // The first sync's own duration, as kube-proxy measured it (the rest is listing and start-up).
+      const first = await syncFigures(peer, name);
+      if (first[`${name}_sync_ms_total`] !== undefined) extras[`${name}_first_syncs_ms`] = first[`${name}_sync_ms_total`]!;
       extras[`${name}_rss_mib`] = Math.round(peer.rssBytes() / (1 << 20));
       loaded = { services: cluster.services.length, endpoints: cluster.endpoints };
       const cgroup = await lab.node(suffix);
@@ -85,11 +121,7 @@ export function kubeProxySystem(options: KubeProxySystemOptions): KubeProxySyste
           [`${name}_rss_mib_after`]: Math.round(peer.rssBytes() / (1 << 20)),
         });
         // kube-proxy's own account of its syncs: what a change waits for once it is delivered.
-        const metrics = await peer.metrics().catch(() => '');
-        const syncs = sample(metrics, 'kubeproxy_sync_proxy_rules_duration_seconds_count');
-        const seconds = sample(metrics, 'kubeproxy_sync_proxy_rules_duration_seconds_sum');
-        if (syncs && seconds !== undefined)
-          Object.assign(extras, { [`${name}_syncs`]: syncs, [`${name}_sync_ms_mean`]: Math.round((seconds / syncs) * 1000) });
+        Object.assign(extras, await syncFigures(peer, name));
       }
       return extras;
     },

@@ -28,7 +28,7 @@ import { type Layout, measuredEndpoints, TARGET_PORT } from './manifests.js';
 import { kubeProxySystem } from './kube-proxy.js';
 import { nearbySystem } from './nearby.js';
 import { nearbyEjectionSystem } from './nearby-ejection.js';
-import type { ConnectSystem, Extras, Target } from './system.js';
+import { type ConnectSystem, type Extras, NotProgrammedError, type Target } from './system.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -103,6 +103,9 @@ async function main(): Promise<void> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   const results = new Map<string, ClientResult[]>(systems.map((s) => [s.name, []]));
+  // Systems that had not programmed every Service within --program-timeout-seconds: reported, not measured.
+  const notProgrammed = new Map<string, NotProgrammedError>();
+  const measured = (): ConnectSystem[] => systems.filter((s) => !notProgrammed.has(s.name));
   try {
     for (const address of measuredEndpoints(layout)) lab.addAddress(address);
     await lab.startServer(TARGET_PORT, Number(args['server-threads']));
@@ -115,10 +118,18 @@ async function main(): Promise<void> {
     lab.routeServices(cluster?.env.cp.serviceCidr ?? DEFAULT_SERVICE_CIDR);
     for (const system of systems) {
       log(`setting up ${system.name}`);
-      targets.set(system.name, await system.setup(lab));
+      try {
+        targets.set(system.name, await system.setup(lab));
+      } catch (error) {
+        if (!(error instanceof NotProgrammedError)) throw error;
+        log(`${error.message}; left out of the rounds`);
+        notProgrammed.set(system.name, error);
+        await system.teardown();
+      }
     }
+    const inRounds = measured();
     for (let r = 0; r < ROUNDS; r++) {
-      const order = systems.map((_, i) => systems[(i + r) % systems.length]!);
+      const order = inRounds.map((_, i) => inRounds[(i + r) % inRounds.length]!);
       for (const system of order) {
         const result = await lab.connect(targets.get(system.name)!, CONNECTS, SECONDS);
         if (result.cycles === 0) throw new Error(`${system.name}: no connect succeeded (first errno ${result.first_errno})`);
@@ -128,7 +139,7 @@ async function main(): Promise<void> {
         );
       }
     }
-    for (const system of systems) extras.set(system.name, { ...(await system.extras()) });
+    for (const system of inRounds) extras.set(system.name, { ...(await system.extras()) });
   } finally {
     await Promise.allSettled(systems.map((s) => s.teardown()));
     await cluster?.stop();
@@ -145,7 +156,7 @@ async function main(): Promise<void> {
     nearby_source: nearbySource === 'api' ? 'KubernetesSource' : 'FileSource',
     ...(cluster ? { services_create_ms: cluster.createMs } : {}),
   };
-  for (const system of systems) {
+  for (const system of measured()) {
     const rs = results.get(system.name)!;
     const p50s = rs.map((x) => x.p50_ns);
     const p99s = rs.map((x) => x.p99_ns);
@@ -172,6 +183,10 @@ async function main(): Promise<void> {
     report.nearby_ejection_over_nearby = round2((report.nearby_ejection_ns as number) / (report.nearby_ns as number));
   }
   const notMeasured: Record<string, string> = {};
+  for (const [name, error] of notProgrammed) {
+    Object.assign(report, { [`${name}_ns`]: null, [`${name}_p99_ns`]: null, ...error.extras });
+    notMeasured[name] = `not measured: not programmed within the bound (--program-timeout-seconds), waited ${error.waitedMs} ms`;
+  }
   for (const mode of PEER_MODES) {
     if (peers.includes(mode)) continue;
     Object.assign(report, { [`${mode}_ns`]: null, [`${mode}_p99_ns`]: null });

@@ -29,3 +29,20 @@ export interface ConnectSystem {
   extras(): Extras | Promise<Extras>;
   teardown(): Promise<void>;
 }
+
+/**
+ * A system that had not programmed every Service within the run's bound: a result (how long it was
+ * given, what it had done by then), not a failed run. The benchmarks leave it out of the rounds and
+ * report these figures and the reason in the JSON.
+ */
+export class NotProgrammedError extends Error {
+  constructor(
+    readonly system: string,
+    readonly waitedMs: number,
+    readonly extras: Readonly<Record<string, number>>,
+    options?: ErrorOptions,
+  ) {
+    super(`${system}: not programmed within ${waitedMs} ms`, options);
+    this.name = 'NotProgrammedError';
+  }
+}

@@ -15,11 +15,11 @@
  * may write it; conntrackStats() reports the namespace's drops so a run can show it did not
  * overflow. Crashed runs' peers are found by peerLeftovers() (peer-records.ts).
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ControlPlane } from '../../../lab/control-plane/index.js';
 import { kernelEnv, netnsPath, run } from '../../../lab/kernel-lab/index.js';
-import { refOf, sleep, type ProcessRef } from '../../../lab/processes.js';
+import { refOf, sleep, terminate, type ProcessRef } from '../../../lab/processes.js';
 import { openApiBridge, type ApiBridge } from './api-bridge.js';
 import { kubeProxyConfig, KUBE_PROXY_HEALTHZ, KUBE_PROXY_METRICS, type KubeProxyMode } from './kube-proxy-config.js';
 import { resolveKubeProxyBinary } from './kube-proxy-binary.js';
@@ -108,6 +108,28 @@ export class KubeProxyPeer {
   /** kube-proxy's PID and start time, for checking from outside that it is gone. */
   get ref(): ProcessRef {
     return this.process.ref;
+  }
+
+  /**
+   * kube-proxy's children now (an iptables-restore mid-sync): ending kube-proxy does not end them,
+   * and at 10,000 Services a first iptables-restore outlived kube-proxy by many minutes.
+   */
+  private children(): ProcessRef[] {
+    try {
+      return readdirSync(`/proc/${this.pid}/task`).flatMap((task) =>
+        readFileSync(`/proc/${this.pid}/task/${task}/children`, 'utf8')
+          .split(' ')
+          .filter((pid) => pid.trim() !== '')
+          .flatMap((pid) => refOf(Number(pid)) ?? []),
+      );
+    } catch {
+      return [];
+    }
+  }
+
+  /** Whether kube-proxy is still running (it has neither exited nor been killed). */
+  running(): boolean {
+    return this.process.child.exitCode === null && this.process.child.signalCode === null;
   }
 
   get logFile(): string {
@@ -266,7 +288,9 @@ export class KubeProxyPeer {
     if (this.stopped) return;
     this.stopped = true;
     try {
+      const children = this.children();
       await this.process.stop();
+      await terminate(children, 0);
       await this.inNetns([this.binary, '--cleanup'], 30_000);
       await this.removeFirewallChain();
       const left = await this.rulesLeft();

@@ -15,6 +15,10 @@
  * wait behind the sync of the change before, and measure the harness's pace instead of the time
  * one change takes. All systems watch the same changes at once (they share the machine's 2 cores;
  * run time allows no other way at 200 changes).
+ * --systems picks a subset; --setup parallel starts the kube-proxies at once (at 10,000 Services
+ * each first iptables sync takes minutes, one after the other they would take the better part of
+ * an hour; at once they share the cores, so their start-to-programmed times are upper bounds).
+ * --change-timeout-seconds bounds the wait for one change in every system; past it the run fails.
  * Also: start to all Services programmed, and RSS, per system. The last stdout line is the JSON.
  */
 import { type ChildProcess } from 'node:child_process';
@@ -31,10 +35,11 @@ import { ConnectLab } from '../connect/connect-lab.js';
 import { kubeProxySystem } from '../connect/kube-proxy.js';
 import { type Layout, measuredEndpoints, TARGET_PORT } from '../connect/manifests.js';
 import { nearbySystem } from '../connect/nearby.js';
-import type { ConnectSystem, Target } from '../connect/system.js';
+import { type ConnectSystem, NotProgrammedError, type Target } from '../connect/system.js';
 
 const PROBE = { a: { name: 'probe-a', address: '10.129.0.1' }, b: { name: 'probe-b', address: '10.129.0.2' } } as const;
-const CHANGE_TIMEOUT_MS = 30_000;
+
+const SYSTEM_NAMES = ['nearby', 'iptables', 'iptables_sync0', 'nftables', 'nftables_sync0'] as const;
 
 const { values: args } = parseArgs({
   options: {
@@ -45,6 +50,9 @@ const { values: args } = parseArgs({
     // Past kube-proxy's default minSyncPeriod (1 s), which it counts from the end of its last sync.
     'gap-ms': { type: 'string', default: '1100' },
     'program-timeout-seconds': { type: 'string', default: '900' },
+    'change-timeout-seconds': { type: 'string', default: '30' },
+    systems: { type: 'string', default: SYSTEM_NAMES.join(',') },
+    setup: { type: 'string', default: 'serial' },
   },
 });
 const services = Number(args.services);
@@ -52,6 +60,10 @@ const layout: Layout = { services, perService: Math.floor(Number(args.endpoints)
 if (!(services >= 1 && layout.perService >= 1)) throw new Error('--endpoints must give each Service at least 1 endpoint');
 const CHANGES = Number(args.changes);
 const GAP_MS = Number(args['gap-ms']);
+const CHANGE_TIMEOUT_MS = Number(args['change-timeout-seconds']) * 1000;
+const chosen = args.systems.split(',').filter((name) => name !== '');
+for (const name of chosen) if (!(SYSTEM_NAMES as readonly string[]).includes(name)) throw new Error(`--systems: unknown ${name}`);
+if (args.setup !== 'serial' && args.setup !== 'parallel') throw new Error('--setup is serial or parallel');
 const log = (line: string): void => {
   if (!args.json) console.error(line);
 };
@@ -98,13 +110,16 @@ async function main(): Promise<void> {
       programTimeoutMs,
       extraAddresses: [PROBE.a.address, PROBE.b.address],
     });
-  const systems: ConnectSystem[] = [
+  const all: ConnectSystem[] = [
     nearbySystem(layout, programTimeoutMs, { kind: 'api', cluster: theCluster }),
     peer('iptables', 'iptables'),
     peer('iptables_sync0', 'iptables', 0),
     peer('nftables', 'nftables'),
     peer('nftables_sync0', 'nftables', 0),
   ];
+  let systems = all.filter((system) => chosen.includes(system.name));
+  // Those not programmed within --program-timeout-seconds: reported, left out of the changes.
+  const notProgrammed = new Map<string, NotProgrammedError>();
   const lab = await ConnectLab.create();
   const nameServers: NetnsProcess[] = [];
   const probes: ChildProcess[] = [];
@@ -117,7 +132,49 @@ async function main(): Promise<void> {
     await cluster?.stop();
     await lab.destroy();
   };
-  const stop = (): void => void cleanUp().finally(() => process.exit(130));
+  // What the changes so far showed. Also printed when the run is stopped early (SIGINT/SIGTERM):
+  // at 10,000 Services one change can take a kube-proxy tens of seconds, so a run may be ended
+  // before its --changes, and the changes it did measure are still a result.
+  const report = (interrupted: boolean): Record<string, unknown> => {
+    const out: Record<string, unknown> = {
+      services: layout.services,
+      endpoints: layout.services * layout.perService,
+      changes: CHANGES,
+      gap_ms: GAP_MS,
+      change_timeout_ms: CHANGE_TIMEOUT_MS,
+      systems: chosen,
+      setup: args.setup,
+      services_create_ms: cluster?.createMs ?? null,
+      latency_from: 'just before the EndpointSlice PUT',
+      load_average_1m_start: round2(loadAtStart),
+      load_average_1m_end: round2(loadavg()[0]!),
+    };
+    for (const system of systems) {
+      const values = latencies.get(system.name)!;
+      Object.assign(out, {
+        [`${system.name}_p50_ms`]: values.length > 0 ? round2(percentile(values, 50)) : null,
+        [`${system.name}_p99_ms`]: values.length > 0 ? round2(percentile(values, 99)) : null,
+        [`${system.name}_max_ms`]: values.length > 0 ? round2(Math.max(...values)) : null,
+      });
+    }
+    Object.assign(out, extras);
+    if (notProgrammed.size > 0) {
+      const notMeasured: Record<string, string> = {};
+      for (const [name, error] of notProgrammed) {
+        Object.assign(out, { [`${name}_p50_ms`]: null, [`${name}_p99_ms`]: null, ...error.extras });
+        notMeasured[name] = `not measured: not programmed within the bound (--program-timeout-seconds), waited ${error.waitedMs} ms`;
+      }
+      out.not_measured = notMeasured;
+    }
+    const done = Math.min(...systems.map((system) => latencies.get(system.name)!.length));
+    if (interrupted) Object.assign(out, { interrupted: true, changes_done: done });
+    return out;
+  };
+  const stop = (): void =>
+    void Promise.allSettled(systems.map(async (system) => Object.assign(extras, await system.extras())))
+      .then(() => console.log(JSON.stringify(report(true))))
+      .then(cleanUp)
+      .finally(() => process.exit(130));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
@@ -128,11 +185,27 @@ async function main(): Promise<void> {
     lab.routeServices(cluster.env.cp.serviceCidr);
     const probeService = cluster.probe!;
     const targets = new Map<string, Target>();
-    for (const system of systems) {
+    const setUp = async (system: ConnectSystem): Promise<void> => {
       log(`setting up ${system.name}`);
-      const target = await system.setup(lab);
-      targets.set(system.name, target);
-      const netns = target.netns ?? lab.netns;
+      try {
+        targets.set(system.name, await system.setup(lab));
+        log(`${system.name} programmed`);
+      } catch (error) {
+        if (!(error instanceof NotProgrammedError)) throw error;
+        log(`${error.message}; left out of the changes`);
+        notProgrammed.set(system.name, error);
+        await system.teardown();
+      }
+    };
+    if (args.setup === 'serial') for (const system of systems) await setUp(system);
+    else {
+      // nearby alone first (its start is measured on its own), then every kube-proxy at once.
+      for (const system of systems.filter((s) => s.name === 'nearby')) await setUp(system);
+      await Promise.all(systems.filter((s) => s.name !== 'nearby').map(setUp));
+    }
+    systems = systems.filter((s) => !notProgrammed.has(s.name));
+    for (const system of systems) {
+      const netns = targets.get(system.name)!.netns ?? lab.netns;
       for (const { name, address } of [PROBE.a, PROBE.b]) {
         nameServers.push(
           await spawnInNetns({
@@ -175,26 +248,7 @@ async function main(): Promise<void> {
     await cleanUp();
   }
 
-  const report: Record<string, unknown> = {
-    services: layout.services,
-    endpoints: layout.services * layout.perService,
-    changes: CHANGES,
-    gap_ms: GAP_MS,
-    services_create_ms: theCluster().createMs,
-    latency_from: 'just before the EndpointSlice PUT',
-    load_average_1m_start: round2(loadAtStart),
-    load_average_1m_end: round2(loadavg()[0]!),
-  };
-  for (const system of systems) {
-    const values = latencies.get(system.name)!;
-    Object.assign(report, {
-      [`${system.name}_p50_ms`]: round2(percentile(values, 50)),
-      [`${system.name}_p99_ms`]: round2(percentile(values, 99)),
-      [`${system.name}_max_ms`]: round2(Math.max(...values)),
-    });
-  }
-  Object.assign(report, extras);
-  console.log(JSON.stringify(report));
+  console.log(JSON.stringify(report(false)));
 }
 
 main().catch((err: unknown) => {
