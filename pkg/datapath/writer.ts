@@ -37,8 +37,14 @@ export type { ReadBackReport } from './read-back.js';
 export type { ProgrammedTotals } from './service-mirror.js';
 
 export interface BulkResult {
-  applied: ProgrammedService[];
-  failed: Array<{ spec: ServiceSpec; error: Error }>;
+  /**
+   * The services written, as the maps now hold them, built when first read: one object per
+   * endpoint, which a caller that only needs to know what went in (appliedKeys) never pays for.
+   */
+  readonly applied: readonly ProgrammedService[];
+  /** Key text (identity.ts) of each service written, in the order of applied. */
+  readonly appliedKeys: readonly string[];
+  readonly failed: Array<{ spec: ServiceSpec; error: Error }>;
 }
 
 export class ServiceWriter {
@@ -321,42 +327,45 @@ export class ServiceWriter {
    * leaves the others programmed. Services that already exist are updated one by one.
    */
   applyMany(specs: readonly ServiceSpec[]): BulkResult {
-    const result: BulkResult = { applied: [], failed: [] };
+    const result = new BulkOutcome();
     const fresh: ServiceSpec[] = [];
     const freshKeys: string[] = [];
     for (const spec of specs) {
       const ks = serviceKeyText(spec.key);
-      if (this.mirror.has(ks) || spec.outlier) this.applyOne(spec, result);
+      if (this.mirror.has(ks) || spec.outlier) this.applyOne(spec, ks, result);
       else {
         fresh.push(spec);
         freshKeys.push(ks);
       }
     }
-    if (fresh.length === 0) return result;
+    if (fresh.length === 0) return result.done();
     // The batch names a programmed backend without writing it, which is only safe while the
     // kernel holds what the record says (see unsureBackends).
     if (this.unsureBackends.size > 0) {
-      for (const spec of fresh) this.applyOne(spec, result);
-      return result;
+      for (let i = 0; i < fresh.length; i++) this.applyOne(fresh[i]!, freshKeys[i]!, result);
+      return result.done();
     }
+    let batch: () => ProgrammedService[];
     try {
-      // A loop, not push(...): spreading 80,000 services as arguments can overflow the stack.
-      for (const programmed of this.insertBatch(fresh, freshKeys)) result.applied.push(programmed);
+      batch = this.insertBatch(fresh, freshKeys);
     } catch {
-      for (const spec of fresh) this.applyOne(spec, result);
+      for (let i = 0; i < fresh.length; i++) this.applyOne(fresh[i]!, freshKeys[i]!, result);
+      return result.done();
     }
-    return result;
+    result.addBatch(freshKeys, batch);
+    return result.done();
   }
 
-  private applyOne(spec: ServiceSpec, result: BulkResult): void {
+  private applyOne(spec: ServiceSpec, key: string, result: BulkOutcome): void {
     try {
-      result.applied.push(this.apply(spec));
+      result.add(key, this.apply(spec));
     } catch (error) {
       result.failed.push({ spec, error: error as Error });
     }
   }
 
-  private insertBatch(specs: readonly ServiceSpec[], keys: readonly string[]): ProgrammedService[] {
+  /** Writes the batch; returns what builds its services as the maps hold them. */
+  private insertBatch(specs: readonly ServiceSpec[], keys: readonly string[]): () => ProgrammedService[] {
     const plan = planBulk(specs, keys, this.backends, { service: this.nextServiceId, backend: this.nextBackendId, next: nextId });
     const { batches } = plan;
     const undo = new UndoLog();
@@ -394,9 +403,13 @@ export class ServiceWriter {
     this.nextBackendId = plan.nextBackendId;
     this.nextServiceId = plan.nextServiceId;
     // Backends programmed before the load may change later: then the result is built now.
-    if (plan.programmedRefs.length > 0) return plan.services.map((s) => toProgrammed(s, this.backends));
+    if (plan.programmedRefs.length > 0) {
+      const now = plan.services.map((s) => toProgrammed(s, this.backends));
+      return () => now;
+    }
+    // Otherwise from the load's own rows, which never change.
     const rows = newBackendsOf(plan);
-    return plan.services.map((s) => toProgrammedLazily(s, rows));
+    return () => plan.services.map((s) => toProgrammedLazily(s, rows));
   }
 
   private ensureBackend(b: BackendSpec, address: ParsedAddress, undo: UndoLog, label: string): number {
@@ -498,6 +511,43 @@ function sweep(map: BpfMap, keys: readonly Buffer[], failed?: unknown): unknown 
     }
   }
   return failed;
+}
+
+/**
+ * What applyMany() hands back: services applied one by one as they went, a batch's services
+ * built only when applied is first read.
+ */
+class BulkOutcome {
+  readonly failed: Array<{ spec: ServiceSpec; error: Error }> = [];
+  private readonly keys: string[] = [];
+  private readonly applied: ProgrammedService[] = [];
+  private batch: (() => ProgrammedService[]) | undefined;
+
+  add(key: string, programmed: ProgrammedService): void {
+    this.keys.push(key);
+    this.applied.push(programmed);
+  }
+
+  addBatch(keys: readonly string[], build: () => ProgrammedService[]): void {
+    // A loop, not push(...): spreading 80,000 keys as arguments can overflow the stack.
+    for (const key of keys) this.keys.push(key);
+    this.batch = build;
+  }
+
+  done(): BulkResult {
+    const { keys, failed, applied, batch } = this;
+    let built = batch === undefined;
+    return {
+      appliedKeys: keys,
+      failed,
+      get applied(): readonly ProgrammedService[] {
+        // A loop, not push(...), as above.
+        if (!built) for (const p of batch!()) applied.push(p);
+        built = true;
+        return applied;
+      },
+    };
+  }
 }
 
 function nextId(id: number): number {
