@@ -11,7 +11,7 @@ import { BackendKeyIndex } from './backend-key-index.js';
 import type { BackendTable } from './backend-table.js';
 import { backendId, backendValue, slotKey, svcKey, svcValue } from './codecs.js';
 import { InvalidServiceError } from './errors.js';
-import { backendKey, balanceOf, ipv4BackendKey, slotsAreTable } from './identity.js';
+import { backendKey, balanceOf, slotsAreTable } from './identity.js';
 import type { MapDump } from './map-dump.js';
 import { type MirrorService, type ProgrammedBackends, weightsOf } from './mirror-service.js';
 import { type BackendSpec, type BalanceName, MAX_TIERS, type ProgrammedBackend, type ServiceSpec } from './types.js';
@@ -100,16 +100,19 @@ export function planBulk(
         // IPv4, nearly every backend, is checked, keyed and encoded as a number: no object.
         const v4 = ipv4 ? validIpv4Backend(b, label) : -1;
         const v6 = ipv4 ? undefined : validBackend(b, 6, label);
-        const key = v6 ? backendKey(v6, b.port) : ipv4BackendKey(v4, b.port);
-        let id = anyProgrammed ? programmed.idOf(key) : undefined;
+        // IPv4 keys go as their parts (BackendKeyIndex.getIpv4).
+        const key = v6 ? backendKey(v6, b.port) : undefined;
+        const signed = v4 | 0;
+        let id = anyProgrammed ? (key !== undefined ? programmed.idOf(key) : programmed.idOfIpv4(signed, b.port)) : undefined;
         let k = -1;
         if (id === undefined) {
-          id = fresh.get(key);
+          id = key !== undefined ? fresh.get(key) : fresh.getIpv4(signed, b.port);
           if (id !== undefined) k = positionOf(id, ids.backend);
           else {
             k = newCount++;
             id = nextBackend;
-            fresh.set(key, id);
+            if (key !== undefined) fresh.set(key, id);
+            else fresh.setIpv4(signed, b.port, id);
             newIds[k] = id;
             backendId.encode(id, backendKeys, k * backendId.size);
             nextBackend = ids.next(nextBackend);
