@@ -28,7 +28,7 @@ import { forEachId, packTiers, type PackedTiers, tierCounts, tierEnd, tierIds, t
 import { collectLeftovers, type ReadBack, readBack, type ReadBackReport } from './read-back.js';
 import { type ProgrammedTotals, ServiceMirror } from './service-mirror.js';
 import { encodeOutlier, readOutliers, sameOutlier } from './outlier.js';
-import { layoutTable, layoutTier } from './tier-layout.js';
+import { firstLayout, layoutTable, layoutTier } from './tier-layout.js';
 import { type BackendSpec, MAX_TIERS, type OutlierSpec, type ProgrammedService, type ServiceKey, type ServiceSpec } from './types.js';
 import { UndoLog } from './undo-log.js';
 import { validateSpec } from './validate.js';
@@ -64,6 +64,10 @@ export class ServiceWriter {
   private readonly unsettled = new Set<string>();
   private readonly unsureBackends = new Set<number>();
   private readonly heldBackends = new Set<number>();
+  // Scratch for single writes, which the kernel copies during the call.
+  private readonly slotScratch = Buffer.alloc(slotKey.size);
+  private readonly idScratch = Buffer.alloc(backendId.size);
+  private readonly valueScratch = Buffer.alloc(backendValue.size);
   readonly readBack: ReadBackReport;
 
   private constructor(
@@ -179,8 +183,16 @@ export class ServiceWriter {
       let a = 0;
       ids = spec.tiers.map((tier) => tier.map((b) => this.ensureBackend(b, valid.backends[a++]!, undo, label)));
       for (let t = 0; t < MAX_TIERS; t++) {
-        const before = old ? tierIds(old.tiers, t) : [];
-        const layout = (slotsAreTable(balance) ? layoutTable : layoutTier)(before, ids[t] ?? []);
+        const before = old ? tierIds(old.tiers, t) : NO_IDS;
+        const table = slotsAreTable(balance);
+        if (before.length === 0) {
+          // A tier that had no slots: every slot is a write, nothing to delete.
+          const next = table ? (ids[t] ?? NO_IDS).slice() : firstLayout(ids[t] ?? NO_IDS);
+          this.writeNewSlots(id, t, next, undo, label);
+          tiers.push(next);
+          continue;
+        }
+        const layout = (table ? layoutTable : layoutTier)(before, ids[t] ?? NO_IDS);
         if (unsettled) layout.next.forEach((backend, index) => this.writeSlot(id, t, index, backend, before[index], undo, label));
         else for (const [index, backend] of layout.writes) this.writeSlot(id, t, index, backend, before[index], undo, label);
         for (const index of layout.deletes) trailing.push(slotKey.encode({ svcId: id, tier: t, index }));
@@ -414,13 +426,14 @@ export class ServiceWriter {
 
   private ensureBackend(b: BackendSpec, address: ParsedAddress, undo: UndoLog, label: string): number {
     const key = backendKey(address, b.port);
-    const value = Buffer.allocUnsafe(backendValue.size);
+    // Scratch: the table and the kernel copy it before the next backend is encoded.
+    const value = this.valueScratch;
     backendValue.write(value, 0, address, b.port, b.nodeId, b.terminating);
     const existing = this.backends.idOf(key);
     if (existing !== undefined) {
       if (!this.backends.sameValue(existing, value) || this.unsureBackends.has(existing)) {
         const before = Buffer.from(this.backends.value(existing)!);
-        writeEntry(this.maps.backends, backendId.encode(existing), value, label);
+        writeEntry(this.maps.backends, backendId.encode(existing, this.idScratch), value, label);
         this.backends.setValue(existing, value);
         // In the kernel now, whatever an undo does: it writes the old value back, never deletes.
         this.unsureBackends.delete(existing);
@@ -432,7 +445,7 @@ export class ServiceWriter {
       return existing;
     }
     const id = this.nextBackendId;
-    writeEntry(this.maps.backends, backendId.encode(id), value, label, UPDATE_NOEXIST);
+    writeEntry(this.maps.backends, backendId.encode(id, this.idScratch), value, label, UPDATE_NOEXIST);
     this.nextBackendId = nextId(id);
     this.backends.add(id, key, address.canonical, value);
     undo.add(
@@ -446,6 +459,27 @@ export class ServiceWriter {
     const key = backendId.encode(svcId); // a bare __u32 key, as a backend id is
     writeEntry(this.maps.outlier, key, encodeOutlier(spec), label);
     undo.add(() => (previous ? this.maps.outlier.update(key, encodeOutlier(previous)) : this.maps.outlier.delete(key)));
+  }
+
+  /**
+   * Slots 0.. of a tier that had none, in a row. The kernel copies key and value during each
+   * write, so one scratch key and value serve them all (no buffer per slot), and one undo step
+   * deletes those written.
+   */
+  private writeNewSlots(svcId: number, tier: number, next: readonly number[], undo: UndoLog, label: string): void {
+    const key = this.slotScratch;
+    const value = this.idScratch;
+    let written = 0;
+    undo.add(() => {
+      // Newest first, as one step per slot would.
+      for (let index = written - 1; index >= 0; index--) this.maps.slots.delete(slotKey.encode({ svcId, tier, index }));
+    });
+    for (let index = 0; index < next.length; index++) {
+      slotKey.write(key, 0, svcId, tier, index);
+      backendId.encode(next[index]!, value);
+      writeEntry(this.maps.slots, key, value, label);
+      written++;
+    }
   }
 
   private writeSlot(
@@ -549,6 +583,8 @@ class BulkOutcome {
     };
   }
 }
+
+const NO_IDS: readonly number[] = [];
 
 function nextId(id: number): number {
   return id >= 0xffffffff ? 1 : id + 1;
