@@ -45,6 +45,11 @@ export class BackendTable {
     return this.idByKey.get(key);
   }
 
+  /** idOf() of an IPv4 backend, as BackendKeyIndex.getIpv4() takes it. */
+  idOfIpv4(address: number, port: number): number | undefined {
+    return this.idByKey.getIpv4(address, port);
+  }
+
   /** Makes room for `extra` more backends at once, as before a bulk load. */
   reserve(extra: number): void {
     this.rowOf.reserve(extra);

@@ -3,7 +3,7 @@
  * writer's mirror, drift repair, the reconciler and the lab, so that two spellings of an address
  * are one service everywhere and "programmed as planned" means one thing.
  */
-import { parseIp } from '../ip/index.js';
+import { ipv4ToNumber, parseIp } from '../ip/index.js';
 import { type ParsedAddress, parseAddress } from './addr.js';
 import { sameOutlier } from './outlier.js';
 import {
@@ -22,8 +22,13 @@ import {
  * "10.96.0.10:80/TCP", "[fd00::a]:80/UDP", with the address in canonical form. `canonical` skips
  * the parse when the caller has it; text that is no address is kept as it is.
  */
-export function serviceKeyText(key: ServiceKey, canonical = parseIp(key.address)?.address ?? key.address): string {
+export function serviceKeyText(key: ServiceKey, canonical = canonicalText(key.address)): string {
   return canonical.includes(':') ? `[${canonical}]:${key.port}/${key.protocol}` : `${canonical}:${key.port}/${key.protocol}`;
+}
+
+/** A valid IPv4 text is its own canonical form (pkg/ip): checked without the parse's object. */
+function canonicalText(address: string): string {
+  return ipv4ToNumber(address) >= 0 ? address : (parseIp(address)?.address ?? address);
 }
 
 /**

@@ -17,7 +17,22 @@ export interface TierLayout {
   readonly deletes: readonly number[];
 }
 
+/**
+ * The slot array of a tier that had none (a new service): each backend once, in the order
+ * first listed; every slot is a write. What layoutTier() gives for an empty tier, without
+ * its sets and write list.
+ */
+export function firstLayout(desired: readonly number[]): number[] {
+  const next: number[] = [];
+  for (const id of desired) if (!next.includes(id)) next.push(id);
+  return next;
+}
+
 export function layoutTier(current: readonly number[], desired: readonly number[]): TierLayout {
+  if (current.length === 0) {
+    const next = firstLayout(desired);
+    return { next, writes: next.map((id, i) => [i, id] as const), deletes: [] };
+  }
   const wanted = new Set(desired);
   const seen = new Set<number>();
   const holes: number[] = [];

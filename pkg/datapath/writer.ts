@@ -28,7 +28,7 @@ import { forEachId, packTiers, type PackedTiers, tierCounts, tierEnd, tierIds, t
 import { collectLeftovers, type ReadBack, readBack, type ReadBackReport } from './read-back.js';
 import { type ProgrammedTotals, ServiceMirror } from './service-mirror.js';
 import { encodeOutlier, readOutliers, sameOutlier } from './outlier.js';
-import { layoutTable, layoutTier } from './tier-layout.js';
+import { firstLayout, layoutTable, layoutTier } from './tier-layout.js';
 import { type BackendSpec, MAX_TIERS, type OutlierSpec, type ProgrammedService, type ServiceKey, type ServiceSpec } from './types.js';
 import { UndoLog } from './undo-log.js';
 import { validateSpec } from './validate.js';
@@ -37,8 +37,14 @@ export type { ReadBackReport } from './read-back.js';
 export type { ProgrammedTotals } from './service-mirror.js';
 
 export interface BulkResult {
-  applied: ProgrammedService[];
-  failed: Array<{ spec: ServiceSpec; error: Error }>;
+  /**
+   * The services written, as the maps now hold them, built when first read: one object per
+   * endpoint, which a caller that only needs to know what went in (appliedKeys) never pays for.
+   */
+  readonly applied: readonly ProgrammedService[];
+  /** Key text (identity.ts) of each service written, in the order of applied. */
+  readonly appliedKeys: readonly string[];
+  readonly failed: Array<{ spec: ServiceSpec; error: Error }>;
 }
 
 export class ServiceWriter {
@@ -58,6 +64,10 @@ export class ServiceWriter {
   private readonly unsettled = new Set<string>();
   private readonly unsureBackends = new Set<number>();
   private readonly heldBackends = new Set<number>();
+  // Scratch for single writes, which the kernel copies during the call.
+  private readonly slotScratch = Buffer.alloc(slotKey.size);
+  private readonly idScratch = Buffer.alloc(backendId.size);
+  private readonly valueScratch = Buffer.alloc(backendValue.size);
   readonly readBack: ReadBackReport;
 
   private constructor(
@@ -173,8 +183,16 @@ export class ServiceWriter {
       let a = 0;
       ids = spec.tiers.map((tier) => tier.map((b) => this.ensureBackend(b, valid.backends[a++]!, undo, label)));
       for (let t = 0; t < MAX_TIERS; t++) {
-        const before = old ? tierIds(old.tiers, t) : [];
-        const layout = (slotsAreTable(balance) ? layoutTable : layoutTier)(before, ids[t] ?? []);
+        const before = old ? tierIds(old.tiers, t) : NO_IDS;
+        const table = slotsAreTable(balance);
+        if (before.length === 0) {
+          // A tier that had no slots: every slot is a write, nothing to delete.
+          const next = table ? (ids[t] ?? NO_IDS).slice() : firstLayout(ids[t] ?? NO_IDS);
+          this.writeNewSlots(id, t, next, undo, label);
+          tiers.push(next);
+          continue;
+        }
+        const layout = (table ? layoutTable : layoutTier)(before, ids[t] ?? NO_IDS);
         if (unsettled) layout.next.forEach((backend, index) => this.writeSlot(id, t, index, backend, before[index], undo, label));
         else for (const [index, backend] of layout.writes) this.writeSlot(id, t, index, backend, before[index], undo, label);
         for (const index of layout.deletes) trailing.push(slotKey.encode({ svcId: id, tier: t, index }));
@@ -321,42 +339,45 @@ export class ServiceWriter {
    * leaves the others programmed. Services that already exist are updated one by one.
    */
   applyMany(specs: readonly ServiceSpec[]): BulkResult {
-    const result: BulkResult = { applied: [], failed: [] };
+    const result = new BulkOutcome();
     const fresh: ServiceSpec[] = [];
     const freshKeys: string[] = [];
     for (const spec of specs) {
       const ks = serviceKeyText(spec.key);
-      if (this.mirror.has(ks) || spec.outlier) this.applyOne(spec, result);
+      if (this.mirror.has(ks) || spec.outlier) this.applyOne(spec, ks, result);
       else {
         fresh.push(spec);
         freshKeys.push(ks);
       }
     }
-    if (fresh.length === 0) return result;
+    if (fresh.length === 0) return result.done();
     // The batch names a programmed backend without writing it, which is only safe while the
     // kernel holds what the record says (see unsureBackends).
     if (this.unsureBackends.size > 0) {
-      for (const spec of fresh) this.applyOne(spec, result);
-      return result;
+      for (let i = 0; i < fresh.length; i++) this.applyOne(fresh[i]!, freshKeys[i]!, result);
+      return result.done();
     }
+    let batch: () => ProgrammedService[];
     try {
-      // A loop, not push(...): spreading 80,000 services as arguments can overflow the stack.
-      for (const programmed of this.insertBatch(fresh, freshKeys)) result.applied.push(programmed);
+      batch = this.insertBatch(fresh, freshKeys);
     } catch {
-      for (const spec of fresh) this.applyOne(spec, result);
+      for (let i = 0; i < fresh.length; i++) this.applyOne(fresh[i]!, freshKeys[i]!, result);
+      return result.done();
     }
-    return result;
+    result.addBatch(freshKeys, batch);
+    return result.done();
   }
 
-  private applyOne(spec: ServiceSpec, result: BulkResult): void {
+  private applyOne(spec: ServiceSpec, key: string, result: BulkOutcome): void {
     try {
-      result.applied.push(this.apply(spec));
+      result.add(key, this.apply(spec));
     } catch (error) {
       result.failed.push({ spec, error: error as Error });
     }
   }
 
-  private insertBatch(specs: readonly ServiceSpec[], keys: readonly string[]): ProgrammedService[] {
+  /** Writes the batch; returns what builds its services as the maps hold them. */
+  private insertBatch(specs: readonly ServiceSpec[], keys: readonly string[]): () => ProgrammedService[] {
     const plan = planBulk(specs, keys, this.backends, { service: this.nextServiceId, backend: this.nextBackendId, next: nextId });
     const { batches } = plan;
     const undo = new UndoLog();
@@ -394,20 +415,25 @@ export class ServiceWriter {
     this.nextBackendId = plan.nextBackendId;
     this.nextServiceId = plan.nextServiceId;
     // Backends programmed before the load may change later: then the result is built now.
-    if (plan.programmedRefs.length > 0) return plan.services.map((s) => toProgrammed(s, this.backends));
+    if (plan.programmedRefs.length > 0) {
+      const now = plan.services.map((s) => toProgrammed(s, this.backends));
+      return () => now;
+    }
+    // Otherwise from the load's own rows, which never change.
     const rows = newBackendsOf(plan);
-    return plan.services.map((s) => toProgrammedLazily(s, rows));
+    return () => plan.services.map((s) => toProgrammedLazily(s, rows));
   }
 
   private ensureBackend(b: BackendSpec, address: ParsedAddress, undo: UndoLog, label: string): number {
     const key = backendKey(address, b.port);
-    const value = Buffer.allocUnsafe(backendValue.size);
+    // Scratch: the table and the kernel copy it before the next backend is encoded.
+    const value = this.valueScratch;
     backendValue.write(value, 0, address, b.port, b.nodeId, b.terminating);
     const existing = this.backends.idOf(key);
     if (existing !== undefined) {
       if (!this.backends.sameValue(existing, value) || this.unsureBackends.has(existing)) {
         const before = Buffer.from(this.backends.value(existing)!);
-        writeEntry(this.maps.backends, backendId.encode(existing), value, label);
+        writeEntry(this.maps.backends, backendId.encode(existing, this.idScratch), value, label);
         this.backends.setValue(existing, value);
         // In the kernel now, whatever an undo does: it writes the old value back, never deletes.
         this.unsureBackends.delete(existing);
@@ -419,7 +445,7 @@ export class ServiceWriter {
       return existing;
     }
     const id = this.nextBackendId;
-    writeEntry(this.maps.backends, backendId.encode(id), value, label, UPDATE_NOEXIST);
+    writeEntry(this.maps.backends, backendId.encode(id, this.idScratch), value, label, UPDATE_NOEXIST);
     this.nextBackendId = nextId(id);
     this.backends.add(id, key, address.canonical, value);
     undo.add(
@@ -433,6 +459,27 @@ export class ServiceWriter {
     const key = backendId.encode(svcId); // a bare __u32 key, as a backend id is
     writeEntry(this.maps.outlier, key, encodeOutlier(spec), label);
     undo.add(() => (previous ? this.maps.outlier.update(key, encodeOutlier(previous)) : this.maps.outlier.delete(key)));
+  }
+
+  /**
+   * Slots 0.. of a tier that had none, in a row. The kernel copies key and value during each
+   * write, so one scratch key and value serve them all (no buffer per slot), and one undo step
+   * deletes those written.
+   */
+  private writeNewSlots(svcId: number, tier: number, next: readonly number[], undo: UndoLog, label: string): void {
+    const key = this.slotScratch;
+    const value = this.idScratch;
+    let written = 0;
+    undo.add(() => {
+      // Newest first, as one step per slot would.
+      for (let index = written - 1; index >= 0; index--) this.maps.slots.delete(slotKey.encode({ svcId, tier, index }));
+    });
+    for (let index = 0; index < next.length; index++) {
+      slotKey.write(key, 0, svcId, tier, index);
+      backendId.encode(next[index]!, value);
+      writeEntry(this.maps.slots, key, value, label);
+      written++;
+    }
   }
 
   private writeSlot(
@@ -499,6 +546,45 @@ function sweep(map: BpfMap, keys: readonly Buffer[], failed?: unknown): unknown 
   }
   return failed;
 }
+
+/**
+ * What applyMany() hands back: services applied one by one as they went, a batch's services
+ * built only when applied is first read.
+ */
+class BulkOutcome {
+  readonly failed: Array<{ spec: ServiceSpec; error: Error }> = [];
+  private readonly keys: string[] = [];
+  private readonly applied: ProgrammedService[] = [];
+  private batch: (() => ProgrammedService[]) | undefined;
+
+  add(key: string, programmed: ProgrammedService): void {
+    this.keys.push(key);
+    this.applied.push(programmed);
+  }
+
+  addBatch(keys: readonly string[], build: () => ProgrammedService[]): void {
+    // A loop, not push(...): spreading 80,000 keys as arguments can overflow the stack.
+    for (const key of keys) this.keys.push(key);
+    this.batch = build;
+  }
+
+  done(): BulkResult {
+    const { keys, failed, applied, batch } = this;
+    let built = batch === undefined;
+    return {
+      appliedKeys: keys,
+      failed,
+      get applied(): readonly ProgrammedService[] {
+        // A loop, not push(...), as above.
+        if (!built) for (const p of batch!()) applied.push(p);
+        built = true;
+        return applied;
+      },
+    };
+  }
+}
+
+const NO_IDS: readonly number[] = [];
 
 function nextId(id: number): number {
   return id >= 0xffffffff ? 1 : id + 1;

@@ -66,8 +66,8 @@ export function write(context: PassContext, work: PassWork, diff: PassDiff): Pas
     // In slices: a few more batch calls, but far less held in memory at once.
     for (let i = 0; i < added.length; i += BULK_SLICE) {
       const bulk = writer.applyMany(added.slice(i, i + BULK_SLICE).map((d): ServiceSpec => d.spec));
-      for (const p of bulk.applied) {
-        succeeded(serviceKeyText(p.key));
+      for (const key of bulk.appliedKeys) {
+        succeeded(key);
         applied++;
       }
       for (const f of bulk.failed) fail(f.spec.label, serviceKeyText(f.spec.key), f.error);

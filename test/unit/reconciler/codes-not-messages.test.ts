@@ -66,7 +66,7 @@ class RefusingWriter extends RecordingWriter {
       return error ? [{ spec, error }] : [];
     });
     const result = super.applyMany(specs.filter((spec) => !refused.some((r) => r.spec === spec)));
-    return { applied: result.applied, failed: [...result.failed, ...refused] };
+    return { applied: result.applied, appliedKeys: result.appliedKeys, failed: [...result.failed, ...refused] };
   }
 
   private refusal(spec: ServiceSpec): Error | undefined {
