@@ -216,9 +216,11 @@ e2e-test:
 # `make e2e-upstream E2E_UPSTREAM_ARGS=--dry-run` lists the 11 it selects).
 E2E_UPSTREAM_FOCUS := \[sig-network\] Traffic Distribution |\[sig-network\] Services .*internalTrafficPolicy
 E2E_UPSTREAM_ARGS ?=
-# Runs them against $$KUBECONFIG, else the running lab's (the real-node lab, with 3 zones of 2
-# workers: test/upstream-e2e/kind-zones.yaml), and prints one line per test. Not part of make test.
-e2e-upstream: npm e2e-test
+# Runs them against $KUBECONFIG, or the running lab E2E_UPSTREAM_ARGS="--lab NAME" names; with
+# neither it brings up the real-node lab of test/upstream-e2e/kind-zones.yaml (3 zones of 2 workers)
+# with nearby's DaemonSet and CoreDNS, and brings it down after. Prints one line per test. Needs
+# root. Not part of make test.
+e2e-upstream: build bpffs control-plane node-components images helm e2e-test
 	npx tsx test/upstream-e2e/main.ts --focus '$(E2E_UPSTREAM_FOCUS)' $(E2E_UPSTREAM_ARGS)
 
 # helm v3 of the release pinned in test/control-plane/helm.env, for the tests that render

@@ -25,7 +25,7 @@ import {
   chooseApiAddress,
 } from './api-address.js';
 import { run } from './exec.js';
-import { messageOf } from './errors.js';
+import { LabError, messageOf } from './errors.js';
 import { BRIDGE_DEVICE } from './pod-network.js';
 
 interface IpAddress {
@@ -36,6 +36,8 @@ interface IpAddress {
 interface IpRule {
   readonly priority?: number;
   readonly src?: string;
+  readonly dst?: string;
+  readonly dstlen?: number;
   readonly table?: string;
 }
 
@@ -56,9 +58,13 @@ async function deviceExists(ip: string, device: string): Promise<boolean> {
 async function removeRouting(ip: string, index: number, address: string): Promise<void> {
   const table = String(apiRoutingTable(index));
   const rules = JSON.parse((await run(ip, ['-j', 'rule', 'show'])).stdout) as IpRule[];
-  const ours = rules.filter((r) => r.priority === API_RULE_PRIORITY && r.src === address && r.table === table);
+  const ours = rules.filter((r) => r.priority === API_RULE_PRIORITY && r.table === table);
   // One `ip rule del` removes one rule; a crashed run may have left the same rule twice.
-  for (const rule of ours) await run(ip, ['rule', 'del', 'priority', String(rule.priority), 'from', `${address}/32`, 'table', table]);
+  for (const rule of ours) {
+    if (rule.src === address) await run(ip, ['rule', 'del', 'priority', String(rule.priority), 'from', `${address}/32`, 'table', table]);
+    else if (rule.dst)
+      await run(ip, ['rule', 'del', 'priority', String(rule.priority), 'to', `${rule.dst}/${rule.dstlen ?? 32}`, 'table', table]);
+  }
   // An empty table is not an error worth stopping for: it is what is wanted.
   await run(ip, ['route', 'flush', 'table', table]).catch(() => undefined);
 }
@@ -104,6 +110,22 @@ export async function publishApiAddress(ip: string, lab: string, bridgeNetns: st
     throw error;
   }
   return address;
+}
+
+/**
+ * Lets the API server dial the real nodes' kubelets (exec, logs, port-forward), as a control plane
+ * reaches its nodes: connections to each node's own address (outside every pod CIDR) take the
+ * API address's table, so they leave from that address through its veth. One /32 rule per node,
+ * nothing more: the host's main table still has no route into the lab, and pods stay unreachable
+ * from the host.
+ */
+export async function routeApiServerToNodes(ip: string, lab: string, nodeAddresses: readonly string[]): Promise<void> {
+  const [address] = await hostAddresses(ip, apiHostDevice(lab));
+  const index = address === undefined ? undefined : apiAddressIndex(address);
+  if (index === undefined) throw new LabError('system', `the lab's API link ${apiHostDevice(lab)} holds no API address`);
+  const table = String(apiRoutingTable(index));
+  const rules = nodeAddresses.map((node) => `rule add priority ${API_RULE_PRIORITY} to ${node}/32 table ${table}`);
+  if (rules.length > 0) await run(ip, ['-batch', '-'], { input: [...rules, ''].join('\n') });
 }
 
 /**

@@ -7,7 +7,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { LabNode } from './cluster-backend.js';
-import { issueClientCertificate, writeKubeconfig, type ControlPlane } from './control-plane/index.js';
+import { routeApiServerToNodes } from './api-link.js';
+import { issueClientCertificate, issueServingCertificate, writeKubeconfig, type ControlPlane } from './control-plane/index.js';
 import type { HostEnv } from './host.js';
 import { clusterDnsAddress, PodNetwork, type LabNetwork } from './ipam.js';
 import type { ApiRest } from './kubelet/rest.js';
@@ -55,6 +56,13 @@ export async function startRealNodes(c: RealNodeContext): Promise<RealNodes> {
   const pkiDir = join(c.controlPlane.dir, 'pki');
   const credentials = join(c.paths.stateDir, 'node-credentials');
   mkdirSync(credentials, { recursive: true, mode: 0o700 });
+  // exec, logs and port-forward: the API server dials each kubelet at its InternalIP.
+  if (c.apiServer)
+    await routeApiServerToNodes(
+      c.host.ip,
+      c.paths.name,
+      plans.map((p) => p.address),
+    );
   return RealNodes.start(
     {
       lab: c.paths.name,
@@ -70,6 +78,8 @@ export async function startRealNodes(c: RealNodeContext): Promise<RealNodes> {
       pause,
       images,
       clientCaFile: c.controlPlane.caFile,
+      servingCertificate: (node, address) =>
+        issueServingCertificate(pkiDir, `kubelet-serving-${node}`, `/CN=system:node:${node}`, `IP:${address},DNS:${node}`),
       writeKubeconfig: async (node, path) => {
         const pair = await issueClientCertificate(pkiDir, `kubelet-${node}`, `/O=system:nodes/CN=system:node:${node}`);
         writeKubeconfig(path, {

@@ -84,6 +84,13 @@ export function apiserverFlags({ pki, ports, serviceCidr, address, watchCache }:
     `--service-account-key-file=${pki.serviceAccountPub}`,
     `--service-account-signing-key-file=${pki.serviceAccountKey}`,
     '--authorization-mode=Node,RBAC',
+    // Kubelets (exec, logs, port-forward) as a real cluster reaches them: by the InternalIP each
+    // node reports (nothing in the lab resolves node names), with a client certificate their x509
+    // clientCAFile accepts, verifying their serving certificates against the lab's CA.
+    '--kubelet-preferred-address-types=InternalIP',
+    `--kubelet-client-certificate=${pki.kubeletClient.cert}`,
+    `--kubelet-client-key=${pki.kubeletClient.key}`,
+    `--kubelet-certificate-authority=${pki.ca.cert}`,
     `--service-cluster-ip-range=${serviceCidr}`,
     `--watch-cache=${watchCache}`,
   ];

@@ -19,5 +19,5 @@ export { DEFAULT_SERVICE_CIDR } from './service-cidr.js';
 export * from './binaries.js';
 export { readPinnedVersions, type PinnedVersions } from './versions.js';
 export { writeKubeconfig } from './kubeconfig.js';
-export { issueClientCertificate, type KeyPair } from './pki.js';
+export { issueClientCertificate, issueServingCertificate, type KeyPair } from './pki.js';
 export { lastLines, logSize } from './log-tail.js';

@@ -25,6 +25,12 @@ export interface Pki {
   readonly admin: KeyPair;
   readonly controllerManagerClient: KeyPair;
   readonly schedulerClient: KeyPair;
+  /**
+   * The API server's identity towards kubelets (exec, logs, port-forward), accepted by each
+   * kubelet's x509 clientCAFile. O=system:masters as kubeadm long issued it: the kubelets'
+   * Webhook authorization asks the API server, which allows that group everything.
+   */
+  readonly kubeletClient: KeyPair;
   readonly serviceAccountKey: string;
   readonly serviceAccountPub: string;
 }
@@ -140,24 +146,31 @@ export async function createPki(dir: string, serviceIp: string, address?: string
   writeFileSync(config, OPENSSL_CONFIG);
   const ca = await issue(dir, config, { name: 'ca', subject: '/CN=nearby-lab-ca', profile: 'ca' });
   const loopback = 'IP:127.0.0.1,DNS:localhost';
-  const [apiserver, controllerManagerServing, schedulerServing, admin, controllerManagerClient, schedulerClient] = await Promise.all([
-    issue(
-      dir,
-      config,
-      { name: 'apiserver', subject: '/CN=kube-apiserver', profile: 'server', sans: apiserverSans(serviceIp, address) },
-      ca,
-    ),
-    issue(
-      dir,
-      config,
-      { name: 'kube-controller-manager-serving', subject: '/CN=kube-controller-manager', profile: 'server', sans: loopback },
-      ca,
-    ),
-    issue(dir, config, { name: 'kube-scheduler-serving', subject: '/CN=kube-scheduler', profile: 'server', sans: loopback }, ca),
-    issue(dir, config, { name: 'admin', subject: '/O=system:masters/CN=nearby-lab-admin', profile: 'client' }, ca),
-    issue(dir, config, { name: 'kube-controller-manager-client', subject: '/CN=system:kube-controller-manager', profile: 'client' }, ca),
-    issue(dir, config, { name: 'kube-scheduler-client', subject: '/CN=system:kube-scheduler', profile: 'client' }, ca),
-  ]);
+  const [apiserver, controllerManagerServing, schedulerServing, admin, controllerManagerClient, schedulerClient, kubeletClient] =
+    await Promise.all([
+      issue(
+        dir,
+        config,
+        { name: 'apiserver', subject: '/CN=kube-apiserver', profile: 'server', sans: apiserverSans(serviceIp, address) },
+        ca,
+      ),
+      issue(
+        dir,
+        config,
+        { name: 'kube-controller-manager-serving', subject: '/CN=kube-controller-manager', profile: 'server', sans: loopback },
+        ca,
+      ),
+      issue(dir, config, { name: 'kube-scheduler-serving', subject: '/CN=kube-scheduler', profile: 'server', sans: loopback }, ca),
+      issue(dir, config, { name: 'admin', subject: '/O=system:masters/CN=nearby-lab-admin', profile: 'client' }, ca),
+      issue(dir, config, { name: 'kube-controller-manager-client', subject: '/CN=system:kube-controller-manager', profile: 'client' }, ca),
+      issue(dir, config, { name: 'kube-scheduler-client', subject: '/CN=system:kube-scheduler', profile: 'client' }, ca),
+      issue(
+        dir,
+        config,
+        { name: 'apiserver-kubelet-client', subject: '/O=system:masters/CN=kube-apiserver-kubelet-client', profile: 'client' },
+        ca,
+      ),
+    ]);
   return {
     ca,
     apiserver,
@@ -166,6 +179,7 @@ export async function createPki(dir: string, serviceIp: string, address?: string
     admin,
     controllerManagerClient,
     schedulerClient,
+    kubeletClient,
     ...writeServiceAccountKeys(dir),
   };
 }
@@ -174,4 +188,13 @@ export async function createPki(dir: string, serviceIp: string, address?: string
 export function issueClientCertificate(dir: string, name: string, subject: string): Promise<KeyPair> {
   const ca = { cert: join(dir, 'ca.crt'), key: join(dir, 'ca.key') };
   return issue(dir, join(dir, 'openssl.cnf'), { name, subject, profile: 'client' }, ca);
+}
+
+/**
+ * A serving certificate signed by the CA createPki made in `dir`: a real node's kubelet, for its
+ * node IP and name, so the API server can verify it (--kubelet-certificate-authority).
+ */
+export function issueServingCertificate(dir: string, name: string, subject: string, sans: string): Promise<KeyPair> {
+  const ca = { cert: join(dir, 'ca.crt'), key: join(dir, 'ca.key') };
+  return issue(dir, join(dir, 'openssl.cnf'), { name, subject, profile: 'server', sans }, ca);
 }

@@ -16,6 +16,8 @@ export interface KubeletSettings {
   /** The node's cgroup relative to the cgroup mounts, "/nearby-lab/<lab>/<node>". */
   readonly cgroupRoot: string;
   readonly clientCaFile: string;
+  /** Its serving certificate (node IP and name), signed by the lab's CA, which the API server checks. */
+  readonly serving: { readonly cert: string; readonly key: string };
   readonly clusterDns: string;
   /** Labels the kubelet may set on its own Node (the NodeRestriction rules); the lab sets the rest. */
   readonly labels: Readonly<Record<string, string>>;
@@ -40,6 +42,10 @@ export function kubeletConfiguration(s: KubeletSettings): string {
     readOnlyPort: 0,
     healthzBindAddress: '127.0.0.1',
     healthzPort: 10248,
+    tlsCertFile: s.serving.cert,
+    tlsPrivateKeyFile: s.serving.key,
+    // The API server's kubelet client certificate (lab/control-plane/pki.ts) is of this CA; what it
+    // may do is asked of the API server (Webhook), as on a kubeadm node.
     authentication: {
       anonymous: { enabled: false },
       webhook: { enabled: true },

@@ -1,7 +1,9 @@
 /*
  * A node daemon (containerd, the kubelet) as a child of the supervisor, inside the node's netns
- * only: `nsenter --net`, not `ip netns exec`, which would also remount /sys and so hide
- * /sys/fs/cgroup from the kubelet and runc. Reported by PID and start time before anything waits
+ * (`nsenter --net`, not `ip netns exec`, which would also remount /sys and so hide
+ * /sys/fs/cgroup from the kubelet and runc) and a UTS namespace of its own whose hostname is the
+ * node's name: hostNetwork pods share their node's UTS namespace (containerd's), and a server
+ * among them that answers its hostname must answer the node's name, as on a real node. Reported by PID and start time before anything waits
  * on it, so lab.json names it even if the supervisor dies mid-start; stopped by that ref only.
  */
 import { spawn } from 'node:child_process';
@@ -27,6 +29,11 @@ export interface NodeProcessSpec {
   readonly onProcess: (ref: ProcessRef | undefined) => void;
 }
 
+/** A command prefix: a new UTS namespace named `hostname`, then exec of the rest (no hostname(1) needed). */
+export function ownHostname(hostname: string): string[] {
+  return ['unshare', '--uts', '--', 'sh', '-c', 'printf %s "$0" > /proc/sys/kernel/hostname && exec "$@"', hostname];
+}
+
 export class NodeProcess {
   private exit: string | undefined;
 
@@ -40,8 +47,8 @@ export class NodeProcess {
     const started = Date.now();
     const logStart = logSize(spec.logFile);
     const log = openSync(spec.logFile, 'a');
-    // nsenter execs the daemon, so the PID is the daemon's own.
-    const child = spawn('nsenter', [`--net=${netnsPath(spec.netns)}`, '--', spec.binary, ...spec.args], {
+    // nsenter, unshare and sh each exec the next, so the PID is the daemon's own.
+    const child = spawn('nsenter', [`--net=${netnsPath(spec.netns)}`, '--', ...ownHostname(spec.node), spec.binary, ...spec.args], {
       stdio: ['ignore', log, log],
       env: spec.env,
       cwd: '/',

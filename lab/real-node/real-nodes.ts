@@ -56,6 +56,8 @@ export interface RealNodesOptions {
   readonly clientCaFile: string;
   /** Writes the node's kubeconfig (its own system:node identity, an API server address its netns reaches). */
   readonly writeKubeconfig: (node: string, path: string) => Promise<void>;
+  /** The kubelet's serving certificate for its node IP, signed by the CA the API server verifies kubelets with. */
+  readonly servingCertificate: (node: string, address: string) => Promise<{ readonly cert: string; readonly key: string }>;
   /** True once the API server has the node Ready. */
   readonly nodeReady: (node: string) => Promise<boolean>;
   /** Sets the labels a kubelet may not set on its own Node (node-role.kubernetes.io/...). */
@@ -194,10 +196,12 @@ export class RealNodes {
     const { binaries, logger, onDaemon, clientCaFile, clusterDns } = this.options;
     const { dirs, plan } = node;
     const { own, byAdmin } = selfLabels(plan.labels);
+    const serving = await this.options.servingCertificate(plan.name, plan.address);
     const settings: KubeletSettings = {
       dirs,
       nodeName: plan.name,
       nodeIp: plan.address,
+      serving,
       cgroupRoot: `/${relative(this.options.cgroup2, plan.cgroup)}`,
       clientCaFile,
       clusterDns,

@@ -161,6 +161,51 @@ describe('nearby installed by helm on the real-node lab', () => {
     expect(answer, `curl ${vip}:5000 from ${sleep.metadata.name}`).toBe(expected);
   }, 180_000);
 
+  it('runs kubectl exec and logs through the kubelets, and a hostNetwork pod sees its node name as hostname', async () => {
+    // exec: the API server dials the sleep pod's kubelet at its InternalIP with its kubelet client
+    // certificate; the curl inside goes through nearby to the VIP.
+    const vip = kubectl(['get', 'service', 'helloworld', '-o', 'jsonpath={.spec.clusterIP}']).trim();
+    const hello = kubectl(['get', 'pods', '-l', 'app=helloworld', '-o', 'jsonpath={.items[0].metadata.name}']).trim();
+    expect(kubectl(['exec', 'deploy/sleep', '--', 'curl', '-sS', '--max-time', '10', `http://${vip}:5000/hello`]).trim()).toBe(
+      `Hello version: region.zone1.subzone1, instance: ${hello}`,
+    );
+    // logs: what a hostNetwork container printed, its hostname being its node's (the node's own UTS namespace).
+    const worker = NODES[1]!;
+    kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'talker' },
+        spec: {
+          nodeName: worker,
+          hostNetwork: true,
+          containers: [
+            {
+              name: 'talker',
+              image: 'curlimages/curl',
+              imagePullPolicy: 'IfNotPresent',
+              command: ['/bin/sh', '-c', 'echo "talker on $(cat /proc/sys/kernel/hostname)"; exec /bin/sleep infinity'],
+            },
+          ],
+        },
+      }),
+    );
+    kubectl(['wait', '--for=condition=Ready', 'pod/talker', '--timeout=60s']);
+    let logs = '';
+    await waitUntil(
+      () => {
+        logs = kubectl(['logs', 'talker']).trim();
+        return logs !== '';
+      },
+      10_000,
+      500,
+    );
+    expect(logs).toBe(`talker on ${worker}`);
+    expect(kubectl(['exec', 'talker', '--', 'cat', '/proc/sys/kernel/hostname']).trim()).toBe(worker);
+    kubectl(['delete', 'pod', 'talker', '--grace-period=0', '--force']);
+  }, 120_000);
+
   it('leaves no pin and no attached program on any node after helm uninstall', () => {
     const started = Date.now();
     helm(['uninstall', 'nearby', '--namespace', NAMESPACE, '--wait', '--timeout', '180s']);

@@ -5,8 +5,9 @@
  *
  *   npx tsx test/upstream-e2e/main.ts --focus REGEX [--timeout 60m] [--report-dir DIR]
  *
- * The cluster is $KUBECONFIG when set, else the running lab's admin kubeconfig (--lab NAME when
- * several run). Exits 0 only when every selected test passed: a skip means the cluster lacks
+ * The cluster is $KUBECONFIG when set, else the running lab --lab NAME names; with neither, the
+ * real-node lab of kind-zones.yaml with nearby's DaemonSet (real-node-lab.ts), brought up under
+ * --new-lab NAME (default e2e-upstream) and brought down after the run. Exits 0 only when every selected test passed: a skip means the cluster lacks
  * something the test needs (zones, nodes), which is a finding, not a pass.
  */
 import { spawn, execFileSync } from 'node:child_process';
@@ -16,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { PROJECT_ROOT, resolveLabName } from '../../lab/index.js';
 import { labSourceOf } from '../../lab/cli/index.js';
 import { parseJUnitReport, resultLine, summaryLine, type UpstreamTestResult } from './junit.js';
+import { bringDownLab, bringUpLab } from './real-node-lab.js';
 
 const BUILD_SCRIPT = join(PROJECT_ROOT, 'test/control-plane/build.sh');
 /** After the suite's own timeout (Ginkgo then reports and exits), how long before it is killed. */
@@ -44,6 +46,11 @@ function required(found: Map<string, string>, name: string, set: string): string
   const path = found.get(name);
   if (!path) throw new Error(`test/control-plane/build.sh ${set} named no ${name}`);
   return path;
+}
+
+/** Whether a cluster was named (KUBECONFIG or --lab); without one the run brings up its own lab. */
+function clusterNamed(labName: string | undefined): boolean {
+  return Boolean(process.env['KUBECONFIG']) || labName !== undefined;
 }
 
 function clusterKubeconfig(labName: string | undefined): string {
@@ -97,6 +104,7 @@ async function main(): Promise<number> {
       timeout: { type: 'string', default: '60m' },
       'report-dir': { type: 'string' },
       lab: { type: 'string' },
+      'new-lab': { type: 'string', default: 'e2e-upstream' },
       'dry-run': { type: 'boolean', default: false },
     },
   });
@@ -114,7 +122,11 @@ async function main(): Promise<number> {
     args.push('--ginkgo.dry-run');
   } else {
     const kubectl = required(builtBinaries('control-plane'), 'kubectl', 'control-plane');
-    const kubeconfig = clusterKubeconfig(values.lab);
+    if (!clusterNamed(values.lab)) {
+      ownLab = values['new-lab'];
+      bringUpLab(ownLab, kubectl, reportDir);
+    }
+    const kubeconfig = clusterKubeconfig(ownLab ?? values.lab);
     if (!existsSync(kubeconfig)) throw new UsageError(`kubeconfig ${kubeconfig} does not exist`);
     console.error(`e2e-upstream: cluster ${kubeconfig}, report in ${reportDir}`);
     args.push(
@@ -153,10 +165,26 @@ async function main(): Promise<number> {
   return allPassed && status === 0 ? 0 : 1;
 }
 
+/** The lab this run brought up, brought down whatever the outcome. */
+let ownLab: string | undefined;
+
+function downOwnLab(): void {
+  if (!ownLab) return;
+  try {
+    bringDownLab(ownLab);
+  } catch (error) {
+    console.error(`e2e-upstream: lab down --name ${ownLab} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 main().then(
-  (code) => process.exit(code),
+  (code) => {
+    downOwnLab();
+    process.exit(code);
+  },
   (error: unknown) => {
     console.error(`e2e-upstream: ${error instanceof Error ? error.message : String(error)}`);
+    downOwnLab();
     process.exit(error instanceof UsageError ? 2 : 1);
   },
 );

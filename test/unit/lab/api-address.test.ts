@@ -28,6 +28,7 @@ const pki: Pki = {
   admin: pair('admin'),
   controllerManagerClient: pair('cmc'),
   schedulerClient: pair('sc'),
+  kubeletClient: pair('kc'),
   serviceAccountKey: 'sa.key',
   serviceAccountPub: 'sa.pub',
 };
@@ -99,6 +100,14 @@ describe('the API server at its address', () => {
     expect(flag(flags, 'bind-address')).toEqual(['--bind-address=127.0.0.1']);
     expect(flag(flags, 'advertise-address')).toEqual(['--advertise-address=127.0.0.1']);
     expect(flag(flags, 'endpoint-reconciler-type')).toEqual(['--endpoint-reconciler-type=none']);
+  });
+
+  it('reaches kubelets by their InternalIP with a client certificate of the lab CA, verifying theirs', () => {
+    const flags = apiserverFlags(layout('172.30.4.1'));
+    expect(flag(flags, 'kubelet-preferred-address-types')).toEqual(['--kubelet-preferred-address-types=InternalIP']);
+    expect(flag(flags, 'kubelet-client-certificate')).toEqual(['--kubelet-client-certificate=kc.crt']);
+    expect(flag(flags, 'kubelet-client-key')).toEqual(['--kubelet-client-key=kc.key']);
+    expect(flag(flags, 'kubelet-certificate-authority')).toEqual(['--kubelet-certificate-authority=ca.crt']);
   });
 
   it('is named by its certificate at the address, the Service IP and loopback', () => {

@@ -99,6 +99,7 @@ describe('kubelet config', () => {
     nodeIp: '10.244.255.2',
     cgroupRoot: '/nearby-lab/lab1/lab1-worker',
     clientCaFile: '/ca.crt',
+    serving: { cert: '/kubelet-serving.crt', key: '/kubelet-serving.key' },
     clusterDns: '10.96.0.10',
     labels: { 'topology.kubernetes.io/zone': 'z1' },
     taints: [],
@@ -113,6 +114,14 @@ describe('kubelet config', () => {
       containerRuntimeEndpoint: `unix://${dirs.containerdSocket}`,
       address: '10.244.255.2',
       podLogsDir: dirs.podLogsDir,
+    });
+  });
+  it('serves with the certificate the API server verifies and takes its client certificates from the lab CA', () => {
+    expect(config).toMatchObject({
+      tlsCertFile: '/kubelet-serving.crt',
+      tlsPrivateKeyFile: '/kubelet-serving.key',
+      authentication: { anonymous: { enabled: false }, x509: { clientCAFile: '/ca.crt' } },
+      authorization: { mode: 'Webhook' },
     });
   });
   it('passes its own root dir, name and address', () => {
