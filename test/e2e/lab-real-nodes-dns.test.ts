@@ -24,9 +24,13 @@ import { assertLabPrereqs, downExpectingNothingLeft, sample } from './lab-fixtur
 import { podProcessNamed, runInContainer } from './real-node-pods.js';
 
 const NAME = `e2e-dns-${process.pid}`;
+// A pod range of its own, not kind's default: the test's nodes and pods share no address with
+// another lab left running on the same machine on the default range.
 const CLUSTER = `kind: Cluster
 apiVersion: kind.x-k8s.io/v1alpha4
 name: ${NAME}
+networking:
+  podSubnet: 10.246.0.0/16
 nodes:
   - role: control-plane
   - role: worker

@@ -29,9 +29,13 @@ import { curlInContainer, podProcessNamed } from './real-node-pods.js';
 import { waitUntil } from '../../lab/primitives.js';
 
 const NAME = `e2e-roll-${process.pid}`;
+// A pod range of its own, not kind's default: the test's nodes and pods share no address with
+// another lab left running on the same machine on the default range.
 const CLUSTER = `kind: Cluster
 apiVersion: kind.x-k8s.io/v1alpha4
 name: ${NAME}
+networking:
+  podSubnet: 10.247.0.0/16
 nodes:
   - role: control-plane
   - role: worker
