@@ -109,8 +109,9 @@ describe('cluster DNS on the real-node lab, through nearby', () => {
   });
 
   it('resolves helloworld.sample.svc.cluster.local from a pod over UDP and TCP and connects to it by name', () => {
+    kubectl(['create', 'namespace', 'sample']);
     kubectl(
-      ['apply', '-f', '-'],
+      ['apply', '-n', 'sample', '-f', '-'],
       [sample('helloworld-service.yaml', NAME), sample('helloworld-region.zone1.subzone1.yaml', NAME)].join('---\n'),
     );
     kubectl(['apply', '-f', '-'], clientPod(NODES[0]!));
