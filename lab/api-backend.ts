@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { WATCHED_KINDS, type WatchedKind } from '../pkg/model/index.js';
+import { clusterDnsList, withoutClusterDns } from './addons/index.js';
 import type { AgentSource, LabAgents } from './agent-process.js';
 import { BUILT_IN_NAMESPACES, deletableKind, resourceName } from './applied-objects.js';
 import type { BackendContext, ClusterBackend, ClusterObservation } from './cluster-backend.js';
@@ -25,7 +26,7 @@ import { agentEndpointSlice, LabPrometheus } from './prometheus/index.js';
 import { listOptionalKinds } from './kubelet/optional-kinds.js';
 import { RemoteLists } from './kubelet/remote-lists.js';
 import { ApiRest } from './kubelet/rest.js';
-import type { LabNetwork } from './ipam.js';
+import { clusterDnsAddress, type LabNetwork } from './ipam.js';
 import type { NodePlan } from './kind-config.js';
 import { adminKubeconfigPath, prometheusUrlFile, type LabPaths } from './layout.js';
 import { PROJECT_ROOT } from './programs.js';
@@ -170,6 +171,10 @@ export class ApiClusterBackend implements ClusterBackend {
 
   async populate(documents: readonly RawDocument[], namespace: string): Promise<string[]> {
     const lines: string[] = [`kubeconfig: ${this.kubeconfig}`];
+    // Real kubelets point pods at kube-dns (clusterDNS): the add-on comes before any workload, and
+    // its Deployment is part of what lab up waits for, as kubeadm clusters have it from the start.
+    if (this.options.realNodes && this.context)
+      lines.push(...(await this.kubectl(['apply', '-f', '-'], clusterDnsList(clusterDnsAddress(this.context.network.serviceSubnet)))));
     if (namespace && !BUILT_IN_NAMESPACES.includes(namespace)) {
       const created = await this.assertUp().kubectl(['create', 'namespace', namespace]);
       if (created.code !== 0 && !created.stderr.includes('AlreadyExists'))
@@ -261,7 +266,8 @@ export class ApiClusterBackend implements ClusterBackend {
   async observe(): Promise<ClusterObservation> {
     this.assertUp();
     const lists = await this.lists();
-    const api = apiSettlement(lists);
+    // No ClusterIP is served before the user installs nearby's DaemonSet: CoreDNS waits for it, not lab up.
+    const api = apiSettlement(this.options.agents === 'daemonset' ? withoutClusterDns(lists) : lists);
     const problems = [...api.problems];
     for (const view of this.podViews()) {
       if (view.phase === 'Failed') problems.push(`pod ${view.namespace}/${view.name}: ${view.reason ?? 'Failed'}`);

@@ -15,6 +15,9 @@ export const COREDNS_MANIFEST = join(PROJECT_ROOT, 'lab/addons/coredns.yaml');
 
 export const KUBE_DNS_SERVICE = { namespace: 'kube-system', name: 'kube-dns' } as const;
 
+/** The Deployment serving it, and the label its pods carry (kubeadm's names). */
+export const COREDNS_DEPLOYMENT = { namespace: 'kube-system', name: 'coredns', podLabel: ['k8s-app', 'kube-dns'] } as const;
+
 type KubeObject = Record<string, unknown> & { kind?: unknown; metadata?: { name?: unknown }; spec?: Record<string, unknown> };
 
 /**
@@ -30,4 +33,9 @@ export function clusterDnsObjects(clusterDnsIp: string): KubeObject[] {
   if (!service?.spec) throw new LabError('invalid', `${COREDNS_MANIFEST} has no Service ${KUBE_DNS_SERVICE.name}`);
   service.spec['clusterIP'] = clusterDnsIp;
   return objects;
+}
+
+/** The add-on as one `kubectl apply -f -` input, kube-dns at `clusterDnsIp`. */
+export function clusterDnsList(clusterDnsIp: string): string {
+  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items: clusterDnsObjects(clusterDnsIp) });
 }

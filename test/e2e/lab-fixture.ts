@@ -26,6 +26,7 @@ import {
 import { assertBuilt } from '../../lab/programs.js';
 import { isRunning } from '../../lab/primitives.js';
 import { nodeYaml } from '../fixtures/manifests.js';
+import { criNamespaceCgroups } from './cgroup-roots.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const SAMPLES = join(ROOT, 'deploy/samples');
@@ -117,6 +118,8 @@ export async function downExpectingNothingLeft(
   expect(down.remaining).toEqual([]);
   if (last) expect(leftoversOf(name, last)).toEqual([]);
   expect(processesInLabCgroups(name)).toEqual([]);
+  // Real nodes run containerd: none of their containers may leave a cgroup outside the lab's tree.
+  if (last?.nodes.some((n) => n.daemons)) expect(criNamespaceCgroups(), 'cgroups left at the top of a hierarchy').toEqual([]);
   return down;
 }
 

@@ -43,3 +43,14 @@ export function curlInContainer(pid: number, url: string): string {
   const script = 'echo $$ > "$1" && exec nsenter -t "$2" -m -n -- curl -sS --max-time 5 "$3"';
   return execFileSync('sh', ['-c', script, 'sh', procs, String(pid), url], { encoding: 'utf8' }).trim();
 }
+
+/** `argv` run as if by exec in the container of `pid`: its mount and network namespaces and its cgroup2 directory. */
+export function runInContainer(pid: number, argv: readonly string[]): string {
+  const own = readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('0::'))!
+    .slice(3);
+  const procs = join(hostEnv().cgroup2, own, 'cgroup.procs');
+  const script = 'procs="$1" pid="$2"; shift 2; echo $$ > "$procs" && exec nsenter -t "$pid" -m -n -- "$@"';
+  return execFileSync('sh', ['-c', script, 'sh', procs, String(pid), ...argv], { encoding: 'utf8' }).trim();
+}
