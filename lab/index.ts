@@ -51,6 +51,7 @@ export { hostEnv, type HostEnv } from './host.js';
 export { labPaths, isLabNetns, prometheusUrlFile, type LabPaths } from './layout.js';
 export { readRecord, type LabRecord } from './record.js';
 export { knownImages } from './images.js';
+export { execInContainer, podProcesses, podProcessNamed } from './container-exec.js';
 export { PROJECT_ROOT } from './programs.js';
 export {
   BASE_CGROUP_HOST_PATH,
