@@ -3,7 +3,12 @@ import { configDefaults, defineConfig } from 'vitest/config';
 // The real-node lab's tests need `make node-components` and `make images` (real kubelets,
 // containerd and the images they run: tens of minutes of Go builds and Debian bootstraps from a
 // cold cache), so `make test-real-nodes` runs them with NEARBY_REAL_NODES=1 and `make test` does not.
-const REAL_NODE_TESTS = ['test/e2e/lab-real-nodes.test.ts', 'test/e2e/lab-real-nodes-daemonset.test.ts'];
+const REAL_NODE_TESTS = [
+  'test/e2e/lab-real-nodes.test.ts',
+  'test/e2e/lab-real-nodes-daemonset.test.ts',
+  'test/e2e/lab-real-nodes-kustomize.test.ts',
+  'test/e2e/lab-real-nodes-demo.test.ts',
+];
 const realNodesOnly = process.env['NEARBY_REAL_NODES'] === '1';
 
 export default defineConfig({
