@@ -76,7 +76,9 @@ export interface UpResult {
   readonly elapsedMs: number;
 }
 
-const SUPERVISOR_START_MS = 10_000;
+// A bound, not a wait: the poll ends as soon as the socket exists or the supervisor dies. Node alone
+// took more than 10 s to load the supervisor at load average 23-36 here (two lab ups failed so).
+const SUPERVISOR_START_MS = 60_000;
 
 async function startSupervisor(
   name: string,
