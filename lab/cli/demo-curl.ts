@@ -50,9 +50,10 @@ export function answerOf(result: CurlResult): { version: string; instance: strin
  * the answer or curl's error, and the connect error from curl's verbose output (which tells
  * "refused" from "unreachable"). Leaves the answer in $text.
  */
-function curlLine(url: string): string {
+function curlLine(url: string, resolve?: string): string {
+  const pinned = resolve ? `--resolve ${resolve} ` : '';
   return [
-    `s=$(date +%s%N); out=$(curl -sSL -v --max-time 3 "${url}" 2>&1); rc=$?; e=$(date +%s%N);`,
+    `s=$(date +%s%N); out=$(curl -sSL -v --max-time 3 ${pinned}"${url}" 2>&1); rc=$?; e=$(date +%s%N);`,
     `text=$(printf '%s\\n' "$out" | grep -v '^[*<>{}]' | head -1);`,
     `why=$(printf '%s\\n' "$out" | grep -oE 'Connection refused|Network is unreachable|timed out' | head -1);`,
     `printf '%s\\t%s\\t%s\\t%s\\t%s\\n' "$rc" "$(( s / 1000000 ))" "$(( (e - s) / 1000000 ))" "$text" "$why";`,
@@ -73,9 +74,17 @@ async function runCurls(shell: PodShell, namespace: string, pod: string, script:
 }
 
 /** `count` curls from `pod`, by default the first sleep pod. */
-export async function curlRound(shell: PodShell, namespace: string, url: string, count: number, pod?: string): Promise<CurlRound> {
+/** `resolve`: curl's --resolve HOST:PORT:ADDRESS, where the pod has no cluster DNS (the real-node lab). */
+export async function curlRound(
+  shell: PodShell,
+  namespace: string,
+  url: string,
+  count: number,
+  pod?: string,
+  resolve?: string,
+): Promise<CurlRound> {
   pod ??= await shell.podName('app=sleep', namespace);
-  const script = `for i in $(seq ${count}); do ${curlLine(url)} done`;
+  const script = `for i in $(seq ${count}); do ${curlLine(url, resolve)} done`;
   const round = await runCurls(shell, namespace, pod, script, count * 4_000 + 5_000);
   if (round.results.length !== count) throw new Error(`expected ${count} curl results, got ${round.results.length}`);
   return round;

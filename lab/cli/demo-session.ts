@@ -191,10 +191,25 @@ export class DemoSession {
     return this.realNodes ? ', run by the demo in the container (no kubelet exec in the lab)' : '';
   }
 
+  /**
+   * The real-node lab has no cluster DNS yet: curl is told the Service's ClusterIP for its name
+   * (--resolve), so the connect still goes to the VIP, where nearby rewrites it.
+   */
+  private async pinnedName(namespace: string, url: string): Promise<string | undefined> {
+    if (!this.realNodes) return undefined;
+    const { hostname, port } = new URL(url);
+    const [ip] = await this.kube(['get', 'service', '-n', namespace, hostname, '-o', 'jsonpath={.spec.clusterIP}']);
+    return ip ? `${hostname}:${port || '80'}:${ip}` : undefined;
+  }
+
   async curl(options: CurlOptions): Promise<CurlRound> {
     const lookup = options.lookup ?? '-l app=sleep';
-    this.command(`${this.execCommand(options.namespace, lookup)} curl -sSL "${options.url}"   # x${options.count}${this.execNote}`);
-    const round = await curlRound(this.clientShell, options.namespace, options.url, options.count, options.pod);
+    const resolve = await this.pinnedName(options.namespace, options.url);
+    const pinned = resolve ? `--resolve ${resolve} ` : '';
+    this.command(
+      `${this.execCommand(options.namespace, lookup)} curl -sSL ${pinned}"${options.url}"   # x${options.count}${this.execNote}`,
+    );
+    const round = await curlRound(this.clientShell, options.namespace, options.url, options.count, options.pod, resolve);
     for (const line of formatRound(round)) this.say(`  ${line}`);
     return round;
   }
