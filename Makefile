@@ -16,7 +16,7 @@ NODE_APT_PKGS := libseccomp-dev pkg-config
 IMAGE_APT_PKGS := mmdebstrap buildah gcc libc6-dev
 CLANG ?= clang
 
-.PHONY: all deps apt npm bpffs bpf build product lint test test-unit test-kernel test-prometheus test-real-nodes bench bench-c bench-maps bench-connect bench-connect-ejection bench-programming demo demo-cluster demo-003 demo-004 clean control-plane kube-proxy node-components e2e-test e2e-upstream helm prometheus coredns image images dashboard-png cost-growth-plot
+.PHONY: all deps apt npm bpffs bpf build product lint test test-unit test-kernel test-prometheus test-real-nodes bench bench-c bench-maps bench-connect bench-connect-ejection bench-programming demo demo-cluster demo-real-nodes demo-003 demo-004 clean control-plane kube-proxy node-components e2e-test e2e-upstream helm prometheus coredns image images dashboard-png cost-growth-plot
 
 all: build
 
@@ -171,6 +171,12 @@ demo: build bpffs
 # progress), later runs start at once.
 demo-cluster: build bpffs control-plane
 	node dist/cmd/nearbyctl.js demo
+
+# The same experiment on the real-node lab (docs/real-nodes.md): real kubelets and containerd, pods
+# from the images make images builds, and nearby installed as deploy/'s DaemonSet with kubectl apply -k.
+# From a cold cache the node components and images take tens of minutes; later runs start at once.
+demo-real-nodes: build bpffs control-plane node-components images
+	node dist/cmd/nearbyctl.js demo --real-nodes
 
 # Seed 003 (multi-AZ locality with DestinationRules) on the lab's real control plane.
 demo-003: build bpffs control-plane

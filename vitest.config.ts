@@ -8,6 +8,8 @@ const REAL_NODE_TESTS = [
   'test/e2e/lab-real-nodes-daemonset.test.ts',
   'test/e2e/lab-real-nodes-dns.test.ts',
   'test/e2e/lab-real-nodes-rollout.test.ts',
+  'test/e2e/lab-real-nodes-kustomize.test.ts',
+  'test/e2e/lab-real-nodes-demo.test.ts',
 ];
 const realNodesOnly = process.env['NEARBY_REAL_NODES'] === '1';
 

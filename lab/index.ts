@@ -51,7 +51,17 @@ export { hostEnv, type HostEnv } from './host.js';
 export { labPaths, isLabNetns, prometheusUrlFile, type LabPaths } from './layout.js';
 export { readRecord, type LabRecord } from './record.js';
 export { knownImages } from './images.js';
+export { execInContainer, podProcesses, podProcessNamed } from './container-exec.js';
 export { PROJECT_ROOT } from './programs.js';
+export {
+  BASE_CGROUP_HOST_PATH,
+  DAEMONSET_OVERLAY,
+  LAB_KUSTOMIZATION_DIR,
+  labKustomization,
+  labNodeValues,
+  writeLabKustomization,
+  type LabNodeValues,
+} from './daemonset-kustomization.js';
 export { resolveControlPlaneBinaries, type ControlPlaneBinaries } from './control-plane/index.js';
 export { addApiServerRoute } from './api-link.js';
 export { apiHostDevice, API_ADDRESS_RANGE, API_SERVER_PORT } from './api-address.js';

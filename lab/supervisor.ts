@@ -5,6 +5,7 @@
  * backend has nothing pending, and every node's pinned maps hold what the planner computes for
  * the objects the agents read.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { mapSizeFlags } from './agent-process.js';
 import { nodeConvergence, type NodeConvergence } from './convergence.js';
@@ -159,8 +160,11 @@ export class LabSupervisor {
     const waiting = [...(observed.applying ? ['applying changes'] : []), ...agents, ...observed.waiting];
     const problems = [...observed.problems];
     const programming: NodeProgramming[] = [];
-    if (ownAgents && waiting.length === 0 && problems.length === 0) {
+    if (waiting.length === 0 && problems.length === 0) {
       for (const node of this.nodes.values()) {
+        // nearby's DaemonSet pins where the lab's agents would: once a node has pins, a wait
+        // also waits for its datapath, so a demo step's curl never races the agent's write.
+        if (!ownAgents && !existsSync(node.record.pinRoot)) continue;
         const c = this.convergence(node, observed.objects);
         if (!c.converged) waiting.push(`datapath of ${node.plan.name} not yet as planned: ${c.difference ?? ''}`);
         programming.push({ node: node.plan.name, agent: agentStatus(node.agent), notProgrammed: c.notProgrammed });

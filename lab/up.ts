@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_TIMEOUT_MS, LabClient, readInput, type ManifestInput } from './client.js';
+import { writeLabKustomization } from './daemonset-kustomization.js';
 import { LabError, messageOf } from './errors.js';
 import type { RawDocument } from './documents.js';
 import { hostEnv, type HostEnv } from './host.js';
@@ -69,11 +70,15 @@ export interface UpResult {
   readonly labs: readonly LabClient[];
   /** With several clusters: the kubeconfig holding a kind-<name> context per cluster. */
   readonly kubeconfig?: string;
+  /** With --agents daemonset: the directory that installs nearby for this lab with `kubectl apply -k`. */
+  readonly kustomization?: string;
   readonly lines: readonly string[];
   readonly elapsedMs: number;
 }
 
-const SUPERVISOR_START_MS = 10_000;
+// A bound, not a wait: the poll ends as soon as the socket exists or the supervisor dies. Node alone
+// took more than 10 s to load the supervisor at load average 23-36 here (two lab ups failed so).
+const SUPERVISOR_START_MS = 60_000;
 
 async function startSupervisor(
   name: string,
@@ -263,7 +268,9 @@ export async function labUp(options: UpOptions): Promise<UpResult> {
   const { lab, lines } = await startLab(host, name, cluster, manifests, options, undefined);
   for (const line of lines) log(line);
   await waitReady(lab, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, started);
-  return { lab, labs: [lab], lines, elapsedMs: Date.now() - started };
+  const kustomization = options.agents === 'daemonset' ? writeLabKustomization(labPaths(name, host.cgroup2, host.bpffs)) : undefined;
+  if (kustomization) log(`nearby for this lab: kubectl apply -k ${kustomization} (or helm install, docs/real-nodes.md)`);
+  return { lab, labs: [lab], lines, ...(kustomization ? { kustomization } : {}), elapsedMs: Date.now() - started };
 }
 
 /**

@@ -1,9 +1,24 @@
 /*
  * The demo's curl rounds: N curls from the sleep pod in one exec (one process spawn, not N), each
  * reported with its exit code, its start and time and what it printed, parsed into helloworld
- * answers.
+ * answers. Where the shell runs is a PodShell: `lab exec` on the lab's own pods, or a real
+ * node's container (demo-real-node-shell.ts).
  */
 import type { LabClient } from '../index.js';
+
+/** Runs a shell script in a client pod, and names the pod a selector finds. */
+export interface PodShell {
+  podName(selector: string, namespace: string): Promise<string>;
+  run(pod: string, namespace: string, script: string, timeoutMs: number): Promise<{ stdout: string; stderr: string }>;
+}
+
+/** The lab's own pods, through `lab exec`. */
+export function labShell(lab: LabClient): PodShell {
+  return {
+    podName: (selector, namespace) => lab.podName(selector, namespace),
+    run: (pod, namespace, script, timeoutMs) => lab.exec(pod, ['sh', '-c', script], { namespace, timeoutMs }),
+  };
+}
 
 export interface CurlResult {
   /** curl's exit code: 0 answered, 7 could not connect. */
@@ -35,17 +50,18 @@ export function answerOf(result: CurlResult): { version: string; instance: strin
  * the answer or curl's error, and the connect error from curl's verbose output (which tells
  * "refused" from "unreachable"). Leaves the answer in $text.
  */
-function curlLine(url: string): string {
+function curlLine(url: string, resolve?: string): string {
+  const pinned = resolve ? `--resolve ${resolve} ` : '';
   return [
-    `s=$(date +%s%N); out=$(curl -sSL -v --max-time 3 "${url}" 2>&1); rc=$?; e=$(date +%s%N);`,
+    `s=$(date +%s%N); out=$(curl -sSL -v --max-time 3 ${pinned}"${url}" 2>&1); rc=$?; e=$(date +%s%N);`,
     `text=$(printf '%s\\n' "$out" | grep -v '^[*<>{}]' | head -1);`,
     `why=$(printf '%s\\n' "$out" | grep -oE 'Connection refused|Network is unreachable|timed out' | head -1);`,
     `printf '%s\\t%s\\t%s\\t%s\\t%s\\n' "$rc" "$(( s / 1000000 ))" "$(( (e - s) / 1000000 ))" "$text" "$why";`,
   ].join(' ');
 }
 
-async function runCurls(lab: LabClient, namespace: string, pod: string, script: string, timeoutMs: number): Promise<CurlRound> {
-  const r = await lab.exec(pod, ['sh', '-c', script], { namespace, timeoutMs });
+async function runCurls(shell: PodShell, namespace: string, pod: string, script: string, timeoutMs: number): Promise<CurlRound> {
+  const r = await shell.run(pod, namespace, script, timeoutMs);
   const results = r.stdout
     .split('\n')
     .filter((line) => line.trim() !== '')
@@ -58,10 +74,18 @@ async function runCurls(lab: LabClient, namespace: string, pod: string, script: 
 }
 
 /** `count` curls from `pod`, by default the first sleep pod. */
-export async function curlRound(lab: LabClient, namespace: string, url: string, count: number, pod?: string): Promise<CurlRound> {
-  pod ??= await lab.podName('app=sleep', namespace);
-  const script = `for i in $(seq ${count}); do ${curlLine(url)} done`;
-  const round = await runCurls(lab, namespace, pod, script, count * 4_000 + 5_000);
+/** `resolve`: curl's --resolve HOST:PORT:ADDRESS, where the pod has no cluster DNS (the real-node lab). */
+export async function curlRound(
+  shell: PodShell,
+  namespace: string,
+  url: string,
+  count: number,
+  pod?: string,
+  resolve?: string,
+): Promise<CurlRound> {
+  pod ??= await shell.podName('app=sleep', namespace);
+  const script = `for i in $(seq ${count}); do ${curlLine(url, resolve)} done`;
+  const round = await runCurls(shell, namespace, pod, script, count * 4_000 + 5_000);
   if (round.results.length !== count) throw new Error(`expected ${count} curl results, got ${round.results.length}`);
   return round;
 }
@@ -76,14 +100,14 @@ export interface CurlUntil {
 }
 
 /** Curls from `pod` until an answer contains `until.answer` (the last result) or `until.withinMs` is up. */
-export async function curlUntil(lab: LabClient, namespace: string, url: string, pod: string, until: CurlUntil): Promise<CurlRound> {
+export async function curlUntil(shell: PodShell, namespace: string, url: string, pod: string, until: CurlUntil): Promise<CurlRound> {
   const deadlineNs = `$(( $(date +%s%N) + ${until.withinMs} * 1000000 ))`;
   const script = [
     `end=${deadlineNs}; while [ "$(date +%s%N)" -lt "$end" ]; do`,
     curlLine(url),
     `case "$text" in *${JSON.stringify(until.answer)}*) break;; esac; sleep ${(until.pauseMs / 1000).toFixed(3)}; done`,
   ].join(' ');
-  return runCurls(lab, namespace, pod, script, until.withinMs + 10_000);
+  return runCurls(shell, namespace, pod, script, until.withinMs + 10_000);
 }
 
 /** The lines a user would see, one per curl. */

@@ -27,6 +27,8 @@ export interface DemoExperiment {
   readonly title: string;
   /** Needs kubectl against a real control plane (no --files equivalent of its commands). */
   readonly controlPlaneOnly: boolean;
+  /** Also runs on the real-node lab with nearby as deploy/'s DaemonSet (`demo --real-nodes`). */
+  readonly realNodes?: boolean;
   /** The steps for a lab of this name (undefined: the experiment's own default). */
   steps(labName: string | undefined, params: DemoParams): readonly DemoStep[];
 }

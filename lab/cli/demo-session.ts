@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { labDown, labUp, PROJECT_ROOT, resolveControlPlaneBinaries, type LabClient, type PodFault } from '../index.js';
 import { PROGRAMS } from '../programs.js';
-import { type CurlRound, curlRound, type CurlUntil, curlUntil, formatRound } from './demo-curl.js';
+import { type CurlRound, curlRound, type CurlUntil, curlUntil, formatRound, labShell, type PodShell } from './demo-curl.js';
+import { realNodeShell } from './demo-real-node-shell.js';
 import type { StepOutcome } from './demo-summary.js';
 
 export interface DemoIo {
@@ -44,6 +45,13 @@ function collapse(lines: readonly string[]): string[] {
   return out;
 }
 
+/** A real-node lab starts real kubelets and containerds and imports every image into each: minutes on a busy machine. */
+const REAL_NODES_UP_MS = 600_000;
+/** Pods started by real kubelets on a busy machine: the lab's default wait is for its own pods. */
+const REAL_NODES_SETTLE_MS = 180_000;
+/** nearby's DaemonSet Ready on every node after `kubectl apply -k`. */
+const ROLLOUT_S = 300;
+
 export class DemoSession {
   readonly outcomes: StepOutcome[] = [];
   readonly kubectl: string | undefined;
@@ -51,10 +59,14 @@ export class DemoSession {
   /** Every cluster's lab, when the experiment runs several. */
   private clusters: readonly LabClient[] = [];
   private kubeconfig: string | undefined;
+  /** Where the client's curls run: `lab exec`, or a real node's container. */
+  private shell: PodShell | undefined;
 
   constructor(
     private readonly io: DemoIo,
     readonly controlPlane: boolean,
+    /** Real kubelets, and nearby installed as deploy/'s DaemonSet (`kubectl apply -k`), not the lab's agents. */
+    readonly realNodes = false,
   ) {
     this.kubectl = controlPlane ? resolveControlPlaneBinaries().kubectl : undefined;
   }
@@ -79,16 +91,26 @@ export class DemoSession {
   /** `nearbyctl lab up` with files of the repository (paths relative to it), under the lab name given. */
   async up(files: readonly string[], name: string | undefined): Promise<void> {
     const shownName = name ? ` --name ${name}` : '';
-    this.command(`nearbyctl lab up ${files.join(' ')}${shownName}${this.kubectl ? ' --control-plane' : ''}`);
+    const flags = `${this.kubectl ? ' --control-plane' : ''}${this.realNodes ? ' --real-nodes --agents daemonset' : ''}`;
+    this.command(`nearbyctl lab up ${files.join(' ')}${shownName}${flags}`);
     const up = await labUp({
       files: files.map((f) => join(PROJECT_ROOT, f)),
       controlPlane: this.controlPlane,
+      ...(this.realNodes ? { realNodes: true, agents: 'daemonset' as const, timeoutMs: REAL_NODES_UP_MS } : {}),
       ...(name ? { name } : {}),
       log: (line) => this.say(`  ${line}`),
     });
     this.client = up.lab;
     this.kubeconfig = (await this.client.status()).kubeconfig;
     if (this.kubectl) this.command(`export KUBECONFIG=${this.kubeconfig}`);
+    if (this.realNodes) {
+      if (!up.kustomization || !this.kubectl || !this.kubeconfig) throw new Error('the real-node lab wrote no kustomization for nearby');
+      await this.kube(['apply', '-k', up.kustomization]);
+      await this.kube(['-n', 'nearby-system', 'rollout', 'status', 'daemonset/nearby-agent', `--timeout=${ROLLOUT_S}s`]);
+      this.shell = realNodeShell(up.lab.name, this.kubectl, this.kubeconfig);
+    } else {
+      this.shell = labShell(up.lab);
+    }
   }
 
   /**
@@ -103,6 +125,7 @@ export class DemoSession {
       .join('\n---\n');
     const up = await labUp({ text, controlPlane: true, timeoutMs: 180_000, log: (line) => this.say(`  ${line}`) });
     this.client = up.lab;
+    this.shell = labShell(up.lab);
     this.clusters = up.labs;
     this.kubeconfig = up.kubeconfig;
     this.command(`export KUBECONFIG=${this.kubeconfig}`);
@@ -131,7 +154,7 @@ export class DemoSession {
   }
 
   /** One of the seed's kubectl commands: run by kubectl on a real control plane, else by the lab's equivalent. */
-  async kube(args: readonly string[], viaLab?: (l: LabClient) => Promise<unknown>): Promise<string[]> {
+  async kube(args: readonly string[], viaLab?: (l: LabClient) => Promise<unknown>, input?: string): Promise<string[]> {
     if (!this.kubectl || !this.kubeconfig) {
       if (!viaLab) throw new Error(`kubectl ${args.join(' ')} needs the lab's real control plane`);
       this.command(`nearbyctl lab ${args.join(' ')}`);
@@ -143,6 +166,7 @@ export class DemoSession {
       cwd: PROJECT_ROOT,
       env: { ...process.env, KUBECONFIG: this.kubeconfig },
       encoding: 'utf8',
+      ...(input !== undefined ? { input } : {}),
     });
     const lines = run.stdout.trim().split('\n').filter(Boolean);
     for (const line of lines) this.say(`  ${line}`);
@@ -151,11 +175,41 @@ export class DemoSession {
     return lines;
   }
 
+  /** The command that enters the client pod, as a user would type it. */
+  private execCommand(namespace: string, lookup: string): string {
+    const get = `${this.kubectl ? 'kubectl' : 'nearbyctl lab'} get pod -n ${namespace} ${lookup} -o jsonpath='{.items[0].metadata.name}'`;
+    return `${this.realNodes ? 'kubectl' : 'nearbyctl lab'} exec -n ${namespace} "$(${get})" -c sleep --`;
+  }
+
+  private get clientShell(): PodShell {
+    if (!this.shell) throw new Error('the lab is not up yet');
+    return this.shell;
+  }
+
+  /** On real nodes the demo enters the container itself: the lab's API server cannot reach the kubelets' exec. */
+  private get execNote(): string {
+    return this.realNodes ? ', run by the demo in the container (no kubelet exec in the lab)' : '';
+  }
+
+  /**
+   * The real-node lab has no cluster DNS yet: curl is told the Service's ClusterIP for its name
+   * (--resolve), so the connect still goes to the VIP, where nearby rewrites it.
+   */
+  private async pinnedName(namespace: string, url: string): Promise<string | undefined> {
+    if (!this.realNodes) return undefined;
+    const { hostname, port } = new URL(url);
+    const [ip] = await this.kube(['get', 'service', '-n', namespace, hostname, '-o', 'jsonpath={.spec.clusterIP}']);
+    return ip ? `${hostname}:${port || '80'}:${ip}` : undefined;
+  }
+
   async curl(options: CurlOptions): Promise<CurlRound> {
     const lookup = options.lookup ?? '-l app=sleep';
-    const get = `${this.kubectl ? 'kubectl' : 'nearbyctl lab'} get pod -n ${options.namespace} ${lookup} -o jsonpath='{.items[0].metadata.name}'`;
-    this.command(`nearbyctl lab exec -n ${options.namespace} "$(${get})" -c sleep -- curl -sSL "${options.url}"   # x${options.count}`);
-    const round = await curlRound(this.lab, options.namespace, options.url, options.count, options.pod);
+    const resolve = await this.pinnedName(options.namespace, options.url);
+    const pinned = resolve ? `--resolve ${resolve} ` : '';
+    this.command(
+      `${this.execCommand(options.namespace, lookup)} curl -sSL ${pinned}"${options.url}"   # x${options.count}${this.execNote}`,
+    );
+    const round = await curlRound(this.clientShell, options.namespace, options.url, options.count, options.pod, resolve);
     for (const line of formatRound(round)) this.say(`  ${line}`);
     return round;
   }
@@ -163,11 +217,10 @@ export class DemoSession {
   /** Curls again and again until an answer contains `until.answer`; prints repeated answers once, with their count. */
   async curlUntil(options: CurlOptions & { readonly pod: string }, until: CurlUntil): Promise<CurlRound> {
     const lookup = options.lookup ?? '-l app=sleep';
-    const get = `${this.kubectl ? 'kubectl' : 'nearbyctl lab'} get pod -n ${options.namespace} ${lookup} -o jsonpath='{.items[0].metadata.name}'`;
     this.command(
-      `nearbyctl lab exec -n ${options.namespace} "$(${get})" -c sleep -- sh -c 'until curl -sSL "${options.url}" | grep "${until.answer}"; do sleep ${until.pauseMs / 1000}; done'`,
+      `${this.execCommand(options.namespace, lookup)} sh -c 'until curl -sSL "${options.url}" | grep "${until.answer}"; do sleep ${until.pauseMs / 1000}; done'${this.execNote}`,
     );
-    const round = await curlUntil(this.lab, options.namespace, options.url, options.pod, until);
+    const round = await curlUntil(this.clientShell, options.namespace, options.url, options.pod, until);
     for (const line of collapse(formatRound(round))) this.say(`  ${line}`);
     return round;
   }
@@ -176,6 +229,11 @@ export class DemoSession {
   async fault(namespace: string, pod: string, fault: PodFault): Promise<void> {
     this.command(`nearbyctl lab fault -n ${namespace} ${pod} --${fault}`);
     for (const line of await this.lab.fault(pod, fault, { namespace })) this.say(`  ${line}`);
+  }
+
+  /** Until every pod is ready and every node's datapath is as planned (lab.wait); real kubelets get longer. */
+  async settle(): Promise<void> {
+    await this.lab.wait(this.realNodes ? REAL_NODES_SETTLE_MS : undefined);
   }
 
   /** Records a check: `ok` decides whether the step answered as the seed says it should. */

@@ -28,6 +28,8 @@ export interface DemoOptions extends DemoParams {
   readonly experiment?: string;
   /** The lab's name; default the experiment's own (the seed's cluster name). */
   readonly labName?: string;
+  /** Real kubelets and containerd (`make demo-real-nodes`), nearby installed with `kubectl apply -k` as deploy/'s DaemonSet. */
+  readonly realNodes?: boolean;
 }
 
 export interface DemoRun {
@@ -52,7 +54,19 @@ export async function runExperiment(io: DemoIo, options: DemoOptions): Promise<D
     say(`experiment ${experiment.id} runs the seed's kubectl commands, so it needs the real control plane: drop --files`);
     return { code: 2, outcomes: [] };
   }
-  const session = new DemoSession(io, options.controlPlane);
+  if (options.realNodes && !options.controlPlane) {
+    say('--real-nodes runs real kubelets, which need the real control plane: drop --files');
+    return { code: 2, outcomes: [] };
+  }
+  if (options.realNodes && !experiment.realNodes) {
+    say(
+      `experiment ${experiment.id} does not run on real nodes yet; --real-nodes runs ${EXPERIMENTS.filter((e) => e.realNodes)
+        .map((e) => e.id)
+        .join(', ')}`,
+    );
+    return { code: 2, outcomes: [] };
+  }
+  const session = new DemoSession(io, options.controlPlane, options.realNodes === true);
   say(`demo ${experiment.id}: ${experiment.title}`);
   say();
   try {

@@ -1,5 +1,5 @@
 /*
- * The lab's commands as a function of argv: `lab ...` and `demo [--files] [--experiment ID]`.
+ * The lab's commands as a function of argv: `lab ...` and `demo [--files|--real-nodes] [--experiment ID] [--name LAB]`.
  * nearbyctl delegates both here when the lab is installed beside it (a checkout's build), and the
  * lab's own bin (bin/nearby-lab) goes through nearbyctl. Exit codes: 0 ok, 1 failed, 2 usage or
  * prerequisites.
@@ -15,11 +15,11 @@ export type { CliIo } from './io.js';
 
 /** `demo`'s flags as DemoOptions, or the usage error to print. */
 export function parseDemoArgs(args: readonly string[]): DemoOptions | { error: string } {
-  let values: { files?: boolean; experiment?: string };
+  let values: { files?: boolean; experiment?: string; 'real-nodes'?: boolean; name?: string };
   try {
     ({ values } = parseArgs({
       args: [...args],
-      options: { files: { type: 'boolean' }, experiment: { type: 'string' } },
+      options: { files: { type: 'boolean' }, experiment: { type: 'string' }, 'real-nodes': { type: 'boolean' }, name: { type: 'string' } },
       strict: true,
       allowPositionals: false,
     }));
@@ -32,7 +32,12 @@ export function parseDemoArgs(args: readonly string[]): DemoOptions | { error: s
       error: `nearbyctl demo: --experiment ${JSON.stringify(experiment)}: expected one of ${EXPERIMENTS.map((e) => e.id).join(', ')}`,
     };
   }
-  return { controlPlane: values.files !== true, experiment };
+  return {
+    controlPlane: values.files !== true,
+    experiment,
+    ...(values['real-nodes'] ? { realNodes: true } : {}),
+    ...(values.name ? { labName: values.name } : {}),
+  };
 }
 
 /** argv starts with the command word, `lab` or `demo`, as nearbyctl received it. */

@@ -219,7 +219,9 @@ export class RealNodes {
       env: daemonEnv(binaries.binDir),
       logFile: dirs.kubeletLog,
       ready: () => this.options.nodeReady(plan.name),
-      timeoutMs: this.options.kubeletTimeoutMs ?? 90_000,
+      // A bound (the poll ends once the node is Ready): four kubelets registering at load average 30-36
+      // took more than 90 s, their API calls timing out, and two seed-demo labs failed so.
+      timeoutMs: this.options.kubeletTimeoutMs ?? 240_000,
       logger,
       onProcess: (ref) => onDaemon(plan.name, 'kubelet', ref),
     });

@@ -1,34 +1,14 @@
 /*
  * Reaching real-node lab pods from the test without kubectl exec (the API server dials kubelets
  * by node name, which no resolver of the lab knows): their processes found in the node's cgroup2
- * subtree, and a command run in a container's namespaces and cgroup.
+ * subtree (lab/container-exec.ts), and a command run in a container's namespaces and cgroup.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostEnv } from '../../lab/index.js';
 
-/** PIDs in the cgroup2 directories of pod `uid` (kubepods/<qos>/pod<uid>/...) below the node cgroup. */
-export function podProcesses(nodeCgroup: string, uid: string): number[] {
-  const found: number[] = [];
-  const walk = (dir: string, inPod: boolean): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      if (!entry.isDirectory()) continue;
-      const child = join(dir, entry.name);
-      const pod = inPod || entry.name === `pod${uid}`;
-      if (pod && existsSync(join(child, 'cgroup.procs')))
-        found.push(...readFileSync(join(child, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number));
-      walk(child, pod);
-    }
-  };
-  walk(nodeCgroup, false);
-  return found;
-}
-
-/** The process of pod `uid` whose command is `comm` (the container's own, not the sandbox's pause). */
-export function podProcessNamed(nodeCgroup: string, uid: string, comm: string): number | undefined {
-  return podProcesses(nodeCgroup, uid).find((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm);
-}
+export { podProcesses, podProcessNamed } from '../../lab/index.js';
 
 /**
  * The container's own curl, run as if by exec: its mount and network namespaces, and its cgroup2

@@ -2,7 +2,7 @@
 // the usage text names every experiment there is.
 import { describe, expect, it } from 'vitest';
 import { runNearbyctl } from '../../../cmd/ctl/run.js';
-import { EXPERIMENTS } from '../../../lab/cli/demo.js';
+import { EXPERIMENTS, runExperiment } from '../../../lab/cli/demo.js';
 import { parseDemoArgs } from '../../../lab/cli/index.js';
 
 describe('nearbyctl demo flags', () => {
@@ -14,6 +14,25 @@ describe('nearbyctl demo flags', () => {
   it('takes --experiment 003, in either form', () => {
     expect(parseDemoArgs(['--experiment', '003'])).toEqual({ controlPlane: true, experiment: '003' });
     expect(parseDemoArgs(['--experiment=003'])).toEqual({ controlPlane: true, experiment: '003' });
+  });
+
+  it('takes --real-nodes (make demo-real-nodes) and --name for the lab', () => {
+    expect(parseDemoArgs(['--real-nodes'])).toEqual({ controlPlane: true, experiment: '000', realNodes: true });
+    expect(parseDemoArgs(['--real-nodes', '--name', 'deploy-demo'])).toEqual({
+      controlPlane: true,
+      experiment: '000',
+      realNodes: true,
+      labName: 'deploy-demo',
+    });
+  });
+
+  it('refuses --real-nodes with --files, and with an experiment that does not run there, before any lab', async () => {
+    const out: string[] = [];
+    const io = { out: (line: string) => out.push(line) };
+    expect((await runExperiment(io, { controlPlane: false, realNodes: true })).code).toBe(2);
+    expect(out.join('\n')).toMatch(/--real-nodes runs real kubelets, which need the real control plane: drop --files/);
+    expect((await runExperiment(io, { controlPlane: true, realNodes: true, experiment: '003' })).code).toBe(2);
+    expect(out.join('\n')).toMatch(/experiment 003 does not run on real nodes yet; --real-nodes runs 000/);
   });
 
   it('refuses an unknown experiment or flag by name', () => {
