@@ -114,17 +114,21 @@ export async function publishApiAddress(ip: string, lab: string, bridgeNetns: st
 
 /**
  * Lets the API server dial the real nodes' kubelets (exec, logs, port-forward), as a control plane
- * reaches its nodes: connections to each node's own address (outside every pod CIDR) take the
- * API address's table, so they leave from that address through its veth. One /32 rule per node,
- * nothing more: the host's main table still has no route into the lab, and pods stay unreachable
- * from the host.
+ * reaches its nodes: TCP connections to each node's own address (outside every pod CIDR) at the
+ * kubelet's port take the API address's table, so they leave from that address through its veth.
+ * One /32 rule per node, nothing more: the host's main table still has no route into the lab, and
+ * pods stay unreachable from the host. The rule names the kubelet's port because every lab gives
+ * its nodes the same addresses: a rule on the address alone would also catch another lab's API
+ * server replying to its own nodes (two real-node labs at once still share those dials).
  */
-export async function routeApiServerToNodes(ip: string, lab: string, nodeAddresses: readonly string[]): Promise<void> {
+export async function routeApiServerToNodes(ip: string, lab: string, nodeAddresses: readonly string[], kubeletPort: number): Promise<void> {
   const [address] = await hostAddresses(ip, apiHostDevice(lab));
   const index = address === undefined ? undefined : apiAddressIndex(address);
   if (index === undefined) throw new LabError('system', `the lab's API link ${apiHostDevice(lab)} holds no API address`);
   const table = String(apiRoutingTable(index));
-  const rules = nodeAddresses.map((node) => `rule add priority ${API_RULE_PRIORITY} to ${node}/32 table ${table}`);
+  const rules = nodeAddresses.map(
+    (node) => `rule add priority ${API_RULE_PRIORITY} to ${node}/32 ipproto tcp dport ${kubeletPort} table ${table}`,
+  );
   if (rules.length > 0) await run(ip, ['-batch', '-'], { input: [...rules, ''].join('\n') });
 }
 

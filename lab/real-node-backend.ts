@@ -14,7 +14,14 @@ import { clusterDnsAddress, PodNetwork, type LabNetwork } from './ipam.js';
 import type { ApiRest } from './kubelet/rest.js';
 import type { LabPaths } from './layout.js';
 import { taintsOf } from './pod-scheduling.js';
-import { RealNodes, resolveNodeBinaries, resolveOtherImages, resolvePauseImage, type RealNodePlan } from './real-node/index.js';
+import {
+  KUBELET_PORT,
+  RealNodes,
+  resolveNodeBinaries,
+  resolveOtherImages,
+  resolvePauseImage,
+  type RealNodePlan,
+} from './real-node/index.js';
 import type { LabRecordFile } from './record.js';
 
 interface NodeObject {
@@ -62,6 +69,7 @@ export async function startRealNodes(c: RealNodeContext): Promise<RealNodes> {
       c.host.ip,
       c.paths.name,
       plans.map((p) => p.address),
+      KUBELET_PORT,
     );
   return RealNodes.start(
     {

@@ -15,4 +15,4 @@ export { createV1Cgroups, existingLabV1Roots, labV1Pids, removeLabV1Cgroups } fr
 export { mountsUnder, unmountUnder } from './mounts.js';
 export { cniConfigList, gatewayOf } from './cni-config.js';
 export { containerdConfig } from './containerd-config.js';
-export { kubeletArgs, kubeletConfiguration, selfLabels } from './kubelet-config.js';
+export { kubeletArgs, kubeletConfiguration, selfLabels, KUBELET_PORT } from './kubelet-config.js';

@@ -9,6 +9,9 @@
 import { stringify } from 'yaml';
 import type { NodeDirs } from './node-layout.js';
 
+/** The kubelet's API port: the API server dials it for exec, logs and port-forward (lab/api-link.ts routes it). */
+export const KUBELET_PORT = 10250;
+
 export interface KubeletSettings {
   readonly dirs: NodeDirs;
   readonly nodeName: string;
@@ -38,7 +41,7 @@ export function kubeletConfiguration(s: KubeletSettings): string {
     oomScoreAdj: 0,
     containerRuntimeEndpoint: `unix://${s.dirs.containerdSocket}`,
     address: s.nodeIp,
-    port: 10250,
+    port: KUBELET_PORT,
     readOnlyPort: 0,
     healthzBindAddress: '127.0.0.1',
     healthzPort: 10248,
