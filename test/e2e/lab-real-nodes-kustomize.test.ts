@@ -53,6 +53,7 @@ interface Container {
   securityContext?: unknown;
   readinessProbe?: unknown;
   livenessProbe?: unknown;
+  startupProbe?: unknown;
   resources?: unknown;
   ports?: unknown;
 }
@@ -135,7 +136,7 @@ describe('nearby installed with kubectl apply -k on the real-node lab', () => {
       const node = pod.spec.nodeName!;
       expect(pod.status.conditions?.find((c) => c.type === 'Ready')?.status, pod.metadata.name).toBe('True');
       const container = pod.spec.containers[0]!;
-      for (const field of ['securityContext', 'readinessProbe', 'livenessProbe', 'resources', 'ports'] as const)
+      for (const field of ['securityContext', 'readinessProbe', 'livenessProbe', 'startupProbe', 'resources', 'ports'] as const)
         expect(container[field], `${field} of ${pod.metadata.name}`).toEqual(manifest[field]);
       const pid = podProcessNamed(nodeCgroup(node), pod.metadata.uid, 'node');
       expect(pid, `agent of ${node}`).toBeDefined();

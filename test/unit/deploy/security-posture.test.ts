@@ -67,7 +67,8 @@ interface Container {
   volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
   ports?: Array<{ name?: string; containerPort: number }>;
   readinessProbe?: { httpGet?: { path: string; port: string | number } };
-  livenessProbe?: { httpGet?: { path: string; port: string | number } };
+  livenessProbe?: { httpGet?: { path: string; port: string | number }; initialDelaySeconds?: number };
+  startupProbe?: { httpGet?: { path: string; port: string | number }; periodSeconds?: number; failureThreshold?: number };
   env?: Array<{ name: string; value?: string; valueFrom?: unknown }>;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
 }
@@ -151,6 +152,7 @@ function securityView(objects: readonly KubeObject[]): unknown {
       volumeMounts: container.volumeMounts,
       readinessProbe: container.readinessProbe,
       livenessProbe: container.livenessProbe,
+      startupProbe: container.startupProbe,
       placementEnv,
     },
   };
@@ -278,13 +280,17 @@ describe.each(EACH)('%s', (name) => {
     expect(podSpec(objects).serviceAccountName).toBe(SERVICE_ACCOUNT);
   });
 
-  it('probes /readyz and /healthz on the named metrics port, which the headless metrics Service exposes', () => {
+  it('probes /readyz and /healthz (start-up and liveness) on the named metrics port, which the headless metrics Service exposes', () => {
     const objects = rendered(name);
     const container = agentContainer(objects);
     const metricsPort = container.ports?.find((p) => p.name === 'metrics');
     expect(metricsPort?.containerPort).toBe(name === 'helm (every value set)' ? 9791 : 9790);
     expect(container.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
     expect(container.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
+    // A slow start is not killed: liveness counts only once the startup probe passed, within 5 minutes.
+    expect(container.startupProbe?.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
+    expect((container.startupProbe?.periodSeconds ?? 10) * (container.startupProbe?.failureThreshold ?? 3)).toBe(300);
+    expect(container.livenessProbe?.initialDelaySeconds).toBeUndefined();
     expect(container.env?.find((e) => e.name === 'NEARBY_LISTEN')?.value).toBe(`:${metricsPort?.containerPort}`);
 
     const service = only(objects, 'Service', 'nearby-agent-metrics') as unknown as {
