@@ -90,6 +90,29 @@ export async function curlRound(
   return round;
 }
 
+/**
+ * Curls until one answers (any HTTP answer) or `withinMs` is up; true when one did. The seed's
+ * helloworld has no readiness probe, so a real kubelet reports it Ready as its container starts,
+ * seconds before the server listens on a busy node: a step's counted curls wait for this first.
+ */
+export async function answersOnce(
+  shell: PodShell,
+  namespace: string,
+  url: string,
+  withinMs: number,
+  pod?: string,
+  resolve?: string,
+): Promise<boolean> {
+  pod ??= await shell.podName('app=sleep', namespace);
+  const pinned = resolve ? `--resolve ${resolve} ` : '';
+  const script = [
+    `end=$(( $(date +%s%N) + ${withinMs} * 1000000 )); while [ "$(date +%s%N)" -lt "$end" ]; do`,
+    `if curl -s -o /dev/null --max-time 2 ${pinned}"${url}"; then echo answered; break; fi; sleep 0.2; done`,
+  ].join(' ');
+  const r = await shell.run(pod, namespace, script, withinMs + 10_000);
+  return r.stdout.includes('answered');
+}
+
 export interface CurlUntil {
   /** Stop after the first answer containing this text. */
   readonly answer: string;

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { labDown, labUp, PROJECT_ROOT, resolveControlPlaneBinaries, type LabClient, type PodFault } from '../index.js';
 import { PROGRAMS } from '../programs.js';
-import { type CurlRound, curlRound, type CurlUntil, curlUntil, formatRound, labShell, type PodShell } from './demo-curl.js';
+import { answersOnce, type CurlRound, curlRound, type CurlUntil, curlUntil, formatRound, labShell, type PodShell } from './demo-curl.js';
 import { realNodeShell } from './demo-real-node-shell.js';
 import type { StepOutcome } from './demo-summary.js';
 
@@ -49,6 +49,8 @@ function collapse(lines: readonly string[]): string[] {
 const REAL_NODES_UP_MS = 600_000;
 /** Pods started by real kubelets on a busy machine: the lab's default wait is for its own pods. */
 const REAL_NODES_SETTLE_MS = 180_000;
+/** How long a step on real nodes waits for the Service's first answer before counting (answersOnce). */
+const WARM_UP_MS = 20_000;
 /** nearby's DaemonSet Ready on every node after `kubectl apply -k`. */
 const ROLLOUT_S = 300;
 
@@ -209,6 +211,8 @@ export class DemoSession {
     this.command(
       `${this.execCommand(options.namespace, lookup)} curl -sSL ${pinned}"${options.url}"   # x${options.count}${this.execNote}`,
     );
+    if (this.realNodes && !(await answersOnce(this.clientShell, options.namespace, options.url, WARM_UP_MS, options.pod, resolve)))
+      this.say(`  (no answer within ${WARM_UP_MS / 1000} s before counting: the step counts what it gets)`);
     const round = await curlRound(this.clientShell, options.namespace, options.url, options.count, options.pod, resolve);
     for (const line of formatRound(round)) this.say(`  ${line}`);
     return round;

@@ -137,7 +137,7 @@ describe('nearby installed with kubectl apply -k on the real-node lab', () => {
       expect(pod.status.conditions?.find((c) => c.type === 'Ready')?.status, pod.metadata.name).toBe('True');
       const container = pod.spec.containers[0]!;
       for (const field of ['securityContext', 'readinessProbe', 'livenessProbe', 'startupProbe', 'resources', 'ports'] as const)
-        expect(container[field], `${field} of ${pod.metadata.name}`).toEqual(manifest[field]);
+        expect(container[field], `${field} of ${pod.metadata.name}`).toMatchObject(manifest[field]!);
       const pid = podProcessNamed(nodeCgroup(node), pod.metadata.uid, 'node');
       expect(pid, `agent of ${node}`).toBeDefined();
       const effective = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
