@@ -7,6 +7,12 @@ type WatchCallback = (phase: string, apiObj: unknown, watchObj?: unknown) => voi
 export interface WatchHooks {
   /** Runs before the request; false means the informer was stopped meanwhile, so do not connect. */
   beforeWatch(): Promise<boolean>;
+  /**
+   * Asked again once the stream is open: false means the informer was stopped while it
+   * connected. ListWatch's stop() aborts only a request it already holds, so a stream that
+   * opens afterwards would otherwise stay open for good.
+   */
+  stillWanted(): boolean;
   /** Query parameters ListWatch has no way to set (bookmarks, server-side timeout). */
   extraParams(): WatchParams;
   /** Turns an event's object into the shape kept in the cache. */
@@ -52,6 +58,10 @@ export class InstrumentedWatch extends Watch {
         done(err);
       },
     );
+    if (!this.hooks.stillWanted()) {
+      controller.abort();
+      return controller;
+    }
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- `done` above may have set it before super.watch resolved
     if (!ended) this.hooks.established();
     return controller;

@@ -176,6 +176,10 @@ export class KindInformer<K extends InformedKind = WatchedKind> implements Watch
     return true;
   }
 
+  stillWanted(): boolean {
+    return !this.stopped;
+  }
+
   extraParams(): Record<string, string | number | boolean> {
     return { allowWatchBookmarks: true, timeoutSeconds: this.options.watchTimeoutSeconds() };
   }

@@ -72,6 +72,8 @@ export class FakeApiServer {
   private readonly compactedAt = new Map<ResourcePath, number>();
   private readonly failingLists = new Map<ResourcePath, number>();
   private readonly watches = new Set<OpenWatch>();
+  /** Watch requests answered only on releaseWatches(): a stream still connecting. */
+  private held: Array<() => void> | undefined;
   /** Installed CRD groups and the versions each serves, as discovery (GET /apis) lists them. */
   private readonly customGroups = new Map<string, readonly string[]>();
 
@@ -193,6 +195,19 @@ export class FakeApiServer {
     this.failingLists.set(path, count);
   }
 
+  /** From now on, watch requests wait unanswered until releaseWatches(). */
+  holdWatches(): void {
+    this.held ??= [];
+  }
+
+  /** Answers the held watch requests and stops holding; returns how many were held. */
+  releaseWatches(): number {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const answer of held) answer();
+    return held.length;
+  }
+
   openWatches(path?: ResourcePath): OpenWatch[] {
     return [...this.watches].filter((watch) => path === undefined || watch.path === path);
   }
@@ -230,7 +245,9 @@ export class FakeApiServer {
       respondJson(res, 404, status(404, 'NotFound', `no route for ${req.method} ${url.pathname}`));
       return;
     }
-    if (watch) this.serveWatch(url.pathname, url.searchParams, res);
+    const path = url.pathname;
+    if (watch && this.held) this.held.push(() => this.serveWatch(path, url.searchParams, res));
+    else if (watch) this.serveWatch(url.pathname, url.searchParams, res);
     else this.serveList(url.pathname, res);
   }
 

@@ -383,6 +383,21 @@ describe('KubernetesSource', () => {
     });
   });
 
+  it('a watch still connecting when stop() comes is closed as soon as it opens', async () => {
+    server = new FakeApiServer();
+    seed(server);
+    server.holdWatches();
+    const s = await startAgainst(await server.listen());
+    await waitFor(() => s.status().synced, 3_000, 'initial sync');
+    await waitFor(() => server.requests.filter((r) => r.watch).length >= 4, 3_000, 'a watch request per kind');
+    await s.stop();
+    source = undefined;
+    expect(server.releaseWatches()).toBeGreaterThanOrEqual(4);
+    await waitFor(() => server.openWatches().length === 0, 3_000, 'the late streams closed');
+    await sleep(200);
+    expect(server.openWatches()).toHaveLength(0);
+  });
+
   it('stops cleanly: no requests after stop()', async () => {
     const s = await startSynced();
     await s.stop();
