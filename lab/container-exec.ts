@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from './errors.js';
-import type { ExecResult } from './pod-exec.js';
+import { execResultOf, type ExecResult } from './exec-result.js';
 
 /** PIDs in the cgroup2 directories of pod `uid` (kubepods/<qos>/pod<uid>/...) below the node cgroup. */
 export function podProcesses(nodeCgroup: string, uid: string): number[] {
@@ -61,22 +61,5 @@ export function execInContainer(
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  let timedOut = false;
-  const timer = options.timeoutMs
-    ? setTimeout(() => {
-        timedOut = true;
-        child.kill('SIGKILL');
-      }, options.timeoutMs)
-    : undefined;
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? (signal === 'SIGKILL' ? 137 : 128), stdout, stderr, timedOut });
-    });
-  });
+  return execResultOf(child, options.timeoutMs);
 }
