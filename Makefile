@@ -16,7 +16,7 @@ NODE_APT_PKGS := libseccomp-dev pkg-config
 IMAGE_APT_PKGS := mmdebstrap buildah gcc libc6-dev
 CLANG ?= clang
 
-.PHONY: all deps apt npm bpffs bpf build product lint test test-unit test-kernel test-prometheus test-real-nodes bench bench-c bench-maps bench-connect bench-connect-ejection bench-programming demo demo-cluster demo-real-nodes demo-003 demo-004 clean control-plane kube-proxy node-components e2e-test e2e-upstream helm prometheus coredns image images dashboard-png cost-growth-plot
+.PHONY: all deps apt npm bpffs bpf build product lint test test-unit test-kernel test-prometheus test-real-nodes bench bench-c bench-maps bench-connect bench-connect-ejection bench-programming demo demo-cluster demo-real-nodes demo-real-nodes-helm demo-003 demo-004 clean control-plane kube-proxy node-components e2e-test e2e-upstream helm prometheus coredns image images dashboard-png cost-growth-plot
 
 all: build
 
@@ -177,6 +177,10 @@ demo-cluster: build bpffs control-plane
 # From a cold cache the node components and images take tens of minutes; later runs start at once.
 demo-real-nodes: build bpffs control-plane node-components images
 	node dist/cmd/nearbyctl.js demo --real-nodes
+
+# The same, with nearby installed by `helm install` of deploy/helm/nearby instead of kubectl apply -k.
+demo-real-nodes-helm: build bpffs control-plane node-components images helm
+	node dist/cmd/nearbyctl.js demo --real-nodes --install helm
 
 # Seed 003 (multi-AZ locality with DestinationRules) on the lab's real control plane.
 demo-003: build bpffs control-plane

@@ -37,14 +37,15 @@ const USAGE = `usage:
                    waits until the uninstall DaemonSet NAME is Ready on every node it runs
                    on (the chart's pre-delete Job). Exit 0: confirmed; 1: not in time
   nearbyctl lab up|apply|delete|label|exec|fault|get|status|wait|down ... (nearbyctl lab --help)
-  nearbyctl demo [--files|--real-nodes] [--experiment 000|003|004] [--name LAB]
+  nearbyctl demo [--files|--real-nodes [--install kustomize|helm]] [--experiment 000|003|004] [--name LAB]
                    a seed's experiment on a lab cluster (root): 000, the default,
                    seeds 000/002's locality steps; 003 (make demo-003), seed 003's
                    DestinationRules; 004 (make demo-004), seed 004's two clusters
                    and 70/20/10 across them. On a real control plane with the seed's kubectl
                    commands (make demo-cluster), or with --files on the lab's own
                    controllers (000 only; make demo), or --real-nodes: real kubelets with
-                   nearby applied from deploy/ as a DaemonSet (000 only; make demo-real-nodes).
+                   nearby applied from deploy/ as a DaemonSet (000 only; make demo-real-nodes),
+                   by --install kustomize (the default) or helm (deploy/helm/nearby).
                    --name: the lab's name instead of the seed's cluster name
   nearbyctl create-remote-secret --name NAME [--context CTX] [--kubeconfig FILE]
                    [--namespace istio-system] [--server URL] [--print-remote-rbac]

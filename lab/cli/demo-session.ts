@@ -8,7 +8,10 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { labDown, labUp, PROJECT_ROOT, resolveControlPlaneBinaries, type LabClient, type PodFault } from '../index.js';
+import { hostEnv, labDown, labUp, PROJECT_ROOT, resolveControlPlaneBinaries, type LabClient, type PodFault } from '../index.js';
+import { AGENT_IDENTITY } from '../control-plane/index.js';
+import { labHelmInstallArgs, NEARBY_CHART } from '../daemonset-helm-values.js';
+import { resolveHelm } from '../helm-binary.js';
 import { PROGRAMS } from '../programs.js';
 import { answersOnce, type CurlRound, curlRound, type CurlUntil, curlUntil, formatRound, labShell, type PodShell } from './demo-curl.js';
 import { realNodeShell } from './demo-real-node-shell.js';
@@ -51,8 +54,12 @@ const REAL_NODES_UP_MS = 600_000;
 const REAL_NODES_SETTLE_MS = 180_000;
 /** How long a step on real nodes waits for the Service's first answer before counting (answersOnce). */
 const WARM_UP_MS = 20_000;
-/** nearby's DaemonSet Ready on every node after `kubectl apply -k`. */
+/** nearby's DaemonSet Ready on every node after `kubectl apply -k` or `helm install`. */
 const ROLLOUT_S = 300;
+
+/** How `demo --real-nodes` installs nearby: deploy/'s kustomize base or its Helm chart. */
+export const INSTALLS = ['kustomize', 'helm'] as const;
+export type Install = (typeof INSTALLS)[number];
 
 export class DemoSession {
   readonly outcomes: StepOutcome[] = [];
@@ -67,8 +74,9 @@ export class DemoSession {
   constructor(
     private readonly io: DemoIo,
     readonly controlPlane: boolean,
-    /** Real kubelets, and nearby installed as deploy/'s DaemonSet (`kubectl apply -k`), not the lab's agents. */
+    /** Real kubelets, and nearby installed as deploy/'s DaemonSet (`install` says how), not the lab's agents. */
     readonly realNodes = false,
+    readonly install: Install = 'kustomize',
   ) {
     this.kubectl = controlPlane ? resolveControlPlaneBinaries().kubectl : undefined;
   }
@@ -107,8 +115,9 @@ export class DemoSession {
     if (this.kubectl) this.command(`export KUBECONFIG=${this.kubeconfig}`);
     if (this.realNodes) {
       if (!up.kustomization || !this.kubectl || !this.kubeconfig) throw new Error('the real-node lab wrote no kustomization for nearby');
-      await this.kube(['apply', '-k', up.kustomization]);
-      await this.kube(['-n', 'nearby-system', 'rollout', 'status', 'daemonset/nearby-agent', `--timeout=${ROLLOUT_S}s`]);
+      if (this.install === 'helm') this.helmInstall(up.lab);
+      else await this.kube(['apply', '-k', up.kustomization]);
+      await this.kube(['-n', AGENT_IDENTITY.namespace, 'rollout', 'status', 'daemonset/nearby-agent', `--timeout=${ROLLOUT_S}s`]);
       this.shell = realNodeShell(up.lab.name, this.kubectl, this.kubeconfig);
     } else {
       this.shell = labShell(up.lab);
@@ -153,6 +162,22 @@ export class DemoSession {
     if (applied.status !== 0)
       throw new Error(`kubectl ${kubectlArgs.join(' ')} failed: ${applied.stderr.trim() || `exit ${applied.status}`}`);
     return lines;
+  }
+
+  /** `helm install` of deploy/helm/nearby with the values that place it on this lab (lab/daemonset-helm-values.ts). */
+  private helmInstall(lab: LabClient): void {
+    const host = hostEnv();
+    const args = labHelmInstallArgs(lab.paths, host);
+    this.command(`helm ${args.map((a) => (a === NEARBY_CHART ? 'deploy/helm/nearby' : a)).join(' ')}`);
+    const run = spawnSync(resolveHelm(), args, {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, KUBECONFIG: this.kubeconfig },
+      encoding: 'utf8',
+    });
+    const lines = run.stdout.trim().split('\n').filter(Boolean);
+    for (const line of lines.slice(0, 6)) this.say(`  ${line}`);
+    if (run.status !== 0)
+      throw new Error(`helm ${args.join(' ')} failed: ${run.stderr.trim() || run.error?.message || `exit ${run.status}`}`);
   }
 
   /** One of the seed's kubectl commands: run by kubectl on a real control plane, else by the lab's equivalent. */

@@ -12,7 +12,7 @@ import type { DemoExperiment, DemoParams } from './demo-experiment.js';
 import { SEED_000 } from './demo-seed-000.js';
 import { SEED_003 } from './demo-seed-003-experiment.js';
 import { SEED_004 } from './demo-seed-004.js';
-import { DemoSession, type DemoIo } from './demo-session.js';
+import { DemoSession, type DemoIo, type Install } from './demo-session.js';
 import { formatSummary, type StepOutcome } from './demo-summary.js';
 
 export type { DemoIo } from './demo-session.js';
@@ -28,8 +28,10 @@ export interface DemoOptions extends DemoParams {
   readonly experiment?: string;
   /** The lab's name; default the experiment's own (the seed's cluster name). */
   readonly labName?: string;
-  /** Real kubelets and containerd (`make demo-real-nodes`), nearby installed with `kubectl apply -k` as deploy/'s DaemonSet. */
+  /** Real kubelets and containerd (`make demo-real-nodes`), nearby installed as deploy/'s DaemonSet. */
   readonly realNodes?: boolean;
+  /** With realNodes: `kubectl apply -k` (the default) or `helm install`. */
+  readonly install?: Install;
 }
 
 export interface DemoRun {
@@ -66,7 +68,7 @@ export async function runExperiment(io: DemoIo, options: DemoOptions): Promise<D
     );
     return { code: 2, outcomes: [] };
   }
-  const session = new DemoSession(io, options.controlPlane, options.realNodes === true);
+  const session = new DemoSession(io, options.controlPlane, options.realNodes === true, options.install);
   say(`demo ${experiment.id}: ${experiment.title}`);
   say();
   try {

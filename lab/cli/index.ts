@@ -1,11 +1,13 @@
 /*
- * The lab's commands as a function of argv: `lab ...` and `demo [--files|--real-nodes] [--experiment ID] [--name LAB]`.
+ * The lab's commands as a function of argv: `lab ...` and
+ * `demo [--files|--real-nodes [--install kustomize|helm]] [--experiment ID] [--name LAB]`.
  * nearbyctl delegates both here when the lab is installed beside it (a checkout's build), and the
  * lab's own bin (bin/nearby-lab) goes through nearbyctl. Exit codes: 0 ok, 1 failed, 2 usage or
  * prerequisites.
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_EXPERIMENT, experimentOf, EXPERIMENTS, runDemo, type DemoOptions } from './demo.js';
+import { INSTALLS, type Install } from './demo-session.js';
 import type { CliIo } from './io.js';
 import { runLab } from './lab.js';
 import { isLabError } from '../errors.js';
@@ -15,11 +17,17 @@ export type { CliIo } from './io.js';
 
 /** `demo`'s flags as DemoOptions, or the usage error to print. */
 export function parseDemoArgs(args: readonly string[]): DemoOptions | { error: string } {
-  let values: { files?: boolean; experiment?: string; 'real-nodes'?: boolean; name?: string };
+  let values: { files?: boolean; experiment?: string; 'real-nodes'?: boolean; install?: string; name?: string };
   try {
     ({ values } = parseArgs({
       args: [...args],
-      options: { files: { type: 'boolean' }, experiment: { type: 'string' }, 'real-nodes': { type: 'boolean' }, name: { type: 'string' } },
+      options: {
+        files: { type: 'boolean' },
+        experiment: { type: 'string' },
+        'real-nodes': { type: 'boolean' },
+        install: { type: 'string' },
+        name: { type: 'string' },
+      },
       strict: true,
       allowPositionals: false,
     }));
@@ -32,10 +40,18 @@ export function parseDemoArgs(args: readonly string[]): DemoOptions | { error: s
       error: `nearbyctl demo: --experiment ${JSON.stringify(experiment)}: expected one of ${EXPERIMENTS.map((e) => e.id).join(', ')}`,
     };
   }
+  const install = values.install;
+  if (install !== undefined && !(INSTALLS as readonly string[]).includes(install)) {
+    return { error: `nearbyctl demo: --install ${JSON.stringify(install)}: expected one of ${INSTALLS.join(', ')}` };
+  }
+  if (install !== undefined && !values['real-nodes']) {
+    return { error: 'nearbyctl demo: --install chooses how nearby is installed on real nodes: add --real-nodes' };
+  }
   return {
     controlPlane: values.files !== true,
     experiment,
     ...(values['real-nodes'] ? { realNodes: true } : {}),
+    ...(install !== undefined ? { install: install as Install } : {}),
     ...(values.name ? { labName: values.name } : {}),
   };
 }

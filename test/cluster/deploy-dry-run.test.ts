@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestControlPlane, type TestControlPlane } from './control-plane-fixture.js';
 import type { ControlPlane, KubectlResult } from '../../lab/control-plane/index.js';
 import { DEPLOY, helmYaml, kustomizeYaml, NAMESPACE, parseObjects } from '../fixtures/deploy-render.js';
-import { resolveHelm } from '../fixtures/helm-binary.js';
+import { resolveHelm } from '../../lab/helm-binary.js';
 import { ifSetUp } from '../fixtures/if-set-up.js';
 
 const SAMPLES = join(DEPLOY, 'samples');

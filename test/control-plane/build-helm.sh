@@ -11,7 +11,7 @@
 #      pinned version: a killed build is never taken for a finished one.
 #
 # Prints HELM=PATH on stdout (progress goes to stderr), and writes <cache>/helm/current.json,
-# which test/fixtures/helm-binary.ts reads.
+# which lab/helm-binary.ts reads.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

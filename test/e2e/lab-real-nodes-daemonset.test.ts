@@ -19,7 +19,7 @@ import {
   type LabRecord,
 } from '../../lab/index.js';
 import { waitUntil } from '../../lab/primitives.js';
-import { resolveHelm } from '../fixtures/helm-binary.js';
+import { resolveHelm } from '../../lab/helm-binary.js';
 import { ifSetUp } from '../fixtures/if-set-up.js';
 import { assertLabPrereqs, downExpectingNothingLeft, ROOT, sample } from './lab-fixture.js';
 import { curlInContainer, podProcessNamed } from './real-node-pods.js';

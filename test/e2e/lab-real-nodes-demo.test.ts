@@ -1,46 +1,57 @@
-// Seeds 000/002's demo through nearby's own DaemonSet (`make demo-real-nodes`, docs/real-nodes.md):
-// real kubelets and containerd, the seed's helloworld and sleep from the real images, nearby
-// installed with `kubectl apply -k` of the lab's kustomization and no lab agents. The demo's own
-// checks are read back per step, and the answering pods judged here: PreferClose keeps the sleep
-// pod on its own subzone's helloworld pod, and once that one is deleted, on subzone2's.
+// Seeds 000/002's demo through nearby's own DaemonSet (`make demo-real-nodes` and
+// `make demo-real-nodes-helm`, docs/real-nodes.md): real kubelets and containerd, the seed's
+// helloworld and sleep from the real images, nearby installed with `kubectl apply -k` of the
+// lab's kustomization, then again with `helm install` of deploy/helm/nearby, and no lab agents.
+// The demo's own checks are read back per step, and the answering pods judged here: PreferClose
+// keeps the sleep pod on its own subzone's helloworld pod, and once that one is deleted, on
+// subzone2's.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerOf } from '../../lab/cli/demo-curl.js';
 import { runExperiment, type DemoRun } from '../../lab/cli/demo.js';
+import type { Install } from '../../lab/cli/demo-session.js';
+import { resolveHelm } from '../../lab/helm-binary.js';
 import { listLabs, resolveNodeBinaries, resolvePauseImage } from '../../lab/index.js';
 import { assertLabPrereqs } from './lab-fixture.js';
 
-const NAME = `e2e-demo-${process.pid}`;
-let run: DemoRun | undefined;
-const lines: string[] = [];
+/** How each install shows in the demo's output. */
+const INSTALL_LINE: Record<Install, RegExp> = {
+  kustomize: /^\$ kubectl apply -k \S+\/nearby-kustomize$/,
+  helm: /^\$ helm install nearby deploy\/helm\/nearby --namespace nearby-system --create-namespace .*hostPaths\.cgroupSubpath=\S+\/\$\(NODE_NAME\)$/,
+};
 
-/** Each answer of a step's curl round as [version, instance] (the pod that answered). */
-function answered(step: string): Array<[string, string]> {
-  const outcome = run!.outcomes.find((o) => o.step === step);
-  expect(outcome?.round, `step ${step} ran; output:\n${lines.join('\n')}`).toBeDefined();
-  return outcome!.round!.results.map((r) => {
-    const answer = answerOf(r);
-    return answer ? [answer.version, answer.instance] : ['no answer', r.text];
+describe.each<Install>(['kustomize', 'helm'])('seed 000 through nearby installed by %s on real nodes', (install) => {
+  const NAME = `e2e-demo-${install === 'helm' ? 'h' : 'k'}-${process.pid}`;
+  let run: DemoRun | undefined;
+  const lines: string[] = [];
+
+  /** Each answer of a step's curl round as [version, instance] (the pod that answered). */
+  function answered(step: string): Array<[string, string]> {
+    const outcome = run!.outcomes.find((o) => o.step === step);
+    expect(outcome?.round, `step ${step} ran; output:\n${lines.join('\n')}`).toBeDefined();
+    return outcome!.round!.results.map((r) => {
+      const answer = answerOf(r);
+      return answer ? [answer.version, answer.instance] : ['no answer', r.text];
+    });
+  }
+
+  beforeAll(async () => {
+    resolveNodeBinaries();
+    resolvePauseImage();
+    if (install === 'helm') resolveHelm();
+    await assertLabPrereqs();
+    run = await runExperiment({ out: (line) => lines.push(line) }, { controlPlane: true, realNodes: true, install, labName: NAME });
+  }, 1_200_000);
+
+  afterAll(() => {
+    if (run?.code !== 0) console.log(lines.join('\n'));
+    else console.log(lines.slice(lines.findIndex((l) => l.startsWith('step '))).join('\n'));
   });
-}
 
-beforeAll(async () => {
-  resolveNodeBinaries();
-  resolvePauseImage();
-  await assertLabPrereqs();
-  run = await runExperiment({ out: (line) => lines.push(line) }, { controlPlane: true, realNodes: true, labName: NAME });
-}, 1_200_000);
-
-afterAll(() => {
-  if (run?.code !== 0) console.log(lines.join('\n'));
-  else console.log(lines.slice(lines.findIndex((l) => l.startsWith('step '))).join('\n'));
-});
-
-describe('seed 000 through nearby applied with kubectl apply -k on real nodes (make demo-real-nodes)', () => {
-  it("installs nearby from the lab's kustomization and runs no lab agents", () => {
+  it(`installs nearby by ${install} and runs no lab agents`, () => {
     expect(lines).toContain(
       `$ nearbyctl lab up deploy/samples/kind-cluster.yaml --name ${NAME} --control-plane --real-nodes --agents daemonset`,
     );
-    expect(lines.some((l) => /^\$ kubectl apply -k \S+\/nearby-kustomize$/.test(l))).toBe(true);
+    expect(lines.some((l) => INSTALL_LINE[install].test(l))).toBe(true);
     expect(lines).toContain('  daemon set "nearby-agent" successfully rolled out');
   });
 

@@ -21,7 +21,7 @@ import {
   type LabRecord,
 } from '../../lab/index.js';
 import { nodeDirs } from '../../lab/real-node/index.js';
-import { resolveHelm } from '../fixtures/helm-binary.js';
+import { resolveHelm } from '../../lab/helm-binary.js';
 import { ifSetUp } from '../fixtures/if-set-up.js';
 import { newTopLevelCgroups, topLevelCgroups } from './cgroup-roots.js';
 import { assertLabPrereqs, downExpectingNothingLeft, ROOT, sample } from './lab-fixture.js';

@@ -7,30 +7,14 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { hostEnv, labPaths, PROJECT_ROOT } from '../../lab/index.js';
-import { resolveHelm } from '../fixtures/helm-binary.js';
+import { labHelmInstallArgs } from '../../lab/daemonset-helm-values.js';
+import { resolveHelm } from '../../lab/helm-binary.js';
 
 export const ZONES_CONFIG = join(PROJECT_ROOT, 'test/upstream-e2e/kind-zones.yaml');
 const NEARBYCTL = join(PROJECT_ROOT, 'dist/cmd/nearbyctl.js');
 const NAMESPACE = 'nearby-system';
-
-/**
- * What the install sets: only what places the chart in this lab (its image, the API server's
- * address, the host's bpffs and cgroup2 mount, the node's own cgroup below it). Resources and
- * probes stay the chart's, as a user gets them; the startupProbe is what lets a slow start on
- * these 2 shared cores finish (docs/real-nodes.md, "Kubernetes' own tests").
- */
-export function installValues(lab: string, apiHost: string, apiPort: string): string[] {
-  const host = hostEnv();
-  const cgroupRoot = labPaths(lab, host.cgroup2, host.bpffs).cgroupRoot;
-  return [
-    ...['--set', 'image.pullPolicy=Never'],
-    ...['--set', `apiServer.host=${apiHost}`, '--set-string', `apiServer.port=${apiPort}`],
-    ...['--set', `hostPaths.bpffs=${host.bpffs}`, '--set', `hostPaths.cgroup=${host.cgroup2}`],
-    ...['--set-string', `hostPaths.cgroupSubpath=${relative(host.cgroup2, cgroupRoot)}/$(NODE_NAME)`],
-  ];
-}
 
 function step(what: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
   const started = Date.now();
@@ -57,23 +41,8 @@ export function bringUpLab(lab: string, kubectl: string, workDir: string): strin
   ]);
   const kubeconfig = join(labPaths(lab, hostEnv().cgroup2, hostEnv().bpffs).stateDir, 'kubeconfig');
   const env = { ...process.env, KUBECONFIG: kubeconfig };
-  const server = new URL(
-    execFileSync(kubectl, ['config', 'view', '-o', 'jsonpath={.clusters[0].cluster.server}'], { env, encoding: 'utf8' }).trim(),
-  );
-  step(
-    'helm install nearby',
-    resolveHelm(),
-    [
-      'install',
-      'nearby',
-      join(PROJECT_ROOT, 'deploy/helm/nearby'),
-      '--namespace',
-      NAMESPACE,
-      '--create-namespace',
-      ...installValues(lab, server.hostname, server.port),
-    ],
-    env,
-  );
+  // Only what places the chart in this lab; resources and probes stay the chart's (lab/daemonset-helm-values.ts).
+  step('helm install nearby', resolveHelm(), labHelmInstallArgs(labPaths(lab, hostEnv().cgroup2, hostEnv().bpffs), hostEnv()), env);
   step('CoreDNS applied', kubectl, ['apply', '-f', join(PROJECT_ROOT, 'lab/addons/coredns.yaml')], env);
   step('nearby DaemonSet Ready', kubectl, ['rollout', 'status', 'daemonset/nearby-agent', '-n', NAMESPACE, '--timeout=900s'], env);
   step('CoreDNS Ready', kubectl, ['rollout', 'status', 'deployment/coredns', '-n', 'kube-system', '--timeout=300s'], env);

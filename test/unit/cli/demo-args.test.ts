@@ -26,6 +26,22 @@ describe('nearbyctl demo flags', () => {
     });
   });
 
+  it('takes --install kustomize|helm with --real-nodes (make demo-real-nodes-helm), and refuses it otherwise by name', () => {
+    expect(parseDemoArgs(['--real-nodes', '--install', 'helm'])).toEqual({
+      controlPlane: true,
+      experiment: '000',
+      realNodes: true,
+      install: 'helm',
+    });
+    expect(parseDemoArgs(['--real-nodes', '--install=kustomize'])).toMatchObject({ install: 'kustomize' });
+    expect(parseDemoArgs(['--real-nodes', '--install', 'kubectl'])).toEqual({
+      error: 'nearbyctl demo: --install "kubectl": expected one of kustomize, helm',
+    });
+    expect(parseDemoArgs(['--install', 'helm'])).toEqual({
+      error: 'nearbyctl demo: --install chooses how nearby is installed on real nodes: add --real-nodes',
+    });
+  });
+
   it('refuses --real-nodes with --files, and with an experiment that does not run there, before any lab', async () => {
     const out: string[] = [];
     const io = { out: (line: string) => out.push(line) };
