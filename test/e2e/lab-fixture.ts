@@ -108,6 +108,14 @@ export async function upLabWithSleep(options: {
  * lab down, then the machine itself must hold nothing of the lab. Judged by the latest record:
  * agents or pods replaced during the run are in it, the first ones are not.
  */
+/**
+ * How long a real-node lab's teardown may take in afterAll. Each node's containerd holds the
+ * lab's unpacked images, and removing them on a loaded 2-core machine took 60–200 s (a 60 s
+ * bound failed two files of a fresh-clone run, and the next file's lab then met the half-torn
+ * one).
+ */
+export const REAL_NODE_LAB_DOWN_MS = 300_000;
+
 export async function downExpectingNothingLeft(
   name: string,
   lab: LabClient | undefined,

@@ -21,7 +21,7 @@ import {
 import { waitUntil } from '../../lab/primitives.js';
 import { resolveHelm } from '../../lab/helm-binary.js';
 import { ifSetUp } from '../fixtures/if-set-up.js';
-import { assertLabPrereqs, downExpectingNothingLeft, ROOT, sample } from './lab-fixture.js';
+import { assertLabPrereqs, downExpectingNothingLeft, REAL_NODE_LAB_DOWN_MS, ROOT, sample } from './lab-fixture.js';
 import { curlInContainer, podProcessNamed } from './real-node-pods.js';
 
 const NAME = `e2e-ds-${process.pid}`;
@@ -100,7 +100,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (ifSetUp(lab)) await downExpectingNothingLeft(NAME, lab, record);
-}, 60_000);
+}, REAL_NODE_LAB_DOWN_MS);
 
 describe('nearby installed by helm on the real-node lab', () => {
   it('starts no lab agents of its own', () => {

@@ -20,7 +20,7 @@ import {
 import { DEFAULT_SERVICE_CIDR } from '../../lab/control-plane/index.js';
 import { ifSetUp } from '../fixtures/if-set-up.js';
 import { newTopLevelCgroups, topLevelCgroups } from './cgroup-roots.js';
-import { assertLabPrereqs, downExpectingNothingLeft, sample } from './lab-fixture.js';
+import { assertLabPrereqs, downExpectingNothingLeft, REAL_NODE_LAB_DOWN_MS, sample } from './lab-fixture.js';
 import { podProcessNamed, runInContainer } from './real-node-pods.js';
 
 const NAME = `e2e-dns-${process.pid}`;
@@ -92,7 +92,7 @@ afterAll(async () => {
   if (!ifSetUp(lab)) return;
   await downExpectingNothingLeft(NAME, lab, record);
   expect(newTopLevelCgroups(cgroupsBefore), 'cgroups the lab made outside nearby-lab/<lab>').toEqual([]);
-}, 240_000);
+}, REAL_NODE_LAB_DOWN_MS);
 
 describe('cluster DNS on the real-node lab, through nearby', () => {
   it('runs CoreDNS Ready as lab up returns, behind kube-dns at the Service range tenth address', () => {

@@ -21,7 +21,7 @@ import {
 } from '../../lab/index.js';
 import { kustomizeYaml, only, parseObjects, type KubeObject } from '../fixtures/deploy-render.js';
 import { ifSetUp } from '../fixtures/if-set-up.js';
-import { assertLabPrereqs, downExpectingNothingLeft, ROOT } from './lab-fixture.js';
+import { assertLabPrereqs, downExpectingNothingLeft, REAL_NODE_LAB_DOWN_MS, ROOT } from './lab-fixture.js';
 import { podProcessNamed } from './real-node-pods.js';
 
 const NAME = `e2e-kz-${process.pid}`;
@@ -109,7 +109,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (ifSetUp(lab)) await downExpectingNothingLeft(NAME, lab, record);
-}, 240_000);
+}, REAL_NODE_LAB_DOWN_MS);
 
 describe('nearby installed with kubectl apply -k on the real-node lab', () => {
   it("writes the lab's kustomization into its state dir", () => {

@@ -24,7 +24,7 @@ import { nodeDirs } from '../../lab/real-node/index.js';
 import { resolveHelm } from '../../lab/helm-binary.js';
 import { ifSetUp } from '../fixtures/if-set-up.js';
 import { newTopLevelCgroups, topLevelCgroups } from './cgroup-roots.js';
-import { assertLabPrereqs, downExpectingNothingLeft, ROOT, sample } from './lab-fixture.js';
+import { assertLabPrereqs, downExpectingNothingLeft, REAL_NODE_LAB_DOWN_MS, ROOT, sample } from './lab-fixture.js';
 import { curlInContainer, podProcessNamed } from './real-node-pods.js';
 import { waitUntil } from '../../lab/primitives.js';
 
@@ -46,6 +46,7 @@ const REPOSITORY = 'ghcr.io/nearby-lb/nearby-agent';
 const OLD_TAG = '0.1.0';
 const NEW_TAG = '0.1.0-rollout';
 const AGENT_SELECTOR = 'app.kubernetes.io/name=nearby,app.kubernetes.io/component=agent';
+const HELM_UNINSTALL_MS = 180_000;
 /** The loop's own bound, should the test never tell it to stop. */
 const LOOP_LIMIT_S = 400;
 
@@ -130,10 +131,10 @@ beforeAll(async () => {
 afterAll(async () => {
   if (!ifSetUp(lab)) return;
   // The uninstall hook, not lab down, is what takes nearby off the nodes.
-  helm(['uninstall', 'nearby', '--namespace', NAMESPACE, '--wait', '--timeout', '180s']);
+  helm(['uninstall', 'nearby', '--namespace', NAMESPACE, '--wait', '--timeout', `${HELM_UNINSTALL_MS / 1000}s`]);
   await downExpectingNothingLeft(NAME, lab, record);
   expect(newTopLevelCgroups(cgroupsBefore), 'cgroups the lab made outside nearby-lab/<lab>').toEqual([]);
-}, 420_000);
+}, HELM_UNINSTALL_MS + REAL_NODE_LAB_DOWN_MS);
 
 describe("a rolling update of nearby's DaemonSet on the real-node lab", () => {
   it('keeps every connect to a Service VIP working while each node agent is replaced by the new tag', async () => {

@@ -18,7 +18,7 @@ import {
   type LabClient,
   type LabRecord,
 } from '../../lab/index.js';
-import { assertLabPrereqs, downExpectingNothingLeft, sample } from './lab-fixture.js';
+import { assertLabPrereqs, downExpectingNothingLeft, REAL_NODE_LAB_DOWN_MS, sample } from './lab-fixture.js';
 import { ifSetUp } from '../fixtures/if-set-up.js';
 import { isRunning, waitUntil } from '../../lab/primitives.js';
 import { labExists } from '../../lab/teardown.js';
@@ -80,7 +80,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (ifSetUp(lab)) await downExpectingNothingLeft(NAME, lab, record);
-}, 60_000);
+}, REAL_NODE_LAB_DOWN_MS);
 
 describe('the lab on real nodes', () => {
   it('registers each node Ready through its own kubelet and containerd', () => {
