@@ -10,6 +10,7 @@
 import { convertObject, type Conversion, type ModelObject } from './from-k8s.js';
 import { buildSnapshot } from './snapshot.js';
 import { SliceIndex } from './slice-index.js';
+import { compareSlices } from './slice-order.js';
 import { clusterKey, isRemoteService, type RemoteCopies, sameService, withCopy, withoutCopy } from './clusters.js';
 import type { DestinationRule } from './destination-rule-types.js';
 import type { EndpointSlice, Namespace, Node, Rejection, Service, Snapshot } from './types.js';
@@ -41,14 +42,6 @@ interface MutableDelta {
 }
 
 const IGNORED: Conversion = Object.freeze({ status: 'ignored' });
-
-/** The order assembleSnapshot() gives a Service's slices: by qualified name. */
-const sliceKey = (s: EndpointSlice): string => clusterKey(s.cluster, `${s.namespace}/${s.name}`);
-const byName = (a: EndpointSlice, b: EndpointSlice): number => {
-  const x = sliceKey(a);
-  const y = sliceKey(b);
-  return x < y ? -1 : x > y ? 1 : 0;
-};
 
 export class SnapshotStore {
   private readonly nodes = new Map<string, Node>();
@@ -113,7 +106,9 @@ export class SnapshotStore {
    */
   rebuild(objects: Iterable<unknown>): SnapshotDelta {
     const delta: MutableDelta = { services: new Set(), nodes: new Set(), namespaces: new Set() };
-    const { snapshot, rejected, remoteServices } = buildSnapshot(objects, (raw, index, cluster) => this.convert(raw, index, cluster));
+    const { snapshot, rejected, remoteServices, slices } = buildSnapshot(objects, (raw, index, cluster) =>
+      this.convert(raw, index, cluster),
+    );
 
     replaceMap(this.nodes, snapshot.nodes, delta.nodes);
     replaceMap(this.namespaces, snapshot.namespaces, delta.namespaces);
@@ -127,8 +122,6 @@ export class SnapshotStore {
       this.destinationRules = rules;
       this.touchEveryService(delta);
     }
-    const slices = new SliceIndex();
-    for (const group of snapshot.endpointSlices.values()) for (const s of group) slices.set(s);
     for (const old of this.slicesByName.values()) {
       const next = slices.get(old.cluster, old.namespace, old.name);
       if (next === old) continue;
@@ -264,7 +257,7 @@ export class SnapshotStore {
     }
     if (slice) {
       this.slicesByName.set(slice);
-      const group = [...(this.slicesByService.get(slice.serviceKey) ?? []), slice].sort(byName);
+      const group = [...(this.slicesByService.get(slice.serviceKey) ?? []), slice].sort(compareSlices);
       this.slicesByService.set(slice.serviceKey, group);
       delta.services.add(slice.serviceKey);
     }
