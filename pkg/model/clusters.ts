@@ -50,18 +50,27 @@ export function isClusterObjects(value: unknown): value is ClusterObjects {
 }
 
 /**
- * Qualified node names, one string per remote node rather than one per endpoint naming it.
+ * Qualified node names, one string per remote node rather than one per endpoint naming it, by
+ * cluster and name: looked up without building the name, which every remote endpoint would.
  * Bounded: emptied when it outgrows any plausible count of remote nodes (Nodes removed stay until then).
  */
-const qualifiedNodes = new Map<string, string>();
+const qualifiedNodes = new Map<string, Map<string, string>>();
+let qualifiedCount = 0;
 const QUALIFIED_NODES_MAX = 100_000;
 
 function qualifiedNode(cluster: string, name: string): string {
-  const key = clusterKey(cluster, name);
-  const known = qualifiedNodes.get(key);
+  let names = qualifiedNodes.get(cluster);
+  const known = names?.get(name);
   if (known !== undefined) return known;
-  if (qualifiedNodes.size >= QUALIFIED_NODES_MAX) qualifiedNodes.clear();
-  qualifiedNodes.set(key, key);
+  if (qualifiedCount >= QUALIFIED_NODES_MAX) {
+    qualifiedNodes.clear();
+    qualifiedCount = 0;
+    names = undefined;
+  }
+  if (!names) qualifiedNodes.set(cluster, (names = new Map<string, string>()));
+  const key = clusterKey(cluster, name);
+  names.set(name, key);
+  qualifiedCount++;
   return key;
 }
 

@@ -1,4 +1,4 @@
-import { parseIp } from '../ip/index.js';
+import { isCanonicalIp, parseIp } from '../ip/index.js';
 import { clusterKey, tagCluster } from './clusters.js';
 import { toDestinationRule } from './destination-rule.js';
 import type { DestinationRule } from './destination-rule-types.js';
@@ -17,6 +17,7 @@ import {
   readRecord,
   readRequiredString,
   readStringMap,
+  readStringMapValue,
   type RawRecord,
 } from './read.js';
 import {
@@ -178,7 +179,7 @@ function toService(raw: RawRecord): Service {
   const type = readOptionalString(spec, 'type', 'spec') || 'ClusterIP';
   const internalTrafficPolicy = readOptionalString(spec, 'internalTrafficPolicy', 'spec');
   const trafficDistribution = readOptionalString(spec, 'trafficDistribution', 'spec');
-  const serviceProxyName = readStringMap(metadata, 'labels', 'metadata')[SERVICE_PROXY_NAME_LABEL];
+  const serviceProxyName = readStringMapValue(metadata, 'labels', 'metadata', SERVICE_PROXY_NAME_LABEL);
   const sessionAffinitySeconds = readSessionAffinity(spec);
   return {
     key: serviceKey(namespace, name),
@@ -275,8 +276,7 @@ function isModelShaped(item: unknown, addressType: AddressType): item is Endpoin
   for (const address of addresses) {
     if (typeof address !== 'string') return false;
     if (addressType === 'FQDN') continue;
-    const ip = parseIp(address);
-    if (ip?.address !== address || `IPv${ip.family}` !== addressType) return false;
+    if (!isCanonicalIp(address, addressType === 'IPv4' ? 4 : 6)) return false;
   }
   return true;
 }
@@ -315,8 +315,7 @@ function toEndpointSlice(raw: RawRecord): EndpointSlice {
   const metadata = readRecord(raw, 'metadata', '');
   const name = readObjectName(metadata);
   const namespace = readObjectNamespace(metadata);
-  const labels = readStringMap(metadata, 'labels', 'metadata');
-  const serviceName = labels[SERVICE_NAME_LABEL];
+  const serviceName = readStringMapValue(metadata, 'labels', 'metadata', SERVICE_NAME_LABEL);
   if (!serviceName) {
     throw new BadField('missing-field', `metadata.labels[${SERVICE_NAME_LABEL}]`, 'missing, so the slice belongs to no Service');
   }
