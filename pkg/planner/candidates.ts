@@ -38,6 +38,10 @@ export function findCandidates(
   const byAddress = new Map<string, Candidate>();
   let slicesWithEndpoints = 0;
   let slicesWithPort = 0;
+  // Keyed by the address alone for the first target port met and by "address|port" for any
+  // other: a Service's slices nearly always agree on it, and a key string per endpoint was
+  // garbage on every plan. Addresses here are IPs, which hold no "|", so keys never collide.
+  let firstPort: number | undefined;
 
   for (const slice of slices) {
     if (slice.addressType !== addressType) continue;
@@ -65,7 +69,7 @@ export function findCandidates(
       const address = endpoint.addresses[0];
       if (address === undefined) continue;
       const candidate: Candidate = { address, port: port.port, endpoint, conditions: endpoint.conditions, slice: sliceName };
-      const key = `${address}|${port.port}`;
+      const key = port.port === (firstPort ??= port.port) ? address : `${address}|${port.port}`;
       const seen = byAddress.get(key);
       if (!seen || usability(candidate.conditions) < usability(seen.conditions)) byAddress.set(key, candidate);
     }
