@@ -124,9 +124,31 @@ function toNamespace(raw: RawRecord): Namespace {
 
 const PORT_FIELDS = ['name', 'port', 'protocol'];
 
+type PortCache<T> = WeakMap<readonly unknown[], readonly T[]>;
+
+/**
+ * A port list converted once per frozen raw list: sources keep one frozen list per distinct value
+ * (read-fields.ts), so 30,000 slices name a handful, and a frozen list of frozen records always
+ * converts the same way. A list that is refused is read (and refused) again each time.
+ */
+function portsOnce<T>(cache: PortCache<T>, list: readonly unknown[], convert: (list: readonly unknown[]) => readonly T[]): readonly T[] {
+  const known = cache.get(list);
+  if (known) return known;
+  const converted = convert(list);
+  if (Object.isFrozen(list) && list.every((item) => Object.isFrozen(item))) cache.set(list, converted);
+  return converted;
+}
+
+const servicePorts: PortCache<ServicePort> = new WeakMap();
+const endpointPorts: PortCache<EndpointPort> = new WeakMap();
+
 function toServicePorts(spec: RawRecord): readonly ServicePort[] {
+  return portsOnce(servicePorts, readList(spec, 'ports', 'spec'), readServicePorts);
+}
+
+function readServicePorts(list: readonly unknown[]): readonly ServicePort[] {
   const seenNames = new Set<string>();
-  const ports = readList(spec, 'ports', 'spec').map((item, i): ServicePort => {
+  const ports = list.map((item, i): ServicePort => {
     const path = `spec.ports[${i}]`;
     if (!isRecord(item)) throw new BadField('wrong-type', path, 'expected an object');
     const name = readOptionalString(item, 'name', path) ?? '';
@@ -197,7 +219,11 @@ function toService(raw: RawRecord): Service {
 }
 
 function toEndpointPorts(raw: RawRecord): readonly EndpointPort[] {
-  const ports = readList(raw, 'ports', '').map((item, i): EndpointPort => {
+  return portsOnce(endpointPorts, readList(raw, 'ports', ''), readEndpointPorts);
+}
+
+function readEndpointPorts(list: readonly unknown[]): readonly EndpointPort[] {
+  const ports = list.map((item, i): EndpointPort => {
     const path = `ports[${i}]`;
     if (!isRecord(item)) throw new BadField('wrong-type', path, 'expected an object');
     return {

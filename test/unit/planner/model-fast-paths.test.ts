@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { addressSortKey, isCanonicalIp, parseIp } from '../../../pkg/ip/index.js';
-import { buildSnapshot, convertObject, inCluster } from '../../../pkg/model/index.js';
+import { buildSnapshot, convertObject, inCluster, SnapshotStore } from '../../../pkg/model/index.js';
 import { ep, node, service, slice } from './fixtures.js';
 
 const TEXTS = [
@@ -91,5 +91,70 @@ describe('remote node names', () => {
       ['c3', 'c3/w1'],
     ]);
     expect([...snapshot.nodes.keys()].sort()).toEqual(['c2/w1', 'w1']);
+  });
+});
+
+describe('port lists converted once per frozen raw list', () => {
+  const frozenPorts = (ports: unknown[]): readonly unknown[] => Object.freeze(ports.map((p) => Object.freeze(p)));
+  const withPorts = (raw: unknown, ports: readonly unknown[]): unknown => ({ ...(raw as object), ports });
+
+  it('gives the same ports for every slice that shares the list, as an unshared copy does', () => {
+    const shared = frozenPorts([
+      { name: 'http', port: 8080 },
+      { port: 9090, protocol: 'UDP' },
+    ]);
+    const ports = (raw: unknown): unknown => {
+      const c = convertObject(raw);
+      return c.status === 'accepted' && c.object.kind === 'EndpointSlice' ? c.object.endpointSlice.ports : c;
+    };
+    const a = ports(withPorts(slice('a', { service: 'web', endpoints: [] }), shared));
+    const b = ports(withPorts(slice('b', { service: 'web', endpoints: [] }), shared));
+    const copy = ports(
+      withPorts(slice('c', { service: 'web', endpoints: [] }), [
+        { name: 'http', port: 8080 },
+        { port: 9090, protocol: 'UDP' },
+      ]),
+    );
+    expect(a).toEqual([
+      { name: 'http', port: 8080, protocol: 'TCP' },
+      { name: '', port: 9090, protocol: 'UDP' },
+    ]);
+    expect(b).toBe(a);
+    expect(copy).toEqual(a);
+  });
+
+  it('refuses a shared list every time it is met', () => {
+    const shared = frozenPorts([
+      { name: 'http', port: 80 },
+      { name: 'http', port: 81 },
+    ]);
+    const svc = (name: string): unknown => {
+      const raw = service(name) as { spec: Record<string, unknown> };
+      return { ...raw, spec: { ...raw.spec, ports: shared } };
+    };
+    for (const name of ['a', 'b']) {
+      expect(convertObject(svc(name))).toMatchObject({
+        status: 'rejected',
+        rejection: { code: 'duplicate-port', message: 'spec.ports[1].name: duplicate port name "http"' },
+      });
+    }
+  });
+});
+
+describe('the store index of Services by node', () => {
+  it('lists each Service once per node, in the order the Services and their endpoints come', () => {
+    const store = new SnapshotStore();
+    store.rebuild([
+      node('w1'),
+      node('w2'),
+      service('web'),
+      service('api'),
+      slice('web-a', { service: 'web', endpoints: [ep('10.0.0.1', 'w2'), ep('10.0.0.2', 'w1'), ep('10.0.0.3', 'w2')] }),
+      slice('api-a', { service: 'api', endpoints: [ep('10.0.1.1', 'w1'), ep('10.0.1.2')] }),
+      slice('web-b', { service: 'web', endpoints: [ep('10.0.0.4', 'w1')] }),
+    ]);
+    expect([...store.servicesOnNode('w1')]).toEqual(['sample/api', 'sample/web']);
+    expect([...store.servicesOnNode('w2')]).toEqual(['sample/web']);
+    expect([...store.servicesOnNode('w3')]).toEqual([]);
   });
 });
