@@ -137,15 +137,21 @@ export class SnapshotStore {
 
     this.nodesOfService.clear();
     this.servicesOfNode.clear();
+    // The node's set says whether the Service already named it: no set of nodes per Service.
     for (const [key, group] of this.slicesByService) {
-      const nodes = nodesNamedBy(group);
-      if (nodes.size === 0) continue;
-      this.nodesOfService.set(key, [...nodes]);
-      for (const node of nodes) {
-        let services = this.servicesOfNode.get(node);
-        if (!services) this.servicesOfNode.set(node, (services = new Set()));
-        services.add(key);
+      let nodes: string[] | undefined;
+      for (const slice of group) {
+        for (const endpoint of slice.endpoints) {
+          const node = endpoint.nodeName;
+          if (!node) continue;
+          let services = this.servicesOfNode.get(node);
+          if (!services) this.servicesOfNode.set(node, (services = new Set()));
+          if (services.has(key)) continue;
+          services.add(key);
+          (nodes ??= []).push(node);
+        }
       }
+      if (nodes) this.nodesOfService.set(key, nodes);
     }
     this.rejections.clear();
     for (const r of rejected) this.rejections.set(`${r.kind}|${r.name}|${r.name ? '' : r.index}`, r);
