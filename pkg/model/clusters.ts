@@ -113,18 +113,36 @@ function sharedCopies(clusters: readonly string[]): RemoteCopies | undefined {
   const key = clusters.join('/');
   const known = copyLists.get(key);
   if (known) return known;
-  if (copyLists.size >= COPY_LISTS_MAX) copyLists.clear();
+  if (copyLists.size >= COPY_LISTS_MAX) {
+    copyLists.clear();
+    added.clear();
+  }
   const list = Object.freeze(clusters.slice());
   copyLists.set(key, list);
   return list;
 }
 
+/**
+ * withCopy()'s answers, by the copies it was given and the cluster added: a rebuild asks the same
+ * few questions for every Service (10,000 at a time), each a list sorted and joined to find its
+ * shared copy. Emptied with copyLists, whose lists it holds.
+ */
+const added = new Map<RemoteCopies, Map<string, RemoteCopies>>();
+
 /** `copies` with `cluster` added; the very same value when it was there already. */
 export function withCopy(copies: RemoteCopies | undefined, cluster: string): RemoteCopies {
   if (copies === undefined || copies === cluster) return cluster;
+  let answers = added.get(copies);
+  const known = answers?.get(cluster);
+  if (known !== undefined) return known;
   const list = typeof copies === 'string' ? [copies] : copies;
-  if (list.includes(cluster)) return copies;
-  return sharedCopies([...list, cluster].sort())!;
+  const answer = list.includes(cluster) ? copies : sharedCopies([...list, cluster].sort())!;
+  // A list not shared (copyLists was emptied since it was made) is not kept as a key.
+  if (typeof copies === 'string' || copyLists.get(copies.join('/')) === copies) {
+    if (!answers) added.set(copies, (answers = new Map<string, RemoteCopies>()));
+    answers.set(cluster, answer);
+  }
+  return answer;
 }
 
 /** `copies` without `cluster`; undefined when none is left. */

@@ -122,15 +122,15 @@ export class SnapshotStore {
       this.destinationRules = rules;
       this.touchEveryService(delta);
     }
-    for (const old of this.slicesByName.values()) {
+    this.slicesByName.forEach((old) => {
       const next = slices.get(old.cluster, old.namespace, old.name);
-      if (next === old) continue;
+      if (next === old) return;
       delta.services.add(old.serviceKey);
       if (next) delta.services.add(next.serviceKey);
-    }
-    for (const next of slices.values()) {
+    });
+    slices.forEach((next) => {
       if (!this.slicesByName.get(next.cluster, next.namespace, next.name)) delta.services.add(next.serviceKey);
-    }
+    });
     this.slicesByName = slices;
     this.slicesByService.clear();
     for (const [key, group] of snapshot.endpointSlices) this.slicesByService.set(key, group);
