@@ -203,18 +203,28 @@ function toService(raw: RawRecord): Service {
   const trafficDistribution = readOptionalString(spec, 'trafficDistribution', 'spec');
   const serviceProxyName = readStringMapValue(metadata, 'labels', 'metadata', SERVICE_PROXY_NAME_LABEL);
   const sessionAffinitySeconds = readSessionAffinity(spec);
+  const key = serviceKey(namespace, name);
+  const annotations = readStringMap(metadata, 'annotations', 'metadata');
+  const { headless, clusterIPs } = toVips(spec, type);
+  const ports = toServicePorts(spec);
+  // The usual Service, with no optional field, as one literal: the spreads below make an object
+  // each and cost more (a multi-cluster agent converts every cluster's Services on a full pass).
+  if (serviceProxyName === undefined && !internalTrafficPolicy && !trafficDistribution && sessionAffinitySeconds === undefined) {
+    return { key, namespace, name, type, annotations, headless, clusterIPs, ports };
+  }
   return {
-    key: serviceKey(namespace, name),
+    key,
     namespace,
     name,
     type,
-    annotations: readStringMap(metadata, 'annotations', 'metadata'),
+    annotations,
     ...(serviceProxyName !== undefined ? { serviceProxyName } : {}),
-    ...toVips(spec, type),
+    headless,
+    clusterIPs,
     ...(internalTrafficPolicy ? { internalTrafficPolicy } : {}),
     ...(trafficDistribution ? { trafficDistribution } : {}),
     ...(sessionAffinitySeconds !== undefined ? { sessionAffinitySeconds } : {}),
-    ports: toServicePorts(spec),
+    ports,
   };
 }
 
