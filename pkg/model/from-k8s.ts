@@ -132,12 +132,16 @@ type PortCache<T> = WeakMap<readonly unknown[], readonly T[]>;
  * converts the same way. A list that is refused is read (and refused) again each time.
  */
 function portsOnce<T>(cache: PortCache<T>, list: readonly unknown[], convert: (list: readonly unknown[]) => readonly T[]): readonly T[] {
-  const known = cache.get(list);
+  // No ports (a remote Service, whose spec the source drops) converts as every empty list does.
+  const key = list.length === 0 ? NO_PORTS : list;
+  const known = cache.get(key);
   if (known) return known;
   const converted = convert(list);
-  if (Object.isFrozen(list) && list.every((item) => Object.isFrozen(item))) cache.set(list, converted);
+  if (key === NO_PORTS || (Object.isFrozen(list) && list.every((item) => Object.isFrozen(item)))) cache.set(key, converted);
   return converted;
 }
+
+const NO_PORTS: readonly unknown[] = Object.freeze([]);
 
 const servicePorts: PortCache<ServicePort> = new WeakMap();
 const endpointPorts: PortCache<EndpointPort> = new WeakMap();
@@ -180,6 +184,8 @@ function toVips(spec: RawRecord, type: string): Vips {
   }
   const texts = listed.length > 0 ? listed : clusterIP ? [clusterIP] : [];
   if (texts[0] === 'None') return { headless: true, clusterIPs: [] };
+  // No address yet (and every remote Service, whose spec the source drops): no set to make.
+  if (texts.length === 0) return { headless: false, clusterIPs: [] };
 
   const seenFamilies = new Set<number>();
   const clusterIPs = texts.map((text, i) => {
