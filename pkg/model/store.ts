@@ -152,7 +152,8 @@ export class SnapshotStore {
         (nodes ??= []).push(node);
       };
       group.forEach((slice) => slice.endpoints.forEach(visit));
-      if (nodes) this.nodesOfService.set(key, nodes);
+      // Kept for as long as the Service: copied to its length, not the room push() left.
+      if (nodes) this.nodesOfService.set(key, nodes.slice());
     });
     this.rejections.clear();
     for (const r of rejected) this.rejections.set(`${r.kind}|${r.name}|${r.name ? '' : r.index}`, r);
