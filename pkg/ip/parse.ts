@@ -126,6 +126,16 @@ export function parseIp(text: string): IpAddress | null {
 }
 
 /**
+ * True when `text` is already the canonical form of an address of `family`, as parseIp() would
+ * give it back; without the object parseIp() builds, since the model asks this of every endpoint.
+ */
+export function isCanonicalIp(text: string, family: IpFamily): boolean {
+  if (!text.includes(':')) return family === 4 && ipv4ToNumber(text) >= 0;
+  const ip = family === 6 ? parseIp(text) : null;
+  return ip?.address === text;
+}
+
+/**
  * A string that sorts addresses numerically (10.0.0.9 before 10.0.0.10) and IPv4 before IPv6.
  * Text that is not an IP sorts after every address, by its own text.
  */
@@ -134,8 +144,9 @@ export function addressSortKey(text: string): string {
     const groups = parseIpv6Groups(text);
     if (groups) return `6:${groups.map((g) => g.toString(16).padStart(4, '0')).join('')}`;
   } else {
-    const octets = parseIpv4Octets(text);
-    if (octets) return `4:${octets.map((o) => o.toString(16).padStart(2, '0')).join('')}`;
+    // The four octets, two hex digits each: the number in eight.
+    const n = ipv4ToNumber(text);
+    if (n >= 0) return `4:${n.toString(16).padStart(8, '0')}`;
   }
   return `x:${text}`;
 }

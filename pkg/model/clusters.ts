@@ -50,18 +50,27 @@ export function isClusterObjects(value: unknown): value is ClusterObjects {
 }
 
 /**
- * Qualified node names, one string per remote node rather than one per endpoint naming it.
+ * Qualified node names, one string per remote node rather than one per endpoint naming it, by
+ * cluster and name: looked up without building the name, which every remote endpoint would.
  * Bounded: emptied when it outgrows any plausible count of remote nodes (Nodes removed stay until then).
  */
-const qualifiedNodes = new Map<string, string>();
+const qualifiedNodes = new Map<string, Map<string, string>>();
+let qualifiedCount = 0;
 const QUALIFIED_NODES_MAX = 100_000;
 
 function qualifiedNode(cluster: string, name: string): string {
-  const key = clusterKey(cluster, name);
-  const known = qualifiedNodes.get(key);
+  let names = qualifiedNodes.get(cluster);
+  const known = names?.get(name);
   if (known !== undefined) return known;
-  if (qualifiedNodes.size >= QUALIFIED_NODES_MAX) qualifiedNodes.clear();
-  qualifiedNodes.set(key, key);
+  if (qualifiedCount >= QUALIFIED_NODES_MAX) {
+    qualifiedNodes.clear();
+    qualifiedCount = 0;
+    names = undefined;
+  }
+  if (!names) qualifiedNodes.set(cluster, (names = new Map<string, string>()));
+  const key = clusterKey(cluster, name);
+  names.set(name, key);
+  qualifiedCount++;
   return key;
 }
 
@@ -104,18 +113,36 @@ function sharedCopies(clusters: readonly string[]): RemoteCopies | undefined {
   const key = clusters.join('/');
   const known = copyLists.get(key);
   if (known) return known;
-  if (copyLists.size >= COPY_LISTS_MAX) copyLists.clear();
+  if (copyLists.size >= COPY_LISTS_MAX) {
+    copyLists.clear();
+    added.clear();
+  }
   const list = Object.freeze(clusters.slice());
   copyLists.set(key, list);
   return list;
 }
 
+/**
+ * withCopy()'s answers, by the copies it was given and the cluster added: a rebuild asks the same
+ * few questions for every Service (10,000 at a time), each a list sorted and joined to find its
+ * shared copy. Emptied with copyLists, whose lists it holds.
+ */
+const added = new Map<RemoteCopies, Map<string, RemoteCopies>>();
+
 /** `copies` with `cluster` added; the very same value when it was there already. */
 export function withCopy(copies: RemoteCopies | undefined, cluster: string): RemoteCopies {
   if (copies === undefined || copies === cluster) return cluster;
+  let answers = added.get(copies);
+  const known = answers?.get(cluster);
+  if (known !== undefined) return known;
   const list = typeof copies === 'string' ? [copies] : copies;
-  if (list.includes(cluster)) return copies;
-  return sharedCopies([...list, cluster].sort())!;
+  const answer = list.includes(cluster) ? copies : sharedCopies([...list, cluster].sort())!;
+  // A list not shared (copyLists was emptied since it was made) is not kept as a key.
+  if (typeof copies === 'string' || copyLists.get(copies.join('/')) === copies) {
+    if (!answers) added.set(copies, (answers = new Map<string, RemoteCopies>()));
+    answers.set(cluster, answer);
+  }
+  return answer;
 }
 
 /** `copies` without `cluster`; undefined when none is left. */

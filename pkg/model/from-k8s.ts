@@ -1,4 +1,4 @@
-import { parseIp } from '../ip/index.js';
+import { isCanonicalIp, parseIp } from '../ip/index.js';
 import { clusterKey, tagCluster } from './clusters.js';
 import { toDestinationRule } from './destination-rule.js';
 import type { DestinationRule } from './destination-rule-types.js';
@@ -17,6 +17,7 @@ import {
   readRecord,
   readRequiredString,
   readStringMap,
+  readStringMapValue,
   type RawRecord,
 } from './read.js';
 import {
@@ -123,9 +124,35 @@ function toNamespace(raw: RawRecord): Namespace {
 
 const PORT_FIELDS = ['name', 'port', 'protocol'];
 
+type PortCache<T> = WeakMap<readonly unknown[], readonly T[]>;
+
+/**
+ * A port list converted once per frozen raw list: sources keep one frozen list per distinct value
+ * (read-fields.ts), so 30,000 slices name a handful, and a frozen list of frozen records always
+ * converts the same way. A list that is refused is read (and refused) again each time.
+ */
+function portsOnce<T>(cache: PortCache<T>, list: readonly unknown[], convert: (list: readonly unknown[]) => readonly T[]): readonly T[] {
+  // No ports (a remote Service, whose spec the source drops) converts as every empty list does.
+  const key = list.length === 0 ? NO_PORTS : list;
+  const known = cache.get(key);
+  if (known) return known;
+  const converted = convert(list);
+  if (key === NO_PORTS || (Object.isFrozen(list) && list.every((item) => Object.isFrozen(item)))) cache.set(key, converted);
+  return converted;
+}
+
+const NO_PORTS: readonly unknown[] = Object.freeze([]);
+
+const servicePorts: PortCache<ServicePort> = new WeakMap();
+const endpointPorts: PortCache<EndpointPort> = new WeakMap();
+
 function toServicePorts(spec: RawRecord): readonly ServicePort[] {
+  return portsOnce(servicePorts, readList(spec, 'ports', 'spec'), readServicePorts);
+}
+
+function readServicePorts(list: readonly unknown[]): readonly ServicePort[] {
   const seenNames = new Set<string>();
-  const ports = readList(spec, 'ports', 'spec').map((item, i): ServicePort => {
+  const ports = list.map((item, i): ServicePort => {
     const path = `spec.ports[${i}]`;
     if (!isRecord(item)) throw new BadField('wrong-type', path, 'expected an object');
     const name = readOptionalString(item, 'name', path) ?? '';
@@ -157,6 +184,8 @@ function toVips(spec: RawRecord, type: string): Vips {
   }
   const texts = listed.length > 0 ? listed : clusterIP ? [clusterIP] : [];
   if (texts[0] === 'None') return { headless: true, clusterIPs: [] };
+  // No address yet (and every remote Service, whose spec the source drops): no set to make.
+  if (texts.length === 0) return { headless: false, clusterIPs: [] };
 
   const seenFamilies = new Set<number>();
   const clusterIPs = texts.map((text, i) => {
@@ -178,25 +207,39 @@ function toService(raw: RawRecord): Service {
   const type = readOptionalString(spec, 'type', 'spec') || 'ClusterIP';
   const internalTrafficPolicy = readOptionalString(spec, 'internalTrafficPolicy', 'spec');
   const trafficDistribution = readOptionalString(spec, 'trafficDistribution', 'spec');
-  const serviceProxyName = readStringMap(metadata, 'labels', 'metadata')[SERVICE_PROXY_NAME_LABEL];
+  const serviceProxyName = readStringMapValue(metadata, 'labels', 'metadata', SERVICE_PROXY_NAME_LABEL);
   const sessionAffinitySeconds = readSessionAffinity(spec);
+  const key = serviceKey(namespace, name);
+  const annotations = readStringMap(metadata, 'annotations', 'metadata');
+  const { headless, clusterIPs } = toVips(spec, type);
+  const ports = toServicePorts(spec);
+  // The usual Service, with no optional field, as one literal: the spreads below make an object
+  // each and cost more (a multi-cluster agent converts every cluster's Services on a full pass).
+  if (serviceProxyName === undefined && !internalTrafficPolicy && !trafficDistribution && sessionAffinitySeconds === undefined) {
+    return { key, namespace, name, type, annotations, headless, clusterIPs, ports };
+  }
   return {
-    key: serviceKey(namespace, name),
+    key,
     namespace,
     name,
     type,
-    annotations: readStringMap(metadata, 'annotations', 'metadata'),
+    annotations,
     ...(serviceProxyName !== undefined ? { serviceProxyName } : {}),
-    ...toVips(spec, type),
+    headless,
+    clusterIPs,
     ...(internalTrafficPolicy ? { internalTrafficPolicy } : {}),
     ...(trafficDistribution ? { trafficDistribution } : {}),
     ...(sessionAffinitySeconds !== undefined ? { sessionAffinitySeconds } : {}),
-    ports: toServicePorts(spec),
+    ports,
   };
 }
 
 function toEndpointPorts(raw: RawRecord): readonly EndpointPort[] {
-  const ports = readList(raw, 'ports', '').map((item, i): EndpointPort => {
+  return portsOnce(endpointPorts, readList(raw, 'ports', ''), readEndpointPorts);
+}
+
+function readEndpointPorts(list: readonly unknown[]): readonly EndpointPort[] {
+  const ports = list.map((item, i): EndpointPort => {
     const path = `ports[${i}]`;
     if (!isRecord(item)) throw new BadField('wrong-type', path, 'expected an object');
     return {
@@ -275,8 +318,7 @@ function isModelShaped(item: unknown, addressType: AddressType): item is Endpoin
   for (const address of addresses) {
     if (typeof address !== 'string') return false;
     if (addressType === 'FQDN') continue;
-    const ip = parseIp(address);
-    if (ip?.address !== address || `IPv${ip.family}` !== addressType) return false;
+    if (!isCanonicalIp(address, addressType === 'IPv4' ? 4 : 6)) return false;
   }
   return true;
 }
@@ -315,8 +357,7 @@ function toEndpointSlice(raw: RawRecord): EndpointSlice {
   const metadata = readRecord(raw, 'metadata', '');
   const name = readObjectName(metadata);
   const namespace = readObjectNamespace(metadata);
-  const labels = readStringMap(metadata, 'labels', 'metadata');
-  const serviceName = labels[SERVICE_NAME_LABEL];
+  const serviceName = readStringMapValue(metadata, 'labels', 'metadata', SERVICE_NAME_LABEL);
   if (!serviceName) {
     throw new BadField('missing-field', `metadata.labels[${SERVICE_NAME_LABEL}]`, 'missing, so the slice belongs to no Service');
   }

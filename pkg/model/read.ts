@@ -78,13 +78,28 @@ export function readOptionalPort(parent: RawRecord, field: string, path: string)
  * YAML turns an unquoted `1` or `true` into a number or boolean, and guessing it back is unsafe.
  */
 export function readStringMap(parent: RawRecord, field: string, path: string): Readonly<Record<string, string>> {
-  const map = readRecord(parent, field, path);
+  const map = readStringRecord(parent, field, path);
   const result: Record<string, string> = {};
-  for (const [key, value] of Object.entries(map)) {
+  for (const [key, value] of Object.entries(map)) result[key] = value as string;
+  return Object.freeze(result);
+}
+
+/**
+ * One entry of a string map that readStringMap() would accept (the same errors for the others),
+ * without copying the map: a slice is read for its service-name label alone.
+ */
+export function readStringMapValue(parent: RawRecord, field: string, path: string, key: string): string | undefined {
+  const map = readStringRecord(parent, field, path);
+  return Object.hasOwn(map, key) ? (map[key] as string) : undefined;
+}
+
+function readStringRecord(parent: RawRecord, field: string, path: string): RawRecord {
+  const map = readRecord(parent, field, path);
+  for (const key of Object.keys(map)) {
+    const value = map[key];
     if (typeof value !== 'string') {
       throw new BadField('wrong-type', `${path}.${field}[${key}]`, `expected a string, got ${describe(value)}`);
     }
-    result[key] = value;
   }
-  return Object.freeze(result);
+  return map;
 }

@@ -2,6 +2,8 @@ import { convertObject, type Conversion, type ModelObject } from './from-k8s.js'
 import { isRecord } from './read.js';
 import { clusterKey, isClusterObjects, type RemoteCopies, sameService, withCopy } from './clusters.js';
 import type { DestinationRule } from './destination-rule-types.js';
+import { SliceIndex } from './slice-index.js';
+import { compareSlices } from './slice-order.js';
 import type { EndpointSlice, Namespace, Node, Rejection, Service, Snapshot } from './types.js';
 
 export interface SnapshotBuild {
@@ -9,6 +11,20 @@ export interface SnapshotBuild {
   readonly rejected: readonly Rejection[];
   /** The remote clusters that have each Service, by key: what snapshot.services chose among. */
   readonly remoteServices: ReadonlyMap<string, RemoteCopies>;
+  /** The snapshot's EndpointSlices by cluster, namespace and name; the caller may keep it. */
+  readonly slices: SliceIndex;
+}
+
+const qualifiedName = (slice: EndpointSlice): string => clusterKey(slice.cluster, `${slice.namespace}/${slice.name}`);
+
+const slashInName = (slice: EndpointSlice): boolean =>
+  slice.namespace.includes('/') || slice.name.includes('/') || (slice.cluster?.includes('/') ?? false);
+
+/** Adds `text`; false when it was there already. */
+function claimText(seen: Set<string>, text: string): boolean {
+  if (seen.has(text)) return false;
+  seen.add(text);
+  return true;
 }
 
 function identity(object: ModelObject): { kind: string; name: string } {
@@ -19,10 +35,8 @@ function identity(object: ModelObject): { kind: string; name: string } {
       return { kind: object.kind, name: object.namespace.name };
     case 'Service':
       return { kind: object.kind, name: clusterKey(object.service.cluster, object.service.key) };
-    case 'EndpointSlice': {
-      const slice = object.endpointSlice;
-      return { kind: object.kind, name: clusterKey(slice.cluster, `${slice.namespace}/${slice.name}`) };
-    }
+    case 'EndpointSlice':
+      return { kind: object.kind, name: qualifiedName(object.endpointSlice) };
     case 'DestinationRule':
       return { kind: object.kind, name: object.destinationRule.key };
   }
@@ -31,71 +45,86 @@ function identity(object: ModelObject): { kind: string; name: string } {
 /**
  * Indexes already converted objects. An object that repeats the kind and name of an earlier one
  * is rejected rather than silently replacing it: in a manifest directory that is a mistake.
- * `indexes[i]` is the input position reported for `objects[i]`, when known.
+ * `indexes[i]` is the input position reported for `objects[i]`, when known. Names are built
+ * only for a rejection: keys and slice order come from the fields objects already hold.
  */
 export function assembleSnapshot(objects: readonly ModelObject[], indexes?: readonly number[]): SnapshotBuild {
   const nodes = new Map<string, Node>();
   const services = new Map<string, Service>();
   const namespaces = new Map<string, Namespace>();
-  const slicesByName = new Map<string, EndpointSlice>();
+  const slices = new SliceIndex();
+  const allSlices: EndpointSlice[] = [];
   const destinationRules = new Map<string, DestinationRule>();
   const remoteServices = new Map<string, RemoteCopies>();
   const rejected: Rejection[] = [];
+  // Kubernetes names hold no "/", so distinct (cluster, namespace, name) give distinct qualified
+  // names; a manifest directory can break that, and then the qualified name decides, as it must.
+  const byText = objects.some((o) => o.kind === 'EndpointSlice' && slashInName(o.endpointSlice)) ? new Set<string>() : undefined;
 
-  objects.forEach((object, position) => {
+  const duplicate = (object: ModelObject, position: number): void => {
     const { kind, name } = identity(object);
     const index = indexes?.[position] ?? position;
-    const duplicate = (): void => {
-      rejected.push({ code: 'duplicate', kind, name, index, message: `duplicate ${kind} ${name}; the first one is kept` });
-    };
-    const claim = <T>(map: Map<string, T>, key: string, value: T): void => {
-      if (map.has(key)) duplicate();
-      else map.set(key, value);
-    };
+    rejected.push({ code: 'duplicate', kind, name, index, message: `duplicate ${kind} ${name}; the first one is kept` });
+  };
+  for (let position = 0; position < objects.length; position++) {
+    const object = objects[position]!;
     switch (object.kind) {
       case 'Node':
-        claim(nodes, name, object.node);
+        if (nodes.has(object.node.name)) duplicate(object, position);
+        else nodes.set(object.node.name, object.node);
         break;
       case 'Namespace':
-        claim(namespaces, name, object.namespace);
+        if (namespaces.has(object.namespace.name)) duplicate(object, position);
+        else namespaces.set(object.namespace.name, object.namespace);
         break;
       case 'Service': {
-        const cluster = object.service.cluster;
-        if (cluster === undefined) claim(services, name, object.service);
-        else {
-          const copies = remoteServices.get(object.service.key);
+        const { cluster, key } = object.service;
+        if (cluster === undefined) {
+          if (services.has(key)) duplicate(object, position);
+          else services.set(key, object.service);
+        } else {
+          const copies = remoteServices.get(key);
           const next = withCopy(copies, cluster);
           // Only the clusters are kept (a RemoteCopies note), so a repeat is noticed by its cluster.
-          if (next === copies) duplicate();
-          else remoteServices.set(object.service.key, next);
+          if (next === copies) duplicate(object, position);
+          else remoteServices.set(key, next);
         }
         break;
       }
-      case 'EndpointSlice':
-        claim(slicesByName, name, object.endpointSlice);
+      case 'EndpointSlice': {
+        const slice = object.endpointSlice;
+        const seen = byText ? !claimText(byText, qualifiedName(slice)) : slices.get(slice.cluster, slice.namespace, slice.name);
+        if (seen) duplicate(object, position);
+        else {
+          slices.set(slice);
+          allSlices.push(slice);
+        }
         break;
+      }
       case 'DestinationRule':
-        claim(destinationRules, name, object.destinationRule);
+        if (destinationRules.has(object.destinationRule.key)) duplicate(object, position);
+        else destinationRules.set(object.destinationRule.key, object.destinationRule);
         break;
     }
-  });
+  }
 
-  for (const [key, copies] of remoteServices) {
+  // Callbacks rather than for-of here and below: run once per full pass, for-of's iterators and
+  // entry pairs were MiBs of garbage in a heap profile of it (code run once is seldom optimised).
+  remoteServices.forEach((copies, key) => {
     const chosen = sameService(key, services.get(key), copies);
     if (chosen) services.set(key, chosen);
-  }
+  });
 
   const endpointSlices = new Map<string, EndpointSlice[]>();
-  const bySliceName = [...slicesByName.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const [, slice] of bySliceName) {
-    const group = endpointSlices.get(slice.serviceKey) ?? [];
-    group.push(slice);
-    endpointSlices.set(slice.serviceKey, group);
-  }
-  for (const group of endpointSlices.values()) Object.freeze(group);
+  allSlices.sort(compareSlices).forEach((slice) => {
+    const group = endpointSlices.get(slice.serviceKey);
+    if (group) group.push(slice);
+    else endpointSlices.set(slice.serviceKey, [slice]);
+  });
+  endpointSlices.forEach((group) => Object.freeze(group));
 
   const snapshot: Snapshot = Object.freeze({ nodes, services, endpointSlices, namespaces, destinationRules });
-  return { snapshot, rejected, remoteServices };
+  return { snapshot, rejected, remoteServices, slices };
 }
 
 /** `kind: List` (and `NodeList`, `ServiceList`, ...) as `kubectl get -o yaml` writes them. */
@@ -121,11 +150,14 @@ export function buildSnapshot(
   // three clusters that list was one more array of every object during each rebuild.
   const visit = (raw: unknown, cluster: string | undefined): void => {
     if (isClusterObjects(raw)) {
-      for (const object of raw.objects) visit(object, raw.cluster);
+      // Indexed rather than for-of (an iterator result per object) or forEach (which skips holes).
+      // eslint-disable-next-line @typescript-eslint/prefer-for-of -- see above
+      for (let i = 0; i < raw.objects.length; i++) visit(raw.objects[i], raw.cluster);
       return;
     }
     if (isListObject(raw)) {
-      for (const item of raw.items) visit(item, cluster);
+      // eslint-disable-next-line @typescript-eslint/prefer-for-of -- as above
+      for (let i = 0; i < raw.items.length; i++) visit(raw.items[i], cluster);
       return;
     }
     const conversion = convert(raw, index, cluster);
@@ -141,5 +173,5 @@ export function buildSnapshot(
 
   const assembled = assembleSnapshot(accepted, indexes);
   const allRejected = [...rejected, ...assembled.rejected].sort((a, b) => a.index - b.index);
-  return { snapshot: assembled.snapshot, rejected: allRejected, remoteServices: assembled.remoteServices };
+  return { ...assembled, rejected: allRejected };
 }

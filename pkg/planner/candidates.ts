@@ -18,6 +18,42 @@ export interface CandidateSearch {
   readonly warnings: readonly Warning[];
 }
 
+/** Up to this many candidates are told apart by a scan; past it, through a Map. */
+const SCAN_LIMIT = 32;
+
+/**
+ * One candidate per address and port, in the order first met, each the most usable copy seen.
+ * Most Services have a few endpoints per port, so a scan of the list does, where a Map and a key
+ * string per endpoint were garbage on every plan.
+ */
+class DistinctCandidates {
+  readonly list: Candidate[] = [];
+  /** "address|port" -> position in list, once the list outgrows a scan. */
+  private index: Map<string, number> | undefined;
+
+  add(candidate: Candidate): void {
+    const at = this.find(candidate);
+    if (at >= 0) {
+      if (usability(candidate.conditions) < usability(this.list[at]!.conditions)) this.list[at] = candidate;
+      return;
+    }
+    this.index?.set(keyOf(candidate), this.list.length);
+    this.list.push(candidate);
+    if (!this.index && this.list.length > SCAN_LIMIT) this.index = new Map(this.list.map((c, i) => [keyOf(c), i]));
+  }
+
+  private find(candidate: Candidate): number {
+    if (this.index) return this.index.get(keyOf(candidate)) ?? -1;
+    for (let i = 0; i < this.list.length; i++) {
+      const c = this.list[i]!;
+      if (c.address === candidate.address && c.port === candidate.port) return i;
+    }
+    return -1;
+  }
+}
+
+const keyOf = (c: Candidate): string => `${c.address}|${c.port}`;
+
 function describePort(port: ServicePort): string {
   return `${JSON.stringify(port.name)} (${port.port}/${port.protocol})`;
 }
@@ -35,7 +71,7 @@ export function findCandidates(
 ): CandidateSearch {
   const addressType = family === 4 ? 'IPv4' : 'IPv6';
   const warnings: Warning[] = [];
-  const byAddress = new Map<string, Candidate>();
+  const distinct = new DistinctCandidates();
   let slicesWithEndpoints = 0;
   let slicesWithPort = 0;
 
@@ -64,10 +100,7 @@ export function findCandidates(
       // Every address of an endpoint is the same backend; the API says to use the first.
       const address = endpoint.addresses[0];
       if (address === undefined) continue;
-      const candidate: Candidate = { address, port: port.port, endpoint, conditions: endpoint.conditions, slice: sliceName };
-      const key = `${address}|${port.port}`;
-      const seen = byAddress.get(key);
-      if (!seen || usability(candidate.conditions) < usability(seen.conditions)) byAddress.set(key, candidate);
+      distinct.add({ address, port: port.port, endpoint, conditions: endpoint.conditions, slice: sliceName });
     }
   }
 
@@ -79,5 +112,5 @@ export function findCandidates(
       message: `port ${describePort(servicePort)} matches no port of its ${addressType} EndpointSlices`,
     });
   }
-  return { candidates: [...byAddress.values()], warnings };
+  return { candidates: distinct.list, warnings };
 }

@@ -19,13 +19,18 @@ export interface ResolvedLocality {
   readonly source: LocalitySource;
 }
 
-// Nodes are immutable model objects, so a Node's locality can be worked out once.
-const localityOfNode = new WeakMap<Node, Locality>();
+// Nodes are immutable model objects, so a Node's locality can be worked out once, and so can the
+// answer endpointLocality() gives for every endpoint on it (one object per Node, not per endpoint).
+const resolvedOfNode = new WeakMap<Node, ResolvedLocality>();
+
+function resolvedNode(node: Node): ResolvedLocality {
+  let resolved = resolvedOfNode.get(node);
+  if (!resolved) resolvedOfNode.set(node, (resolved = { locality: readNodeLocality(node), source: 'node' }));
+  return resolved;
+}
 
 export function nodeLocality(node: Node): Locality {
-  let locality = localityOfNode.get(node);
-  if (!locality) localityOfNode.set(node, (locality = readNodeLocality(node)));
-  return locality;
+  return resolvedNode(node).locality;
 }
 
 function readNodeLocality(node: Node): Locality {
@@ -43,7 +48,7 @@ function readNodeLocality(node: Node): Locality {
 /** This node's locality. A node missing from the snapshot is known only by its name. */
 export function clientLocality(snapshot: Snapshot, nodeName: string): ResolvedLocality {
   const node = snapshot.nodes.get(nodeName);
-  return node ? { locality: nodeLocality(node), source: 'node' } : { locality: { node: nodeName }, source: 'none' };
+  return node ? resolvedNode(node) : { locality: { node: nodeName }, source: 'none' };
 }
 
 /**
@@ -52,7 +57,7 @@ export function clientLocality(snapshot: Snapshot, nodeName: string): ResolvedLo
  */
 export function endpointLocality(snapshot: Snapshot, endpoint: Endpoint): ResolvedLocality {
   const node = endpoint.nodeName === undefined ? undefined : snapshot.nodes.get(endpoint.nodeName);
-  if (node) return { locality: nodeLocality(node), source: 'node' };
+  if (node) return resolvedNode(node);
   const byName = endpoint.nodeName === undefined ? {} : { node: endpoint.nodeName };
   if (endpoint.zone) return { locality: { ...byName, zone: endpoint.zone }, source: 'zone-field' };
   return { locality: byName, source: 'none' };

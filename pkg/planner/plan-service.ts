@@ -123,6 +123,13 @@ export function planService(service: Service, context: ServiceContext): ServiceO
       const spillover = spillPercent === undefined ? undefined : spilloverCounts(policy, pool, tiers, context, spillPercent);
       const balance = rule ? balanceFor(rule, service, port, context.warn) : {};
       const protocol = port.protocol === 'UDP' ? 'UDP' : 'TCP';
+      // The usual entry, with no optional field, as one literal: the spreads below cost more.
+      const plain =
+        !rule && !(outlier && protocol === 'TCP') && !spillover && service.sessionAffinitySeconds === undefined && claim.owner !== 'nearby';
+      if (plain) {
+        entries.push({ vip: vip.address, family: vip.family, port: port.port, protocol, portName: port.name, tiers });
+        continue;
+      }
       entries.push({
         vip: vip.address,
         family: vip.family,
@@ -156,8 +163,9 @@ export function planService(service: Service, context: ServiceContext): ServiceO
     reason: spillPercent === undefined ? reason : `${reason}; spills over gradually (overprovisioning factor ${spillPercent / 100})`,
     scopes: [...policy.scopes],
     entries,
-    ...(policy.weights ? { weights: [...policy.weights] } : {}),
-    ...(rule ? { destinationRule: rule.key } : {}),
   };
-  return { planned };
+  if (!policy.weights && !rule) return { planned };
+  return {
+    planned: { ...planned, ...(policy.weights ? { weights: [...policy.weights] } : {}), ...(rule ? { destinationRule: rule.key } : {}) },
+  };
 }

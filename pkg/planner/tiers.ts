@@ -29,11 +29,39 @@ function toPlannedEndpoint(candidate: Candidate): PlannedEndpoint {
   };
 }
 
+/** Tiers up to this long are sorted by insertion; longer ones by Array.prototype.sort. */
+const INSERTION_LIMIT = 32;
+
+/** Address sort key (numeric), then port: the order of a tier's endpoints. */
+function inOrder(key: string, port: number, otherKey: string, otherPort: number): number {
+  return key !== otherKey ? (key < otherKey ? -1 : 1) : port - otherPort;
+}
+
 function toTier(candidates: readonly Candidate[]): PlannedTier {
   // Ordered by address (numerically), then port; each sort key is worked out once.
-  const keyed = candidates.map((c) => ({ key: addressSortKey(c.address), endpoint: toPlannedEndpoint(c) }));
-  keyed.sort((a, b) => (a.key !== b.key ? (a.key < b.key ? -1 : 1) : a.endpoint.port - b.endpoint.port));
-  return { endpoints: keyed.map((k) => k.endpoint) };
+  if (candidates.length > INSERTION_LIMIT) {
+    const keyed = candidates.map((c) => ({ key: addressSortKey(c.address), endpoint: toPlannedEndpoint(c) }));
+    keyed.sort((a, b) => inOrder(a.key, a.endpoint.port, b.key, b.endpoint.port));
+    return { endpoints: keyed.map((k) => k.endpoint) };
+  }
+  // Most tiers are short: sorted as they are built, stable as sort() is, without an object per
+  // endpoint to carry its key nor the copy sort() makes of every array it sorts.
+  const keys: string[] = [];
+  const endpoints: PlannedEndpoint[] = [];
+  for (const candidate of candidates) {
+    const key = addressSortKey(candidate.address);
+    const endpoint = toPlannedEndpoint(candidate);
+    let at = endpoints.length;
+    keys.push(key);
+    endpoints.push(endpoint);
+    for (; at > 0 && inOrder(key, endpoint.port, keys[at - 1]!, endpoints[at - 1]!.port) < 0; at--) {
+      keys[at] = keys[at - 1]!;
+      endpoints[at] = endpoints[at - 1]!;
+    }
+    keys[at] = key;
+    endpoints[at] = endpoint;
+  }
+  return { endpoints };
 }
 
 function warnAboutLocality(candidate: Candidate, resolved: ResolvedLocality, warn: TierContext['warn']): void {

@@ -4,7 +4,7 @@
  * one ClusterIP to two Services, but a manifest directory can, so a key claimed twice goes to
  * the first Service by name, whatever order the claims arrived in.
  */
-import { sameSpec, type ServiceSpec } from '../datapath/index.js';
+import { type BackendSpec, sameSpec, type ServiceSpec } from '../datapath/index.js';
 import type { ServicePlan, Warning } from '../planner/index.js';
 import type { NodeIds } from './node-ids.js';
 import { serviceSpecs, type DesiredService, type VipConflict } from './translate.js';
@@ -100,9 +100,12 @@ export class DesiredSpecs {
   /** Node ids any desired backend carries: they must be kept. */
   nodeIds(): Set<number> {
     const ids = new Set<number>();
-    for (const entry of this.services.values()) {
-      for (const d of entry.specs) for (const tier of d.spec.tiers) for (const b of tier) if (b.nodeId !== 0) ids.add(b.nodeId);
-    }
+    // Callbacks, not for-of: run once per full pass, its iterators were ~5 MiB of garbage at
+    // 90,000 backends in a heap profile of the first pass (code run once is seldom optimised).
+    const add = (b: BackendSpec): void => {
+      if (b.nodeId !== 0) ids.add(b.nodeId);
+    };
+    this.services.forEach((entry) => entry.specs.forEach((d) => d.spec.tiers.forEach((tier) => tier.forEach(add))));
     return ids;
   }
 

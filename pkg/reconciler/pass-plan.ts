@@ -10,7 +10,9 @@ import type { PassContext, PassWork } from './pass-context.js';
 /** Returns the datapath keys whose desired spec may have changed. */
 export function planServices(context: PassContext, work: PassWork, dirty: ReadonlySet<string>): Set<string> {
   const { store, desired, nodeIds } = context.state;
-  const adopt = work.kind === 'full' && work.first;
+  // Only programmed services name programmed backends (the writer deletes the others on open), so
+  // with none there is nothing to adopt, and asking for every planned endpoint is wasted work.
+  const adopt = work.kind === 'full' && work.first && !context.writer.keys().next().done;
   const programmedNodeId = (address: string, port: number): number | undefined => context.writer.nodeIdOf(address, port);
   const touched = new Set<string>();
   for (const key of dirty) {

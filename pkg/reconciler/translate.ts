@@ -47,8 +47,14 @@ function toSpec(label: string, mode: ModeName, entry: PlannedEntry, nodeIds: Nod
       ? maglevTable(backends, maglevBackendIdentity, entry.maglevTableSize)
       : backends;
   });
+  const key = { address: entry.vip, port: entry.port, protocol: entry.protocol };
+  // The usual spec, with no optional field, as one literal: spreads cost more, and a spec is kept
+  // per Service for as long as it is wanted.
+  const plain =
+    !weights && !entry.balance && !entry.outlier && !entry.spillover && entry.sessionAffinitySeconds === undefined && !entry.exclusive;
+  if (plain) return { key, label, mode, tiers };
   return {
-    key: { address: entry.vip, port: entry.port, protocol: entry.protocol },
+    key,
     label,
     mode,
     tiers,
