@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { ApiException, KubernetesObjectApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { CLUSTER_ANNOTATION, MULTI_CLUSTER_LABEL } from '../../pkg/source/index.js';
+import { CLUSTER_ANNOTATION, kindInfo, MULTI_CLUSTER_LABEL, REMOTE_KINDS } from '../../pkg/source/index.js';
 
 export const REMOTE_READER = 'nearby-remote-reader';
 /** The token Secret of REMOTE_READER, filled in by the remote cluster's token controller. */
@@ -30,7 +30,17 @@ export interface Manifest {
   readonly [field: string]: unknown;
 }
 
-/** The remote cluster's side: read-only access to the three kinds a remote cluster is read for. */
+/** One read-only rule per API group of the kinds the agent reads a remote cluster for (REMOTE_KINDS). */
+function remoteReadRules(): Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }> {
+  const byGroup = new Map<string, string[]>();
+  for (const kind of REMOTE_KINDS) {
+    const { group, plural } = kindInfo(kind);
+    byGroup.set(group, [...(byGroup.get(group) ?? []), plural]);
+  }
+  return [...byGroup].map(([group, resources]) => ({ apiGroups: [group], resources, verbs: READ }));
+}
+
+/** The remote cluster's side: read-only access to the kinds a remote cluster is read for. */
 export function remoteRbacManifests(namespace: string): Manifest[] {
   return [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: REMOTE_READER, namespace, labels: LABELS } },
@@ -38,10 +48,7 @@ export function remoteRbacManifests(namespace: string): Manifest[] {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRole',
       metadata: { name: REMOTE_READER, labels: LABELS },
-      rules: [
-        { apiGroups: [''], resources: ['services', 'nodes'], verbs: READ },
-        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: READ },
-      ],
+      rules: remoteReadRules(),
     },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',

@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { remoteRbacManifests } from '../../../cmd/ctl/remote-secret.js';
 import { DEPLOY, helmYaml, kustomizeYaml, type KubeObject, NAMESPACE, only, parseObjects, ROOT } from '../../fixtures/deploy-render.js';
 
 const CAPABILITIES = ['BPF', 'NET_ADMIN'];
@@ -442,6 +443,19 @@ describe('remote secrets (multi-cluster)', () => {
     expect(env(helmOff)).toMatchObject({ NEARBY_MULTI_CLUSTER: 'false' });
     expect(helmOff.filter((o) => o.kind === 'Role' || o.kind === 'RoleBinding')).toEqual([]);
     expect(JSON.stringify(rulesOf(helmOff))).not.toMatch(/secret/i);
+  });
+
+  // What a remote cluster's admin grants nearby (nearbyctl create-remote-secret): reading, and only the
+  // kinds a remote cluster is read for. Its Secret, ServiceAccount and token are the only namespaced objects.
+  it('the remote side grants get/list/watch on Services, EndpointSlices and Nodes only, to its own ServiceAccount', () => {
+    const remote = remoteRbacManifests('istio-system') as unknown as KubeObject[];
+    expect(grants(rulesOf(remote))).toEqual(
+      ['/nodes', '/services', 'discovery.k8s.io/endpointslices'].flatMap((r) => READ_VERBS.map((v) => `${r}:${v}`)).sort(),
+    );
+    expect(remote.filter((o) => o.kind === 'Role' || o.kind === 'RoleBinding')).toEqual([]);
+    for (const rule of rulesOf(remote)) expect(rule.resourceNames ?? []).toEqual([]);
+    const binding = only(remote, 'ClusterRoleBinding');
+    expect(binding['subjects']).toEqual([{ kind: 'ServiceAccount', name: 'nearby-remote-reader', namespace: 'istio-system' }]);
   });
 
   it('the chart value secretNamespace moves the Role, its binding and the agent together', () => {
