@@ -28,6 +28,8 @@ let local: TestControlPlane;
 let remote: TestControlPlane;
 let remotes: RemoteClusters;
 let source: MultiClusterSource;
+/** cluster2's kubeconfig as its Secret holds it: good credentials to put in a Secret the agent must not use. */
+let cluster2Kubeconfig: string;
 const store = new SnapshotStore();
 
 type Json = Record<string, unknown>;
@@ -111,6 +113,7 @@ beforeAll(async () => {
   const remoteKc = new KubeConfig();
   remoteKc.loadFromFile(remote.cp.adminKubeconfig);
   const secret = await createRemoteSecret(remoteKc, { name: 'cluster2', namespace: SECRETS_NS });
+  cluster2Kubeconfig = (secret.stringData as Record<string, string>)['cluster2']!;
   await kubectl(local, ['apply', '-f', '-'], stringify(secret));
 
   const kc = new KubeConfig();
@@ -180,6 +183,29 @@ describe('a remote cluster through its Secret', () => {
     expect(tiersOnCp().flat().sort()).toEqual(['10.1.0.1', '10.2.0.1', '10.2.0.2']);
     await kubectl(local, ['delete', 'secret', '-n', SECRETS_NS, 'istio-remote-secret-broken']);
     await eventually('the problem gone', remoteStatus, (s) => s.problems.length === 0);
+  });
+
+  it('a Secret without the istio/multiCluster label is not used, even with good credentials', async () => {
+    // The unlabelled Secret first, then a labelled marker: the watch delivers in order, so once the
+    // marker's problem is seen, the unlabelled Secret would have been seen too, had it been used.
+    await apply(local, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'unlabelled-remote', namespace: SECRETS_NS },
+      stringData: { cluster4: cluster2Kubeconfig },
+    });
+    await apply(local, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'istio-remote-secret-marker', namespace: SECRETS_NS, labels: { 'istio/multiCluster': 'true' } },
+      stringData: { marker: 'not: [a kubeconfig' },
+    });
+    const status = await eventually('the marker seen', remoteStatus, (s) => s.problems.some((p) => p.cluster === 'marker'));
+    expect(status.clusters.map((c) => c.cluster)).toEqual(['cluster2']);
+    expect(status.problems.map((p) => p.cluster)).toEqual(['marker']);
+    expect([...store.snapshot.nodes.keys()].filter((n) => n.startsWith('cluster4/'))).toEqual([]);
+    await kubectl(local, ['delete', 'secret', '-n', SECRETS_NS, 'unlabelled-remote', 'istio-remote-secret-marker']);
+    await eventually('the marker gone', remoteStatus, (s) => s.problems.length === 0);
   });
 
   it('a remote API server stopped keeps its last known endpoints and is reported stale, then recovers', async () => {
