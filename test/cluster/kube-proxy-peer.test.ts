@@ -1,8 +1,9 @@
 // kube-proxy as the benchmarks' peer, for real: the binary of the lab's release (make kube-proxy)
-// runs in a client network namespace with no route out, against the lab's API server, in
-// iptables mode and then nftables mode. A selector-less Service's EndpointSlice points at one of
-// two servers in a pod namespace joined to the client's by a veth; a connect to the VIP from the
-// client must reach that server (not the other), and follow the slice when it is rewritten. After
+// runs in a client network namespace with no route out, against the lab's API server, in iptables
+// mode (over nf_tables, then over the legacy x_tables) and then nftables mode. A selector-less
+// Service's EndpointSlice points at one of two servers in a pod namespace joined to the client's
+// by a veth; a connect to the VIP from the client must reach that server (not the other), and
+// follow the slice when it is rewritten. After
 // each peer stops, none of its rules remain; after the namespaces go, nothing of the test does.
 // Needs root and the binaries of `make control-plane` and `make kube-proxy`; fails, never skips.
 import { existsSync } from 'node:fs';
@@ -23,6 +24,7 @@ import {
   spawnInNetns,
   tsMain,
   type BulkService,
+  type IptablesBackend,
   type KubeProxyMode,
   type NetnsProcess,
 } from '../bench/peers/index.js';
@@ -46,6 +48,11 @@ const peerRefs: ProcessRef[] = [];
 const ip = (args: string[]) => run(kernelEnv().ip, args);
 
 const UNREACHABLE = 'unreachable';
+
+/** A tool's output, run in the client namespace. */
+async function inClientNs(argv: string[]): Promise<string> {
+  return (await run(kernelEnv().nsenter, [`--net=${netnsPath(CLIENT_NS)}`, '--', ...argv])).stdout;
+}
 
 /** One HTTP GET from the client namespace: the name of the server that answered, or UNREACHABLE. */
 async function whoAnswers(address: string, port: number): Promise<string> {
@@ -116,10 +123,24 @@ describe('kube-proxy of the lab release as a peer in its own namespace', () => {
     expect(await whoAnswers(service.clusterIP, PORTS.port)).toBe(UNREACHABLE);
   });
 
-  for (const mode of ['iptables', 'nftables'] as const satisfies readonly KubeProxyMode[]) {
-    it(`${mode}: a connect to the VIP reaches the slice's server, follows the slice, and stop() leaves no rule`, async () => {
+  const peers: ReadonlyArray<{ mode: KubeProxyMode; iptablesBackend?: IptablesBackend }> = [
+    { mode: 'iptables' },
+    { mode: 'iptables', iptablesBackend: 'legacy' },
+    { mode: 'nftables' },
+  ];
+  for (const { mode, iptablesBackend } of peers) {
+    const name = iptablesBackend ? `${mode} (${iptablesBackend})` : mode;
+    it(`${name}: a connect to the VIP reaches the slice's server, follows the slice, and stop() leaves no rule`, async () => {
       await replaceEndpoints(api, service, [SERVER_A], PORTS, NODE);
-      const peer = await KubeProxyPeer.start({ cp: env.cp, netns: CLIENT_NS, mode, nodeName: NODE, nodeIp: CLIENT_IP, minSyncPeriodMs: 0 });
+      const peer = await KubeProxyPeer.start({
+        cp: env.cp,
+        netns: CLIENT_NS,
+        mode,
+        ...(iptablesBackend ? { iptablesBackend } : {}),
+        nodeName: NODE,
+        nodeIp: CLIENT_IP,
+        minSyncPeriodMs: 0,
+      });
       peerRefs.push(peer.ref);
       try {
         expect(await whoAnswers(service.clusterIP, PORTS.port)).toBe('server-a');
@@ -134,6 +155,11 @@ describe('kube-proxy of the lab release as a peer in its own namespace', () => {
         expect(conntrack.insertFailed).toBe(0);
         expect(peer.rssBytes()).toBeGreaterThan(0);
         expect((await peer.rulesLeft()).length).toBeGreaterThan(0);
+        if (iptablesBackend === 'legacy') {
+          // Its rules are in the legacy tables, and none in nf_tables: the system's own iptables sees none.
+          expect(await inClientNs(['iptables-legacy-save', '-t', 'nat'])).toMatch(/^-A KUBE-SERVICES /m);
+          expect(await inClientNs(['iptables-nft-save', '-t', 'nat'])).not.toMatch(/KUBE-/);
+        }
       } finally {
         await peer.stop();
       }

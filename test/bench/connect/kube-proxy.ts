@@ -7,7 +7,7 @@
  * counters are reported: at tens of thousands of connects per second a full table would
  * otherwise pass for kube-proxy's cost.
  */
-import { KubeProxyPeer, type KubeProxyMode } from '../peers/index.js';
+import { type IptablesBackend, KubeProxyPeer, type KubeProxyMode } from '../peers/index.js';
 import type { BenchCluster } from './bench-cluster.js';
 import { type ConnectLab, NODE_IP } from './connect-lab.js';
 import { type Layout, measuredEndpoints, SERVICE_PORT, TARGET_PORT } from './manifests.js';
@@ -40,10 +40,27 @@ function sample(text: string, name: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
+/**
+ * The kube-proxy peers the benchmarks run, by the name that prefixes their JSON keys. iptables is
+ * what a node of this distribution runs (iptables over nf_tables); iptables_legacy the same mode
+ * over the legacy x_tables, as on a node whose rules are legacy.
+ */
+export const KUBE_PROXY_PEERS = {
+  iptables: { mode: 'iptables', iptablesBackend: 'nft' },
+  iptables_legacy: { mode: 'iptables', iptablesBackend: 'legacy' },
+  nftables: { mode: 'nftables' },
+} as const satisfies Record<string, { readonly mode: KubeProxyMode; readonly iptablesBackend?: IptablesBackend }>;
+export type KubeProxyPeerName = keyof typeof KUBE_PROXY_PEERS;
+export const KUBE_PROXY_PEER_NAMES = Object.keys(KUBE_PROXY_PEERS) as KubeProxyPeerName[];
+
+export function isKubeProxyPeerName(name: string): name is KubeProxyPeerName {
+  return Object.hasOwn(KUBE_PROXY_PEERS, name);
+}
+
 export interface KubeProxySystemOptions {
   /** The JSON key prefix and the namespace's suffix: iptables, nftables, iptables_sync0, ... */
   readonly name: string;
-  readonly mode: KubeProxyMode;
+  readonly peer: KubeProxyPeerName;
   /** kube-proxy's default (1000 ms) when unset. */
   readonly minSyncPeriodMs?: number;
   readonly layout: Layout;
@@ -79,7 +96,7 @@ export function kubeProxySystem(options: KubeProxySystemOptions): KubeProxySyste
       peer = await KubeProxyPeer.start({
         cp: cluster.env.cp,
         netns,
-        mode: options.mode,
+        ...KUBE_PROXY_PEERS[options.peer],
         nodeName,
         nodeIp: NODE_IP,
         ...(options.minSyncPeriodMs === undefined ? {} : { minSyncPeriodMs: options.minSyncPeriodMs }),

@@ -8,6 +8,7 @@
  *            whose measured Service has endpoints ejected by the kernel (nearby-ejection.ts)
  *   iptables, nftables  kube-proxy of the lab's release in that mode, to the same Service's
  *            ClusterIP, from a namespace of its own that it programs (kube-proxy.ts)
+ *   iptables_legacy  with --peers: iptables mode over the legacy x_tables instead of nf_tables
  * The Services are created once per run through the lab's real API server (bench-cluster.ts);
  * nearby's agent (KubernetesSource) and both kube-proxies list them from there. With
  * --nearby-source file and --peers '' no control plane starts (FileSource manifests instead).
@@ -25,7 +26,7 @@ import { type BenchCluster, startBenchCluster } from './bench-cluster.js';
 import { type ClientResult, ConnectLab } from './connect-lab.js';
 import { directHookedSystem, directSystem } from './direct.js';
 import { type Layout, measuredEndpoints, TARGET_PORT } from './manifests.js';
-import { kubeProxySystem } from './kube-proxy.js';
+import { isKubeProxyPeerName, KUBE_PROXY_PEER_NAMES, kubeProxySystem } from './kube-proxy.js';
 import { nearbySystem } from './nearby.js';
 import { nearbyEjectionSystem } from './nearby-ejection.js';
 import { type ConnectSystem, type Extras, NotProgrammedError, type Target } from './system.js';
@@ -41,7 +42,7 @@ const { values: args } = parseArgs({
     'server-threads': { type: 'string', default: '2' },
     'program-timeout-seconds': { type: 'string', default: '900' },
     'nearby-source': { type: 'string', default: 'api' },
-    peers: { type: 'string', default: 'iptables,nftables' },
+    peers: { type: 'string', default: 'iptables,iptables_legacy,nftables' },
     ejection: { type: 'boolean', default: false },
   },
 });
@@ -55,9 +56,9 @@ const log = (line: string): void => {
   if (!args.json) console.error(line);
 };
 
-const PEER_MODES = ['iptables', 'nftables'] as const;
 const peers = args.peers.split(',').filter((p) => p !== '');
-for (const peer of peers) if (!(PEER_MODES as readonly string[]).includes(peer)) throw new Error(`--peers: unknown ${peer}`);
+const unknownPeer = peers.find((peer) => !isKubeProxyPeerName(peer));
+if (unknownPeer !== undefined) throw new Error(`--peers: unknown ${unknownPeer} (known: ${KUBE_PROXY_PEER_NAMES.join(', ')})`);
 const nearbySource = args['nearby-source'];
 if (nearbySource !== 'api' && nearbySource !== 'file') throw new Error('--nearby-source is api or file');
 const needsCluster = nearbySource === 'api' || peers.length > 0;
@@ -81,10 +82,10 @@ async function main(): Promise<void> {
     nearbySystem(layout, programTimeoutMs, nearbySource === 'api' ? { kind: 'api', cluster: theCluster } : { kind: 'file' }),
     directHookedSystem(layout, () => targets.get('nearby')),
     ...(args.ejection ? [nearbyEjectionSystem(layout, programTimeoutMs)] : []),
-    ...peers.map((mode) =>
+    ...peers.filter(isKubeProxyPeerName).map((peer) =>
       kubeProxySystem({
-        name: mode,
-        mode: mode as (typeof PEER_MODES)[number],
+        name: peer,
+        peer,
         layout,
         cluster: theCluster,
         serverThreads: Number(args['server-threads']),
@@ -187,10 +188,10 @@ async function main(): Promise<void> {
     Object.assign(report, { [`${name}_ns`]: null, [`${name}_p99_ns`]: null, ...error.extras });
     notMeasured[name] = `not measured: not programmed within the bound (--program-timeout-seconds), waited ${error.waitedMs} ms`;
   }
-  for (const mode of PEER_MODES) {
-    if (peers.includes(mode)) continue;
-    Object.assign(report, { [`${mode}_ns`]: null, [`${mode}_p99_ns`]: null });
-    notMeasured[mode] = 'not measured: left out with --peers';
+  for (const peer of KUBE_PROXY_PEER_NAMES) {
+    if (peers.includes(peer)) continue;
+    Object.assign(report, { [`${peer}_ns`]: null, [`${peer}_p99_ns`]: null });
+    notMeasured[peer] = 'not measured: left out with --peers';
   }
   if (Object.keys(notMeasured).length > 0) report.not_measured = notMeasured;
   console.log(JSON.stringify(report));

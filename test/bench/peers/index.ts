@@ -1,7 +1,8 @@
 /**
  * test/bench/peers: the real systems nearby is measured against, and what feeding them takes.
  *
- *   KubeProxyPeer.start({ cp, netns, mode, nodeName, nodeIp })   kube-proxy (iptables | nftables)
+ *   KubeProxyPeer.start({ cp, netns, mode, nodeName, nodeIp })   kube-proxy (iptables | nftables;
+ *                                                                 iptablesBackend: nft | legacy)
  *                                                                 programming one netns, synced
  *   createBulkServices({ kubeconfig, namespace, count, ... })     N selector-less Services + slices
  *   replaceEndpoints(api, service, addresses, ports)              one slice rewrite (a "change")
@@ -10,6 +11,7 @@
  */
 export { KubeProxyPeer, type ConntrackStats, type KubeProxyPeerOptions, type KubeProxySync } from './kube-proxy.js';
 export { kubeProxyConfig, type KubeProxyMode, KUBE_PROXY_HEALTHZ, KUBE_PROXY_METRICS } from './kube-proxy-config.js';
+export { iptablesPathPrefix, type IptablesBackend } from './iptables-backend.js';
 export { resolveKubeProxyBinary, type KubeProxyBinary } from './kube-proxy-binary.js';
 export { kubeProxyIdentity } from './kube-proxy-identity.js';
 export { benchNode, endpointSlice, selectorlessService, SERVICE_NAME_LABEL, type ServicePorts } from './api-objects.js';

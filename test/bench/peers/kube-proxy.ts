@@ -1,6 +1,7 @@
 /*
  * kube-proxy as a benchmark peer: the real binary of the lab's release (make kube-proxy), in
- * iptables or nftables mode, inside a network namespace the caller made and programming only
+ * iptables mode (over the system's nf_tables iptables, or the legacy one: iptables-backend.ts) or
+ * nftables mode, inside a network namespace the caller made and programming only
  * that namespace (which needs a route covering the Service CIDR), fed by the lab's API server through an API bridge (the namespace keeps no route
  * out), as its own ServiceAccount with kube-proxy's RBAC, for a Node the caller created.
  *
@@ -24,6 +25,7 @@ import { openApiBridge, type ApiBridge } from './api-bridge.js';
 import { kubeProxyConfig, KUBE_PROXY_HEALTHZ, KUBE_PROXY_METRICS, type KubeProxyMode } from './kube-proxy-config.js';
 import { resolveKubeProxyBinary } from './kube-proxy-binary.js';
 import { kubeProxyIdentity } from './kube-proxy-identity.js';
+import { iptablesPathPrefix, type IptablesBackend } from './iptables-backend.js';
 import { spawnInNetns, type NetnsProcess } from './netns-process.js';
 import { newPeerDir, writePeerRecord } from './peer-records.js';
 
@@ -32,6 +34,8 @@ export interface KubeProxyPeerOptions {
   /** Made by the caller; kube-proxy programs this namespace and nothing else. */
   readonly netns: string;
   readonly mode: KubeProxyMode;
+  /** iptables mode only: the system's iptables (nf_tables here, the default) or the legacy one. */
+  readonly iptablesBackend?: IptablesBackend;
   /** A Node the caller created; kube-proxy runs as that node (hostnameOverride). */
   readonly nodeName: string;
   /** That node's address in `netns`. */
@@ -97,6 +101,8 @@ export class KubeProxyPeer {
     readonly options: KubeProxyPeerOptions,
     readonly dir: string,
     readonly binary: string,
+    /** Runs kube-proxy and every tool in its namespace with its iptables backend first on PATH. */
+    private readonly pathPrefix: readonly string[],
     private readonly bridge: ApiBridge,
     private readonly process: NetnsProcess,
   ) {}
@@ -141,7 +147,7 @@ export class KubeProxyPeer {
     const { ip } = kernelEnv();
     await run(ip, ['-n', options.netns, 'link', 'set', 'lo', 'up']);
     await assertServiceRoute(options.netns, options.cp.serviceCidr);
-    const dir = newPeerDir(`kube-proxy-${options.mode}`);
+    const dir = newPeerDir(`kube-proxy-${options.mode}${options.iptablesBackend === 'legacy' ? '-legacy' : ''}`);
     const owner = refOf(process.pid)!;
     const record = (processes: NetnsProcess[]) =>
       writePeerRecord(dir, { owner, netns: options.netns, processes: processes.map((p) => p.ref) });
@@ -159,9 +165,14 @@ export class KubeProxyPeer {
       const kubeconfig = await kubeProxyIdentity(options.cp, join(dir, 'kubeconfig'), bridge.server);
       const config = join(dir, 'config.yaml');
       writeFileSync(config, kubeProxyConfig({ ...options, kubeconfig }));
-      kubeProxy = await spawnInNetns({ netns: options.netns, argv: [binary, `--config=${config}`], logFile: join(dir, 'kube-proxy.log') });
+      const pathPrefix = iptablesPathPrefix(options.iptablesBackend ?? 'nft', dir);
+      kubeProxy = await spawnInNetns({
+        netns: options.netns,
+        argv: [...pathPrefix, binary, `--config=${config}`],
+        logFile: join(dir, 'kube-proxy.log'),
+      });
       record([bridge.inner, kubeProxy]);
-      const peer = new KubeProxyPeer(options, dir, binary, bridge, kubeProxy);
+      const peer = new KubeProxyPeer(options, dir, binary, pathPrefix, bridge, kubeProxy);
       if (options.waitForSync ?? true) await peer.waitSynced(options.syncTimeoutMs ?? SYNC_TIMEOUT_MS);
       return peer;
     } catch (error) {
@@ -183,7 +194,9 @@ export class KubeProxyPeer {
 
   /** Runs a tool inside the peer's namespace. */
   private inNetns(argv: readonly string[], timeoutMs = 10_000): Promise<string> {
-    return run(kernelEnv().nsenter, [`--net=${netnsPath(this.options.netns)}`, '--', ...argv], { timeoutMs }).then((r) => r.stdout);
+    return run(kernelEnv().nsenter, [`--net=${netnsPath(this.options.netns)}`, '--', ...this.pathPrefix, ...argv], { timeoutMs }).then(
+      (r) => r.stdout,
+    );
   }
 
   /** kube-proxy's Prometheus metrics, as text. */

@@ -4,6 +4,7 @@
  *   nearby          the real agent, KubernetesSource against the lab's API server
  *   iptables        kube-proxy, iptables mode, default sync (minSyncPeriod 1 s)
  *   iptables_sync0  kube-proxy, iptables mode, minSyncPeriod 0 (its fastest)
+ *   iptables_legacy, iptables_legacy_sync0  the same over the legacy x_tables instead of nf_tables
  *   nftables, nftables_sync0  the same in nftables mode
  * One extra Service, `probe`, has a single endpoint that each change moves between two
  * name-servers (probe-a, probe-b) present in every system's namespace. Per change: every system's
@@ -32,14 +33,19 @@ import { ApiWriter, replaceEndpoints, spawnInNetns, tsMain, type NetnsProcess } 
 import { percentile, round2 } from '../stats.js';
 import { type BenchCluster, PROBE_PORTS, startBenchCluster } from '../connect/bench-cluster.js';
 import { ConnectLab } from '../connect/connect-lab.js';
-import { kubeProxySystem } from '../connect/kube-proxy.js';
+import { KUBE_PROXY_PEER_NAMES, type KubeProxyPeerName, kubeProxySystem } from '../connect/kube-proxy.js';
 import { type Layout, measuredEndpoints, TARGET_PORT } from '../connect/manifests.js';
 import { nearbySystem } from '../connect/nearby.js';
 import { type ConnectSystem, NotProgrammedError, type Target } from '../connect/system.js';
 
 const PROBE = { a: { name: 'probe-a', address: '10.129.0.1' }, b: { name: 'probe-b', address: '10.129.0.2' } } as const;
 
-const SYSTEM_NAMES = ['nearby', 'iptables', 'iptables_sync0', 'nftables', 'nftables_sync0'] as const;
+/** Each kube-proxy peer at its default sync settings and at its fastest (minSyncPeriod 0). */
+const PEER_SYNCS = KUBE_PROXY_PEER_NAMES.flatMap((peer) => [
+  { name: peer, peer, minSyncPeriodMs: undefined },
+  { name: `${peer}_sync0`, peer, minSyncPeriodMs: 0 },
+]);
+const SYSTEM_NAMES = ['nearby', ...PEER_SYNCS.map((p) => p.name)];
 
 const { values: args } = parseArgs({
   options: {
@@ -99,10 +105,10 @@ async function main(): Promise<void> {
   const programTimeoutMs = Number(args['program-timeout-seconds']) * 1000;
   let cluster: BenchCluster | undefined;
   const theCluster = (): BenchCluster => cluster!;
-  const peer = (name: string, mode: 'iptables' | 'nftables', minSyncPeriodMs?: number): ConnectSystem =>
+  const peer = (name: string, kind: KubeProxyPeerName, minSyncPeriodMs: number | undefined): ConnectSystem =>
     kubeProxySystem({
       name,
-      mode,
+      peer: kind,
       ...(minSyncPeriodMs === undefined ? {} : { minSyncPeriodMs }),
       layout,
       cluster: theCluster,
@@ -112,10 +118,7 @@ async function main(): Promise<void> {
     });
   const all: ConnectSystem[] = [
     nearbySystem(layout, programTimeoutMs, { kind: 'api', cluster: theCluster }),
-    peer('iptables', 'iptables'),
-    peer('iptables_sync0', 'iptables', 0),
-    peer('nftables', 'nftables'),
-    peer('nftables_sync0', 'nftables', 0),
+    ...PEER_SYNCS.map((p) => peer(p.name, p.peer, p.minSyncPeriodMs)),
   ];
   let systems = all.filter((system) => chosen.includes(system.name));
   // Those not programmed within --program-timeout-seconds: reported, left out of the changes.
