@@ -46,10 +46,17 @@ function sample(text: string, name: string): number | undefined {
  * over the legacy x_tables, as on a node whose rules are legacy.
  */
 export const KUBE_PROXY_PEERS = {
-  iptables: { mode: 'iptables', iptablesBackend: 'nft' },
-  iptables_legacy: { mode: 'iptables', iptablesBackend: 'legacy' },
-  nftables: { mode: 'nftables' },
-} as const satisfies Record<string, { readonly mode: KubeProxyMode; readonly iptablesBackend?: IptablesBackend }>;
+  iptables: { mode: 'iptables', iptablesBackend: 'nft', short: 'ipt' },
+  iptables_legacy: { mode: 'iptables', iptablesBackend: 'legacy', short: 'iptleg' },
+  nftables: { mode: 'nftables', short: 'nft' },
+} as const satisfies Record<string, KubeProxyPeerKind>;
+
+interface KubeProxyPeerKind {
+  readonly mode: KubeProxyMode;
+  readonly iptablesBackend?: IptablesBackend;
+  /** Names its lab node, namespace and Node object, which allow 20 characters with a suffix. */
+  readonly short: string;
+}
 export type KubeProxyPeerName = keyof typeof KUBE_PROXY_PEERS;
 export const KUBE_PROXY_PEER_NAMES = Object.keys(KUBE_PROXY_PEERS) as KubeProxyPeerName[];
 
@@ -61,6 +68,8 @@ export interface KubeProxySystemOptions {
   /** The JSON key prefix and the namespace's suffix: iptables, nftables, iptables_sync0, ... */
   readonly name: string;
   readonly peer: KubeProxyPeerName;
+  /** Appended to the peer's short name for its lab node and Node (a variant's: 'sync0'). */
+  readonly variant?: string;
   /** kube-proxy's default (1000 ms) when unset. */
   readonly minSyncPeriodMs?: number;
   readonly layout: Layout;
@@ -86,7 +95,8 @@ export function kubeProxySystem(options: KubeProxySystemOptions): KubeProxySyste
     peer: () => peer,
     async setup(lab: ConnectLab): Promise<Target> {
       const cluster = options.cluster();
-      const suffix = name.replace(/_/g, '-');
+      const { short, ...kind } = KUBE_PROXY_PEERS[options.peer];
+      const suffix = options.variant ? `${short}-${options.variant}` : short;
       const addresses = [...measuredEndpoints(options.layout), ...(options.extraAddresses ?? [])];
       const netns = await lab.peerNamespace(suffix, addresses, TARGET_PORT, options.serverThreads);
       lab.routeServices(cluster.env.cp.serviceCidr, netns);
@@ -96,7 +106,7 @@ export function kubeProxySystem(options: KubeProxySystemOptions): KubeProxySyste
       peer = await KubeProxyPeer.start({
         cp: cluster.env.cp,
         netns,
-        ...KUBE_PROXY_PEERS[options.peer],
+        ...kind,
         nodeName,
         nodeIp: NODE_IP,
         ...(options.minSyncPeriodMs === undefined ? {} : { minSyncPeriodMs: options.minSyncPeriodMs }),

@@ -11,7 +11,7 @@
  */
 export { KubeProxyPeer, type ConntrackStats, type KubeProxyPeerOptions, type KubeProxySync } from './kube-proxy.js';
 export { kubeProxyConfig, type KubeProxyMode, KUBE_PROXY_HEALTHZ, KUBE_PROXY_METRICS } from './kube-proxy-config.js';
-export { iptablesPathPrefix, type IptablesBackend } from './iptables-backend.js';
+export { iptablesEnvPrefix, type IptablesBackend } from './iptables-backend.js';
 export { resolveKubeProxyBinary, type KubeProxyBinary } from './kube-proxy-binary.js';
 export { kubeProxyIdentity } from './kube-proxy-identity.js';
 export { benchNode, endpointSlice, selectorlessService, SERVICE_NAME_LABEL, type ServicePorts } from './api-objects.js';

@@ -25,7 +25,7 @@ import { openApiBridge, type ApiBridge } from './api-bridge.js';
 import { kubeProxyConfig, KUBE_PROXY_HEALTHZ, KUBE_PROXY_METRICS, type KubeProxyMode } from './kube-proxy-config.js';
 import { resolveKubeProxyBinary } from './kube-proxy-binary.js';
 import { kubeProxyIdentity } from './kube-proxy-identity.js';
-import { iptablesPathPrefix, type IptablesBackend } from './iptables-backend.js';
+import { iptablesEnvPrefix, type IptablesBackend } from './iptables-backend.js';
 import { spawnInNetns, type NetnsProcess } from './netns-process.js';
 import { newPeerDir, writePeerRecord } from './peer-records.js';
 
@@ -102,7 +102,7 @@ export class KubeProxyPeer {
     readonly dir: string,
     readonly binary: string,
     /** Runs kube-proxy and every tool in its namespace with its iptables backend first on PATH. */
-    private readonly pathPrefix: readonly string[],
+    private readonly envPrefix: readonly string[],
     private readonly bridge: ApiBridge,
     private readonly process: NetnsProcess,
   ) {}
@@ -165,14 +165,14 @@ export class KubeProxyPeer {
       const kubeconfig = await kubeProxyIdentity(options.cp, join(dir, 'kubeconfig'), bridge.server);
       const config = join(dir, 'config.yaml');
       writeFileSync(config, kubeProxyConfig({ ...options, kubeconfig }));
-      const pathPrefix = iptablesPathPrefix(options.iptablesBackend ?? 'nft', dir);
+      const envPrefix = iptablesEnvPrefix(options.iptablesBackend ?? 'nft', dir);
       kubeProxy = await spawnInNetns({
         netns: options.netns,
-        argv: [...pathPrefix, binary, `--config=${config}`],
+        argv: [...envPrefix, binary, `--config=${config}`],
         logFile: join(dir, 'kube-proxy.log'),
       });
       record([bridge.inner, kubeProxy]);
-      const peer = new KubeProxyPeer(options, dir, binary, pathPrefix, bridge, kubeProxy);
+      const peer = new KubeProxyPeer(options, dir, binary, envPrefix, bridge, kubeProxy);
       if (options.waitForSync ?? true) await peer.waitSynced(options.syncTimeoutMs ?? SYNC_TIMEOUT_MS);
       return peer;
     } catch (error) {
@@ -194,7 +194,7 @@ export class KubeProxyPeer {
 
   /** Runs a tool inside the peer's namespace. */
   private inNetns(argv: readonly string[], timeoutMs = 10_000): Promise<string> {
-    return run(kernelEnv().nsenter, [`--net=${netnsPath(this.options.netns)}`, '--', ...this.pathPrefix, ...argv], { timeoutMs }).then(
+    return run(kernelEnv().nsenter, [`--net=${netnsPath(this.options.netns)}`, '--', ...this.envPrefix, ...argv], { timeoutMs }).then(
       (r) => r.stdout,
     );
   }

@@ -33,7 +33,7 @@ import { ApiWriter, replaceEndpoints, spawnInNetns, tsMain, type NetnsProcess } 
 import { percentile, round2 } from '../stats.js';
 import { type BenchCluster, PROBE_PORTS, startBenchCluster } from '../connect/bench-cluster.js';
 import { ConnectLab } from '../connect/connect-lab.js';
-import { KUBE_PROXY_PEER_NAMES, type KubeProxyPeerName, kubeProxySystem } from '../connect/kube-proxy.js';
+import { KUBE_PROXY_PEER_NAMES, kubeProxySystem } from '../connect/kube-proxy.js';
 import { type Layout, measuredEndpoints, TARGET_PORT } from '../connect/manifests.js';
 import { nearbySystem } from '../connect/nearby.js';
 import { type ConnectSystem, NotProgrammedError, type Target } from '../connect/system.js';
@@ -42,8 +42,8 @@ const PROBE = { a: { name: 'probe-a', address: '10.129.0.1' }, b: { name: 'probe
 
 /** Each kube-proxy peer at its default sync settings and at its fastest (minSyncPeriod 0). */
 const PEER_SYNCS = KUBE_PROXY_PEER_NAMES.flatMap((peer) => [
-  { name: peer, peer, minSyncPeriodMs: undefined },
-  { name: `${peer}_sync0`, peer, minSyncPeriodMs: 0 },
+  { name: peer, peer, minSyncPeriodMs: undefined, variant: undefined },
+  { name: `${peer}_sync0`, peer, minSyncPeriodMs: 0, variant: 'sync0' },
 ]);
 const SYSTEM_NAMES = ['nearby', ...PEER_SYNCS.map((p) => p.name)];
 
@@ -105,10 +105,11 @@ async function main(): Promise<void> {
   const programTimeoutMs = Number(args['program-timeout-seconds']) * 1000;
   let cluster: BenchCluster | undefined;
   const theCluster = (): BenchCluster => cluster!;
-  const peer = (name: string, kind: KubeProxyPeerName, minSyncPeriodMs: number | undefined): ConnectSystem =>
+  const peer = ({ name, peer: kind, minSyncPeriodMs, variant }: (typeof PEER_SYNCS)[number]): ConnectSystem =>
     kubeProxySystem({
       name,
       peer: kind,
+      ...(variant === undefined ? {} : { variant }),
       ...(minSyncPeriodMs === undefined ? {} : { minSyncPeriodMs }),
       layout,
       cluster: theCluster,
@@ -118,7 +119,7 @@ async function main(): Promise<void> {
     });
   const all: ConnectSystem[] = [
     nearbySystem(layout, programTimeoutMs, { kind: 'api', cluster: theCluster }),
-    ...PEER_SYNCS.map((p) => peer(p.name, p.peer, p.minSyncPeriodMs)),
+    ...PEER_SYNCS.map(peer),
   ];
   let systems = all.filter((system) => chosen.includes(system.name));
   // Those not programmed within --program-timeout-seconds: reported, left out of the changes.

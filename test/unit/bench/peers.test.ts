@@ -1,14 +1,15 @@
 // The pure parts of the benchmarks' kube-proxy peer: the configuration it runs with (the settings
 // a non-initial namespace needs, listeners kept inside it) and how crashed runs' peers are told
-// from live ones (by the owner's PID and start time, never by a process name).
+// from live ones (by the owner's PID and start time, never by a process name), and how the
+// legacy iptables backend is put in front of kube-proxy.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { refOf } from '../../../lab/processes.js';
-import { cleanupPeerLeftovers, kubeProxyConfig, peerLeftovers } from '../../bench/peers/index.js';
+import { cleanupPeerLeftovers, iptablesEnvPrefix, kubeProxyConfig, peerLeftovers } from '../../bench/peers/index.js';
 
 describe('kubeProxyConfig', () => {
   const render = (minSyncPeriodMs?: number) =>
@@ -38,6 +39,30 @@ describe('kubeProxyConfig', () => {
   it("uses kube-proxy's default minimum sync period unless asked for its fastest", () => {
     expect(render().nftables).toMatchObject({ minSyncPeriod: '1000ms' });
     expect(render(0).iptables).toMatchObject({ minSyncPeriod: '0ms' });
+  });
+});
+
+describe('iptablesEnvPrefix', () => {
+  it('leaves the system iptables alone for the nft backend', () => {
+    expect(iptablesEnvPrefix('nft', '/nowhere')).toEqual([]);
+  });
+
+  it("puts the legacy tools under kube-proxy's names first on PATH, with the peer's own xtables lock", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nearby-iptables-backend-'));
+    try {
+      const [env, path, lock, ...rest] = iptablesEnvPrefix('legacy', dir);
+      expect(rest).toEqual([]);
+      expect(env).toBe('env');
+      const bin = join(dir, 'iptables-legacy-bin');
+      expect(path?.startsWith(`PATH=${bin}:`)).toBe(true);
+      expect(lock).toBe(`XTABLES_LOCKFILE=${join(dir, 'xtables.lock')}`);
+      for (const name of ['iptables', 'iptables-save', 'iptables-restore', 'ip6tables', 'ip6tables-save', 'ip6tables-restore'])
+        expect(readlinkSync(join(bin, name))).toMatch(/\/xtables-legacy-multi$/);
+      // Again over the same directory (a peer restarted in it): the links are kept, not an error.
+      expect(iptablesEnvPrefix('legacy', dir)).toHaveLength(3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
