@@ -117,10 +117,7 @@ async function main(): Promise<void> {
       programTimeoutMs,
       extraAddresses: [PROBE.a.address, PROBE.b.address],
     });
-  const all: ConnectSystem[] = [
-    nearbySystem(layout, programTimeoutMs, { kind: 'api', cluster: theCluster }),
-    ...PEER_SYNCS.map(peer),
-  ];
+  const all: ConnectSystem[] = [nearbySystem(layout, programTimeoutMs, { kind: 'api', cluster: theCluster }), ...PEER_SYNCS.map(peer)];
   let systems = all.filter((system) => chosen.includes(system.name));
   // Those not programmed within --program-timeout-seconds: reported, left out of the changes.
   const notProgrammed = new Map<string, NotProgrammedError>();
