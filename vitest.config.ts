@@ -18,6 +18,8 @@ export default defineConfig({
     include: realNodesOnly ? REAL_NODE_TESTS : ['test/**/*.test.ts'],
     exclude: realNodesOnly ? configDefaults.exclude : [...configDefaults.exclude, ...REAL_NODE_TESTS],
     setupFiles: ['test/setup.ts'],
+    // Removes the kernel lab's shared parent directories, when empty, once the run ends.
+    globalSetup: ['test/global-teardown.ts'],
     // Kernel suites share one kernel, bpffs and cgroup tree; running their files in parallel
     // would only contend for two cores and make timings noisy.
     fileParallelism: false,

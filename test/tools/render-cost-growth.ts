@@ -17,7 +17,8 @@ const SYSTEMS: ReadonlyArray<{ key: string; label: string; color: string; source
   { key: 'direct', label: 'direct (the floor)', color: '#888888' },
   { key: 'nearby', label: 'nearby, FileSource', color: '#1f77b4', source: 'FileSource' },
   { key: 'nearby', label: 'nearby, KubernetesSource', color: '#17becf', source: 'KubernetesSource' },
-  { key: 'iptables', label: 'kube-proxy iptables', color: '#d62728' },
+  { key: 'iptables', label: 'kube-proxy iptables (nf_tables)', color: '#d62728' },
+  { key: 'iptables_legacy', label: 'kube-proxy iptables (legacy)', color: '#9467bd' },
   { key: 'nftables', label: 'kube-proxy nftables', color: '#ff7f0e' },
 ];
 

@@ -40,6 +40,13 @@ function sample(text: string, name: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
+interface KubeProxyPeerKind {
+  readonly mode: KubeProxyMode;
+  readonly iptablesBackend?: IptablesBackend;
+  /** Names its lab node, namespace and Node object, which allow 20 characters with a suffix. */
+  readonly short: string;
+}
+
 /**
  * The kube-proxy peers the benchmarks run, by the name that prefixes their JSON keys. iptables is
  * what a node of this distribution runs (iptables over nf_tables); iptables_legacy the same mode
@@ -50,13 +57,6 @@ export const KUBE_PROXY_PEERS = {
   iptables_legacy: { mode: 'iptables', iptablesBackend: 'legacy', short: 'iptleg' },
   nftables: { mode: 'nftables', short: 'nft' },
 } as const satisfies Record<string, KubeProxyPeerKind>;
-
-interface KubeProxyPeerKind {
-  readonly mode: KubeProxyMode;
-  readonly iptablesBackend?: IptablesBackend;
-  /** Names its lab node, namespace and Node object, which allow 20 characters with a suffix. */
-  readonly short: string;
-}
 export type KubeProxyPeerName = keyof typeof KUBE_PROXY_PEERS;
 export const KUBE_PROXY_PEER_NAMES = Object.keys(KUBE_PROXY_PEERS) as KubeProxyPeerName[];
 
@@ -65,7 +65,7 @@ export function isKubeProxyPeerName(name: string): name is KubeProxyPeerName {
 }
 
 export interface KubeProxySystemOptions {
-  /** The JSON key prefix and the namespace's suffix: iptables, nftables, iptables_sync0, ... */
+  /** The JSON key prefix: iptables, nftables, iptables_legacy_sync0, ... */
   readonly name: string;
   readonly peer: KubeProxyPeerName;
   /** Appended to the peer's short name for its lab node and Node (a variant's: 'sync0'). */
