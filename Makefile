@@ -309,6 +309,8 @@ dashboard-png: npm
 clean:
 	rm -rf $(BUILD) dist
 
-# docs/images/cost-growth.svg from the bench:connect runs recorded in docs/data/cost-growth.jsonl.
+# docs/images/cost-growth*.svg from the bench:connect runs recorded in docs/data/cost-growth*.jsonl
+# (the quiet machine's runs and the earlier ones under load, drawn apart).
 cost-growth-plot: npm
+	npx tsx test/tools/render-cost-growth.ts docs/data/cost-growth-quiet.jsonl docs/images/cost-growth-quiet.svg
 	npx tsx test/tools/render-cost-growth.ts docs/data/cost-growth.jsonl docs/images/cost-growth.svg
