@@ -144,7 +144,11 @@ describe('a remote cluster through its Secret', () => {
       (n) => n === 2,
     );
     // Synced once every informer of the cluster has listed: the slice's can merge before the others'.
-    await eventually('cluster2 synced', () => cluster2()?.synced, (synced) => synced === true);
+    await eventually(
+      'cluster2 synced',
+      () => cluster2()?.synced,
+      (synced) => synced === true,
+    );
     expect([...store.snapshot.nodes.keys()].filter((n) => !n.startsWith('mc-')).sort()).toEqual(
       expect.arrayContaining(['cluster2/cp', 'cluster2/w2', 'cp']),
     );
