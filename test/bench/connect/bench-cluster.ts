@@ -32,9 +32,15 @@ export interface BenchCluster {
 
 export async function startBenchCluster(
   layout: Layout,
-  options: { probeEndpoint?: string; log: (line: string) => void },
+  options: {
+    probeEndpoint?: string;
+    log: (line: string) => void;
+    /** Told the control plane as soon as it runs, so a run stopped while the Services are still being created can stop it. */
+    onControlPlane?: (env: TestControlPlane) => void;
+  },
 ): Promise<BenchCluster> {
   const env = await startTestControlPlane('bench-connect');
+  options.onControlPlane?.(env);
   try {
     const agentKubeconfig = await agentIdentity(env.cp);
     const started = performance.now();

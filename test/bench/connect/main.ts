@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_SERVICE_CIDR } from '../../../lab/control-plane/index.js';
 import { assertKernelPrereqs } from '../../../lab/kernel-lab/index.js';
 import { median, round2, spread } from '../stats.js';
+import type { TestControlPlane } from '../../cluster/control-plane-fixture.js';
 import { type BenchCluster, startBenchCluster } from './bench-cluster.js';
 import { type ClientResult, ConnectLab } from './connect-lab.js';
 import { directHookedSystem, directSystem } from './direct.js';
@@ -72,6 +73,8 @@ async function main(): Promise<void> {
   const targets = new Map<string, Target>();
   const programTimeoutMs = Number(args['program-timeout-seconds']) * 1000;
   let cluster: BenchCluster | undefined;
+  // Set as soon as it runs: a signal during the Services' creation must stop it too.
+  let controlPlane: TestControlPlane | undefined;
   const theCluster = (): BenchCluster => {
     if (!cluster) throw new Error('the control plane is not started');
     return cluster;
@@ -97,7 +100,7 @@ async function main(): Promise<void> {
   const lab = await ConnectLab.create();
   const stop = (): void => {
     void Promise.allSettled(systems.map((s) => s.teardown()))
-      .then(() => cluster?.stop())
+      .then(() => controlPlane?.stop())
       .then(() => lab.destroy())
       .finally(() => process.exit(130));
   };
@@ -112,7 +115,7 @@ async function main(): Promise<void> {
     await lab.startServer(TARGET_PORT, Number(args['server-threads']));
     if (needsCluster) {
       log(`starting the control plane and creating ${layout.services} Services through its API server`);
-      cluster = await startBenchCluster(layout, { log });
+      cluster = await startBenchCluster(layout, { log, onControlPlane: (env) => (controlPlane = env) });
       log(`created in ${cluster.createMs} ms`);
     }
     // Every namespace routes the Service CIDR on lo, as kube-proxy's need (fairness: same table).
@@ -143,7 +146,7 @@ async function main(): Promise<void> {
     for (const system of inRounds) extras.set(system.name, { ...(await system.extras()) });
   } finally {
     await Promise.allSettled(systems.map((s) => s.teardown()));
-    await cluster?.stop();
+    await controlPlane?.stop();
     await lab.destroy();
   }
 

@@ -31,6 +31,7 @@ import { assertKernelPrereqs } from '../../../lab/kernel-lab/index.js';
 import { benchProgram } from '../c-programs.js';
 import { ApiWriter, replaceEndpoints, spawnInNetns, tsMain, type NetnsProcess } from '../peers/index.js';
 import { percentile, round2 } from '../stats.js';
+import type { TestControlPlane } from '../../cluster/control-plane-fixture.js';
 import { type BenchCluster, PROBE_PORTS, startBenchCluster } from '../connect/bench-cluster.js';
 import { ConnectLab } from '../connect/connect-lab.js';
 import { KUBE_PROXY_PEER_NAMES, kubeProxySystem } from '../connect/kube-proxy.js';
@@ -104,6 +105,8 @@ async function main(): Promise<void> {
   const loadAtStart = loadavg()[0]!;
   const programTimeoutMs = Number(args['program-timeout-seconds']) * 1000;
   let cluster: BenchCluster | undefined;
+  // Set as soon as it runs: a signal during the Services' creation must stop it too.
+  let controlPlane: TestControlPlane | undefined;
   const theCluster = (): BenchCluster => cluster!;
   const peer = ({ name, peer: kind, minSyncPeriodMs, variant }: (typeof PEER_SYNCS)[number]): ConnectSystem =>
     kubeProxySystem({
@@ -130,7 +133,7 @@ async function main(): Promise<void> {
     for (const probe of probes) probe.kill('SIGKILL');
     for (const server of nameServers) await server.stop();
     await Promise.allSettled(systems.map((s) => s.teardown()));
-    await cluster?.stop();
+    await controlPlane?.stop();
     await lab.destroy();
   };
   // What the changes so far showed. Also printed when the run is stopped early (SIGINT/SIGTERM):
@@ -182,7 +185,7 @@ async function main(): Promise<void> {
     for (const address of [...measuredEndpoints(layout), PROBE.a.address, PROBE.b.address]) lab.addAddress(address);
     await lab.startServer(TARGET_PORT, 1);
     log(`starting the control plane and creating ${layout.services} Services through its API server`);
-    cluster = await startBenchCluster(layout, { log, probeEndpoint: PROBE.a.address });
+    cluster = await startBenchCluster(layout, { log, probeEndpoint: PROBE.a.address, onControlPlane: (env) => (controlPlane = env) });
     lab.routeServices(cluster.env.cp.serviceCidr);
     const probeService = cluster.probe!;
     const targets = new Map<string, Target>();
