@@ -8,9 +8,9 @@
  *            whose measured Service has endpoints ejected by the kernel (nearby-ejection.ts)
  *   iptables, nftables  kube-proxy of the lab's release in that mode, to the same Service's
  *            ClusterIP, from a namespace of its own that it programs (kube-proxy.ts)
- *   iptables_legacy  with --peers: iptables mode over the legacy x_tables instead of nf_tables
+ *   iptables_legacy  iptables mode over the legacy x_tables instead of nf_tables (--peers picks)
  * The Services are created once per run through the lab's real API server (bench-cluster.ts);
- * nearby's agent (KubernetesSource) and both kube-proxies list them from there. With
+ * nearby's agent (KubernetesSource) and the kube-proxies list them from there. With
  * --nearby-source file and --peers '' no control plane starts (FileSource manifests instead).
  * Everything lives in kernel-lab namespaces (no route out; leftovers of crashed runs are removed
  * first), each with the endpoint addresses on lo and a C endpoint server accepting on all of them.
